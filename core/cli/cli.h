@@ -1,0 +1,52 @@
+/*
+ * cli.h - shared pieces of the `voidbox` command-line front end.
+ *
+ * Exit codes (docs/cli.md): 0 success, 1 the run failed or was cancelled,
+ * 2 usage, spec or plugin-loading error.
+ */
+#ifndef VBX_CLI_H
+#define VBX_CLI_H
+
+#include <stdio.h>
+
+#include "voidbox/voidbox.h"
+
+#define VBX_EXIT_OK 0
+#define VBX_EXIT_FAILED 1
+#define VBX_EXIT_USAGE 2
+
+/* Options every command that loads plugins accepts. */
+typedef struct vbx__cli_common {
+  const char **plugins;     /* --plugin PATH (repeatable), NULL-terminated */
+  size_t n_plugins;
+  const char **config;      /* --set key=value (repeatable), NULL-terminated */
+  size_t n_config;
+  int no_plugin_dir;        /* --no-plugin-dir */
+  const char *plugin_dir;   /* --plugin-dir DIR */
+  vbx_log_level log_level;  /* --log-level */
+} vbx__cli_common;
+
+/* Try to consume one common option at argv[*i] (advancing *i past its
+ * value). Returns 1 when consumed, 0 when the option is not a common one,
+ * -1 after printing a usage error. */
+int vbx__cli_common_opt(vbx__cli_common *c, int argc, char **argv, int *i);
+/* Release the arrays. */
+void vbx__cli_common_free(vbx__cli_common *c);
+/* Create a runtime from the common options; prints the error and returns
+ * NULL on failure. */
+vbx_runtime *vbx__cli_runtime(const vbx__cli_common *c);
+/* Help text for the common options. */
+void vbx__cli_common_help(FILE *out);
+/* Print an error to stderr as "voidbox: message". */
+void vbx__cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Parse a log level name; -1 when unknown. */
+int vbx__cli_log_level(const char *name);
+
+/* Subcommands: each returns the process exit code. argv[0] is the command
+ * name. */
+int vbx__cmd_run(int argc, char **argv);
+int vbx__cmd_validate(int argc, char **argv);
+int vbx__cmd_plugins(int argc, char **argv);
+int vbx__cmd_plugin(int argc, char **argv);
+
+#endif

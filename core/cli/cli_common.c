@@ -1,0 +1,124 @@
+/*
+ * cli_common.c - options shared by the commands that load plugins, and
+ * error printing.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+void vbx__cli_error(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("voidbox: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+}
+
+int vbx__cli_log_level(const char *name) {
+  static const char *const names[] = {"trace", "debug", "info", "warn", "error"};
+  for (int i = 0; i < 5; i++)
+    if (!strcmp(name, names[i])) return i;
+  return -1;
+}
+
+/* Append s to a NULL-terminated array. */
+static int push(const char ***arr, size_t *n, const char *s) {
+  const char **p = realloc(*arr, (*n + 2) * sizeof(*p));
+  if (!p) return -1;
+  p[(*n)++] = s;
+  p[*n] = NULL;
+  *arr = p;
+  return 0;
+}
+
+/* The value of option argv[*i]: "--opt=value" or "--opt value". */
+static const char *opt_value(const char *opt, int argc, char **argv, int *i) {
+  const char *arg = argv[*i];
+  size_t n = strlen(opt);
+  if (arg[n] == '=') return arg + n + 1;
+  if (*i + 1 >= argc) {
+    vbx__cli_error("option %s needs a value", opt);
+    return NULL;
+  }
+  return argv[++*i];
+}
+
+static int is_opt(const char *arg, const char *opt) {
+  size_t n = strlen(opt);
+  return !strncmp(arg, opt, n) && (arg[n] == '\0' || arg[n] == '=');
+}
+
+int vbx__cli_common_opt(vbx__cli_common *c, int argc, char **argv, int *i) {
+  const char *arg = argv[*i], *v;
+  if (is_opt(arg, "--plugin")) {
+    if (!(v = opt_value("--plugin", argc, argv, i))) return -1;
+    return push(&c->plugins, &c->n_plugins, v) ? -1 : 1;
+  }
+  if (is_opt(arg, "--set")) {
+    if (!(v = opt_value("--set", argc, argv, i))) return -1;
+    if (!strchr(v, '=')) {
+      vbx__cli_error("--set takes key=value, got '%s'", v);
+      return -1;
+    }
+    return push(&c->config, &c->n_config, v) ? -1 : 1;
+  }
+  if (is_opt(arg, "--plugin-dir")) {
+    if (!(v = opt_value("--plugin-dir", argc, argv, i))) return -1;
+    c->plugin_dir = v;
+    return 1;
+  }
+  if (!strcmp(arg, "--no-plugin-dir")) {
+    c->no_plugin_dir = 1;
+    return 1;
+  }
+  if (is_opt(arg, "--log-level")) {
+    if (!(v = opt_value("--log-level", argc, argv, i))) return -1;
+    int lvl = vbx__cli_log_level(v);
+    if (lvl < 0) {
+      vbx__cli_error("unknown log level '%s' (trace, debug, info, warn, error)", v);
+      return -1;
+    }
+    c->log_level = (vbx_log_level)lvl;
+    return 1;
+  }
+  return 0;
+}
+
+void vbx__cli_common_free(vbx__cli_common *c) {
+  free(c->plugins);
+  free(c->config);
+  c->plugins = c->config = NULL;
+  c->n_plugins = c->n_config = 0;
+}
+
+vbx_runtime *vbx__cli_runtime(const vbx__cli_common *c) {
+  vbx_runtime_options o;
+  memset(&o, 0, sizeof(o));
+  o.struct_size = sizeof(o);
+  o.plugin_paths = c->plugins;
+  o.skip_plugin_dir = c->no_plugin_dir;
+  o.plugin_dir = c->plugin_dir;
+  o.log_level_set = 1;
+  o.log_level = c->log_level;
+  o.config = c->config;
+  vbx_runtime *rt = NULL;
+  vbx_error err;
+  memset(&err, 0, sizeof(err));
+  if (vbx_runtime_new(&o, &rt, &err) != 0) {
+    vbx__cli_error("%s", err.message[0] ? err.message : vbx_strerror(err.code));
+    return NULL;
+  }
+  return rt;
+}
+
+void vbx__cli_common_help(FILE *out) {
+  fprintf(out,
+          "  --plugin PATH        load a plugin .so (repeatable)\n"
+          "  --plugin-dir DIR     load plugins from DIR instead of the install's directory\n"
+          "  --no-plugin-dir      load only the plugins named with --plugin\n"
+          "  --set KEY=VALUE      host setting readable by plugins (repeatable)\n"
+          "  --log-level LEVEL    trace, debug, info, warn (default), error\n");
+}

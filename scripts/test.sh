@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# One command for a fresh Debian 12 machine: install what is needed, build,
+# and run every test — plain, then under ASan+UBSan, then the fuzz smoke
+# runs (clang/libFuzzer) — and print the benchmarks' figures.
+#
+#   scripts/test.sh            everything
+#   QUICK=1 scripts/test.sh    plain build only
+#
+# The last line is "tests: N passed, N failed, N skipped" over all suites.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+scripts/install-deps.sh || { echo "tests: install-deps failed"; exit 1; }
+
+passed=0 failed=0 skipped=0 broken=0
+
+# suite NAME BUILD_DIR CTEST_ARGS -- CMAKE_ARGS...
+suite() {
+  local name=$1 dir=$2 ctest_args=$3
+  shift 3
+  echo "=== suite: $name ($dir) ==="
+  if ! scripts/build.sh "$dir" "$@"; then
+    echo "=== suite $name: BUILD FAILED ==="
+    broken=$((broken + 1))
+    return
+  fi
+  local junit="$root/$dir/junit.xml"
+  rm -f "$junit"
+  # shellcheck disable=SC2086
+  ctest --test-dir "$dir" --output-on-failure -j2 --output-junit "$junit" $ctest_args
+  if [ ! -f "$junit" ]; then
+    echo "=== suite $name: ctest wrote no report ==="
+    broken=$((broken + 1))
+    return
+  fi
+  local head t f s
+  head=$(grep -m1 -o '<testsuite [^>]*>' "$junit")
+  t=$(sed -n 's/.* tests="\([0-9]*\)".*/\1/p' <<<"$head")
+  f=$(sed -n 's/.* failures="\([0-9]*\)".*/\1/p' <<<"$head")
+  s=$(sed -n 's/.* skipped="\([0-9]*\)".*/\1/p' <<<"$head")
+  t=${t:-0} f=${f:-0} s=${s:-0}
+  echo "=== suite $name: $((t - f - s)) passed, $f failed, $s skipped ==="
+  passed=$((passed + t - f - s)) failed=$((failed + f)) skipped=$((skipped + s))
+}
+
+suite plain build "" 
+if [ -z "${QUICK:-}" ]; then
+  ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} \
+  UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+    suite asan build-asan "" -DVBX_SANITIZE=ON
+  CC=clang suite fuzz build-fuzz "-L fuzz" -DVBX_FUZZ=ON
+fi
+
+if [ -d build/tests/bench ]; then
+  echo "=== benchmarks (figures, not pass/fail) ==="
+  for b in build/tests/bench/bench_*; do
+    [ -x "$b" ] && [ -f "$b" ] && { echo "--- $b"; "$b" || echo "benchmark $b exited $?"; }
+  done
+fi
+
+if [ "$broken" -gt 0 ]; then
+  echo "tests: $broken suite(s) did not build or run"
+  failed=$((failed + broken))
+fi
+echo "tests: $passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
