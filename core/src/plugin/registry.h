@@ -14,6 +14,7 @@
 #define VBX_PLUGIN_REGISTRY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "voidbox/voidbox.h"
 
@@ -44,6 +45,20 @@ typedef struct vbx__logger {
   vbx_log_fn fn;               /* NULL: stderr */
   void *user;
 } vbx__logger;
+
+/* Telemetry sink: receives every finished span (span != NULL, metric ==
+ * NULL) and every metric sample (metric != NULL, span == NULL) reported
+ * through host services. Called on the reporting thread, without a
+ * registry lock held; data is borrowed for the call. */
+typedef struct vbx__metric {
+  const char *plugin;          /* reporting plugin's name ("voidbox" for core) */
+  const char *name;
+  double value;
+  const char *unit;            /* may be NULL */
+  uint64_t time_ns;            /* CLOCK_REALTIME */
+} vbx__metric;
+typedef void (*vbx__telemetry_fn)(void *user, const vbx_span_data *span,
+                                  const vbx__metric *metric);
 
 /* Create an empty, unfrozen registry. `config` ("key=value", NULL-
  * terminated, may be NULL) is copied and served by host->config_get. */
@@ -90,6 +105,10 @@ const vbx__impl *vbx__plugin_impl_at(const vbx__plugin *p, size_t idx);
 /* The host-services table given to this plugin (for host-side calls that
  * need the plugin's context, e.g. logging on its behalf). */
 const vbx_host_services *vbx__plugin_host(const vbx__plugin *p);
+
+/* Route spans and metrics to fn (NULL: the default sink, which logs them
+ * at TRACE). May be called at any time; thread-safe. */
+void vbx__registry_set_telemetry(vbx__registry *reg, vbx__telemetry_fn fn, void *user);
 
 /* Unload everything in reverse order (fini, dlclose) and free. */
 void vbx__registry_free(vbx__registry *reg);

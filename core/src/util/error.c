@@ -28,12 +28,16 @@ int vbx__error_at(vbx_error *err, int code, const char *file, int line, int colu
   va_start(ap, fmt);
   vsnprintf(text, sizeof(text), fmt, ap);
   va_end(ap);
+  /* Position first, then as much of the text as fits. */
+  int n;
   if (line > 0 && column > 0)
-    snprintf(err->message, sizeof(err->message), "%s:%d:%d: %s", err->file, line, column, text);
+    n = snprintf(err->message, sizeof(err->message), "%.500s:%d:%d: ", err->file, line, column);
   else if (line > 0)
-    snprintf(err->message, sizeof(err->message), "%s:%d: %s", err->file, line, text);
+    n = snprintf(err->message, sizeof(err->message), "%.500s:%d: ", err->file, line);
   else
-    snprintf(err->message, sizeof(err->message), "%s: %s", err->file, text);
+    n = snprintf(err->message, sizeof(err->message), "%.500s: ", err->file);
+  if (n > 0 && (size_t)n < sizeof(err->message))
+    memcpy(err->message + n, text, strnlen(text, sizeof(err->message) - (size_t)n - 1));
   return code;
 }
 

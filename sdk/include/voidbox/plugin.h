@@ -522,7 +522,9 @@ typedef struct vbx_plugin_descriptor {
   const char *description;
   /* Register what the plugin provides. *state is passed to vtable
    * create/validate calls and to fini. Return 0 or a VBX_E_* code; on
-   * failure the host calls nothing else and unloads the plugin. */
+   * failure the host calls nothing else and unloads the plugin. init has no
+   * vbx_call: report why it failed with host->set_error(NULL, code, NULL,
+   * "..."), and the text becomes part of the load error. */
   int (*init)(const vbx_host_services *host, const vbx_registrar *reg, void **state);
   /* Release everything. Optional. */
   void (*fini)(void *state);
