@@ -117,9 +117,6 @@ struct vbx_pipeline {
 
 /* Allocate an empty box with the documented defaults. NULL on OOM. */
 vbx_box *vbx__box_alloc(const char *name);
-/* Deep-copy a box (used when one declared box appears in several stages).
- * NULL on OOM. */
-vbx_box *vbx__box_clone(const vbx_box *src);
 /* Free an options block's contents. */
 void vbx__options_clear(vbx__options *o);
 /* Look up the position of key `field` in o; NULL when unknown. */

@@ -1,0 +1,45 @@
+/*
+ * engine/engine.h - the native agent engine: runs one box's agent loop on
+ * the host (DESIGN §4). The provider plugin is called on the host; tool
+ * calls (bash, read_file, write_file, skill tools) run inside the box's
+ * sandbox through its backend plugin.
+ *
+ * The pipeline runner (core/src/run) calls vbx__engine_run_box once per box,
+ * on the box's own thread for fan-out stages.
+ */
+#ifndef VBX_ENGINE_ENGINE_H
+#define VBX_ENGINE_ENGINE_H
+
+#include "engine/box_result.h"
+#include "model/model.h"
+#include "plugin/call.h"
+#include "plugin/registry.h"
+
+/* Event sink: the engine fills type, box, tool, text, tokens, cost and
+ * duration; the sink adds pipeline, stage, stage_index and time. `ev` is
+ * borrowed for the call. Called on the box's thread. */
+typedef void (*vbx__emit_fn)(void *user, vbx_event *ev);
+
+/* Everything a box run needs from its caller. Borrowed for the run. */
+typedef struct vbx__engine_env {
+  const vbx__registry *reg;      /* frozen registry */
+  const vbx__cancel *run_cancel; /* the pipeline run's token (may be NULL) */
+  const vbx__cancel *rt_cancel;  /* the runtime's token (may be NULL) */
+  vbx_stream_fn on_stream;       /* may be NULL */
+  void *stream_user;
+  vbx__emit_fn emit;             /* may be NULL */
+  void *emit_user;
+} vbx__engine_env;
+
+/* Run `box` to completion with `input` (the previous stage's output, may be
+ * NULL). `res` must have been initialised with vbx__box_result_init; on
+ * return its status is OK, FAILED or CANCELLED and it holds the final
+ * answer, error, usage, turns, tool calls and duration (partial results are
+ * kept on failure and cancellation). Every plugin instance created is
+ * destroyed before returning. Returns 0 when the box ran OK, else the
+ * negative code of the failure (VBX_E_CANCELLED, VBX_E_TIMEOUT, the
+ * plugin's code, ...). Thread-safe: boxes may run concurrently. */
+int vbx__engine_run_box(const vbx__engine_env *env, const vbx_box *box, const char *input,
+                        vbx_box_result *res);
+
+#endif

@@ -1,0 +1,153 @@
+/*
+ * engine/instances.c - creating a box's plugin instances (sandbox, then
+ * provider, then each skill, provisioned into the sandbox) and destroying
+ * them in reverse order.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/internal.h"
+
+static int create_sandbox(vbx__box_run *br) {
+  const vbx_box *box = br->box;
+  const vbx__sandbox_decl *sd = &box->sandbox;
+  vbx_sandbox_config cfg;
+  memset(&cfg, 0, sizeof(cfg));
+  cfg.struct_size = sizeof(cfg);
+  cfg.box_name = box->name;
+  cfg.memory_mb = sd->memory_mb;
+  cfg.vcpus = sd->vcpus;
+  cfg.network = sd->network;
+  cfg.env = (const char *const *)sd->env;
+  cfg.mounts = sd->mounts;
+  cfg.n_mounts = sd->n_mounts;
+  cfg.timeout_secs = sd->timeout_secs;
+  cfg.options = (const vbx_json *)sd->options.obj;
+  cfg.spec_dir = box->base_dir;
+  br->sb_vt = br->impls.sandbox->vtable;
+  if (!VBX_HAS_METHOD(br->sb_vt, vbx_sandbox_backend_vtable, create))
+    return vbx__box_result_fail(br->res, VBX_E_PLUGIN, "sandbox backend '%s' has no create method",
+                                br->impls.sandbox->name);
+  vbx_call call;
+  vbx__box_call(br, &call);
+  void *sb = NULL;
+  int rc = br->sb_vt->create(br->impls.sandbox->plugin_state, &cfg, &call, &sb);
+  if (rc == 0 && sb == NULL) rc = vbx__call_fail(&call, VBX_E_PLUGIN, NULL, "create returned no sandbox");
+  if (rc != 0)
+    return vbx__box_result_fail(br->res, rc, "sandbox backend '%s': %s", br->impls.sandbox->name,
+                                vbx__call_message(&call, rc));
+  br->sandbox = sb;
+  return 0;
+}
+
+static int create_provider(vbx__box_run *br) {
+  const vbx__llm_decl *ld = &br->box->llm;
+  vbx_llm_config cfg;
+  memset(&cfg, 0, sizeof(cfg));
+  cfg.struct_size = sizeof(cfg);
+  cfg.box_name = br->box->name;
+  cfg.model = ld->model;
+  cfg.base_url = ld->base_url;
+  cfg.api_key_env = ld->api_key_env;
+  cfg.options = (const vbx_json *)ld->options.obj;
+  cfg.spec_dir = br->box->base_dir;
+  br->llm_vt = br->impls.llm->vtable;
+  if (!VBX_HAS_METHOD(br->llm_vt, vbx_llm_provider_vtable, create) ||
+      !VBX_HAS_METHOD(br->llm_vt, vbx_llm_provider_vtable, complete))
+    return vbx__box_result_fail(br->res, VBX_E_PLUGIN,
+                                "llm provider '%s' lacks the create or complete method",
+                                br->impls.llm->name);
+  vbx_call call;
+  vbx__box_call(br, &call);
+  void *pv = NULL;
+  int rc = br->llm_vt->create(br->impls.llm->plugin_state, &cfg, &call, &pv);
+  if (rc == 0 && pv == NULL) rc = vbx__call_fail(&call, VBX_E_PLUGIN, NULL, "create returned no provider");
+  if (rc != 0)
+    return vbx__box_result_fail(br->res, rc, "llm provider '%s': %s", br->impls.llm->name,
+                                vbx__call_message(&call, rc));
+  br->provider = pv;
+  return 0;
+}
+
+static char *skill_label(const vbx__skill_decl *s) {
+  vbx__strbuf sb = VBX__STRBUF_INIT;
+  vbx__strbuf_printf(&sb, "%s%s%s", s->type ? s->type : "", s->value ? ":" : "",
+                     s->value ? s->value : "");
+  return sb.failed ? NULL : vbx__strbuf_take(&sb);
+}
+
+static int create_skill(vbx__box_run *br, size_t i) {
+  const vbx__skill_decl *s = &br->box->skills[i];
+  vbx__skill_inst *si = &br->skills[i];
+  memset(si, 0, sizeof(*si));
+  si->impl = br->impls.skills[i];
+  si->vt = si->impl->vtable;
+  if ((si->label = skill_label(s)) == NULL) return vbx__box_result_fail(br->res, VBX_E_NOMEM, "out of memory");
+  br->n_skills = i + 1;
+  if (!VBX_HAS_METHOD(si->vt, vbx_skill_type_vtable, create) ||
+      !VBX_HAS_METHOD(si->vt, vbx_skill_type_vtable, provision))
+    return vbx__box_result_fail(br->res, VBX_E_PLUGIN,
+                                "skill type '%s' lacks the create or provision method",
+                                si->impl->name);
+  vbx_skill_config cfg;
+  vbx__skill_config(br->box, i, &cfg);
+  vbx_call call;
+  vbx__box_call(br, &call);
+  void *h = NULL;
+  int rc = si->vt->create(si->impl->plugin_state, &cfg, &call, &h);
+  if (rc == 0 && h == NULL) rc = vbx__call_fail(&call, VBX_E_PLUGIN, NULL, "create returned no skill");
+  if (rc != 0)
+    return vbx__box_result_fail(br->res, rc, "skill '%s': %s", si->label,
+                                vbx__call_message(&call, rc));
+  si->handle = h;
+  vbx_skill_contrib contrib;
+  memset(&contrib, 0, sizeof(contrib));
+  contrib.struct_size = sizeof(contrib);
+  vbx__box_call(br, &call);
+  rc = si->vt->provision(h, &br->ref, &contrib, &call);
+  si->system_prompt = contrib.system_prompt;
+  si->tools = (json_t *)contrib.tools;
+  if (contrib.name != NULL && contrib.name[0] != '\0') {
+    free(si->label);
+    si->label = contrib.name;
+  } else {
+    free(contrib.name);
+  }
+  if (rc != 0)
+    return vbx__box_result_fail(br->res, rc, "skill '%s': provisioning failed: %s", si->label,
+                                vbx__call_message(&call, rc));
+  if (si->tools != NULL && !json_is_array(si->tools))
+    return vbx__box_result_fail(br->res, VBX_E_PLUGIN, "skill '%s': tools is not an array",
+                                si->label);
+  return 0;
+}
+
+int vbx__box_setup(vbx__box_run *br) {
+  vbx__sandbox_ref_init(br);
+  int rc = create_sandbox(br);
+  if (rc != 0) return rc;
+  if ((rc = create_provider(br)) != 0) return rc;
+  for (size_t i = 0; i < br->box->n_skills; i++)
+    if ((rc = create_skill(br, i)) != 0) return rc;
+  return 0;
+}
+
+void vbx__box_teardown(vbx__box_run *br) {
+  for (size_t i = br->n_skills; i-- > 0;) {
+    vbx__skill_inst *si = &br->skills[i];
+    if (si->handle != NULL && VBX_HAS_METHOD(si->vt, vbx_skill_type_vtable, destroy))
+      si->vt->destroy(si->handle);
+    free(si->label);
+    free(si->system_prompt);
+    json_decref(si->tools);
+    memset(si, 0, sizeof(*si));
+  }
+  br->n_skills = 0;
+  if (br->provider != NULL && VBX_HAS_METHOD(br->llm_vt, vbx_llm_provider_vtable, destroy))
+    br->llm_vt->destroy(br->provider);
+  br->provider = NULL;
+  if (br->sandbox != NULL && VBX_HAS_METHOD(br->sb_vt, vbx_sandbox_backend_vtable, destroy))
+    br->sb_vt->destroy(br->sandbox);
+  br->sandbox = NULL;
+}

@@ -1,0 +1,127 @@
+/*
+ * engine/internal.h - the state of one box run, shared by the files of
+ * core/src/engine only (loop.c, instances.c, sandbox_ref.c, prompt.c,
+ * builtin_tools.c, dispatch.c, text.c). The run belongs to one thread.
+ */
+#ifndef VBX_ENGINE_INTERNAL_H
+#define VBX_ENGINE_INTERNAL_H
+
+#include <jansson.h>
+
+#include "engine/engine.h"
+#include "engine/resolve.h"
+#include "util/strbuf.h"
+
+/* Bounds on what plugins and guests hand back. */
+#define VBX__TOOL_OUTPUT_MAX (64u * 1024u)    /* tool_result text */
+#define VBX__READ_FILE_MAX (256u * 1024u)     /* read_file tool */
+#define VBX__OUTPUT_FILE_MAX (1024u * 1024u)  /* output_file */
+#define VBX__MAX_TOKENS 4096u                 /* per completion */
+
+/* A provisioned skill. */
+typedef struct vbx__skill_inst {
+  const vbx__impl *impl;
+  const vbx_skill_type_vtable *vt;
+  void *handle;              /* NULL until created */
+  char *label;               /* "TYPE:VALUE" or the name the skill gave */
+  char *system_prompt;       /* host->alloc'd by the plugin, or NULL */
+  json_t *tools;             /* array or NULL */
+} vbx__skill_inst;
+
+/* Where a tool name goes. */
+typedef enum vbx__tool_kind {
+  VBX_TOOL_BASH = 0,
+  VBX_TOOL_READ_FILE = 1,
+  VBX_TOOL_WRITE_FILE = 2,
+  VBX_TOOL_SKILL = 3
+} vbx__tool_kind;
+
+typedef struct vbx__tool_entry {
+  const char *name;          /* borrowed from the tool definition */
+  vbx__tool_kind kind;
+  size_t skill;              /* index into skills for VBX_TOOL_SKILL */
+} vbx__tool_entry;
+
+typedef struct vbx__box_run {
+  const vbx__engine_env *env;
+  const vbx_box *box;
+  vbx_box_result *res;
+  uint64_t deadline_ns;      /* CLOCK_MONOTONIC, 0: none */
+  vbx__box_impls impls;
+  const vbx_sandbox_backend_vtable *sb_vt;
+  void *sandbox;             /* NULL until created */
+  const vbx_llm_provider_vtable *llm_vt;
+  void *provider;            /* NULL until created */
+  vbx__skill_inst skills[VBX__MAX_SKILLS];
+  size_t n_skills;           /* created so far */
+  vbx_sandbox_ref ref;       /* forwards to the backend */
+  vbx__tool_entry *tools;
+  size_t n_tools;
+  json_t *tool_defs;         /* array given to the provider */
+  char *system;              /* system prompt */
+  json_t *messages;          /* conversation so far */
+  int streamed_text;         /* on_text was called during this turn */
+} vbx__box_run;
+
+/* loop.c: a vbx_call carrying the run's and runtime's tokens and the box
+ * deadline. */
+void vbx__box_call(const vbx__box_run *br, vbx_call *call);
+/* loop.c: VBX_E_CANCELLED when a token is set, VBX_E_TIMEOUT when the box
+ * deadline passed, else 0. */
+int vbx__box_stopped(const vbx__box_run *br);
+/* loop.c: emit an event of `type` for this box (fields already set in ev
+ * are kept). */
+void vbx__box_emit(const vbx__box_run *br, vbx_event *ev);
+/* loop.c: stream bytes of `kind` for this box. */
+void vbx__box_stream(const vbx__box_run *br, vbx_output_kind kind, const char *data, size_t len);
+
+/* instances.c: create the sandbox, the provider and each skill
+ * (provisioned through br->ref); on failure res->error says which and
+ * what was created stays recorded for teardown. */
+int vbx__box_setup(vbx__box_run *br);
+/* instances.c: destroy skills (reverse order), provider, sandbox; free
+ * their contributions. Safe on a partial setup. */
+void vbx__box_teardown(vbx__box_run *br);
+
+/* sandbox_ref.c: fill br->ref so skills reach the backend. */
+void vbx__sandbox_ref_init(vbx__box_run *br);
+
+/* prompt.c: the system prompt (engine preamble + each skill's prompt),
+ * malloc'd; NULL on OOM. */
+char *vbx__prompt_system(const vbx__box_run *br);
+/* prompt.c: the first user message's text: the box prompt plus
+ * "\n\nInput:\n" + input when input is non-NULL. malloc'd; NULL on OOM. */
+char *vbx__prompt_first_user(const vbx_box *box, const char *input);
+/* prompt.c: the engine preamble (static). */
+const char *vbx__prompt_preamble(void);
+
+/* builtin_tools.c: append the definitions of bash, read_file and
+ * write_file to `defs`. Returns 0 or VBX_E_NOMEM. */
+int vbx__builtin_tool_defs(json_t *defs);
+/* builtin_tools.c: run a built-in tool. *out (malloc'd) is the tool_result
+ * text; *is_error is set when the tool failed. Returns 0 when the tool ran
+ * (even if it failed), VBX_E_CANCELLED/VBX_E_TIMEOUT when the box was
+ * stopped, VBX_E_NOMEM. */
+int vbx__builtin_tool_run(vbx__box_run *br, vbx__tool_kind kind, const json_t *input, char **out,
+                          int *is_error);
+
+/* dispatch.c: build br->tool_defs and br->tools from the built-ins and
+ * every skill's tools; a name used twice fails naming both owners. */
+int vbx__tools_build(vbx__box_run *br);
+/* dispatch.c: run one tool_use block and append its tool_result block to
+ * `results`; record the call in the result and emit VBX_EV_TOOL_CALL. An
+ * unknown tool or bad input gives an is_error result. Returns 0, a stop
+ * code (VBX_E_CANCELLED, VBX_E_TIMEOUT) or VBX_E_NOMEM. */
+int vbx__tool_dispatch(vbx__box_run *br, const json_t *block, json_t *results);
+/* dispatch.c: free the tool table. */
+void vbx__tools_free(vbx__box_run *br);
+
+/* text.c: a malloc'd copy of n bytes made safe for JSON text: invalid
+ * UTF-8 and NUL bytes become '?'. NULL on OOM. */
+char *vbx__text_sanitize(const char *s, size_t n);
+/* text.c: append bytes to sb, keeping sb->len <= max; sets *truncated
+ * when something was dropped. */
+void vbx__text_append_bounded(vbx__strbuf *sb, const char *s, size_t n, size_t max,
+                              int *truncated);
+
+#endif

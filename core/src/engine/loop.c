@@ -1,0 +1,252 @@
+/*
+ * engine/loop.c - the native agent loop of one box (engine.h): resolve and
+ * validate the plugins, create the instances, then ask the provider for a
+ * completion, run the tools it asks for, feed their results back, until it
+ * answers without tools, max_turns is reached, the box deadline passes or
+ * the run is cancelled.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/internal.h"
+
+void vbx__box_call(const vbx__box_run *br, vbx_call *call) {
+  vbx__call_init(call, br->env->run_cancel, br->env->rt_cancel, br->deadline_ns);
+}
+
+int vbx__box_stopped(const vbx__box_run *br) {
+  if (vbx__cancel_is_set(br->env->run_cancel) || vbx__cancel_is_set(br->env->rt_cancel))
+    return VBX_E_CANCELLED;
+  if (br->deadline_ns != 0 && vbx__now_ns() >= br->deadline_ns) return VBX_E_TIMEOUT;
+  return 0;
+}
+
+void vbx__box_emit(const vbx__box_run *br, vbx_event *ev) {
+  ev->struct_size = sizeof(*ev);
+  ev->box = br->box->name;
+  if (br->env->emit) br->env->emit(br->env->emit_user, ev);
+}
+
+void vbx__box_stream(const vbx__box_run *br, vbx_output_kind kind, const char *data, size_t len) {
+  if (len > 0 && data != NULL && br->env->on_stream)
+    br->env->on_stream(br->env->stream_user, br->box->name, kind, data, len);
+}
+
+static int on_text(void *user, const char *text, size_t len) {
+  vbx__box_run *br = user;
+  br->streamed_text = 1;
+  vbx__box_stream(br, VBX_OUT_TEXT, text, len);
+  return vbx__box_stopped(br);
+}
+
+/* Concatenated text blocks of a response's content; malloc'd. */
+static char *content_text(const json_t *content) {
+  vbx__strbuf sb = VBX__STRBUF_INIT;
+  size_t i;
+  json_t *b;
+  json_array_foreach(content, i, b) {
+    const char *type = json_string_value(json_object_get(b, "type"));
+    json_t *t = json_object_get(b, "text");
+    if (type && strcmp(type, "text") == 0 && json_is_string(t))
+      vbx__strbuf_append(&sb, json_string_value(t), json_string_length(t));
+  }
+  if (sb.failed) {
+    vbx__strbuf_reset(&sb);
+    return NULL;
+  }
+  return vbx__strbuf_take(&sb);
+}
+
+static int append_message(json_t *messages, const char *role, json_t *content) {
+  json_t *m = json_pack("{s:s, s:O}", "role", role, "content", content);
+  return m && json_array_append_new(messages, m) == 0 ? 0 : VBX_E_NOMEM;
+}
+
+/* One completion; usage is added and VBX_EV_LLM_TURN emitted. */
+static int complete_turn(vbx__box_run *br, json_t **content, char **stop_reason) {
+  vbx_llm_request req;
+  memset(&req, 0, sizeof(req));
+  req.struct_size = sizeof(req);
+  req.system = br->system;
+  req.messages = (const vbx_json *)br->messages;
+  req.tools = (const vbx_json *)br->tool_defs;
+  req.max_tokens = VBX__MAX_TOKENS;
+  req.on_text = on_text;
+  req.user = br;
+  vbx_llm_response resp;
+  memset(&resp, 0, sizeof(resp));
+  resp.struct_size = sizeof(resp);
+  resp.usage.struct_size = sizeof(resp.usage);
+  vbx_call call;
+  vbx__box_call(br, &call);
+  br->streamed_text = 0;
+  uint64_t t0 = vbx__now_ns();
+  int rc = br->llm_vt->complete(br->provider, &req, &resp, &call);
+  uint64_t dur = vbx__now_ns() - t0;
+  vbx_box_result *res = br->res;
+  res->turns++;
+  res->input_tokens += resp.usage.input_tokens;
+  res->output_tokens += resp.usage.output_tokens;
+  res->cache_read_tokens += resp.usage.cache_read_tokens;
+  res->cache_write_tokens += resp.usage.cache_write_tokens;
+  res->cost_usd += resp.usage.cost_usd;
+  if (resp.model != NULL) {
+    free(res->model);
+    res->model = resp.model;
+  }
+  if (rc == 0 && !json_is_array((json_t *)resp.content))
+    rc = vbx__call_fail(&call, VBX_E_PROVIDER, NULL, "llm provider '%s' returned no content array",
+                        br->impls.llm->name);
+  if (rc != 0) {
+    json_decref((json_t *)resp.content);
+    free(resp.stop_reason);
+    return vbx__box_result_fail(res, rc, "%s", vbx__call_message(&call, rc));
+  }
+  vbx_event ev;
+  memset(&ev, 0, sizeof(ev));
+  ev.type = VBX_EV_LLM_TURN;
+  ev.text = resp.stop_reason;
+  ev.input_tokens = resp.usage.input_tokens;
+  ev.output_tokens = resp.usage.output_tokens;
+  ev.cost_usd = resp.usage.cost_usd;
+  ev.duration_ns = dur;
+  vbx__box_emit(br, &ev);
+  *content = (json_t *)resp.content;
+  *stop_reason = resp.stop_reason;
+  return 0;
+}
+
+static int run_tools(vbx__box_run *br, const json_t *content) {
+  json_t *results = json_array();
+  if (results == NULL) return VBX_E_NOMEM;
+  int rc = 0;
+  size_t i, n = 0;
+  json_t *b;
+  json_array_foreach(content, i, b) {
+    const char *type = json_string_value(json_object_get(b, "type"));
+    if (type == NULL || strcmp(type, "tool_use") != 0) continue;
+    n++;
+    if ((rc = vbx__tool_dispatch(br, b, results)) != 0) break;
+  }
+  if (rc == 0 && n == 0)
+    rc = vbx__box_result_fail(br->res, VBX_E_PROVIDER,
+                              "llm provider '%s' stopped for tool_use without a tool_use block",
+                              br->impls.llm->name);
+  if (rc == 0) rc = append_message(br->messages, "user", results);
+  json_decref(results);
+  return rc;
+}
+
+static int agent_loop(vbx__box_run *br) {
+  for (;;) {
+    int rc = vbx__box_stopped(br);
+    if (rc != 0) return rc;
+    if (br->res->turns >= br->box->max_turns)
+      return vbx__box_result_fail(br->res, VBX_E_LIMIT, "max_turns (%u) reached",
+                                  br->box->max_turns);
+    json_t *content = NULL;
+    char *stop = NULL;
+    if ((rc = complete_turn(br, &content, &stop)) != 0) return rc;
+    char *text = content_text(content);
+    if (text == NULL) rc = VBX_E_NOMEM;
+    if (rc == 0 && !br->streamed_text) vbx__box_stream(br, VBX_OUT_TEXT, text, strlen(text));
+    if (rc == 0) rc = append_message(br->messages, "assistant", content);
+    int more = stop != NULL && strcmp(stop, "tool_use") == 0;
+    if (rc == 0 && more) rc = run_tools(br, content);
+    if (rc == 0 && !more) rc = vbx__box_result_set_output(br->res, text);
+    free(text);
+    free(stop);
+    json_decref(content);
+    if (rc != 0 || !more) return rc;
+  }
+}
+
+static int read_output_file(vbx__box_run *br) {
+  const char *path = br->box->output_file;
+  vbx_call call;
+  vbx__box_call(br, &call);
+  char *data = NULL;
+  size_t len = 0;
+  int rc = br->ref.file_read(br, path, VBX__OUTPUT_FILE_MAX, &data, &len, &call);
+  if (rc != 0) {
+    free(data);
+    return vbx__box_result_fail(br->res, rc, "output_file '%s': %s", path,
+                                vbx__call_message(&call, rc));
+  }
+  if (len > VBX__OUTPUT_FILE_MAX) len = VBX__OUTPUT_FILE_MAX;
+  br->res->structured_output = vbx__text_sanitize(data ? data : "", data ? len : 0);
+  free(data);
+  return br->res->structured_output ? 0 : VBX_E_NOMEM;
+}
+
+static int start(vbx__box_run *br, const char *input) {
+  vbx__box_issue issue;
+  int rc = vbx__box_stopped(br);
+  if (rc != 0) return rc;
+  rc = vbx__box_resolve(br->env->reg, br->box, &br->impls, &issue);
+  if (rc == 0)
+    rc = vbx__box_validate(br->box, &br->impls, br->env->run_cancel, br->env->rt_cancel, &issue);
+  if (rc != 0) return vbx__box_result_fail(br->res, rc, "%s", issue.message);
+  if ((rc = vbx__box_setup(br)) != 0) return rc;
+  if ((rc = vbx__tools_build(br)) != 0) return rc;
+  char *first = vbx__prompt_first_user(br->box, input);
+  br->system = vbx__prompt_system(br);
+  br->messages = json_array();
+  json_t *content = first ? json_pack("[{s:s, s:s}]", "type", "text", "text", first) : NULL;
+  free(first);
+  if (br->system == NULL || br->messages == NULL || content == NULL ||
+      append_message(br->messages, "user", content) != 0)
+    rc = vbx__box_result_fail(br->res, VBX_E_NOMEM, "out of memory");
+  json_decref(content);
+  return rc;
+}
+
+/* Final status from the loop's code; a stop overrides the plugin's words. */
+static void finish(vbx__box_run *br, int rc) {
+  vbx_box_result *res = br->res;
+  int stop = rc != 0 ? vbx__box_stopped(br) : 0;
+  if (stop == VBX_E_CANCELLED) {
+    free(res->error);
+    res->error = NULL;
+    vbx__box_result_fail(res, stop, "cancelled");
+    res->status = VBX_STATUS_CANCELLED;
+  } else if (stop == VBX_E_TIMEOUT) {
+    free(res->error);
+    res->error = NULL;
+    vbx__box_result_fail(res, stop, "box timeout (%u s) reached", br->box->timeout_secs);
+    res->status = VBX_STATUS_FAILED;
+  } else if (rc != 0) {
+    if (res->error == NULL) vbx__box_result_fail(res, rc, "%s", vbx_strerror(rc));
+    res->status = VBX_STATUS_FAILED;
+  } else {
+    res->status = VBX_STATUS_OK;
+  }
+}
+
+int vbx__engine_run_box(const vbx__engine_env *env, const vbx_box *box, const char *input,
+                        vbx_box_result *res) {
+  uint64_t t0 = vbx__now_ns();
+  vbx__box_run *br = calloc(1, sizeof(*br));
+  if (br == NULL) {
+    res->status = VBX_STATUS_FAILED;
+    return vbx__box_result_fail(res, VBX_E_NOMEM, "out of memory");
+  }
+  br->env = env;
+  br->box = box;
+  br->res = res;
+  res->status = VBX_STATUS_RUNNING;
+  if (box->timeout_secs) br->deadline_ns = t0 + (uint64_t)box->timeout_secs * 1000000000ull;
+  int rc = start(br, input);
+  if (rc == 0) rc = agent_loop(br);
+  if (rc == 0 && box->output_file != NULL) rc = read_output_file(br);
+  int stopped = rc != 0 ? vbx__box_stopped(br) : 0;
+  finish(br, rc);
+  if (stopped) rc = stopped;
+  vbx__box_teardown(br);
+  vbx__tools_free(br);
+  json_decref(br->messages);
+  free(br->system);
+  free(br);
+  res->duration_ns = vbx__now_ns() - t0;
+  return rc;
+}

@@ -1,0 +1,157 @@
+/*
+ * engine/resolve.c - a box's plugins: lookup in the frozen registry with
+ * "did you mean" hints, and option validation by each plugin (resolve.h).
+ */
+#include "engine/resolve.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util/error.h"
+#include "util/strbuf.h"
+
+static int issue_set(vbx__box_issue *issue, int code, const vbx__pos *pos, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int issue_set(vbx__box_issue *issue, int code, const vbx__pos *pos, const char *fmt, ...) {
+  if (issue == NULL) return code;
+  issue->code = code;
+  issue->pos = pos;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(issue->message, sizeof(issue->message), fmt, ap);
+  va_end(ap);
+  return code;
+}
+
+/* "unknown KIND 'x' (did you mean 'y'?); loaded PLURAL: a, b" */
+static int unknown(const vbx__registry *reg, vbx__kind kind, const char *what,
+                   const char *plural, const char *name, const vbx__pos *pos,
+                   vbx__box_issue *issue) {
+  const char *const *names = vbx__registry_names(reg, kind);
+  const char *hint = vbx__did_you_mean(name, names);
+  vbx__strbuf sb = VBX__STRBUF_INIT;
+  for (size_t i = 0; names && names[i]; i++) vbx__strbuf_printf(&sb, "%s%s", i ? ", " : "", names[i]);
+  char hints[160] = "";
+  if (hint) snprintf(hints, sizeof(hints), " (did you mean '%s'?)", hint);
+  issue_set(issue, VBX_E_NOTFOUND, pos, "unknown %s '%s'%s; loaded %s: %s", what, name, hints,
+            plural, sb.len ? sb.data : "none");
+  vbx__strbuf_reset(&sb);
+  return VBX_E_NOTFOUND;
+}
+
+int vbx__box_resolve(const vbx__registry *reg, const vbx_box *box, vbx__box_impls *out,
+                     vbx__box_issue *issue) {
+  memset(out, 0, sizeof(*out));
+  const char *backend = box->sandbox.backend ? box->sandbox.backend : "mock";
+  out->sandbox = vbx__registry_find(reg, VBX_KIND_SANDBOX, backend);
+  if (out->sandbox == NULL)
+    return unknown(reg, VBX_KIND_SANDBOX, "sandbox backend", "backends", backend,
+                   &box->sandbox.backend_pos, issue);
+  if (box->llm.provider == NULL || box->llm.provider[0] == '\0')
+    return issue_set(issue, VBX_E_INVAL, box->llm.pos.line ? &box->llm.pos : &box->pos,
+                     "box '%s' has no llm provider (set llm.provider)", box->name);
+  out->llm = vbx__registry_find(reg, VBX_KIND_LLM, box->llm.provider);
+  if (out->llm == NULL)
+    return unknown(reg, VBX_KIND_LLM, "llm provider", "providers", box->llm.provider,
+                   &box->llm.provider_pos, issue);
+  if (box->n_skills > VBX__MAX_SKILLS)
+    return issue_set(issue, VBX_E_INVAL, &box->pos, "box '%s' has %zu skills; the limit is %d",
+                     box->name, box->n_skills, VBX__MAX_SKILLS);
+  for (size_t i = 0; i < box->n_skills; i++) {
+    const vbx__skill_decl *s = &box->skills[i];
+    out->skills[i] = vbx__registry_find(reg, VBX_KIND_SKILL, s->type ? s->type : "");
+    if (out->skills[i] == NULL)
+      return unknown(reg, VBX_KIND_SKILL, "skill type", "skill types", s->type ? s->type : "",
+                     &s->type_pos, issue);
+  }
+  return 0;
+}
+
+void vbx__skill_config(const vbx_box *box, size_t i, vbx_skill_config *cfg) {
+  const vbx__skill_decl *s = &box->skills[i];
+  memset(cfg, 0, sizeof(*cfg));
+  cfg->struct_size = sizeof(*cfg);
+  cfg->type = s->type;
+  cfg->value = s->value;
+  cfg->options = (const vbx_json *)s->options.obj;
+  cfg->box_name = box->name;
+  cfg->spec_dir = box->base_dir;
+}
+
+/* First key of an options object, or NULL when it has none. */
+static const char *first_key(const vbx__options *o) {
+  if (o->obj == NULL || !json_is_object(o->obj) || json_object_size(o->obj) == 0) return NULL;
+  return json_object_iter_key(json_object_iter(o->obj));
+}
+
+/* Where a refusal points: the field's key when the plugin named one and it
+ * is known, else `fallback`. */
+static const vbx__pos *field_pos(const vbx__options *o, const vbx_call *call,
+                                 const vbx__pos *fallback) {
+  const vbx__pos *p = call->field[0] ? vbx__options_pos(o, call->field) : NULL;
+  return p ? p : fallback;
+}
+
+/* One plugin's validate_options (sandbox, llm and exporter vtables share
+ * the signature). */
+typedef int (*validate_fn)(void *state, const vbx_json *options, vbx_call *call);
+
+static int validate_options(validate_fn fn, const vbx__impl *impl, const char *what,
+                            const vbx__options *o, const vbx__pos *fallback,
+                            const vbx__cancel *c1, const vbx__cancel *c2, vbx__box_issue *issue) {
+  const char *key = first_key(o);
+  if (fn == NULL) {
+    if (key == NULL) return 0;
+    const vbx__pos *kp = vbx__options_pos(o, key);
+    return issue_set(issue, VBX_E_INVAL, kp ? kp : fallback,
+                     "%s '%s' takes no options, but option '%s' is set", what, impl->name, key);
+  }
+  vbx_call call;
+  vbx__call_init(&call, c1, c2, 0);
+  int rc = fn(impl->plugin_state, (const vbx_json *)o->obj, &call);
+  if (rc == 0) return 0;
+  if (call.field[0])
+    return issue_set(issue, rc, field_pos(o, &call, fallback), "%s '%s' refused option '%s': %s",
+                     what, impl->name, call.field, vbx__call_message(&call, rc));
+  return issue_set(issue, rc, fallback, "%s '%s' refused its options: %s", what, impl->name,
+                   vbx__call_message(&call, rc));
+}
+
+int vbx__box_validate(const vbx_box *box, const vbx__box_impls *impls, const vbx__cancel *cancel,
+                      const vbx__cancel *cancel2, vbx__box_issue *issue) {
+  const vbx_sandbox_backend_vtable *sb = impls->sandbox->vtable;
+  validate_fn fn = VBX_HAS_METHOD(sb, vbx_sandbox_backend_vtable, validate_options)
+                       ? sb->validate_options : NULL;
+  int rc = validate_options(fn, impls->sandbox, "sandbox backend", &box->sandbox.options,
+                            &box->sandbox.backend_pos, cancel, cancel2, issue);
+  if (rc != 0) return rc;
+  const vbx_llm_provider_vtable *lv = impls->llm->vtable;
+  fn = VBX_HAS_METHOD(lv, vbx_llm_provider_vtable, validate_options) ? lv->validate_options : NULL;
+  rc = validate_options(fn, impls->llm, "llm provider", &box->llm.options, &box->llm.provider_pos,
+                        cancel, cancel2, issue);
+  if (rc != 0) return rc;
+  for (size_t i = 0; i < box->n_skills; i++) {
+    const vbx__skill_decl *s = &box->skills[i];
+    const vbx__impl *impl = impls->skills[i];
+    const vbx_skill_type_vtable *vt = impl->vtable;
+    if (!VBX_HAS_METHOD(vt, vbx_skill_type_vtable, validate)) {
+      const char *key = first_key(&s->options);
+      if (key == NULL) continue;
+      const vbx__pos *kp = vbx__options_pos(&s->options, key);
+      return issue_set(issue, VBX_E_INVAL, kp ? kp : &s->pos,
+                       "skill type '%s' takes no options, but option '%s' is set", impl->name, key);
+    }
+    vbx_skill_config cfg;
+    vbx__skill_config(box, i, &cfg);
+    vbx_call call;
+    vbx__call_init(&call, cancel, cancel2, 0);
+    rc = vt->validate(impl->plugin_state, &cfg, &call);
+    if (rc == 0) continue;
+    return issue_set(issue, rc, field_pos(&s->options, &call, &s->pos), "skill '%s%s%s': %s",
+                     s->type, s->value ? ":" : "", s->value ? s->value : "",
+                     vbx__call_message(&call, rc));
+  }
+  return 0;
+}

@@ -1,0 +1,51 @@
+/*
+ * engine/resolve.h - finding a box's plugins in the frozen registry and
+ * letting each plugin validate its options. Shared by the engine (before a
+ * box runs) and vbx_pipeline_check (before a pipeline runs), so both refuse
+ * the same things with the same words.
+ */
+#ifndef VBX_ENGINE_RESOLVE_H
+#define VBX_ENGINE_RESOLVE_H
+
+#include "model/model.h"
+#include "plugin/call.h"
+#include "plugin/registry.h"
+
+#define VBX__MAX_SKILLS 64
+
+/* The implementations a box uses. Borrowed from the registry. */
+typedef struct vbx__box_impls {
+  const vbx__impl *sandbox;
+  const vbx__impl *llm;
+  const vbx__impl *skills[VBX__MAX_SKILLS]; /* box->n_skills entries */
+} vbx__box_impls;
+
+/* Why a box was refused, and where in the spec (pos NULL or pos->file NULL
+ * when unknown). */
+typedef struct vbx__box_issue {
+  int code;
+  const vbx__pos *pos;
+  char message[1024];
+} vbx__box_issue;
+
+/* Look up the box's sandbox backend, LLM provider and skill types. On a
+ * missing one, issue says which, with a "did you mean" hint and the loaded
+ * names ("unknown sandbox backend 'mok' (did you mean 'mock'?); loaded
+ * backends: mock, local"), and VBX_E_NOTFOUND is returned. A box without an
+ * LLM provider or with too many skills gives VBX_E_INVAL. Thread-safe. */
+int vbx__box_resolve(const vbx__registry *reg, const vbx_box *box, vbx__box_impls *out,
+                     vbx__box_issue *issue);
+
+/* Ask each plugin to validate its options: the backend's and provider's
+ * validate_options, each skill type's validate. A plugin without that
+ * method refuses any option (the issue names the first key). A refused
+ * option is placed at its key's position when the plugin named the field.
+ * `cancel`/`cancel2` are passed on in the vbx_call. Returns 0 or the
+ * plugin's code (VBX_E_INVAL when the host refused). Thread-safe. */
+int vbx__box_validate(const vbx_box *box, const vbx__box_impls *impls, const vbx__cancel *cancel,
+                      const vbx__cancel *cancel2, vbx__box_issue *issue);
+
+/* The plugin-facing skill configuration of box->skills[i] (borrowed). */
+void vbx__skill_config(const vbx_box *box, size_t i, vbx_skill_config *cfg);
+
+#endif

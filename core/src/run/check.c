@@ -1,0 +1,73 @@
+/*
+ * run/check.c - vbx_pipeline_check: everything a run needs from the
+ * registry, checked before anything runs. Errors point at the spec
+ * position of the declaration at fault (FILE:LINE:COLUMN) when known.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "engine/resolve.h"
+#include "run/run.h"
+#include "util/error.h"
+
+/* A positioned VBX_E_SPEC error, or one naming the box when the position
+ * is unknown (builder-made pipelines). */
+static int at(vbx_error *err, const vbx__pos *pos, const vbx_box *box, const char *msg) {
+  if (pos != NULL && pos->file != NULL && pos->line > 0)
+    return vbx__error_at(err, VBX_E_SPEC, pos->file, pos->line, pos->col, "%s", msg);
+  if (box != NULL && box->pos.file != NULL && box->pos.line > 0)
+    return vbx__error_at(err, VBX_E_SPEC, box->pos.file, box->pos.line, box->pos.col,
+                         "box '%s': %s", box->name, msg);
+  if (box != NULL) return vbx__error_set(err, VBX_E_SPEC, "box '%s': %s", box->name, msg);
+  return vbx__error_set(err, VBX_E_SPEC, "%s", msg);
+}
+
+static int check_box(const vbx_runtime *rt, const vbx_box *box, vbx_error *err) {
+  if (box->error_code != 0)
+    return vbx__error_set(err, box->error_code, "box '%s': %s", box->name ? box->name : "?",
+                          box->error ? box->error : vbx_strerror(box->error_code));
+  vbx__box_impls impls;
+  vbx__box_issue issue;
+  memset(&issue, 0, sizeof(issue));
+  int rc = vbx__box_resolve(rt->reg, box, &impls, &issue);
+  if (rc == 0) rc = vbx__box_validate(box, &impls, NULL, &rt->cancel, &issue);
+  if (rc == VBX_E_NOMEM) return vbx__error_set(err, rc, "out of memory");
+  if (rc != 0) return at(err, issue.pos, box, issue.message);
+  return 0;
+}
+
+int vbx_pipeline_check(vbx_runtime *rt, const vbx_pipeline *p, vbx_error *err) {
+  if (rt == NULL || p == NULL)
+    return vbx__error_set(err, VBX_E_INVAL, "vbx_pipeline_check: no runtime or pipeline");
+  if (p->error_code != 0)
+    return vbx__error_set(err, p->error_code, "pipeline '%s': %s", p->name ? p->name : "?",
+                          p->error ? p->error : vbx_strerror(p->error_code));
+  if (p->n_stages == 0) {
+    vbx__pos pos = {p->spec_path, 0, 0};
+    char msg[300];
+    snprintf(msg, sizeof(msg), "pipeline '%.200s' has no stages", p->name ? p->name : "?");
+    return at(err, p->spec_path ? &pos : NULL, NULL, msg);
+  }
+  for (size_t i = 0; i < p->n_stages; i++)
+    if (p->stages[i].n_boxes == 0) {
+      char msg[300];
+      snprintf(msg, sizeof(msg), "stage '%.200s' has no boxes",
+               p->stages[i].name ? p->stages[i].name : "?");
+      return at(err, &p->stages[i].pos, NULL, msg);
+    }
+  for (size_t i = 0; i < p->n_boxes; i++) {
+    int rc = check_box(rt, p->boxes[i], err);
+    if (rc != 0) return rc;
+  }
+  /* Boxes a stage holds but the pipeline's list does not (builders that
+   * add stages directly). */
+  for (size_t i = 0; i < p->n_stages; i++)
+    for (size_t j = 0; j < p->stages[i].n_boxes; j++) {
+      const vbx_box *b = p->stages[i].boxes[j];
+      int listed = 0;
+      for (size_t k = 0; k < p->n_boxes && !listed; k++) listed = p->boxes[k] == b;
+      int rc = listed ? 0 : check_box(rt, b, err);
+      if (rc != 0) return rc;
+    }
+  return vbx__exporters_check(rt, p, err);
+}

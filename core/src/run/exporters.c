@@ -1,0 +1,193 @@
+/*
+ * run/exporters.c - exporter instances from the pipeline's `observe` block:
+ *
+ *   observe:
+ *     exporters:
+ *       - {type: NAME, ...options}
+ *
+ * Checked against the registry before a run, created when the run starts,
+ * flushed and destroyed when it ends.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "run/run.h"
+#include "util/error.h"
+#include "util/strbuf.h"
+
+/* Report at the position of `key` in the observe block when known, else
+ * at `exporters`, else the spec file alone. Returns VBX_E_SPEC. */
+static int report(vbx_error *err, const vbx_pipeline *p, const char *key, const char *msg) {
+  const vbx__pos *pos = vbx__options_pos(&p->observe_opts, key);
+  if (pos == NULL) pos = vbx__options_pos(&p->observe_opts, "exporters");
+  if (pos != NULL && pos->file != NULL)
+    vbx__error_at(err, VBX_E_SPEC, pos->file, pos->line, pos->col, "observe: %s", msg);
+  else if (p->spec_path != NULL)
+    vbx__error_at(err, VBX_E_SPEC, p->spec_path, 0, 0, "observe: %s", msg);
+  else
+    vbx__error_set(err, VBX_E_SPEC, "observe: %s", msg);
+  return VBX_E_SPEC;
+}
+
+/* The exporter entries, or NULL when there are none. Shape errors set err. */
+static int entries(const vbx_pipeline *p, const json_t **out, vbx_error *err) {
+  *out = NULL;
+  if (p->observe == NULL || json_is_null(p->observe)) return 0;
+  if (!json_is_object(p->observe)) return report(err, p, "observe", "must be a map");
+  const char *key;
+  json_t *v;
+  json_object_foreach(p->observe, key, v) {
+    if (strcmp(key, "exporters") != 0) {
+      char msg[300];
+      snprintf(msg, sizeof(msg), "unknown key '%.200s' (known: exporters)", key);
+      return report(err, p, key, msg);
+    }
+  }
+  const json_t *ex = json_object_get(p->observe, "exporters");
+  if (ex == NULL) return 0;
+  if (!json_is_array(ex)) return report(err, p, "exporters", "exporters must be a list");
+  for (size_t i = 0; i < json_array_size(ex); i++) {
+    const json_t *e = json_array_get(ex, i);
+    if (!json_is_object(e) || !json_is_string(json_object_get(e, "type"))) {
+      char msg[120];
+      snprintf(msg, sizeof(msg), "exporters[%zu] needs a string 'type'", i);
+      return report(err, p, "exporters", msg);
+    }
+  }
+  *out = ex;
+  return 0;
+}
+
+/* An entry's options: a copy without "type" (NULL when empty). */
+static json_t *entry_options(const json_t *e, int *oom) {
+  json_t *o = json_deep_copy(e);
+  if (o == NULL) {
+    *oom = 1;
+    return NULL;
+  }
+  json_object_del(o, "type");
+  if (json_object_size(o) == 0) {
+    json_decref(o);
+    return NULL;
+  }
+  return o;
+}
+
+static int check_entry(const vbx_runtime *rt, const vbx_pipeline *p, const json_t *e, size_t i,
+                       vbx_error *err) {
+  const char *type = json_string_value(json_object_get(e, "type"));
+  char msg[1400];
+  const vbx__impl *impl = vbx__registry_find(rt->reg, VBX_KIND_EXPORTER, type);
+  if (impl == NULL) {
+    const char *const *names = vbx__registry_names(rt->reg, VBX_KIND_EXPORTER);
+    const char *hint = vbx__did_you_mean(type, names);
+    vbx__strbuf sb = VBX__STRBUF_INIT;
+    for (size_t k = 0; names && names[k]; k++)
+      vbx__strbuf_printf(&sb, "%s%s", k ? ", " : "", names[k]);
+    snprintf(msg, sizeof(msg), "unknown exporter '%.100s'%s%.100s%s; loaded exporters: %.900s",
+             type, hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "",
+             sb.len ? sb.data : "none");
+    vbx__strbuf_reset(&sb);
+    return report(err, p, "exporters", msg);
+  }
+  int oom = 0;
+  json_t *opts = entry_options(e, &oom);
+  if (oom) return vbx__error_set(err, VBX_E_NOMEM, "out of memory");
+  const vbx_exporter_vtable *vt = impl->vtable;
+  int rc = 0;
+  if (!VBX_HAS_METHOD(vt, vbx_exporter_vtable, validate_options)) {
+    if (opts != NULL) {
+      snprintf(msg, sizeof(msg), "exporter '%s' takes no options, but option '%.100s' is set",
+               impl->name, json_object_iter_key(json_object_iter(opts)));
+      rc = report(err, p, "exporters", msg);
+    }
+  } else {
+    vbx_call call;
+    vbx__call_init(&call, NULL, &rt->cancel, 0);
+    int vrc = vt->validate_options(impl->plugin_state, (const vbx_json *)opts, &call);
+    if (vrc != 0) {
+      snprintf(msg, sizeof(msg), "exporters[%zu]: exporter '%s' refused %s%s%s: %s", i,
+               impl->name, call.field[0] ? "option '" : "its options", call.field,
+               call.field[0] ? "'" : "", vbx__call_message(&call, vrc));
+      rc = report(err, p, "exporters", msg);
+    }
+  }
+  json_decref(opts);
+  return rc;
+}
+
+int vbx__exporters_check(const vbx_runtime *rt, const vbx_pipeline *p, vbx_error *err) {
+  const json_t *ex;
+  int rc = entries(p, &ex, err);
+  for (size_t i = 0; rc == 0 && i < json_array_size(ex); i++)
+    rc = check_entry(rt, p, json_array_get(ex, i), i, err);
+  return rc;
+}
+
+int vbx__exporters_open(vbx__run *run, vbx_error *err) {
+  const json_t *ex;
+  int rc = entries(run->p, &ex, err);
+  size_t n = json_array_size(ex);
+  if (rc != 0 || n == 0) return rc;
+  vbx__events *ev = &run->events;
+  ev->exps = calloc(n, sizeof(*ev->exps));
+  if (ev->exps == NULL) return vbx__error_set(err, VBX_E_NOMEM, "out of memory");
+  for (size_t i = 0; i < n; i++) {
+    const json_t *e = json_array_get(ex, i);
+    const char *type = json_string_value(json_object_get(e, "type"));
+    const vbx__impl *impl = vbx__registry_find(run->rt->reg, VBX_KIND_EXPORTER, type);
+    int oom = 0;
+    json_t *opts = entry_options(e, &oom);
+    if (impl == NULL || oom) {
+      rc = oom ? vbx__error_set(err, VBX_E_NOMEM, "out of memory")
+               : vbx__error_set(err, VBX_E_NOTFOUND, "observe: unknown exporter '%s'", type);
+      goto fail;
+    }
+    vbx__exporter_inst *x = &ev->exps[ev->n_exps];
+    x->impl = impl;
+    x->vt = impl->vtable;
+    x->serialise = !(x->vt->flags & VBX_VT_THREAD_SAFE);
+    if (!VBX_HAS_METHOD(x->vt, vbx_exporter_vtable, create)) {
+      json_decref(opts);
+      rc = vbx__error_set(err, VBX_E_PLUGIN, "exporter '%s' has no create method", impl->name);
+      goto fail;
+    }
+    vbx_call call;
+    vbx__call_init(&call, &run->cancel, &run->rt->cancel, 0);
+    rc = x->vt->create(impl->plugin_state, (const vbx_json *)opts, &call, &x->handle);
+    json_decref(opts);
+    if (rc == 0 && x->handle == NULL)
+      rc = vbx__call_fail(&call, VBX_E_PLUGIN, NULL, "create returned no exporter");
+    if (rc != 0) {
+      vbx__error_set(err, rc, "exporter '%s': %s", impl->name, vbx__call_message(&call, rc));
+      goto fail;
+    }
+    pthread_mutex_init(&x->mu, NULL);
+    ev->n_exps++;
+  }
+  return 0;
+fail:
+  vbx__exporters_close(run);
+  return rc;
+}
+
+void vbx__exporters_close(vbx__run *run) {
+  vbx__events *ev = &run->events;
+  for (size_t i = ev->n_exps; i-- > 0;) {
+    vbx__exporter_inst *x = &ev->exps[i];
+    if (VBX_HAS_METHOD(x->vt, vbx_exporter_vtable, flush)) {
+      vbx_call call;
+      vbx__call_init(&call, NULL, NULL, 0);
+      int rc = x->vt->flush(x->handle, &call);
+      if (rc != 0)
+        vbx__runtime_log(run->rt, VBX_LOG_WARN, "exporter '%s': flush failed: %s", x->impl->name,
+                         vbx__call_message(&call, rc));
+    }
+    if (VBX_HAS_METHOD(x->vt, vbx_exporter_vtable, destroy)) x->vt->destroy(x->handle);
+    pthread_mutex_destroy(&x->mu);
+  }
+  free(ev->exps);
+  ev->exps = NULL;
+  ev->n_exps = 0;
+}

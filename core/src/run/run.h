@@ -1,0 +1,77 @@
+/*
+ * run/run.h - the state of one pipeline run, shared by the files of
+ * core/src/run (pipeline_run.c, stage.c, fan_out.c, events.c,
+ * exporters.c, check.c). Nothing outside this folder includes it.
+ */
+#ifndef VBX_RUN_RUN_H
+#define VBX_RUN_RUN_H
+
+#include <pthread.h>
+
+#include "engine/engine.h"
+#include "run/result.h"
+#include "runtime.h"
+
+/* One exporter instance created from the pipeline's `observe` block. */
+typedef struct vbx__exporter_inst {
+  const vbx__impl *impl;
+  const vbx_exporter_vtable *vt;
+  void *handle;
+  int serialise;           /* 1: vtable lacks VBX_VT_THREAD_SAFE */
+  pthread_mutex_t mu;      /* serialises calls when `serialise` */
+} vbx__exporter_inst;
+
+/* Where events go: the run options' on_event and every exporter. */
+typedef struct vbx__events {
+  const char *pipeline;
+  vbx_event_fn on_event;
+  void *user;
+  vbx__exporter_inst *exps;
+  size_t n_exps;
+} vbx__events;
+
+typedef struct vbx__run {
+  vbx_runtime *rt;
+  const vbx_pipeline *p;
+  vbx_run_options opts;    /* zero-extended copy */
+  vbx_result *res;
+  vbx__events events;
+  vbx__cancel cancel;      /* the run's own token */
+} vbx__run;
+
+/* events.c: complete ev (struct_size, time, pipeline) and deliver it to
+ * on_event, then to each exporter. Thread-safe: boxes of a fan-out emit
+ * concurrently; calls into one exporter instance are serialised unless
+ * its vtable is VBX_VT_THREAD_SAFE (a per-exporter lock, never taken by
+ * anything the exporter can call back into). */
+void vbx__events_emit(vbx__events *ev, vbx_event *e);
+/* events.c: a stage or pipeline event (stage NULL, index -1 for the
+ * pipeline). */
+void vbx__events_stage(vbx__events *ev, vbx_event_type type, const char *stage, int index,
+                       vbx_status status, const vbx_result *res, uint64_t duration_ns,
+                       const char *text);
+
+/* exporters.c: check `observe` against the registry (exporter types exist,
+ * their options are accepted). Returns 0 or VBX_E_SPEC with err set. */
+int vbx__exporters_check(const vbx_runtime *rt, const vbx_pipeline *p, vbx_error *err);
+/* exporters.c: create one instance per `observe.exporters` entry into
+ * ev. On failure err says which and nothing stays created. */
+int vbx__exporters_open(vbx__run *run, vbx_error *err);
+/* exporters.c: flush (failures logged) and destroy every instance. */
+void vbx__exporters_close(vbx__run *run);
+
+/* stage.c: run box `idx` of stage `stage` with `input` on the calling
+ * thread: BOX_STARTED, the engine, BOX_FINISHED. */
+void vbx__stage_run_box(vbx__run *run, size_t stage, size_t idx, const char *input);
+/* stage.c: the status of a finished stage from its boxes: CANCELLED if any
+ * box was cancelled, else FAILED if any failed, else OK. */
+vbx_status vbx__stage_status(const vbx__stage_result *sr);
+
+/* fan_out.c: run every box of stage `stage` on its own thread with the
+ * same input and wait for all. */
+void vbx__fan_out_run(vbx__run *run, size_t stage, const char *input);
+/* fan_out.c: "### a\n<out>\n\n### b\n<out>" in declaration order;
+ * malloc'd, NULL on OOM. */
+char *vbx__fan_out_merge(const vbx__stage_result *sr);
+
+#endif

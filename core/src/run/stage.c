@@ -1,0 +1,65 @@
+/*
+ * run/stage.c - running one box of a stage on the calling thread (with its
+ * BOX_STARTED and BOX_FINISHED events) and a stage's status.
+ */
+#include <string.h>
+
+#include "run/run.h"
+
+/* Event context of one box: adds the stage to the engine's events. */
+typedef struct box_ctx {
+  vbx__run *run;
+  const char *stage;
+  int index;
+} box_ctx;
+
+static void box_emit(void *user, vbx_event *ev) {
+  box_ctx *bc = user;
+  ev->stage = bc->stage;
+  ev->stage_index = bc->index;
+  vbx__events_emit(&bc->run->events, ev);
+}
+
+void vbx__stage_run_box(vbx__run *run, size_t stage, size_t idx, const char *input) {
+  const vbx_box *box = run->p->stages[stage].boxes[idx];
+  vbx_box_result *res = &run->res->stages[stage].boxes[idx];
+  box_ctx bc = {run, run->res->stages[stage].name, (int)stage};
+  vbx_event ev;
+  memset(&ev, 0, sizeof(ev));
+  ev.type = VBX_EV_BOX_STARTED;
+  ev.box = box->name;
+  ev.status = VBX_STATUS_RUNNING;
+  box_emit(&bc, &ev);
+
+  vbx__engine_env env;
+  memset(&env, 0, sizeof(env));
+  env.reg = run->rt->reg;
+  env.run_cancel = &run->cancel;
+  env.rt_cancel = &run->rt->cancel;
+  env.on_stream = run->opts.on_stream;
+  env.stream_user = run->opts.user;
+  env.emit = box_emit;
+  env.emit_user = &bc;
+  vbx__engine_run_box(&env, box, input, res);
+
+  memset(&ev, 0, sizeof(ev));
+  ev.type = VBX_EV_BOX_FINISHED;
+  ev.box = box->name;
+  ev.status = res->status;
+  ev.text = res->error;
+  ev.input_tokens = res->input_tokens;
+  ev.output_tokens = res->output_tokens;
+  ev.cost_usd = res->cost_usd;
+  ev.duration_ns = res->duration_ns;
+  box_emit(&bc, &ev);
+}
+
+vbx_status vbx__stage_status(const vbx__stage_result *sr) {
+  vbx_status s = VBX_STATUS_OK;
+  for (size_t i = 0; i < sr->n_boxes; i++) {
+    vbx_status b = sr->boxes[i].status;
+    if (b == VBX_STATUS_CANCELLED) return VBX_STATUS_CANCELLED;
+    if (b != VBX_STATUS_OK) s = VBX_STATUS_FAILED;
+  }
+  return s;
+}

@@ -1,0 +1,234 @@
+/*
+ * test_pipeline.c - vbx_pipeline_run against in-process fake plugins:
+ * stage order and input passing, fan-out concurrency and merge, streaming
+ * order, totals, failure, cancellation, events and exporters.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "common.h"
+
+static vbx_runtime *rt;
+static recorder rec;
+
+static int setup(void **state) {
+  (void)state;
+  fake_reset();
+  rec_init(&rec);
+  return 0;
+}
+
+static vbx_result *run(vbx_runtime *r, vbx_pipeline *p, const char *input) {
+  vbx_run_options o;
+  memset(&o, 0, sizeof(o));
+  o.struct_size = sizeof(o);
+  o.input = input;
+  o.on_stream = rec_stream;
+  o.on_event = rec_event;
+  o.user = &rec;
+  vbx_result *res = NULL;
+  vbx_error err;
+  memset(&err, 0, sizeof(err));
+  int rc = vbx_pipeline_run(r, p, &o, &res, &err);
+  if (rc != 0) fprintf(stderr, "run: %s\n", err.message);
+  assert_int_equal(rc, 0);
+  assert_non_null(res);
+  return res;
+}
+
+static void test_order_and_input(void **state) {
+  (void)state;
+  vbx_pipeline *p = vbx_pipeline_named("seq");
+  vbx_pipeline_pipe(p, fake_box("a", "[{\"echo\":\"A\"}]"));
+  vbx_pipeline_pipe(p, fake_box("b", "[{\"echo\":\"B\"}]"));
+  vbx_pipeline_pipe(p, fake_box("c", "[{\"echo\":\"C\"}]"));
+  vbx_result *res = run(rt, p, "in");
+  assert_int_equal(vbx_result_status(res), VBX_STATUS_OK);
+  assert_null(vbx_result_error(res));
+  assert_string_equal(vbx_result_text(res), "C[B[A[in]]]");
+  int a = fake_log_find("sandbox.create:a"), b = fake_log_find("sandbox.create:b"),
+      c = fake_log_find("sandbox.create:c");
+  assert_true(a >= 0 && b > a && c > b);
+  /* each box's sandbox is gone before the next starts */
+  assert_true(fake_log_find("sandbox.destroy:a") < b);
+  assert_int_equal(vbx_result_stage_count(res), 3);
+  assert_string_equal(vbx_result_stage_name(res, 1), "b");
+  assert_string_equal(vbx_box_result_output(vbx_result_box(res, 1, 0)), "B[A[in]]");
+  vbx_result_free(res);
+  vbx_pipeline_free(p);
+}
+
+static void test_fan_out(void **state) {
+  (void)state;
+  const char *s1 = "[{\"tool\":\"bash\",\"input\":{\"command\":\"barrier\"}},{\"echo\":\"S\"}]";
+  const char *s2 = "[{\"tool\":\"bash\",\"input\":{\"command\":\"barrier\"}},{\"echo\":\"R\"}]";
+  vbx_box *fo[2] = {fake_box("sentiment", s1), fake_box("risk", s2)};
+  vbx_pipeline *p = vbx_pipeline_named("fan");
+  vbx_pipeline_fan_out(p, fo, 2);
+  vbx_pipeline_pipe(p, fake_box("sum", "[{\"echo\":\"T\"}]"));
+  vbx_result *res = run(rt, p, "x");
+  assert_int_equal(vbx_result_status(res), VBX_STATUS_OK);
+  /* both boxes were inside exec at the same time, or the barrier failed */
+  for (size_t i = 0; i < 2; i++) {
+    const char *out = NULL;
+    assert_int_equal(vbx_box_result_tool_call(vbx_result_box(res, 0, i), 0, NULL, NULL, &out, NULL), 0);
+    assert_string_equal(out, "passed");
+  }
+  assert_string_equal(vbx_result_text(res), "T[### sentiment\nS[x]\n\n### risk\nR[x]]");
+  vbx_result_free(res);
+  vbx_pipeline_free(p);
+}
+
+/* Chunks of one box, in the order they arrived. */
+static size_t box_chunks(const char *box, const rec_chunk **out, size_t max) {
+  size_t n = 0;
+  for (size_t i = 0; i < rec.n_chunks && n < max; i++)
+    if (!strcmp(rec.chunks[i].box, box)) out[n++] = &rec.chunks[i];
+  return n;
+}
+
+static void test_streaming_order_and_totals(void **state) {
+  (void)state;
+  const char *s = "[{\"tool\":\"bash\",\"input\":{\"command\":\"echo one\"}},"
+                  "{\"tool\":\"bash\",\"input\":{\"command\":\"fail\"}},"
+                  "{\"tool\":\"bash\",\"input\":{\"command\":\"echo two\"}},{\"text\":\"fin\"}]";
+  vbx_box *fo[2] = {fake_box("l", s), fake_box("r", s)};
+  vbx_pipeline *p = vbx_pipeline_named("stream");
+  vbx_pipeline_fan_out(p, fo, 2);
+  vbx_pipeline_pipe(p, fake_box("z", "[{\"text\":\"end\"}]"));
+  vbx_result *res = run(rt, p, NULL);
+  assert_int_equal(vbx_result_status(res), VBX_STATUS_OK);
+  static const struct {
+    vbx_output_kind kind;
+    const char *data;
+  } want[] = {{VBX_OUT_TOOL_STDOUT, "one\n"}, {VBX_OUT_TOOL_STDERR, "boom\n"},
+              {VBX_OUT_TOOL_STDOUT, "two\n"}, {VBX_OUT_TEXT, "f"}, {VBX_OUT_TEXT, "in"}};
+  const char *names[] = {"l", "r"};
+  for (size_t b = 0; b < 2; b++) {
+    const rec_chunk *ch[16];
+    assert_int_equal(box_chunks(names[b], ch, 16), 5);
+    for (size_t i = 0; i < 5; i++) {
+      assert_int_equal(ch[i]->kind, want[i].kind);
+      assert_string_equal(ch[i]->data, want[i].data);
+    }
+  }
+  /* totals are the sums of the boxes: 4 + 4 + 1 turns of 10/5/0.25 */
+  uint64_t in = 0, out = 0;
+  double cost = 0;
+  for (size_t s2 = 0; s2 < vbx_result_stage_count(res); s2++)
+    for (size_t i = 0; i < vbx_result_box_count(res, s2); i++) {
+      const vbx_box_result *b = vbx_result_box(res, s2, i);
+      in += vbx_box_result_input_tokens(b);
+      out += vbx_box_result_output_tokens(b);
+      cost += vbx_box_result_cost_usd(b);
+    }
+  assert_int_equal(in, 90);
+  assert_int_equal(vbx_result_input_tokens(res), in);
+  assert_int_equal(vbx_result_output_tokens(res), out);
+  assert_true(vbx_result_cost_usd(res) > cost - 1e-9 && vbx_result_cost_usd(res) < cost + 1e-9);
+  assert_true(vbx_result_duration_ns(res) >= vbx_box_result_duration_ns(vbx_result_box(res, 1, 0)));
+  /* events: one pipeline, two stages, three boxes, six tool calls, nine turns */
+  assert_int_equal(rec_count(&rec, VBX_EV_PIPELINE_STARTED), 1);
+  assert_int_equal(rec_count(&rec, VBX_EV_PIPELINE_FINISHED), 1);
+  assert_int_equal(rec_count(&rec, VBX_EV_STAGE_STARTED), 2);
+  assert_int_equal(rec_count(&rec, VBX_EV_STAGE_FINISHED), 2);
+  assert_int_equal(rec_count(&rec, VBX_EV_BOX_STARTED), 3);
+  assert_int_equal(rec_count(&rec, VBX_EV_BOX_FINISHED), 3);
+  assert_int_equal(rec_count(&rec, VBX_EV_TOOL_CALL), 6);
+  assert_int_equal(rec_count(&rec, VBX_EV_LLM_TURN), 9);
+  assert_int_equal(rec.events[0], VBX_EV_PIPELINE_STARTED);
+  assert_int_equal(rec.events[rec.n_events - 1], VBX_EV_PIPELINE_FINISHED);
+  vbx_result_free(res);
+  vbx_pipeline_free(p);
+}
+
+static void test_failure_skips_later_stages(void **state) {
+  (void)state;
+  vbx_box *fo[2] = {fake_box("ok", "[{\"text\":\"fine\"}]"),
+                    fake_box("bad", "[{\"error\":\"quota exceeded\"}]")};
+  vbx_pipeline *p = vbx_pipeline_named("fail");
+  vbx_pipeline_pipe(p, fake_box("first", "[{\"text\":\"one\"}]"));
+  vbx_pipeline_fan_out(p, fo, 2);
+  vbx_pipeline_pipe(p, fake_box("never", "[{\"text\":\"x\"}]"));
+  vbx_result *res = run(rt, p, NULL);
+  assert_int_equal(vbx_result_status(res), VBX_STATUS_FAILED);
+  assert_string_equal(vbx_result_error(res),
+                      "stage 'fan_out[ok,bad]': box 'bad' failed: quota exceeded");
+  assert_string_equal(vbx_result_text(res), "one");
+  assert_int_equal(vbx_box_result_status(vbx_result_box(res, 1, 0)), VBX_STATUS_OK);
+  assert_int_equal(vbx_box_result_status(vbx_result_box(res, 1, 1)), VBX_STATUS_FAILED);
+  assert_int_equal(vbx_box_result_status(vbx_result_box(res, 2, 0)), VBX_STATUS_SKIPPED);
+  assert_int_equal(fake_log_find("sandbox.create:never"), -1);
+  vbx_result_free(res);
+  vbx_pipeline_free(p);
+}
+
+static void *canceller(void *arg) {
+  fake_wait_blocked();
+  vbx_runtime_cancel(arg);
+  return NULL;
+}
+
+static void test_cancel_mid_run(void **state) {
+  (void)state;
+  vbx_runtime *crt = fake_runtime(); /* cancelling is final for a runtime */
+  assert_non_null(crt);
+  vbx_pipeline *p = vbx_pipeline_named("cancel");
+  vbx_pipeline_pipe(p, fake_box("first", "[{\"tool\":\"bash\",\"input\":{\"command\":\"echo a\"}},{\"text\":\"one\"}]"));
+  vbx_pipeline_pipe(p, fake_box("stuck", "[{\"tool\":\"bash\",\"input\":{\"command\":\"echo b\"}},{\"block\":true}]"));
+  vbx_pipeline_pipe(p, fake_box("never", "[{\"text\":\"x\"}]"));
+  pthread_t t;
+  assert_int_equal(pthread_create(&t, NULL, canceller, crt), 0);
+  vbx_result *res = run(crt, p, NULL);
+  pthread_join(t, NULL);
+  assert_int_equal(vbx_result_status(res), VBX_STATUS_CANCELLED);
+  const vbx_box_result *b0 = vbx_result_box(res, 0, 0), *b1 = vbx_result_box(res, 1, 0);
+  assert_int_equal(vbx_box_result_status(b0), VBX_STATUS_OK);
+  assert_string_equal(vbx_box_result_output(b0), "one");
+  assert_int_equal(vbx_box_result_status(b1), VBX_STATUS_CANCELLED);
+  assert_string_equal(vbx_box_result_error(b1), "cancelled");
+  /* partial results of the cancelled box are kept */
+  assert_int_equal(vbx_box_result_turns(b1), 2);
+  assert_int_equal(vbx_box_result_tool_call_count(b1), 1);
+  assert_int_equal(vbx_box_result_status(vbx_result_box(res, 2, 0)), VBX_STATUS_SKIPPED);
+  assert_string_equal(vbx_result_text(res), "one");
+  assert_true(fake_log_find("sandbox.destroy:stuck") >= 0);
+  assert_int_equal(fake_log_find("sandbox.create:never"), -1);
+  vbx_result_free(res);
+  vbx_pipeline_free(p);
+  vbx_runtime_free(crt);
+}
+
+static void test_exporters(void **state) {
+  (void)state;
+  vbx_pipeline *p = vbx_pipeline_named("obs");
+  vbx_pipeline_pipe(p, fake_box("a", "[{\"text\":\"x\"}]"));
+  p->observe = json_loads("{\"exporters\":[{\"type\":\"fake\"},{\"type\":\"fake\"}]}", 0, NULL);
+  vbx_result *res = run(rt, p, NULL);
+  assert_int_equal(vbx_result_status(res), VBX_STATUS_OK);
+  /* pipeline x2, stage x2, box x2, one turn: 7 events to each exporter */
+  assert_int_equal(rec.n_events, 7);
+  assert_int_equal(fake_exporter_events(), 14);
+  assert_int_equal(fake_exporter_flushes(), 2);
+  vbx_result_free(res);
+  vbx_pipeline_free(p);
+}
+
+int main(void) {
+  rt = fake_runtime();
+  if (rt == NULL) return 1;
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup(test_order_and_input, setup),
+      cmocka_unit_test_setup(test_fan_out, setup),
+      cmocka_unit_test_setup(test_streaming_order_and_totals, setup),
+      cmocka_unit_test_setup(test_failure_skips_later_stages, setup),
+      cmocka_unit_test_setup(test_cancel_mid_run, setup),
+      cmocka_unit_test_setup(test_exporters, setup),
+  };
+  int rc = cmocka_run_group_tests(tests, NULL, NULL);
+  vbx_runtime_free(rt);
+  fake_reset();
+  return rc;
+}
