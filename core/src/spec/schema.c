@@ -91,7 +91,7 @@ int vbx__spec_int(vbx__spec_ctx *c, const vbx__node *n, const char *name, int64_
 
 int vbx__spec_u32(vbx__spec_ctx *c, const vbx__node *n, const char *name, uint32_t lo,
                   uint32_t hi, uint32_t *out) {
-  int64_t v;
+  int64_t v = 0;
   int rc = vbx__spec_int(c, n, name, lo, hi, &v);
   if (rc == 0) *out = (uint32_t)v;
   return rc;
