@@ -84,6 +84,11 @@ out:
   pthread_mutex_unlock(&p->mu);
 }
 
+static void flush_box(vbx__printer *p, const char *box) {
+  for (size_t i = 0; i < p->n_bufs; i++)
+    if (!strcmp(p->bufs[i].box, box)) flush_buf(p, &p->bufs[i]);
+}
+
 static void print_tool_call(vbx__printer *p, const vbx_event *ev) {
   const char *in = ev->text ? ev->text : "";
   size_t n = strlen(in);
@@ -97,11 +102,17 @@ void vbx__printer_event(void *printer, const vbx_event *ev) {
   pthread_mutex_lock(&p->mu);
   switch (ev->type) {
   case VBX_EV_TOOL_CALL:
-    if (ev->box) print_tool_call(p, ev);
+    /* Printed when the call starts; the box's pending text comes first. */
+    if (ev->box && ev->status == VBX_STATUS_RUNNING) {
+      flush_box(p, ev->box);
+      print_tool_call(p, ev);
+    }
+    break;
+  case VBX_EV_LLM_TURN:
+    if (ev->box) flush_box(p, ev->box); /* one turn's text never runs into the next */
     break;
   case VBX_EV_BOX_FINISHED:
-    for (size_t i = 0; i < p->n_bufs; i++)
-      if (ev->box && !strcmp(p->bufs[i].box, ev->box)) flush_buf(p, &p->bufs[i]);
+    if (ev->box) flush_box(p, ev->box);
     if (ev->box && ev->status != VBX_STATUS_OK)
       fprintf(p->out, "[%s] %s%s%s\n", ev->box, vbx_status_name(ev->status),
               ev->text ? ": " : "", ev->text ? ev->text : "");

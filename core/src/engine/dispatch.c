@@ -133,6 +133,15 @@ int vbx__tool_dispatch(vbx__box_run *br, const json_t *block, json_t *results) {
   const json_t *input = json_object_get(block, "input");
   char *in_text = input ? json_dumps(input, JSON_COMPACT | JSON_ENCODE_ANY) : strdup("null");
   if (in_text == NULL) return VBX_E_NOMEM;
+  /* Announce the call before it runs (status RUNNING) so observers see a
+   * long tool call while it happens; a second event reports the outcome. */
+  vbx_event start;
+  memset(&start, 0, sizeof(start));
+  start.type = VBX_EV_TOOL_CALL;
+  start.tool = name ? name : "";
+  start.text = in_text;
+  start.status = VBX_STATUS_RUNNING;
+  vbx__box_emit(br, &start);
   uint64_t t0 = vbx__now_ns();
   char *raw = NULL;
   int is_error = 0;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "engine/internal.h"
+#include "util/strbuf.h"
 
 void vbx__box_call(const vbx__box_run *br, vbx_call *call) {
   vbx__call_init(call, br->env->run_cancel, br->env->rt_cancel, br->deadline_ns);
@@ -137,6 +138,20 @@ static int run_tools(vbx__box_run *br, const json_t *content) {
   return rc;
 }
 
+static int append_partial_output(vbx_box_result *res, const char *text) {
+  vbx__strbuf sb = VBX__STRBUF_INIT;
+  if (res->output != NULL && res->output[0] != '\0') {
+    vbx__strbuf_puts(&sb, res->output);
+    vbx__strbuf_puts(&sb, "\n");
+  }
+  vbx__strbuf_puts(&sb, text);
+  char *joined = vbx__strbuf_take(&sb);
+  if (joined == NULL) return VBX_E_NOMEM;
+  int rc = vbx__box_result_set_output(res, joined);
+  free(joined);
+  return rc;
+}
+
 static int agent_loop(vbx__box_run *br) {
   for (;;) {
     int rc = vbx__box_stopped(br);
@@ -152,6 +167,9 @@ static int agent_loop(vbx__box_run *br) {
     if (rc == 0 && !br->streamed_text) vbx__box_stream(br, VBX_OUT_TEXT, text, strlen(text));
     if (rc == 0) rc = append_message(br->messages, "assistant", content);
     int more = stop != NULL && strcmp(stop, "tool_use") == 0;
+    /* Until the final answer, the output holds the text produced so far,
+     * so a cancelled or failed box keeps its partial result. */
+    if (rc == 0 && more && text[0] != '\0') rc = append_partial_output(br->res, text);
     if (rc == 0 && more) rc = run_tools(br, content);
     if (rc == 0 && !more) rc = vbx__box_result_set_output(br->res, text);
     free(text);

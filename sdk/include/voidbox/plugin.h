@@ -439,7 +439,8 @@ typedef enum vbx_event_type {
   VBX_EV_STAGE_FINISHED = 4,
   VBX_EV_BOX_STARTED = 5,
   VBX_EV_BOX_FINISHED = 6,
-  VBX_EV_TOOL_CALL = 7,
+  VBX_EV_TOOL_CALL = 7,          /* twice per call: status RUNNING when it starts,
+                                    then OK/FAILED with duration_ns when it ends */
   VBX_EV_LLM_TURN = 8,
   VBX_EV_LOG = 9
 } vbx_event_type;

@@ -35,6 +35,7 @@ typedef struct recorder {
   rec_chunk chunks[512];
   size_t n_chunks;
   vbx_event_type events[512];
+  vbx_status event_status[512];
   char event_box[512][32];
   size_t n_events;
 } recorder;
@@ -62,6 +63,7 @@ static inline void rec_event(void *user, const vbx_event *ev) {
   pthread_mutex_lock(&r->mu);
   if (r->n_events < 512) {
     snprintf(r->event_box[r->n_events], 32, "%s", ev->box ? ev->box : "");
+    r->event_status[r->n_events] = ev->status;
     r->events[r->n_events++] = ev->type;
   }
   pthread_mutex_unlock(&r->mu);
@@ -70,6 +72,13 @@ static inline void rec_event(void *user, const vbx_event *ev) {
 static inline size_t rec_count(const recorder *r, vbx_event_type t) {
   size_t n = 0;
   for (size_t i = 0; i < r->n_events; i++) n += r->events[i] == t;
+  return n;
+}
+
+/* Events of type t with status st. */
+static inline size_t rec_count_status(const recorder *r, vbx_event_type t, vbx_status st) {
+  size_t n = 0;
+  for (size_t i = 0; i < r->n_events; i++) n += r->events[i] == t && r->event_status[i] == st;
   return n;
 }
 

@@ -70,7 +70,9 @@ static void test_builtin_tools(void **state) {
   assert_int_equal(rec.chunks[2].kind, VBX_OUT_TEXT);
   assert_string_equal(rec.chunks[2].data, "do");
   assert_string_equal(rec.chunks[3].data, "ne");
-  assert_int_equal(rec_count(&rec, VBX_EV_TOOL_CALL), 4);
+  /* Each tool call is announced (RUNNING) and then reported. */
+  assert_int_equal(rec_count(&rec, VBX_EV_TOOL_CALL), 8);
+  assert_int_equal(rec_count_status(&rec, VBX_EV_TOOL_CALL, VBX_STATUS_RUNNING), 4);
   assert_int_equal(rec_count(&rec, VBX_EV_LLM_TURN), 5);
   /* the tool list offered and the teardown order */
   assert_true(fake_log_find("tools:a:bash,read_file,write_file,") >= 0);

@@ -136,7 +136,9 @@ static void test_streaming_order_and_totals(void **state) {
   assert_int_equal(rec_count(&rec, VBX_EV_STAGE_FINISHED), 2);
   assert_int_equal(rec_count(&rec, VBX_EV_BOX_STARTED), 3);
   assert_int_equal(rec_count(&rec, VBX_EV_BOX_FINISHED), 3);
-  assert_int_equal(rec_count(&rec, VBX_EV_TOOL_CALL), 6);
+  /* Each tool call is announced (RUNNING) and then reported. */
+  assert_int_equal(rec_count(&rec, VBX_EV_TOOL_CALL), 12);
+  assert_int_equal(rec_count_status(&rec, VBX_EV_TOOL_CALL, VBX_STATUS_RUNNING), 6);
   assert_int_equal(rec_count(&rec, VBX_EV_LLM_TURN), 9);
   assert_int_equal(rec.events[0], VBX_EV_PIPELINE_STARTED);
   assert_int_equal(rec.events[rec.n_events - 1], VBX_EV_PIPELINE_FINISHED);
