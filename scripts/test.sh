@@ -35,7 +35,7 @@ suite() {
     return
   fi
   local head t f s
-  head=$(grep -m1 -o '<testsuite [^>]*>' "$junit")
+  head=$(tr '\n\t' '  ' <"$junit" | grep -m1 -o '<testsuite [^>]*>')
   t=$(sed -n 's/.* tests="\([0-9]*\)".*/\1/p' <<<"$head")
   f=$(sed -n 's/.* failures="\([0-9]*\)".*/\1/p' <<<"$head")
   s=$(sed -n 's/.* skipped="\([0-9]*\)".*/\1/p' <<<"$head")

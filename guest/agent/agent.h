@@ -1,0 +1,243 @@
+/*
+ * guest/agent/agent.h - internals of voidbox-guest-agent (docs/guest-agent.md).
+ *
+ * The agent serves the host<->guest protocol (docs/protocol.md) over one
+ * byte stream per connection. Threads: one acceptor, one reader per
+ * connection, one worker per exec and per FILE_GET, one reaper. Frames are
+ * written by whichever thread produced them, under the connection's write
+ * lock, so a frame is never interleaved with another.
+ */
+#ifndef VBX_GUEST_AGENT_H
+#define VBX_GUEST_AGENT_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "voidbox/protocol/protocol.h"
+
+/* ---- policy (policy.c) --------------------------------------------------- */
+
+#define VBX__POLICY_MAX_ENTRIES 64
+#define VBX__POLICY_MAX_BYTES   65536
+#define VBX__POLICY_MAX_RLIMITS 16
+
+struct vbx__policy_rlimit {
+  int resource;
+  uint64_t soft, hard;
+};
+
+/* Everything the agent enforces on commands and file operations. Fixed
+ * size, no allocation: filled once before the first connection, then read
+ * only (shared by every thread without locking). */
+struct vbx__policy {
+  int allow_all;                        /* "allow = *" */
+  size_t n_allow;
+  char allow[VBX__POLICY_MAX_ENTRIES][256]; /* argv[0] names or absolute paths */
+  int have_uid, have_gid;
+  uint32_t uid, gid;                    /* identity of every command */
+  size_t n_rlimits;
+  struct vbx__policy_rlimit rlimits[VBX__POLICY_MAX_RLIMITS];
+  uint32_t max_procs;                   /* RLIMIT_NPROC of commands; 0 = unset */
+  uint32_t max_execs;                   /* concurrent execs; 0 = 64 */
+  uint64_t max_output;                  /* bytes per stream per exec; 0 = no cap */
+  size_t n_writable;
+  char writable[VBX__POLICY_MAX_ENTRIES][256]; /* absolute prefixes; none = all */
+};
+
+/* vbx__policy_defaults - an empty policy: nothing allowed (no allow line
+ * means every exec is refused), no uid change, no limits. */
+void vbx__policy_defaults(struct vbx__policy *p);
+
+/* vbx__policy_parse - parse policy text (text[0..len), "key = value"
+ * lines, '#' comments) into *p (which the caller initialised with
+ * vbx__policy_defaults). Returns 0, or -1 with a message naming the line
+ * and key in err[0..errcap). Pure. */
+int vbx__policy_parse(const char *text, size_t len, struct vbx__policy *p, char *err,
+                      size_t errcap);
+
+/* vbx__policy_load_fd - read at most VBX__POLICY_MAX_BYTES from fd (to EOF)
+ * and parse it. Returns 0 or -1 with err set. Does not close fd. */
+int vbx__policy_load_fd(int fd, struct vbx__policy *p, char *err, size_t errcap);
+
+/* vbx__policy_allows - 1 if argv0 may run: "*" allows all; otherwise
+ * argv0 must equal an entry exactly ("sh" allows "sh", which the agent
+ * resolves through its own fixed PATH, never the request's; "/bin/sh"
+ * allows only "/bin/sh"). */
+int vbx__policy_allows(const struct vbx__policy *p, const char *argv0);
+
+/* vbx__policy_writable - 1 if the jailed path (relative to the root, no
+ * leading '/') may be written: no writable entries means all; otherwise the
+ * path must equal an entry or lie below it (entries are relative too). */
+int vbx__policy_writable(const struct vbx__policy *p, const char *rel);
+
+/* ---- jail (jail.c) ------------------------------------------------------- */
+
+/* vbx__jail_relpath - map a request path to a path relative to the jail
+ * root. `root` is the root as the agent sees it (absolute, no trailing '/'
+ * except "/" itself). Absolute paths must equal root or lie below it;
+ * relative paths are taken relative to root. The result never starts with
+ * '/', is "." for the root itself, and has no empty components. Returns 0,
+ * or -1 (VBX_E_PERM meaning: outside root) / -2 (invalid: empty, too long).
+ * Pure. `..` is left for openat2 to refuse when it escapes. */
+int vbx__jail_relpath(const char *root, const char *path, char *out, size_t cap);
+
+/* vbx__jail_open - openat2(rootfd, rel, flags, mode) with
+ * RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS. Returns an fd
+ * or -errno (EXDEV: escapes; ELOOP: symlink). */
+int vbx__jail_open(int rootfd, const char *rel, int flags, mode_t mode);
+
+/* vbx__jail_open_parent - open the parent directory of rel beneath rootfd
+ * (O_PATH|O_DIRECTORY) and point *leaf at rel's last component (inside
+ * rel). Returns an fd or -errno; -EINVAL when rel is "." or ends in "..". */
+int vbx__jail_open_parent(int rootfd, const char *rel, const char **leaf);
+
+/* vbx__errno_code - map an errno to a VBX_E_* code. */
+int vbx__errno_code(int err);
+
+/* ---- logging (log.c) ----------------------------------------------------- */
+
+/* vbx__log_init - choose the sink: /dev/kmsg when kmsg != 0 (PID 1),
+ * stderr otherwise; verbose enables debug lines. Call once, first. */
+void vbx__log_init(int kmsg, int verbose);
+/* vbx__log - printf-style line to the sink, prefixed "voidbox-agent: ".
+ * level 0 error, 1 info, 2 debug. Thread-safe. */
+void vbx__log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- PID 1 duties (init.c) ----------------------------------------------- */
+
+/* vbx__init_system - mount proc, sys, dev, devpts, tmp and bring lo up.
+ * Returns 0; failures are logged and returned as -1 for the fatal ones
+ * (proc). */
+int vbx__init_system(void);
+/* vbx__init_poweroff - sync and reboot(RB_POWER_OFF). Never returns when it
+ * works (only as PID 1). */
+void vbx__init_poweroff(void);
+
+/* ---- reaper (reaper.c) --------------------------------------------------- */
+
+/* vbx__reaper_start - start the thread that reaps every child (wait4 on
+ * -1): registered pids get their status delivered, others (orphans
+ * re-parented to us as PID 1) are just reaped. Returns 0 or -errno. */
+int vbx__reaper_start(void);
+
+/* Completion slot filled by the reaper; the worker owns it. */
+struct vbx__child {
+  pid_t pid;
+  int done;
+  int status;
+  struct rusage *ru;      /* filled when done */
+  int wake_fd;            /* eventfd written once done */
+};
+
+/* vbx__reaper_fork - fork with the child registered before the reaper can
+ * see it exit. In the child returns 0 (child must only call
+ * async-signal-safe functions and exec or _exit). In the parent returns the
+ * pid (> 0) or -errno. c stays registered until reaped. */
+pid_t vbx__reaper_fork(struct vbx__child *c);
+
+/* vbx__reaper_done - 1 once c's status is available; the reaper no longer
+ * touches c after that, so the owner may free it. Thread-safe. */
+int vbx__reaper_done(struct vbx__child *c);
+
+/* vbx__reaper_kill_all - send sig to every registered child's process
+ * group (SHUTDOWN). */
+void vbx__reaper_kill_all(int sig);
+
+/* ---- connection (conn.c) ------------------------------------------------- */
+
+struct vbx__agent;
+struct vbx__exec;
+struct vbx__get;
+
+/* One client connection. Refcounted: the reader and each worker hold a
+ * reference; the last put closes the fd and frees it. */
+struct vbx__conn {
+  struct vbx__agent *agent;
+  int fd;
+  pthread_mutex_t wlock;       /* serialises frame writes */
+  pthread_mutex_t lock;        /* protects the request table and refs */
+  int refs;
+  int broken;                  /* write failed or reader ended */
+  uint32_t features;
+  struct vbx__req *reqs;       /* live requests (list) */
+};
+
+/* Kinds of live requests a connection tracks by id. */
+enum vbx__req_kind { VBX__REQ_EXEC = 1, VBX__REQ_PUT = 2, VBX__REQ_GET = 3, VBX__REQ_TELEM = 4 };
+
+struct vbx__req {
+  struct vbx__req *next;
+  uint32_t id;
+  int kind;
+  void *obj;                   /* struct vbx__exec*, put state, ... */
+};
+
+/* The agent: configuration shared read-only by every thread. */
+struct vbx__agent {
+  struct vbx__policy policy;
+  uint8_t secret[256];
+  size_t secret_len;
+  const char *root;            /* jail root as the agent sees it */
+  int rootfd;                  /* O_PATH directory fd of root */
+  const char *cwd;             /* default cwd of commands */
+  int is_init;                 /* PID 1 duties */
+  volatile int shutting_down;
+  pthread_mutex_t lock;
+  int n_execs;                 /* running execs (all connections) */
+};
+
+/* vbx__conn_serve - run one connection to its end on the calling thread
+ * (handshake, then the read loop). Takes ownership of fd. */
+void vbx__conn_serve(struct vbx__agent *a, int fd);
+
+/* vbx__conn_send - write the whole buffer b as one unit under wlock.
+ * Returns 0 or -1 (the connection is then marked broken). Thread-safe. */
+int vbx__conn_send(struct vbx__conn *c, const struct vbx_proto_buf *b);
+/* vbx__conn_send_data - a data frame (type, id, offset) of len bytes via
+ * writev without copying. Thread-safe. */
+int vbx__conn_send_data(struct vbx__conn *c, unsigned type, uint32_t id, uint64_t off,
+                        const void *data, uint32_t len);
+/* vbx__conn_send_error - ERROR(id, code, printf message). Thread-safe. */
+int vbx__conn_send_error(struct vbx__conn *c, uint32_t id, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* vbx__conn_send_window - WINDOW_UPDATE(id, inc). Thread-safe. */
+int vbx__conn_send_window(struct vbx__conn *c, uint32_t id, uint32_t inc);
+
+void vbx__conn_get(struct vbx__conn *c);
+void vbx__conn_put(struct vbx__conn *c);
+/* vbx__conn_req_add - register live request id (reader thread only).
+ * Returns 0 or -1 (no memory). */
+int vbx__conn_req_add(struct vbx__conn *c, uint32_t id, int kind, void *obj);
+/* Remove id from the live table (the worker finished). */
+void vbx__conn_req_del(struct vbx__conn *c, uint32_t id);
+
+/* ---- exec (exec.c) ------------------------------------------------------- */
+
+/* vbx__exec_start - validate EXEC_START m (policy, allowlist, uid/gid) and
+ * start its worker thread, registering id on c. On refusal sends ERROR(id)
+ * itself. Returns 0, or -1 if the connection must close. */
+int vbx__exec_start(struct vbx__conn *c, uint32_t id, const struct vbx_proto_exec_start_view *m);
+/* Frames for a running exec, from the reader thread. Return 0, or -1 for a
+ * protocol error (connection closes). */
+int vbx__exec_stdin(struct vbx__exec *e, const struct vbx_proto_data *d);
+int vbx__exec_stdin_close(struct vbx__exec *e);
+int vbx__exec_window(struct vbx__exec *e, uint32_t inc);
+int vbx__exec_signal(struct vbx__exec *e, uint32_t signo);
+/* The connection is going away: kill the exec's group, let the worker end. */
+void vbx__exec_abandon(struct vbx__exec *e);
+
+/* ---- files (files.c) ----------------------------------------------------- */
+
+int vbx__file_put_begin(struct vbx__conn *c, uint32_t id, const struct vbx_proto_file_put_begin *m);
+int vbx__file_put_data(struct vbx__conn *c, void *put, const struct vbx_proto_data *d);
+int vbx__file_put_end(struct vbx__conn *c, uint32_t id, void *put, const struct vbx_proto_file_end *m);
+void vbx__file_put_abandon(void *put);
+int vbx__file_get(struct vbx__conn *c, uint32_t id, const struct vbx_proto_file_get *m);
+int vbx__file_get_window(void *get, uint32_t inc);
+void vbx__file_get_abandon(void *get);
+int vbx__file_mkdir(struct vbx__conn *c, uint32_t id, const struct vbx_proto_mkdir *m);
+int vbx__file_stat(struct vbx__conn *c, uint32_t id, const struct vbx_proto_stat *m);
+
+#endif

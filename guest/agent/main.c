@@ -1,0 +1,237 @@
+/*
+ * guest/agent/main.c - voidbox-guest-agent: command line, start-up order
+ * (PID 1 duties, policy, secret, jail root, reaper, listener), accept loop.
+ * The policy and the secret are read before the first connection is
+ * accepted; see docs/guest-agent.md.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <linux/vm_sockets.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "agent.h"
+
+static void usage(FILE *f) {
+  fputs("usage: voidbox-guest-agent [options]\n"
+        "  --listen unix:PATH | vsock:PORT | dev:PATH   where to serve (one byte stream\n"
+        "                                  per connection; dev: a virtio-serial port)\n"
+        "  --listen-fd N                  serve an already listening socket\n"
+        "  --policy-file PATH | --policy-fd N   policy, read before serving\n"
+        "  --secret-file PATH | --secret-fd N   session secret (16..256 bytes), read\n"
+        "                                  once at start-up; the file must be mode 0400\n"
+        "                                  or 0600; the fd is closed after reading\n"
+        "  --unlink-secret                remove --secret-file after reading it\n"
+        "  --root DIR                     jail root of file operations (default /)\n"
+        "  --cwd DIR                      default working directory of commands\n"
+        "  --init | --no-init             force PID 1 duties on or off (default: on\n"
+        "                                  when getpid() == 1)\n"
+        "  --verbose                      debug logging\n"
+        "  --help\n",
+        f);
+}
+
+static int read_secret(int fd, struct vbx__agent *a) {
+  size_t have = 0;
+  for (;;) {
+    ssize_t r = read(fd, a->secret + have, sizeof a->secret - have);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0)
+      return -1;
+    if (r == 0)
+      break;
+    have += (size_t)r;
+    if (have == sizeof a->secret) {
+      char extra;
+      if (read(fd, &extra, 1) > 0)
+        return -2;
+      break;
+    }
+  }
+  a->secret_len = have;
+  return have >= 16 ? 0 : -3;
+}
+
+static int open_listener(const char *spec, int *is_dev) {
+  *is_dev = 0;
+  if (strncmp(spec, "unix:", 5) == 0) {
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (strlen(spec + 5) >= sizeof sa.sun_path)
+      return -ENAMETOOLONG;
+    strcpy(sa.sun_path, spec + 5);
+    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    unlink(sa.sun_path);
+    if (s < 0 || bind(s, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(s, 64) != 0)
+      return -errno;
+    chmod(sa.sun_path, 0600);
+    return s;
+  }
+  if (strncmp(spec, "vsock:", 6) == 0) {
+    struct sockaddr_vm sa = {.svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_ANY};
+    sa.svm_port = (unsigned)strtoul(spec + 6, NULL, 10);
+    int s = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (s < 0 || bind(s, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(s, 64) != 0)
+      return -errno;
+    return s;
+  }
+  if (strncmp(spec, "dev:", 4) == 0) {
+    *is_dev = 1;
+    return 0;
+  }
+  return -EINVAL;
+}
+
+static void *conn_thread(void *arg) {
+  intptr_t fd = (intptr_t)arg;
+  extern struct vbx__agent *vbx__g_agent;
+  vbx__conn_serve(vbx__g_agent, (int)fd);
+  return NULL;
+}
+
+struct vbx__agent *vbx__g_agent;
+
+int main(int argc, char **argv) {
+  static struct vbx__agent a;
+  const char *listen_spec = NULL, *policy_file = NULL, *secret_file = NULL;
+  int listen_fd = -1, policy_fd = -1, secret_fd = -1, unlink_secret = 0, verbose = 0;
+  int force_init = -1;
+  a.root = "/";
+  enum { O_LISTEN = 256, O_LFD, O_PFILE, O_PFD, O_SFILE, O_SFD, O_UNLINK, O_ROOT, O_CWD,
+         O_INIT, O_NOINIT, O_VERBOSE, O_HELP };
+  static const struct option opts[] = {
+      {"listen", 1, 0, O_LISTEN},       {"listen-fd", 1, 0, O_LFD},
+      {"policy-file", 1, 0, O_PFILE},   {"policy-fd", 1, 0, O_PFD},
+      {"secret-file", 1, 0, O_SFILE},   {"secret-fd", 1, 0, O_SFD},
+      {"unlink-secret", 0, 0, O_UNLINK}, {"root", 1, 0, O_ROOT},
+      {"cwd", 1, 0, O_CWD},             {"init", 0, 0, O_INIT},
+      {"no-init", 0, 0, O_NOINIT},      {"verbose", 0, 0, O_VERBOSE},
+      {"help", 0, 0, O_HELP},           {0, 0, 0, 0}};
+  int o;
+  while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    switch (o) {
+    case O_LISTEN: listen_spec = optarg; break;
+    case O_LFD: listen_fd = atoi(optarg); break;
+    case O_PFILE: policy_file = optarg; break;
+    case O_PFD: policy_fd = atoi(optarg); break;
+    case O_SFILE: secret_file = optarg; break;
+    case O_SFD: secret_fd = atoi(optarg); break;
+    case O_UNLINK: unlink_secret = 1; break;
+    case O_ROOT: a.root = optarg; break;
+    case O_CWD: a.cwd = optarg; break;
+    case O_INIT: force_init = 1; break;
+    case O_NOINIT: force_init = 0; break;
+    case O_VERBOSE: verbose = 1; break;
+    case O_HELP: usage(stdout); return 0;
+    default: usage(stderr); return 2;
+    }
+  }
+  a.is_init = force_init >= 0 ? force_init : getpid() == 1;
+  vbx__log_init(a.is_init, verbose);
+  if ((listen_spec == NULL) == (listen_fd < 0) || (policy_file == NULL) == (policy_fd < 0) ||
+      (secret_file == NULL) == (secret_fd < 0) || a.root[0] != '/') {
+    fputs("voidbox-guest-agent: need exactly one of --listen/--listen-fd, of "
+          "--policy-file/--policy-fd and of --secret-file/--secret-fd; --root must be absolute\n",
+          stderr);
+    usage(stderr);
+    return 2;
+  }
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* no ptrace, no /proc/PID/mem, no core */
+  signal(SIGPIPE, SIG_IGN);
+  if (a.is_init && vbx__init_system() != 0)
+    vbx__log(0, "init: continuing without /proc");
+  pthread_mutex_init(&a.lock, NULL);
+  char err[512];
+  vbx__policy_defaults(&a.policy);
+  if (policy_file != NULL && (policy_fd = open(policy_file, O_RDONLY | O_CLOEXEC)) < 0) {
+    vbx__log(0, "policy %s: %s", policy_file, strerror(errno));
+    return 1;
+  }
+  if (vbx__policy_load_fd(policy_fd, &a.policy, err, sizeof err) != 0) {
+    vbx__log(0, "%s%s%s", policy_file ? policy_file : "policy fd", ": ", err);
+    return 1;
+  }
+  close(policy_fd);
+  if (secret_file != NULL) {
+    struct stat st;
+    secret_fd = open(secret_file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (secret_fd < 0 || fstat(secret_fd, &st) != 0) {
+      vbx__log(0, "secret %s: %s", secret_file, strerror(errno));
+      return 1;
+    }
+    if ((st.st_mode & 077) != 0 || st.st_uid != geteuid()) {
+      vbx__log(0, "secret %s: must be owned by uid %u and not group/other accessible (mode %o)",
+               secret_file, geteuid(), st.st_mode & 0777);
+      return 1;
+    }
+  }
+  int src = read_secret(secret_fd, &a);
+  close(secret_fd);
+  if (secret_file != NULL && unlink_secret)
+    unlink(secret_file);
+  if (src != 0) {
+    vbx__log(0, "secret: %s", src == -1   ? strerror(errno)
+                              : src == -2 ? "longer than 256 bytes"
+                                          : "shorter than 16 bytes");
+    return 1;
+  }
+  a.rootfd = open(a.root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (a.rootfd < 0) {
+    vbx__log(0, "root %s: %s", a.root, strerror(errno));
+    return 1;
+  }
+  if (a.cwd == NULL)
+    a.cwd = a.root;
+  vbx__g_agent = &a;
+  if (vbx__reaper_start() != 0) {
+    vbx__log(0, "cannot start the reaper thread");
+    return 1;
+  }
+  int is_dev = 0;
+  int ls = listen_fd;
+  if (listen_spec != NULL && (ls = open_listener(listen_spec, &is_dev)) < 0) {
+    vbx__log(0, "listen %s: %s", listen_spec, strerror(-ls));
+    return 1;
+  }
+  vbx__log(1, "serving %s (root %s, %zu allowed commands%s)", listen_spec ? listen_spec : "fd",
+           a.root, a.policy.n_allow, a.policy.allow_all ? ", all allowed" : "");
+  if (is_dev) {
+    for (;;) { /* one connection at a time on a character device */
+      int fd = open(listen_spec + 4, O_RDWR | O_CLOEXEC | O_NOCTTY);
+      if (fd < 0) {
+        vbx__log(0, "open %s: %s", listen_spec + 4, strerror(errno));
+        sleep(1);
+        continue;
+      }
+      vbx__conn_serve(&a, fd);
+      usleep(100000);
+    }
+  }
+  for (;;) {
+    int fd = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED || errno == EMFILE || errno == ENFILE) {
+        if (errno == EMFILE || errno == ENFILE)
+          usleep(100000);
+        continue;
+      }
+      vbx__log(0, "accept: %s", strerror(errno));
+      return 1;
+    }
+    pthread_t t;
+    pthread_attr_t at;
+    pthread_attr_init(&at);
+    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&t, &at, conn_thread, (void *)(intptr_t)fd) != 0)
+      close(fd);
+    pthread_attr_destroy(&at);
+  }
+}

@@ -1,0 +1,116 @@
+/*
+ * guest/agent/reaper.c - the single thread that reaps children. Workers
+ * never call waitpid themselves: as PID 1 the agent also inherits orphans,
+ * and a wait4(-1) here is the only way to reap both without racing. A child
+ * is registered under the table lock in the same critical section that
+ * forks it, so its exit can never be reaped before it is known.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "agent.h"
+
+#define MAX_CHILDREN 1024
+
+static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_have = PTHREAD_COND_INITIALIZER;
+static struct vbx__child *g_tab[MAX_CHILDREN];
+static int g_forked; /* children forked since the reaper last saw ECHILD */
+
+static void *reaper_main(void *arg) {
+  (void)arg;
+  for (;;) {
+    int st = 0;
+    struct rusage ru;
+    pid_t pid = wait4(-1, &st, __WALL, &ru);
+    if (pid < 0) {
+      if (errno == EINTR)
+        continue;
+      /* ECHILD: sleep until something is forked. */
+      pthread_mutex_lock(&g_lock);
+      while (g_forked == 0)
+        pthread_cond_wait(&g_have, &g_lock);
+      g_forked = 0;
+      pthread_mutex_unlock(&g_lock);
+      continue;
+    }
+    pthread_mutex_lock(&g_lock);
+    for (int i = 0; i < MAX_CHILDREN; i++) {
+      struct vbx__child *c = g_tab[i];
+      if (c != NULL && c->pid == pid) {
+        c->status = st;
+        if (c->ru != NULL)
+          *c->ru = ru;
+        __atomic_store_n(&c->done, 1, __ATOMIC_RELEASE);
+        g_tab[i] = NULL;
+        uint64_t one = 1;
+        ssize_t w = write(c->wake_fd, &one, sizeof one);
+        (void)w;
+        break;
+      }
+    }
+    pthread_mutex_unlock(&g_lock);
+  }
+  return NULL;
+}
+
+int vbx__reaper_start(void) {
+  pthread_t t;
+  int rc = pthread_create(&t, NULL, reaper_main, NULL);
+  if (rc != 0)
+    return -rc;
+  pthread_detach(t);
+  return 0;
+}
+
+pid_t vbx__reaper_fork(struct vbx__child *c) {
+  pthread_mutex_lock(&g_lock);
+  int slot = -1;
+  for (int i = 0; i < MAX_CHILDREN; i++)
+    if (g_tab[i] == NULL) {
+      slot = i;
+      break;
+    }
+  if (slot < 0) {
+    pthread_mutex_unlock(&g_lock);
+    return -EAGAIN;
+  }
+  c->done = 0;
+  pid_t pid = fork();
+  if (pid == 0)
+    return 0; /* child: the lock copy is never used */
+  if (pid < 0) {
+    int e = errno;
+    pthread_mutex_unlock(&g_lock);
+    return -e;
+  }
+  c->pid = pid;
+  g_tab[slot] = c;
+  g_forked = 1;
+  pthread_cond_signal(&g_have);
+  pthread_mutex_unlock(&g_lock);
+  return pid;
+}
+
+int vbx__reaper_done(struct vbx__child *c) {
+  /* Under the table lock: the reaper touches c (status, wake_fd) only while
+   * holding it, so once this returns 1 the owner may free c. */
+  pthread_mutex_lock(&g_lock);
+  int d = c->done;
+  pthread_mutex_unlock(&g_lock);
+  return d;
+}
+
+void vbx__reaper_kill_all(int sig) {
+  pthread_mutex_lock(&g_lock);
+  for (int i = 0; i < MAX_CHILDREN; i++)
+    if (g_tab[i] != NULL)
+      kill(-g_tab[i]->pid, sig);
+  pthread_mutex_unlock(&g_lock);
+}

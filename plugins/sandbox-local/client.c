@@ -1,0 +1,508 @@
+/*
+ * sandbox-local/client.c - see client.h.
+ */
+#include "client.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "voidbox/errors.h"
+
+#define HOST_FEATURES VBX_PROTO_FEAT_ALL_V1
+
+struct lc_req {
+  lc_req *next;
+  lc_conn *c;
+  uint32_t id;
+  lc_item *head, *tail;
+  struct vbx_proto_window win;    /* inbound data */
+  struct vbx_proto_credit credit; /* outbound data */
+  int credit_evt;                 /* a WINDOW_UPDATE arrived since the last next() */
+};
+
+struct lc_conn {
+  int fd;
+  uint32_t features;
+  pthread_t reader;
+  int reader_started;
+  pthread_mutex_t wlock;
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  lc_req *reqs;
+  uint32_t next_id;
+  int dead;
+  char why[256];
+};
+
+static int write_iov(int fd, struct iovec *iov, int n) {
+  while (n > 0) {
+    struct msghdr mh;
+    memset(&mh, 0, sizeof mh);
+    mh.msg_iov = iov;
+    mh.msg_iovlen = (size_t)n;
+    ssize_t w = sendmsg(fd, &mh, MSG_NOSIGNAL); /* never SIGPIPE the host */
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0)
+      return VBX_E_IO;
+    size_t left = (size_t)w;
+    while (n > 0 && left >= iov->iov_len)
+      left -= iov->iov_len, iov++, n--;
+    if (n > 0)
+      iov->iov_base = (char *)iov->iov_base + left, iov->iov_len -= left;
+  }
+  return 0;
+}
+
+static int send_iov(lc_conn *c, struct iovec *iov, int n) {
+  pthread_mutex_lock(&c->wlock);
+  int rc = write_iov(c->fd, iov, n);
+  pthread_mutex_unlock(&c->wlock);
+  return rc;
+}
+
+int lc_send_buf(lc_conn *c, const struct vbx_proto_buf *b) {
+  struct iovec iov = {b->data, b->len};
+  return send_iov(c, &iov, 1);
+}
+
+int lc_send_data(lc_conn *c, unsigned type, uint32_t id, uint64_t off, const void *data,
+                 uint32_t len) {
+  uint8_t hdr[VBX_PROTO_DATA_HEADER_SIZE];
+  if (vbx_proto_data_header(hdr, type, id, off, len) != 0)
+    return VBX_E_INVAL;
+  struct iovec iov[2] = {{hdr, sizeof hdr}, {(void *)data, len}};
+  return send_iov(c, iov, 2);
+}
+
+int lc_send_msg(lc_conn *c, const struct vbx_proto_msg *m) {
+  struct vbx_proto_buf b;
+  vbx_proto_buf_init_growable(&b, 0);
+  int rc = vbx_proto_encode_msg(&b, m);
+  if (rc == 0)
+    rc = lc_send_buf(c, &b);
+  vbx_proto_buf_fini(&b);
+  return rc;
+}
+
+uint32_t lc_features(lc_conn *c) { return c->features; }
+
+static void die(lc_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void die(lc_conn *c, const char *fmt, ...) {
+  pthread_mutex_lock(&c->lock);
+  if (!c->dead) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->why, sizeof c->why, fmt, ap);
+    va_end(ap);
+    c->dead = 1;
+  }
+  pthread_cond_broadcast(&c->cond);
+  pthread_mutex_unlock(&c->lock);
+}
+
+int lc_dead(lc_conn *c, char *msg, size_t cap) {
+  pthread_mutex_lock(&c->lock);
+  int d = c->dead;
+  if (d && msg != NULL && cap > 0)
+    snprintf(msg, cap, "%s", c->why);
+  pthread_mutex_unlock(&c->lock);
+  return d;
+}
+
+static lc_req *find(lc_conn *c, uint32_t id) {
+  for (lc_req *r = c->reqs; r != NULL; r = r->next)
+    if (r->id == id)
+      return r;
+  return NULL;
+}
+
+static int is_data(unsigned t) {
+  return t == VBX_PROTO_T_STDOUT_DATA || t == VBX_PROTO_T_STDERR_DATA || t == VBX_PROTO_T_FILE_DATA;
+}
+
+/* One frame from the guest. Returns 0 or -1 (protocol error: close). */
+static int route(lc_conn *c, const struct vbx_proto_frame *f) {
+  unsigned t = f->hdr.type;
+  uint32_t id = f->hdr.id;
+  if (id == 0) {
+    if (t == VBX_PROTO_T_ERROR) {
+      struct vbx_proto_error e;
+      if (vbx_proto_decode_error(f->payload, f->hdr.length, &e) == 0) {
+        die(c, "guest agent closed the connection: %.*s (%d)", (int)e.message.len, e.message.ptr,
+            e.code);
+        return -1;
+      }
+    }
+    if (t == VBX_PROTO_T_PING) {
+      uint64_t cookie;
+      if (vbx_proto_decode_ping(f->payload, f->hdr.length, &cookie) != 0)
+        return -1;
+      struct vbx_proto_msg m = {.type = VBX_PROTO_T_PONG, .id = 0, .u.cookie = cookie};
+      return lc_send_msg(c, &m) == 0 ? 0 : -1;
+    }
+    if (t == VBX_PROTO_T_PONG)
+      return 0;
+    die(c, "guest sent %s on id 0", vbx_proto_type_name(t));
+    return -1;
+  }
+  if (t == VBX_PROTO_T_PING) {
+    uint64_t cookie;
+    if (vbx_proto_decode_ping(f->payload, f->hdr.length, &cookie) != 0)
+      return -1;
+    struct vbx_proto_msg m = {.type = VBX_PROTO_T_PONG, .id = id, .u.cookie = cookie};
+    return lc_send_msg(c, &m) == 0 ? 0 : -1;
+  }
+  int rc = 0;
+  pthread_mutex_lock(&c->lock);
+  lc_req *r = find(c, id);
+  if (r == NULL)
+    goto out; /* request already given up: drop */
+  if (t == VBX_PROTO_T_WINDOW_UPDATE) {
+    uint32_t inc;
+    if (vbx_proto_decode_window_update(f->payload, f->hdr.length, &inc) != 0 ||
+        vbx_proto_credit_grant(&r->credit, inc) != 0)
+      rc = -1;
+    r->credit_evt = 1;
+    pthread_cond_broadcast(&c->cond);
+    goto out;
+  }
+  if (is_data(t)) {
+    if (f->hdr.length <= VBX_PROTO_DATA_PREFIX ||
+        vbx_proto_window_on_data(&r->win, f->hdr.length - VBX_PROTO_DATA_PREFIX) != 0) {
+      rc = -1;
+      goto out;
+    }
+  }
+  lc_item *it = malloc(sizeof *it + f->hdr.length);
+  if (it == NULL) {
+    rc = -1;
+    goto out;
+  }
+  it->next = NULL;
+  it->type = (uint8_t)t;
+  it->len = f->hdr.length;
+  if (f->hdr.length)
+    memcpy(it->payload, f->payload, f->hdr.length);
+  if (r->tail)
+    r->tail->next = it;
+  else
+    r->head = it;
+  r->tail = it;
+  pthread_cond_broadcast(&c->cond);
+out:
+  pthread_mutex_unlock(&c->lock);
+  if (rc != 0)
+    die(c, "guest protocol error: %s on request %u overran its window or was malformed",
+        vbx_proto_type_name(t), id);
+  return rc;
+}
+
+static void *reader_main(void *arg) {
+  lc_conn *c = arg;
+  struct vbx_proto_decoder d;
+  vbx_proto_decoder_init(&d, 0, NULL, 0);
+  uint8_t *buf = malloc(65536);
+  while (buf != NULL) {
+    ssize_t n = read(c->fd, buf, 65536);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      die(c, "guest agent connection lost (%s)", n == 0 ? "EOF" : strerror(errno));
+      break;
+    }
+    size_t pos = 0;
+    int bad = 0;
+    while (pos < (size_t)n) {
+      size_t used = 0;
+      struct vbx_proto_frame f;
+      int rc = vbx_proto_decoder_feed(&d, buf + pos, (size_t)n - pos, &used, &f);
+      pos += used;
+      if (rc == VBX_PROTO_E_AGAIN)
+        break;
+      if (rc != 0 || route(c, &f) != 0) {
+        if (rc != 0)
+          die(c, "guest sent a malformed frame (%d)", rc);
+        bad = 1;
+        break;
+      }
+    }
+    if (bad)
+      break;
+  }
+  free(buf);
+  vbx_proto_decoder_fini(&d);
+  shutdown(c->fd, SHUT_RDWR);
+  return NULL;
+}
+
+/* Blocking read of one whole frame during the handshake. */
+static int read_frame(int fd, struct vbx_proto_decoder *d, uint8_t *buf, size_t *have,
+                      size_t *pos, struct vbx_proto_frame *f, int timeout_ms) {
+  for (;;) {
+    if (*pos < *have) {
+      size_t used = 0;
+      int rc = vbx_proto_decoder_feed(d, buf + *pos, *have - *pos, &used, f);
+      *pos += used;
+      if (rc != VBX_PROTO_E_AGAIN)
+        return rc;
+    }
+    struct pollfd p = {fd, POLLIN, 0};
+    if (poll(&p, 1, timeout_ms) <= 0)
+      return VBX_E_TIMEOUT;
+    ssize_t n = read(fd, buf, 4096);
+    if (n <= 0)
+      return VBX_E_IO;
+    *have = (size_t)n;
+    *pos = 0;
+  }
+}
+
+int lc_connect_fd(int fd, const void *secret, size_t secret_len, int timeout_ms, lc_conn **out,
+                  char *err, size_t errcap) {
+  *out = NULL;
+  struct vbx_proto_decoder d;
+  vbx_proto_decoder_init(&d, 4096, NULL, 0);
+  uint8_t buf[4096];
+  size_t have = 0, pos = 0;
+  struct vbx_proto_frame f;
+  struct vbx_proto_msg m;
+  int rc = read_frame(fd, &d, buf, &have, &pos, &f, timeout_ms);
+  if (rc != 0 || f.hdr.type != VBX_PROTO_T_CHALLENGE || vbx_proto_decode_msg(&f, &m) != 0) {
+    snprintf(err, errcap, "handshake: no valid CHALLENGE from the guest agent (%d)", rc);
+    rc = rc == VBX_E_TIMEOUT ? rc : VBX_E_PROTOCOL;
+    goto fail;
+  }
+  struct vbx_proto_hello hello = {VBX_PROTO_VERSION_MIN, VBX_PROTO_VERSION_MAX, HOST_FEATURES,
+                                  {0}, {0}};
+  vbx_proto_host_proof(secret, secret_len, m.u.challenge.nonce, hello.proof);
+  if (getrandom(hello.host_nonce, sizeof hello.host_nonce, 0) != sizeof hello.host_nonce) {
+    rc = VBX_E_IO;
+    snprintf(err, errcap, "getrandom failed");
+    goto fail;
+  }
+  uint8_t mem[256];
+  struct vbx_proto_buf b;
+  vbx_proto_buf_init_fixed(&b, mem, sizeof mem);
+  vbx_proto_encode_hello(&b, &hello);
+  struct iovec iov = {b.data, b.len};
+  if (write_iov(fd, &iov, 1) != 0) {
+    rc = VBX_E_IO;
+    snprintf(err, errcap, "handshake: write failed");
+    goto fail;
+  }
+  rc = read_frame(fd, &d, buf, &have, &pos, &f, timeout_ms);
+  if (rc == 0 && f.hdr.type == VBX_PROTO_T_ERROR && vbx_proto_decode_msg(&f, &m) == 0) {
+    rc = m.u.error.code == VBX_E_AUTH ? VBX_E_AUTH : VBX_E_PROTOCOL;
+    snprintf(err, errcap, "handshake refused by the guest agent: %.*s", (int)m.u.error.message.len,
+             m.u.error.message.ptr);
+    goto fail;
+  }
+  if (rc != 0 || f.hdr.type != VBX_PROTO_T_HELLO_OK || vbx_proto_decode_msg(&f, &m) != 0) {
+    snprintf(err, errcap, "handshake: no valid HELLO_OK from the guest agent (%d)", rc);
+    rc = rc == VBX_E_TIMEOUT ? rc : VBX_E_PROTOCOL;
+    goto fail;
+  }
+  rc = vbx_proto_host_check_hello_ok(secret, secret_len, &hello, &m.u.hello_ok);
+  if (rc != 0) {
+    snprintf(err, errcap, "handshake: the guest agent failed to prove the session secret");
+    rc = VBX_E_AUTH;
+    goto fail;
+  }
+  if (pos != have) {
+    rc = VBX_E_PROTOCOL;
+    snprintf(err, errcap, "handshake: unexpected bytes after HELLO_OK");
+    goto fail;
+  }
+  lc_conn *c = calloc(1, sizeof *c);
+  if (c == NULL) {
+    rc = VBX_E_NOMEM;
+    snprintf(err, errcap, "out of memory");
+    goto fail;
+  }
+  c->fd = fd;
+  c->features = m.u.hello_ok.features;
+  c->next_id = 1;
+  pthread_mutex_init(&c->wlock, NULL);
+  pthread_mutex_init(&c->lock, NULL);
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&c->cond, &ca);
+  pthread_condattr_destroy(&ca);
+  if (pthread_create(&c->reader, NULL, reader_main, c) != 0) {
+    free(c);
+    rc = VBX_E_NOMEM;
+    snprintf(err, errcap, "cannot start the reader thread");
+    goto fail;
+  }
+  c->reader_started = 1;
+  vbx_proto_decoder_fini(&d);
+  *out = c;
+  return 0;
+fail:
+  vbx_proto_decoder_fini(&d);
+  close(fd);
+  return rc;
+}
+
+int lc_connect_unix(const char *path, const void *secret, size_t secret_len, int timeout_ms,
+                    lc_conn **out, char *err, size_t errcap) {
+  struct sockaddr_un sa = {.sun_family = AF_UNIX};
+  if (strlen(path) >= sizeof sa.sun_path) {
+    snprintf(err, errcap, "socket path too long: %s", path);
+    return VBX_E_INVAL;
+  }
+  strcpy(sa.sun_path, path);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+    snprintf(err, errcap, "connect %s: %s", path, strerror(errno));
+    if (fd >= 0)
+      close(fd);
+    return VBX_E_IO;
+  }
+  return lc_connect_fd(fd, secret, secret_len, timeout_ms, out, err, errcap);
+}
+
+void lc_close(lc_conn *c) {
+  if (c == NULL)
+    return;
+  shutdown(c->fd, SHUT_RDWR);
+  if (c->reader_started)
+    pthread_join(c->reader, NULL);
+  close(c->fd);
+  pthread_mutex_destroy(&c->wlock);
+  pthread_mutex_destroy(&c->lock);
+  pthread_cond_destroy(&c->cond);
+  free(c);
+}
+
+int lc_req_new(lc_conn *c, uint32_t in_window, lc_req **out) {
+  lc_req *r = calloc(1, sizeof *r);
+  if (r == NULL)
+    return VBX_E_NOMEM;
+  r->c = c;
+  vbx_proto_window_init(&r->win, in_window ? in_window : VBX_PROTO_INITIAL_WINDOW);
+  vbx_proto_credit_init(&r->credit);
+  pthread_mutex_lock(&c->lock);
+  if (c->dead) {
+    pthread_mutex_unlock(&c->lock);
+    free(r);
+    return VBX_E_STATE;
+  }
+  do {
+    r->id = c->next_id++;
+  } while (r->id == 0 || find(c, r->id) != NULL);
+  r->next = c->reqs;
+  c->reqs = r;
+  pthread_mutex_unlock(&c->lock);
+  *out = r;
+  return 0;
+}
+
+uint32_t lc_req_id(const lc_req *r) { return r->id; }
+
+static void deadline_ts(struct timespec *ts, int timeout_ms) {
+  clock_gettime(CLOCK_MONOTONIC, ts);
+  ts->tv_sec += timeout_ms / 1000;
+  ts->tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+  if (ts->tv_nsec >= 1000000000L)
+    ts->tv_sec++, ts->tv_nsec -= 1000000000L;
+}
+
+int lc_req_next(lc_req *r, int timeout_ms, lc_item **item) {
+  lc_conn *c = r->c;
+  struct timespec ts;
+  if (timeout_ms >= 0)
+    deadline_ts(&ts, timeout_ms);
+  int rc = 0;
+  pthread_mutex_lock(&c->lock);
+  while (r->head == NULL && !c->dead && !r->credit_evt) {
+    if (timeout_ms < 0)
+      pthread_cond_wait(&c->cond, &c->lock);
+    else if (pthread_cond_timedwait(&c->cond, &c->lock, &ts) == ETIMEDOUT)
+      break;
+  }
+  r->credit_evt = 0;
+  if (r->head != NULL) {
+    *item = r->head;
+    r->head = r->head->next;
+    if (r->head == NULL)
+      r->tail = NULL;
+  } else {
+    rc = c->dead ? VBX_E_SANDBOX : VBX_E_AGAIN;
+  }
+  pthread_mutex_unlock(&c->lock);
+  return rc;
+}
+
+int lc_req_consumed(lc_req *r, uint32_t n) {
+  lc_conn *c = r->c;
+  pthread_mutex_lock(&c->lock);
+  vbx_proto_window_on_consumed(&r->win, n);
+  uint32_t inc = vbx_proto_window_grant(&r->win);
+  pthread_mutex_unlock(&c->lock);
+  if (inc == 0)
+    return 0;
+  struct vbx_proto_msg m = {.type = VBX_PROTO_T_WINDOW_UPDATE, .id = r->id, .u.increment = inc};
+  return lc_send_msg(c, &m);
+}
+
+uint32_t lc_req_credit(lc_req *r) {
+  pthread_mutex_lock(&r->c->lock);
+  uint32_t a = vbx_proto_credit_available(&r->credit);
+  pthread_mutex_unlock(&r->c->lock);
+  return a;
+}
+
+uint32_t lc_req_wait_credit(lc_req *r, int timeout_ms) {
+  lc_conn *c = r->c;
+  struct timespec ts;
+  deadline_ts(&ts, timeout_ms);
+  pthread_mutex_lock(&c->lock);
+  uint32_t a;
+  while ((a = vbx_proto_credit_available(&r->credit)) == 0 && !c->dead)
+    if (pthread_cond_timedwait(&c->cond, &c->lock, &ts) == ETIMEDOUT)
+      break;
+  if (c->dead)
+    a = 0;
+  pthread_mutex_unlock(&c->lock);
+  return a;
+}
+
+void lc_req_consume_credit(lc_req *r, uint32_t n) {
+  pthread_mutex_lock(&r->c->lock);
+  vbx_proto_credit_consume(&r->credit, n);
+  pthread_mutex_unlock(&r->c->lock);
+}
+
+void lc_req_free(lc_req *r) {
+  if (r == NULL)
+    return;
+  lc_conn *c = r->c;
+  pthread_mutex_lock(&c->lock);
+  for (lc_req **pp = &c->reqs; *pp != NULL; pp = &(*pp)->next)
+    if (*pp == r) {
+      *pp = r->next;
+      break;
+    }
+  pthread_mutex_unlock(&c->lock);
+  lc_item *it = r->head;
+  while (it != NULL) {
+    lc_item *n = it->next;
+    free(it);
+    it = n;
+  }
+  free(r);
+}

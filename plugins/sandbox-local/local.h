@@ -1,0 +1,97 @@
+/*
+ * sandbox-local/local.h - internals of the "local" sandbox backend: the
+ * guest agent run as a child process in new namespaces with its own root,
+ * a seccomp filter, rlimits and cgroup limits, driven over the real guest
+ * protocol. Process isolation, not a VM (docs/sandbox-local.md).
+ */
+#ifndef VBX_LOCAL_H
+#define VBX_LOCAL_H
+
+#include <linux/filter.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "client.h"
+#include "voidbox/plugin.h"
+
+#define LOCAL_DEFAULT_OUTPUT_CAP (1u << 20)
+#define LOCAL_EXEC_WINDOW (1024u * 1024u)
+#define LOCAL_WORKSPACE "/workspace"
+#define LOCAL_MAX_LIST 64
+
+typedef struct local_state {
+  const vbx_host_services *host;
+  struct sock_fprog seccomp;     /* built once at init (libseccomp) */
+  pthread_mutex_t lock;
+  unsigned long next_box;
+} local_state;
+
+/* Options of the `sandbox:` block this backend accepts (options.c). */
+typedef struct local_options {
+  char *agent_path;              /* NULL: built-in default */
+  char *work_root;               /* NULL: $TMPDIR or /tmp */
+  char *allow[LOCAL_MAX_LIST];   /* command allowlist; none: "*" */
+  size_t n_allow;
+  char *writable[LOCAL_MAX_LIST];
+  size_t n_writable;
+  uint32_t uid, gid;             /* identity of commands (default 65534) */
+  uint32_t max_procs;            /* default 256 */
+  uint64_t max_output_bytes;     /* guest-side cap per stream; 0: none */
+  uint32_t handshake_timeout_ms; /* default 10000 */
+} local_options;
+
+int local_options_parse(const vbx_host_services *h, const vbx_json *o, local_options *out,
+                        vbx_call *call);
+void local_options_clear(local_options *o);
+/* The policy text written to the agent (options.c). host->alloc'd. */
+char *local_policy_text(const vbx_host_services *h, const local_options *o);
+
+/* cgroup limits of one box (cgroup.c). */
+typedef struct local_cgroup {
+  char dirs[3][256];             /* created directories ("" unused) */
+  int n;
+  int version;                   /* 1, 2, or 0: none */
+} local_cgroup;
+/* Create cgroups for box `name` with the limits; logs a WARN through host
+ * for every limit that cannot be enforced. Never fails the create. */
+void local_cgroup_create(const vbx_host_services *h, local_cgroup *cg, const char *name,
+                         uint32_t memory_mb, uint32_t vcpus, uint32_t pids);
+/* Move pid into the box's cgroups. Returns 0 or -errno. */
+int local_cgroup_attach(local_cgroup *cg, pid_t pid);
+/* Remove the directories (processes must be gone). */
+void local_cgroup_destroy(local_cgroup *cg);
+
+typedef struct local_box {
+  local_state *st;
+  const vbx_host_services *host;
+  local_options opt;
+  char *name;
+  char *workdir;                 /* per-box directory (removed by destroy) */
+  char **env;                    /* default env of execs, NULL-terminated */
+  pid_t pid;                     /* the agent (PID 1 of the box's pid ns) */
+  lc_conn *conn;
+  local_cgroup cg;
+  uint64_t expires_ns;           /* sandbox lifetime (timeout_secs), 0: none */
+} local_box;
+
+/* spawn.c: build the root, start the agent, connect. On failure sets the
+ * call's error and leaves what it made for local_box_teardown. */
+int local_spawn(local_box *b, const vbx_sandbox_config *cfg, vbx_call *call);
+/* Stop the agent (SHUTDOWN, wait, kill) and remove everything. */
+void local_box_teardown(local_box *b);
+/* Why the connection/agent died, for error messages. */
+void local_agent_status(local_box *b, char *msg, size_t cap);
+
+/* seccomp.c: the filter installed on the agent (inherited by commands). */
+int local_seccomp_build(struct sock_fprog *out, char *err, size_t errcap);
+
+/* ops.c: the vtable methods over the protocol. */
+int local_exec(void *sandbox, const vbx_exec_request *req, vbx_exec_result *res, vbx_call *call);
+int local_file_write(void *sandbox, const char *path, const void *data, size_t len,
+                     uint32_t mode, vbx_call *call);
+int local_file_read(void *sandbox, const char *path, size_t max_len, char **out, size_t *out_len,
+                    vbx_call *call);
+
+#endif

@@ -1,0 +1,173 @@
+/*
+ * sandbox-local/plugin.c - descriptor and vtable of the "local" sandbox
+ * backend: process isolation (namespaces, pivot_root, seccomp, rlimits,
+ * cgroups), NOT a VM. Instances are thread-safe: the protocol multiplexes
+ * concurrent execs and file calls on one connection.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "local.h"
+
+static int local_validate(void *state, const vbx_json *options, vbx_call *call) {
+  local_state *st = state;
+  local_options o;
+  int rc = local_options_parse(st->host, options, &o, call);
+  if (rc == 0)
+    local_options_clear(&o);
+  return rc;
+}
+
+static void box_free(local_box *b) {
+  local_box_teardown(b);
+  local_options_clear(&b->opt);
+  for (char **e = b->env; e && *e; e++)
+    free(*e);
+  free(b->env);
+  free(b->name);
+  free(b->workdir);
+  free(b);
+}
+
+static int make_env(local_box *b, const vbx_sandbox_config *cfg) {
+  static const char *const base[] = {"PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
+                                     "HOME=" LOCAL_WORKSPACE, "TMPDIR=/tmp", "LANG=C.UTF-8",
+                                     "USER=sandbox"};
+  size_t n = sizeof base / sizeof base[0], m = 0;
+  for (const char *const *e = cfg->env; e && *e; e++)
+    m++;
+  b->env = calloc(n + m + 1, sizeof(char *));
+  if (b->env == NULL)
+    return -1;
+  for (size_t i = 0; i < n; i++)
+    if ((b->env[i] = strdup(base[i])) == NULL)
+      return -1;
+  for (size_t i = 0; i < m; i++)
+    if ((b->env[n + i] = strdup(cfg->env[i])) == NULL)
+      return -1;
+  return 0;
+}
+
+static int local_create(void *state, const vbx_sandbox_config *cfg, vbx_call *call, void **out) {
+  local_state *st = state;
+  const vbx_host_services *h = st->host;
+  *out = NULL;
+  if (geteuid() != 0)
+    return h->set_error(call, VBX_E_PERM, NULL,
+                        "sandbox backend 'local' needs root (mount/pid/net namespaces and "
+                        "pivot_root); running as uid %u",
+                        geteuid());
+  local_box *b = calloc(1, sizeof *b);
+  if (b == NULL)
+    return h->set_error(call, VBX_E_NOMEM, NULL, "out of memory");
+  b->st = st;
+  b->host = h;
+  b->pid = -1;
+  int rc = local_options_parse(h, cfg->options, &b->opt, call);
+  if (rc != 0) {
+    free(b);
+    return rc;
+  }
+  pthread_mutex_lock(&st->lock);
+  unsigned long seq = ++st->next_box;
+  pthread_mutex_unlock(&st->lock);
+  char name[200];
+  snprintf(name, sizeof name, "%.64s-%d-%lu", cfg->box_name && cfg->box_name[0] ? cfg->box_name
+                                                                                : "box",
+           (int)getpid(), seq);
+  for (char *c = name; *c; c++)
+    if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+          *c == '-' || *c == '_'))
+      *c = '_';
+  const char *base = b->opt.work_root ? b->opt.work_root
+                     : getenv("TMPDIR") && getenv("TMPDIR")[0] ? getenv("TMPDIR") : "/tmp";
+  char tmpl[700];
+  snprintf(tmpl, sizeof tmpl, "%s/voidbox-local-%s-XXXXXX", base, name);
+  b->name = strdup(name);
+  if (b->name == NULL || make_env(b, cfg) != 0) {
+    box_free(b);
+    return h->set_error(call, VBX_E_NOMEM, NULL, "out of memory");
+  }
+  if (mkdtemp(tmpl) == NULL) {
+    rc = h->set_error(call, VBX_E_SANDBOX, b->opt.work_root ? "work_root" : NULL,
+                      "cannot create the box directory %s: %s", tmpl, strerror(errno));
+    box_free(b);
+    return rc;
+  }
+  chmod(tmpl, 0711);
+  b->workdir = strdup(tmpl);
+  if (b->workdir == NULL) {
+    rmdir(tmpl);
+    box_free(b);
+    return h->set_error(call, VBX_E_NOMEM, NULL, "out of memory");
+  }
+  if (cfg->timeout_secs)
+    b->expires_ns = h->monotonic_ns() + (uint64_t)cfg->timeout_secs * 1000000000ull;
+  rc = local_spawn(b, cfg, call);
+  if (rc != 0) {
+    box_free(b);
+    return rc;
+  }
+  h->log(h->ctx, VBX_LOG_DEBUG, "box %s: agent pid %d in %s", b->name, (int)b->pid, b->workdir);
+  *out = b;
+  return 0;
+}
+
+static void local_destroy(void *sandbox) {
+  if (sandbox != NULL)
+    box_free(sandbox);
+}
+
+static const vbx_sandbox_backend_vtable local_vtable = {
+    .struct_size = sizeof(vbx_sandbox_backend_vtable),
+    .name = "local",
+    .description = "process isolation, NOT a VM: the guest agent in new mount/pid/ipc/uts/net "
+                   "namespaces with its own root, seccomp, rlimits and cgroup limits; shares "
+                   "the host kernel",
+    .flags = VBX_VT_THREAD_SAFE,
+    .validate_options = local_validate,
+    .create = local_create,
+    .destroy = local_destroy,
+    .exec = local_exec,
+    .file_write = local_file_write,
+    .file_read = local_file_read,
+};
+
+static int local_init(const vbx_host_services *host, const vbx_registrar *reg, void **state) {
+  local_state *st = calloc(1, sizeof *st);
+  if (st == NULL)
+    return host->set_error(NULL, VBX_E_NOMEM, NULL, "out of memory");
+  st->host = host;
+  pthread_mutex_init(&st->lock, NULL);
+  char err[200];
+  if (local_seccomp_build(&st->seccomp, err, sizeof err) != 0) {
+    free(st);
+    return host->set_error(NULL, VBX_E_PLUGIN, NULL, "sandbox-local: %s", err);
+  }
+  int rc = reg->register_sandbox_backend(reg->reg, &local_vtable);
+  if (rc != 0) {
+    free(st->seccomp.filter);
+    free(st);
+    return rc;
+  }
+  *state = st;
+  return 0;
+}
+
+static void local_fini(void *state) {
+  local_state *st = state;
+  if (st == NULL)
+    return;
+  free(st->seccomp.filter);
+  pthread_mutex_destroy(&st->lock);
+  free(st);
+}
+
+VBX_PLUGIN_DEFINE("sandbox-local", "0.1.0", "Apache-2.0",
+                  "sandbox backend 'local': process isolation with namespaces, seccomp and "
+                  "cgroups (not a VM)",
+                  local_init, local_fini)

@@ -1,0 +1,193 @@
+/*
+ * tests/integration/local/test_local_stream.c - 100 MB of stdout through
+ * sandbox-local with bounded host memory (VmHWM growth < 64 MiB), the
+ * guest-side timeout killing grandchildren, cancellation through the
+ * vbx_call, and the agent killed mid-exec giving a clear error (no hang).
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+/* Under ASan the quarantine keeps freed chunks resident; turn it off so
+ * VmHWM measures what the backend holds, not the sanitizer. */
+const char *__asan_default_options(void);
+__attribute__((visibility("default"), used)) const char *__asan_default_options(void) {
+  return "quarantine_size_mb=0:thread_local_quarantine_size_kb=0";
+}
+
+static uint64_t g_bytes;
+static int count_cb(void *u, vbx_stream s, const char *d, size_t n) {
+  (void)u, (void)s, (void)d;
+  g_bytes += n;
+  return 0;
+}
+
+static void test_100mb_bounded(void **st) {
+  (void)st;
+  void *b = lt_box(NULL, 0);
+  vbx_exec_result r;
+  assert_int_equal(lt_sh(b, "true", &r), 0); /* warm up */
+  lt_res_free(&r);
+  int reset = lt_reset_hwm();
+  long before = reset == 0 ? lt_status_kib("VmHWM") : lt_status_kib("VmRSS");
+  const char *argv[] = {"/bin/sh", "-c", "head -c 104857600 /dev/zero", NULL};
+  vbx_exec_request req;
+  memset(&req, 0, sizeof req);
+  req.struct_size = sizeof req;
+  req.argv = argv;
+  req.on_output = count_cb;
+  req.max_output_bytes = 1 << 20;
+  memset(&r, 0, sizeof r);
+  vbx_call call;
+  vbx__call_init(&call, NULL, NULL, 0);
+  g_bytes = 0;
+  assert_int_equal(LT.vt->exec(b, &req, &r, &call), 0);
+  long after = lt_status_kib("VmHWM");
+  printf("100 MB streamed: %llu bytes; VmHWM %ld -> %ld KiB (growth %ld KiB)%s\n",
+         (unsigned long long)g_bytes, before, after, after - before,
+         reset == 0 ? "" : " [clear_refs unavailable: baseline is VmRSS]");
+  assert_int_equal(g_bytes, 104857600ull);
+  assert_int_equal(r.exit_code, 0);
+  assert_int_equal(r.stdout_len, 1 << 20);
+  assert_true(r.stdout_truncated);
+  assert_true(after - before < 64 * 1024);
+  lt_res_free(&r);
+  LT.vt->destroy(b);
+}
+
+static void test_timeout_kills_grandchildren(void **st) {
+  (void)st;
+  void *b = lt_box(NULL, 0);
+  vbx_exec_result r;
+  const char *argv[] = {"/bin/sh", "-c", "sleep 300 & echo $! > /tmp/gc; sh -c 'sleep 301' & wait", NULL};
+  vbx_call call;
+  vbx__call_init(&call, NULL, NULL, 0);
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  assert_int_equal(lt_exec(b, argv, NULL, 0, 500, &r, &call), 0);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  assert_true(r.timed_out);
+  assert_int_equal(r.term_signal, 9);
+  assert_true(t1.tv_sec - t0.tv_sec < 10);
+  lt_res_free(&r);
+  /* the grandchild pid is gone (give the reaper a moment) */
+  assert_int_equal(lt_sh(b, "g=$(cat /tmp/gc); for i in 1 2 3 4 5 6 7 8 9 10; do "
+                            "[ -e /proc/$g ] || exit 0; sleep 0.1; done; exit 1", &r), 0);
+  lt_res_free(&r);
+  assert_int_equal(lt_sh(b, "ps -e -o comm= 2>/dev/null | grep -c sleep || true", &r), 0);
+  assert_int_equal(atoi(r.stdout_data), 0);
+  lt_res_free(&r);
+  LT.vt->destroy(b);
+}
+
+struct canceller {
+  vbx__cancel *c;
+  int ms;
+};
+static void *cancel_later(void *arg) {
+  struct canceller *x = arg;
+  usleep((useconds_t)x->ms * 1000);
+  vbx__cancel_set(x->c);
+  return NULL;
+}
+
+static void test_cancel(void **st) {
+  (void)st;
+  void *b = lt_box(NULL, 0);
+  vbx__cancel cancel = {0};
+  vbx_call call;
+  vbx__call_init(&call, &cancel, NULL, 0);
+  struct canceller x = {&cancel, 300};
+  pthread_t t;
+  pthread_create(&t, NULL, cancel_later, &x);
+  const char *argv[] = {"sleep", "30", NULL};
+  vbx_exec_result r;
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  assert_int_equal(lt_exec(b, argv, NULL, 0, 0, &r, &call), VBX_E_CANCELLED);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  pthread_join(t, NULL);
+  assert_true(t1.tv_sec - t0.tv_sec < 5);
+  /* the box is still usable and the sleep is gone */
+  assert_int_equal(lt_sh(b, "ps -e -o comm= | grep -c '^sleep' || true", &r), 0);
+  assert_int_equal(atoi(r.stdout_data), 0);
+  lt_res_free(&r);
+  /* a call deadline behaves the same, with VBX_E_TIMEOUT */
+  vbx__call_init(&call, NULL, NULL, vbx__now_ns() + 300000000ull);
+  assert_int_equal(lt_exec(b, argv, NULL, 0, 0, &r, &call), VBX_E_TIMEOUT);
+  LT.vt->destroy(b);
+}
+
+struct killer {
+  int ms;
+};
+static void *kill_agent_later(void *arg) {
+  struct killer *k = arg;
+  usleep((useconds_t)k->ms * 1000);
+  /* the agent is PID 1 of the box's namespace; find it from the host */
+  int rc = system("pkill -KILL -x voidbox-guest-a 2>/dev/null; "
+                  "for p in $(pgrep -f '^voidbox-guest-agent --listen-fd=3'); do kill -9 $p; done");
+  (void)rc;
+  return NULL;
+}
+
+static void test_agent_killed_mid_exec(void **st) {
+  (void)st;
+  void *b = lt_box(NULL, 0);
+  struct killer k = {400};
+  pthread_t t;
+  pthread_create(&t, NULL, kill_agent_later, &k);
+  const char *argv[] = {"sleep", "30", NULL};
+  vbx_exec_result r;
+  vbx_call call;
+  vbx__call_init(&call, NULL, NULL, 0);
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  int rc = lt_exec(b, argv, NULL, 0, 0, &r, &call);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  pthread_join(t, NULL);
+  printf("agent killed: rc %d, message: %s\n", rc, call.message);
+  assert_int_equal(rc, VBX_E_SANDBOX);
+  assert_non_null(strstr(call.message, "agent"));
+  assert_true(t1.tv_sec - t0.tv_sec < 10);
+  /* later calls fail fast with the same clear error */
+  vbx__call_init(&call, NULL, NULL, 0);
+  assert_int_equal(lt_exec(b, argv, NULL, 0, 0, &r, &call), VBX_E_SANDBOX);
+  char *out;
+  size_t len;
+  assert_int_equal(LT.vt->file_read(b, "x", 10, &out, &len, &call), VBX_E_SANDBOX);
+  LT.vt->destroy(b);
+}
+
+static int setup(void **s) {
+  (void)s;
+  lt_load();
+  return 0;
+}
+static int teardown(void **s) {
+  (void)s;
+  lt_unload();
+  return 0;
+}
+
+int main(void) {
+  lt_require();
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_100mb_bounded),
+      cmocka_unit_test(test_timeout_kills_grandchildren),
+      cmocka_unit_test(test_cancel),
+      cmocka_unit_test(test_agent_killed_mid_exec),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
