@@ -56,7 +56,11 @@ static void own(struct vbx__conn *c, int dirfd, const char *name, int fd) {
     return;
   uid_t u = p->have_uid ? p->uid : (uid_t)-1;
   gid_t g = p->have_gid ? p->gid : (gid_t)-1;
-  int r = fd >= 0 ? fchown(fd, u, g) : fchownat(dirfd, name, u, g, AT_SYMLINK_NOFOLLOW);
+  int r = 0;
+  if (fd >= 0)
+    r = fchown(fd, u, g);
+  else if (name != NULL)
+    r = fchownat(dirfd, name, u, g, AT_SYMLINK_NOFOLLOW);
   (void)r;
 }
 
