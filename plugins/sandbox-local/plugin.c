@@ -34,9 +34,9 @@ static void box_free(local_box *b) {
 }
 
 static int make_env(local_box *b, const vbx_sandbox_config *cfg) {
-  static const char *const base[] = {"PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
-                                     "HOME=" LOCAL_WORKSPACE, "TMPDIR=/tmp", "LANG=C.UTF-8",
-                                     "USER=sandbox"};
+  static const char home[] = "HOME=" LOCAL_WORKSPACE;
+  static const char *const base[] = {"PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", home,
+                                     "TMPDIR=/tmp", "LANG=C.UTF-8", "USER=sandbox"};
   size_t n = sizeof base / sizeof base[0], m = 0;
   for (const char *const *e = cfg->env; e && *e; e++)
     m++;
