@@ -24,6 +24,7 @@ typedef struct vbx__cli_common {
   int no_plugin_dir;        /* --no-plugin-dir */
   const char *plugin_dir;   /* --plugin-dir DIR */
   vbx_log_level log_level;  /* --log-level */
+  const char *file;         /* -f/--file SPEC (commands that take a spec) */
 } vbx__cli_common;
 
 /* Try to consume one common option at argv[*i] (advancing *i past its
@@ -35,6 +36,13 @@ void vbx__cli_common_free(vbx__cli_common *c);
 /* Create a runtime from the common options; prints the error and returns
  * NULL on failure. */
 vbx_runtime *vbx__cli_runtime(const vbx__cli_common *c);
+/* For commands that take a spec: load c->file, create the runtime and
+ * check the spec against its plugins. Prints any error (FILE:LINE:COLUMN
+ * for spec errors) and returns VBX_EXIT_USAGE; on success returns
+ * VBX_EXIT_OK with *rt and *p owned by the caller. `cmd` names the command
+ * in messages. */
+int vbx__cli_open_spec(const vbx__cli_common *c, const char *cmd, vbx_runtime **rt,
+                       vbx_pipeline **p);
 /* Help text for the common options. */
 void vbx__cli_common_help(FILE *out);
 /* Print an error to stderr as "voidbox: message". */

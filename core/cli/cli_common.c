@@ -53,6 +53,11 @@ static int is_opt(const char *arg, const char *opt) {
 
 int vbx__cli_common_opt(vbx__cli_common *c, int argc, char **argv, int *i) {
   const char *arg = argv[*i], *v;
+  if (!strcmp(arg, "-f") || is_opt(arg, "--file")) {
+    if (!(v = opt_value(arg[1] == 'f' ? "-f" : "--file", argc, argv, i))) return -1;
+    c->file = v;
+    return 1;
+  }
   if (is_opt(arg, "--plugin")) {
     if (!(v = opt_value("--plugin", argc, argv, i))) return -1;
     return push(&c->plugins, &c->n_plugins, v) ? -1 : 1;
@@ -112,6 +117,30 @@ vbx_runtime *vbx__cli_runtime(const vbx__cli_common *c) {
     return NULL;
   }
   return rt;
+}
+
+int vbx__cli_open_spec(const vbx__cli_common *c, const char *cmd, vbx_runtime **rt,
+                       vbx_pipeline **p) {
+  vbx_error err;
+  memset(&err, 0, sizeof(err));
+  *rt = NULL;
+  *p = NULL;
+  if (!c->file) {
+    vbx__cli_error("%s: --file SPEC is required (see `voidbox %s --help`)", cmd, cmd);
+    return VBX_EXIT_USAGE;
+  }
+  if (vbx_pipeline_load_file(c->file, p, &err) != 0) goto fail;
+  if (!(*rt = vbx__cli_runtime(c))) goto fail_quiet;
+  if (vbx_pipeline_check(*rt, *p, &err) != 0) goto fail;
+  return VBX_EXIT_OK;
+fail:
+  fprintf(stderr, "%s\n", err.message[0] ? err.message : vbx_strerror(err.code));
+fail_quiet:
+  vbx_pipeline_free(*p);
+  if (*rt) vbx_runtime_free(*rt);
+  *rt = NULL;
+  *p = NULL;
+  return VBX_EXIT_USAGE;
 }
 
 void vbx__cli_common_help(FILE *out) {

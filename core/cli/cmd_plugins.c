@@ -83,6 +83,10 @@ int vbx__cmd_plugins(int argc, char **argv) {
       goto out;
     }
   }
+  if (common.file) {
+    vbx__cli_error("plugins: --file is not an option of this command");
+    goto out;
+  }
   if (!(rt = vbx__cli_runtime(&common))) goto out;
   const vbx__plugin *pl;
   if (json) {

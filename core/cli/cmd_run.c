@@ -44,7 +44,7 @@ static void help(FILE *out) {
 int vbx__cmd_run(int argc, char **argv) {
   vbx__cli_common common = {0};
   common.log_level = VBX_LOG_WARN;
-  const char *file = NULL, *input = NULL, *output = "human";
+  const char *input = NULL, *output = "human";
   int rc = VBX_EXIT_USAGE;
   vbx_runtime *rt = NULL;
   vbx_pipeline *p = NULL;
@@ -61,10 +61,6 @@ int vbx__cmd_run(int argc, char **argv) {
       help(stdout);
       rc = VBX_EXIT_OK;
       goto out;
-    } else if ((!strcmp(argv[i], "--file") || !strcmp(argv[i], "-f")) && i + 1 < argc) {
-      file = argv[++i];
-    } else if (!strncmp(argv[i], "--file=", 7)) {
-      file = argv[i] + 7;
     } else if (!strcmp(argv[i], "--input") && i + 1 < argc) {
       input = argv[++i];
     } else if (!strcmp(argv[i], "--output") && i + 1 < argc) {
@@ -75,28 +71,16 @@ int vbx__cmd_run(int argc, char **argv) {
       goto out;
     }
   }
-  if (!file) {
-    vbx__cli_error("run: --file SPEC is required (see `voidbox run --help`)");
-    goto out;
-  }
   int json = !strcmp(output, "json");
   if (!json && strcmp(output, "human")) {
     vbx__cli_error("run: --output must be human or json, not '%s'", output);
     goto out;
   }
-  if (vbx_pipeline_load_file(file, &p, &err) != 0) {
-    fprintf(stderr, "%s\n", err.message);
-    goto out;
-  }
-  if (!(rt = vbx__cli_runtime(&common))) goto out;
-  if (vbx_pipeline_check(rt, p, &err) != 0) {
-    fprintf(stderr, "%s\n", err.message);
-    goto out;
-  }
+  if ((rc = vbx__cli_open_spec(&common, "run", &rt, &p)) != VBX_EXIT_OK) goto out;
+  rc = VBX_EXIT_FAILED;
   FILE *stream_out = json ? stderr : stdout;
   if (!(printer = vbx__printer_new(stream_out))) {
     vbx__cli_error("out of memory");
-    rc = VBX_EXIT_FAILED;
     goto out;
   }
 

@@ -23,12 +23,9 @@ static void help(FILE *out) {
 int vbx__cmd_validate(int argc, char **argv) {
   vbx__cli_common common = {0};
   common.log_level = VBX_LOG_WARN;
-  const char *file = NULL;
   int rc = VBX_EXIT_USAGE;
   vbx_runtime *rt = NULL;
   vbx_pipeline *p = NULL;
-  vbx_error err;
-  memset(&err, 0, sizeof(err));
 
   for (int i = 1; i < argc; i++) {
     int c = vbx__cli_common_opt(&common, argc, argv, &i);
@@ -38,30 +35,12 @@ int vbx__cmd_validate(int argc, char **argv) {
       help(stdout);
       rc = VBX_EXIT_OK;
       goto out;
-    } else if ((!strcmp(argv[i], "--file") || !strcmp(argv[i], "-f")) && i + 1 < argc) {
-      file = argv[++i];
-    } else if (!strncmp(argv[i], "--file=", 7)) {
-      file = argv[i] + 7;
-    } else {
-      vbx__cli_error("validate: unknown or incomplete option '%s'", argv[i]);
-      goto out;
     }
-  }
-  if (!file) {
-    vbx__cli_error("validate: --file SPEC is required");
+    vbx__cli_error("validate: unknown option '%s' (see `voidbox validate --help`)", argv[i]);
     goto out;
   }
-  if (vbx_pipeline_load_file(file, &p, &err) != 0) {
-    fprintf(stderr, "%s\n", err.message);
-    goto out;
-  }
-  if (!(rt = vbx__cli_runtime(&common))) goto out;
-  if (vbx_pipeline_check(rt, p, &err) != 0) {
-    fprintf(stderr, "%s\n", err.message);
-    goto out;
-  }
-  printf("%s: ok\n", file);
-  rc = VBX_EXIT_OK;
+  rc = vbx__cli_open_spec(&common, "validate", &rt, &p);
+  if (rc == VBX_EXIT_OK) printf("%s: ok\n", common.file);
 out:
   vbx_pipeline_free(p);
   if (rt) vbx_runtime_free(rt);
