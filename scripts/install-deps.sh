@@ -7,6 +7,7 @@ PACKAGES=(
   build-essential cmake pkg-config clang
   libyaml-dev libjansson-dev libcurl4-openssl-dev libseccomp-dev libffi-dev
   libcmocka-dev libslirp-dev
+  libmicrohttpd-dev
 )
 
 missing=()

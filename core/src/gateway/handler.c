@@ -1,0 +1,172 @@
+/*
+ * gateway/handler.c - the libmicrohttpd access handler: token check,
+ * routing, bounded body collection, and the non-streaming answer.
+ *
+ * MHD calls the handler several times per request on the connection's
+ * thread: first with the headers (authentication, routing and the
+ * Content-Length bound happen here, before any body byte is read, so an
+ * unauthenticated or oversized request is answered without reading it),
+ * then with body pieces, then once with no data.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway/internal.h"
+
+enum { R_MESSAGES = 1, R_DONE = 2 };
+
+typedef struct gw_req {
+  int route;
+  int too_big;
+  size_t discarded;
+  vbx__strbuf body;
+} gw_req;
+
+enum MHD_Result vbx__gw_reply(struct MHD_Connection *c, unsigned status, const char *json) {
+  const char *body = json ? json : "{\"type\":\"error\",\"error\":{\"type\":\"api_error\",\"message\":\"out of memory\"}}";
+  struct MHD_Response *r =
+      MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+  if (r == NULL) return MHD_NO;
+  MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+  enum MHD_Result ok = MHD_queue_response(c, json ? status : 500, r);
+  MHD_destroy_response(r);
+  return ok;
+}
+
+enum MHD_Result vbx__gw_reply_error(struct MHD_Connection *c, unsigned status, const char *type,
+                                    const char *message) {
+  char *j = vbx__gw_error_json(type, message);
+  enum MHD_Result ok = vbx__gw_reply(c, status, j);
+  free(j);
+  return ok;
+}
+
+static enum MHD_Result complete_buffered(vbx__gateway *gw, struct MHD_Connection *c,
+                                         vbx__gw_msgreq *req) {
+  vbx_call call;
+  vbx__gw_call_init(gw, &call);
+  vbx_llm_request r;
+  memset(&r, 0, sizeof(r));
+  r.struct_size = sizeof(r);
+  r.system = req->system;
+  r.messages = (const vbx_json *)req->messages;
+  r.tools = (const vbx_json *)req->tools;
+  r.max_tokens = req->max_tokens;
+  vbx_llm_response resp;
+  memset(&resp, 0, sizeof(resp));
+  resp.struct_size = sizeof(resp);
+  vbx__gw_provider_lock(gw);
+  int rc = gw->vt->complete(gw->provider, &r, &resp, &call);
+  vbx__gw_provider_unlock(gw);
+  if (rc == 0 && !json_is_array((json_t *)resp.content))
+    rc = vbx__call_fail(&call, VBX_E_PLUGIN, NULL, "provider returned no content array");
+  enum MHD_Result ok;
+  if (rc != 0) {
+    const char *msg = vbx__call_message(&call, rc);
+    const char *type;
+    unsigned status = (unsigned)vbx__gw_status_for(rc, msg, &type);
+    ok = vbx__gw_reply_error(c, status, type, msg);
+  } else {
+    char id[48];
+    vbx__gw_message_id(id, sizeof(id));
+    char *j = vbx__gw_message_json(&resp, id, gw->model);
+    ok = vbx__gw_reply(c, 200, j);
+    free(j);
+  }
+  vbx__gw_response_free(&resp);
+  return ok;
+}
+
+static enum MHD_Result messages(vbx__gateway *gw, struct MHD_Connection *c, gw_req *r) {
+  char why[512];
+  vbx__gw_msgreq req;
+  int rc = vbx__gw_parse_request(r->body.data ? r->body.data : "", r->body.len, &req, why,
+                                 sizeof(why));
+  vbx__strbuf_reset(&r->body);
+  if (rc == VBX_E_NOMEM) return vbx__gw_reply_error(c, 500, "api_error", why);
+  if (rc != 0) return vbx__gw_reply_error(c, 400, "invalid_request_error", why);
+  enum MHD_Result ok = req.stream ? vbx__gw_stream(gw, c, &req) : complete_buffered(gw, c, &req);
+  vbx__gw_msgreq_free(&req);
+  return ok;
+}
+
+/* First call: headers only. Decide everything that needs no body. */
+static enum MHD_Result on_headers(vbx__gateway *gw, struct MHD_Connection *c, const char *url,
+                                  const char *method, gw_req *r) {
+  if (!vbx__gw_authorised(gw, c)) {
+    r->route = R_DONE;
+    return vbx__gw_reply_error(c, 401, "authentication_error",
+                               "invalid or missing token: send the box's gateway token as "
+                               "x-api-key or Authorization: Bearer");
+  }
+  int is_messages = strcmp(url, "/v1/messages") == 0;
+  int is_models = strcmp(url, "/v1/models") == 0;
+  if (is_messages && strcmp(method, MHD_HTTP_METHOD_POST) == 0) {
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl != NULL && strtoull(cl, NULL, 10) > gw->max_body) {
+      r->route = R_DONE;
+      return vbx__gw_reply_error(c, 413, "request_too_large", "request body exceeds the gateway's limit");
+    }
+    r->route = R_MESSAGES;
+    return MHD_YES;
+  }
+  r->route = R_DONE;
+  if (is_models && strcmp(method, MHD_HTTP_METHOD_GET) == 0) {
+    char *j = vbx__gw_models_json(gw->model);
+    enum MHD_Result ok = vbx__gw_reply(c, 200, j);
+    free(j);
+    return ok;
+  }
+  if (is_messages || is_models)
+    return vbx__gw_reply_error(c, 405, "invalid_request_error", "method not allowed");
+  return vbx__gw_reply_error(c, 404, "not_found_error", "no such endpoint");
+}
+
+enum MHD_Result vbx__gw_on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                   const char *method, const char *version,
+                                   const char *upload_data, size_t *upload_data_size,
+                                   void **con_cls) {
+  vbx__gateway *gw = cls;
+  gw_req *r = *con_cls;
+  (void)version;
+  if (r == NULL) {
+    if ((r = calloc(1, sizeof(*r))) == NULL) return MHD_NO;
+    *con_cls = r;
+    atomic_fetch_add(&gw->requests, 1);
+    return on_headers(gw, c, url, method, r);
+  }
+  if (r->route != R_MESSAGES) { /* already answered: drop any body */
+    *upload_data_size = 0;
+    return MHD_YES;
+  }
+  if (*upload_data_size > 0) {
+    size_t n = *upload_data_size;
+    *upload_data_size = 0;
+    if (!r->too_big && r->body.len + n > gw->max_body) {
+      r->too_big = 1;
+      vbx__strbuf_reset(&r->body);
+    }
+    if (r->too_big) { /* chunked body over the limit: discard, but not forever */
+      r->discarded += n;
+      return r->discarded > gw->max_body ? MHD_NO : MHD_YES;
+    }
+    if (vbx__strbuf_append(&r->body, upload_data, n) != 0) return MHD_NO;
+    return MHD_YES;
+  }
+  r->route = R_DONE;
+  if (r->too_big)
+    return vbx__gw_reply_error(c, 413, "request_too_large", "request body exceeds the gateway's limit");
+  return messages(gw, c, r);
+}
+
+void vbx__gw_on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                          enum MHD_RequestTerminationCode toe) {
+  gw_req *r = *con_cls;
+  (void)cls;
+  (void)c;
+  (void)toe;
+  if (r == NULL) return;
+  vbx__strbuf_reset(&r->body);
+  free(r);
+  *con_cls = NULL;
+}
