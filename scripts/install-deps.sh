@@ -8,6 +8,8 @@ PACKAGES=(
   libyaml-dev libjansson-dev libcurl4-openssl-dev libseccomp-dev libffi-dev
   libcmocka-dev libslirp-dev
   libmicrohttpd-dev
+  linux-source bc bison flex libelf-dev libssl-dev cpio xz-utils
+  qemu-system-x86 busybox-static ca-certificates jq
 )
 
 missing=()

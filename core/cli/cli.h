@@ -56,5 +56,7 @@ int vbx__cmd_run(int argc, char **argv);
 int vbx__cmd_validate(int argc, char **argv);
 int vbx__cmd_plugins(int argc, char **argv);
 int vbx__cmd_plugin(int argc, char **argv);
+int vbx__cmd_image(int argc, char **argv);
+int vbx__cmd_doctor(int argc, char **argv);
 
 #endif

@@ -17,6 +17,8 @@ static const command commands[] = {
     {"validate", vbx__cmd_validate, "check a spec file without running it"},
     {"plugins", vbx__cmd_plugins, "list loaded plugins and what they register"},
     {"plugin", vbx__cmd_plugin, "plugin tools: `plugin inspect PATH`"},
+    {"image", vbx__cmd_image, "build and list guest images: `image build`, `image list`"},
+    {"doctor", vbx__cmd_doctor, "report host capabilities (KVM, QEMU, images, cgroups)"},
 };
 
 static void usage(FILE *out) {
