@@ -17,7 +17,7 @@ passed=0 failed=0 skipped=0 broken=0
 
 # suite NAME BUILD_DIR CTEST_ARGS -- CMAKE_ARGS...
 suite() {
-  local name=$1 dir=$2 ctest_args=$3
+  local name=$1 dir=$2 ctest_args=$3 t0=$SECONDS
   shift 3
   echo "=== suite: $name ($dir) ==="
   if ! scripts/build.sh "$dir" "$@"; then
@@ -40,7 +40,7 @@ suite() {
   f=$(sed -n 's/.* failures="\([0-9]*\)".*/\1/p' <<<"$head")
   s=$(sed -n 's/.* skipped="\([0-9]*\)".*/\1/p' <<<"$head")
   t=${t:-0} f=${f:-0} s=${s:-0}
-  echo "=== suite $name: $((t - f - s)) passed, $f failed, $s skipped ==="
+  echo "=== suite $name: $((t - f - s)) passed, $f failed, $s skipped ($((SECONDS - t0)) s) ==="
   passed=$((passed + t - f - s)) failed=$((failed + f)) skipped=$((skipped + s))
 }
 
