@@ -48,7 +48,7 @@ suite plain build ""
 if [ -z "${QUICK:-}" ]; then
   ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} \
   UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
-    suite asan build-asan "-LE image" -DVBX_SANITIZE=ON
+    suite asan build-asan "-LE ^image$" -DVBX_SANITIZE=ON
   CC=clang suite fuzz build-fuzz "-L fuzz" -DVBX_FUZZ=ON
 fi
 

@@ -104,15 +104,12 @@ int vbx__image_find_agent(const char *explicit_path, char *out, size_t size, vbx
     return vbx__img_path(out, size, "%s", v);
   }
   char dir[PATH_MAX] = "BUILD", cand[PATH_MAX + 64];
-  if (exe_dir(dir, sizeof(dir)) == 0) {
-    char *s = strrchr(dir, '/');
-    if (s) *s = '\0';
-    if (!vbx__img_path(cand, sizeof(cand), "%s/guest/agent/voidbox-guest-agent", dir) &&
-        is_file(cand))
-      return vbx__img_path(out, size, "%s", cand);
-  }
+  /* The build puts the agent next to the voidbox binary (BUILD/bin). */
+  if (exe_dir(dir, sizeof(dir)) == 0 &&
+      !vbx__img_path(cand, sizeof(cand), "%s/voidbox-guest-agent", dir) && is_file(cand))
+    return vbx__img_path(out, size, "%s", cand);
   return vbx__error_set(err, VBX_E_NOTFOUND,
-                        "guest agent binary not found at %s/guest/agent/voidbox-guest-agent: "
+                        "guest agent binary not found at %s/voidbox-guest-agent: "
                         "build the voidbox-guest-agent target or pass --agent PATH",
                         dir);
 }

@@ -9,6 +9,9 @@ voidbox=$1 agent=$2
 skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*"; exit 1; }
 [ -f "$agent" ] || skip "guest agent binary $agent not built (voidbox-guest-agent target under guest/agent)"
+if readelf -l "$agent" 2>/dev/null | grep -q "Requesting program interpreter"; then
+  skip "guest agent $agent is dynamically linked (sanitizer builds cannot link it statically); /init must be static"
+fi
 [ -x /bin/busybox ] || skip "/bin/busybox missing: install busybox-static (scripts/install-deps.sh)"
 command -v jq >/dev/null || skip "jq not installed (scripts/install-deps.sh)"
 command -v cpio >/dev/null || skip "GNU cpio not installed (scripts/install-deps.sh)"
