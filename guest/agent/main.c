@@ -61,20 +61,38 @@ static int read_secret(int fd, struct vbx__agent *a) {
   return have >= 16 ? 0 : -3;
 }
 
+/* A Unix listener whose path appears only once it accepts connections: the
+ * socket is bound under PATH.tmp (mode 0600 from the start: umask), put in
+ * the listening state, then renamed onto PATH. A supervisor that waits for
+ * PATH to exist can connect at once (no ECONNREFUSED window between bind()
+ * and listen()), and the socket is never reachable with a looser mode. */
+static int open_unix_listener(const char *path) {
+  struct sockaddr_un sa = {.sun_family = AF_UNIX};
+  char tmp[sizeof sa.sun_path];
+  if (strlen(path) + 4 >= sizeof sa.sun_path) /* room for ".tmp" */
+    return -ENAMETOOLONG;
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  strcpy(sa.sun_path, tmp);
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0)
+    return -errno;
+  unlink(tmp);
+  mode_t old = umask(077);
+  int rc = bind(s, (struct sockaddr *)&sa, sizeof sa);
+  umask(old);
+  if (rc != 0 || listen(s, 64) != 0 || rename(tmp, path) != 0) {
+    int e = errno;
+    unlink(tmp);
+    close(s);
+    return -e;
+  }
+  return s;
+}
+
 static int open_listener(const char *spec, int *is_dev) {
   *is_dev = 0;
-  if (strncmp(spec, "unix:", 5) == 0) {
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    if (strlen(spec + 5) >= sizeof sa.sun_path)
-      return -ENAMETOOLONG;
-    strcpy(sa.sun_path, spec + 5);
-    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    unlink(sa.sun_path);
-    if (s < 0 || bind(s, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(s, 64) != 0)
-      return -errno;
-    chmod(sa.sun_path, 0600);
-    return s;
-  }
+  if (strncmp(spec, "unix:", 5) == 0)
+    return open_unix_listener(spec + 5);
   if (strncmp(spec, "vsock:", 6) == 0) {
     struct sockaddr_vm sa = {.svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_ANY};
     sa.svm_port = (unsigned)strtoul(spec + 6, NULL, 10);
@@ -197,6 +215,12 @@ int main(int argc, char **argv) {
   }
   int is_dev = 0;
   int ls = listen_fd;
+  /* A listening socket handed over by the supervisor (dup2'd onto its
+   * number, so without close-on-exec): never let commands inherit it. */
+  if (listen_fd >= 0 && fcntl(listen_fd, F_SETFD, FD_CLOEXEC) != 0) {
+    vbx__log(0, "--listen-fd %d: %s", listen_fd, strerror(errno));
+    return 1;
+  }
   if (listen_spec != NULL && (ls = open_listener(listen_spec, &is_dev)) < 0) {
     vbx__log(0, "listen %s: %s", listen_spec, strerror(-ls));
     return 1;

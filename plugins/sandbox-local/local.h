@@ -70,7 +70,12 @@ typedef struct local_box {
   char *name;
   char *workdir;                 /* per-box directory (removed by destroy) */
   char **env;                    /* default env of execs, NULL-terminated */
-  pid_t pid;                     /* the agent (PID 1 of the box's pid ns) */
+  pthread_mutex_t pid_lock;      /* pid and agent_status: concurrent calls
+                                    reap through local_agent_status */
+  pid_t pid;                     /* the agent (PID 1 of the box's pid ns);
+                                    -1 once reaped (never kill/wait it then:
+                                    the number may belong to another process) */
+  int agent_status;              /* wait status once reaped, else -1 */
   lc_conn *conn;
   local_cgroup cg;
   uint64_t expires_ns;           /* sandbox lifetime (timeout_secs), 0: none */
@@ -81,7 +86,8 @@ typedef struct local_box {
 int local_spawn(local_box *b, const vbx_sandbox_config *cfg, vbx_call *call);
 /* Stop the agent (SHUTDOWN, wait, kill) and remove everything. */
 void local_box_teardown(local_box *b);
-/* Why the connection/agent died, for error messages. */
+/* Why the connection/agent died, for error messages. Reaps the agent if it
+ * exited (under pid_lock; the status is kept for later calls). */
 void local_agent_status(local_box *b, char *msg, size_t cap);
 
 /* seccomp.c: the filter installed on the agent (inherited by commands). */

@@ -30,6 +30,7 @@ static void box_free(local_box *b) {
   free(b->env);
   free(b->name);
   free(b->workdir);
+  pthread_mutex_destroy(&b->pid_lock);
   free(b);
 }
 
@@ -67,8 +68,11 @@ static int local_create(void *state, const vbx_sandbox_config *cfg, vbx_call *ca
   b->st = st;
   b->host = h;
   b->pid = -1;
+  b->agent_status = -1;
+  pthread_mutex_init(&b->pid_lock, NULL);
   int rc = local_options_parse(h, cfg->options, &b->opt, call);
   if (rc != 0) {
+    pthread_mutex_destroy(&b->pid_lock);
     free(b);
     return rc;
   }

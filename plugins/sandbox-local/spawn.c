@@ -256,20 +256,31 @@ static int write_all(int fd, const void *d, size_t n) {
   return 0;
 }
 
+/* The wait status for a reaped agent, under b->pid_lock. */
+static void describe_exit(int st, const char *why, char *msg, size_t cap) {
+  if (WIFSIGNALED(st))
+    snprintf(msg, cap, "guest agent was killed by signal %d (%s)", WTERMSIG(st), why);
+  else
+    snprintf(msg, cap, "guest agent exited with status %d (%s)", WEXITSTATUS(st), why);
+}
+
 void local_agent_status(local_box *b, char *msg, size_t cap) {
   int st;
   char why[256] = "";
   if (b->conn)
     lc_dead(b->conn, why, sizeof why);
+  pthread_mutex_lock(&b->pid_lock);
   if (b->pid > 0 && waitpid(b->pid, &st, WNOHANG) == b->pid) {
     b->pid = -1;
-    if (WIFSIGNALED(st))
-      snprintf(msg, cap, "guest agent was killed by signal %d (%s)", WTERMSIG(st), why);
-    else
-      snprintf(msg, cap, "guest agent exited with status %d (%s)", WEXITSTATUS(st), why);
-    return;
+    b->agent_status = st;
   }
-  snprintf(msg, cap, "%s", why[0] ? why : "guest agent connection lost");
+  int reaped = b->pid <= 0 && b->agent_status != -1;
+  st = b->agent_status;
+  pthread_mutex_unlock(&b->pid_lock);
+  if (reaped)
+    describe_exit(st, why[0] ? why : "connection closed", msg, cap);
+  else
+    snprintf(msg, cap, "%s", why[0] ? why : "guest agent connection lost");
 }
 
 int local_spawn(local_box *b, const vbx_sandbox_config *cfg, vbx_call *call) {
@@ -355,7 +366,9 @@ int local_spawn(local_box *b, const vbx_sandbox_config *cfg, vbx_call *call) {
                       "CAP_SYS_ADMIN)", strerror(errno));
     goto out;
   }
+  pthread_mutex_lock(&b->pid_lock);
   b->pid = pid;
+  pthread_mutex_unlock(&b->pid_lock);
   close(er[1]), er[1] = -1;
   if (local_cgroup_attach(&b->cg, pid) != 0)
     h->log(h->ctx, VBX_LOG_WARN, "box %s: could not join its cgroups: limits not enforced",
@@ -414,9 +427,15 @@ void local_box_teardown(local_box *b) {
     struct vbx_proto_msg m = {.type = VBX_PROTO_T_SHUTDOWN, .id = 0, .u.grace_ms = 200};
     lc_send_msg(b->conn, &m);
   }
+  /* Under pid_lock for the whole wait: no other thread may reap the agent
+   * (and free its pid for reuse) between our checks and the kill. */
+  pthread_mutex_lock(&b->pid_lock);
   if (b->pid > 0) {
+    int st;
     for (int i = 0; i < 100; i++) { /* up to 1 s */
-      if (waitpid(b->pid, NULL, WNOHANG) == b->pid) {
+      pid_t w = waitpid(b->pid, &st, WNOHANG);
+      if (w == b->pid || (w < 0 && errno == ECHILD)) { /* ECHILD: reaped elsewhere */
+        b->agent_status = w == b->pid ? st : -1;
         b->pid = -1;
         break;
       }
@@ -425,10 +444,12 @@ void local_box_teardown(local_box *b) {
     }
     if (b->pid > 0) {
       kill(b->pid, SIGKILL); /* PID 1 of the namespace: takes every command with it */
-      waitpid(b->pid, NULL, 0);
+      if (waitpid(b->pid, &st, 0) == b->pid)
+        b->agent_status = st;
       b->pid = -1;
     }
   }
+  pthread_mutex_unlock(&b->pid_lock);
   if (b->conn != NULL) {
     lc_close(b->conn);
     b->conn = NULL;

@@ -51,7 +51,10 @@ static pid_t start_agent(const char *policy, mode_t secret_mode) {
           "--secret-file", secretf, r, "--no-init", (char *)NULL);
     _exit(126);
   }
-  for (int i = 0; i < 200; i++) { /* wait for the socket */
+  /* The agent renames its socket into place only once it listens, so the
+   * path existing means connections are accepted. Bounded generously: a
+   * loaded CI machine (ctest -j2, sanitizers) can be slow to start it. */
+  for (int i = 0; i < 3000; i++) {
     if (access(sock, F_OK) == 0)
       return p;
     int st;
@@ -59,7 +62,10 @@ static pid_t start_agent(const char *policy, mode_t secret_mode) {
       return -WEXITSTATUS(st) - 1;
     usleep(10000);
   }
-  return p;
+  kill(p, SIGKILL);
+  waitpid(p, NULL, 0);
+  fail_msg("guest agent did not create %s within 30 s", sock);
+  return -1;
 }
 
 static void stop_agent(void) {

@@ -210,13 +210,21 @@ static void test_destroy_leaves_nothing(void **s) {
   int before = count_boxes();
   void *b = lt_box(NULL, 0);
   vbx_exec_result r;
-  assert_int_equal(lt_sh(b, "sleep 100 & echo started", &r), 0);
+  /* a duration unique to this test process ("100.<pid>" seconds), so the
+   * check below sees only our sleep, never one of a test running beside */
+  char cmd[200], pat[128];
+  snprintf(cmd, sizeof cmd,
+           "sleep 100.%d & p=$!; until [ \"$(cat /proc/$p/comm)\" = sleep ]; do sleep 0.01; done; "
+           "echo started", (int)getpid());
+  snprintf(pat, sizeof pat, "pgrep -f '^sleep 100\\.%d$' >/dev/null", (int)getpid());
+  assert_int_equal(lt_sh(b, cmd, &r), 0);
   lt_res_free(&r);
   assert_int_equal(count_boxes(), before + 1);
+  assert_int_equal(system(pat), 0); /* the check can see it while the box lives */
   LT.vt->destroy(b);
   assert_int_equal(count_boxes(), before);
-  /* no process of ours is left in a sleep 100 */
-  assert_int_not_equal(system("pgrep -f '^sleep 100$' >/dev/null"), 0);
+  /* no process of ours is left in that sleep */
+  assert_int_not_equal(system(pat), 0);
 }
 
 static int setup(void **s) {
