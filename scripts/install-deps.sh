@@ -1,16 +1,28 @@
 #!/usr/bin/env bash
-# Install the Debian 12 packages voidbox needs to build and test.
+# Install the Debian 12 packages voidbox needs to build (--build-only) or
+# to build and run every test (default).
 # Idempotent: does nothing when everything is already installed.
 set -euo pipefail
 
-PACKAGES=(
-  build-essential cmake pkg-config clang
+# What building voidbox needs (scripts/demo.sh installs only these).
+BUILD_PACKAGES=(
+  build-essential cmake pkg-config
   libyaml-dev libjansson-dev libcurl4-openssl-dev libseccomp-dev libffi-dev
-  libcmocka-dev libslirp-dev
-  libmicrohttpd-dev
+  libcmocka-dev libslirp-dev libmicrohttpd-dev
+)
+# What the full test suite adds: clang/libFuzzer, the guest image inputs
+# (kernel source and its build tools, busybox, CA certificates), QEMU, jq.
+TEST_PACKAGES=(
+  clang
   linux-source bc bison flex libelf-dev libssl-dev cpio xz-utils
   qemu-system-x86 busybox-static ca-certificates jq
 )
+
+case "${1:-}" in
+  --build-only) PACKAGES=("${BUILD_PACKAGES[@]}") ;;
+  "") PACKAGES=("${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}") ;;
+  *) echo "usage: install-deps.sh [--build-only]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${PACKAGES[@]}"; do
