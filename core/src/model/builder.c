@@ -76,6 +76,23 @@ VBX_API vbx_box *vbx_box_llm(vbx_box *box, const char *provider, const char *mod
   return box;
 }
 
+VBX_API vbx_box *vbx_box_llm_base_url(vbx_box *box, const char *base_url) {
+  if (box == NULL) return NULL;
+  if (vbx__str_replace(&box->llm.base_url, base_url) != 0) OOM(box);
+  return box;
+}
+
+VBX_API vbx_box *vbx_box_llm_api_key_env(vbx_box *box, const char *env_name) {
+  if (box == NULL) return NULL;
+  if (env_name != NULL && !vbx__env_name_valid(env_name)) {
+    vbx__box_fail(box, VBX_E_INVAL, "vbx_box_llm_api_key_env: '%s' is not an environment variable name",
+                  env_name);
+    return box;
+  }
+  if (vbx__str_replace(&box->llm.api_key_env, env_name) != 0) OOM(box);
+  return box;
+}
+
 /* Parse json_value and store it as option `key` of o. */
 static vbx_box *set_option(vbx_box *b, vbx__options *o, const char *key, const char *json_value,
                            const char *what) {

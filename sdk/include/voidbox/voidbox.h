@@ -104,6 +104,12 @@ VBX_API vbx_box *vbx_box_prompt(vbx_box *box, const char *prompt);
 /* "TYPE:VALUE" (e.g. "file:skills/analyst/SKILL.md"). */
 VBX_API vbx_box *vbx_box_skill(vbx_box *box, const char *skill);
 VBX_API vbx_box *vbx_box_llm(vbx_box *box, const char *provider, const char *model);
+/* Endpoint of the provider (NULL: the provider's default). */
+VBX_API vbx_box *vbx_box_llm_base_url(vbx_box *box, const char *base_url);
+/* Name of the environment variable holding the API key (NULL: the
+ * provider's default, e.g. ANTHROPIC_API_KEY). The key itself never enters
+ * the box's sandbox. */
+VBX_API vbx_box *vbx_box_llm_api_key_env(vbx_box *box, const char *env_name);
 /* Provider-specific option; value is JSON text ("\"x\"", "3", "true"). */
 VBX_API vbx_box *vbx_box_llm_option(vbx_box *box, const char *key, const char *json_value);
 VBX_API vbx_box *vbx_box_sandbox(vbx_box *box, const char *backend);

@@ -147,6 +147,27 @@ static void test_sticky_errors(void **state) {
   vbx_box_free(b);
 }
 
+static void test_llm_endpoint_and_key_env(void **state) {
+  (void)state;
+  vbx_box *b = vbx_box_new("a");
+  vbx_box_llm(b, "openai", "gpt-x");
+  assert_ptr_equal(vbx_box_llm_base_url(b, "http://127.0.0.1:8080"), b);
+  assert_ptr_equal(vbx_box_llm_api_key_env(b, "MY_KEY"), b);
+  assert_string_equal(b->llm.base_url, "http://127.0.0.1:8080");
+  assert_string_equal(b->llm.api_key_env, "MY_KEY");
+  assert_int_equal(b->error_code, 0);
+  /* NULL restores the provider default. */
+  vbx_box_llm_base_url(b, NULL);
+  assert_null(b->llm.base_url);
+  vbx_box_llm_api_key_env(b, "BAD-NAME");
+  assert_int_equal(b->error_code, VBX_E_INVAL);
+  assert_non_null(strstr(b->error, "'BAD-NAME' is not an environment variable name"));
+  assert_string_equal(b->llm.api_key_env, "MY_KEY");
+  vbx_box_free(b);
+  assert_null(vbx_box_llm_base_url(NULL, "x"));
+  assert_null(vbx_box_llm_api_key_env(NULL, "X"));
+}
+
 static void test_null_box(void **state) {
   (void)state;
   assert_null(vbx_box_prompt(NULL, "x"));
@@ -281,7 +302,7 @@ int main(void) {
       cmocka_unit_test(test_box_defaults),   cmocka_unit_test(test_box_chain),
       cmocka_unit_test(test_sticky_errors),  cmocka_unit_test(test_null_box),
       cmocka_unit_test(test_pipeline_build), cmocka_unit_test(test_pipeline_errors),
-      cmocka_unit_test(test_options_helpers),
+      cmocka_unit_test(test_options_helpers), cmocka_unit_test(test_llm_endpoint_and_key_env),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
