@@ -162,6 +162,7 @@ struct vbx__conn {
   int broken;                  /* write failed or reader ended */
   uint32_t features;
   struct vbx__req *reqs;       /* live requests (list) */
+  int n_telem;                 /* live telemetry subscriptions (telem.c) */
 };
 
 /* Kinds of live requests a connection tracks by id. */
@@ -239,5 +240,21 @@ int vbx__file_get_window(void *get, uint32_t inc);
 void vbx__file_get_abandon(void *get);
 int vbx__file_mkdir(struct vbx__conn *c, uint32_t id, const struct vbx_proto_mkdir *m);
 int vbx__file_stat(struct vbx__conn *c, uint32_t id, const struct vbx_proto_stat *m);
+
+/* ---- telemetry (telem.c) ------------------------------------------------ */
+
+/* vbx__telem_sample - the current figures (docs/guest-agent.md
+ * "Telemetry"); is_init selects whole-system CPU time. Thread-safe. */
+void vbx__telem_sample(int is_init, struct vbx_proto_telemetry_sample *s);
+/* vbx__telem_subscribe - TELEMETRY_SUBSCRIBE(id, interval_ms > 0, already
+ * validated) from the reader thread: start the subscription's worker and
+ * register id on c, or send ERROR(id) (feature not negotiated, too many
+ * subscriptions). Returns 0, or -1 if the connection must close. */
+int vbx__telem_subscribe(struct vbx__conn *c, uint32_t id, uint32_t interval_ms);
+/* vbx__telem_stop - SUBSCRIBE(0) on a live subscription (called with c->lock
+ * held): the worker sends OK and ends. */
+void vbx__telem_stop(void *t);
+/* vbx__telem_abandon - the connection is closing: the worker ends silently. */
+void vbx__telem_abandon(void *t);
 
 #endif

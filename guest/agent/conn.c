@@ -19,7 +19,8 @@
 #include "voidbox/errors.h"
 
 #define HANDSHAKE_MS 10000
-#define AGENT_FEATURES (VBX_PROTO_FEAT_STDIN | VBX_PROTO_FEAT_FILES | VBX_PROTO_FEAT_SIGNAL)
+#define AGENT_FEATURES                                                                     \
+  (VBX_PROTO_FEAT_STDIN | VBX_PROTO_FEAT_FILES | VBX_PROTO_FEAT_SIGNAL | VBX_PROTO_FEAT_TELEMETRY)
 
 static int write_all(struct vbx__conn *c, struct iovec *iov, int n) {
   while (n > 0) {
@@ -274,6 +275,23 @@ static int dispatch(struct vbx__conn *c, const struct vbx_proto_frame *f) {
   case VBX_PROTO_T_MKDIR:
   case VBX_PROTO_T_STAT:
   case VBX_PROTO_T_TELEMETRY_SUBSCRIBE:
+    if (m.type == VBX_PROTO_T_TELEMETRY_SUBSCRIBE && m.u.interval_ms == 0) {
+      /* Unsubscribe: the subscription's worker sends the terminal OK. */
+      pthread_mutex_lock(&c->lock);
+      struct vbx__req *t = req_find(c, id);
+      int kind = t != NULL ? t->kind : 0;
+      if (kind == VBX__REQ_TELEM)
+        vbx__telem_stop(t->obj);
+      pthread_mutex_unlock(&c->lock);
+      if (kind == VBX__REQ_TELEM)
+        return 0;
+      if (kind != 0) {
+        vbx__conn_send_error(c, 0, VBX_E_PROTOCOL, "request %u is not a subscription", id);
+        return -1;
+      }
+      return vbx__conn_send_error(c, id, VBX_E_NOTFOUND, "no telemetry subscription %u", id) < 0
+                 ? -1 : 0;
+    }
     if (req_live(c, id)) {
       vbx__conn_send_error(c, 0, VBX_E_PROTOCOL, "request id %u is already live", id);
       return -1;
@@ -288,7 +306,7 @@ static int dispatch(struct vbx__conn *c, const struct vbx_proto_frame *f) {
       return vbx__file_mkdir(c, id, &m.u.mkdir);
     if (m.type == VBX_PROTO_T_STAT)
       return vbx__file_stat(c, id, &m.u.stat);
-    return vbx__conn_send_error(c, id, VBX_E_UNSUPPORTED, "telemetry is not offered by this agent");
+    return vbx__telem_subscribe(c, id, m.u.interval_ms);
   default:
     break;
   }
@@ -347,6 +365,8 @@ static void abandon_all(struct vbx__conn *c) {
       vbx__exec_abandon(r->obj);
     else if (r->kind == VBX__REQ_GET)
       vbx__file_get_abandon(r->obj);
+    else if (r->kind == VBX__REQ_TELEM)
+      vbx__telem_abandon(r->obj);
     if (r->kind == VBX__REQ_PUT) {
       vbx__file_put_abandon(r->obj);
       *pp = r->next;

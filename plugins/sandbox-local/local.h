@@ -99,5 +99,8 @@ int local_file_write(void *sandbox, const char *path, const void *data, size_t l
                      uint32_t mode, vbx_call *call);
 int local_file_read(void *sandbox, const char *path, size_t max_len, char **out, size_t *out_len,
                     vbx_call *call);
+/* telem.c: the telemetry method (one subscribe/sample/unsubscribe per call;
+ * docs/sandbox-local.md). Thread-safe like the other methods. */
+int local_telemetry(void *sandbox, vbx_sandbox_telemetry *out, vbx_call *call);
 
 #endif

@@ -139,6 +139,7 @@ static const vbx_sandbox_backend_vtable local_vtable = {
     .exec = local_exec,
     .file_write = local_file_write,
     .file_read = local_file_read,
+    .telemetry = local_telemetry,
 };
 
 static int local_init(const vbx_host_services *host, const vbx_registrar *reg, void **state) {

@@ -85,6 +85,8 @@ typedef struct mock_sandbox {
   char *box_name;
   uint64_t id;
   int passed_barrier;
+  uint32_t memory_mb;           /* cfg->memory_mb (telemetry's total) */
+  uint64_t n_samples;           /* telemetry calls so far */
 } mock_sandbox;
 
 /* Growable byte buffer with a cap (output capture). */
@@ -158,5 +160,10 @@ int mock_record(mock_sandbox *sb, const char *op, vbx_json *obj, vbx_call *call)
 
 /* ---- exec.c ---- */
 int mock_exec(void *sandbox, const vbx_exec_request *req, vbx_exec_result *res, vbx_call *call);
+
+/* ---- telem.c ---- */
+/* The telemetry method: deterministic simulated figures (docs/mock.md
+ * "Telemetry"). Same thread rules as the other methods. */
+int mock_telemetry(void *sandbox, vbx_sandbox_telemetry *out, vbx_call *call);
 
 #endif

@@ -34,6 +34,7 @@ static int mock_create(void *state, const vbx_sandbox_config *cfg, vbx_call *cal
   if (sb == NULL)
     return h->set_error(call, VBX_E_NOMEM, NULL, "out of memory");
   sb->st = st;
+  sb->memory_mb = cfg->memory_mb;
   sb->box_name = strdup(cfg->box_name ? cfg->box_name : "");
   if (sb->box_name == NULL) {
     rc = h->set_error(call, VBX_E_NOMEM, NULL, "out of memory");
@@ -181,6 +182,7 @@ static const vbx_sandbox_backend_vtable mock_vtable = {
     .exec = mock_exec,
     .file_write = mock_file_write,
     .file_read = mock_file_read,
+    .telemetry = mock_telemetry,
 };
 
 static int mock_init(const vbx_host_services *host, const vbx_registrar *reg, void **state) {

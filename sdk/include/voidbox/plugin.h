@@ -289,6 +289,18 @@ typedef struct vbx_exec_result {
 #define VBX_SANDBOX_IS_VM 0x2u   /* backend gives hardware isolation */
 #define VBX_SANDBOX_IS_SIMULATED 0x4u /* runs nothing for real (mock) */
 
+/* One resource-use sample of a sandbox (vtable method `telemetry`). */
+typedef struct vbx_sandbox_telemetry {
+  uint32_t struct_size;
+  uint64_t cpu_usec;             /* CPU time used by the sandbox so far
+                                    (monotonic; compare two samples) */
+  uint64_t mem_used_kib;         /* memory in use, <= mem_total_kib */
+  uint64_t mem_total_kib;        /* memory the sandbox can see */
+  uint32_t procs;                /* processes in the sandbox */
+  uint64_t time_ns;              /* sandbox monotonic clock at the sample;
+                                    only differences are meaningful */
+} vbx_sandbox_telemetry;
+
 typedef struct vbx_sandbox_backend_vtable {
   uint32_t struct_size;
   const char *name;              /* "mock", "local", "kvm", "qemu" */
@@ -313,6 +325,15 @@ typedef struct vbx_sandbox_backend_vtable {
    * caller. Files over max_len fail with VBX_E_TOOBIG. */
   int (*file_read)(void *sandbox, const char *path, size_t max_len, char **out,
                    size_t *out_len, vbx_call *call);
+  /* ---- appended; optional (check VBX_HAS_METHOD) ---- */
+  /* A current sample of the sandbox's resource use. Optional. Fills *out
+   * (the caller sets out->struct_size; the backend fills at most that many
+   * bytes). Blocks at most until the call's deadline and honours its
+   * cancellation (VBX_E_CANCELLED / VBX_E_TIMEOUT). Leaves nothing running
+   * in the sandbox once it returns. Same thread rules as exec. Returns 0 or
+   * a negative VBX_E_* code with the call's error set (VBX_E_UNSUPPORTED
+   * when the sandbox cannot report telemetry). */
+  int (*telemetry)(void *sandbox, vbx_sandbox_telemetry *out, vbx_call *call);
 } vbx_sandbox_backend_vtable;
 
 /* ---- LLM providers ----------------------------------------------------- */

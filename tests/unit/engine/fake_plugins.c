@@ -165,7 +165,7 @@ static int sb_read(void *p, const char *path, size_t max, char **out, size_t *ou
 
 static const vbx_sandbox_backend_vtable sb_vt = {
     sizeof(vbx_sandbox_backend_vtable), "fake", "fake sandbox", VBX_SANDBOX_IS_SIMULATED,
-    sb_validate, sb_create, sb_destroy, sb_exec, sb_write, sb_read};
+    sb_validate, sb_create, sb_destroy, sb_exec, sb_write, sb_read, NULL};
 
 /* ---- llm --------------------------------------------------------------- */
 

@@ -431,6 +431,49 @@ static void test_delay_cancel_timeout(void **state) {
   VT->destroy(sb);
 }
 
+/* telemetry: deterministic figures (docs/mock.md "Telemetry"), a fresh
+ * sequence per sandbox, memory following the in-memory files, the record
+ * line, and cancellation. */
+static void test_telemetry(void **state) {
+  (void)state;
+  assert_true(VBX_HAS_METHOD(VT, vbx_sandbox_backend_vtable, telemetry));
+  void *sb = NULL;
+  vbx_call c;
+  assert_int_equal(make("{\"record\":\"telem.jsonl\"}", "tbox", &sb, &c), 0);
+  vbx_sandbox_telemetry t = {.struct_size = sizeof t};
+  fx_call(&c);
+  assert_int_equal(VT->telemetry(sb, &t, &c), 0);
+  assert_int_equal(t.cpu_usec, 1000);
+  assert_int_equal(t.mem_total_kib, 256 * 1024); /* memory_mb 256 */
+  assert_int_equal(t.mem_used_kib, 16384);
+  assert_int_equal(t.procs, 1);
+  assert_int_equal(t.time_ns, 1000000000ull);
+  char big[3000];
+  memset(big, 'x', sizeof big);
+  assert_int_equal(VT->file_write(sb, "/big", big, sizeof big, 0644, &c), 0);
+  assert_int_equal(VT->telemetry(sb, &t, &c), 0);
+  assert_int_equal(t.cpu_usec, 2000);
+  assert_int_equal(t.mem_used_kib, 16384 + 3); /* ceil(3000 / 1024) */
+  assert_int_equal(t.time_ns, 2000000000ull);
+  vbx__cancel cancel = {0};
+  vbx__cancel_set(&cancel);
+  vbx_call cc;
+  vbx__call_init(&cc, &cancel, NULL, 0);
+  assert_int_equal(VT->telemetry(sb, &t, &cc), VBX_E_CANCELLED);
+  VT->destroy(sb);
+  /* another sandbox starts its own sequence */
+  sb = make_ok(NULL);
+  assert_int_equal(VT->telemetry(sb, &t, &c), 0);
+  assert_int_equal(t.cpu_usec, 1000);
+  VT->destroy(sb);
+  char path[400];
+  snprintf(path, sizeof path, "%s/telem.jsonl", F.tmpdir);
+  char *text = fx_read_file(path);
+  assert_non_null(text);
+  assert_int_equal(fx_count(text, "\"telemetry\""), 3); /* 2 samples + the cancelled call */
+  free(text);
+}
+
 static void test_output_cap(void **state) {
   void *sb = make_ok("{\"commands\":[{\"match\":\"big\",\"stdout\":\"0123456789\"}]}");
   const char *argv[] = {"big", NULL};
@@ -461,6 +504,7 @@ int main(void) {
       cmocka_unit_test(test_fail_exec),
       cmocka_unit_test(test_delay_cancel_timeout),
       cmocka_unit_test(test_output_cap),
+      cmocka_unit_test(test_telemetry),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,325 @@
+/*
+ * guest/agent/telem.c - TELEMETRY_SUBSCRIBE: one worker thread per
+ * subscription sends TELEMETRY_SAMPLE frames (the first at once, then every
+ * interval) until the host unsubscribes (the worker then sends OK, the
+ * terminal frame) or the connection closes (nothing more is sent).
+ *
+ * Figures (docs/guest-agent.md "Telemetry"): memory from /proc/meminfo
+ * (MemTotal, MemTotal - MemAvailable); processes = the agent and its
+ * descendants found in /proc; CPU = /proc/stat non-idle time when the agent
+ * is init of a VM, otherwise utime+stime+cutime+cstime summed over the
+ * agent's process tree (so time of reaped commands stays counted).
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "voidbox/errors.h"
+
+#define TELEM_MAX_PER_CONN 8
+#define TELEM_MAX_PROCS 65536 /* processes examined per sample */
+
+struct telem {
+  struct vbx__conn *c;
+  uint32_t id;
+  uint32_t interval_ms;
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  int stop;       /* unsubscribed: send OK and end */
+  int abandoned;  /* connection closing: end silently */
+};
+
+static pthread_mutex_t count_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Read a small /proc file into buf (NUL-terminated). Returns length or -1. */
+static ssize_t read_small(const char *path, char *buf, size_t cap) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  size_t have = 0;
+  while (have + 1 < cap) {
+    ssize_t n = read(fd, buf + have, cap - 1 - have);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break;
+    have += (size_t)n;
+  }
+  close(fd);
+  buf[have] = '\0';
+  return (ssize_t)have;
+}
+
+static uint64_t meminfo_field(const char *text, const char *key) {
+  const char *p = strstr(text, key);
+  if (p == NULL)
+    return UINT64_MAX;
+  p += strlen(key);
+  while (*p == ' ' || *p == '\t')
+    p++;
+  return strtoull(p, NULL, 10);
+}
+
+static void sample_mem(struct vbx_proto_telemetry_sample *s) {
+  char buf[8192];
+  if (read_small("/proc/meminfo", buf, sizeof buf) <= 0)
+    return;
+  uint64_t total = meminfo_field(buf, "MemTotal:");
+  uint64_t avail = meminfo_field(buf, "MemAvailable:");
+  if (avail == UINT64_MAX)
+    avail = meminfo_field(buf, "MemFree:");
+  if (total == UINT64_MAX)
+    return;
+  s->mem_total_kib = total;
+  s->mem_used_kib = avail != UINT64_MAX && avail <= total ? total - avail : 0;
+}
+
+/* /proc/stat first line: user nice system idle iowait irq softirq steal. */
+static int sample_system_cpu(uint64_t hz, uint64_t *usec) {
+  char buf[4096];
+  if (read_small("/proc/stat", buf, sizeof buf) <= 0 || strncmp(buf, "cpu ", 4) != 0)
+    return -1;
+  unsigned long long v[8] = {0};
+  if (sscanf(buf + 4, "%llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+             &v[4], &v[5], &v[6], &v[7]) < 4)
+    return -1;
+  uint64_t ticks = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+  *usec = ticks * (1000000u / hz);
+  return 0;
+}
+
+struct pinfo {
+  int pid, ppid;
+  uint64_t ticks;
+  long parent; /* index in the sorted array, -1: not found */
+  int mark;
+};
+
+static int cmp_pid(const void *a, const void *b) {
+  int x = ((const struct pinfo *)a)->pid, y = ((const struct pinfo *)b)->pid;
+  return (x > y) - (x < y);
+}
+
+/* Fields after the ")" of /proc/PID/stat: state(3) ppid(4) ... utime(14)
+ * stime(15) cutime(16) cstime(17). */
+static int read_pstat(int pid, struct pinfo *pi) {
+  char path[64], buf[1024];
+  snprintf(path, sizeof path, "/proc/%d/stat", pid);
+  if (read_small(path, buf, sizeof buf) <= 0)
+    return -1;
+  char *p = strrchr(buf, ')');
+  if (p == NULL)
+    return -1;
+  char state;
+  int ppid;
+  long long f[13];
+  if (sscanf(p + 1, " %c %d %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld",
+             &state, &ppid, &f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6], &f[7], &f[8],
+             &f[9], &f[10], &f[11], &f[12]) != 15)
+    return -1;
+  pi->pid = pid;
+  pi->ppid = ppid;
+  long long t = f[9] + f[10] + f[11] + f[12]; /* utime stime cutime cstime */
+  pi->ticks = t > 0 ? (uint64_t)t : 0;
+  pi->mark = 0;
+  return 0;
+}
+
+/* The agent's process tree: count and CPU ticks. */
+static int sample_tree(uint32_t *procs, uint64_t *ticks) {
+  DIR *d = opendir("/proc");
+  if (d == NULL)
+    return -1;
+  size_t n = 0, cap = 256;
+  struct pinfo *v = malloc(cap * sizeof *v);
+  int rc = -1;
+  if (v == NULL)
+    goto out;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL && n < TELEM_MAX_PROCS) {
+    if (!isdigit((unsigned char)e->d_name[0]))
+      continue;
+    if (n == cap) {
+      struct pinfo *nv = realloc(v, 2 * cap * sizeof *v);
+      if (nv == NULL)
+        goto out;
+      v = nv, cap *= 2;
+    }
+    if (read_pstat(atoi(e->d_name), &v[n]) == 0)
+      n++;
+  }
+  /* Sort by pid, link each process to its parent's index, then propagate
+   * the mark from the agent down (passes bounded by the tree depth). */
+  qsort(v, n, sizeof *v, cmp_pid);
+  int self = getpid();
+  for (size_t i = 0; i < n; i++) {
+    struct pinfo key = {.pid = v[i].ppid};
+    struct pinfo *par = v[i].ppid > 0 ? bsearch(&key, v, n, sizeof *v, cmp_pid) : NULL;
+    v[i].parent = par != NULL ? (long)(par - v) : -1;
+    v[i].mark = v[i].pid == self;
+  }
+  for (int changed = 1; changed;) {
+    changed = 0;
+    for (size_t i = 0; i < n; i++)
+      if (!v[i].mark && v[i].parent >= 0 && v[v[i].parent].mark)
+        v[i].mark = 1, changed = 1;
+  }
+  uint32_t cnt = 0;
+  uint64_t sum = 0;
+  for (size_t i = 0; i < n; i++)
+    if (v[i].mark)
+      cnt++, sum += v[i].ticks;
+  *procs = cnt;
+  *ticks = sum;
+  rc = 0;
+out:
+  free(v);
+  closedir(d);
+  return rc;
+}
+
+/* vbx__telem_sample - fill s with the current figures (see the file
+ * comment). Missing /proc files leave their fields 0. Thread-safe. */
+void vbx__telem_sample(int is_init, struct vbx_proto_telemetry_sample *s) {
+  memset(s, 0, sizeof *s);
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  s->uptime_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+  long hz = sysconf(_SC_CLK_TCK);
+  if (hz <= 0 || hz > 1000000)
+    hz = 100;
+  sample_mem(s);
+  uint32_t procs = 0;
+  uint64_t ticks = 0;
+  if (sample_tree(&procs, &ticks) == 0) {
+    s->procs = procs;
+    s->cpu_usec = ticks * (1000000u / (uint64_t)hz);
+  }
+  uint64_t sys;
+  if (is_init && sample_system_cpu((uint64_t)hz, &sys) == 0)
+    s->cpu_usec = sys;
+}
+
+static int send_sample(struct telem *t) {
+  struct vbx_proto_telemetry_sample s;
+  vbx__telem_sample(t->c->agent->is_init, &s);
+  uint8_t mem[128];
+  struct vbx_proto_buf b;
+  vbx_proto_buf_init_fixed(&b, mem, sizeof mem);
+  if (vbx_proto_encode_telemetry_sample(&b, t->id, &s) != 0)
+    return -1;
+  return vbx__conn_send(t->c, &b);
+}
+
+static void *telem_worker(void *arg) {
+  struct telem *t = arg;
+  int stopped = 0, abandoned = 0;
+  for (;;) {
+    pthread_mutex_lock(&t->lock);
+    stopped = t->stop, abandoned = t->abandoned;
+    pthread_mutex_unlock(&t->lock);
+    if (stopped || abandoned || send_sample(t) != 0)
+      break;
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += t->interval_ms / 1000u;
+    until.tv_nsec += (long)(t->interval_ms % 1000u) * 1000000L;
+    if (until.tv_nsec >= 1000000000L)
+      until.tv_sec++, until.tv_nsec -= 1000000000L;
+    pthread_mutex_lock(&t->lock);
+    while (!t->stop && !t->abandoned &&
+           pthread_cond_timedwait(&t->cond, &t->lock, &until) != ETIMEDOUT)
+      ;
+    pthread_mutex_unlock(&t->lock);
+  }
+  if (stopped && !abandoned) {
+    uint8_t mem[64];
+    struct vbx_proto_buf b;
+    vbx_proto_buf_init_fixed(&b, mem, sizeof mem);
+    if (vbx_proto_encode_empty(&b, VBX_PROTO_T_OK, t->id) == 0)
+      vbx__conn_send(t->c, &b);
+  }
+  struct vbx__conn *c = t->c;
+  vbx__conn_req_del(c, t->id);
+  pthread_mutex_lock(&count_lock);
+  c->n_telem--;
+  pthread_mutex_unlock(&count_lock);
+  pthread_cond_destroy(&t->cond);
+  pthread_mutex_destroy(&t->lock);
+  free(t);
+  vbx__conn_put(c);
+  return NULL;
+}
+
+int vbx__telem_subscribe(struct vbx__conn *c, uint32_t id, uint32_t interval_ms) {
+  if ((c->features & VBX_PROTO_FEAT_TELEMETRY) == 0)
+    return vbx__conn_send_error(c, id, VBX_E_UNSUPPORTED,
+                                "telemetry was not negotiated on this connection") < 0 ? -1 : 0;
+  pthread_mutex_lock(&count_lock);
+  int full = c->n_telem >= TELEM_MAX_PER_CONN;
+  if (!full)
+    c->n_telem++;
+  pthread_mutex_unlock(&count_lock);
+  if (full)
+    return vbx__conn_send_error(c, id, VBX_E_LIMIT, "at most %d telemetry subscriptions per connection",
+                                TELEM_MAX_PER_CONN) < 0 ? -1 : 0;
+  struct telem *t = calloc(1, sizeof *t);
+  if (t == NULL)
+    goto fail;
+  t->c = c, t->id = id, t->interval_ms = interval_ms;
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&t->cond, &ca);
+  pthread_condattr_destroy(&ca);
+  pthread_mutex_init(&t->lock, NULL);
+  vbx__conn_get(c);
+  if (vbx__conn_req_add(c, id, VBX__REQ_TELEM, t) != 0) {
+    vbx__conn_put(c);
+    pthread_cond_destroy(&t->cond);
+    pthread_mutex_destroy(&t->lock);
+    free(t);
+    goto fail;
+  }
+  pthread_t th;
+  pthread_attr_t at;
+  pthread_attr_init(&at);
+  pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&at, 256 * 1024);
+  if (pthread_create(&th, &at, telem_worker, t) != 0) {
+    t->abandoned = 1;
+    telem_worker(t); /* cleans up at once */
+    pthread_attr_destroy(&at);
+    return vbx__conn_send_error(c, id, VBX_E_NOMEM, "cannot start telemetry worker") < 0 ? -1 : 0;
+  }
+  pthread_attr_destroy(&at);
+  return 0;
+fail:
+  pthread_mutex_lock(&count_lock);
+  c->n_telem--;
+  pthread_mutex_unlock(&count_lock);
+  return -1;
+}
+
+void vbx__telem_stop(void *tv) {
+  struct telem *t = tv;
+  pthread_mutex_lock(&t->lock);
+  t->stop = 1;
+  pthread_cond_signal(&t->cond);
+  pthread_mutex_unlock(&t->lock);
+}
+
+void vbx__telem_abandon(void *tv) {
+  struct telem *t = tv;
+  pthread_mutex_lock(&t->lock);
+  t->abandoned = 1;
+  pthread_cond_signal(&t->cond);
+  pthread_mutex_unlock(&t->lock);
+}

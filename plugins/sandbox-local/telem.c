@@ -1,0 +1,135 @@
+/*
+ * sandbox-local/telem.c - the `telemetry` method of a local box: one
+ * TELEMETRY_SUBSCRIBE per call on the box's connection, the first
+ * TELEMETRY_SAMPLE (the agent sends one at once) is the answer, then
+ * SUBSCRIBE(0) and a bounded wait for the agent's terminal OK, so no
+ * subscription outlives the call (the wait ends at 2 s or the deadline). The wait for the sample honours the
+ * call's cancellation and deadline (polled every 50 ms).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "local.h"
+
+#define POLL_MS 50
+#define TELEM_INTERVAL_MS 60000u      /* only the first sample is used */
+#define UNSUB_WAIT_MS 2000            /* bound on waiting for the final OK */
+
+/* End subscription r: SUBSCRIBE(0), then wait for OK / ERROR (at most
+ * UNSUB_WAIT_MS and never past the call's deadline, 0: none), dropping
+ * samples still in flight. Best effort: the request is freed by the caller
+ * either way (later frames for its id are dropped) and the agent stops on
+ * the SUBSCRIBE(0). */
+static void unsubscribe(local_box *b, lc_req *r, uint64_t deadline_ns) {
+  struct vbx_proto_msg m = {.type = VBX_PROTO_T_TELEMETRY_SUBSCRIBE, .id = lc_req_id(r)};
+  m.u.interval_ms = 0;
+  if (lc_send_msg(b->conn, &m) != 0)
+    return;
+  uint64_t until = b->host->monotonic_ns() + (uint64_t)UNSUB_WAIT_MS * 1000000u;
+  if (deadline_ns != 0 && deadline_ns < until)
+    until = deadline_ns;
+  while (b->host->monotonic_ns() < until) {
+    lc_item *it;
+    int rc = lc_req_next(r, POLL_MS, &it);
+    if (rc == VBX_E_AGAIN)
+      continue;
+    if (rc != 0)
+      return;
+    int done = it->type != VBX_PROTO_T_TELEMETRY_SAMPLE;
+    free(it);
+    if (done)
+      return;
+  }
+  b->host->log(b->host->ctx, VBX_LOG_WARN, "box %s: no reply to telemetry unsubscribe", b->name);
+}
+
+static int err_box(local_box *b, vbx_call *call, int code, const char *what) {
+  char st[400];
+  if (code == VBX_E_SANDBOX) {
+    local_agent_status(b, st, sizeof st);
+    what = st;
+  }
+  return b->host->set_error(call, code, NULL, "box %s: telemetry: %s", b->name, what);
+}
+
+int local_telemetry(void *sandbox, vbx_sandbox_telemetry *out, vbx_call *call) {
+  local_box *b = sandbox;
+  const vbx_host_services *h = b->host;
+  if (out == NULL || out->struct_size < sizeof(uint32_t))
+    return h->set_error(call, VBX_E_INVAL, NULL, "telemetry: out->struct_size is not set");
+  if (b->conn == NULL || lc_dead(b->conn, NULL, 0))
+    return err_box(b, call, VBX_E_SANDBOX, NULL);
+  if (h->is_cancelled(call))
+    return h->set_error(call, VBX_E_CANCELLED, NULL, "box %s: telemetry: cancelled", b->name);
+  if ((lc_features(b->conn) & VBX_PROTO_FEAT_TELEMETRY) == 0)
+    return err_box(b, call, VBX_E_UNSUPPORTED, "the guest agent does not offer telemetry");
+  lc_req *r;
+  if (lc_req_new(b->conn, 0, &r) != 0)
+    return err_box(b, call, VBX_E_SANDBOX, NULL);
+  struct vbx_proto_msg m = {.type = VBX_PROTO_T_TELEMETRY_SUBSCRIBE, .id = lc_req_id(r)};
+  m.u.interval_ms = TELEM_INTERVAL_MS;
+  int rc = lc_send_msg(b->conn, &m);
+  if (rc != 0) {
+    rc = err_box(b, call, VBX_E_SANDBOX, NULL);
+    lc_req_free(r);
+    return rc;
+  }
+  uint64_t dl = h->deadline_ns ? h->deadline_ns(call) : 0;
+  int subscribed = 1;
+  for (;;) {
+    lc_item *it;
+    rc = lc_req_next(r, POLL_MS, &it);
+    if (rc == VBX_E_SANDBOX) {
+      rc = err_box(b, call, VBX_E_SANDBOX, NULL);
+      subscribed = 0;
+      break;
+    }
+    if (rc == VBX_E_AGAIN) {
+      if (h->is_cancelled(call)) {
+        rc = h->set_error(call, VBX_E_CANCELLED, NULL, "box %s: telemetry: cancelled", b->name);
+        break;
+      }
+      if (dl && h->monotonic_ns() >= dl) {
+        rc = h->set_error(call, VBX_E_TIMEOUT, NULL, "box %s: telemetry: call deadline passed",
+                          b->name);
+        break;
+      }
+      continue;
+    }
+    if (it->type == VBX_PROTO_T_TELEMETRY_SAMPLE) {
+      struct vbx_proto_telemetry_sample s;
+      rc = vbx_proto_decode_telemetry_sample(it->payload, it->len, &s);
+      if (rc != 0) {
+        rc = err_box(b, call, VBX_E_PROTOCOL, "malformed TELEMETRY_SAMPLE");
+      } else {
+        vbx_sandbox_telemetry t = {.struct_size = sizeof t};
+        t.cpu_usec = s.cpu_usec;
+        t.mem_used_kib = s.mem_used_kib;
+        t.mem_total_kib = s.mem_total_kib;
+        t.procs = s.procs;
+        t.time_ns = s.uptime_ns;
+        size_t n = out->struct_size < sizeof t ? out->struct_size : sizeof t;
+        memcpy((char *)out + sizeof(uint32_t), (char *)&t + sizeof(uint32_t),
+               n - sizeof(uint32_t));
+      }
+    } else if (it->type == VBX_PROTO_T_ERROR) {
+      struct vbx_proto_error e;
+      subscribed = 0; /* terminal */
+      if (vbx_proto_decode_error(it->payload, it->len, &e) != 0)
+        rc = err_box(b, call, VBX_E_PROTOCOL, "malformed ERROR");
+      else
+        rc = h->set_error(call, e.code < 0 && e.code >= -64 ? e.code : VBX_E_SANDBOX, NULL,
+                          "box %s: telemetry: %.*s", b->name, (int)e.message.len,
+                          e.message.ptr);
+    } else {
+      subscribed = 0;
+      rc = err_box(b, call, VBX_E_PROTOCOL, "unexpected reply to TELEMETRY_SUBSCRIBE");
+    }
+    free(it);
+    break;
+  }
+  if (subscribed)
+    unsubscribe(b, r, dl);
+  lc_req_free(r);
+  return rc;
+}
