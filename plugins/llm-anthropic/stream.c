@@ -215,13 +215,11 @@ int vbx_anthropic_complete(vbx_llm_base *b, const vbx_llm_request *req, vbx_llm_
   int rc = vbx_anthropic_body(b, req, stream, &body, call);
   if (rc) goto out;
   url = vbx_llm_url(b, "/v1/messages");
-  size_t kl = strlen(b->api_key) + 16;
-  hkey = malloc(kl);
+  hkey = vbx_llm_secret_header("x-api-key: ", b->api_key);
   if (!url || !hkey) {
     rc = h->set_error(call, VBX_E_NOMEM, NULL, "out of memory");
     goto out;
   }
-  snprintf(hkey, kl, "x-api-key: %s", b->api_key);
   const char *headers[] = {hkey, "anthropic-version: " VBX_ANTHROPIC_VERSION,
                            "content-type: application/json",
                            stream ? "accept: text/event-stream" : "accept: application/json", NULL};
@@ -240,19 +238,10 @@ int vbx_anthropic_complete(vbx_llm_base *b, const vbx_llm_request *req, vbx_llm_
   } else if ((rc = parse_body(&s, rbody, rlen))) {
     goto out;
   }
-  rc = vbx_blocks_build(&s.blocks, &resp->content, call);
-  if (rc) goto out;
-  const char *stop = s.stop_reason[0] ? s.stop_reason
-                     : vbx_blocks_tools(&s.blocks) ? "tool_use" : "end_turn";
-  rc = vbx_llm_set_strings(h, resp, stop, s.model[0] ? s.model : b->model, call);
-  if (rc) goto out;
-  resp->usage = s.usage;
-  vbx_llm_price(b, resp->model, &resp->usage);
+  rc = vbx_llm_finish_response(b, &s.blocks, s.stop_reason[0] ? s.stop_reason : NULL, s.model,
+                               &s.usage, resp, call);
 out:
-  if (hkey) {
-    memset(hkey, 0, strlen(hkey));
-    free(hkey);
-  }
+  vbx_llm_secret_free(hkey);
   h->free(body);
   h->free(rbody);
   free(url);

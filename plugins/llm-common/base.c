@@ -138,3 +138,33 @@ int vbx_llm_set_strings(const vbx_host_services *h, vbx_llm_response *resp, cons
     return h->set_error(call, VBX_E_NOMEM, NULL, "out of memory");
   return 0;
 }
+
+int vbx_llm_finish_response(vbx_llm_base *b, vbx_blocks *blocks, const char *stop,
+                            const char *model, const vbx_llm_usage *usage,
+                            vbx_llm_response *resp, vbx_call *call) {
+  int rc = vbx_blocks_build(blocks, &resp->content, call);
+  if (rc) return rc;
+  if (!stop) stop = vbx_blocks_tools(blocks) ? "tool_use" : "end_turn";
+  rc = vbx_llm_set_strings(b->h, resp, stop, model && model[0] ? model : b->model, call);
+  if (rc) return rc;
+  resp->usage = *usage;
+  vbx_llm_price(b, resp->model, &resp->usage);
+  return 0;
+}
+
+char *vbx_llm_secret_header(const char *prefix, const char *key) {
+  size_t pl = strlen(prefix), kl = strlen(key);
+  char *out = malloc(pl + kl + 1);
+  if (!out) return NULL;
+  memcpy(out, prefix, pl);
+  memcpy(out + pl, key, kl + 1);
+  return out;
+}
+
+void vbx_llm_secret_free(char *header) {
+  if (!header) return;
+  /* volatile so the wipe of memory about to be freed is not optimised out */
+  volatile char *p = header;
+  while (*p) *p++ = 0;
+  free(header);
+}

@@ -12,6 +12,7 @@
 
 #include <stdint.h>
 
+#include "blocks.h"
 #include "options.h"
 #include "pricing.h"
 #include "voidbox/plugin.h"
@@ -61,5 +62,19 @@ void vbx_llm_price(vbx_llm_base *b, const char *model, vbx_llm_usage *usage);
 /* Set the response's stop_reason / model (host->strdup). 0 or NOMEM. */
 int vbx_llm_set_strings(const vbx_host_services *h, vbx_llm_response *resp, const char *stop,
                         const char *model, vbx_call *call);
+
+/* Complete resp from the accumulated blocks: content built from `blocks`;
+ * stop_reason `stop` when not NULL, else "tool_use" when a tool block was
+ * produced, else "end_turn"; model `model` when non-empty, else the
+ * configured one; usage copied and priced. 0 or a VBX_E_* code (call set).
+ * resp's strings and content belong to the host afterwards. */
+int vbx_llm_finish_response(vbx_llm_base *b, vbx_blocks *blocks, const char *stop,
+                            const char *model, const vbx_llm_usage *usage,
+                            vbx_llm_response *resp, vbx_call *call);
+/* An API-key header "PREFIXKEY" (e.g. prefix "x-api-key: "), malloc'd, or
+ * NULL on OOM. Release it with vbx_llm_secret_free, which wipes the bytes
+ * before freeing so the key does not linger in freed memory. */
+char *vbx_llm_secret_header(const char *prefix, const char *key);
+void vbx_llm_secret_free(char *header);
 
 #endif

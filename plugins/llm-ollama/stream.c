@@ -174,12 +174,10 @@ int vbx_ollama_complete(vbx_llm_base *b, const vbx_llm_request *req, vbx_llm_res
                       "stream ended before completion (no \"done\": true from %s)", url);
     goto out;
   }
-  if ((rc = vbx_blocks_build(&s.blocks, &resp->content, call))) goto out;
-  const char *stop = vbx_blocks_tools(&s.blocks) ? "tool_use"
-                     : !strcmp(s.done_reason, "length") ? "max_tokens" : "end_turn";
-  if ((rc = vbx_llm_set_strings(h, resp, stop, s.model[0] ? s.model : b->model, call))) goto out;
-  resp->usage = s.usage;
-  vbx_llm_price(b, resp->model, &resp->usage);
+  /* Tool calls win over a length stop; otherwise the defaults apply. */
+  const char *stop =
+      !vbx_blocks_tools(&s.blocks) && !strcmp(s.done_reason, "length") ? "max_tokens" : NULL;
+  rc = vbx_llm_finish_response(b, &s.blocks, stop, s.model, &s.usage, resp, call);
 out:
   h->free(body);
   h->free(rbody);

@@ -189,13 +189,11 @@ int vbx_openai_complete(vbx_llm_base *b, const vbx_llm_request *req, vbx_llm_res
   int rc = vbx_openai_body(b, req, stream, &body, call);
   if (rc) goto out;
   url = vbx_llm_url(b, "/v1/chat/completions");
-  size_t al = strlen(b->api_key) + 32;
-  auth = malloc(al);
+  auth = vbx_llm_secret_header("Authorization: Bearer ", b->api_key);
   if (!url || !auth) {
     rc = h->set_error(call, VBX_E_NOMEM, NULL, "out of memory");
     goto out;
   }
-  snprintf(auth, al, "Authorization: Bearer %s", b->api_key);
   const char *headers[] = {auth, "Content-Type: application/json",
                            stream ? "Accept: text/event-stream" : "Accept: application/json", NULL};
   vbx_llm_post p = {url, headers, body, strlen(body), b->model, b->api_key_env};
@@ -221,17 +219,10 @@ int vbx_openai_complete(vbx_llm_base *b, const vbx_llm_request *req, vbx_llm_res
     h->json_decref(doc);
     if (rc) goto out;
   }
-  if ((rc = vbx_blocks_build(&s.blocks, &resp->content, call))) goto out;
-  const char *stop = vbx_openai_stop_reason(s.finish);
-  if (!stop) stop = vbx_blocks_tools(&s.blocks) ? "tool_use" : "end_turn";
-  if ((rc = vbx_llm_set_strings(h, resp, stop, s.model[0] ? s.model : b->model, call))) goto out;
-  resp->usage = s.usage;
-  vbx_llm_price(b, resp->model, &resp->usage);
+  rc = vbx_llm_finish_response(b, &s.blocks, vbx_openai_stop_reason(s.finish), s.model, &s.usage,
+                               resp, call);
 out:
-  if (auth) {
-    memset(auth, 0, strlen(auth));
-    free(auth);
-  }
+  vbx_llm_secret_free(auth);
   h->free(body);
   h->free(rbody);
   free(url);
