@@ -13,13 +13,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "client.h"
+#include "policy.h"
+#include "session.h"
 #include "voidbox/plugin.h"
 
-#define LOCAL_DEFAULT_OUTPUT_CAP (1u << 20)
-#define LOCAL_EXEC_WINDOW (1024u * 1024u)
-#define LOCAL_WORKSPACE "/workspace"
-#define LOCAL_MAX_LIST 64
 
 typedef struct local_state {
   const vbx_host_services *host;
@@ -32,21 +29,13 @@ typedef struct local_state {
 typedef struct local_options {
   char *agent_path;              /* NULL: built-in default */
   char *work_root;               /* NULL: $TMPDIR or /tmp */
-  char *allow[LOCAL_MAX_LIST];   /* command allowlist; none: "*" */
-  size_t n_allow;
-  char *writable[LOCAL_MAX_LIST];
-  size_t n_writable;
-  uint32_t uid, gid;             /* identity of commands (default 65534) */
-  uint32_t max_procs;            /* default 256 */
-  uint64_t max_output_bytes;     /* guest-side cap per stream; 0: none */
+  guest_policy pol;              /* allow, writable, uid, gid, ... */
   uint32_t handshake_timeout_ms; /* default 10000 */
 } local_options;
 
 int local_options_parse(const vbx_host_services *h, const vbx_json *o, local_options *out,
                         vbx_call *call);
 void local_options_clear(local_options *o);
-/* The policy text written to the agent (options.c). host->alloc'd. */
-char *local_policy_text(const vbx_host_services *h, const local_options *o);
 
 /* cgroup limits of one box (cgroup.c). */
 typedef struct local_cgroup {
@@ -69,16 +58,14 @@ typedef struct local_box {
   local_options opt;
   char *name;
   char *workdir;                 /* per-box directory (removed by destroy) */
-  char **env;                    /* default env of execs, NULL-terminated */
+  guest_session gs;              /* conn, env, lifetime: the vtable methods */
   pthread_mutex_t pid_lock;      /* pid and agent_status: concurrent calls
                                     reap through local_agent_status */
   pid_t pid;                     /* the agent (PID 1 of the box's pid ns);
                                     -1 once reaped (never kill/wait it then:
                                     the number may belong to another process) */
   int agent_status;              /* wait status once reaped, else -1 */
-  lc_conn *conn;
   local_cgroup cg;
-  uint64_t expires_ns;           /* sandbox lifetime (timeout_secs), 0: none */
 } local_box;
 
 /* spawn.c: build the root, start the agent, connect. On failure sets the
@@ -92,15 +79,5 @@ void local_agent_status(local_box *b, char *msg, size_t cap);
 
 /* seccomp.c: the filter installed on the agent (inherited by commands). */
 int local_seccomp_build(struct sock_fprog *out, char *err, size_t errcap);
-
-/* ops.c: the vtable methods over the protocol. */
-int local_exec(void *sandbox, const vbx_exec_request *req, vbx_exec_result *res, vbx_call *call);
-int local_file_write(void *sandbox, const char *path, const void *data, size_t len,
-                     uint32_t mode, vbx_call *call);
-int local_file_read(void *sandbox, const char *path, size_t max_len, char **out, size_t *out_len,
-                    vbx_call *call);
-/* telem.c: the telemetry method (one subscribe/sample/unsubscribe per call;
- * docs/sandbox-local.md). Thread-safe like the other methods. */
-int local_telemetry(void *sandbox, vbx_sandbox_telemetry *out, vbx_call *call);
 
 #endif

@@ -25,32 +25,34 @@ static int local_validate(void *state, const vbx_json *options, vbx_call *call) 
 static void box_free(local_box *b) {
   local_box_teardown(b);
   local_options_clear(&b->opt);
-  for (char **e = b->env; e && *e; e++)
-    free(*e);
-  free(b->env);
+  guest_env_free(b->gs.env);
   free(b->name);
   free(b->workdir);
   pthread_mutex_destroy(&b->pid_lock);
   free(b);
 }
 
-static int make_env(local_box *b, const vbx_sandbox_config *cfg) {
-  static const char home[] = "HOME=" LOCAL_WORKSPACE;
-  static const char *const base[] = {"PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", home,
-                                     "TMPDIR=/tmp", "LANG=C.UTF-8", "USER=sandbox"};
-  size_t n = sizeof base / sizeof base[0], m = 0;
-  for (const char *const *e = cfg->env; e && *e; e++)
-    m++;
-  b->env = calloc(n + m + 1, sizeof(char *));
-  if (b->env == NULL)
-    return -1;
-  for (size_t i = 0; i < n; i++)
-    if ((b->env[i] = strdup(base[i])) == NULL)
-      return -1;
-  for (size_t i = 0; i < m; i++)
-    if ((b->env[n + i] = strdup(cfg->env[i])) == NULL)
-      return -1;
-  return 0;
+static void why_dead(void *ctx, char *msg, size_t cap) {
+  local_agent_status(ctx, msg, cap);
+}
+
+static int local_exec(void *sb, const vbx_exec_request *req, vbx_exec_result *res,
+                      vbx_call *call) {
+  return guest_exec(&((local_box *)sb)->gs, req, res, call);
+}
+
+static int local_file_write(void *sb, const char *path, const void *data, size_t len,
+                            uint32_t mode, vbx_call *call) {
+  return guest_file_write(&((local_box *)sb)->gs, path, data, len, mode, call);
+}
+
+static int local_file_read(void *sb, const char *path, size_t max_len, char **out,
+                           size_t *out_len, vbx_call *call) {
+  return guest_file_read(&((local_box *)sb)->gs, path, max_len, out, out_len, call);
+}
+
+static int local_telemetry(void *sb, vbx_sandbox_telemetry *out, vbx_call *call) {
+  return guest_telemetry(&((local_box *)sb)->gs, out, call);
 }
 
 static int local_create(void *state, const vbx_sandbox_config *cfg, vbx_call *call, void **out) {
@@ -67,6 +69,9 @@ static int local_create(void *state, const vbx_sandbox_config *cfg, vbx_call *ca
     return h->set_error(call, VBX_E_NOMEM, NULL, "out of memory");
   b->st = st;
   b->host = h;
+  b->gs.host = h;
+  b->gs.why_dead = why_dead;
+  b->gs.why_ctx = b;
   b->pid = -1;
   b->agent_status = -1;
   pthread_mutex_init(&b->pid_lock, NULL);
@@ -92,7 +97,10 @@ static int local_create(void *state, const vbx_sandbox_config *cfg, vbx_call *ca
   char tmpl[700];
   snprintf(tmpl, sizeof tmpl, "%s/voidbox-local-%s-XXXXXX", base, name);
   b->name = strdup(name);
-  if (b->name == NULL || make_env(b, cfg) != 0) {
+  b->gs.name = b->name;
+  b->gs.uid = b->opt.pol.uid;
+  b->gs.gid = b->opt.pol.gid;
+  if (b->name == NULL || (b->gs.env = guest_default_env(cfg->env)) == NULL) {
     box_free(b);
     return h->set_error(call, VBX_E_NOMEM, NULL, "out of memory");
   }
@@ -110,7 +118,7 @@ static int local_create(void *state, const vbx_sandbox_config *cfg, vbx_call *ca
     return h->set_error(call, VBX_E_NOMEM, NULL, "out of memory");
   }
   if (cfg->timeout_secs)
-    b->expires_ns = h->monotonic_ns() + (uint64_t)cfg->timeout_secs * 1000000000ull;
+    b->gs.expires_ns = h->monotonic_ns() + (uint64_t)cfg->timeout_secs * 1000000000ull;
   rc = local_spawn(b, cfg, call);
   if (rc != 0) {
     box_free(b);

@@ -153,10 +153,10 @@ static void build_plan(struct plan *p, const local_box *b, const vbx_sandbox_con
   plan_fs(p, "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
   plan_dir(p, "/tmp", 01777);
   plan_dir(p, "/run", 0755);
-  plan_dir(p, LOCAL_WORKSPACE, 0755);
+  plan_dir(p, GUEST_WORKSPACE, 0755);
   o = add(p, OP_CHOWN, 1);
-  snprintf(o->b, sizeof o->b, "%s%s", p->root, LOCAL_WORKSPACE);
-  o->uid = b->opt.uid, o->gid = b->opt.gid;
+  snprintf(o->b, sizeof o->b, "%s%s", p->root, GUEST_WORKSPACE);
+  o->uid = b->opt.pol.uid, o->gid = b->opt.pol.gid;
   plan_bind(p, p->agent_host, "/run/voidbox-guest-agent", 1, 1);
   for (size_t i = 0; i < cfg->n_mounts; i++) {
     const vbx_mount *m = &cfg->mounts[i];
@@ -267,8 +267,8 @@ static void describe_exit(int st, const char *why, char *msg, size_t cap) {
 void local_agent_status(local_box *b, char *msg, size_t cap) {
   int st;
   char why[256] = "";
-  if (b->conn)
-    lc_dead(b->conn, why, sizeof why);
+  if (b->gs.conn)
+    gc_dead(b->gs.conn, why, sizeof why);
   pthread_mutex_lock(&b->pid_lock);
   if (b->pid > 0 && waitpid(b->pid, &st, WNOHANG) == b->pid) {
     b->pid = -1;
@@ -321,7 +321,7 @@ int local_spawn(local_box *b, const vbx_sandbox_config *cfg, vbx_call *call) {
     rc = h->set_error(call, VBX_E_SANDBOX, NULL, "agent socket %s: %s", sock, strerror(errno));
     goto out;
   }
-  policy = local_policy_text(h, &b->opt);
+  policy = guest_policy_text(h, &b->opt.pol, "sandbox-local");
   if (policy == NULL || strlen(policy) > 60000 || pipe2(pol, O_CLOEXEC) != 0 ||
       pipe2(sec, O_CLOEXEC) != 0 || pipe2(syn, O_CLOEXEC) != 0 || pipe2(er, O_CLOEXEC) != 0 ||
       write_all(pol[1], policy, strlen(policy)) != 0 ||
@@ -344,12 +344,12 @@ int local_spawn(local_box *b, const vbx_sandbox_config *cfg, vbx_call *call) {
   p->seccomp = &b->st->seccomp;
   int ai = 0;
   static char a0[] = "voidbox-guest-agent", a1[] = "--listen-fd=3", a2[] = "--policy-fd=4",
-              a3[] = "--secret-fd=5", a4[] = "--root=/", a5[] = "--cwd=" LOCAL_WORKSPACE,
+              a3[] = "--secret-fd=5", a4[] = "--root=/", a5[] = "--cwd=" GUEST_WORKSPACE,
               a6[] = "--no-init", e0[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
   p->argv[ai++] = a0, p->argv[ai++] = a1, p->argv[ai++] = a2, p->argv[ai++] = a3;
   p->argv[ai++] = a4, p->argv[ai++] = a5, p->argv[ai++] = a6, p->argv[ai] = NULL;
   p->envp[0] = e0, p->envp[1] = NULL;
-  local_cgroup_create(h, &b->cg, b->name, cfg->memory_mb, cfg->vcpus, b->opt.max_procs + 64);
+  local_cgroup_create(h, &b->cg, b->name, cfg->memory_mb, cfg->vcpus, b->opt.pol.max_procs + 64);
   size_t ssz = 256 * 1024;
   stack = malloc(ssz);
   if (stack == NULL) {
@@ -390,7 +390,7 @@ int local_spawn(local_box *b, const vbx_sandbox_config *cfg, vbx_call *call) {
     goto out;
   }
   char err[300];
-  rc = lc_connect_unix(sock, secret, sizeof secret, (int)b->opt.handshake_timeout_ms, &b->conn,
+  rc = gc_connect_unix(sock, secret, sizeof secret, (int)b->opt.handshake_timeout_ms, &b->gs.conn,
                        err, sizeof err);
   if (rc != 0) {
     char st[300];
@@ -423,9 +423,9 @@ static int rm_one(const char *path, const struct stat *st, int type, struct FTW 
 }
 
 void local_box_teardown(local_box *b) {
-  if (b->conn != NULL) {
+  if (b->gs.conn != NULL) {
     struct vbx_proto_msg m = {.type = VBX_PROTO_T_SHUTDOWN, .id = 0, .u.grace_ms = 200};
-    lc_send_msg(b->conn, &m);
+    gc_send_msg(b->gs.conn, &m);
   }
   /* Under pid_lock for the whole wait: no other thread may reap the agent
    * (and free its pid for reuse) between our checks and the kill. */
@@ -450,9 +450,9 @@ void local_box_teardown(local_box *b) {
     }
   }
   pthread_mutex_unlock(&b->pid_lock);
-  if (b->conn != NULL) {
-    lc_close(b->conn);
-    b->conn = NULL;
+  if (b->gs.conn != NULL) {
+    gc_close(b->gs.conn);
+    b->gs.conn = NULL;
   }
   local_cgroup_destroy(&b->cg);
   if (b->workdir != NULL)

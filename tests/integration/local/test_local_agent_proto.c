@@ -76,19 +76,19 @@ static void stop_agent(void) {
   }
 }
 
-static lc_conn *conn(void) {
-  lc_conn *c = NULL;
+static gc_conn *conn(void) {
+  gc_conn *c = NULL;
   char err[256];
-  int rc = lc_connect_unix(sock, secret, sizeof secret - 1, 5000, &c, err, sizeof err);
+  int rc = gc_connect_unix(sock, secret, sizeof secret - 1, 5000, &c, err, sizeof err);
   if (rc != 0)
     fail_msg("connect: %d %s", rc, err);
   return c;
 }
 
 /* One exec of argv over c; returns the exit code, or the ERROR code. */
-static int run(lc_conn *c, const char *const *argv, char *out, size_t cap) {
-  lc_req *r;
-  assert_int_equal(lc_req_new(c, 0, &r), 0);
+static int run(gc_conn *c, const char *const *argv, char *out, size_t cap) {
+  gc_req *r;
+  assert_int_equal(gc_req_new(c, 0, &r), 0);
   struct vbx_proto_exec_start es;
   memset(&es, 0, sizeof es);
   while (argv[es.argc])
@@ -96,14 +96,14 @@ static int run(lc_conn *c, const char *const *argv, char *out, size_t cap) {
   es.argv = argv;
   struct vbx_proto_buf b;
   vbx_proto_buf_init_growable(&b, 0);
-  assert_int_equal(vbx_proto_encode_exec_start(&b, lc_req_id(r), &es), 0);
-  assert_int_equal(lc_send_buf(c, &b), 0);
+  assert_int_equal(vbx_proto_encode_exec_start(&b, gc_req_id(r), &es), 0);
+  assert_int_equal(gc_send_buf(c, &b), 0);
   vbx_proto_buf_fini(&b);
   size_t n = 0;
   int result = -1000;
   for (;;) {
-    lc_item *it;
-    int rc = lc_req_next(r, 5000, &it);
+    gc_item *it;
+    int rc = gc_req_next(r, 5000, &it);
     if (rc == VBX_E_AGAIN)
       continue;
     assert_int_equal(rc, 0);
@@ -112,7 +112,7 @@ static int run(lc_conn *c, const char *const *argv, char *out, size_t cap) {
       assert_int_equal(vbx_proto_decode_data(it->payload, it->len, &d), 0);
       if (out && n + d.len < cap)
         memcpy(out + n, d.data, d.len), n += d.len;
-      lc_req_consumed(r, d.len);
+      gc_req_consumed(r, d.len);
     } else if (it->type == VBX_PROTO_T_EXIT) {
       struct vbx_proto_exit x;
       assert_int_equal(vbx_proto_decode_exit(it->payload, it->len, &x), 0);
@@ -130,22 +130,22 @@ static int run(lc_conn *c, const char *const *argv, char *out, size_t cap) {
   }
   if (out)
     out[n] = '\0';
-  lc_req_free(r);
+  gc_req_free(r);
   return result;
 }
 
 /* FILE_GET of path: returns 0 and the size, or the ERROR code. */
-static int get(lc_conn *c, const char *path) {
-  lc_req *r;
-  assert_int_equal(lc_req_new(c, 0, &r), 0);
-  struct vbx_proto_msg m = {.type = VBX_PROTO_T_FILE_GET, .id = lc_req_id(r)};
+static int get(gc_conn *c, const char *path) {
+  gc_req *r;
+  assert_int_equal(gc_req_new(c, 0, &r), 0);
+  struct vbx_proto_msg m = {.type = VBX_PROTO_T_FILE_GET, .id = gc_req_id(r)};
   m.u.get.max_size = 1 << 20;
   m.u.get.path = vbx_proto_str_c(path);
-  assert_int_equal(lc_send_msg(c, &m), 0);
+  assert_int_equal(gc_send_msg(c, &m), 0);
   int result = -1000;
   for (;;) {
-    lc_item *it;
-    int rc = lc_req_next(r, 5000, &it);
+    gc_item *it;
+    int rc = gc_req_next(r, 5000, &it);
     assert_int_equal(rc, 0);
     int t = it->type;
     if (t == VBX_PROTO_T_ERROR) {
@@ -153,7 +153,7 @@ static int get(lc_conn *c, const char *path) {
       vbx_proto_decode_error(it->payload, it->len, &e);
       result = e.code;
     } else if (t == VBX_PROTO_T_FILE_DATA) {
-      lc_req_consumed(r, it->len - 8);
+      gc_req_consumed(r, it->len - 8);
     } else if (t == VBX_PROTO_T_FILE_END) {
       result = 0;
     }
@@ -161,7 +161,7 @@ static int get(lc_conn *c, const char *path) {
     if (t != VBX_PROTO_T_FILE_DATA)
       break;
   }
-  lc_req_free(r);
+  gc_req_free(r);
   return result;
 }
 
@@ -190,10 +190,10 @@ static int closed_by_peer(int fd) {
 
 static void test_wrong_secret(void **s) {
   (void)s;
-  lc_conn *c = NULL;
+  gc_conn *c = NULL;
   char err[256];
   static const char bad[] = "0123456789abcdef0123456789abcdeX";
-  int rc = lc_connect_unix(sock, bad, sizeof bad - 1, 5000, &c, err, sizeof err);
+  int rc = gc_connect_unix(sock, bad, sizeof bad - 1, 5000, &c, err, sizeof err);
   assert_int_equal(rc, VBX_E_AUTH);
   assert_null(c);
   /* the right secret still works afterwards */
@@ -202,45 +202,45 @@ static void test_wrong_secret(void **s) {
   char out[64];
   assert_int_equal(run(c, argv, out, sizeof out), 0);
   assert_string_equal(out, "hi\n");
-  lc_close(c);
+  gc_close(c);
 }
 
 static void test_malformed_closes_only_that_connection(void **s) {
   (void)s;
-  lc_conn *good = conn();
+  gc_conn *good = conn();
   /* garbage instead of a HELLO */
   int fd = raw_connect();
   assert_int_equal(write(fd, "GET / HTTP/1.1\r\n\r\n", 18), 18);
   assert_true(closed_by_peer(fd));
   close(fd);
   /* an authenticated connection that then sends a bad payload */
-  lc_conn *bad = conn();
+  gc_conn *bad = conn();
   uint8_t frame[16 + 3] = {0x56, 0x42, 1, VBX_PROTO_T_EXEC_START, 0, 0, 0, 0, 7, 0, 0, 0, 3, 0, 0, 0,
                            1, 2, 3};
   struct vbx_proto_buf b;
   vbx_proto_buf_init_fixed(&b, frame, sizeof frame);
   b.len = sizeof frame;
-  assert_int_equal(lc_send_buf(bad, &b), 0);
-  for (int i = 0; i < 200 && !lc_dead(bad, NULL, 0); i++)
+  assert_int_equal(gc_send_buf(bad, &b), 0);
+  for (int i = 0; i < 200 && !gc_dead(bad, NULL, 0); i++)
     usleep(10000);
-  assert_true(lc_dead(bad, NULL, 0));
-  lc_close(bad);
+  assert_true(gc_dead(bad, NULL, 0));
+  gc_close(bad);
   /* oversized: a header announcing 2 MiB */
-  lc_conn *big = conn();
+  gc_conn *big = conn();
   uint8_t hdr[16] = {0x56, 0x42, 1, VBX_PROTO_T_STDIN_DATA, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0x20, 0};
   vbx_proto_buf_init_fixed(&b, hdr, sizeof hdr);
   b.len = sizeof hdr;
-  assert_int_equal(lc_send_buf(big, &b), 0);
-  for (int i = 0; i < 200 && !lc_dead(big, NULL, 0); i++)
+  assert_int_equal(gc_send_buf(big, &b), 0);
+  for (int i = 0; i < 200 && !gc_dead(big, NULL, 0); i++)
     usleep(10000);
-  assert_true(lc_dead(big, NULL, 0));
-  lc_close(big);
+  assert_true(gc_dead(big, NULL, 0));
+  gc_close(big);
   /* the first connection never noticed */
   const char *argv[] = {"echo", "still", NULL};
   char out[64];
   assert_int_equal(run(good, argv, out, sizeof out), 0);
   assert_string_equal(out, "still\n");
-  lc_close(good);
+  gc_close(good);
 }
 
 static void test_paths_outside_root(void **s) {
@@ -250,7 +250,7 @@ static void test_paths_outside_root(void **s) {
   write_file(p, "ok", 0644);
   snprintf(p, sizeof p, "%s/link", root);
   assert_int_equal(symlink("/etc", p), 0);
-  lc_conn *c = conn();
+  gc_conn *c = conn();
   assert_int_equal(get(c, "inside.txt"), 0);
   snprintf(p, sizeof p, "%s/inside.txt", root);
   assert_int_equal(get(c, p), 0);
@@ -260,7 +260,7 @@ static void test_paths_outside_root(void **s) {
   assert_int_equal(get(c, p), VBX_E_PERM);
   assert_int_equal(get(c, "link/passwd"), VBX_E_PERM);      /* symlink */
   assert_int_equal(get(c, "missing"), VBX_E_NOTFOUND);
-  lc_close(c);
+  gc_close(c);
 }
 
 static void test_empty_allowlist_refuses_first_exec(void **s) {
@@ -268,10 +268,10 @@ static void test_empty_allowlist_refuses_first_exec(void **s) {
   stop_agent();
   agent = start_agent("# no allow lines\nmax_output_bytes = 1m\n", 0600);
   assert_true(agent > 0);
-  lc_conn *c = conn();
+  gc_conn *c = conn();
   const char *argv[] = {"echo", "x", NULL};
   assert_int_equal(run(c, argv, NULL, 0), VBX_E_PERM);
-  lc_close(c);
+  gc_close(c);
   stop_agent();
   /* a secret file others can read is refused before serving */
   pid_t p = start_agent("allow = *\n", 0644);

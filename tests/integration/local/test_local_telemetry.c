@@ -25,20 +25,20 @@
 #include "harness.h"
 #include "local.h"
 
-static lc_req *subscribe(void *box, uint32_t interval_ms) {
-  lc_conn *conn = ((local_box *)box)->conn;
-  lc_req *r;
-  assert_int_equal(lc_req_new(conn, 0, &r), 0);
-  struct vbx_proto_msg m = {.type = VBX_PROTO_T_TELEMETRY_SUBSCRIBE, .id = lc_req_id(r)};
+static gc_req *subscribe(void *box, uint32_t interval_ms) {
+  gc_conn *conn = ((local_box *)box)->gs.conn;
+  gc_req *r;
+  assert_int_equal(gc_req_new(conn, 0, &r), 0);
+  struct vbx_proto_msg m = {.type = VBX_PROTO_T_TELEMETRY_SUBSCRIBE, .id = gc_req_id(r)};
   m.u.interval_ms = interval_ms;
-  assert_int_equal(lc_send_msg(conn, &m), 0);
+  assert_int_equal(gc_send_msg(conn, &m), 0);
   return r;
 }
 
 /* Next frame of r; a sample is decoded into *s. Returns the frame type. */
-static int next(lc_req *r, struct vbx_proto_telemetry_sample *s) {
-  lc_item *it;
-  assert_int_equal(lc_req_next(r, 5000, &it), 0);
+static int next(gc_req *r, struct vbx_proto_telemetry_sample *s) {
+  gc_item *it;
+  assert_int_equal(gc_req_next(r, 5000, &it), 0);
   int type = it->type;
   if (type == VBX_PROTO_T_TELEMETRY_SAMPLE)
     assert_int_equal(vbx_proto_decode_telemetry_sample(it->payload, it->len, s), 0);
@@ -47,10 +47,10 @@ static int next(lc_req *r, struct vbx_proto_telemetry_sample *s) {
 }
 
 /* SUBSCRIBE(0) on r, then drain samples in flight up to the terminal OK. */
-static void unsubscribe(void *box, lc_req *r) {
-  struct vbx_proto_msg m = {.type = VBX_PROTO_T_TELEMETRY_SUBSCRIBE, .id = lc_req_id(r)};
+static void unsubscribe(void *box, gc_req *r) {
+  struct vbx_proto_msg m = {.type = VBX_PROTO_T_TELEMETRY_SUBSCRIBE, .id = gc_req_id(r)};
   m.u.interval_ms = 0;
-  assert_int_equal(lc_send_msg(((local_box *)box)->conn, &m), 0);
+  assert_int_equal(gc_send_msg(((local_box *)box)->gs.conn, &m), 0);
   struct vbx_proto_telemetry_sample s;
   int type;
   while ((type = next(r, &s)) == VBX_PROTO_T_TELEMETRY_SAMPLE)
@@ -60,10 +60,10 @@ static void unsubscribe(void *box, lc_req *r) {
 
 /* One sample: subscribe, take the first (sent at once), unsubscribe. */
 static void sample(void *box, struct vbx_proto_telemetry_sample *s) {
-  lc_req *r = subscribe(box, 60000);
+  gc_req *r = subscribe(box, 60000);
   assert_int_equal(next(r, s), VBX_PROTO_T_TELEMETRY_SAMPLE);
   unsubscribe(box, r);
-  lc_req_free(r);
+  gc_req_free(r);
 }
 
 /* Threads of the box's agent (PID 1 of its namespace), seen from the host. */
@@ -93,7 +93,7 @@ static int settle_threads(void *box, int want) {
 static void test_figures(void **s) {
   (void)s;
   void *b = lt_box(NULL, 0);
-  assert_true(lc_features(((local_box *)b)->conn) & VBX_PROTO_FEAT_TELEMETRY);
+  assert_true(gc_features(((local_box *)b)->gs.conn) & VBX_PROTO_FEAT_TELEMETRY);
   struct vbx_proto_telemetry_sample t0, t1, t2, t3;
   sample(b, &t0);
   assert_true(t0.mem_total_kib > 0);
@@ -134,9 +134,9 @@ static void test_figures(void **s) {
 static void test_subscribe_unsubscribe(void **s) {
   (void)s;
   void *b = lt_box(NULL, 0);
-  lc_conn *conn = ((local_box *)b)->conn;
+  gc_conn *conn = ((local_box *)b)->gs.conn;
   int base = agent_threads(b);
-  lc_req *r = subscribe(b, 100);
+  gc_req *r = subscribe(b, 100);
   uint64_t last = 0;
   for (int i = 0; i < 3; i++) {
     struct vbx_proto_telemetry_sample smp;
@@ -150,26 +150,26 @@ static void test_subscribe_unsubscribe(void **s) {
   assert_int_equal(agent_threads(b), base + 1); /* the subscription's worker */
   unsubscribe(b, r);
   /* nothing follows the terminal OK */
-  lc_item *it;
-  assert_int_equal(lc_req_next(r, 300, &it), VBX_E_AGAIN);
+  gc_item *it;
+  assert_int_equal(gc_req_next(r, 300, &it), VBX_E_AGAIN);
   /* unsubscribing again: the id is no longer a subscription */
-  struct vbx_proto_msg m = {.type = VBX_PROTO_T_TELEMETRY_SUBSCRIBE, .id = lc_req_id(r)};
+  struct vbx_proto_msg m = {.type = VBX_PROTO_T_TELEMETRY_SUBSCRIBE, .id = gc_req_id(r)};
   m.u.interval_ms = 0;
-  assert_int_equal(lc_send_msg(conn, &m), 0);
-  assert_int_equal(lc_req_next(r, 5000, &it), 0);
+  assert_int_equal(gc_send_msg(conn, &m), 0);
+  assert_int_equal(gc_req_next(r, 5000, &it), 0);
   assert_int_equal(it->type, VBX_PROTO_T_ERROR);
   struct vbx_proto_error e;
   assert_int_equal(vbx_proto_decode_error(it->payload, it->len, &e), 0);
   assert_int_equal(e.code, VBX_E_NOTFOUND);
   free(it);
-  lc_req_free(r);
+  gc_req_free(r);
   assert_int_equal(settle_threads(b, base), base);
   /* many short subscriptions leave no worker behind either */
   struct vbx_proto_telemetry_sample t;
   for (int i = 0; i < 20; i++)
     sample(b, &t);
   assert_int_equal(settle_threads(b, base), base);
-  assert_false(lc_dead(conn, NULL, 0));
+  assert_false(gc_dead(conn, NULL, 0));
   LT.vt->destroy(b);
 }
 
@@ -178,10 +178,10 @@ static void test_destroy_with_subscription(void **s) {
   (void)s;
   void *b = lt_box(NULL, 0);
   pid_t agent = ((local_box *)b)->pid;
-  lc_req *r = subscribe(b, 100);
+  gc_req *r = subscribe(b, 100);
   struct vbx_proto_telemetry_sample smp;
   assert_int_equal(next(r, &smp), VBX_PROTO_T_TELEMETRY_SAMPLE);
-  lc_req_free(r);
+  gc_req_free(r);
   assert_int_equal(kill(agent, 0), 0);
   LT.vt->destroy(b);
   /* destroy reaped the agent: its pid is gone */

@@ -1,5 +1,5 @@
 /*
- * sandbox-local/ops.c - exec, file_write and file_read of a local box over
+ * guest-session/ops.c - exec, file_write and file_read of a guest session over
  * the guest protocol: output is handed to on_output as it arrives and
  * credit is returned only after that, so host memory stays bounded by the
  * window plus the capture cap; cancellation and deadlines are polled every
@@ -11,19 +11,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "local.h"
+#include "session.h"
 
 #define POLL_MS 50
 #define KILL_WAIT_NS 5000000000ull
 #define STDIN_CHUNK (256u * 1024u)
 
-static int dead_error(local_box *b, vbx_call *call, const char *what) {
+static int dead_error(guest_session *b, vbx_call *call, const char *what) {
   char st[400];
-  local_agent_status(b, st, sizeof st);
+  b->why_dead(b->why_ctx, st, sizeof st);
   return b->host->set_error(call, VBX_E_SANDBOX, NULL, "box %s: %s failed: %s", b->name, what, st);
 }
 
-static int guest_error(local_box *b, const lc_item *it, vbx_call *call, const char *what) {
+static int guest_error(guest_session *b, const gc_item *it, vbx_call *call, const char *what) {
   struct vbx_proto_error e;
   if (vbx_proto_decode_error(it->payload, it->len, &e) != 0)
     return b->host->set_error(call, VBX_E_PROTOCOL, NULL, "box %s: malformed ERROR", b->name);
@@ -32,8 +32,8 @@ static int guest_error(local_box *b, const lc_item *it, vbx_call *call, const ch
                             (int)e.message.len, e.message.ptr);
 }
 
-static int check_box(local_box *b, vbx_call *call) {
-  if (b->conn == NULL || lc_dead(b->conn, NULL, 0))
+static int check_box(guest_session *b, vbx_call *call) {
+  if (b->conn == NULL || gc_dead(b->conn, NULL, 0))
     return dead_error(b, call, "request");
   if (b->expires_ns && b->host->monotonic_ns() >= b->expires_ns)
     return b->host->set_error(call, VBX_E_TIMEOUT, NULL,
@@ -45,7 +45,7 @@ static int check_box(local_box *b, vbx_call *call) {
 static const char *abs_path(const char *path, char *buf, size_t cap) {
   if (path[0] == '/')
     return path;
-  snprintf(buf, cap, "%s/%s", LOCAL_WORKSPACE, path);
+  snprintf(buf, cap, "%s/%s", GUEST_WORKSPACE, path);
   return buf;
 }
 
@@ -89,7 +89,7 @@ static int finish_capture(const vbx_host_services *h, capture *c, char **out, si
   return 0;
 }
 
-static int build_env(local_box *b, const vbx_exec_request *req, const char ***out, uint32_t *n) {
+static int build_env(guest_session *b, const vbx_exec_request *req, const char ***out, uint32_t *n) {
   size_t cnt = 0;
   for (char **e = b->env; e && *e; e++)
     cnt++;
@@ -110,15 +110,14 @@ static int build_env(local_box *b, const vbx_exec_request *req, const char ***ou
   return 0;
 }
 
-static int send_signal(local_box *b, uint32_t id, int sig) {
+static int send_signal(guest_session *b, uint32_t id, int sig) {
   struct vbx_proto_msg m = {.type = VBX_PROTO_T_SIGNAL, .id = id, .u.signo = (uint32_t)sig};
-  return lc_send_msg(b->conn, &m);
+  return gc_send_msg(b->conn, &m);
 }
 
-int local_exec(void *sandbox, const vbx_exec_request *req, vbx_exec_result *res, vbx_call *call) {
-  local_box *b = sandbox;
-  const vbx_host_services *h = b->host;
-  lc_req *r = NULL;
+int guest_exec(guest_session *b, const vbx_exec_request *req, vbx_exec_result *res, vbx_call *call) {
+    const vbx_host_services *h = b->host;
+  gc_req *r = NULL;
   const char **env = NULL;
   capture out = {0}, err = {0};
   int rc = check_box(b, call);
@@ -126,12 +125,12 @@ int local_exec(void *sandbox, const vbx_exec_request *req, vbx_exec_result *res,
     return rc;
   if (req->argv == NULL || req->argv[0] == NULL)
     return h->set_error(call, VBX_E_INVAL, NULL, "exec: empty argv");
-  size_t limit = req->max_output_bytes ? req->max_output_bytes : LOCAL_DEFAULT_OUTPUT_CAP;
+  size_t limit = req->max_output_bytes ? req->max_output_bytes : GUEST_DEFAULT_OUTPUT_CAP;
   uint64_t start = h->monotonic_ns();
   struct vbx_proto_exec_start es;
   memset(&es, 0, sizeof es);
   es.p.flags = VBX_PROTO_EXEC_F_NEW_SESSION;
-  es.p.uid = b->opt.uid, es.p.gid = b->opt.gid;
+  es.p.uid = b->uid, es.p.gid = b->gid;
   es.p.timeout_ms = req->timeout_ms;
   es.p.stdin_mode = req->stdin_data ? VBX_PROTO_STDIN_PIPE : VBX_PROTO_STDIN_NONE;
   while (req->argv[es.argc] != NULL && es.argc <= VBX_PROTO_MAX_ARGC)
@@ -143,17 +142,17 @@ int local_exec(void *sandbox, const vbx_exec_request *req, vbx_exec_result *res,
     goto out;
   }
   es.envp = env;
-  if ((rc = lc_req_new(b->conn, LOCAL_EXEC_WINDOW, &r)) != 0) {
+  if ((rc = gc_req_new(b->conn, GUEST_EXEC_WINDOW, &r)) != 0) {
     rc = dead_error(b, call, "exec");
     goto out;
   }
-  uint32_t id = lc_req_id(r);
+  uint32_t id = gc_req_id(r);
   {
     struct vbx_proto_buf eb;
     vbx_proto_buf_init_growable(&eb, 0);
     rc = vbx_proto_encode_exec_start(&eb, id, &es);
     if (rc == 0)
-      rc = lc_send_buf(b->conn, &eb) == 0 ? 0 : VBX_E_IO;
+      rc = gc_send_buf(b->conn, &eb) == 0 ? 0 : VBX_E_IO;
     vbx_proto_buf_fini(&eb);
     if (rc != 0) {
       rc = rc == VBX_E_IO ? dead_error(b, call, "exec")
@@ -167,11 +166,11 @@ int local_exec(void *sandbox, const vbx_exec_request *req, vbx_exec_result *res,
   uint64_t dl = h->deadline_ns ? h->deadline_ns(call) : 0;
   for (;;) {
     while (!in_closed && !killed) { /* stdin under the guest's credit */
-      uint32_t cr = lc_req_credit(r);
+      uint32_t cr = gc_req_credit(r);
       size_t n = req->stdin_len - in_off;
       if (n == 0) {
         struct vbx_proto_msg m = {.type = VBX_PROTO_T_STDIN_CLOSE, .id = id};
-        lc_send_msg(b->conn, &m);
+        gc_send_msg(b->conn, &m);
         in_closed = 1;
         break;
       }
@@ -181,14 +180,14 @@ int local_exec(void *sandbox, const vbx_exec_request *req, vbx_exec_result *res,
         n = cr;
       if (n > STDIN_CHUNK)
         n = STDIN_CHUNK;
-      lc_req_consume_credit(r, (uint32_t)n);
-      if (lc_send_data(b->conn, VBX_PROTO_T_STDIN_DATA, id, in_off, req->stdin_data + in_off,
+      gc_req_consume_credit(r, (uint32_t)n);
+      if (gc_send_data(b->conn, VBX_PROTO_T_STDIN_DATA, id, in_off, req->stdin_data + in_off,
                        (uint32_t)n) != 0)
         break;
       in_off += n;
     }
-    lc_item *it = NULL;
-    rc = lc_req_next(r, POLL_MS, &it);
+    gc_item *it = NULL;
+    rc = gc_req_next(r, POLL_MS, &it);
     if (rc == VBX_E_SANDBOX) {
       rc = dead_error(b, call, "exec");
       goto out;
@@ -227,7 +226,7 @@ int local_exec(void *sandbox, const vbx_exec_request *req, vbx_exec_result *res,
       }
       uint32_t n = d.len;
       free(it);
-      if (lc_req_consumed(r, n) != 0) {
+      if (gc_req_consumed(r, n) != 0) {
         rc = dead_error(b, call, "exec");
         goto out;
       }
@@ -272,16 +271,16 @@ int local_exec(void *sandbox, const vbx_exec_request *req, vbx_exec_result *res,
 out:
   h->free(out.data);
   h->free(err.data);
-  lc_req_free(r);
+  gc_req_free(r);
   free(env);
   return rc;
 }
 
 /* Wait for the terminal reply (OK / ERROR) of a simple request. */
-static int wait_reply(local_box *b, lc_req *r, vbx_call *call, const char *what, int want) {
+static int wait_reply(guest_session *b, gc_req *r, vbx_call *call, const char *what, int want) {
   for (;;) {
-    lc_item *it;
-    int rc = lc_req_next(r, POLL_MS, &it);
+    gc_item *it;
+    int rc = gc_req_next(r, POLL_MS, &it);
     if (rc == VBX_E_SANDBOX)
       return dead_error(b, call, what);
     if (rc == VBX_E_AGAIN) {
@@ -302,31 +301,30 @@ static int wait_reply(local_box *b, lc_req *r, vbx_call *call, const char *what,
   }
 }
 
-static int mkdir_p(local_box *b, const char *dir, vbx_call *call) {
-  lc_req *r;
-  if (lc_req_new(b->conn, 0, &r) != 0)
+static int mkdir_p(guest_session *b, const char *dir, vbx_call *call) {
+  gc_req *r;
+  if (gc_req_new(b->conn, 0, &r) != 0)
     return dead_error(b, call, "mkdir");
-  struct vbx_proto_msg m = {.type = VBX_PROTO_T_MKDIR, .id = lc_req_id(r)};
+  struct vbx_proto_msg m = {.type = VBX_PROTO_T_MKDIR, .id = gc_req_id(r)};
   m.u.mkdir.mode = 0755;
   m.u.mkdir.flags = VBX_PROTO_MKDIR_F_PARENTS;
   m.u.mkdir.path = vbx_proto_str_c(dir);
-  int rc = lc_send_msg(b->conn, &m);
+  int rc = gc_send_msg(b->conn, &m);
   rc = rc == 0 ? wait_reply(b, r, call, dir, VBX_PROTO_T_OK)
                : rc == VBX_E_IO ? dead_error(b, call, "mkdir")
                                 : b->host->set_error(call, VBX_E_INVAL, NULL, "bad path %s", dir);
-  lc_req_free(r);
+  gc_req_free(r);
   return rc;
 }
 
-int local_file_write(void *sandbox, const char *path, const void *data, size_t len,
+int guest_file_write(guest_session *b, const char *path, const void *data, size_t len,
                      uint32_t mode, vbx_call *call) {
-  local_box *b = sandbox;
-  const vbx_host_services *h = b->host;
+    const vbx_host_services *h = b->host;
   char pb[VBX_PROTO_MAX_PATH_LEN + 2];
   int rc = check_box(b, call);
   if (rc != 0)
     return rc;
-  if (path == NULL || path[0] == '\0' || strlen(path) + sizeof LOCAL_WORKSPACE + 1 > sizeof pb)
+  if (path == NULL || path[0] == '\0' || strlen(path) + sizeof GUEST_WORKSPACE + 1 > sizeof pb)
     return h->set_error(call, VBX_E_INVAL, NULL, "file_write: bad path");
   const char *p = abs_path(path, pb, sizeof pb);
   char dir[VBX_PROTO_MAX_PATH_LEN + 2];
@@ -337,10 +335,10 @@ int local_file_write(void *sandbox, const char *path, const void *data, size_t l
     if ((rc = mkdir_p(b, dir, call)) != 0)
       return rc;
   }
-  lc_req *r;
-  if (lc_req_new(b->conn, 0, &r) != 0)
+  gc_req *r;
+  if (gc_req_new(b->conn, 0, &r) != 0)
     return dead_error(b, call, "file_write");
-  uint32_t id = lc_req_id(r);
+  uint32_t id = gc_req_id(r);
   struct vbx_proto_msg m = {.type = VBX_PROTO_T_FILE_PUT_BEGIN, .id = id};
   m.u.put.mode = mode & 07777;
   m.u.put.size = len;
@@ -348,24 +346,24 @@ int local_file_write(void *sandbox, const char *path, const void *data, size_t l
   struct vbx_sha256 sha;
   vbx_proto_sha256_init(&sha);
   size_t off = 0;
-  if (lc_send_msg(b->conn, &m) != 0) {
+  if (gc_send_msg(b->conn, &m) != 0) {
     rc = dead_error(b, call, "file_write");
     goto out;
   }
   while (off < len) {
-    uint32_t cr = lc_req_wait_credit(r, POLL_MS);
-    lc_item *it;
-    if (lc_req_next(r, 0, &it) == 0) { /* early ERROR from the guest */
+    uint32_t cr = gc_req_wait_credit(r, POLL_MS);
+    gc_item *it;
+    if (gc_req_next(r, 0, &it) == 0) { /* early ERROR from the guest */
       rc = it->type == VBX_PROTO_T_ERROR ? guest_error(b, it, call, p)
                                          : h->set_error(call, VBX_E_PROTOCOL, NULL, "%s: unexpected %s",
                                                         p, vbx_proto_type_name(it->type));
       free(it);
       struct vbx_proto_msg e = {.type = VBX_PROTO_T_FILE_END, .id = id};
       e.u.end.flags = VBX_PROTO_FILE_END_F_ABORT;
-      lc_send_msg(b->conn, &e);
+      gc_send_msg(b->conn, &e);
       goto out;
     }
-    if (lc_dead(b->conn, NULL, 0)) {
+    if (gc_dead(b->conn, NULL, 0)) {
       rc = dead_error(b, call, "file_write");
       goto out;
     }
@@ -380,9 +378,9 @@ int local_file_write(void *sandbox, const char *path, const void *data, size_t l
       n = VBX_PROTO_MAX_DATA;
     if (n == 0)
       continue;
-    lc_req_consume_credit(r, (uint32_t)n);
+    gc_req_consume_credit(r, (uint32_t)n);
     vbx_proto_sha256_update(&sha, (const uint8_t *)data + off, n);
-    if (lc_send_data(b->conn, VBX_PROTO_T_FILE_DATA, id, off, (const uint8_t *)data + off,
+    if (gc_send_data(b->conn, VBX_PROTO_T_FILE_DATA, id, off, (const uint8_t *)data + off,
                      (uint32_t)n) != 0) {
       rc = dead_error(b, call, "file_write");
       goto out;
@@ -392,45 +390,44 @@ int local_file_write(void *sandbox, const char *path, const void *data, size_t l
   struct vbx_proto_msg e = {.type = VBX_PROTO_T_FILE_END, .id = id};
   e.u.end.size = len;
   vbx_proto_sha256_final(&sha, e.u.end.sha256);
-  if (lc_send_msg(b->conn, &e) != 0) {
+  if (gc_send_msg(b->conn, &e) != 0) {
     rc = dead_error(b, call, "file_write");
     goto out;
   }
   rc = wait_reply(b, r, call, p, VBX_PROTO_T_OK);
 out:
-  lc_req_free(r);
+  gc_req_free(r);
   return rc;
 }
 
-int local_file_read(void *sandbox, const char *path, size_t max_len, char **out, size_t *out_len,
+int guest_file_read(guest_session *b, const char *path, size_t max_len, char **out, size_t *out_len,
                     vbx_call *call) {
-  local_box *b = sandbox;
-  const vbx_host_services *h = b->host;
+    const vbx_host_services *h = b->host;
   char pb[VBX_PROTO_MAX_PATH_LEN + 2];
   *out = NULL;
   *out_len = 0;
   int rc = check_box(b, call);
   if (rc != 0)
     return rc;
-  if (path == NULL || path[0] == '\0' || strlen(path) + sizeof LOCAL_WORKSPACE + 1 > sizeof pb)
+  if (path == NULL || path[0] == '\0' || strlen(path) + sizeof GUEST_WORKSPACE + 1 > sizeof pb)
     return h->set_error(call, VBX_E_INVAL, NULL, "file_read: bad path");
   const char *p = abs_path(path, pb, sizeof pb);
-  lc_req *r;
-  if (lc_req_new(b->conn, LOCAL_EXEC_WINDOW, &r) != 0)
+  gc_req *r;
+  if (gc_req_new(b->conn, GUEST_EXEC_WINDOW, &r) != 0)
     return dead_error(b, call, "file_read");
-  struct vbx_proto_msg m = {.type = VBX_PROTO_T_FILE_GET, .id = lc_req_id(r)};
+  struct vbx_proto_msg m = {.type = VBX_PROTO_T_FILE_GET, .id = gc_req_id(r)};
   m.u.get.max_size = max_len;
   m.u.get.path = vbx_proto_str_c(p);
   capture cap = {0};
   struct vbx_sha256 sha;
   vbx_proto_sha256_init(&sha);
-  if (lc_send_msg(b->conn, &m) != 0) {
+  if (gc_send_msg(b->conn, &m) != 0) {
     rc = dead_error(b, call, "file_read");
     goto out;
   }
   for (;;) {
-    lc_item *it;
-    rc = lc_req_next(r, POLL_MS, &it);
+    gc_item *it;
+    rc = gc_req_next(r, POLL_MS, &it);
     if (rc == VBX_E_SANDBOX) {
       rc = dead_error(b, call, "file_read");
       goto out;
@@ -454,7 +451,7 @@ int local_file_read(void *sandbox, const char *path, size_t max_len, char **out,
       rc = cap_add(h, &cap, max_len, d.data, d.len);
       uint32_t n = d.len;
       free(it);
-      if (rc != 0 || lc_req_consumed(r, n) != 0) {
+      if (rc != 0 || gc_req_consumed(r, n) != 0) {
         rc = rc ? h->set_error(call, rc, NULL, "out of memory") : dead_error(b, call, "file_read");
         goto out;
       }
@@ -486,6 +483,6 @@ int local_file_read(void *sandbox, const char *path, size_t max_len, char **out,
   }
 out:
   h->free(cap.data);
-  lc_req_free(r);
+  gc_req_free(r);
   return rc;
 }

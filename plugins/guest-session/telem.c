@@ -1,5 +1,5 @@
 /*
- * sandbox-local/telem.c - the `telemetry` method of a local box: one
+ * guest-session/telem.c - the `telemetry` method of a guest session: one
  * TELEMETRY_SUBSCRIBE per call on the box's connection, the first
  * TELEMETRY_SAMPLE (the agent sends one at once) is the answer, then
  * SUBSCRIBE(0) and a bounded wait for the agent's terminal OK, so no
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "local.h"
+#include "session.h"
 
 #define POLL_MS 50
 #define TELEM_INTERVAL_MS 60000u      /* only the first sample is used */
@@ -20,17 +20,17 @@
  * samples still in flight. Best effort: the request is freed by the caller
  * either way (later frames for its id are dropped) and the agent stops on
  * the SUBSCRIBE(0). */
-static void unsubscribe(local_box *b, lc_req *r, uint64_t deadline_ns) {
-  struct vbx_proto_msg m = {.type = VBX_PROTO_T_TELEMETRY_SUBSCRIBE, .id = lc_req_id(r)};
+static void unsubscribe(guest_session *b, gc_req *r, uint64_t deadline_ns) {
+  struct vbx_proto_msg m = {.type = VBX_PROTO_T_TELEMETRY_SUBSCRIBE, .id = gc_req_id(r)};
   m.u.interval_ms = 0;
-  if (lc_send_msg(b->conn, &m) != 0)
+  if (gc_send_msg(b->conn, &m) != 0)
     return;
   uint64_t until = b->host->monotonic_ns() + (uint64_t)UNSUB_WAIT_MS * 1000000u;
   if (deadline_ns != 0 && deadline_ns < until)
     until = deadline_ns;
   while (b->host->monotonic_ns() < until) {
-    lc_item *it;
-    int rc = lc_req_next(r, POLL_MS, &it);
+    gc_item *it;
+    int rc = gc_req_next(r, POLL_MS, &it);
     if (rc == VBX_E_AGAIN)
       continue;
     if (rc != 0)
@@ -43,42 +43,41 @@ static void unsubscribe(local_box *b, lc_req *r, uint64_t deadline_ns) {
   b->host->log(b->host->ctx, VBX_LOG_WARN, "box %s: no reply to telemetry unsubscribe", b->name);
 }
 
-static int err_box(local_box *b, vbx_call *call, int code, const char *what) {
+static int err_box(guest_session *b, vbx_call *call, int code, const char *what) {
   char st[400];
   if (code == VBX_E_SANDBOX) {
-    local_agent_status(b, st, sizeof st);
+    b->why_dead(b->why_ctx, st, sizeof st);
     what = st;
   }
   return b->host->set_error(call, code, NULL, "box %s: telemetry: %s", b->name, what);
 }
 
-int local_telemetry(void *sandbox, vbx_sandbox_telemetry *out, vbx_call *call) {
-  local_box *b = sandbox;
-  const vbx_host_services *h = b->host;
+int guest_telemetry(guest_session *b, vbx_sandbox_telemetry *out, vbx_call *call) {
+    const vbx_host_services *h = b->host;
   if (out == NULL || out->struct_size < sizeof(uint32_t))
     return h->set_error(call, VBX_E_INVAL, NULL, "telemetry: out->struct_size is not set");
-  if (b->conn == NULL || lc_dead(b->conn, NULL, 0))
+  if (b->conn == NULL || gc_dead(b->conn, NULL, 0))
     return err_box(b, call, VBX_E_SANDBOX, NULL);
   if (h->is_cancelled(call))
     return h->set_error(call, VBX_E_CANCELLED, NULL, "box %s: telemetry: cancelled", b->name);
-  if ((lc_features(b->conn) & VBX_PROTO_FEAT_TELEMETRY) == 0)
+  if ((gc_features(b->conn) & VBX_PROTO_FEAT_TELEMETRY) == 0)
     return err_box(b, call, VBX_E_UNSUPPORTED, "the guest agent does not offer telemetry");
-  lc_req *r;
-  if (lc_req_new(b->conn, 0, &r) != 0)
+  gc_req *r;
+  if (gc_req_new(b->conn, 0, &r) != 0)
     return err_box(b, call, VBX_E_SANDBOX, NULL);
-  struct vbx_proto_msg m = {.type = VBX_PROTO_T_TELEMETRY_SUBSCRIBE, .id = lc_req_id(r)};
+  struct vbx_proto_msg m = {.type = VBX_PROTO_T_TELEMETRY_SUBSCRIBE, .id = gc_req_id(r)};
   m.u.interval_ms = TELEM_INTERVAL_MS;
-  int rc = lc_send_msg(b->conn, &m);
+  int rc = gc_send_msg(b->conn, &m);
   if (rc != 0) {
     rc = err_box(b, call, VBX_E_SANDBOX, NULL);
-    lc_req_free(r);
+    gc_req_free(r);
     return rc;
   }
   uint64_t dl = h->deadline_ns ? h->deadline_ns(call) : 0;
   int subscribed = 1;
   for (;;) {
-    lc_item *it;
-    rc = lc_req_next(r, POLL_MS, &it);
+    gc_item *it;
+    rc = gc_req_next(r, POLL_MS, &it);
     if (rc == VBX_E_SANDBOX) {
       rc = err_box(b, call, VBX_E_SANDBOX, NULL);
       subscribed = 0;
@@ -130,6 +129,6 @@ int local_telemetry(void *sandbox, vbx_sandbox_telemetry *out, vbx_call *call) {
   }
   if (subscribed)
     unsubscribe(b, r, dl);
-  lc_req_free(r);
+  gc_req_free(r);
   return rc;
 }

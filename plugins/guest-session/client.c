@@ -1,5 +1,5 @@
 /*
- * sandbox-local/client.c - see client.h.
+ * guest-session/client.c - see client.h.
  */
 #include "client.h"
 
@@ -21,17 +21,17 @@
 
 #define HOST_FEATURES VBX_PROTO_FEAT_ALL_V1
 
-struct lc_req {
-  lc_req *next;
-  lc_conn *c;
+struct gc_req {
+  gc_req *next;
+  gc_conn *c;
   uint32_t id;
-  lc_item *head, *tail;
+  gc_item *head, *tail;
   struct vbx_proto_window win;    /* inbound data */
   struct vbx_proto_credit credit; /* outbound data */
   int credit_evt;                 /* a WINDOW_UPDATE arrived since the last next() */
 };
 
-struct lc_conn {
+struct gc_conn {
   int fd;
   uint32_t features;
   pthread_t reader;
@@ -39,7 +39,7 @@ struct lc_conn {
   pthread_mutex_t wlock;
   pthread_mutex_t lock;
   pthread_cond_t cond;
-  lc_req *reqs;
+  gc_req *reqs;
   uint32_t next_id;
   int dead;
   char why[256];
@@ -65,19 +65,19 @@ static int write_iov(int fd, struct iovec *iov, int n) {
   return 0;
 }
 
-static int send_iov(lc_conn *c, struct iovec *iov, int n) {
+static int send_iov(gc_conn *c, struct iovec *iov, int n) {
   pthread_mutex_lock(&c->wlock);
   int rc = write_iov(c->fd, iov, n);
   pthread_mutex_unlock(&c->wlock);
   return rc;
 }
 
-int lc_send_buf(lc_conn *c, const struct vbx_proto_buf *b) {
+int gc_send_buf(gc_conn *c, const struct vbx_proto_buf *b) {
   struct iovec iov = {b->data, b->len};
   return send_iov(c, &iov, 1);
 }
 
-int lc_send_data(lc_conn *c, unsigned type, uint32_t id, uint64_t off, const void *data,
+int gc_send_data(gc_conn *c, unsigned type, uint32_t id, uint64_t off, const void *data,
                  uint32_t len) {
   uint8_t hdr[VBX_PROTO_DATA_HEADER_SIZE];
   if (vbx_proto_data_header(hdr, type, id, off, len) != 0)
@@ -86,20 +86,20 @@ int lc_send_data(lc_conn *c, unsigned type, uint32_t id, uint64_t off, const voi
   return send_iov(c, iov, 2);
 }
 
-int lc_send_msg(lc_conn *c, const struct vbx_proto_msg *m) {
+int gc_send_msg(gc_conn *c, const struct vbx_proto_msg *m) {
   struct vbx_proto_buf b;
   vbx_proto_buf_init_growable(&b, 0);
   int rc = vbx_proto_encode_msg(&b, m);
   if (rc == 0)
-    rc = lc_send_buf(c, &b);
+    rc = gc_send_buf(c, &b);
   vbx_proto_buf_fini(&b);
   return rc;
 }
 
-uint32_t lc_features(lc_conn *c) { return c->features; }
+uint32_t gc_features(gc_conn *c) { return c->features; }
 
-static void die(lc_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void die(lc_conn *c, const char *fmt, ...) {
+static void die(gc_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void die(gc_conn *c, const char *fmt, ...) {
   pthread_mutex_lock(&c->lock);
   if (!c->dead) {
     va_list ap;
@@ -112,7 +112,7 @@ static void die(lc_conn *c, const char *fmt, ...) {
   pthread_mutex_unlock(&c->lock);
 }
 
-int lc_dead(lc_conn *c, char *msg, size_t cap) {
+int gc_dead(gc_conn *c, char *msg, size_t cap) {
   pthread_mutex_lock(&c->lock);
   int d = c->dead;
   if (d && msg != NULL && cap > 0)
@@ -121,8 +121,8 @@ int lc_dead(lc_conn *c, char *msg, size_t cap) {
   return d;
 }
 
-static lc_req *find(lc_conn *c, uint32_t id) {
-  for (lc_req *r = c->reqs; r != NULL; r = r->next)
+static gc_req *find(gc_conn *c, uint32_t id) {
+  for (gc_req *r = c->reqs; r != NULL; r = r->next)
     if (r->id == id)
       return r;
   return NULL;
@@ -133,7 +133,7 @@ static int is_data(unsigned t) {
 }
 
 /* One frame from the guest. Returns 0 or -1 (protocol error: close). */
-static int route(lc_conn *c, const struct vbx_proto_frame *f) {
+static int route(gc_conn *c, const struct vbx_proto_frame *f) {
   unsigned t = f->hdr.type;
   uint32_t id = f->hdr.id;
   if (id == 0) {
@@ -150,7 +150,7 @@ static int route(lc_conn *c, const struct vbx_proto_frame *f) {
       if (vbx_proto_decode_ping(f->payload, f->hdr.length, &cookie) != 0)
         return -1;
       struct vbx_proto_msg m = {.type = VBX_PROTO_T_PONG, .id = 0, .u.cookie = cookie};
-      return lc_send_msg(c, &m) == 0 ? 0 : -1;
+      return gc_send_msg(c, &m) == 0 ? 0 : -1;
     }
     if (t == VBX_PROTO_T_PONG)
       return 0;
@@ -162,11 +162,11 @@ static int route(lc_conn *c, const struct vbx_proto_frame *f) {
     if (vbx_proto_decode_ping(f->payload, f->hdr.length, &cookie) != 0)
       return -1;
     struct vbx_proto_msg m = {.type = VBX_PROTO_T_PONG, .id = id, .u.cookie = cookie};
-    return lc_send_msg(c, &m) == 0 ? 0 : -1;
+    return gc_send_msg(c, &m) == 0 ? 0 : -1;
   }
   int rc = 0;
   pthread_mutex_lock(&c->lock);
-  lc_req *r = find(c, id);
+  gc_req *r = find(c, id);
   if (r == NULL)
     goto out; /* request already given up: drop */
   if (t == VBX_PROTO_T_WINDOW_UPDATE) {
@@ -185,7 +185,7 @@ static int route(lc_conn *c, const struct vbx_proto_frame *f) {
       goto out;
     }
   }
-  lc_item *it = malloc(sizeof *it + f->hdr.length);
+  gc_item *it = malloc(sizeof *it + f->hdr.length);
   if (it == NULL) {
     rc = -1;
     goto out;
@@ -210,7 +210,7 @@ out:
 }
 
 static void *reader_main(void *arg) {
-  lc_conn *c = arg;
+  gc_conn *c = arg;
   struct vbx_proto_decoder d;
   vbx_proto_decoder_init(&d, 0, NULL, 0);
   uint8_t *buf = malloc(65536);
@@ -269,7 +269,7 @@ static int read_frame(int fd, struct vbx_proto_decoder *d, uint8_t *buf, size_t 
   }
 }
 
-int lc_connect_fd(int fd, const void *secret, size_t secret_len, int timeout_ms, lc_conn **out,
+int gc_connect_fd(int fd, const void *secret, size_t secret_len, int timeout_ms, gc_conn **out,
                   char *err, size_t errcap) {
   *out = NULL;
   struct vbx_proto_decoder d;
@@ -325,7 +325,7 @@ int lc_connect_fd(int fd, const void *secret, size_t secret_len, int timeout_ms,
     snprintf(err, errcap, "handshake: unexpected bytes after HELLO_OK");
     goto fail;
   }
-  lc_conn *c = calloc(1, sizeof *c);
+  gc_conn *c = calloc(1, sizeof *c);
   if (c == NULL) {
     rc = VBX_E_NOMEM;
     snprintf(err, errcap, "out of memory");
@@ -357,8 +357,8 @@ fail:
   return rc;
 }
 
-int lc_connect_unix(const char *path, const void *secret, size_t secret_len, int timeout_ms,
-                    lc_conn **out, char *err, size_t errcap) {
+int gc_connect_unix(const char *path, const void *secret, size_t secret_len, int timeout_ms,
+                    gc_conn **out, char *err, size_t errcap) {
   struct sockaddr_un sa = {.sun_family = AF_UNIX};
   if (strlen(path) >= sizeof sa.sun_path) {
     snprintf(err, errcap, "socket path too long: %s", path);
@@ -372,10 +372,10 @@ int lc_connect_unix(const char *path, const void *secret, size_t secret_len, int
       close(fd);
     return VBX_E_IO;
   }
-  return lc_connect_fd(fd, secret, secret_len, timeout_ms, out, err, errcap);
+  return gc_connect_fd(fd, secret, secret_len, timeout_ms, out, err, errcap);
 }
 
-void lc_close(lc_conn *c) {
+void gc_close(gc_conn *c) {
   if (c == NULL)
     return;
   shutdown(c->fd, SHUT_RDWR);
@@ -388,8 +388,8 @@ void lc_close(lc_conn *c) {
   free(c);
 }
 
-int lc_req_new(lc_conn *c, uint32_t in_window, lc_req **out) {
-  lc_req *r = calloc(1, sizeof *r);
+int gc_req_new(gc_conn *c, uint32_t in_window, gc_req **out) {
+  gc_req *r = calloc(1, sizeof *r);
   if (r == NULL)
     return VBX_E_NOMEM;
   r->c = c;
@@ -411,7 +411,7 @@ int lc_req_new(lc_conn *c, uint32_t in_window, lc_req **out) {
   return 0;
 }
 
-uint32_t lc_req_id(const lc_req *r) { return r->id; }
+uint32_t gc_req_id(const gc_req *r) { return r->id; }
 
 static void deadline_ts(struct timespec *ts, int timeout_ms) {
   clock_gettime(CLOCK_MONOTONIC, ts);
@@ -421,8 +421,8 @@ static void deadline_ts(struct timespec *ts, int timeout_ms) {
     ts->tv_sec++, ts->tv_nsec -= 1000000000L;
 }
 
-int lc_req_next(lc_req *r, int timeout_ms, lc_item **item) {
-  lc_conn *c = r->c;
+int gc_req_next(gc_req *r, int timeout_ms, gc_item **item) {
+  gc_conn *c = r->c;
   struct timespec ts;
   if (timeout_ms >= 0)
     deadline_ts(&ts, timeout_ms);
@@ -447,8 +447,8 @@ int lc_req_next(lc_req *r, int timeout_ms, lc_item **item) {
   return rc;
 }
 
-int lc_req_consumed(lc_req *r, uint32_t n) {
-  lc_conn *c = r->c;
+int gc_req_consumed(gc_req *r, uint32_t n) {
+  gc_conn *c = r->c;
   pthread_mutex_lock(&c->lock);
   vbx_proto_window_on_consumed(&r->win, n);
   uint32_t inc = vbx_proto_window_grant(&r->win);
@@ -456,18 +456,18 @@ int lc_req_consumed(lc_req *r, uint32_t n) {
   if (inc == 0)
     return 0;
   struct vbx_proto_msg m = {.type = VBX_PROTO_T_WINDOW_UPDATE, .id = r->id, .u.increment = inc};
-  return lc_send_msg(c, &m);
+  return gc_send_msg(c, &m);
 }
 
-uint32_t lc_req_credit(lc_req *r) {
+uint32_t gc_req_credit(gc_req *r) {
   pthread_mutex_lock(&r->c->lock);
   uint32_t a = vbx_proto_credit_available(&r->credit);
   pthread_mutex_unlock(&r->c->lock);
   return a;
 }
 
-uint32_t lc_req_wait_credit(lc_req *r, int timeout_ms) {
-  lc_conn *c = r->c;
+uint32_t gc_req_wait_credit(gc_req *r, int timeout_ms) {
+  gc_conn *c = r->c;
   struct timespec ts;
   deadline_ts(&ts, timeout_ms);
   pthread_mutex_lock(&c->lock);
@@ -481,26 +481,26 @@ uint32_t lc_req_wait_credit(lc_req *r, int timeout_ms) {
   return a;
 }
 
-void lc_req_consume_credit(lc_req *r, uint32_t n) {
+void gc_req_consume_credit(gc_req *r, uint32_t n) {
   pthread_mutex_lock(&r->c->lock);
   vbx_proto_credit_consume(&r->credit, n);
   pthread_mutex_unlock(&r->c->lock);
 }
 
-void lc_req_free(lc_req *r) {
+void gc_req_free(gc_req *r) {
   if (r == NULL)
     return;
-  lc_conn *c = r->c;
+  gc_conn *c = r->c;
   pthread_mutex_lock(&c->lock);
-  for (lc_req **pp = &c->reqs; *pp != NULL; pp = &(*pp)->next)
+  for (gc_req **pp = &c->reqs; *pp != NULL; pp = &(*pp)->next)
     if (*pp == r) {
       *pp = r->next;
       break;
     }
   pthread_mutex_unlock(&c->lock);
-  lc_item *it = r->head;
+  gc_item *it = r->head;
   while (it != NULL) {
-    lc_item *n = it->next;
+    gc_item *n = it->next;
     free(it);
     it = n;
   }

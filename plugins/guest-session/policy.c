@@ -1,0 +1,125 @@
+/*
+ * guest-session/policy.c - shared `sandbox:` policy options and the policy
+ * text the guest agent reads (see policy.h).
+ */
+#include "policy.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int guest_opt_string(const vbx_host_services *h, const vbx_json *v, const char *key, char **out,
+                     vbx_call *call) {
+  if (h->json_type(v) != VBX_JSON_STRING || h->json_string_length(v) == 0 ||
+      h->json_string_length(v) > 4000)
+    return h->set_error(call, VBX_E_SPEC, key, "sandbox option '%s' must be a non-empty string",
+                        key);
+  free(*out);
+  *out = strdup(h->json_string_value(v));
+  return *out ? 0 : h->set_error(call, VBX_E_NOMEM, key, "out of memory");
+}
+
+int guest_opt_uint(const vbx_host_services *h, const vbx_json *v, const char *key, uint64_t max,
+                   uint64_t *out, vbx_call *call) {
+  if (h->json_type(v) != VBX_JSON_INTEGER || h->json_integer_value(v) < 0 ||
+      (uint64_t)h->json_integer_value(v) > max)
+    return h->set_error(call, VBX_E_SPEC, key,
+                        "sandbox option '%s' must be an integer in 0..%llu", key,
+                        (unsigned long long)max);
+  *out = (uint64_t)h->json_integer_value(v);
+  return 0;
+}
+
+int guest_opt_bool(const vbx_host_services *h, const vbx_json *v, const char *key, int *out,
+                   vbx_call *call) {
+  if (h->json_type(v) != VBX_JSON_BOOL)
+    return h->set_error(call, VBX_E_SPEC, key, "sandbox option '%s' must be true or false",
+                        key);
+  *out = h->json_is_true(v) != 0;
+  return 0;
+}
+
+static int list_opt(const vbx_host_services *h, const vbx_json *v, const char *key, char **out,
+                    size_t *n, int absolute, vbx_call *call) {
+  if (h->json_type(v) != VBX_JSON_ARRAY || h->json_array_size(v) > GUEST_MAX_LIST)
+    return h->set_error(call, VBX_E_SPEC, key,
+                        "sandbox option '%s' must be a list of at most %d strings", key,
+                        GUEST_MAX_LIST);
+  for (size_t i = 0; i < h->json_array_size(v); i++) {
+    const vbx_json *e = h->json_array_get(v, i);
+    const char *s = h->json_string_value(e);
+    if (s == NULL || s[0] == '\0' || strlen(s) > 250 || strchr(s, '\n') || strchr(s, '#') ||
+        (absolute && s[0] != '/'))
+      return h->set_error(call, VBX_E_SPEC, key,
+                          "sandbox option '%s': entry %zu must be a%s string without '#' or "
+                          "newlines, at most 250 bytes",
+                          key, i, absolute ? "n absolute path" : " non-empty");
+    if (*n >= GUEST_MAX_LIST)
+      return h->set_error(call, VBX_E_SPEC, key, "sandbox option '%s' given twice", key);
+    if ((out[(*n)++] = strdup(s)) == NULL)
+      return h->set_error(call, VBX_E_NOMEM, key, "out of memory");
+  }
+  return 0;
+}
+
+void guest_policy_defaults(guest_policy *p) {
+  memset(p, 0, sizeof *p);
+  p->uid = p->gid = 65534;
+  p->max_procs = 256;
+}
+
+int guest_policy_option(const vbx_host_services *h, const char *k, const vbx_json *v,
+                        guest_policy *p, vbx_call *call) {
+  uint64_t u = 0;
+  int rc;
+  if (strcmp(k, "allow") == 0)
+    return list_opt(h, v, k, p->allow, &p->n_allow, 0, call);
+  if (strcmp(k, "writable") == 0)
+    return list_opt(h, v, k, p->writable, &p->n_writable, 1, call);
+  if (strcmp(k, "uid") == 0 || strcmp(k, "gid") == 0) {
+    if ((rc = guest_opt_uint(h, v, k, 0xfffffffe, &u, call)) == 0)
+      *(k[0] == 'u' ? &p->uid : &p->gid) = (uint32_t)u;
+    return rc;
+  }
+  if (strcmp(k, "max_procs") == 0) {
+    if ((rc = guest_opt_uint(h, v, k, 1000000, &u, call)) == 0)
+      p->max_procs = u ? (uint32_t)u : 256;
+    return rc;
+  }
+  if (strcmp(k, "max_output_bytes") == 0) {
+    if ((rc = guest_opt_uint(h, v, k, UINT64_MAX >> 1, &u, call)) == 0)
+      p->max_output_bytes = u;
+    return rc;
+  }
+  return 1;
+}
+
+void guest_policy_clear(guest_policy *p) {
+  for (size_t i = 0; i < p->n_allow; i++)
+    free(p->allow[i]);
+  for (size_t i = 0; i < p->n_writable; i++)
+    free(p->writable[i]);
+  p->n_allow = p->n_writable = 0;
+}
+
+char *guest_policy_text(const vbx_host_services *h, const guest_policy *p, const char *writer) {
+  size_t cap = 1024 + (p->n_allow + p->n_writable) * 270;
+  char *t = h->alloc(cap);
+  if (t == NULL)
+    return NULL;
+  size_t n = 0;
+  n += (size_t)snprintf(t + n, cap - n,
+                        "# written by %.64s\nuid = %u\ngid = %u\nmax_procs = %u\n"
+                        "rlimit.core = 0\nrlimit.nofile = 4096\n",
+                        writer, p->uid, p->gid, p->max_procs);
+  if (p->max_output_bytes)
+    n += (size_t)snprintf(t + n, cap - n, "max_output_bytes = %llu\n",
+                          (unsigned long long)p->max_output_bytes);
+  if (p->n_allow == 0)
+    n += (size_t)snprintf(t + n, cap - n, "allow = *\n");
+  for (size_t i = 0; i < p->n_allow; i++)
+    n += (size_t)snprintf(t + n, cap - n, "allow = %s\n", p->allow[i]);
+  for (size_t i = 0; i < p->n_writable; i++)
+    n += (size_t)snprintf(t + n, cap - n, "writable = %s\n", p->writable[i]);
+  return t;
+}

@@ -1,0 +1,57 @@
+/*
+ * guest-session/policy.h - the `sandbox:` options every agent-based backend
+ * shares (what commands may run, as whom, how much output), the policy text
+ * the guest agent reads at start-up (docs/guest-agent.md), and helpers that
+ * parse one option value with an error naming the key.
+ *
+ * Threads: none shared; a guest_policy belongs to its caller.
+ */
+#ifndef VBX_GUEST_POLICY_H
+#define VBX_GUEST_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "voidbox/plugin.h"
+
+#define GUEST_MAX_LIST 64
+
+typedef struct guest_policy {
+  char *allow[GUEST_MAX_LIST];   /* command allowlist; none: "*" */
+  size_t n_allow;
+  char *writable[GUEST_MAX_LIST];
+  size_t n_writable;
+  uint32_t uid, gid;             /* identity of commands (default 65534) */
+  uint32_t max_procs;            /* default 256 */
+  uint64_t max_output_bytes;     /* guest-side cap per stream; 0: none */
+} guest_policy;
+
+/* The policy option names, for "known: ..." lists in error messages. */
+#define GUEST_POLICY_KEYS "allow, writable, uid, gid, max_procs, max_output_bytes"
+
+/* Defaults: uid/gid 65534, max_procs 256, everything allowed. */
+void guest_policy_defaults(guest_policy *p);
+/* guest_policy_option - if key is a policy option, parse v into p.
+ * Returns 1 when key is not a policy option (p untouched), 0 when parsed,
+ * or a negative VBX_E_* code set on call (field = key). */
+int guest_policy_option(const vbx_host_services *h, const char *key, const vbx_json *v,
+                        guest_policy *p, vbx_call *call);
+/* Free the lists; p can be reused after guest_policy_defaults. */
+void guest_policy_clear(guest_policy *p);
+/* guest_policy_text - the agent's policy file for p; `writer` names the
+ * backend in a comment line. host->alloc'd (free with host->free), NULL
+ * when out of memory. */
+char *guest_policy_text(const vbx_host_services *h, const guest_policy *p, const char *writer);
+
+/* guest_opt_string - v must be a non-empty string of at most 4000 bytes;
+ * *out gets a malloc'd copy. 0 or VBX_E_SPEC / VBX_E_NOMEM set on call. */
+int guest_opt_string(const vbx_host_services *h, const vbx_json *v, const char *key, char **out,
+                     vbx_call *call);
+/* guest_opt_uint - v must be an integer in 0..max. 0 or VBX_E_SPEC. */
+int guest_opt_uint(const vbx_host_services *h, const vbx_json *v, const char *key, uint64_t max,
+                   uint64_t *out, vbx_call *call);
+/* guest_opt_bool - v must be true or false. 0 or VBX_E_SPEC. */
+int guest_opt_bool(const vbx_host_services *h, const vbx_json *v, const char *key, int *out,
+                   vbx_call *call);
+
+#endif
