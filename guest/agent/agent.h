@@ -111,9 +111,15 @@ void vbx__log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 
  * Returns 0; failures are logged and returned as -1 for the fatal ones
  * (proc). */
 int vbx__init_system(void);
-/* vbx__init_poweroff - sync and reboot(RB_POWER_OFF). Never returns when it
- * works (only as PID 1). */
-void vbx__init_poweroff(void);
+/* vbx__init_poweroff - sync and reboot(RB_POWER_OFF), or reboot(RB_AUTOBOOT)
+ * when use_reboot (a VM without ACPI cannot power off; its monitor runs
+ * with -no-reboot and the kernel with reboot=t, so a reboot ends it).
+ * Never returns when it works (only as PID 1). */
+void vbx__init_poweroff(int use_reboot);
+/* vbx__init_find_virtio_port - the /dev path of the virtio-serial port
+ * whose /sys/class/virtio-ports/<dev>/name is `name`. Returns 0, or -1
+ * when no such port exists (yet). */
+int vbx__init_find_virtio_port(const char *name, char *path, size_t cap);
 
 /* ---- reaper (reaper.c) --------------------------------------------------- */
 
@@ -184,6 +190,7 @@ struct vbx__agent {
   int rootfd;                  /* O_PATH directory fd of root */
   const char *cwd;             /* default cwd of commands */
   int is_init;                 /* PID 1 duties */
+  int shutdown_reboot;         /* end the VM with a reboot, not a power-off */
   volatile int shutting_down;
   pthread_mutex_t lock;
   int n_execs;                 /* running execs (all connections) */

@@ -241,7 +241,7 @@ static void do_shutdown(struct vbx__agent *a, uint32_t grace_ms) {
   usleep(grace_ms * 1000u);
   vbx__reaper_kill_all(SIGKILL);
   if (a->is_init)
-    vbx__init_poweroff();
+    vbx__init_poweroff(a->shutdown_reboot);
   _exit(0);
 }
 
@@ -394,7 +394,7 @@ void vbx__conn_serve(struct vbx__agent *a, int fd) {
   pthread_mutex_init(&c->wlock, NULL);
   vbx_proto_decoder_init(&r->dec, 0, NULL, 0);
   if (handshake(c, r) == 0) {
-    vbx__log(2, "connection authenticated (features 0x%x)", c->features);
+    vbx__log(1, "connection authenticated (features 0x%x)", c->features);
     struct vbx_proto_frame f;
     while (!c->broken && next_frame(c, r, &f, -1) == 0)
       if (dispatch(c, &f) != 0)

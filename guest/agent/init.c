@@ -1,8 +1,12 @@
 /*
  * guest/agent/init.c - PID 1 duties inside a VM: mount the pseudo file
- * systems, bring up loopback, power off on SHUTDOWN.
+ * systems, bring up loopback, find virtio-serial ports by name, power off
+ * (or reboot) on SHUTDOWN.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <net/if.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -55,8 +59,35 @@ int vbx__init_system(void) {
   return rc;
 }
 
-void vbx__init_poweroff(void) {
+void vbx__init_poweroff(int use_reboot) {
   sync();
-  reboot(RB_POWER_OFF);
-  vbx__log(0, "reboot(RB_POWER_OFF): %s", strerror(errno));
+  reboot(use_reboot ? RB_AUTOBOOT : RB_POWER_OFF);
+  vbx__log(0, "reboot(%s): %s", use_reboot ? "RB_AUTOBOOT" : "RB_POWER_OFF", strerror(errno));
+}
+
+int vbx__init_find_virtio_port(const char *name, char *path, size_t cap) {
+  DIR *d = opendir("/sys/class/virtio-ports");
+  if (d == NULL)
+    return -1;
+  struct dirent *e;
+  int rc = -1;
+  while (rc != 0 && (e = readdir(d)) != NULL) {
+    if (e->d_name[0] == '.' || strlen(e->d_name) > 64)
+      continue;
+    char np[128], got[128];
+    snprintf(np, sizeof np, "/sys/class/virtio-ports/%s/name", e->d_name);
+    int fd = open(np, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+      continue;
+    ssize_t n = read(fd, got, sizeof got - 1);
+    close(fd);
+    if (n <= 0)
+      continue;
+    got[n] = '\0';
+    got[strcspn(got, "\n")] = '\0';
+    if (strcmp(got, name) == 0 && (size_t)snprintf(path, cap, "/dev/%s", e->d_name) < cap)
+      rc = 0;
+  }
+  closedir(d);
+  return rc;
 }

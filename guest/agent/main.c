@@ -22,8 +22,10 @@
 
 static void usage(FILE *f) {
   fputs("usage: voidbox-guest-agent [options]\n"
-        "  --listen unix:PATH | vsock:PORT | dev:PATH   where to serve (one byte stream\n"
-        "                                  per connection; dev: a virtio-serial port)\n"
+        "  --listen unix:PATH | vsock:PORT | dev:PATH | virtio-port:NAME\n"
+        "                                  where to serve (one byte stream per connection;\n"
+        "                                  dev: a character device such as a virtio-serial\n"
+        "                                  port; virtio-port: the port QEMU named NAME)\n"
         "  --listen-fd N                  serve an already listening socket\n"
         "  --policy-file PATH | --policy-fd N   policy, read before serving\n"
         "  --secret-file PATH | --secret-fd N   session secret (16..256 bytes), read\n"
@@ -34,7 +36,12 @@ static void usage(FILE *f) {
         "  --cwd DIR                      default working directory of commands\n"
         "  --init | --no-init             force PID 1 duties on or off (default: on\n"
         "                                  when getpid() == 1)\n"
+        "  --shutdown poweroff|reboot     how PID 1 ends the machine on SHUTDOWN\n"
+        "                                  (default poweroff; reboot for a VM without ACPI\n"
+        "                                  whose monitor runs with -no-reboot)\n"
         "  --verbose                      debug logging\n"
+        "As PID 1 without arguments, the arguments are read from /etc/voidbox/agent.args\n"
+        "(one per line).\n"
         "  --help\n",
         f);
 }
@@ -101,11 +108,44 @@ static int open_listener(const char *spec, int *is_dev) {
       return -errno;
     return s;
   }
-  if (strncmp(spec, "dev:", 4) == 0) {
+  if (strncmp(spec, "dev:", 4) == 0 || strncmp(spec, "virtio-port:", 12) == 0) {
     *is_dev = 1;
     return 0;
   }
   return -EINVAL;
+}
+
+/* As PID 1 without arguments, the arguments come from ARGS_FILE, one per
+ * line (the VM backends put it in the per-box initramfs: the kernel command
+ * line cannot carry them, since QEMU appends its own device parameters
+ * after anything given to init). Bounded: 4 KiB, 32 arguments. */
+#define ARGS_FILE "/etc/voidbox/agent.args"
+#define ARGS_MAX 32
+static int load_args_file(int *argc, char ***argv) {
+  static char buf[4096];
+  static char *args[ARGS_MAX + 2];
+  int fd = open(ARGS_FILE, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return errno == ENOENT ? 0 : -1;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  char extra;
+  int more = n == (ssize_t)sizeof buf - 1 && read(fd, &extra, 1) > 0;
+  close(fd);
+  if (n < 0 || more)
+    return -1;
+  buf[n] = '\0';
+  int c = 0;
+  args[c++] = (*argv)[0];
+  for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line != NULL;
+       line = strtok_r(NULL, "\n", &save)) {
+    if (c > ARGS_MAX)
+      return -1;
+    args[c++] = line;
+  }
+  args[c] = NULL;
+  *argc = c;
+  *argv = args;
+  return 0;
 }
 
 static void *conn_thread(void *arg) {
@@ -124,15 +164,20 @@ int main(int argc, char **argv) {
   int force_init = -1;
   a.root = "/";
   enum { O_LISTEN = 256, O_LFD, O_PFILE, O_PFD, O_SFILE, O_SFD, O_UNLINK, O_ROOT, O_CWD,
-         O_INIT, O_NOINIT, O_VERBOSE, O_HELP };
+         O_INIT, O_NOINIT, O_SHUTDOWN, O_VERBOSE, O_HELP };
   static const struct option opts[] = {
       {"listen", 1, 0, O_LISTEN},       {"listen-fd", 1, 0, O_LFD},
       {"policy-file", 1, 0, O_PFILE},   {"policy-fd", 1, 0, O_PFD},
       {"secret-file", 1, 0, O_SFILE},   {"secret-fd", 1, 0, O_SFD},
       {"unlink-secret", 0, 0, O_UNLINK}, {"root", 1, 0, O_ROOT},
       {"cwd", 1, 0, O_CWD},             {"init", 0, 0, O_INIT},
-      {"no-init", 0, 0, O_NOINIT},      {"verbose", 0, 0, O_VERBOSE},
+      {"no-init", 0, 0, O_NOINIT},      {"shutdown", 1, 0, O_SHUTDOWN},
+      {"verbose", 0, 0, O_VERBOSE},
       {"help", 0, 0, O_HELP},           {0, 0, 0, 0}};
+  if (argc == 1 && getpid() == 1 && load_args_file(&argc, &argv) != 0) {
+    fputs("voidbox-guest-agent: cannot read " ARGS_FILE " (at most 4 KiB, 32 lines)\n", stderr);
+    return 1;
+  }
   int o;
   while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
     switch (o) {
@@ -147,13 +192,21 @@ int main(int argc, char **argv) {
     case O_CWD: a.cwd = optarg; break;
     case O_INIT: force_init = 1; break;
     case O_NOINIT: force_init = 0; break;
+    case O_SHUTDOWN:
+      if (strcmp(optarg, "reboot") != 0 && strcmp(optarg, "poweroff") != 0) {
+        fprintf(stderr, "voidbox-guest-agent: --shutdown must be poweroff or reboot, not '%s'\n",
+                optarg);
+        return 2;
+      }
+      a.shutdown_reboot = optarg[0] == 'r';
+      break;
     case O_VERBOSE: verbose = 1; break;
     case O_HELP: usage(stdout); return 0;
     default: usage(stderr); return 2;
     }
   }
   a.is_init = force_init >= 0 ? force_init : getpid() == 1;
-  vbx__log_init(a.is_init, verbose);
+  vbx__log_init(0, verbose); /* stderr until PID 1 has mounted /dev */
   if ((listen_spec == NULL) == (listen_fd < 0) || (policy_file == NULL) == (policy_fd < 0) ||
       (secret_file == NULL) == (secret_fd < 0) || a.root[0] != '/') {
     fputs("voidbox-guest-agent: need exactly one of --listen/--listen-fd, of "
@@ -166,6 +219,8 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
   if (a.is_init && vbx__init_system() != 0)
     vbx__log(0, "init: continuing without /proc");
+  if (a.is_init)
+    vbx__log_init(1, verbose); /* /dev/kmsg: timestamped with the kernel's log */
   pthread_mutex_init(&a.lock, NULL);
   char err[512];
   vbx__policy_defaults(&a.policy);
@@ -228,14 +283,33 @@ int main(int argc, char **argv) {
   vbx__log(1, "serving %s (root %s, %zu allowed commands%s)", listen_spec ? listen_spec : "fd",
            a.root, a.policy.n_allow, a.policy.allow_all ? ", all allowed" : "");
   if (is_dev) {
-    for (;;) { /* one connection at a time on a character device */
-      int fd = open(listen_spec + 4, O_RDWR | O_CLOEXEC | O_NOCTTY);
+    const char *port = strncmp(listen_spec, "dev:", 4) == 0 ? NULL : listen_spec + 12;
+    for (unsigned tries = 0;; tries++) { /* one connection at a time on a character device */
+      char dev[300];
+      if (port == NULL) {
+        snprintf(dev, sizeof dev, "%s", listen_spec + 4);
+      } else if (vbx__init_find_virtio_port(port, dev, sizeof dev) != 0) {
+        if (tries % 50 == 0)
+          vbx__log(0, "no virtio-serial port named '%s' (yet)", port);
+        usleep(20000);
+        continue;
+      }
+      int fd = open(dev, O_RDWR | O_CLOEXEC | O_NOCTTY);
       if (fd < 0) {
-        vbx__log(0, "open %s: %s", listen_spec + 4, strerror(errno));
+        vbx__log(0, "open %s: %s", dev, strerror(errno));
         sleep(1);
         continue;
       }
+      tries = 0;
       vbx__conn_serve(&a, fd);
+      if (port != NULL && a.is_init) {
+        /* A VM serves exactly one host connection: once it ends (the host
+         * closed it or went away) nothing can reach this guest any more,
+         * so end the machine instead of leaving an orphan VM running. */
+        vbx__log(1, "host connection ended; stopping the machine");
+        vbx__reaper_kill_all(SIGKILL);
+        vbx__init_poweroff(a.shutdown_reboot);
+      }
       usleep(100000);
     }
   }

@@ -74,6 +74,7 @@ static int add_applets(vbx__tree *t, const char *busybox, char *version, size_t 
     return vbx__error_set(err, rc, "initramfs: `%s --list-full` failed: %s", busybox,
                           vbx_strerror(rc));
   size_t count = 0;
+  int has_bash = 0;
   for (char *line = strtok(list, "\n"); line; line = strtok(NULL, "\n")) {
     size_t n = strlen(line);
     if (!n || n > 128 || line[0] == '/' || strstr(line, "..") || !strcmp(line, "bin/busybox") ||
@@ -87,9 +88,16 @@ static int add_applets(vbx__tree *t, const char *busybox, char *version, size_t 
       if (rc) break;
     }
     if ((rc = vbx__tree_add_symlink(t, line, "/bin/busybox"))) break;
+    has_bash |= !strcmp(line, "bin/bash");
     count++;
   }
   free(list);
+  /* The engine's `bash` tool runs `bash -c COMMAND`; without a bash applet,
+   * busybox's ash (POSIX sh with some bash extensions) stands in. */
+  static const char bash_shim[] = "#!/bin/sh\n# voidbox guest image: busybox ash stands in for "
+                                  "bash\nexec /bin/sh \"$@\"\n";
+  if (!rc && !has_bash)
+    rc = vbx__tree_add_file(t, "bin/bash", 0755, bash_shim, sizeof(bash_shim) - 1);
   if (rc) return vbx__error_set(err, rc, "initramfs: busybox applet links: %s", vbx_strerror(rc));
   if (count < 10)
     return vbx__error_set(err, VBX_E_INVAL,

@@ -1,0 +1,48 @@
+/*
+ * sandbox-qemu/console.c - the tail of a log file for error messages.
+ */
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "qemu.h"
+
+size_t qemu_file_tail(const char *file, unsigned lines, char *out, size_t cap) {
+  if (cap == 0)
+    return 0;
+  out[0] = '\0';
+  int fd = open(file, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return 0;
+  struct stat st;
+  char buf[4096];
+  size_t want = cap - 1 < sizeof buf ? cap - 1 : sizeof buf;
+  off_t from = 0;
+  if (fstat(fd, &st) == 0 && st.st_size > (off_t)want)
+    from = st.st_size - (off_t)want;
+  ssize_t n = pread(fd, buf, want, from);
+  close(fd);
+  if (n <= 0)
+    return 0;
+  size_t len = (size_t)n;
+  while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+    len--;
+  /* Walk back `lines` newlines. */
+  size_t start = len;
+  unsigned seen = 0;
+  while (start > 0) {
+    if (buf[start - 1] == '\n' && ++seen == lines)
+      break;
+    start--;
+  }
+  size_t o = 0;
+  for (size_t i = start; i < len && o + 1 < cap; i++) {
+    unsigned char c = (unsigned char)buf[i];
+    if (c == '\r')
+      continue;
+    out[o++] = (c == '\n' || c == '\t' || (c >= 0x20 && c < 0x7f)) ? (char)c : '?';
+  }
+  out[o] = '\0';
+  return o;
+}

@@ -1,0 +1,304 @@
+/*
+ * sandbox-qemu/launch.c - start a box's QEMU, wait for the guest agent
+ * (PID 1 of the guest) to authenticate over the virtio-serial port, and
+ * stop it again without leftovers.
+ *
+ * QEMU joins a listening socket of ours as the client of the port's
+ * chardev, so there is no window in which QEMU listens and we poll: we
+ * accept (watching QEMU's exit and the call's cancellation), then run the
+ * protocol handshake on the accepted stream. The guest kernel runs with
+ * panic=-1 and reboot=t and QEMU with -no-reboot, so a guest panic, an
+ * agent crash (init died) and a clean SHUTDOWN all end the QEMU process.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "qemu.h"
+
+#define SECRET_LEN 32
+#define TAIL_LINES 12
+#define MAX_ARGS 64
+
+static void box_path(const qemu_box *b, const char *file, char *out, size_t cap) {
+  snprintf(out, cap, "%s/%s", b->dir, file);
+}
+
+/* Reap QEMU if it has exited (or wait up to wait_ms for it). Returns 1 when
+ * it is gone (status in b->status), 0 while it runs. Caller holds pid_lock. */
+static int reap_locked(qemu_box *b, unsigned wait_ms) {
+  if (b->pid <= 0)
+    return 1;
+  for (unsigned waited = 0;; waited += 10) {
+    int st;
+    pid_t w = waitpid(b->pid, &st, WNOHANG);
+    if (w == b->pid || (w < 0 && errno == ECHILD)) {
+      b->status = w == b->pid ? st : -1;
+      b->pid = -1;
+      return 1;
+    }
+    if (waited >= wait_ms)
+      return 0;
+    struct timespec ts = {0, 10 * 1000000L};
+    nanosleep(&ts, NULL);
+  }
+}
+
+static void describe_status(int st, char *out, size_t cap) {
+  if (st == -1)
+    snprintf(out, cap, "QEMU is gone (status unknown)");
+  else if (WIFEXITED(st))
+    snprintf(out, cap, "QEMU exited with status %d", WEXITSTATUS(st));
+  else if (WIFSIGNALED(st))
+    snprintf(out, cap, "QEMU was killed by signal %d", WTERMSIG(st));
+  else
+    snprintf(out, cap, "QEMU stopped (status 0x%x)", st);
+}
+
+void qemu_why_dead(void *box, char *msg, size_t cap) {
+  qemu_box *b = box;
+  char what[256] = "", why[256] = "", tail[1600], qlog[600], path[600];
+  pthread_mutex_lock(&b->pid_lock);
+  int gone = reap_locked(b, 200);
+  if (gone)
+    describe_status(b->status, what, sizeof what);
+  pthread_mutex_unlock(&b->pid_lock);
+  if (b->gs.conn)
+    gc_dead(b->gs.conn, why, sizeof why);
+  box_path(b, "console.log", path, sizeof path);
+  qemu_file_tail(path, TAIL_LINES, tail, sizeof tail);
+  box_path(b, "qemu.log", path, sizeof path);
+  qemu_file_tail(path, 4, qlog, sizeof qlog);
+  snprintf(msg, cap, "%s%s%s%s%s%s%s", gone ? what : "the guest agent stopped answering",
+           why[0] ? " (" : "", why, why[0] ? ")" : "", qlog[0] ? "; QEMU said: " : "", qlog,
+           tail[0] ? "; guest console (last lines):\n" : "; the guest console is empty");
+  size_t n = strlen(msg);
+  if (tail[0] && n + 1 < cap)
+    snprintf(msg + n, cap - n, "%s", tail);
+}
+
+static int listen_unix(const char *path) {
+  struct sockaddr_un sa = {.sun_family = AF_UNIX};
+  if (strlen(path) >= sizeof sa.sun_path)
+    return -ENAMETOOLONG;
+  strcpy(sa.sun_path, path);
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0)
+    return -errno;
+  if (bind(s, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(s, 1) != 0) {
+    int e = errno;
+    close(s);
+    return -e;
+  }
+  return s;
+}
+
+/* The kernel command line: console, panic and reboot behaviour and the
+ * network (QEMU user networking's fixed addresses). The agent's arguments
+ * are not here: QEMU appends its virtio-mmio device parameters to the
+ * command line, so they travel in the per-box initramfs (agent.args). */
+static void build_cmdline(const qemu_box *b, char *out, size_t cap) {
+  snprintf(out, cap, "console=ttyS0 panic=-1 reboot=t rdinit=/init%s",
+           b->network ? " ip=10.0.2.15::10.0.2.2:255.255.255.0:voidbox:eth0:off" : "");
+}
+
+static int build_argv(const qemu_box *b, char *const bufs[], const char **argv) {
+  int n = 0;
+  char *cmdline = bufs[0], *mem = bufs[1], *smp = bufs[2], *initrd = bufs[3], *serial = bufs[4],
+       *chardev = bufs[5];
+  build_cmdline(b, cmdline, 1024);
+  snprintf(mem, 64, "%u", b->memory_mb);
+  snprintf(smp, 64, "%u", b->vcpus);
+  snprintf(initrd, 600, "%s/initrd.cpio", b->dir);
+  snprintf(serial, 620, "file:%s/console.log", b->dir);
+  snprintf(chardev, 640, "socket,id=ctl,path=%s/ctl.sock", b->dir);
+  argv[n++] = b->opt.qemu ? b->opt.qemu : "qemu-system-x86_64";
+  argv[n++] = "-M";
+  argv[n++] = "microvm,acpi=off";
+  if (b->accel == QEMU_ACCEL_KVM) {
+    argv[n++] = "-accel", argv[n++] = "kvm", argv[n++] = "-cpu", argv[n++] = "host";
+  } else {
+    argv[n++] = "-accel", argv[n++] = "tcg";
+  }
+  argv[n++] = "-m", argv[n++] = mem, argv[n++] = "-smp", argv[n++] = smp;
+  argv[n++] = "-nodefaults", argv[n++] = "-no-user-config", argv[n++] = "-nographic";
+  argv[n++] = "-no-reboot";
+  argv[n++] = "-kernel", argv[n++] = b->kernel, argv[n++] = "-initrd", argv[n++] = initrd;
+  argv[n++] = "-append", argv[n++] = cmdline;
+  argv[n++] = "-serial", argv[n++] = serial;
+  argv[n++] = "-device", argv[n++] = "virtio-serial-device";
+  argv[n++] = "-chardev", argv[n++] = chardev;
+  argv[n++] = "-device", argv[n++] = "virtserialport,chardev=ctl,name=" QEMU_PORT_NAME;
+  if (b->network) {
+    argv[n++] = "-netdev", argv[n++] = "user,id=net0";
+    argv[n++] = "-device", argv[n++] = "virtio-net-device,netdev=net0";
+  }
+  argv[n] = NULL;
+  return n;
+}
+
+static int spawn_qemu(qemu_box *b, const char *const *argv, vbx_call *call) {
+  char qlog[600];
+  box_path(b, "qemu.log", qlog, sizeof qlog);
+  int logfd = open(qlog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  int nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (logfd < 0 || nullfd < 0) {
+    int e = errno;
+    if (logfd >= 0)
+      close(logfd);
+    if (nullfd >= 0)
+      close(nullfd);
+    return b->host->set_error(call, VBX_E_IO, NULL, "cannot open %s: %s", qlog, strerror(e));
+  }
+  pid_t pid = fork();
+  if (pid == 0) {
+    /* Child: async-signal-safe calls only (the host is multi-threaded). Its
+     * own session: a terminal's Ctrl-C goes to voidbox, which shuts boxes
+     * down in order. */
+    setsid();
+    dup2(nullfd, 0);
+    dup2(nullfd, 1);
+    dup2(logfd, 2);
+    execvp(argv[0], (char *const *)argv);
+    static const char msg[] = "voidbox: cannot execute QEMU\n";
+    ssize_t w = write(2, msg, sizeof msg - 1);
+    (void)w;
+    _exit(127);
+  }
+  int e = errno;
+  close(logfd);
+  close(nullfd);
+  if (pid < 0)
+    return b->host->set_error(call, VBX_E_SANDBOX, NULL, "fork: %s", strerror(e));
+  pthread_mutex_lock(&b->pid_lock);
+  b->pid = pid;
+  pthread_mutex_unlock(&b->pid_lock);
+  return 0;
+}
+
+static int launch_error(qemu_box *b, vbx_call *call, int code, const char *what) {
+  char why[2400];
+  qemu_why_dead(b, why, sizeof why);
+  return b->host->set_error(call, code, NULL, "box %s: %s: %s", b->name, what, why);
+}
+
+/* Wait for QEMU to connect to our socket. Returns the stream fd or a
+ * negative code with the call's error set. */
+static int accept_qemu(qemu_box *b, int ls, uint64_t deadline, vbx_call *call) {
+  const vbx_host_services *h = b->host;
+  for (;;) {
+    struct pollfd p = {.fd = ls, .events = POLLIN};
+    int r = poll(&p, 1, 50);
+    if (r > 0) {
+      int fd = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
+      if (fd >= 0)
+        return fd;
+      if (errno != EINTR && errno != EAGAIN)
+        return h->set_error(call, VBX_E_SANDBOX, NULL, "accept: %s", strerror(errno));
+    }
+    pthread_mutex_lock(&b->pid_lock);
+    int gone = reap_locked(b, 0);
+    pthread_mutex_unlock(&b->pid_lock);
+    if (gone)
+      return launch_error(b, call, VBX_E_SANDBOX, "QEMU ended before it connected");
+    if (h->is_cancelled(call))
+      return h->set_error(call, VBX_E_CANCELLED, NULL, "box %s: cancelled while starting",
+                          b->name);
+    if (h->monotonic_ns() >= deadline)
+      return launch_error(b, call, VBX_E_TIMEOUT, "QEMU did not connect in time");
+  }
+}
+
+int qemu_launch(qemu_box *b, vbx_call *call) {
+  const vbx_host_services *h = b->host;
+  uint8_t secret[SECRET_LEN];
+  char sock[600], err[300];
+  if (getrandom(secret, sizeof secret, 0) != (ssize_t)sizeof secret)
+    return h->set_error(call, VBX_E_SANDBOX, NULL, "getrandom: %s", strerror(errno));
+  int rc = qemu_image_box_initrd(b, secret, sizeof secret, call);
+  if (rc != 0)
+    goto out;
+  box_path(b, "ctl.sock", sock, sizeof sock);
+  int ls = listen_unix(sock);
+  if (ls < 0) {
+    rc = h->set_error(call, VBX_E_SANDBOX, NULL, "cannot listen on %s: %s", sock,
+                      strerror(-ls));
+    goto out;
+  }
+  char cmdline[1024], mem[64], smp[64], initrd[600], serial[620], chardev[640];
+  char *const bufs[] = {cmdline, mem, smp, initrd, serial, chardev};
+  const char *argv[MAX_ARGS];
+  build_argv(b, bufs, argv);
+  b->boot_ns[0] = h->monotonic_ns();
+  uint64_t deadline = b->boot_ns[0] + (uint64_t)b->opt.boot_timeout_ms * 1000000ull;
+  rc = spawn_qemu(b, argv, call);
+  int fd = rc == 0 ? accept_qemu(b, ls, deadline, call) : rc;
+  close(ls);
+  unlink(sock);
+  if (fd < 0) {
+    rc = fd;
+    goto out;
+  }
+  b->boot_ns[1] = h->monotonic_ns();
+  uint64_t now = b->boot_ns[1];
+  int left_ms = now < deadline ? (int)((deadline - now) / 1000000u) : 1;
+  rc = gc_connect_fd(fd, secret, sizeof secret, left_ms, &b->gs.conn, err, sizeof err);
+  if (rc != 0) {
+    b->gs.conn = NULL;
+    char what[400];
+    snprintf(what, sizeof what, "the guest agent did not come up (%s)", err);
+    rc = launch_error(b, call, rc == VBX_E_TIMEOUT ? VBX_E_TIMEOUT : VBX_E_SANDBOX, what);
+    goto out;
+  }
+  b->boot_ns[2] = h->monotonic_ns();
+  /* QEMU loaded the initrd before the guest ran: the secret's copy goes. */
+  box_path(b, "initrd.cpio", initrd, sizeof initrd);
+  unlink(initrd);
+out:
+  memset(secret, 0, sizeof secret);
+  return rc;
+}
+
+void qemu_teardown(qemu_box *b) {
+  const vbx_host_services *h = b->host;
+  if (b->gs.conn != NULL) {
+    struct vbx_proto_msg m = {.type = VBX_PROTO_T_SHUTDOWN, .id = 0, .u.grace_ms = 200};
+    gc_send_msg(b->gs.conn, &m);
+  }
+  pthread_mutex_lock(&b->pid_lock);
+  if (b->pid > 0 && !reap_locked(b, b->gs.conn ? QEMU_SHUTDOWN_WAIT_MS : 0)) {
+    if (b->gs.conn != NULL)
+      h->log(h->ctx, VBX_LOG_WARN, "box %s: QEMU (pid %d) did not stop after SHUTDOWN; killing it",
+             b->name, (int)b->pid);
+    kill(b->pid, SIGKILL);
+    reap_locked(b, 5000);
+  }
+  pthread_mutex_unlock(&b->pid_lock);
+  if (b->gs.conn != NULL) {
+    gc_close(b->gs.conn);
+    b->gs.conn = NULL;
+  }
+  if (b->dir[0]) {
+    static const char *const files[] = {"initrd.cpio", "ctl.sock", "console.log", "qemu.log"};
+    char p[600];
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+      box_path(b, files[i], p, sizeof p);
+      unlink(p);
+    }
+    if (rmdir(b->dir) != 0 && errno != ENOENT)
+      h->log(h->ctx, VBX_LOG_WARN, "box %s: cannot remove %s: %s", b->name, b->dir,
+             strerror(errno));
+    b->dir[0] = '\0';
+  }
+}

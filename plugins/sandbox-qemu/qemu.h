@@ -1,0 +1,100 @@
+/*
+ * sandbox-qemu/qemu.h - internals of the "qemu" sandbox backend: every box
+ * is a fresh `qemu-system-x86_64 -M microvm` guest (KVM when the host has
+ * hardware virtualization, TCG software emulation otherwise) booting the
+ * voidbox guest image, with the guest agent as PID 1 reached over a
+ * virtio-serial port. See docs/sandbox-qemu.md.
+ *
+ * Files of one box, all in its own directory (removed by destroy):
+ *   initrd.cpio   the image's initramfs + a per-box archive (policy, secret)
+ *   ctl.sock      the listening socket QEMU's virtio-serial chardev joins
+ *   console.log   the guest's serial console
+ *   qemu.log      QEMU's own stderr
+ */
+#ifndef VBX_QEMU_H
+#define VBX_QEMU_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "policy.h"
+#include "session.h"
+#include "voidbox/plugin.h"
+
+#define QEMU_PORT_NAME "voidbox.ctl"
+#define QEMU_DEFAULT_MEMORY_MB 256u
+#define QEMU_DEFAULT_BOOT_TIMEOUT_MS 60000u
+#define QEMU_SHUTDOWN_WAIT_MS 3000u
+
+typedef struct qemu_state {
+  const vbx_host_services *host;
+  pthread_mutex_t lock;
+  unsigned long next_box;
+} qemu_state;
+
+enum qemu_accel { QEMU_ACCEL_AUTO, QEMU_ACCEL_KVM, QEMU_ACCEL_TCG };
+
+/* The `sandbox:` options of `backend: qemu` (options.c). */
+typedef struct qemu_options {
+  char *qemu;                    /* NULL: qemu-system-x86_64 from PATH */
+  char *image_dir;               /* NULL: the image cache (docs/guest-image.md) */
+  char *kernel;                  /* NULL: IMAGE_DIR/bzImage */
+  char *initramfs;               /* NULL: IMAGE_DIR/initramfs.cpio */
+  char *work_root;               /* NULL: $TMPDIR or /tmp */
+  int accel;                     /* enum qemu_accel */
+  uint32_t boot_timeout_ms;      /* start of QEMU to authenticated agent */
+  guest_policy pol;
+} qemu_options;
+
+/* Parse `o` (may be NULL: defaults). 0 or VBX_E_SPEC set on call, field
+ * naming the key; on error nothing is left to clear. */
+int qemu_options_parse(const vbx_host_services *h, const vbx_json *o, qemu_options *out,
+                       vbx_call *call);
+void qemu_options_clear(qemu_options *o);
+
+typedef struct qemu_box {
+  qemu_state *st;
+  const vbx_host_services *host;
+  qemu_options opt;
+  char *name;
+  char dir[512];                 /* per-box directory, "" until made */
+  char kernel[512], initramfs[512];
+  int accel;                     /* QEMU_ACCEL_KVM or QEMU_ACCEL_TCG, resolved */
+  uint32_t memory_mb, vcpus;
+  int network;
+  pthread_mutex_t pid_lock;      /* pid and status: any call may reap */
+  pid_t pid;                     /* QEMU; -1 once reaped */
+  int status;                    /* wait status once reaped, else -1 */
+  guest_session gs;
+  uint64_t boot_ns[3];           /* spawn, QEMU connected, handshake done */
+} qemu_box;
+
+/* image.c: find the kernel and initramfs (options, then the image cache)
+ * into b->kernel / b->initramfs. 0 or VBX_E_NOTFOUND naming what to run. */
+int qemu_image_locate(qemu_box *b, vbx_call *call);
+/* image.c: write DIR/initrd.cpio = the image's initramfs followed by an
+ * archive with etc/voidbox/agent.args, policy and secret (0400), workspace/
+ * (owned by the commands' uid) and, with network, etc/resolv.conf. */
+int qemu_image_box_initrd(qemu_box *b, const void *secret, size_t secret_len, vbx_call *call);
+
+/* accel.c: resolve `auto` - KVM when /dev/kvm opens and the CPU flags show
+ * vmx or svm, else TCG; -1 when kvm was required and is missing. why gets
+ * the reason for the choice or the refusal. */
+int qemu_accel_resolve(int wanted, char *why, size_t cap);
+
+/* launch.c: start QEMU and authenticate the agent. On failure sets the
+ * call's error (with the console tail) and leaves the rest to teardown. */
+int qemu_launch(qemu_box *b, vbx_call *call);
+/* launch.c: SHUTDOWN, wait for QEMU to end (QEMU_SHUTDOWN_WAIT_MS), SIGKILL
+ * it otherwise, reap it, remove the box directory. Idempotent. */
+void qemu_teardown(qemu_box *b);
+/* launch.c: why the guest is gone (QEMU's exit, console tail) into msg. */
+void qemu_why_dead(void *box, char *msg, size_t cap);
+
+/* console.c: the last `lines` lines (at most cap-1 bytes) of file, with
+ * control characters replaced, into out. Returns the length (0: none). */
+size_t qemu_file_tail(const char *file, unsigned lines, char *out, size_t cap);
+
+#endif
