@@ -44,7 +44,21 @@ suite() {
   passed=$((passed + t - f - s)) failed=$((failed + f)) skipped=$((skipped + s))
 }
 
-suite plain build "" 
+# The guest image (slim kernel + initramfs with this build's agent) that the
+# qemu backend's tests boot: built once here into the user cache (the kernel
+# takes minutes cold, then is a cache hit); the image tests check it.
+export VOIDBOX_CACHE_DIR=${VOIDBOX_CACHE_DIR:-${HOME}/.cache/voidbox/images}
+echo "=== guest image: voidbox image build ($VOIDBOX_CACHE_DIR) ==="
+t0=$SECONDS
+if scripts/build.sh build && build/bin/voidbox image build --jobs "$(nproc)"; then
+  echo "=== guest image: ready ($((SECONDS - t0)) s) ==="
+  export VBX_TEST_IMAGE_CACHE=$VOIDBOX_CACHE_DIR
+else
+  echo "=== guest image: BUILD FAILED ($((SECONDS - t0)) s); qemu tests will skip ==="
+  broken=$((broken + 1))
+fi
+
+suite plain build ""
 if [ -z "${QUICK:-}" ]; then
   ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} \
   UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
