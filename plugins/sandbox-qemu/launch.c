@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -161,11 +162,17 @@ static int spawn_qemu(qemu_box *b, const char *const *argv, vbx_call *call) {
       close(nullfd);
     return b->host->set_error(call, VBX_E_IO, NULL, "cannot open %s: %s", qlog, strerror(e));
   }
+  pid_t parent = getpid();
   pid_t pid = fork();
   if (pid == 0) {
     /* Child: async-signal-safe calls only (the host is multi-threaded). Its
      * own session: a terminal's Ctrl-C goes to voidbox, which shuts boxes
-     * down in order. */
+     * down in order. If voidbox dies (even by SIGKILL) QEMU dies with it.
+     * PDEATHSIG follows the creating thread: the engine creates and
+     * destroys a box on one thread (core/src/engine/loop.c). */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+      _exit(127);
     setsid();
     dup2(nullfd, 0);
     dup2(nullfd, 1);
