@@ -64,7 +64,7 @@ int qemu_image_locate(qemu_box *b, vbx_call *call) {
                               "sandbox backend 'qemu': no image directory (set image_dir, "
                               "VOIDBOX_CACHE_DIR or HOME)");
   errno = 0;
-  int rc = pick(b, b->opt.kernel, dir, "bzImage", b->kernel, sizeof b->kernel, "kernel", call);
+  int rc = pick(b, b->opt.kernel, dir, "vmlinux", b->kernel, sizeof b->kernel, "kernel", call);
   if (rc == 0)
     rc = pick(b, b->opt.initramfs, dir, "initramfs.cpio", b->initramfs, sizeof b->initramfs,
               "initramfs", call);

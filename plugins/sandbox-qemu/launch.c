@@ -138,6 +138,10 @@ static int build_argv(const qemu_box *b, char *const bufs[], const char **argv) 
   argv[n++] = "-kernel", argv[n++] = b->kernel, argv[n++] = "-initrd", argv[n++] = initrd;
   argv[n++] = "-append", argv[n++] = cmdline;
   argv[n++] = "-serial", argv[n++] = serial;
+  /* Entropy from the host: without it the guest's first getrandom() (the
+   * agent's handshake nonce) waits ~1 s for the kernel's CRNG. */
+  argv[n++] = "-object", argv[n++] = "rng-random,id=rng0,filename=/dev/urandom";
+  argv[n++] = "-device", argv[n++] = "virtio-rng-device,rng=rng0";
   argv[n++] = "-device", argv[n++] = "virtio-serial-device";
   argv[n++] = "-chardev", argv[n++] = chardev;
   argv[n++] = "-device", argv[n++] = "virtserialport,chardev=ctl,name=" QEMU_PORT_NAME;

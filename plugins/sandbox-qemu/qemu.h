@@ -40,7 +40,8 @@ enum qemu_accel { QEMU_ACCEL_AUTO, QEMU_ACCEL_KVM, QEMU_ACCEL_TCG };
 typedef struct qemu_options {
   char *qemu;                    /* NULL: qemu-system-x86_64 from PATH */
   char *image_dir;               /* NULL: the image cache (docs/guest-image.md) */
-  char *kernel;                  /* NULL: IMAGE_DIR/bzImage */
+  char *kernel;                  /* NULL: IMAGE_DIR/vmlinux (PVH entry: no
+                                    decompression, ~10% faster than bzImage) */
   char *initramfs;               /* NULL: IMAGE_DIR/initramfs.cpio */
   char *work_root;               /* NULL: $TMPDIR or /tmp */
   int accel;                     /* enum qemu_accel */
