@@ -7,9 +7,9 @@
 #include "session.h"
 
 char **guest_default_env(const char *const *extra) {
-  static const char *const base[] = {"PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
-                                     "HOME=" GUEST_WORKSPACE, "TMPDIR=/tmp", "LANG=C.UTF-8",
-                                     "USER=sandbox"};
+  static const char home[] = "HOME=" GUEST_WORKSPACE;
+  static const char *const base[] = {"PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", home,
+                                     "TMPDIR=/tmp", "LANG=C.UTF-8", "USER=sandbox"};
   size_t n = sizeof base / sizeof base[0], m = 0;
   for (const char *const *e = extra; e && *e; e++)
     m++;

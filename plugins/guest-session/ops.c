@@ -18,7 +18,7 @@
 #define STDIN_CHUNK (256u * 1024u)
 
 static int dead_error(guest_session *b, vbx_call *call, const char *what) {
-  char st[400];
+  char st[900]; /* why_dead may add a console tail; a call message holds 1 KiB */
   b->why_dead(b->why_ctx, st, sizeof st);
   return b->host->set_error(call, VBX_E_SANDBOX, NULL, "box %s: %s failed: %s", b->name, what, st);
 }

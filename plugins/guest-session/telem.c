@@ -44,7 +44,7 @@ static void unsubscribe(guest_session *b, gc_req *r, uint64_t deadline_ns) {
 }
 
 static int err_box(guest_session *b, vbx_call *call, int code, const char *what) {
-  char st[400];
+  char st[900]; /* why_dead may add a console tail; a call message holds 1 KiB */
   if (code == VBX_E_SANDBOX) {
     b->why_dead(b->why_ctx, st, sizeof st);
     what = st;

@@ -1,5 +1,6 @@
 /*
- * sandbox-qemu/console.c - the tail of a log file for error messages.
+ * sandbox-qemu/console.c - the tail of a log file, and the guest's panic
+ * line, for error messages.
  */
 #include <fcntl.h>
 #include <string.h>
@@ -45,4 +46,23 @@ size_t qemu_file_tail(const char *file, unsigned lines, char *out, size_t cap) {
   }
   out[o] = '\0';
   return o;
+}
+
+void qemu_console_panic(const char *file, char *out, size_t cap) {
+  static const char needle[] = "Kernel panic - not syncing:";
+  char buf[16384];
+  if (cap == 0)
+    return;
+  out[0] = '\0';
+  qemu_file_tail(file, 100000, buf, sizeof buf);
+  const char *last = NULL;
+  for (const char *p = buf; (p = strstr(p, needle)) != NULL; p++)
+    last = p;
+  if (last == NULL)
+    return;
+  size_t len = strcspn(last, "\n");
+  if (len >= cap)
+    len = cap - 1;
+  memcpy(out, last, len);
+  out[len] = '\0';
 }

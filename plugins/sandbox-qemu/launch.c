@@ -69,7 +69,7 @@ static void describe_status(int st, char *out, size_t cap) {
 
 void qemu_why_dead(void *box, char *msg, size_t cap) {
   qemu_box *b = box;
-  char what[256] = "", why[256] = "", tail[1600], qlog[600], path[600];
+  char what[256] = "", why[256] = "", qlog[400], panic[200], path[600];
   pthread_mutex_lock(&b->pid_lock);
   int gone = reap_locked(b, 200);
   if (gone)
@@ -77,16 +77,26 @@ void qemu_why_dead(void *box, char *msg, size_t cap) {
   pthread_mutex_unlock(&b->pid_lock);
   if (b->gs.conn)
     gc_dead(b->gs.conn, why, sizeof why);
-  box_path(b, "console.log", path, sizeof path);
-  qemu_file_tail(path, TAIL_LINES, tail, sizeof tail);
   box_path(b, "qemu.log", path, sizeof path);
   qemu_file_tail(path, 4, qlog, sizeof qlog);
-  snprintf(msg, cap, "%s%s%s%s%s%s%s", gone ? what : "the guest agent stopped answering",
-           why[0] ? " (" : "", why, why[0] ? ")" : "", qlog[0] ? "; QEMU said: " : "", qlog,
-           tail[0] ? "; guest console (last lines):\n" : "; the guest console is empty");
-  size_t n = strlen(msg);
-  if (tail[0] && n + 1 < cap)
-    snprintf(msg + n, cap - n, "%s", tail);
+  box_path(b, "console.log", path, sizeof path);
+  qemu_console_panic(path, panic, sizeof panic);
+  int n = snprintf(msg, cap, "%s%s%s%s%s%s%s%s", gone ? what : "the guest agent stopped answering",
+                   why[0] ? " (" : "", why, why[0] ? ")" : "", qlog[0] ? "; QEMU said: " : "",
+                   qlog, panic[0] ? "; guest " : "", panic);
+  if (n < 0 || (size_t)n >= cap)
+    return;
+  /* The console tail gets what room is left; it is read from the end, so a
+   * short budget keeps the newest lines. */
+  static const char hdr[] = "; guest console (last lines):\n";
+  size_t limit = cap < QEMU_WHY_MAX ? cap : QEMU_WHY_MAX;
+  if ((size_t)n + sizeof hdr + 40 >= limit) /* no useful room for a tail */
+    return;
+  char *t = msg + n + sizeof hdr - 1;
+  if (qemu_file_tail(path, TAIL_LINES, t, limit - (size_t)n - (sizeof hdr - 1)) > 0)
+    memcpy(msg + n, hdr, sizeof hdr - 1);
+  else
+    snprintf(msg + n, limit - (size_t)n, "; the guest console is empty");
 }
 
 static int listen_unix(const char *path) {
@@ -199,9 +209,11 @@ static int spawn_qemu(qemu_box *b, const char *const *argv, vbx_call *call) {
 }
 
 static int launch_error(qemu_box *b, vbx_call *call, int code, const char *what) {
-  char why[2400];
-  qemu_why_dead(b, why, sizeof why);
-  return b->host->set_error(call, code, NULL, "box %s: %s: %s", b->name, what, why);
+  char msg[1000]; /* a call's error message holds 1 KiB */
+  int n = snprintf(msg, sizeof msg, "box %s: %s: ", b->name, what);
+  if (n > 0 && (size_t)n < sizeof msg)
+    qemu_why_dead(b, msg + n, sizeof msg - (size_t)n);
+  return b->host->set_error(call, code, NULL, "%s", msg);
 }
 
 /* Wait for QEMU to connect to our socket. Returns the stream fd or a

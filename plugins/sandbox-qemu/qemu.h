@@ -91,11 +91,19 @@ int qemu_launch(qemu_box *b, vbx_call *call);
 /* launch.c: SHUTDOWN, wait for QEMU to end (QEMU_SHUTDOWN_WAIT_MS), SIGKILL
  * it otherwise, reap it, remove the box directory. Idempotent. */
 void qemu_teardown(qemu_box *b);
-/* launch.c: why the guest is gone (QEMU's exit, console tail) into msg. */
+/* launch.c: why the guest is gone into msg: QEMU's exit status, its last
+ * stderr lines, the guest's "Kernel panic" line if any, then as much of the
+ * console tail as fits (newest lines kept; at most min(cap, QEMU_WHY_MAX)
+ * bytes: a call's error message holds 1 KiB with its prefix). */
+#define QEMU_WHY_MAX 900
 void qemu_why_dead(void *box, char *msg, size_t cap);
 
 /* console.c: the last `lines` lines (at most cap-1 bytes) of file, with
  * control characters replaced, into out. Returns the length (0: none). */
 size_t qemu_file_tail(const char *file, unsigned lines, char *out, size_t cap);
+/* console.c: the last "Kernel panic - not syncing: ..." line in the final
+ * 16 KiB of the console log (NUL-terminated, at most cap-1 bytes) into out;
+ * "" when the guest did not panic. */
+void qemu_console_panic(const char *file, char *out, size_t cap);
 
 #endif
