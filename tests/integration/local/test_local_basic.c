@@ -17,64 +17,64 @@
 
 #include <cmocka.h>
 
-#include "harness.h"
+#include "lt.h"
 #include "voidbox/protocol/crypto.h"
 
 static void test_exit_codes(void **s) {
   (void)s;
-  void *b = lt_box(NULL, 0);
+  void *b = th_box(NULL, 0);
   vbx_exec_result r;
-  assert_int_equal(lt_sh(b, "exit 0", &r), 0);
-  lt_res_free(&r);
-  assert_int_equal(lt_sh(b, "exit 42", &r), 42);
+  assert_int_equal(th_sh(b, "exit 0", &r), 0);
+  th_res_free(&r);
+  assert_int_equal(th_sh(b, "exit 42", &r), 42);
   assert_int_equal(r.term_signal, 0);
-  lt_res_free(&r);
-  lt_sh(b, "kill -TERM $$", &r);
+  th_res_free(&r);
+  th_sh(b, "kill -TERM $$", &r);
   assert_int_equal(r.term_signal, 15);
   assert_int_equal(r.timed_out, 0);
-  lt_res_free(&r);
-  lt_sh(b, "kill -KILL $$", &r);
+  th_res_free(&r);
+  th_sh(b, "kill -KILL $$", &r);
   assert_int_equal(r.term_signal, 9);
-  lt_res_free(&r);
-  assert_int_equal(lt_sh(b, "echo out; echo err >&2; exit 3", &r), 3);
+  th_res_free(&r);
+  assert_int_equal(th_sh(b, "echo out; echo err >&2; exit 3", &r), 3);
   assert_string_equal(r.stdout_data, "out\n");
   assert_string_equal(r.stderr_data, "err\n");
-  lt_res_free(&r);
+  th_res_free(&r);
   /* a program that does not exist is an error, not exit 127 */
   const char *argv[] = {"no-such-program-xyz", NULL};
   vbx_call call;
   vbx__call_init(&call, NULL, NULL, 0);
-  assert_int_equal(lt_exec(b, argv, NULL, 0, 0, &r, &call), VBX_E_NOTFOUND);
-  LT.vt->destroy(b);
+  assert_int_equal(th_exec(b, argv, NULL, 0, 0, &r, &call), VBX_E_NOTFOUND);
+  TH.vt->destroy(b);
 }
 
 static void test_isolation(void **s) {
   (void)s;
-  void *b = lt_box(NULL, 0);
+  void *b = th_box(NULL, 0);
   vbx_exec_result r;
-  assert_int_equal(lt_sh(b, "id -u; id -g; pwd; hostname; echo $$", &r), 0);
+  assert_int_equal(th_sh(b, "id -u; id -g; pwd; hostname; echo $$", &r), 0);
   char pid1[32];
   snprintf(pid1, sizeof pid1, "%d", (int)getpid());
   assert_non_null(strstr(r.stdout_data, "65534\n65534\n/workspace\nvoidbox\n"));
-  lt_res_free(&r);
+  th_res_free(&r);
   /* only loopback in the net namespace */
-  assert_int_equal(lt_sh(b, "ls /sys/class/net 2>/dev/null || cat /proc/net/dev | tail -n +3 | cut -d: -f1", &r), 0);
+  assert_int_equal(th_sh(b, "ls /sys/class/net 2>/dev/null || cat /proc/net/dev | tail -n +3 | cut -d: -f1", &r), 0);
   assert_null(strstr(r.stdout_data, "eth"));
-  lt_res_free(&r);
+  th_res_free(&r);
   /* read-only system directories, private /tmp, no host /root */
-  assert_int_not_equal(lt_sh(b, "touch /usr/x 2>/dev/null", &r), 0);
-  lt_res_free(&r);
-  assert_int_equal(lt_sh(b, "echo hi > /tmp/t && cat /tmp/t && test ! -e /root/.bashrc", &r), 0);
-  lt_res_free(&r);
+  assert_int_not_equal(th_sh(b, "touch /usr/x 2>/dev/null", &r), 0);
+  th_res_free(&r);
+  assert_int_equal(th_sh(b, "echo hi > /tmp/t && cat /tmp/t && test ! -e /root/.bashrc", &r), 0);
+  th_res_free(&r);
   /* seccomp: mount and unshare refused even if a command had the caps */
-  assert_int_not_equal(lt_sh(b, "unshare -n true 2>/dev/null", &r), 0);
-  lt_res_free(&r);
-  LT.vt->destroy(b);
+  assert_int_not_equal(th_sh(b, "unshare -n true 2>/dev/null", &r), 0);
+  th_res_free(&r);
+  TH.vt->destroy(b);
 }
 
 static void test_stdin_10mb(void **s) {
   (void)s;
-  void *b = lt_box(NULL, 0);
+  void *b = th_box(NULL, 0);
   size_t n = 10u * 1024 * 1024;
   char *in = malloc(n);
   assert_non_null(in);
@@ -84,27 +84,27 @@ static void test_stdin_10mb(void **s) {
   vbx_exec_result r;
   vbx_call call;
   vbx__call_init(&call, NULL, NULL, 0);
-  assert_int_equal(lt_exec(b, argv, in, n, 60000, &r, &call), 0);
+  assert_int_equal(th_exec(b, argv, in, n, 60000, &r, &call), 0);
   assert_int_equal(r.exit_code, 0);
   assert_int_equal(strtoul(r.stdout_data, NULL, 10), n);
-  lt_res_free(&r);
+  th_res_free(&r);
   /* stdin content arrives intact */
   const char *argv2[] = {"sha256sum", NULL};
-  assert_int_equal(lt_exec(b, argv2, in, n, 60000, &r, &call), 0);
+  assert_int_equal(th_exec(b, argv2, in, n, 60000, &r, &call), 0);
   uint8_t d[32];
   vbx_proto_sha256(in, n, d);
   char hex[65];
   for (int i = 0; i < 32; i++)
     sprintf(hex + 2 * i, "%02x", d[i]);
   assert_memory_equal(r.stdout_data, hex, 64);
-  lt_res_free(&r);
+  th_res_free(&r);
   free(in);
-  LT.vt->destroy(b);
+  TH.vt->destroy(b);
 }
 
 static void test_files_50mb(void **s) {
   (void)s;
-  void *b = lt_box(NULL, 0);
+  void *b = th_box(NULL, 0);
   size_t n = 50u * 1024 * 1024;
   uint8_t *data = malloc(n);
   assert_non_null(data);
@@ -113,12 +113,12 @@ static void test_files_50mb(void **s) {
     x = x * 1103515245u + 12345u, data[i] = (uint8_t)(x >> 16);
   vbx_call call;
   vbx__call_init(&call, NULL, NULL, 0);
-  int rc = LT.vt->file_write(b, "/workspace/sub/dir/big.bin", data, n, 0640, &call);
+  int rc = TH.vt->file_write(b, "/workspace/sub/dir/big.bin", data, n, 0640, &call);
   if (rc != 0)
     fail_msg("file_write: %s", call.message);
   char *back = NULL;
   size_t back_len = 0;
-  rc = LT.vt->file_read(b, "sub/dir/big.bin", n, &back, &back_len, &call);
+  rc = TH.vt->file_read(b, "sub/dir/big.bin", n, &back, &back_len, &call);
   if (rc != 0)
     fail_msg("file_read: %s", call.message);
   uint8_t d1[32], d2[32];
@@ -126,67 +126,67 @@ static void test_files_50mb(void **s) {
   vbx_proto_sha256(back, back_len, d2);
   assert_int_equal(back_len, n);
   assert_memory_equal(d1, d2, 32);
-  LT.h->free(back);
+  TH.h->free(back);
   /* commands see the file with its mode and owner */
   vbx_exec_result r;
-  assert_int_equal(lt_sh(b, "stat -c '%a %u %s' /workspace/sub/dir/big.bin", &r), 0);
+  assert_int_equal(th_sh(b, "stat -c '%a %u %s' /workspace/sub/dir/big.bin", &r), 0);
   assert_string_equal(r.stdout_data, "640 65534 52428800\n");
-  lt_res_free(&r);
+  th_res_free(&r);
   /* max_len is enforced */
-  assert_int_equal(LT.vt->file_read(b, "sub/dir/big.bin", 1000, &back, &back_len, &call),
+  assert_int_equal(TH.vt->file_read(b, "sub/dir/big.bin", 1000, &back, &back_len, &call),
                    VBX_E_TOOBIG);
   free(data);
-  LT.vt->destroy(b);
+  TH.vt->destroy(b);
 }
 
 static void test_path_escapes(void **s) {
   (void)s;
-  void *b = lt_box(NULL, 0);
+  void *b = th_box(NULL, 0);
   vbx_call call;
   vbx__call_init(&call, NULL, NULL, 0);
   char *out = NULL;
   size_t len = 0;
   /* `..` past the root */
-  assert_int_equal(LT.vt->file_read(b, "/../../../etc/hostname", 4096, &out, &len, &call),
+  assert_int_equal(TH.vt->file_read(b, "/../../../etc/hostname", 4096, &out, &len, &call),
                    VBX_E_PERM);
-  assert_int_equal(LT.vt->file_read(b, "../../../../etc/passwd", 4096, &out, &len, &call),
+  assert_int_equal(TH.vt->file_read(b, "../../../../etc/passwd", 4096, &out, &len, &call),
                    VBX_E_PERM);
-  assert_int_equal(LT.vt->file_write(b, "../../escape.txt", "x", 1, 0644, &call), VBX_E_PERM);
+  assert_int_equal(TH.vt->file_write(b, "../../escape.txt", "x", 1, 0644, &call), VBX_E_PERM);
   /* symlinks, planted by a command, are never followed */
   vbx_exec_result r;
-  assert_int_equal(lt_sh(b, "ln -s / /workspace/l && ln -s /etc/passwd /workspace/p", &r), 0);
-  lt_res_free(&r);
-  assert_int_equal(LT.vt->file_read(b, "l/etc/passwd", 4096, &out, &len, &call), VBX_E_PERM);
-  assert_int_equal(LT.vt->file_read(b, "p", 4096, &out, &len, &call), VBX_E_PERM);
-  assert_int_equal(LT.vt->file_write(b, "l/tmp/x", "x", 1, 0644, &call), VBX_E_PERM);
+  assert_int_equal(th_sh(b, "ln -s / /workspace/l && ln -s /etc/passwd /workspace/p", &r), 0);
+  th_res_free(&r);
+  assert_int_equal(TH.vt->file_read(b, "l/etc/passwd", 4096, &out, &len, &call), VBX_E_PERM);
+  assert_int_equal(TH.vt->file_read(b, "p", 4096, &out, &len, &call), VBX_E_PERM);
+  assert_int_equal(TH.vt->file_write(b, "l/tmp/x", "x", 1, 0644, &call), VBX_E_PERM);
   /* the host's files stay out of reach: absolute paths are the box's */
-  int rc = LT.vt->file_read(b, "/etc/hostname", 4096, &out, &len, &call);
+  int rc = TH.vt->file_read(b, "/etc/hostname", 4096, &out, &len, &call);
   assert_true(rc == VBX_E_NOTFOUND || rc == VBX_E_PERM);
-  LT.vt->destroy(b);
+  TH.vt->destroy(b);
 }
 
 static void test_allowlist_first_exec(void **s) {
   (void)s;
-  void *b = lt_box("\"allow\":[\"echo\",\"/bin/true\"]", 0);
+  void *b = th_box("\"allow\":[\"echo\",\"/bin/true\"]", 0);
   vbx_exec_result r;
   vbx_call call;
   vbx__call_init(&call, NULL, NULL, 0);
   const char *sh[] = {"/bin/sh", "-c", "echo pwned > /workspace/p", NULL};
-  assert_int_equal(lt_exec(b, sh, NULL, 0, 0, &r, &call), VBX_E_PERM); /* the very first exec */
+  assert_int_equal(th_exec(b, sh, NULL, 0, 0, &r, &call), VBX_E_PERM); /* the very first exec */
   assert_non_null(strstr(call.message, "allowlist"));
   const char *echo[] = {"echo", "ok", NULL};
-  assert_int_equal(lt_exec(b, echo, NULL, 0, 0, &r, &call), 0);
+  assert_int_equal(th_exec(b, echo, NULL, 0, 0, &r, &call), 0);
   assert_string_equal(r.stdout_data, "ok\n");
-  lt_res_free(&r);
+  th_res_free(&r);
   const char *t1[] = {"/bin/true", NULL}, *t2[] = {"true", NULL}, *e2[] = {"/usr/bin/echo", "x", NULL};
-  assert_int_equal(lt_exec(b, t1, NULL, 0, 0, &r, &call), 0);
-  lt_res_free(&r);
-  assert_int_equal(lt_exec(b, t2, NULL, 0, 0, &r, &call), VBX_E_PERM);
-  assert_int_equal(lt_exec(b, e2, NULL, 0, 0, &r, &call), VBX_E_PERM);
+  assert_int_equal(th_exec(b, t1, NULL, 0, 0, &r, &call), 0);
+  th_res_free(&r);
+  assert_int_equal(th_exec(b, t2, NULL, 0, 0, &r, &call), VBX_E_PERM);
+  assert_int_equal(th_exec(b, e2, NULL, 0, 0, &r, &call), VBX_E_PERM);
   char *out;
   size_t len;
-  assert_int_equal(LT.vt->file_read(b, "p", 100, &out, &len, &call), VBX_E_NOTFOUND);
-  LT.vt->destroy(b);
+  assert_int_equal(TH.vt->file_read(b, "p", 100, &out, &len, &call), VBX_E_NOTFOUND);
+  TH.vt->destroy(b);
 }
 
 static int count_boxes(void) {
@@ -208,7 +208,7 @@ static int count_boxes(void) {
 static void test_destroy_leaves_nothing(void **s) {
   (void)s;
   int before = count_boxes();
-  void *b = lt_box(NULL, 0);
+  void *b = th_box(NULL, 0);
   vbx_exec_result r;
   /* a duration unique to this test process ("100.<pid>" seconds), so the
    * check below sees only our sleep, never one of a test running beside */
@@ -217,11 +217,11 @@ static void test_destroy_leaves_nothing(void **s) {
            "sleep 100.%d & p=$!; until [ \"$(cat /proc/$p/comm)\" = sleep ]; do sleep 0.01; done; "
            "echo started", (int)getpid());
   snprintf(pat, sizeof pat, "pgrep -f '^sleep 100\\.%d$' >/dev/null", (int)getpid());
-  assert_int_equal(lt_sh(b, cmd, &r), 0);
-  lt_res_free(&r);
+  assert_int_equal(th_sh(b, cmd, &r), 0);
+  th_res_free(&r);
   assert_int_equal(count_boxes(), before + 1);
   assert_int_equal(system(pat), 0); /* the check can see it while the box lives */
-  LT.vt->destroy(b);
+  TH.vt->destroy(b);
   assert_int_equal(count_boxes(), before);
   /* no process of ours is left in that sleep */
   assert_int_not_equal(system(pat), 0);
@@ -234,7 +234,7 @@ static int setup(void **s) {
 }
 static int teardown(void **s) {
   (void)s;
-  lt_unload();
+  th_unload();
   return 0;
 }
 

@@ -22,7 +22,7 @@
 
 #include <cmocka.h>
 
-#include "harness.h"
+#include "lt.h"
 
 static double now_s(void) {
   struct timespec t;
@@ -45,19 +45,19 @@ static void *run_gated(void *arg) {
   vbx_exec_result r;
   vbx_call call;
   vbx__call_init(&call, NULL, NULL, 0);
-  l->rc = lt_exec(l->box, argv, NULL, 0, 120000, &r, &call);
+  l->rc = th_exec(l->box, argv, NULL, 0, 120000, &r, &call);
   l->code = r.exit_code;
   l->end = now_s();
   __atomic_store_n(&l->finished, 1, __ATOMIC_RELEASE);
   if (l->rc == 0)
-    lt_res_free(&r);
+    th_res_free(&r);
   return NULL;
 }
 
 static void test_long_exec_while_100_short(void **st) {
   (void)st;
-  assert_true(LT.vt->flags & VBX_VT_THREAD_SAFE);
-  void *b = lt_box(NULL, 0);
+  assert_true(TH.vt->flags & VBX_VT_THREAD_SAFE);
+  void *b = th_box(NULL, 0);
   struct long_exec l = {b, -1, -1, 0, 0};
   pthread_t t;
   double t0 = now_s();
@@ -69,10 +69,10 @@ static void test_long_exec_while_100_short(void **st) {
     vbx_exec_result r;
     vbx_call call;
     vbx__call_init(&call, NULL, NULL, vbx__now_ns() + 60ull * 1000000000ull);
-    assert_int_equal(lt_exec(b, argv, NULL, 0, 10000, &r, &call), 0);
+    assert_int_equal(th_exec(b, argv, NULL, 0, 10000, &r, &call), 0);
     assert_int_equal(r.exit_code, 0);
     assert_int_equal(atoi(r.stdout_data), i);
-    lt_res_free(&r);
+    th_res_free(&r);
   }
   double t100 = now_s();
   /* all 100 returned while the long exec is still running (it cannot end
@@ -80,14 +80,14 @@ static void test_long_exec_while_100_short(void **st) {
   assert_int_equal(__atomic_load_n(&l.finished, __ATOMIC_ACQUIRE), 0);
   vbx_call call;
   vbx__call_init(&call, NULL, NULL, 0);
-  assert_int_equal(LT.vt->file_write(b, "/tmp/go", "", 0, 0644, &call), 0);
+  assert_int_equal(TH.vt->file_write(b, "/tmp/go", "", 0, 0644, &call), 0);
   pthread_join(t, NULL);
   printf("100 short execs done after %.2f s; the long exec ended after %.2f s\n", t100 - t0,
          l.end - t0);
   assert_int_equal(l.rc, 0);
   assert_int_equal(l.code, 7);
   assert_true(l.end >= t100);
-  LT.vt->destroy(b);
+  TH.vt->destroy(b);
 }
 
 static int setup(void **s) {
@@ -97,7 +97,7 @@ static int setup(void **s) {
 }
 static int teardown(void **s) {
   (void)s;
-  lt_unload();
+  th_unload();
   return 0;
 }
 

@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "harness.h"
+#include "lt.h"
 
 /* Under ASan the quarantine keeps freed chunks resident; turn it off so
  * VmHWM measures what the backend holds, not the sanitizer. */
@@ -36,12 +36,12 @@ static int count_cb(void *u, vbx_stream s, const char *d, size_t n) {
 
 static void test_100mb_bounded(void **st) {
   (void)st;
-  void *b = lt_box(NULL, 0);
+  void *b = th_box(NULL, 0);
   vbx_exec_result r;
-  assert_int_equal(lt_sh(b, "true", &r), 0); /* warm up */
-  lt_res_free(&r);
-  int reset = lt_reset_hwm();
-  long before = reset == 0 ? lt_status_kib("VmHWM") : lt_status_kib("VmRSS");
+  assert_int_equal(th_sh(b, "true", &r), 0); /* warm up */
+  th_res_free(&r);
+  int reset = th_reset_hwm();
+  long before = reset == 0 ? th_status_kib("VmHWM") : th_status_kib("VmRSS");
   const char *argv[] = {"/bin/sh", "-c", "head -c 104857600 /dev/zero", NULL};
   vbx_exec_request req;
   memset(&req, 0, sizeof req);
@@ -53,8 +53,8 @@ static void test_100mb_bounded(void **st) {
   vbx_call call;
   vbx__call_init(&call, NULL, NULL, 0);
   g_bytes = 0;
-  assert_int_equal(LT.vt->exec(b, &req, &r, &call), 0);
-  long after = lt_status_kib("VmHWM");
+  assert_int_equal(TH.vt->exec(b, &req, &r, &call), 0);
+  long after = th_status_kib("VmHWM");
   printf("100 MB streamed: %llu bytes; VmHWM %ld -> %ld KiB (growth %ld KiB)%s\n",
          (unsigned long long)g_bytes, before, after, after - before,
          reset == 0 ? "" : " [clear_refs unavailable: baseline is VmRSS]");
@@ -63,39 +63,39 @@ static void test_100mb_bounded(void **st) {
   assert_int_equal(r.stdout_len, 1 << 20);
   assert_true(r.stdout_truncated);
   assert_true(after - before < 64 * 1024);
-  lt_res_free(&r);
-  LT.vt->destroy(b);
+  th_res_free(&r);
+  TH.vt->destroy(b);
 }
 
 static void test_timeout_kills_grandchildren(void **st) {
   (void)st;
-  void *b = lt_box(NULL, 0);
+  void *b = th_box(NULL, 0);
   vbx_exec_result r;
   const char *argv[] = {"/bin/sh", "-c", "sleep 300 & echo $! > /tmp/gc; sh -c 'sleep 301' & wait", NULL};
   vbx_call call;
   vbx__call_init(&call, NULL, NULL, 0);
   struct timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
-  assert_int_equal(lt_exec(b, argv, NULL, 0, 500, &r, &call), 0);
+  assert_int_equal(th_exec(b, argv, NULL, 0, 500, &r, &call), 0);
   clock_gettime(CLOCK_MONOTONIC, &t1);
   assert_true(r.timed_out);
   assert_int_equal(r.term_signal, 9);
   assert_true(t1.tv_sec - t0.tv_sec < 10);
-  lt_res_free(&r);
+  th_res_free(&r);
   /* the grandchildren are gone: killed with the group at the timeout, then
    * reaped by the agent (PID 1) - until then they linger as zombies, which
    * ps lists too, so allow the reaper a bounded moment (5 s, ample on a
    * loaded machine) for all of them, not just the first */
-  assert_int_equal(lt_sh(b, "g=$(cat /tmp/gc); i=0; while [ $i -lt 50 ]; do "
+  assert_int_equal(th_sh(b, "g=$(cat /tmp/gc); i=0; while [ $i -lt 50 ]; do "
                             "[ -e /proc/$g ] || break; sleep 0.1; i=$((i+1)); done; "
                             "[ ! -e /proc/$g ]", &r), 0);
-  lt_res_free(&r);
-  assert_int_equal(lt_sh(b, "i=0; while [ $i -lt 50 ]; do "
+  th_res_free(&r);
+  assert_int_equal(th_sh(b, "i=0; while [ $i -lt 50 ]; do "
                             "n=$(ps -e -o comm= 2>/dev/null | grep -c '^sleep$'); "
                             "[ \"$n\" = 0 ] && break; sleep 0.1; i=$((i+1)); done; echo $n", &r), 0);
   assert_int_equal(atoi(r.stdout_data), 0);
-  lt_res_free(&r);
-  LT.vt->destroy(b);
+  th_res_free(&r);
+  TH.vt->destroy(b);
 }
 
 struct canceller {
@@ -111,7 +111,7 @@ static void *cancel_later(void *arg) {
 
 static void test_cancel(void **st) {
   (void)st;
-  void *b = lt_box(NULL, 0);
+  void *b = th_box(NULL, 0);
   vbx__cancel cancel = {0};
   vbx_call call;
   vbx__call_init(&call, &cancel, NULL, 0);
@@ -122,18 +122,18 @@ static void test_cancel(void **st) {
   vbx_exec_result r;
   struct timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
-  assert_int_equal(lt_exec(b, argv, NULL, 0, 0, &r, &call), VBX_E_CANCELLED);
+  assert_int_equal(th_exec(b, argv, NULL, 0, 0, &r, &call), VBX_E_CANCELLED);
   clock_gettime(CLOCK_MONOTONIC, &t1);
   pthread_join(t, NULL);
   assert_true(t1.tv_sec - t0.tv_sec < 5);
   /* the box is still usable and the sleep is gone */
-  assert_int_equal(lt_sh(b, "ps -e -o comm= | grep -c '^sleep' || true", &r), 0);
+  assert_int_equal(th_sh(b, "ps -e -o comm= | grep -c '^sleep' || true", &r), 0);
   assert_int_equal(atoi(r.stdout_data), 0);
-  lt_res_free(&r);
+  th_res_free(&r);
   /* a call deadline behaves the same, with VBX_E_TIMEOUT */
   vbx__call_init(&call, NULL, NULL, vbx__now_ns() + 300000000ull);
-  assert_int_equal(lt_exec(b, argv, NULL, 0, 0, &r, &call), VBX_E_TIMEOUT);
-  LT.vt->destroy(b);
+  assert_int_equal(th_exec(b, argv, NULL, 0, 0, &r, &call), VBX_E_TIMEOUT);
+  TH.vt->destroy(b);
 }
 
 /* SIGKILL the guest agents that are children of this process (the
@@ -187,7 +187,7 @@ static void *kill_agent_later(void *arg) {
 
 static void test_agent_killed_mid_exec(void **st) {
   (void)st;
-  void *b = lt_box(NULL, 0);
+  void *b = th_box(NULL, 0);
   struct killer k = {400, 0};
   pthread_t t;
   pthread_create(&t, NULL, kill_agent_later, &k);
@@ -197,7 +197,7 @@ static void test_agent_killed_mid_exec(void **st) {
   vbx__call_init(&call, NULL, NULL, 0);
   struct timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
-  int rc = lt_exec(b, argv, NULL, 0, 0, &r, &call);
+  int rc = th_exec(b, argv, NULL, 0, 0, &r, &call);
   clock_gettime(CLOCK_MONOTONIC, &t1);
   pthread_join(t, NULL);
   printf("agent killed: rc %d, message: %s\n", rc, call.message);
@@ -207,11 +207,11 @@ static void test_agent_killed_mid_exec(void **st) {
   assert_true(t1.tv_sec - t0.tv_sec < 10);
   /* later calls fail fast with the same clear error */
   vbx__call_init(&call, NULL, NULL, 0);
-  assert_int_equal(lt_exec(b, argv, NULL, 0, 0, &r, &call), VBX_E_SANDBOX);
+  assert_int_equal(th_exec(b, argv, NULL, 0, 0, &r, &call), VBX_E_SANDBOX);
   char *out;
   size_t len;
-  assert_int_equal(LT.vt->file_read(b, "x", 10, &out, &len, &call), VBX_E_SANDBOX);
-  LT.vt->destroy(b);
+  assert_int_equal(TH.vt->file_read(b, "x", 10, &out, &len, &call), VBX_E_SANDBOX);
+  TH.vt->destroy(b);
 }
 
 static int setup(void **s) {
@@ -221,7 +221,7 @@ static int setup(void **s) {
 }
 static int teardown(void **s) {
   (void)s;
-  lt_unload();
+  th_unload();
   return 0;
 }
 

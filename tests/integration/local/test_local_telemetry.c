@@ -22,7 +22,7 @@
 
 #include <cmocka.h>
 
-#include "harness.h"
+#include "lt.h"
 #include "local.h"
 
 static gc_req *subscribe(void *box, uint32_t interval_ms) {
@@ -92,7 +92,7 @@ static int settle_threads(void *box, int want) {
 
 static void test_figures(void **s) {
   (void)s;
-  void *b = lt_box(NULL, 0);
+  void *b = th_box(NULL, 0);
   assert_true(gc_features(((local_box *)b)->gs.conn) & VBX_PROTO_FEAT_TELEMETRY);
   struct vbx_proto_telemetry_sample t0, t1, t2, t3;
   sample(b, &t0);
@@ -102,16 +102,16 @@ static void test_figures(void **s) {
   assert_true(t0.uptime_ns > 0);
   /* a command that streams 64 MiB through a pipe, then a busy loop */
   vbx_exec_result r;
-  assert_int_equal(lt_sh(b, "head -c 64M /dev/zero | tail -c 1 | wc -c", &r), 0);
+  assert_int_equal(th_sh(b, "head -c 64M /dev/zero | tail -c 1 | wc -c", &r), 0);
   assert_string_equal(r.stdout_data, "1\n");
-  lt_res_free(&r);
+  th_res_free(&r);
   sample(b, &t1);
   assert_true(t1.uptime_ns > t0.uptime_ns);
   assert_true(t1.cpu_usec >= t0.cpu_usec);
   /* a fixed amount of work (~0.4 s of CPU for dash here), so the figure
    * does not depend on how busy the machine is */
-  assert_int_equal(lt_sh(b, "i=0; while [ $i -lt 400000 ]; do i=$((i+1)); done", &r), 0);
-  lt_res_free(&r);
+  assert_int_equal(th_sh(b, "i=0; while [ $i -lt 400000 ]; do i=$((i+1)); done", &r), 0);
+  th_res_free(&r);
   sample(b, &t2);
   print_message("cpu_usec %llu -> %llu -> %llu, procs %u, mem %llu/%llu KiB\n",
                 (unsigned long long)t0.cpu_usec, (unsigned long long)t1.cpu_usec,
@@ -121,19 +121,19 @@ static void test_figures(void **s) {
    * counted through the agent's cutime) */
   assert_true(t2.cpu_usec >= t1.cpu_usec + 100000);
   /* a running background command is counted as a process of the box */
-  assert_int_equal(lt_sh(b, "sleep 30 & p=$!; until [ \"$(cat /proc/$p/comm)\" = sleep ]; "
+  assert_int_equal(th_sh(b, "sleep 30 & p=$!; until [ \"$(cat /proc/$p/comm)\" = sleep ]; "
                             "do sleep 0.01; done", &r), 0);
-  lt_res_free(&r);
+  th_res_free(&r);
   sample(b, &t3);
   assert_true(t3.procs >= t0.procs + 1);
-  LT.vt->destroy(b);
+  TH.vt->destroy(b);
 }
 
 /* Samples every interval, OK terminal after SUBSCRIBE(0), unknown id
  * refused; the subscription's worker thread is gone afterwards. */
 static void test_subscribe_unsubscribe(void **s) {
   (void)s;
-  void *b = lt_box(NULL, 0);
+  void *b = th_box(NULL, 0);
   gc_conn *conn = ((local_box *)b)->gs.conn;
   int base = agent_threads(b);
   gc_req *r = subscribe(b, 100);
@@ -170,20 +170,20 @@ static void test_subscribe_unsubscribe(void **s) {
     sample(b, &t);
   assert_int_equal(settle_threads(b, base), base);
   assert_false(gc_dead(conn, NULL, 0));
-  LT.vt->destroy(b);
+  TH.vt->destroy(b);
 }
 
 /* A live subscription does not keep destroy from removing everything. */
 static void test_destroy_with_subscription(void **s) {
   (void)s;
-  void *b = lt_box(NULL, 0);
+  void *b = th_box(NULL, 0);
   pid_t agent = ((local_box *)b)->pid;
   gc_req *r = subscribe(b, 100);
   struct vbx_proto_telemetry_sample smp;
   assert_int_equal(next(r, &smp), VBX_PROTO_T_TELEMETRY_SAMPLE);
   gc_req_free(r);
   assert_int_equal(kill(agent, 0), 0);
-  LT.vt->destroy(b);
+  TH.vt->destroy(b);
   /* destroy reaped the agent: its pid is gone */
   assert_true(kill(agent, 0) != 0 && errno == ESRCH);
 }
@@ -195,7 +195,7 @@ static int method(void *b, vbx_sandbox_telemetry *t) {
   t->struct_size = sizeof *t;
   vbx_call call;
   vbx__call_init(&call, NULL, NULL, vbx__now_ns() + 10000000000ull);
-  int rc = LT.vt->telemetry(b, t, &call);
+  int rc = TH.vt->telemetry(b, t, &call);
   if (rc != 0)
     print_message("telemetry: %d %s\n", rc, call.message);
   return rc;
@@ -203,8 +203,8 @@ static int method(void *b, vbx_sandbox_telemetry *t) {
 
 static void test_method(void **s) {
   (void)s;
-  void *b = lt_box(NULL, 0);
-  assert_true(VBX_HAS_METHOD(LT.vt, vbx_sandbox_backend_vtable, telemetry));
+  void *b = th_box(NULL, 0);
+  assert_true(VBX_HAS_METHOD(TH.vt, vbx_sandbox_backend_vtable, telemetry));
   int base = agent_threads(b);
   vbx_sandbox_telemetry t0, t1;
   assert_int_equal(method(b, &t0), 0);
@@ -213,8 +213,8 @@ static void test_method(void **s) {
   assert_true(t0.mem_used_kib > 0 && t0.mem_used_kib <= t0.mem_total_kib);
   assert_true(t0.procs >= 1 && t0.time_ns > 0);
   vbx_exec_result r;
-  assert_int_equal(lt_sh(b, "i=0; while [ $i -lt 400000 ]; do i=$((i+1)); done", &r), 0);
-  lt_res_free(&r);
+  assert_int_equal(th_sh(b, "i=0; while [ $i -lt 400000 ]; do i=$((i+1)); done", &r), 0);
+  th_res_free(&r);
   assert_int_equal(method(b, &t1), 0);
   assert_true(t1.time_ns > t0.time_ns);
   assert_true(t1.cpu_usec >= t0.cpu_usec + 100000);
@@ -228,7 +228,7 @@ static void test_method(void **s) {
   vbx_call call;
   vbx__call_init(&call, &c, NULL, 0);
   vbx_sandbox_telemetry t = {.struct_size = sizeof t};
-  assert_int_equal(LT.vt->telemetry(b, &t, &call), VBX_E_CANCELLED);
+  assert_int_equal(TH.vt->telemetry(b, &t, &call), VBX_E_CANCELLED);
   /* an older caller's shorter struct is filled only up to its size */
   struct {
     vbx_sandbox_telemetry t;
@@ -237,11 +237,11 @@ static void test_method(void **s) {
   memset(&small, 0xAB, sizeof small);
   small.t.struct_size = offsetof(vbx_sandbox_telemetry, mem_used_kib);
   vbx__call_init(&call, NULL, NULL, 0);
-  assert_int_equal(LT.vt->telemetry(b, &small.t, &call), 0);
+  assert_int_equal(TH.vt->telemetry(b, &small.t, &call), 0);
   assert_true(small.t.cpu_usec != 0xABABABABABABABABull);
   assert_true(small.t.mem_used_kib == 0xABABABABABABABABull);
   assert_true(small.t.procs == 0xABABABABu);
-  LT.vt->destroy(b);
+  TH.vt->destroy(b);
 }
 
 static int setup(void **s) {
@@ -251,7 +251,7 @@ static int setup(void **s) {
 }
 static int teardown(void **s) {
   (void)s;
-  lt_unload();
+  th_unload();
   return 0;
 }
 

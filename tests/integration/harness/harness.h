@@ -1,0 +1,74 @@
+/*
+ * tests/integration/harness/harness.h - the shared loader harness of the
+ * sandbox backend integration tests (tests/integration/local, .../qemu):
+ * loads one sandbox plugin (.so) through the real registry, creates boxes
+ * with the backend's default options merged before each box's own, and
+ * runs commands in them.
+ *
+ * Failures are cmocka assertions (fail_msg), so the helpers are meant for
+ * test bodies. Threads: th_load / th_unload from the main thread only;
+ * th_box*, th_exec, th_sh from any thread when the backend is
+ * VBX_VT_THREAD_SAFE (TH is read-only between load and unload).
+ */
+#ifndef VBX_TEST_HARNESS_H
+#define VBX_TEST_HARNESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "plugin/call.h"
+#include "plugin/registry.h"
+
+typedef struct th {
+  vbx__registry *reg;
+  const vbx_sandbox_backend_vtable *vt;
+  void *state;
+  const vbx_host_services *h;
+  char *default_opts; /* JSON object members (no braces), "" when none */
+} th;
+
+extern th TH;
+
+/* A box to create: zero fields take the harness defaults (512 MiB, one
+ * vCPU, name "test", no extra env, no options of its own). */
+typedef struct th_box_cfg {
+  const char *name;
+  const char *opts_json;     /* object members without braces, or NULL */
+  uint32_t memory_mb, vcpus;
+  int network;
+  const char *const *env;    /* "KEY=VALUE", NULL-terminated, or NULL */
+  uint32_t timeout_secs;
+} th_box_cfg;
+
+/* th_load - load plugin_file (a file name in VBX_TEST_PLUGIN_DIR) and pick
+ * the sandbox backend named backend into TH; default_opts (JSON object
+ * members without braces, may be NULL) go before every box's options.
+ * Asserts. */
+void th_load(const char *plugin_file, const char *backend, const char *default_opts);
+/* th_unload - free the registry (and the plugin) and clear TH. */
+void th_unload(void);
+/* th_box_try - create a box from c (may be NULL: defaults). Returns the
+ * create rc with the error in *call (initialised here) and the box in
+ * *out (NULL on failure). */
+int th_box_try(const th_box_cfg *c, vbx_call *call, void **out);
+/* th_box_cfg_box - th_box_try that asserts success. */
+void *th_box_cfg_box(const th_box_cfg *c);
+/* th_box - a default box with options opts_json (or NULL); asserts. */
+void *th_box(const char *opts_json, int network);
+/* th_exec - run argv (NULL-terminated) with optional stdin; returns the
+ * exec rc and fills res (free with th_res_free when rc == 0). */
+int th_exec(void *box, const char *const *argv, const char *in, size_t in_len, uint32_t timeout_ms,
+            vbx_exec_result *res, vbx_call *call);
+/* th_sh - /bin/sh -c CMD (30 s timeout); asserts the exec rc is 0;
+ * returns the exit code, stdout/stderr in res. */
+int th_sh(void *box, const char *cmd, vbx_exec_result *res);
+/* th_res_free - free res's output buffers (host allocator) and zero it. */
+void th_res_free(vbx_exec_result *res);
+/* th_status_kib - VmHWM / VmRSS (any "Field: N kB" line of
+ * /proc/self/status) in KiB, -1 when absent. */
+long th_status_kib(const char *field);
+/* th_reset_hwm - reset VmHWM to the current RSS (/proc/self/clear_refs
+ * "5"); 0 if done, -1 when the kernel refuses. */
+int th_reset_hwm(void);
+
+#endif

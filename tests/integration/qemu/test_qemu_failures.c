@@ -1,0 +1,208 @@
+/*
+ * tests/integration/qemu/test_qemu_failures.c - how a qemu box fails:
+ *   - the guest cannot start its init (an initramfs whose /init is
+ *     garbage) or init exits at boot (a /init script over the real image,
+ *     the shape of an agent crash): the kernel panics, QEMU exits, and
+ *     create fails with VBX_E_SANDBOX in seconds (not at the 60 s boot
+ *     timeout) with the panic from the guest console in the message;
+ *   - init hangs (the agent never answers): VBX_E_TIMEOUT at the box's
+ *     boot_timeout_ms, with the console's last lines;
+ *   - the guest dies mid-session (`reboot -f` as uid 0): the exec fails,
+ *     and the next one fails at once with an error saying QEMU exited;
+ *   - a missing kernel or initramfs path: VBX_E_NOTFOUND naming it.
+ * Nothing is left behind in any case: no QEMU child, no box directory.
+ */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "qt.h"
+
+static char tmpdir[64], initrd[128];
+
+static void drop_initrd(void) {
+  if (tmpdir[0] == '\0')
+    return;
+  unlink(initrd);
+  rmdir(tmpdir);
+  tmpdir[0] = '\0';
+}
+
+/* A private initramfs at `initrd`: optionally the image's own archive
+ * first, then one with `init` (mode 0755) holding data. */
+static void make_initrd(int with_image, const char *data, size_t len) {
+  drop_initrd();
+  snprintf(tmpdir, sizeof tmpdir, "/tmp/vbx-qt-initrd-XXXXXX");
+  assert_non_null(mkdtemp(tmpdir));
+  snprintf(initrd, sizeof initrd, "%s/initrd.cpio", tmpdir);
+  int fd = open(initrd, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  assert_true(fd >= 0);
+  if (with_image) {
+    char p[700], buf[65536];
+    snprintf(p, sizeof p, "%s/initramfs.cpio", QT_IMAGE_DIR);
+    int in = open(p, O_RDONLY | O_CLOEXEC);
+    assert_true(in >= 0);
+    ssize_t n;
+    while ((n = read(in, buf, sizeof buf)) > 0)
+      assert_int_equal(write(fd, buf, (size_t)n), n);
+    assert_int_equal(n, 0);
+    close(in);
+    assert_int_equal(lseek(fd, 0, SEEK_CUR) % 4, 0);
+  }
+  qt_newc_init_file(fd, data, len);
+  assert_int_equal(close(fd), 0);
+}
+
+
+/* Create a box with the private initramfs; it must fail fast with the
+ * panic in the message. */
+static void expect_boot_panic(const char *needle) {
+  char opts[300];
+  snprintf(opts, sizeof opts, "\"initramfs\":\"%s\"", initrd);
+  th_box_cfg c = {.name = "bootfail", .opts_json = opts};
+  vbx_call call;
+  void *b = NULL;
+  double t0 = qt_now();
+  int rc = th_box_try(&c, &call, &b);
+  double secs = qt_now() - t0;
+  printf("create failed after %.2f s: rc %d, message:\n%s\n", secs, rc, call.message);
+  assert_null(b);
+  assert_int_equal(rc, VBX_E_SANDBOX);
+  assert_non_null(strstr(call.message, "QEMU exited"));
+  assert_non_null(strstr(call.message, "Kernel panic"));
+  assert_non_null(strstr(call.message, needle));
+  assert_true(secs < 30.0); /* the boot timeout is 60 s */
+  assert_int_equal(qt_qemu_children(NULL, 0), 0);
+  assert_int_equal(qt_dir_entries(QT_WORK_ROOT), 0);
+}
+
+static void test_init_not_executable(void **s) {
+  (void)s;
+  static const char garbage[] = "\x7f" "ELF? not really; qtest garbage init\x01\x02\x03";
+  make_initrd(0, garbage, sizeof garbage - 1);
+  expect_boot_panic("No working init found");
+  drop_initrd();
+}
+
+static void test_init_exits(void **s) {
+  (void)s;
+  static const char script[] = "#!/bin/sh\necho qtest: init exits with 3\nexit 3\n";
+  make_initrd(1, script, sizeof script - 1);
+  expect_boot_panic("Attempted to kill init");
+  drop_initrd();
+}
+
+/* A guest that boots but whose agent never answers: the boot timeout
+ * (boot_timeout_ms) ends it with VBX_E_TIMEOUT, QEMU killed and reaped. */
+static void test_init_hangs(void **s) {
+  (void)s;
+  static const char script[] = "#!/bin/sh\necho qtest: init hangs\nexec sleep 100000\n";
+  make_initrd(1, script, sizeof script - 1);
+  char opts[300];
+  snprintf(opts, sizeof opts, "\"initramfs\":\"%s\",\"boot_timeout_ms\":4000", initrd);
+  th_box_cfg c = {.name = "hang", .opts_json = opts};
+  vbx_call call;
+  void *b = NULL;
+  double t0 = qt_now();
+  int rc = th_box_try(&c, &call, &b);
+  double secs = qt_now() - t0;
+  printf("create failed after %.2f s: rc %d, message:\n%s\n", secs, rc, call.message);
+  assert_null(b);
+  assert_int_equal(rc, VBX_E_TIMEOUT);
+  assert_non_null(strstr(call.message, "qtest: init hangs")); /* the console tail */
+  assert_true(secs >= 3.9 && secs < 30.0);
+  assert_int_equal(qt_qemu_children(NULL, 0), 0);
+  assert_int_equal(qt_dir_entries(QT_WORK_ROOT), 0);
+  drop_initrd();
+}
+
+static void test_guest_dies_mid_session(void **s) {
+  (void)s;
+  void *b = th_box("\"uid\":0,\"gid\":0", 0);
+  vbx_exec_result r;
+  assert_int_equal(th_sh(b, "id -u", &r), 0);
+  assert_string_equal(r.stdout_data, "0\n");
+  th_res_free(&r);
+  assert_int_equal(qt_qemu_children(NULL, 0), 1);
+  const char *reboot[] = {"reboot", "-f", NULL};
+  vbx_call call;
+  vbx__call_init(&call, NULL, NULL, 0);
+  int rc = th_exec(b, reboot, NULL, 0, 60000, &r, &call);
+  printf("reboot -f: rc %d, %s\n", rc, rc ? call.message : "(exec returned)");
+  assert_int_equal(rc, VBX_E_SANDBOX);
+  const char *echo[] = {"echo", "still there?", NULL};
+  vbx__call_init(&call, NULL, NULL, 0);
+  double t0 = qt_now();
+  rc = th_exec(b, echo, NULL, 0, 60000, &r, &call);
+  double secs = qt_now() - t0;
+  printf("next exec after %.2f s: rc %d, %s\n", secs, rc, call.message);
+  assert_int_equal(rc, VBX_E_SANDBOX);
+  assert_non_null(strstr(call.message, "QEMU exited with status"));
+  assert_true(secs < 5.0);
+  char *out = NULL;
+  size_t len = 0;
+  assert_int_equal(TH.vt->file_read(b, "x", 10, &out, &len, &call), VBX_E_SANDBOX);
+  /* QEMU is gone (reaped by the failing calls or by destroy) */
+  TH.vt->destroy(b);
+  assert_int_equal(qt_qemu_children(NULL, 0), 0);
+  assert_int_equal(qt_dir_entries(QT_WORK_ROOT), 0);
+}
+
+static void expect_notfound(const char *key) {
+  char path[128], opts[300];
+  snprintf(path, sizeof path, "/nonexistent-qtest-%d/guest-%s", (int)getpid(), key);
+  snprintf(opts, sizeof opts, "\"%s\":\"%s\"", key, path);
+  th_box_cfg c = {.name = "missing", .opts_json = opts};
+  vbx_call call;
+  void *b = NULL;
+  int rc = th_box_try(&c, &call, &b);
+  printf("%s: rc %d, field '%s', message: %s\n", key, rc, call.field, call.message);
+  assert_null(b);
+  assert_int_equal(rc, VBX_E_NOTFOUND);
+  assert_non_null(strstr(call.message, path));
+  assert_string_equal(call.field, key);
+  assert_int_equal(qt_qemu_children(NULL, 0), 0);
+  assert_int_equal(qt_dir_entries(QT_WORK_ROOT), 0);
+}
+
+static void test_missing_kernel(void **s) {
+  (void)s;
+  expect_notfound("kernel");
+  expect_notfound("initramfs");
+}
+
+static int setup(void **s) {
+  (void)s;
+  qt_load();
+  return 0;
+}
+static int drop_after(void **s) {
+  (void)s;
+  drop_initrd(); /* also when the test failed before it did */
+  return 0;
+}
+static int teardown(void **s) {
+  (void)s;
+  qt_unload();
+  return 0;
+}
+
+int main(void) {
+  qt_require();
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_missing_kernel),
+      cmocka_unit_test_teardown(test_init_not_executable, drop_after),
+      cmocka_unit_test_teardown(test_init_exits, drop_after),
+      cmocka_unit_test_teardown(test_init_hangs, drop_after),
+      cmocka_unit_test(test_guest_dies_mid_session),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
