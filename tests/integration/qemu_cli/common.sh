@@ -1,0 +1,42 @@
+# tests/integration/qemu_cli/common.sh - sourced by the qemu CLI tests.
+#   VBX=path/to/voidbox SRC=source tree, set by the caller.
+# qemu_cli_require: skip (77) with `voidbox doctor`'s reason unless QEMU and
+# the guest image (kernel and initramfs) are available.
+# Every test runs with TMPDIR set to a fresh directory (the backend puts box
+# directories there); leftovers_check fails on any QEMU child of ours or
+# anything left in it.
+skip() { echo "SKIP: $*"; exit 77; }
+fail() { echo "FAIL: $*"; exit 1; }
+
+qemu_cli_require() {
+  command -v jq >/dev/null || skip "jq not installed (scripts/install-deps.sh)"
+  local doc
+  doc=$("$VBX" doctor --output json) || fail "voidbox doctor failed"
+  for cap in qemu guest_kernel guest_initramfs; do
+    if [ "$(jq -r ".capabilities.$cap.available" <<<"$doc")" != true ]; then
+      skip "voidbox doctor: $cap: $(jq -r ".capabilities.$cap.reason" <<<"$doc")"
+    fi
+  done
+}
+
+TEST_TMP=$(mktemp -d /tmp/vbx-qcli.XXXXXX)
+export TMPDIR=$TEST_TMP/tmp
+mkdir -p "$TMPDIR"
+trap 'rm -rf "$TEST_TMP"' EXIT
+
+# The number of QEMU processes whose parent is pid $1.
+qemu_children_of() {
+  pgrep -c -P "$1" qemu-system
+  return 0
+}
+
+# leftovers_check PID: nothing of voidbox PID's boxes may remain.
+leftovers_check() {
+  local left
+  left=$(qemu_children_of "$1")
+  [ "$left" = 0 ] || fail "$left QEMU process(es) of voidbox pid $1 left"
+  pgrep -f "qemu-system-x86_64.*$TMPDIR" >/dev/null && fail "a QEMU process of this test is still running"
+  left=$(ls -A "$TMPDIR")
+  [ -z "$left" ] || fail "left in TMPDIR: $left"
+  return 0
+}
