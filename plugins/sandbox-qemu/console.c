@@ -37,6 +37,13 @@ size_t qemu_file_tail(const char *file, unsigned lines, char *out, size_t cap) {
       break;
     start--;
   }
+  /* The buffer began mid-file: drop the partial first line, if another
+   * line follows it. */
+  if (start == 0 && from > 0) {
+    const char *nl = memchr(buf, '\n', len);
+    if (nl != NULL)
+      start = (size_t)(nl - buf) + 1;
+  }
   size_t o = 0;
   for (size_t i = start; i < len && o + 1 < cap; i++) {
     unsigned char c = (unsigned char)buf[i];

@@ -143,6 +143,10 @@ static int build_argv(const qemu_box *b, char *const bufs[], const char **argv) 
     argv[n++] = "-accel", argv[n++] = "tcg";
   }
   argv[n++] = "-m", argv[n++] = mem, argv[n++] = "-smp", argv[n++] = smp;
+  /* QEMU's own seccomp filter: no obsolete system calls, no privilege
+   * changes, no fork/exec, no scheduler or affinity changes. */
+  argv[n++] = "-sandbox";
+  argv[n++] = "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny";
   argv[n++] = "-nodefaults", argv[n++] = "-no-user-config", argv[n++] = "-nographic";
   argv[n++] = "-no-reboot";
   argv[n++] = "-kernel", argv[n++] = b->kernel, argv[n++] = "-initrd", argv[n++] = initrd;

@@ -166,7 +166,8 @@ static const vbx_sandbox_backend_vtable qemu_vtable = {
     .description = "a fresh QEMU microvm per box (KVM with hardware virtualization, software "
                    "emulation otherwise) booting the voidbox guest image; the guest agent is "
                    "PID 1, reached over virtio-serial",
-    .flags = VBX_VT_THREAD_SAFE,
+    .flags = VBX_VT_THREAD_SAFE | VBX_SANDBOX_IS_VM, /* a separate guest kernel, also
+                                                        under TCG */
     .validate_options = qemu_validate,
     .create = qemu_create,
     .destroy = qemu_destroy,
