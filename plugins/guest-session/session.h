@@ -53,6 +53,20 @@ int guest_file_read(guest_session *s, const char *path, size_t max_len, char **o
  * the subscription is ended before returning (docs/sandbox-local.md). */
 int guest_telemetry(guest_session *s, vbx_sandbox_telemetry *out, vbx_call *call);
 
+/* The same methods in the vtable's form, for backends whose sandbox struct
+ * has a guest_session as its FIRST member (the pointer converts). */
+int guest_vt_exec(void *sandbox, const vbx_exec_request *req, vbx_exec_result *res,
+                  vbx_call *call);
+int guest_vt_file_write(void *sandbox, const char *path, const void *data, size_t len,
+                        uint32_t mode, vbx_call *call);
+int guest_vt_file_read(void *sandbox, const char *path, size_t max_len, char **out,
+                       size_t *out_len, vbx_call *call);
+int guest_vt_telemetry(void *sandbox, vbx_sandbox_telemetry *out, vbx_call *call);
+
+/* guest_safe_name - replace every byte of s outside [A-Za-z0-9_-] with
+ * '_' in place (box names in file names). */
+void guest_safe_name(char *s);
+
 /* guest_default_env - the base environment of commands (PATH, HOME=
  * GUEST_WORKSPACE, TMPDIR, LANG, USER) followed by extra (may be NULL).
  * Returns a malloc'd NULL-terminated array of malloc'd strings, or NULL

@@ -53,12 +53,12 @@ int local_cgroup_attach(local_cgroup *cg, pid_t pid);
 void local_cgroup_destroy(local_cgroup *cg);
 
 typedef struct local_box {
+  guest_session gs;              /* FIRST: the vtable methods are guest_vt_* */
   local_state *st;
   const vbx_host_services *host;
   local_options opt;
   char *name;
   char *workdir;                 /* per-box directory (removed by destroy) */
-  guest_session gs;              /* conn, env, lifetime: the vtable methods */
   pthread_mutex_t pid_lock;      /* pid and agent_status: concurrent calls
                                     reap through local_agent_status */
   pid_t pid;                     /* the agent (PID 1 of the box's pid ns);
@@ -67,6 +67,7 @@ typedef struct local_box {
   int agent_status;              /* wait status once reaped, else -1 */
   local_cgroup cg;
 } local_box;
+_Static_assert(offsetof(local_box, gs) == 0, "guest_vt_* need the session first");
 
 /* spawn.c: build the root, start the agent, connect. On failure sets the
  * call's error and leaves what it made for local_box_teardown. */

@@ -36,25 +36,6 @@ static void why_dead(void *ctx, char *msg, size_t cap) {
   local_agent_status(ctx, msg, cap);
 }
 
-static int local_exec(void *sb, const vbx_exec_request *req, vbx_exec_result *res,
-                      vbx_call *call) {
-  return guest_exec(&((local_box *)sb)->gs, req, res, call);
-}
-
-static int local_file_write(void *sb, const char *path, const void *data, size_t len,
-                            uint32_t mode, vbx_call *call) {
-  return guest_file_write(&((local_box *)sb)->gs, path, data, len, mode, call);
-}
-
-static int local_file_read(void *sb, const char *path, size_t max_len, char **out,
-                           size_t *out_len, vbx_call *call) {
-  return guest_file_read(&((local_box *)sb)->gs, path, max_len, out, out_len, call);
-}
-
-static int local_telemetry(void *sb, vbx_sandbox_telemetry *out, vbx_call *call) {
-  return guest_telemetry(&((local_box *)sb)->gs, out, call);
-}
-
 static int local_create(void *state, const vbx_sandbox_config *cfg, vbx_call *call, void **out) {
   local_state *st = state;
   const vbx_host_services *h = st->host;
@@ -88,10 +69,7 @@ static int local_create(void *state, const vbx_sandbox_config *cfg, vbx_call *ca
   snprintf(name, sizeof name, "%.64s-%d-%lu", cfg->box_name && cfg->box_name[0] ? cfg->box_name
                                                                                 : "box",
            (int)getpid(), seq);
-  for (char *c = name; *c; c++)
-    if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-          *c == '-' || *c == '_'))
-      *c = '_';
+  guest_safe_name(name);
   const char *base = b->opt.work_root ? b->opt.work_root
                      : getenv("TMPDIR") && getenv("TMPDIR")[0] ? getenv("TMPDIR") : "/tmp";
   char tmpl[700];
@@ -144,10 +122,10 @@ static const vbx_sandbox_backend_vtable local_vtable = {
     .validate_options = local_validate,
     .create = local_create,
     .destroy = local_destroy,
-    .exec = local_exec,
-    .file_write = local_file_write,
-    .file_read = local_file_read,
-    .telemetry = local_telemetry,
+    .exec = guest_vt_exec,
+    .file_write = guest_vt_file_write,
+    .file_read = guest_vt_file_read,
+    .telemetry = guest_vt_telemetry,
 };
 
 static int local_init(const vbx_host_services *host, const vbx_registrar *reg, void **state) {

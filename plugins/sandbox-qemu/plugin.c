@@ -36,10 +36,7 @@ static void box_free(qemu_box *b) {
 static int box_dir(qemu_box *b, unsigned long seq, vbx_call *call) {
   char name[100];
   snprintf(name, sizeof name, "%.48s", b->name);
-  for (char *c = name; *c; c++)
-    if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-          *c == '-' || *c == '_'))
-      *c = '_';
+  guest_safe_name(name);
   const char *tmp = getenv("TMPDIR");
   const char *base = b->opt.work_root ? b->opt.work_root : tmp && tmp[0] ? tmp : "/tmp";
   /* The chardev socket path must fit sun_path (108 bytes) with "/ctl.sock". */
@@ -141,25 +138,6 @@ static void qemu_destroy(void *sandbox) {
     box_free(sandbox);
 }
 
-static int qemu_exec(void *sb, const vbx_exec_request *req, vbx_exec_result *res,
-                     vbx_call *call) {
-  return guest_exec(&((qemu_box *)sb)->gs, req, res, call);
-}
-
-static int qemu_file_write(void *sb, const char *path, const void *data, size_t len,
-                           uint32_t mode, vbx_call *call) {
-  return guest_file_write(&((qemu_box *)sb)->gs, path, data, len, mode, call);
-}
-
-static int qemu_file_read(void *sb, const char *path, size_t max_len, char **out,
-                          size_t *out_len, vbx_call *call) {
-  return guest_file_read(&((qemu_box *)sb)->gs, path, max_len, out, out_len, call);
-}
-
-static int qemu_telemetry(void *sb, vbx_sandbox_telemetry *out, vbx_call *call) {
-  return guest_telemetry(&((qemu_box *)sb)->gs, out, call);
-}
-
 static const vbx_sandbox_backend_vtable qemu_vtable = {
     .struct_size = sizeof(vbx_sandbox_backend_vtable),
     .name = "qemu",
@@ -171,10 +149,10 @@ static const vbx_sandbox_backend_vtable qemu_vtable = {
     .validate_options = qemu_validate,
     .create = qemu_create,
     .destroy = qemu_destroy,
-    .exec = qemu_exec,
-    .file_write = qemu_file_write,
-    .file_read = qemu_file_read,
-    .telemetry = qemu_telemetry,
+    .exec = guest_vt_exec,
+    .file_write = guest_vt_file_write,
+    .file_read = guest_vt_file_read,
+    .telemetry = guest_vt_telemetry,
 };
 
 static int qemu_init(const vbx_host_services *host, const vbx_registrar *reg, void **state) {

@@ -56,6 +56,7 @@ int qemu_options_parse(const vbx_host_services *h, const vbx_json *o, qemu_optio
 void qemu_options_clear(qemu_options *o);
 
 typedef struct qemu_box {
+  guest_session gs;              /* FIRST: the vtable methods are guest_vt_* */
   qemu_state *st;
   const vbx_host_services *host;
   qemu_options opt;
@@ -68,9 +69,9 @@ typedef struct qemu_box {
   pthread_mutex_t pid_lock;      /* pid and status: any call may reap */
   pid_t pid;                     /* QEMU; -1 once reaped */
   int status;                    /* wait status once reaped, else -1 */
-  guest_session gs;
   uint64_t boot_ns[3];           /* spawn, QEMU connected, handshake done */
 } qemu_box;
+_Static_assert(offsetof(qemu_box, gs) == 0, "guest_vt_* need the session first");
 
 /* image.c: find the kernel and initramfs (options, then the image cache)
  * into b->kernel / b->initramfs. 0 or VBX_E_NOTFOUND naming what to run. */

@@ -224,3 +224,15 @@ double qt_now(void) {
   clock_gettime(CLOCK_MONOTONIC, &t);
   return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
+
+int qt_group_setup(void **state) {
+  (void)state;
+  qt_load();
+  return 0;
+}
+
+int qt_group_teardown(void **state) {
+  (void)state;
+  qt_unload();
+  return 0;
+}

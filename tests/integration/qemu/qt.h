@@ -52,4 +52,8 @@ void qt_newc_init_file(int fd, const void *data, size_t len);
 /* qt_now - CLOCK_MONOTONIC in seconds. */
 double qt_now(void);
 
+/* cmocka group fixtures: qt_load / qt_unload. */
+int qt_group_setup(void **state);
+int qt_group_teardown(void **state);
+
 #endif

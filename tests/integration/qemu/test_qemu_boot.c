@@ -95,19 +95,8 @@ static void test_boot_exec(void **s) {
   TH.vt->destroy(b);
 }
 
-static int setup(void **s) {
-  (void)s;
-  qt_load();
-  return 0;
-}
-static int teardown(void **s) {
-  (void)s;
-  qt_unload();
-  return 0;
-}
-
 int main(void) {
   qt_require();
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_boot_exec)};
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return cmocka_run_group_tests(tests, qt_group_setup, qt_group_teardown);
 }

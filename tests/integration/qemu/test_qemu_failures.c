@@ -61,7 +61,6 @@ static void make_initrd(int with_image, const char *data, size_t len) {
   assert_int_equal(close(fd), 0);
 }
 
-
 /* Create a box with the private initramfs; it must fail fast with the
  * panic in the message. */
 static void expect_boot_panic(const char *needle) {
@@ -179,19 +178,9 @@ static void test_missing_kernel(void **s) {
   expect_notfound("initramfs");
 }
 
-static int setup(void **s) {
-  (void)s;
-  qt_load();
-  return 0;
-}
 static int drop_after(void **s) {
   (void)s;
   drop_initrd(); /* also when the test failed before it did */
-  return 0;
-}
-static int teardown(void **s) {
-  (void)s;
-  qt_unload();
   return 0;
 }
 
@@ -204,5 +193,5 @@ int main(void) {
       cmocka_unit_test_teardown(test_init_hangs, drop_after),
       cmocka_unit_test(test_guest_dies_mid_session),
   };
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return cmocka_run_group_tests(tests, qt_group_setup, qt_group_teardown);
 }

@@ -103,20 +103,9 @@ static void test_two_boxes_in_threads(void **s) {
   assert_int_equal(qt_dir_entries(QT_WORK_ROOT), 0);
 }
 
-static int setup(void **s) {
-  (void)s;
-  qt_load();
-  return 0;
-}
-static int teardown(void **s) {
-  (void)s;
-  qt_unload();
-  return 0;
-}
-
 int main(void) {
   qt_require();
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_destroy_reaps),
                                      cmocka_unit_test(test_two_boxes_in_threads)};
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return cmocka_run_group_tests(tests, qt_group_setup, qt_group_teardown);
 }
