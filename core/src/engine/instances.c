@@ -25,6 +25,7 @@ static int create_sandbox(vbx__box_run *br) {
   cfg.timeout_secs = sd->timeout_secs;
   cfg.options = (const vbx_json *)sd->options.obj;
   cfg.spec_dir = box->base_dir;
+  cfg.disk_mb = sd->disk_mb;
   br->sb_vt = br->impls.sandbox->vtable;
   if (!VBX_HAS_METHOD(br->sb_vt, vbx_sandbox_backend_vtable, create))
     return vbx__box_result_fail(br->res, VBX_E_PLUGIN, "sandbox backend '%s' has no create method",

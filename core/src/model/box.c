@@ -22,6 +22,7 @@ vbx_box *vbx__box_alloc(const char *name) {
   b->sandbox.vcpus = 1;
   b->sandbox.network = 0;
   b->sandbox.timeout_secs = 0;
+  b->sandbox.disk_mb = VBX__DEFAULT_DISK_MB;
   b->max_turns = 10;
   b->timeout_secs = 0;
   return b;

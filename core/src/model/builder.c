@@ -139,6 +139,10 @@ VBX_API vbx_box *vbx_box_vcpus(vbx_box *box, uint32_t vcpus) {
   return set_u32(box, box ? &box->sandbox.vcpus : NULL, vcpus, 1, 64, "vcpus");
 }
 
+VBX_API vbx_box *vbx_box_disk_mb(vbx_box *box, uint32_t mb) {
+  return set_u32(box, box ? &box->sandbox.disk_mb : NULL, mb, 1, 1048576, "disk_mb");
+}
+
 VBX_API vbx_box *vbx_box_max_turns(vbx_box *box, uint32_t turns) {
   return set_u32(box, box ? &box->max_turns : NULL, turns, 1, 1000, "max_turns");
 }

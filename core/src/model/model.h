@@ -70,10 +70,14 @@ typedef struct vbx__sandbox_decl {
   vbx_mount *mounts;       /* host_path/guest_path malloc'd */
   size_t n_mounts;
   uint32_t timeout_secs;   /* default 0 (none) */
+  uint32_t disk_mb;        /* writable storage (/tmp + /workspace), default 256 */
   vbx__options options;    /* backend-specific keys */
   vbx__pos pos;
   vbx__pos backend_pos;
 } vbx__sandbox_decl;
+
+/* Default size of a box's writable storage in MiB (docs/spec.md). */
+#define VBX__DEFAULT_DISK_MB 256u
 
 struct vbx_box {
   char *name;
@@ -97,6 +101,7 @@ typedef struct vbx__stage {
   vbx_box **boxes;         /* borrowed from the pipeline's box list */
   size_t n_boxes;
   int is_fan_out;
+  int fail_fast;           /* fan_out: a failed box cancels its siblings (default 1) */
   vbx__pos pos;
 } vbx__stage;
 

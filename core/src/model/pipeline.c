@@ -86,6 +86,7 @@ int vbx__pipeline_add_stage(vbx_pipeline *p, vbx_box **boxes, size_t n, int is_f
   s->boxes = copy;
   s->n_boxes = n;
   s->is_fan_out = is_fan_out;
+  s->fail_fast = 1;
   s->pos = pos;
   return 0;
 fail:
@@ -136,6 +137,15 @@ VBX_API vbx_pipeline *vbx_pipeline_pipe(vbx_pipeline *p, vbx_box *box) {
   vbx__pos none = {NULL, 0, 0};
   if (vbx__pipeline_add_stage(p, &box, 1, 0, none) != 0)
     vbx__pipeline_fail(p, VBX_E_NOMEM, "out of memory");
+  return p;
+}
+
+VBX_API vbx_pipeline *vbx_pipeline_fail_fast(vbx_pipeline *p, int on) {
+  if (p == NULL) return NULL;
+  if (p->n_stages == 0 || !p->stages[p->n_stages - 1].is_fan_out)
+    vbx__pipeline_fail(p, VBX_E_INVAL, "vbx_pipeline_fail_fast: the last stage is not a fan_out");
+  else
+    p->stages[p->n_stages - 1].fail_fast = on != 0;
   return p;
 }
 

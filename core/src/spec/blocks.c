@@ -81,6 +81,8 @@ int vbx__spec_sandbox(vbx__spec_ctx *c, const vbx__node *n, vbx__sandbox_decl *s
       rc = vbx__spec_bool(c, v, k, &s->network);
     } else if (strcmp(k, "timeout_secs") == 0) {
       rc = vbx__spec_u32(c, v, k, 0, 86400, &s->timeout_secs);
+    } else if (strcmp(k, "disk_mb") == 0) {
+      rc = vbx__spec_u32(c, v, k, 1, 1048576, &s->disk_mb);
     } else if (strcmp(k, "env") == 0) {
       rc = env_block(c, v, s);
     } else if (strcmp(k, "mounts") == 0) {

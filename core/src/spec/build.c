@@ -22,7 +22,7 @@ static const char *const k_agent_keys[] = {"prompt",       "skills",      "max_t
 static const char *const k_pipeline_keys[] = {"boxes", "stages", NULL};
 static const char *const k_box_keys[] = {"name",      "prompt",       "skills",      "llm", "sandbox",
                                          "max_turns", "timeout_secs", "output_file", NULL};
-static const char *const k_stage_keys[] = {"box", "fan_out", NULL};
+static const char *const k_stage_keys[] = {"box", "fan_out", "fail_fast", NULL};
 
 /* The keys an agent block and a pipeline box share. */
 static int box_field(vbx__spec_ctx *c, const char *k, const vbx__node *v, vbx_box *b) {
@@ -135,6 +135,11 @@ static int stage(vbx__spec_ctx *c, const vbx__node *n, vbx_pipeline *p) {
     return vbx__spec_fail(c, n, "a stage has either 'box' or 'fan_out', not both");
   if (one == NULL && fan == NULL)
     return vbx__spec_fail(c, n, "missing required key 'box' or 'fan_out' in stage");
+  const vbx__node *ff = vbx__node_get(n, "fail_fast");
+  int fail_fast = 1;
+  if (ff != NULL && one != NULL)
+    return vbx__spec_fail(c, ff, "'fail_fast' applies to a 'fan_out' stage only");
+  if (ff != NULL && (rc = vbx__spec_bool(c, ff, "fail_fast", &fail_fast)) != 0) return rc;
   vbx_box *b;
   if (one != NULL) {
     rc = stage_box(c, p, one, "box", &b);
@@ -156,6 +161,7 @@ static int stage(vbx__spec_ctx *c, const vbx__node *n, vbx_pipeline *p) {
   }
   if (rc == 0 && vbx__pipeline_add_stage(p, boxes, fan->n, 1, vbx__spec_pos(c, n)) != 0)
     rc = vbx__spec_oom(c);
+  if (rc == 0) p->stages[p->n_stages - 1].fail_fast = fail_fast;
   free(boxes);
   return rc;
 }

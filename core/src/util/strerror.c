@@ -29,6 +29,7 @@ VBX_API const char *vbx_strerror(int code) {
   case VBX_E_AGAIN: return "VBX_E_AGAIN: not ready";
   case VBX_E_VERSION: return "VBX_E_VERSION: version mismatch";
   case VBX_E_AUTH: return "VBX_E_AUTH: authentication failed";
+  case VBX_E_SANDBOX_LOST: return "VBX_E_SANDBOX_LOST: the sandbox died";
   default: return "unknown error";
   }
 }

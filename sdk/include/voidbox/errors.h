@@ -38,6 +38,9 @@ extern "C" {
 #define VBX_E_AGAIN        (-22) /* not ready yet; retry */
 #define VBX_E_VERSION      (-23) /* version negotiation failed */
 #define VBX_E_AUTH         (-24) /* authentication failed */
+/* ---- appended in ABI 1.1 ---- */
+#define VBX_E_SANDBOX_LOST (-25) /* the sandbox is gone: its agent, VM or process died;
+                                    the box cannot go on */
 
 /* vbx_strerror - the fixed name of an error code ("VBX_E_NOMEM") followed by
  * a short English description. Never NULL; unknown codes give "unknown error".

@@ -54,7 +54,7 @@ extern "C" {
 
 #define VBX_PLUGIN_MAGIC 0x50584256u /* "VBXP" read as little-endian bytes */
 #define VBX_ABI_MAJOR 1
-#define VBX_ABI_MINOR 0
+#define VBX_ABI_MINOR 1
 #define VBX_PLUGIN_ENTRY_SYMBOL "vbx_plugin_entry_v1"
 
 /* Layout fingerprint: pointer size, size_t size and byte order of the build.
@@ -247,6 +247,9 @@ typedef struct vbx_sandbox_config {
   uint32_t timeout_secs;        /* whole-sandbox lifetime; 0: none */
   const vbx_json *options;      /* backend-specific keys (object) or NULL */
   const char *spec_dir;         /* directory of the spec file, for relative paths */
+  /* ---- appended in ABI 1.1 (read with VBX_HAS_MEMBER) ---- */
+  uint32_t disk_mb;             /* size of the box's writable storage (/tmp and
+                                   /workspace together) in MiB; 0: backend default */
 } vbx_sandbox_config;
 
 typedef enum vbx_stream {
@@ -314,6 +317,10 @@ typedef struct vbx_sandbox_backend_vtable {
   int (*create)(void *plugin_state, const vbx_sandbox_config *cfg, vbx_call *call, void **out);
   /* Stop and free. Never fails; must not block indefinitely. */
   void (*destroy)(void *sandbox);
+  /* exec, file_write and file_read return VBX_E_SANDBOX_LOST when the
+   * sandbox itself is gone (its agent, VM or process died): the host then
+   * ends the box FAILED with the call's message instead of handing the error
+   * to the model. Any other code is the failure of that one call. */
   /* Run a command to completion, streaming output through req->on_output
    * and capturing it into res (fields host->alloc'd, freed by the caller). A
    * non-zero exit status is not an error (returns 0). */

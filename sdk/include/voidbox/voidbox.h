@@ -116,6 +116,9 @@ VBX_API vbx_box *vbx_box_sandbox(vbx_box *box, const char *backend);
 VBX_API vbx_box *vbx_box_sandbox_option(vbx_box *box, const char *key, const char *json_value);
 VBX_API vbx_box *vbx_box_memory_mb(vbx_box *box, uint32_t mb);
 VBX_API vbx_box *vbx_box_vcpus(vbx_box *box, uint32_t vcpus);
+/* Size of the box's writable storage (/tmp and /workspace together), MiB;
+ * default 256. Writes past it fail with ENOSPC inside the box. */
+VBX_API vbx_box *vbx_box_disk_mb(vbx_box *box, uint32_t mb);
 VBX_API vbx_box *vbx_box_network(vbx_box *box, int enabled);
 VBX_API vbx_box *vbx_box_env(vbx_box *box, const char *key, const char *value);
 VBX_API vbx_box *vbx_box_max_turns(vbx_box *box, uint32_t turns);
@@ -131,6 +134,10 @@ VBX_API vbx_pipeline *vbx_pipeline_named(const char *name);
 VBX_API vbx_pipeline *vbx_pipeline_pipe(vbx_pipeline *p, vbx_box *box);
 /* Append a parallel stage of n boxes; the pipeline takes ownership of each. */
 VBX_API vbx_pipeline *vbx_pipeline_fan_out(vbx_pipeline *p, vbx_box *const *boxes, size_t n);
+/* Whether a failed box of the last fan_out stage cancels its siblings still
+ * running (on, the default) or lets them finish (off). Records an error when
+ * the last stage is not a fan_out. */
+VBX_API vbx_pipeline *vbx_pipeline_fail_fast(vbx_pipeline *p, int on);
 VBX_API void vbx_pipeline_free(vbx_pipeline *p);
 
 /* Load a spec file (YAML or JSON; kind agent or pipeline). An agent spec
