@@ -20,14 +20,17 @@
 static int dead_error(guest_session *b, vbx_call *call, const char *what) {
   char st[900]; /* why_dead may add a console tail; a call message holds 1 KiB */
   b->why_dead(b->why_ctx, st, sizeof st);
-  return b->host->set_error(call, VBX_E_SANDBOX, NULL, "box %s: %s failed: %s", b->name, what, st);
+  return b->host->set_error(call, VBX_E_SANDBOX_LOST, NULL, "box %s: %s failed: %s", b->name, what,
+                            st);
 }
 
 static int guest_error(guest_session *b, const gc_item *it, vbx_call *call, const char *what) {
   struct vbx_proto_error e;
   if (vbx_proto_decode_error(it->payload, it->len, &e) != 0)
     return b->host->set_error(call, VBX_E_PROTOCOL, NULL, "box %s: malformed ERROR", b->name);
-  int code = e.code < 0 && e.code >= -64 ? e.code : VBX_E_SANDBOX;
+  /* The guest reports failures of one request; only the host decides that
+   * the sandbox itself is lost. */
+  int code = e.code < 0 && e.code >= -64 && e.code != VBX_E_SANDBOX_LOST ? e.code : VBX_E_SANDBOX;
   return b->host->set_error(call, code, NULL, "box %s: %s: %.*s", b->name, what,
                             (int)e.message.len, e.message.ptr);
 }

@@ -202,15 +202,15 @@ static void test_agent_killed_mid_exec(void **st) {
   pthread_join(t, NULL);
   printf("agent killed: rc %d, message: %s\n", rc, call.message);
   assert_int_equal(k.killed, 1); /* exactly this box's agent */
-  assert_int_equal(rc, VBX_E_SANDBOX);
+  assert_int_equal(rc, VBX_E_SANDBOX_LOST);
   assert_non_null(strstr(call.message, "agent"));
   assert_true(t1.tv_sec - t0.tv_sec < 10);
   /* later calls fail fast with the same clear error */
   vbx__call_init(&call, NULL, NULL, 0);
-  assert_int_equal(th_exec(b, argv, NULL, 0, 0, &r, &call), VBX_E_SANDBOX);
+  assert_int_equal(th_exec(b, argv, NULL, 0, 0, &r, &call), VBX_E_SANDBOX_LOST);
   char *out;
   size_t len;
-  assert_int_equal(TH.vt->file_read(b, "x", 10, &out, &len, &call), VBX_E_SANDBOX);
+  assert_int_equal(TH.vt->file_read(b, "x", 10, &out, &len, &call), VBX_E_SANDBOX_LOST);
   TH.vt->destroy(b);
 }
 

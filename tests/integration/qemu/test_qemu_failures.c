@@ -136,19 +136,19 @@ static void test_guest_dies_mid_session(void **s) {
   vbx__call_init(&call, NULL, NULL, 0);
   int rc = th_exec(b, reboot, NULL, 0, 60000, &r, &call);
   printf("reboot -f: rc %d, %s\n", rc, rc ? call.message : "(exec returned)");
-  assert_int_equal(rc, VBX_E_SANDBOX);
+  assert_int_equal(rc, VBX_E_SANDBOX_LOST);
   const char *echo[] = {"echo", "still there?", NULL};
   vbx__call_init(&call, NULL, NULL, 0);
   double t0 = qt_now();
   rc = th_exec(b, echo, NULL, 0, 60000, &r, &call);
   double secs = qt_now() - t0;
   printf("next exec after %.2f s: rc %d, %s\n", secs, rc, call.message);
-  assert_int_equal(rc, VBX_E_SANDBOX);
+  assert_int_equal(rc, VBX_E_SANDBOX_LOST);
   assert_non_null(strstr(call.message, "QEMU exited with status"));
   assert_true(secs < 5.0);
   char *out = NULL;
   size_t len = 0;
-  assert_int_equal(TH.vt->file_read(b, "x", 10, &out, &len, &call), VBX_E_SANDBOX);
+  assert_int_equal(TH.vt->file_read(b, "x", 10, &out, &len, &call), VBX_E_SANDBOX_LOST);
   /* QEMU is gone (reaped by the failing calls or by destroy) */
   TH.vt->destroy(b);
   assert_int_equal(qt_qemu_children(NULL, 0), 0);
