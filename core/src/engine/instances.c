@@ -33,7 +33,10 @@ static int create_sandbox(vbx__box_run *br) {
   vbx_call call;
   vbx__box_call(br, &call);
   void *sb = NULL;
-  int rc = br->sb_vt->create(br->impls.sandbox->plugin_state, &cfg, &call, &sb);
+  int rc;
+  VBX__PLUGIN_CALL(VBX__IMPL_PLUGIN(br->impls.sandbox), "sandbox.create", box->name,
+                   call.deadline_ns,
+                   rc = br->sb_vt->create(br->impls.sandbox->plugin_state, &cfg, &call, &sb));
   if (rc == 0 && sb == NULL) rc = vbx__call_fail(&call, VBX_E_PLUGIN, NULL, "create returned no sandbox");
   if (rc != 0)
     return vbx__box_result_fail(br->res, rc, "sandbox backend '%s': %s", br->impls.sandbox->name,
@@ -62,7 +65,9 @@ static int create_provider(vbx__box_run *br) {
   vbx_call call;
   vbx__box_call(br, &call);
   void *pv = NULL;
-  int rc = br->llm_vt->create(br->impls.llm->plugin_state, &cfg, &call, &pv);
+  int rc;
+  VBX__PLUGIN_CALL(VBX__IMPL_PLUGIN(br->impls.llm), "llm.create", br->box->name, call.deadline_ns,
+                   rc = br->llm_vt->create(br->impls.llm->plugin_state, &cfg, &call, &pv));
   if (rc == 0 && pv == NULL) rc = vbx__call_fail(&call, VBX_E_PLUGIN, NULL, "create returned no provider");
   if (rc != 0)
     return vbx__box_result_fail(br->res, rc, "llm provider '%s': %s", br->impls.llm->name,
@@ -96,7 +101,9 @@ static int create_skill(vbx__box_run *br, size_t i) {
   vbx_call call;
   vbx__box_call(br, &call);
   void *h = NULL;
-  int rc = si->vt->create(si->impl->plugin_state, &cfg, &call, &h);
+  int rc;
+  VBX__PLUGIN_CALL(VBX__IMPL_PLUGIN(si->impl), "skill.create", br->box->name, call.deadline_ns,
+                   rc = si->vt->create(si->impl->plugin_state, &cfg, &call, &h));
   if (rc == 0 && h == NULL) rc = vbx__call_fail(&call, VBX_E_PLUGIN, NULL, "create returned no skill");
   if (rc != 0)
     return vbx__box_result_fail(br->res, rc, "skill '%s': %s", si->label,
@@ -106,7 +113,8 @@ static int create_skill(vbx__box_run *br, size_t i) {
   memset(&contrib, 0, sizeof(contrib));
   contrib.struct_size = sizeof(contrib);
   vbx__box_call(br, &call);
-  rc = si->vt->provision(h, &br->ref, &contrib, &call);
+  VBX__PLUGIN_CALL(VBX__IMPL_PLUGIN(si->impl), "skill.provision", br->box->name, call.deadline_ns,
+                   rc = si->vt->provision(h, &br->ref, &contrib, &call));
   si->system_prompt = contrib.system_prompt;
   si->tools = (json_t *)contrib.tools;
   if (contrib.name != NULL && contrib.name[0] != '\0') {
@@ -135,10 +143,13 @@ int vbx__box_setup(vbx__box_run *br) {
 }
 
 void vbx__box_teardown(vbx__box_run *br) {
+  const char *box = br->box->name;
+  uint64_t deadline = vbx__now_ns() + VBX__TEARDOWN_NS;
   for (size_t i = br->n_skills; i-- > 0;) {
     vbx__skill_inst *si = &br->skills[i];
     if (si->handle != NULL && VBX_HAS_METHOD(si->vt, vbx_skill_type_vtable, destroy))
-      si->vt->destroy(si->handle);
+      VBX__PLUGIN_CALL(VBX__IMPL_PLUGIN(si->impl), "skill.destroy", box, deadline,
+                       si->vt->destroy(si->handle));
     free(si->label);
     free(si->system_prompt);
     json_decref(si->tools);
@@ -146,9 +157,11 @@ void vbx__box_teardown(vbx__box_run *br) {
   }
   br->n_skills = 0;
   if (br->provider != NULL && VBX_HAS_METHOD(br->llm_vt, vbx_llm_provider_vtable, destroy))
-    br->llm_vt->destroy(br->provider);
+    VBX__PLUGIN_CALL(VBX__IMPL_PLUGIN(br->impls.llm), "llm.destroy", box, deadline,
+                     br->llm_vt->destroy(br->provider));
   br->provider = NULL;
   if (br->sandbox != NULL && VBX_HAS_METHOD(br->sb_vt, vbx_sandbox_backend_vtable, destroy))
-    br->sb_vt->destroy(br->sandbox);
+    VBX__PLUGIN_CALL(VBX__IMPL_PLUGIN(br->impls.sandbox), "sandbox.destroy", box, deadline,
+                     br->sb_vt->destroy(br->sandbox));
   br->sandbox = NULL;
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "plugin/inflight.h"
 #include "util/error.h"
 #include "util/strbuf.h"
 
@@ -110,7 +111,9 @@ static int validate_options(validate_fn fn, const vbx__impl *impl, const char *w
   }
   vbx_call call;
   vbx__call_init(&call, c1, c2, 0);
-  int rc = fn(impl->plugin_state, (const vbx_json *)o->obj, &call);
+  int rc;
+  VBX__PLUGIN_CALL(vbx__plugin_name(impl->plugin), vbx__kind_call(impl->kind, "validate_options"),
+                   NULL, 0, rc = fn(impl->plugin_state, (const vbx_json *)o->obj, &call));
   if (rc == 0) return 0;
   if (call.field[0])
     return issue_set(issue, rc, field_pos(o, &call, fallback), "%s '%s' refused option '%s': %s",
@@ -147,7 +150,8 @@ int vbx__box_validate(const vbx_box *box, const vbx__box_impls *impls, const vbx
     vbx__skill_config(box, i, &cfg);
     vbx_call call;
     vbx__call_init(&call, cancel, cancel2, 0);
-    rc = vt->validate(impl->plugin_state, &cfg, &call);
+    VBX__PLUGIN_CALL(vbx__plugin_name(impl->plugin), "skill.validate", box->name, 0,
+                     rc = vt->validate(impl->plugin_state, &cfg, &call));
     if (rc == 0) continue;
     return issue_set(issue, rc, field_pos(&s->options, &call, &s->pos), "skill '%s%s%s': %s",
                      s->type, s->value ? ":" : "", s->value ? s->value : "",

@@ -68,6 +68,14 @@ const vbx__impl *vbx__registry_find_in(const vbx__registry *reg, vbx__kind kind,
                                        const char *name, const vbx__plugin *extra);
 /* registry.c: fini (when init succeeded), dlclose, free the record. */
 void vbx__plugin_destroy(vbx__plugin *p);
+/* registry.c: the plugin's name, or its file name before the descriptor
+ * was read (for vbx__inflight_enter). */
+const char *vbx__plugin_label(const vbx__plugin *p);
+
+/* How long loading (dlopen, entry, init) or unloading (fini, dlclose) one
+ * plugin may take before a supervising process calls it hung. */
+#define VBX__LOAD_NS (30ull * 1000000000ull)
+#define VBX__UNLOAD_NS (30ull * 1000000000ull)
 
 /* host_services.c: fill p->host for plugin p (ctx bound to p). */
 void vbx__host_services_fill(vbx__plugin *p);

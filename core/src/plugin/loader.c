@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "plugin/inflight.h"
 #include "plugin/internal.h"
 #include "plugin/log.h"
 #include "util/error.h"
@@ -210,7 +211,9 @@ static int check_descriptor(vbx__registry *reg, const vbx_plugin_descriptor *d, 
  * destroyed (dlclose included). */
 static int check_and_init(vbx__registry *reg, vbx__plugin *p, vbx_plugin_entry_fn entry,
                           const char *label, vbx_error *err) {
-  const vbx_plugin_descriptor *d = entry();
+  uint64_t deadline = vbx__now_ns() + VBX__LOAD_NS;
+  const vbx_plugin_descriptor *d;
+  VBX__PLUGIN_CALL(vbx__plugin_label(p), "entry", NULL, deadline, d = entry());
   int rc = check_descriptor(reg, d, label, err);
   if (rc != 0) goto fail;
   p->desc = d;
@@ -223,7 +226,9 @@ static int check_and_init(vbx__registry *reg, vbx__plugin *p, vbx_plugin_entry_f
   pthread_mutex_lock(&vbx__plugin_init_lock);
   vbx__host_set_current_init(p);
   p->in_init = 1;
-  int irc = d->init(&p->host, &p->registrar, &state);
+  int irc;
+  VBX__PLUGIN_CALL(vbx__plugin_label(p), "init", NULL, deadline,
+                   irc = d->init(&p->host, &p->registrar, &state));
   p->in_init = 0;
   vbx__host_set_current_init(NULL);
   pthread_mutex_unlock(&vbx__plugin_init_lock);
@@ -305,7 +310,9 @@ int vbx__registry_load(vbx__registry *reg, const char *path, vbx_error *err) {
   if (p == NULL) return vbx__error_set(err, VBX_E_NOMEM, "%s: out of memory", path);
   dlerror();
   /* An absolute path: dlopen never searches the library path. */
-  p->dl = dlopen(real, RTLD_NOW | RTLD_LOCAL);
+  /* Constructors run here: record the load as a call of the file. */
+  VBX__PLUGIN_CALL(vbx__plugin_label(p), "dlopen", NULL, vbx__now_ns() + VBX__LOAD_NS,
+                   p->dl = dlopen(real, RTLD_NOW | RTLD_LOCAL));
   if (p->dl == NULL) {
     const char *e = dlerror();
     vbx__plugin_destroy(p);

@@ -6,9 +6,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plugin/inflight.h"
 #include "plugin/internal.h"
 
 pthread_mutex_t vbx__plugin_init_lock = PTHREAD_MUTEX_INITIALIZER;
+
+const char *vbx__kind_call(vbx__kind kind, const char *method) {
+  static const char *const names[VBX_KIND_COUNT][3] = {
+      {"skill.validate_options", "skill.create", "skill.destroy"},
+      {"llm.validate_options", "llm.create", "llm.destroy"},
+      {"sandbox.validate_options", "sandbox.create", "sandbox.destroy"},
+      {"exporter.validate_options", "exporter.create", "exporter.destroy"}};
+  int m = strcmp(method, "create") == 0 ? 1 : strcmp(method, "destroy") == 0 ? 2 : 0;
+  return kind < VBX_KIND_COUNT ? names[kind][m] : method;
+}
+
+const char *vbx__plugin_label(const vbx__plugin *p) {
+  if (p->desc != NULL && p->desc->name != NULL) return p->desc->name;
+  const char *slash = p->path ? strrchr(p->path, '/') : NULL;
+  return slash ? slash + 1 : p->path ? p->path : "?";
+}
 
 const char *vbx__kind_name(vbx__kind kind) {
   switch (kind) {
@@ -151,13 +168,15 @@ const vbx_host_services *vbx__plugin_host(const vbx__plugin *p) { return p ? &p-
 
 void vbx__plugin_destroy(vbx__plugin *p) {
   if (p == NULL) return;
+  uint64_t deadline = vbx__now_ns() + VBX__UNLOAD_NS;
   if (p->initialised && p->fini != NULL) {
     pthread_mutex_lock(&vbx__plugin_init_lock);
-    p->fini(p->state);
+    VBX__PLUGIN_CALL(vbx__plugin_label(p), "fini", NULL, deadline, p->fini(p->state));
     pthread_mutex_unlock(&vbx__plugin_init_lock);
   }
   p->initialised = 0;
-  if (p->dl != NULL) dlclose(p->dl);
+  if (p->dl != NULL)
+    VBX__PLUGIN_CALL(vbx__plugin_label(p), "dlclose", NULL, deadline, dlclose(p->dl));
   p->magic = 0;
   free(p->impls);
   free(p->path);

@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "plugin/inflight.h"
 #include "run/run.h"
 
 void vbx__events_emit(vbx__events *ev, vbx_event *e) {
@@ -15,7 +16,9 @@ void vbx__events_emit(vbx__events *ev, vbx_event *e) {
     vbx__exporter_inst *x = &ev->exps[i];
     if (!VBX_HAS_METHOD(x->vt, vbx_exporter_vtable, on_event)) continue;
     if (x->serialise) pthread_mutex_lock(&x->mu);
-    x->vt->on_event(x->handle, e);
+    VBX__PLUGIN_CALL(vbx__plugin_name(x->impl->plugin), "exporter.on_event", e->box,
+                     vbx__now_ns() + VBX__EXPORTER_CALL_NS,
+                     x->vt->on_event(x->handle, e));
     if (x->serialise) pthread_mutex_unlock(&x->mu);
   }
 }

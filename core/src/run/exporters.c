@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plugin/inflight.h"
 #include "run/run.h"
 #include "util/error.h"
 #include "util/strbuf.h"
@@ -105,7 +106,9 @@ static int check_entry(const vbx_runtime *rt, const vbx_pipeline *p, const json_
   } else {
     vbx_call call;
     vbx__call_init(&call, NULL, &rt->cancel, 0);
-    int vrc = vt->validate_options(impl->plugin_state, (const vbx_json *)opts, &call);
+    int vrc;
+    VBX__PLUGIN_CALL(vbx__plugin_name(impl->plugin), "exporter.validate_options", NULL, 0,
+                     vrc = vt->validate_options(impl->plugin_state, (const vbx_json *)opts, &call));
     if (vrc != 0) {
       snprintf(msg, sizeof(msg), "exporters[%zu]: exporter '%s' refused %s%s%s: %s", i,
                impl->name, call.field[0] ? "option '" : "its options", call.field,
@@ -155,7 +158,9 @@ int vbx__exporters_open(vbx__run *run, vbx_error *err) {
     }
     vbx_call call;
     vbx__call_init(&call, &run->cancel, &run->rt->cancel, 0);
-    rc = x->vt->create(impl->plugin_state, (const vbx_json *)opts, &call, &x->handle);
+    VBX__PLUGIN_CALL(vbx__plugin_name(impl->plugin), "exporter.create", NULL, 0,
+                     rc = x->vt->create(impl->plugin_state, (const vbx_json *)opts, &call,
+                                        &x->handle));
     json_decref(opts);
     if (rc == 0 && x->handle == NULL)
       rc = vbx__call_fail(&call, VBX_E_PLUGIN, NULL, "create returned no exporter");
@@ -176,15 +181,20 @@ void vbx__exporters_close(vbx__run *run) {
   vbx__events *ev = &run->events;
   for (size_t i = ev->n_exps; i-- > 0;) {
     vbx__exporter_inst *x = &ev->exps[i];
+    const char *plugin = vbx__plugin_name(x->impl->plugin);
+    uint64_t deadline = vbx__now_ns() + VBX__EXPORTER_CALL_NS;
     if (VBX_HAS_METHOD(x->vt, vbx_exporter_vtable, flush)) {
       vbx_call call;
-      vbx__call_init(&call, NULL, NULL, 0);
-      int rc = x->vt->flush(x->handle, &call);
+      vbx__call_init(&call, NULL, NULL, deadline);
+      int rc;
+      VBX__PLUGIN_CALL(plugin, "exporter.flush", NULL, deadline,
+                       rc = x->vt->flush(x->handle, &call));
       if (rc != 0)
         vbx__runtime_log(run->rt, VBX_LOG_WARN, "exporter '%s': flush failed: %s", x->impl->name,
                          vbx__call_message(&call, rc));
     }
-    if (VBX_HAS_METHOD(x->vt, vbx_exporter_vtable, destroy)) x->vt->destroy(x->handle);
+    if (VBX_HAS_METHOD(x->vt, vbx_exporter_vtable, destroy))
+      VBX__PLUGIN_CALL(plugin, "exporter.destroy", NULL, deadline, x->vt->destroy(x->handle));
     pthread_mutex_destroy(&x->mu);
   }
   free(ev->exps);
