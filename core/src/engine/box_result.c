@@ -69,6 +69,7 @@ int vbx__box_result_fail(vbx_box_result *r, int code, const char *fmt, ...) {
   vsnprintf(buf, sizeof(buf), fmt, ap);
   va_end(ap);
   r->error = strdup(buf); /* on OOM the status still says failed */
+  r->error_code = code;
   return code;
 }
 

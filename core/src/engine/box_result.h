@@ -29,6 +29,7 @@ struct vbx_box_result {
   vbx_status status;
   char *output;            /* final answer; never NULL once initialised */
   char *error;             /* NULL when none */
+  int error_code;          /* VBX_E_* of error, 0 when none */
   char *structured_output; /* content of output_file, or NULL */
   char *model;             /* model that answered last, or NULL */
   uint32_t turns;          /* provider completions made */
@@ -50,8 +51,8 @@ void vbx__box_result_clear(vbx_box_result *r);
 /* Append a tool call; the strings are copied. Returns 0 or VBX_E_NOMEM. */
 int vbx__box_result_add_call(vbx_box_result *r, const char *name, const char *input,
                              const char *output, int is_error, uint64_t duration_ns);
-/* Set the error text unless one is already set (the first error wins).
- * Returns `code`. */
+/* Set the error text and code unless an error is already set (the first
+ * error wins). Returns `code`. */
 int vbx__box_result_fail(vbx_box_result *r, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Replace the final answer with a copy of text. Returns 0 or VBX_E_NOMEM. */

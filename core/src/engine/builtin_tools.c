@@ -74,16 +74,17 @@ static int run_bash(vbx__box_run *br, const char *command, char **out, int *is_e
   int trunc = 0;
   const size_t cap = VBX__TOOL_OUTPUT_MAX - 128; /* room for the status lines */
   if (rc == 0) {
-    size_t olen = res.stdout_data ? strnlen(res.stdout_data, res.stdout_len) : 0;
-    size_t elen = res.stderr_data ? strnlen(res.stderr_data, res.stderr_len) : 0;
-    vbx__text_append_bounded(&sb, res.stdout_data, olen, cap, &trunc);
-    vbx__text_append_bounded(&sb, res.stderr_data, elen, cap, &trunc);
+    /* Every byte counts: a NUL or binary output is escaped, not cut. */
+    size_t binary = 0;
+    if (res.stdout_data) binary += vbx__text_escape(&sb, res.stdout_data, res.stdout_len, cap, &trunc);
+    if (res.stderr_data) binary += vbx__text_escape(&sb, res.stderr_data, res.stderr_len, cap, &trunc);
     if (sb.len && sb.data[sb.len - 1] != '\n' &&
         (res.exit_code || res.term_signal || res.timed_out || trunc || res.stdout_truncated ||
-         res.stderr_truncated))
+         res.stderr_truncated || binary))
       vbx__strbuf_puts(&sb, "\n");
     if (trunc || res.stdout_truncated || res.stderr_truncated)
       vbx__strbuf_puts(&sb, "[output truncated]\n");
+    if (binary) vbx__strbuf_printf(&sb, VBX__BINARY_NOTE, binary);
     if (res.timed_out)
       vbx__strbuf_puts(&sb, "timed out");
     else if (res.term_signal)
@@ -125,8 +126,18 @@ static int run_read(vbx__box_run *br, const char *path, char **out, int *is_erro
     return *out ? 0 : VBX_E_NOMEM;
   }
   if (len > VBX__READ_FILE_MAX) len = VBX__READ_FILE_MAX; /* a backend ignoring max_len */
-  *out = data ? vbx__text_sanitize(data, len) : strdup("");
+  vbx__strbuf sb = VBX__STRBUF_INIT;
+  int trunc = 0;
+  size_t binary = vbx__text_escape(&sb, data ? data : "", data ? len : 0, VBX__TOOL_OUTPUT_MAX - 128,
+                                   &trunc);
   free(data);
+  if (trunc) vbx__strbuf_puts(&sb, "\n[output truncated]\n");
+  if (binary) vbx__strbuf_printf(&sb, "%s" VBX__BINARY_NOTE, trunc ? "" : "\n", binary);
+  if (sb.failed) {
+    vbx__strbuf_reset(&sb);
+    return VBX_E_NOMEM;
+  }
+  *out = sb.len ? vbx__strbuf_take(&sb) : strdup("");
   return *out ? 0 : VBX_E_NOMEM;
 }
 

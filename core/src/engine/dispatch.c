@@ -89,8 +89,10 @@ static int run_skill_tool(vbx__box_run *br, const vbx__tool_entry *t, const json
   vbx__box_call(br, &call);
   char *text = NULL;
   int err = 0;
-  int rc = si->vt->call_tool(si->handle, &br->ref, t->name, (const vbx_json *)input, &text, &err,
-                             &call);
+  int rc;
+  VBX__PLUGIN_CALL(VBX__IMPL_PLUGIN(si->impl), "skill.call_tool", br->box->name, call.deadline_ns,
+                   rc = si->vt->call_tool(si->handle, &br->ref, t->name, (const vbx_json *)input,
+                                          &text, &err, &call));
   if (rc != 0) {
     free(text);
     int stop = vbx__box_stopped(br);

@@ -25,6 +25,8 @@ typedef struct vbx__engine_env {
   const vbx__registry *reg;      /* frozen registry */
   const vbx__cancel *run_cancel; /* the pipeline run's token (may be NULL) */
   const vbx__cancel *rt_cancel;  /* the runtime's token (may be NULL) */
+  const vbx__cancel *stage_cancel; /* a fail-fast fan_out's token (may be NULL) */
+  const char *stage_why;         /* why stage_cancel was set (read once it is) */
   vbx_stream_fn on_stream;       /* may be NULL */
   void *stream_user;
   vbx__emit_fn emit;             /* may be NULL */
@@ -41,5 +43,11 @@ typedef struct vbx__engine_env {
  * plugin's code, ...). Thread-safe: boxes may run concurrently. */
 int vbx__engine_run_box(const vbx__engine_env *env, const vbx_box *box, const char *input,
                         vbx_box_result *res);
+
+/* The CLOCK_MONOTONIC deadline of a box started at start_ns: the earlier
+ * of its own timeout_secs and its sandbox's timeout_secs; 0 when neither. */
+uint64_t vbx__box_deadline(const vbx_box *box, uint64_t start_ns);
+/* The error text of a box whose deadline passed, naming which timeout. */
+void vbx__box_timeout_text(const vbx_box *box, char *buf, size_t cap);
 
 #endif

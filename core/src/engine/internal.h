@@ -10,7 +10,9 @@
 
 #include "engine/engine.h"
 #include "engine/resolve.h"
+#include "plugin/inflight.h"
 #include "util/strbuf.h"
+#include "util/utf8.h"
 
 /* Bounds on what plugins and guests hand back. */
 #define VBX__TOOL_OUTPUT_MAX (64u * 1024u)    /* tool_result text */
@@ -61,13 +63,21 @@ typedef struct vbx__box_run {
   char *system;              /* system prompt */
   json_t *messages;          /* conversation so far */
   int streamed_text;         /* on_text was called during this turn */
+  int sandbox_lost;          /* a sandbox call said VBX_E_SANDBOX_LOST */
 } vbx__box_run;
+
+/* Deadline given to destroy calls, which have no vbx_call: a plugin whose
+ * destroy runs longer is reported as hung by a supervising process. */
+#define VBX__TEARDOWN_NS (30ull * 1000000000ull)
+
+/* The name of the plugin that registered impl (for vbx__inflight_enter). */
+#define VBX__IMPL_PLUGIN(impl) vbx__plugin_name((impl)->plugin)
 
 /* loop.c: a vbx_call carrying the run's and runtime's tokens and the box
  * deadline. */
 void vbx__box_call(const vbx__box_run *br, vbx_call *call);
 /* loop.c: VBX_E_CANCELLED when a token is set, VBX_E_TIMEOUT when the box
- * deadline passed, else 0. */
+ * deadline passed, VBX_E_SANDBOX_LOST once the sandbox died, else 0. */
 int vbx__box_stopped(const vbx__box_run *br);
 /* loop.c: emit an event of `type` for this box (fields already set in ev
  * are kept). */
@@ -116,9 +126,13 @@ int vbx__tool_dispatch(vbx__box_run *br, const json_t *block, json_t *results);
 /* dispatch.c: free the tool table. */
 void vbx__tools_free(vbx__box_run *br);
 
-/* text.c: a malloc'd copy of n bytes made safe for JSON text: invalid
- * UTF-8 and NUL bytes become '?'. NULL on OOM. */
-char *vbx__text_sanitize(const char *s, size_t n);
+/* text.c: append n bytes of s to sb as text, keeping sb->len <= max: valid
+ * UTF-8 is copied, NUL becomes the two characters "\0" and any other byte
+ * that is not UTF-8 text becomes "\xNN". Sets *truncated (may be NULL)
+ * when something did not fit. Returns how many bytes were escaped. */
+size_t vbx__text_escape(vbx__strbuf *sb, const char *s, size_t n, size_t max, int *truncated);
+/* The line a tool result ends with when `escaped` bytes were escaped. */
+#define VBX__BINARY_NOTE "[binary output: %zu bytes that are not text are shown as \\xNN escapes (\\0 for NUL)]\n"
 /* text.c: append bytes to sb, keeping sb->len <= max; sets *truncated
  * when something was dropped. */
 void vbx__text_append_bounded(vbx__strbuf *sb, const char *s, size_t n, size_t max,

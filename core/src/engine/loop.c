@@ -5,6 +5,7 @@
  * answers without tools, max_turns is reached, the box deadline passes or
  * the run is cancelled.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,12 +14,15 @@
 
 void vbx__box_call(const vbx__box_run *br, vbx_call *call) {
   vbx__call_init(call, br->env->run_cancel, br->env->rt_cancel, br->deadline_ns);
+  call->cancel3 = br->env->stage_cancel;
 }
 
 int vbx__box_stopped(const vbx__box_run *br) {
-  if (vbx__cancel_is_set(br->env->run_cancel) || vbx__cancel_is_set(br->env->rt_cancel))
+  if (vbx__cancel_is_set(br->env->run_cancel) || vbx__cancel_is_set(br->env->rt_cancel) ||
+      vbx__cancel_is_set(br->env->stage_cancel))
     return VBX_E_CANCELLED;
   if (br->deadline_ns != 0 && vbx__now_ns() >= br->deadline_ns) return VBX_E_TIMEOUT;
+  if (br->sandbox_lost) return VBX_E_SANDBOX_LOST;
   return 0;
 }
 
@@ -82,7 +86,9 @@ static int complete_turn(vbx__box_run *br, json_t **content, char **stop_reason)
   vbx__box_call(br, &call);
   br->streamed_text = 0;
   uint64_t t0 = vbx__now_ns();
-  int rc = br->llm_vt->complete(br->provider, &req, &resp, &call);
+  int rc;
+  VBX__PLUGIN_CALL(VBX__IMPL_PLUGIN(br->impls.llm), "llm.complete", br->box->name,
+                   call.deadline_ns, rc = br->llm_vt->complete(br->provider, &req, &resp, &call));
   uint64_t dur = vbx__now_ns() - t0;
   vbx_box_result *res = br->res;
   res->turns++;
@@ -219,19 +225,28 @@ static int start(vbx__box_run *br, const char *input) {
   return rc;
 }
 
+/* Replace the box's error: a stop overrides what a plugin said. */
+static void refail(vbx_box_result *res, int code, const char *text) {
+  free(res->error);
+  res->error = NULL;
+  vbx__box_result_fail(res, code, "%s", text);
+}
+
 /* Final status from the loop's code; a stop overrides the plugin's words. */
 static void finish(vbx__box_run *br, int rc) {
   vbx_box_result *res = br->res;
   int stop = rc != 0 ? vbx__box_stopped(br) : 0;
   if (stop == VBX_E_CANCELLED) {
-    free(res->error);
-    res->error = NULL;
-    vbx__box_result_fail(res, stop, "cancelled");
+    refail(res, stop,
+           vbx__cancel_is_set(br->env->run_cancel) || vbx__cancel_is_set(br->env->rt_cancel) ||
+                   br->env->stage_why == NULL
+               ? "cancelled"
+               : br->env->stage_why);
     res->status = VBX_STATUS_CANCELLED;
   } else if (stop == VBX_E_TIMEOUT) {
-    free(res->error);
-    res->error = NULL;
-    vbx__box_result_fail(res, stop, "box timeout (%u s) reached", br->box->timeout_secs);
+    char buf[160];
+    vbx__box_timeout_text(br->box, buf, sizeof(buf));
+    refail(res, stop, buf);
     res->status = VBX_STATUS_FAILED;
   } else if (rc != 0) {
     if (res->error == NULL) vbx__box_result_fail(res, rc, "%s", vbx_strerror(rc));
@@ -239,6 +254,21 @@ static void finish(vbx__box_run *br, int rc) {
   } else {
     res->status = VBX_STATUS_OK;
   }
+}
+
+uint64_t vbx__box_deadline(const vbx_box *box, uint64_t start_ns) {
+  uint32_t secs = box->timeout_secs;
+  if (box->sandbox.timeout_secs != 0 && (secs == 0 || box->sandbox.timeout_secs < secs))
+    secs = box->sandbox.timeout_secs;
+  return secs ? start_ns + (uint64_t)secs * 1000000000ull : 0;
+}
+
+void vbx__box_timeout_text(const vbx_box *box, char *buf, size_t cap) {
+  uint32_t sb = box->sandbox.timeout_secs;
+  if (sb != 0 && (box->timeout_secs == 0 || sb < box->timeout_secs))
+    snprintf(buf, cap, "box timeout reached: the sandbox's timeout_secs (%u s)", sb);
+  else
+    snprintf(buf, cap, "box timeout (%u s) reached", box->timeout_secs);
 }
 
 int vbx__engine_run_box(const vbx__engine_env *env, const vbx_box *box, const char *input,
@@ -253,10 +283,11 @@ int vbx__engine_run_box(const vbx__engine_env *env, const vbx_box *box, const ch
   br->box = box;
   br->res = res;
   res->status = VBX_STATUS_RUNNING;
-  if (box->timeout_secs) br->deadline_ns = t0 + (uint64_t)box->timeout_secs * 1000000000ull;
+  br->deadline_ns = vbx__box_deadline(box, t0);
   int rc = start(br, input);
   if (rc == 0) rc = agent_loop(br);
   if (rc == 0 && box->output_file != NULL) rc = read_output_file(br);
+  if (rc == 0 && br->sandbox_lost) rc = VBX_E_SANDBOX_LOST; /* a skill swallowed it */
   int stopped = rc != 0 ? vbx__box_stopped(br) : 0;
   finish(br, rc);
   if (stopped) rc = stopped;

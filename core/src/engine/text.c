@@ -1,57 +1,46 @@
 /*
  * engine/text.c - making bytes from guests and plugins safe to put in JSON
- * (valid UTF-8, no NUL) and bounded appends.
+ * (valid UTF-8, no NUL): replaced, or escaped so binary output stays
+ * visible to the model; and bounded appends.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/internal.h"
+#include "util/utf8.h"
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), or 0. */
+/* Length of the valid UTF-8 sequence at s (n bytes left), or 0 (NUL too). */
 static size_t utf8_seq(const unsigned char *s, size_t n) {
-  unsigned char c = s[0];
-  size_t len;
   uint32_t cp;
-  if (c < 0x80) return c ? 1 : 0;
-  if (c >= 0xc2 && c <= 0xdf) {
-    len = 2;
-    cp = c & 0x1f;
-  } else if (c >= 0xe0 && c <= 0xef) {
-    len = 3;
-    cp = c & 0x0f;
-  } else if (c >= 0xf0 && c <= 0xf4) {
-    len = 4;
-    cp = c & 0x07;
-  } else {
-    return 0;
-  }
-  if (n < len) return 0;
-  for (size_t i = 1; i < len; i++) {
-    if ((s[i] & 0xc0) != 0x80) return 0;
-    cp = (cp << 6) | (s[i] & 0x3f);
-  }
-  if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-      (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-    return 0;
-  return len;
+  size_t k = vbx__utf8_decode(s, n, &cp);
+  return cp == 0 ? 0 : k;
 }
 
-char *vbx__text_sanitize(const char *s, size_t n) {
-  char *out = malloc(n + 1);
-  if (out == NULL) return NULL;
+size_t vbx__text_escape(vbx__strbuf *sb, const char *s, size_t n, size_t max, int *truncated) {
   const unsigned char *u = (const unsigned char *)s;
-  size_t i = 0;
+  size_t escaped = 0, i = 0;
   while (i < n) {
     size_t k = utf8_seq(u + i, n - i);
-    if (k == 0) {
-      out[i++] = '?';
-      continue;
+    char esc[5];
+    const char *piece = s + i;
+    size_t plen = k;
+    if (k == 0) { /* NUL or a byte that is not UTF-8 text */
+      if (u[i] == 0)
+        memcpy(esc, "\\0", 3), plen = 2;
+      else
+        snprintf(esc, sizeof(esc), "\\x%02x", u[i]), plen = 4;
+      piece = esc;
     }
-    memcpy(out + i, s + i, k);
-    i += k;
+    if (sb->len + plen > max) {
+      if (truncated) *truncated = 1;
+      break;
+    }
+    vbx__strbuf_append(sb, piece, plen);
+    if (k == 0) escaped++;
+    i += k ? k : 1;
   }
-  out[n] = '\0';
-  return out;
+  return escaped;
 }
 
 void vbx__text_append_bounded(vbx__strbuf *sb, const char *s, size_t n, size_t max,

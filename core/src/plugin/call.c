@@ -22,9 +22,14 @@ void vbx__call_clear(vbx_call *call) {
   call->message[0] = '\0';
 }
 
+int vbx__call_cancelled(const vbx_call *call) {
+  return call != NULL && (vbx__cancel_is_set(call->cancel) || vbx__cancel_is_set(call->cancel2) ||
+                          vbx__cancel_is_set(call->cancel3));
+}
+
 int vbx__call_stopped(const vbx_call *call) {
   if (call == NULL) return 0;
-  if (vbx__cancel_is_set(call->cancel) || vbx__cancel_is_set(call->cancel2)) return 1;
+  if (vbx__call_cancelled(call)) return 1;
   return call->deadline_ns != 0 && vbx__now_ns() >= call->deadline_ns;
 }
 

@@ -27,6 +27,7 @@ struct vbx_call {
   char message[1024];
   const vbx__cancel *cancel; /* may be NULL */
   const vbx__cancel *cancel2;/* a second source (e.g. runtime-wide Ctrl-C) */
+  const vbx__cancel *cancel3;/* a third (a fail-fast fan_out stage); set after init */
   uint64_t deadline_ns;      /* CLOCK_MONOTONIC, 0: none */
 };
 
@@ -37,6 +38,8 @@ void vbx__call_init(vbx_call *call, const vbx__cancel *cancel, const vbx__cancel
 void vbx__call_clear(vbx_call *call);
 /* Non-zero when cancelled or past the deadline. */
 int vbx__call_stopped(const vbx_call *call);
+/* Non-zero when one of the call's cancellation tokens is set. */
+int vbx__call_cancelled(const vbx_call *call);
 /* Set the error slot from host code. Returns code. */
 int vbx__call_fail(vbx_call *call, int code, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -113,7 +113,7 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
     x->last_ns = now;
   }
   if (x->call != NULL && vbx__call_stopped(x->call)) {
-    int cancelled = vbx__cancel_is_set(x->call->cancel) || vbx__cancel_is_set(x->call->cancel2);
+    int cancelled = vbx__call_cancelled(x->call);
     stop(x, cancelled ? VBX_E_CANCELLED : VBX_E_TIMEOUT,
          cancelled ? "cancelled" : "the call's deadline passed");
     return 1;

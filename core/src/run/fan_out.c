@@ -5,6 +5,7 @@
  */
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "run/run.h"
 #include "util/strbuf.h"
@@ -14,18 +15,24 @@ typedef struct branch {
   size_t stage;
   size_t idx;
   const char *input;
+  vbx__fan_ctl *ctl;
   pthread_t thread;
   int started;
 } branch;
 
 static void *branch_main(void *arg) {
   branch *b = arg;
-  vbx__stage_run_box(b->run, b->stage, b->idx, b->input);
+  vbx__stage_run_box(b->run, b->stage, b->idx, b->input, b->ctl);
   return NULL;
 }
 
 void vbx__fan_out_run(vbx__run *run, size_t stage, const char *input) {
   vbx__stage_result *sr = &run->res->stages[stage];
+  vbx__fan_ctl ctl;
+  memset(&ctl, 0, sizeof(ctl));
+  atomic_init(&ctl.cancel.cancelled, 0);
+  atomic_init(&ctl.claimed, 0);
+  vbx__fan_ctl *pctl = run->p->stages[stage].fail_fast ? &ctl : NULL;
   branch *bs = calloc(sr->n_boxes ? sr->n_boxes : 1, sizeof(*bs));
   for (size_t i = 0; i < sr->n_boxes; i++) {
     if (bs == NULL) {
@@ -33,7 +40,7 @@ void vbx__fan_out_run(vbx__run *run, size_t stage, const char *input) {
       vbx__box_result_fail(&sr->boxes[i], VBX_E_NOMEM, "out of memory");
       continue;
     }
-    bs[i] = (branch){run, stage, i, input, 0, 0};
+    bs[i] = (branch){run, stage, i, input, pctl, 0, 0};
     int e = pthread_create(&bs[i].thread, NULL, branch_main, &bs[i]);
     if (e != 0) {
       sr->boxes[i].status = VBX_STATUS_FAILED;

@@ -26,7 +26,7 @@ static void set_error(vbx__run *run, size_t stage) {
     if (b->status == VBX_STATUS_OK) continue;
     snprintf(buf, sizeof(buf), "stage '%s': box '%s' %s: %s", sr->name, b->name,
              vbx_status_name(b->status), b->error ? b->error : "no error message");
-    if (sr->status != VBX_STATUS_CANCELLED || b->status == VBX_STATUS_CANCELLED) break;
+    if (b->status == sr->status) break; /* the box that gave the stage its status */
   }
   res->error = strdup(buf[0] ? buf : "stage failed");
 }
@@ -41,7 +41,7 @@ static void run_stage(vbx__run *run, size_t i, const char *input) {
   if (st->is_fan_out)
     vbx__fan_out_run(run, i, input);
   else
-    vbx__stage_run_box(run, i, 0, input);
+    vbx__stage_run_box(run, i, 0, input, NULL);
   sr->status = vbx__stage_status(sr);
   if (sr->status == VBX_STATUS_OK) {
     sr->output = st->is_fan_out ? vbx__fan_out_merge(sr) : strdup(sr->boxes[0].output);

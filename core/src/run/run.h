@@ -39,6 +39,10 @@ typedef struct vbx__run {
   vbx__cancel cancel;      /* the run's own token */
 } vbx__run;
 
+/* How long one exporter call (on_event, flush, destroy) may take before a
+ * supervising process calls it hung; flush carries it as its deadline. */
+#define VBX__EXPORTER_CALL_NS (10ull * 1000000000ull)
+
 /* events.c: complete ev (struct_size, time, pipeline) and deliver it to
  * on_event, then to each exporter. Thread-safe: boxes of a fan-out emit
  * concurrently; calls into one exporter instance are serialised unless
@@ -60,11 +64,21 @@ int vbx__exporters_open(vbx__run *run, vbx_error *err);
 /* exporters.c: flush (failures logged) and destroy every instance. */
 void vbx__exporters_close(vbx__run *run);
 
+/* A fail-fast fan_out's shared state: the first box that fails claims it,
+ * writes why and sets cancel, which its siblings' calls observe. */
+typedef struct vbx__fan_ctl {
+  vbx__cancel cancel;
+  atomic_int claimed;
+  char why[256];
+} vbx__fan_ctl;
+
 /* stage.c: run box `idx` of stage `stage` with `input` on the calling
- * thread: BOX_STARTED, the engine, BOX_FINISHED. */
-void vbx__stage_run_box(vbx__run *run, size_t stage, size_t idx, const char *input);
-/* stage.c: the status of a finished stage from its boxes: CANCELLED if any
- * box was cancelled, else FAILED if any failed, else OK. */
+ * thread: BOX_STARTED, the engine, BOX_FINISHED, then on_box_done. ctl
+ * (NULL outside a fail-fast fan_out) is claimed when the box fails. */
+void vbx__stage_run_box(vbx__run *run, size_t stage, size_t idx, const char *input,
+                        vbx__fan_ctl *ctl);
+/* stage.c: the status of a finished stage from its boxes: FAILED if any
+ * box failed, else CANCELLED if any was cancelled, else OK. */
 vbx_status vbx__stage_status(const vbx__stage_result *sr);
 
 /* fan_out.c: run every box of stage `stage` on its own thread with the

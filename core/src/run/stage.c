@@ -2,6 +2,7 @@
  * run/stage.c - running one box of a stage on the calling thread (with its
  * BOX_STARTED and BOX_FINISHED events) and a stage's status.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "run/run.h"
@@ -20,7 +21,8 @@ static void box_emit(void *user, vbx_event *ev) {
   vbx__events_emit(&bc->run->events, ev);
 }
 
-void vbx__stage_run_box(vbx__run *run, size_t stage, size_t idx, const char *input) {
+void vbx__stage_run_box(vbx__run *run, size_t stage, size_t idx, const char *input,
+                        vbx__fan_ctl *ctl) {
   const vbx_box *box = run->p->stages[stage].boxes[idx];
   vbx_box_result *res = &run->res->stages[stage].boxes[idx];
   box_ctx bc = {run, run->res->stages[stage].name, (int)stage};
@@ -40,7 +42,18 @@ void vbx__stage_run_box(vbx__run *run, size_t stage, size_t idx, const char *inp
   env.stream_user = run->opts.user;
   env.emit = box_emit;
   env.emit_user = &bc;
+  if (ctl != NULL) {
+    env.stage_cancel = &ctl->cancel;
+    env.stage_why = ctl->why;
+  }
   vbx__engine_run_box(&env, box, input, res);
+  int zero = 0;
+  if (ctl != NULL && res->status == VBX_STATUS_FAILED &&
+      atomic_compare_exchange_strong(&ctl->claimed, &zero, 1)) {
+    snprintf(ctl->why, sizeof(ctl->why), "cancelled: box '%.100s' of the same fan_out failed",
+             box->name);
+    vbx__cancel_set(&ctl->cancel);
+  }
 
   memset(&ev, 0, sizeof(ev));
   ev.type = VBX_EV_BOX_FINISHED;
@@ -52,14 +65,15 @@ void vbx__stage_run_box(vbx__run *run, size_t stage, size_t idx, const char *inp
   ev.cost_usd = res->cost_usd;
   ev.duration_ns = res->duration_ns;
   box_emit(&bc, &ev);
+  if (run->opts.on_box_done) run->opts.on_box_done(run->opts.user, stage, idx, res);
 }
 
 vbx_status vbx__stage_status(const vbx__stage_result *sr) {
   vbx_status s = VBX_STATUS_OK;
   for (size_t i = 0; i < sr->n_boxes; i++) {
     vbx_status b = sr->boxes[i].status;
-    if (b == VBX_STATUS_CANCELLED) return VBX_STATUS_CANCELLED;
-    if (b != VBX_STATUS_OK) s = VBX_STATUS_FAILED;
+    if (b == VBX_STATUS_CANCELLED && s == VBX_STATUS_OK) s = VBX_STATUS_CANCELLED;
+    if (b != VBX_STATUS_OK && b != VBX_STATUS_CANCELLED) s = VBX_STATUS_FAILED;
   }
   return s;
 }
