@@ -9,6 +9,8 @@
 #ifndef VBX_RUN_RESULT_H
 #define VBX_RUN_RESULT_H
 
+#include <jansson.h>
+
 #include "engine/box_result.h"
 #include "model/model.h"
 
@@ -38,5 +40,21 @@ struct vbx_result {
 vbx_result *vbx__result_new(const vbx_pipeline *p);
 /* Sum the boxes' tokens and cost into the totals. */
 void vbx__result_sum(vbx_result *r);
+
+/* Bound on a report read back with vbx_result_from_json. */
+#define VBX__REPORT_MAX (256u << 20)
+
+/* result_parse.c: a status from its name ("ok", ...); 0 or VBX_E_INVAL. */
+int vbx__status_from_name(const char *name, vbx_status *out);
+/* result_parse.c: read one box entry of a report (vbx_box_result_to_json's
+ * shape) into b, which it initialises; `path` names the entry in errors.
+ * On failure b is cleared and err says which key. */
+int vbx__box_result_from_json(const json_t *o, const char *path, vbx_box_result *b,
+                              vbx_error *err);
+/* result_parse.c: from the boxes of r, derive each stage's status (SKIPPED
+ * when all its boxes were, PENDING while one is), the output a stage passes
+ * on, the result's text (the last OK stage's output) and the totals of
+ * tokens and cost. The result's own status, error and duration are kept. */
+void vbx__result_derive(vbx_result *r);
 
 #endif

@@ -1,11 +1,12 @@
 /*
- * run/result_json.c - vbx_result_to_json: the run report documented in
- * docs/cli.md.
+ * run/result_json.c - vbx_result_to_json and vbx_box_result_to_json: the
+ * run report documented in docs/cli.md.
  *
  *   {"name","status","error","stages":[{"name","boxes":[{"name","status",
- *    "error","output","turns","input_tokens","output_tokens","cost_usd",
- *    "duration_ms","tool_calls":[{"name","input","output","duration_ms"}],
- *    "structured_output"?}]}],
+ *    "error","error_code","output","model","turns","input_tokens",
+ *    "output_tokens","cache_read_tokens","cache_write_tokens","cost_usd",
+ *    "duration_ms","tool_calls":[{"name","input","output","is_error",
+ *    "duration_ms"}],"structured_output"?}]}],
  *    "totals":{"input_tokens","output_tokens","cost_usd","duration_ms"}}
  *
  * "structured_output" appears on a box whose output_file was read: the
@@ -15,10 +16,12 @@
 #include <stdlib.h>
 
 #include "run/result.h"
+#include "util/error.h"
 
 static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
 
-static json_t *ms(uint64_t ns) { return json_integer((json_int_t)(ns / 1000000u)); }
+/* Milliseconds with microsecond precision. */
+static json_t *ms(uint64_t ns) { return json_real((double)(ns / 1000u) / 1000.0); }
 
 static json_t *real(double v) {
   json_t *j = json_real(v);
@@ -43,6 +46,7 @@ static json_t *tool_calls(const vbx_box_result *b, int *bad) {
     put(o, "name", json_string(c->name), bad);
     put(o, "input", json_string(c->input), bad);
     put(o, "output", json_string(c->output), bad);
+    put(o, "is_error", json_boolean(c->is_error), bad);
     put(o, "duration_ms", ms(c->duration_ns), bad);
   }
   return arr;
@@ -54,10 +58,16 @@ static json_t *box_json(const vbx_box_result *b, int *bad) {
   put(o, "name", json_string(b->name), bad);
   put(o, "status", json_string(vbx_status_name(b->status)), bad);
   put(o, "error", str_or_null(b->error), bad);
+  char code[32];
+  vbx__error_name(b->error_code, code, sizeof(code));
+  put(o, "error_code", b->error ? json_string(code) : json_null(), bad);
   put(o, "output", json_string(b->output ? b->output : ""), bad);
+  put(o, "model", str_or_null(b->model), bad);
   put(o, "turns", json_integer(b->turns), bad);
   put(o, "input_tokens", json_integer((json_int_t)b->input_tokens), bad);
   put(o, "output_tokens", json_integer((json_int_t)b->output_tokens), bad);
+  put(o, "cache_read_tokens", json_integer((json_int_t)b->cache_read_tokens), bad);
+  put(o, "cache_write_tokens", json_integer((json_int_t)b->cache_write_tokens), bad);
   put(o, "cost_usd", real(b->cost_usd), bad);
   put(o, "duration_ms", ms(b->duration_ns), bad);
   put(o, "tool_calls", tool_calls(b, bad), bad);
@@ -66,6 +76,15 @@ static json_t *box_json(const vbx_box_result *b, int *bad) {
     put(o, "structured_output", v ? v : json_string(b->structured_output), bad);
   }
   return o;
+}
+
+char *vbx_box_result_to_json(const vbx_box_result *b) {
+  if (b == NULL) return NULL;
+  int bad = 0;
+  json_t *o = box_json(b, &bad);
+  char *text = o && !bad ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(12)) : NULL;
+  json_decref(o);
+  return text;
 }
 
 char *vbx_result_to_json(const vbx_result *r) {

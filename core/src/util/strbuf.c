@@ -73,3 +73,9 @@ void vbx__strbuf_reset(vbx__strbuf *sb) {
   sb->len = sb->cap = 0;
   sb->failed = 0;
 }
+
+void vbx__strbuf_clear(vbx__strbuf *sb) {
+  sb->len = 0;
+  sb->failed = 0;
+  if (sb->data != NULL) sb->data[0] = '\0';
+}

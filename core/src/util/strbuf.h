@@ -33,5 +33,7 @@ int vbx__strbuf_vprintf(vbx__strbuf *sb, const char *fmt, va_list ap);
 char *vbx__strbuf_take(vbx__strbuf *sb);
 /* Free the contents and reset. */
 void vbx__strbuf_reset(vbx__strbuf *sb);
+/* Empty the buffer but keep its allocation (and clear `failed`). */
+void vbx__strbuf_clear(vbx__strbuf *sb);
 
 #endif

@@ -164,12 +164,19 @@ typedef void (*vbx_stream_fn)(void *user, const char *box, vbx_output_kind kind,
  * produced the event, concurrently for fan-out boxes. */
 typedef void (*vbx_event_fn)(void *user, const vbx_event *ev);
 
+/* A box finished (OK, failed or cancelled): its complete result, borrowed
+ * for the call, with the stage index and its index in the stage. Called
+ * from the box's thread right after its VBX_EV_BOX_FINISHED event. */
+typedef void (*vbx_box_done_fn)(void *user, size_t stage, size_t index,
+                                const vbx_box_result *box);
+
 typedef struct vbx_run_options {
   uint32_t struct_size;
   const char *input;       /* input to the first stage, may be NULL */
   vbx_stream_fn on_stream;
   vbx_event_fn on_event;
   void *user;
+  vbx_box_done_fn on_box_done; /* may be NULL */
 } vbx_run_options;
 
 /* Run a pipeline to completion, failure or cancellation. Returns 0 when the
@@ -196,6 +203,10 @@ VBX_API size_t vbx_result_box_count(const vbx_result *r, size_t stage);
 VBX_API const vbx_box_result *vbx_result_box(const vbx_result *r, size_t stage, size_t idx);
 /* The whole report as JSON text (see docs/cli.md); free with vbx_free. */
 VBX_API char *vbx_result_to_json(const vbx_result *r);
+/* Read a report made by vbx_result_to_json back into a result (durations
+ * keep millisecond precision). On error *out is NULL and err names the
+ * offending JSON path. Free the result with vbx_result_free. */
+VBX_API int vbx_result_from_json(const char *json, size_t len, vbx_result **out, vbx_error *err);
 VBX_API void vbx_result_free(vbx_result *r);
 
 VBX_API const char *vbx_box_result_name(const vbx_box_result *b);
@@ -212,6 +223,9 @@ VBX_API size_t vbx_box_result_tool_call_count(const vbx_box_result *b);
 VBX_API int vbx_box_result_tool_call(const vbx_box_result *b, size_t i, const char **name,
                                      const char **input, const char **output,
                                      uint64_t *duration_ns);
+
+/* One box's entry of the report as compact JSON text; free with vbx_free. */
+VBX_API char *vbx_box_result_to_json(const vbx_box_result *b);
 
 /* Name of a status ("ok", "failed", "cancelled", ...); static. */
 VBX_API const char *vbx_status_name(vbx_status s);

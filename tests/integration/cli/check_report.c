@@ -37,7 +37,8 @@ static int check_object(const json_t *obj, const char *path, const field *fields
       continue;
     }
     int ok = json_typeof(v) == fields[i].type ||
-             (fields[i].type == JSON_REAL && json_is_integer(v));
+             (fields[i].type == JSON_REAL && json_is_integer(v)) ||
+             (fields[i].type == JSON_TRUE && json_is_boolean(v));
     if (!ok) return fail(p, "wrong type");
   }
   const char *key;
@@ -58,19 +59,22 @@ static const field top_fields[] = {{"name", JSON_STRING, 0}, {"status", JSON_STR
 static const field stage_fields[] = {{"name", JSON_STRING, 0}, {"boxes", JSON_ARRAY, 0}};
 static const field box_fields[] = {
     {"name", JSON_STRING, 0},         {"status", JSON_STRING, 0},
-    {"error", JSON_NULL, 1},          {"output", JSON_STRING, 0},
+    {"error", JSON_NULL, 1},          {"error_code", JSON_NULL, 1},
+    {"output", JSON_STRING, 0},       {"model", JSON_NULL, 1},
     {"turns", JSON_INTEGER, 0},       {"input_tokens", JSON_INTEGER, 0},
-    {"output_tokens", JSON_INTEGER, 0}, {"cost_usd", JSON_REAL, 0},
-    {"duration_ms", JSON_INTEGER, 0}, {"tool_calls", JSON_ARRAY, 0}};
+    {"output_tokens", JSON_INTEGER, 0}, {"cache_read_tokens", JSON_INTEGER, 0},
+    {"cache_write_tokens", JSON_INTEGER, 0}, {"cost_usd", JSON_REAL, 0},
+    {"duration_ms", JSON_REAL, 0}, {"tool_calls", JSON_ARRAY, 0}};
 static const char *const box_optional[] = {"structured_output", NULL};
 static const field call_fields[] = {{"name", JSON_STRING, 0},
                                     {"input", JSON_STRING, 0},
                                     {"output", JSON_STRING, 0},
-                                    {"duration_ms", JSON_INTEGER, 0}};
+                                    {"is_error", JSON_TRUE, 0},
+                                    {"duration_ms", JSON_REAL, 0}};
 static const field total_fields[] = {{"input_tokens", JSON_INTEGER, 0},
                                      {"output_tokens", JSON_INTEGER, 0},
                                      {"cost_usd", JSON_REAL, 0},
-                                     {"duration_ms", JSON_INTEGER, 0}};
+                                     {"duration_ms", JSON_REAL, 0}};
 #define N(a) (sizeof(a) / sizeof(a[0]))
 
 int main(int argc, char **argv) {
