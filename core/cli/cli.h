@@ -36,6 +36,8 @@ void vbx__cli_common_free(vbx__cli_common *c);
 /* Create a runtime from the common options; prints the error and returns
  * NULL on failure. */
 vbx_runtime *vbx__cli_runtime(const vbx__cli_common *c);
+/* The same without printing: 0 and *out, or the code with err filled. */
+int vbx__cli_runtime_new(const vbx__cli_common *c, vbx_runtime **out, vbx_error *err);
 /* For commands that take a spec: load c->file, create the runtime and
  * check the spec against its plugins. Prints any error (FILE:LINE:COLUMN
  * for spec errors) and returns VBX_EXIT_USAGE; on success returns

@@ -99,7 +99,7 @@ void vbx__cli_common_free(vbx__cli_common *c) {
   c->n_plugins = c->n_config = 0;
 }
 
-vbx_runtime *vbx__cli_runtime(const vbx__cli_common *c) {
+int vbx__cli_runtime_new(const vbx__cli_common *c, vbx_runtime **out, vbx_error *err) {
   vbx_runtime_options o;
   memset(&o, 0, sizeof(o));
   o.struct_size = sizeof(o);
@@ -109,10 +109,14 @@ vbx_runtime *vbx__cli_runtime(const vbx__cli_common *c) {
   o.log_level_set = 1;
   o.log_level = c->log_level;
   o.config = c->config;
+  return vbx_runtime_new(&o, out, err);
+}
+
+vbx_runtime *vbx__cli_runtime(const vbx__cli_common *c) {
   vbx_runtime *rt = NULL;
   vbx_error err;
   memset(&err, 0, sizeof(err));
-  if (vbx_runtime_new(&o, &rt, &err) != 0) {
+  if (vbx__cli_runtime_new(c, &rt, &err) != 0) {
     vbx__cli_error("%s", err.message[0] ? err.message : vbx_strerror(err.code));
     return NULL;
   }

@@ -1,55 +1,47 @@
 /*
- * cmd_run.c - `voidbox run --file SPEC`: load plugins and the spec, run it
- * with streaming output, print a summary table or a JSON report.
+ * cmd_run.c - `voidbox run --file SPEC`: read the spec, then run it
+ * supervised (supervise.h): a worker process loads the plugins and runs the
+ * pipeline while this process prints its streaming output and, at the end,
+ * a summary table or a JSON report — also when plugin code crashes, hangs
+ * or exits.
  */
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
-#include "stream_printer.h"
-#include "summary_table.h"
-
-static vbx_runtime *volatile g_runtime;
-static volatile sig_atomic_t g_interrupts;
-
-/* First Ctrl-C cancels every box cleanly; a second one exits at once. */
-static void on_sigint(int sig) {
-  (void)sig;
-  if (g_interrupts++ > 0) _exit(130);
-  static const char msg[] = "\nvoidbox: cancelling (Ctrl-C again to quit now)\n";
-  ssize_t w = write(STDERR_FILENO, msg, sizeof(msg) - 1);
-  (void)w;
-  if (g_runtime) vbx_runtime_cancel(g_runtime);
-}
+#include "supervise.h"
 
 static void help(FILE *out) {
   fprintf(out,
           "usage: voidbox run --file SPEC [OPTIONS]\n"
           "\n"
           "Run an agent or pipeline spec (YAML or JSON). Box output streams as it is\n"
-          "produced, prefixed with the box name; a summary table follows.\n"
+          "produced, prefixed with the box name; a summary table follows. Plugins run in\n"
+          "a supervised worker process: a plugin that crashes, exits or hangs past its\n"
+          "deadline ends the run with an error naming it, and finished boxes are kept.\n"
           "\n"
           "options:\n"
           "  -f, --file SPEC      spec file to run (required)\n"
           "  --input TEXT         input given to the first stage\n"
           "  --output FORMAT      human (default) or json: one JSON report on stdout,\n"
-          "                       streaming output then goes to stderr\n");
+          "                       streaming output then goes to stderr\n"
+          "  --load-timeout SECS  bound on loading the plugins and checking the spec\n"
+          "                       (default %d)\n",
+          VBX_SUP_LOAD_TIMEOUT_S);
   vbx__cli_common_help(out);
   fprintf(out, "  -h, --help           this help\n"
-               "\nexit codes: 0 success, 1 run failed or cancelled, 2 usage/spec/plugin error\n");
+               "\nSIGINT or SIGTERM cancels the run (the report is still written); a second\n"
+               "one stops it at once.\n"
+               "exit codes: 0 success, 1 run failed or cancelled, 2 usage/spec/plugin error\n");
 }
 
 int vbx__cmd_run(int argc, char **argv) {
   vbx__cli_common common = {0};
   common.log_level = VBX_LOG_WARN;
   const char *input = NULL, *output = "human";
+  unsigned long load_timeout = VBX_SUP_LOAD_TIMEOUT_S;
   int rc = VBX_EXIT_USAGE;
-  vbx_runtime *rt = NULL;
   vbx_pipeline *p = NULL;
-  vbx_result *res = NULL;
-  vbx__printer *printer = NULL;
   vbx_error err;
   memset(&err, 0, sizeof(err));
 
@@ -65,6 +57,13 @@ int vbx__cmd_run(int argc, char **argv) {
       input = argv[++i];
     } else if (!strcmp(argv[i], "--output") && i + 1 < argc) {
       output = argv[++i];
+    } else if (!strcmp(argv[i], "--load-timeout") && i + 1 < argc) {
+      char *end;
+      load_timeout = strtoul(argv[++i], &end, 10);
+      if (*end != '\0' || argv[i][0] == '\0' || load_timeout == 0 || load_timeout > 3600) {
+        vbx__cli_error("run: --load-timeout takes seconds from 1 to 3600, not '%s'", argv[i]);
+        goto out;
+      }
     } else {
       vbx__cli_error("run: unknown or incomplete option '%s' (see `voidbox run --help`)",
                      argv[i]);
@@ -76,61 +75,20 @@ int vbx__cmd_run(int argc, char **argv) {
     vbx__cli_error("run: --output must be human or json, not '%s'", output);
     goto out;
   }
-  if ((rc = vbx__cli_open_spec(&common, "run", &rt, &p)) != VBX_EXIT_OK) goto out;
-  rc = VBX_EXIT_FAILED;
-  FILE *stream_out = json ? stderr : stdout;
-  if (!(printer = vbx__printer_new(stream_out))) {
-    vbx__cli_error("out of memory");
+  if (!common.file) {
+    vbx__cli_error("run: --file SPEC is required (see `voidbox run --help`)");
     goto out;
   }
-
-  g_runtime = rt;
-  struct sigaction sa;
-  memset(&sa, 0, sizeof(sa));
-  sa.sa_handler = on_sigint;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
-
-  vbx_run_options ro;
-  memset(&ro, 0, sizeof(ro));
-  ro.struct_size = sizeof(ro);
-  ro.input = input;
-  ro.on_stream = vbx__printer_stream;
-  ro.on_event = vbx__printer_event;
-  ro.user = printer;
-  int run_rc = vbx_pipeline_run(rt, p, &ro, &res, &err);
-
-  signal(SIGINT, SIG_DFL);
-  signal(SIGTERM, SIG_DFL);
-  g_runtime = NULL;
-  vbx__printer_free(printer);
-  printer = NULL;
-
-  if (run_rc != 0 && !res) {
-    fprintf(stderr, "%s\n", err.message[0] ? err.message : vbx_strerror(run_rc));
-    rc = run_rc == VBX_E_SPEC ? VBX_EXIT_USAGE : VBX_EXIT_FAILED;
+  /* Syntax first, here: a spec error needs no plugin and no worker. */
+  if (vbx_pipeline_load_file(common.file, &p, &err) != 0) {
+    fprintf(stderr, "%s\n", err.message[0] ? err.message : vbx_strerror(err.code));
     goto out;
   }
-  if (json) {
-    char *doc = vbx_result_to_json(res);
-    if (!doc) {
-      vbx__cli_error("out of memory writing the JSON report");
-      rc = VBX_EXIT_FAILED;
-      goto out;
-    }
-    printf("%s\n", doc);
-    vbx_free(doc);
-  } else {
-    vbx__summary_print(stdout, res);
-  }
-  rc = vbx_result_status(res) == VBX_STATUS_OK ? VBX_EXIT_OK : VBX_EXIT_FAILED;
+  vbx__sup_options so = {&common, p, input, json, (unsigned)load_timeout};
+  rc = vbx__supervise_run(&so);
 
 out:
-  vbx__printer_free(printer);
-  vbx_result_free(res);
   vbx_pipeline_free(p);
-  if (rt) vbx_runtime_free(rt);
   vbx__cli_common_free(&common);
   return rc;
 }

@@ -1,9 +1,13 @@
+/*
+ * stream_printer.c - line-buffered, prefixed, neutralised box output (see
+ * stream_printer.h).
+ */
 #include "stream_printer.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "term_text.h"
 #include "util/strbuf.h"
 
 /* Partial line of one box and stream kind. */
@@ -11,20 +15,19 @@ typedef struct line_buf {
   char *box;
   vbx_output_kind kind;
   vbx__strbuf line;
+  int continued;         /* the last piece printed was cut at the cap */
 } line_buf;
 
 struct vbx__printer {
-  FILE *out;
-  pthread_mutex_t mu;
+  vbx__outq *out;
   line_buf *bufs;
   size_t n_bufs;
+  vbx__strbuf scratch;   /* one formatted line at a time */
 };
 
-vbx__printer *vbx__printer_new(FILE *out) {
+vbx__printer *vbx__printer_new(vbx__outq *out) {
   vbx__printer *p = calloc(1, sizeof(*p));
-  if (!p) return NULL;
-  p->out = out;
-  pthread_mutex_init(&p->mu, NULL);
+  if (p != NULL) p->out = out;
   return p;
 }
 
@@ -50,38 +53,60 @@ static line_buf *find_buf(vbx__printer *p, const char *box, vbx_output_kind kind
   return b;
 }
 
-static void emit(vbx__printer *p, const char *box, vbx_output_kind kind, const char *s,
-                 size_t n) {
-  fprintf(p->out, "[%s] %s%.*s\n", box, kind_mark(kind), (int)n, s);
+/* "[box] MARK text\n"; `cont_in`/`cont_out` add the continuation marks. */
+static void emit(vbx__printer *p, const char *box, vbx_output_kind kind, const char *s, size_t n,
+                 int cont_in, int cont_out) {
+  vbx__strbuf *sb = &p->scratch;
+  vbx__strbuf_clear(sb);
+  vbx__strbuf_puts(sb, "[");
+  vbx__term_puts(sb, box);
+  vbx__strbuf_puts(sb, "] ");
+  vbx__strbuf_puts(sb, kind_mark(kind));
+  if (cont_in) vbx__strbuf_puts(sb, VBX_PRINTER_CONT);
+  vbx__term_append(sb, s, n);
+  if (cont_out) vbx__strbuf_puts(sb, VBX_PRINTER_CONT);
+  vbx__strbuf_puts(sb, "\n");
+  if (!sb->failed) vbx__outq_push(p->out, sb->data, sb->len);
 }
 
 static void flush_buf(vbx__printer *p, line_buf *b) {
-  if (b->line.len) emit(p, b->box, b->kind, b->line.data, b->line.len);
-  vbx__strbuf_reset(&b->line);
+  if (b->line.len || b->continued)
+    emit(p, b->box, b->kind, b->line.data ? b->line.data : "", b->line.len, b->continued, 0);
+  vbx__strbuf_clear(&b->line);
+  b->continued = 0;
 }
 
-void vbx__printer_stream(void *printer, const char *box, vbx_output_kind kind, const char *data,
-                         size_t len) {
-  vbx__printer *p = printer;
-  pthread_mutex_lock(&p->mu);
+/* Append to a line buffer, printing full pieces at the cap. */
+static void add_partial(vbx__printer *p, line_buf *b, const char *s, size_t n) {
+  while (n > 0) {
+    size_t room = VBX_PRINTER_LINE_MAX - b->line.len;
+    size_t take = n < room ? n : room;
+    vbx__strbuf_append(&b->line, s, take);
+    s += take, n -= take;
+    if (b->line.len >= VBX_PRINTER_LINE_MAX) {
+      emit(p, b->box, b->kind, b->line.data, b->line.len, b->continued, 1);
+      vbx__strbuf_clear(&b->line);
+      b->continued = 1;
+    }
+  }
+}
+
+void vbx__printer_stream(vbx__printer *p, const char *box, vbx_output_kind kind,
+                         const char *data, size_t len) {
   line_buf *b = find_buf(p, box, kind);
-  if (!b) {
-    fwrite(data, 1, len, p->out);
-    goto out;
+  if (b == NULL) { /* out of memory: print the bytes as their own line */
+    emit(p, box, kind, data, len, 0, 0);
+    return;
   }
   while (len) {
     const char *nl = memchr(data, '\n', len);
     size_t take = nl ? (size_t)(nl - data) : len;
-    vbx__strbuf_append(&b->line, data, take);
+    add_partial(p, b, data, take);
     if (!nl) break;
-    emit(p, box, kind, b->line.data ? b->line.data : "", b->line.len);
-    vbx__strbuf_reset(&b->line);
+    flush_buf(p, b);
     data += take + 1;
     len -= take + 1;
   }
-out:
-  fflush(p->out);
-  pthread_mutex_unlock(&p->mu);
 }
 
 static void flush_box(vbx__printer *p, const char *box) {
@@ -93,13 +118,34 @@ static void print_tool_call(vbx__printer *p, const vbx_event *ev) {
   const char *in = ev->text ? ev->text : "";
   size_t n = strlen(in);
   const size_t max = 160;
-  fprintf(p->out, "[%s] -> %s %.*s%s\n", ev->box, ev->tool ? ev->tool : "?",
-          (int)(n > max ? max : n), in, n > max ? "..." : "");
+  vbx__strbuf *sb = &p->scratch;
+  vbx__strbuf_clear(sb);
+  vbx__strbuf_puts(sb, "[");
+  vbx__term_puts(sb, ev->box);
+  vbx__strbuf_puts(sb, "] -> ");
+  vbx__term_puts(sb, ev->tool ? ev->tool : "?");
+  vbx__strbuf_puts(sb, " ");
+  vbx__term_append(sb, in, n > max ? max : n);
+  vbx__strbuf_puts(sb, n > max ? "...\n" : "\n");
+  if (!sb->failed) vbx__outq_push(p->out, sb->data, sb->len);
 }
 
-void vbx__printer_event(void *printer, const vbx_event *ev) {
-  vbx__printer *p = printer;
-  pthread_mutex_lock(&p->mu);
+static void print_box_end(vbx__printer *p, const vbx_event *ev) {
+  vbx__strbuf *sb = &p->scratch;
+  vbx__strbuf_clear(sb);
+  vbx__strbuf_puts(sb, "[");
+  vbx__term_puts(sb, ev->box);
+  vbx__strbuf_puts(sb, "] ");
+  vbx__strbuf_puts(sb, vbx_status_name(ev->status));
+  if (ev->text) {
+    vbx__strbuf_puts(sb, ": ");
+    vbx__term_puts(sb, ev->text);
+  }
+  vbx__strbuf_puts(sb, "\n");
+  if (!sb->failed) vbx__outq_push(p->out, sb->data, sb->len);
+}
+
+void vbx__printer_event(vbx__printer *p, const vbx_event *ev) {
   switch (ev->type) {
   case VBX_EV_TOOL_CALL:
     /* Printed when the call starts; the box's pending text comes first. */
@@ -113,25 +159,25 @@ void vbx__printer_event(void *printer, const vbx_event *ev) {
     break;
   case VBX_EV_BOX_FINISHED:
     if (ev->box) flush_box(p, ev->box);
-    if (ev->box && ev->status != VBX_STATUS_OK)
-      fprintf(p->out, "[%s] %s%s%s\n", ev->box, vbx_status_name(ev->status),
-              ev->text ? ": " : "", ev->text ? ev->text : "");
+    if (ev->box && ev->status != VBX_STATUS_OK) print_box_end(p, ev);
     break;
   default:
     break;
   }
-  fflush(p->out);
-  pthread_mutex_unlock(&p->mu);
+}
+
+void vbx__printer_flush(vbx__printer *p) {
+  for (size_t i = 0; i < p->n_bufs; i++) flush_buf(p, &p->bufs[i]);
 }
 
 void vbx__printer_free(vbx__printer *p) {
   if (!p) return;
+  vbx__printer_flush(p);
   for (size_t i = 0; i < p->n_bufs; i++) {
-    flush_buf(p, &p->bufs[i]);
     free(p->bufs[i].box);
+    vbx__strbuf_reset(&p->bufs[i].line);
   }
-  fflush(p->out);
   free(p->bufs);
-  pthread_mutex_destroy(&p->mu);
+  vbx__strbuf_reset(&p->scratch);
   free(p);
 }

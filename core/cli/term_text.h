@@ -1,0 +1,22 @@
+/*
+ * term_text.h - text from boxes, models and plugins made harmless for a
+ * terminal: control characters (C0 but tab, DEL, C1), bidirectional
+ * overrides and bytes that are not UTF-8 are shown as visible escapes
+ * ("^[" for ESC, "\u009b", "\u202e", "\xff") so output can neither move
+ * the cursor, retitle the window, rewrite earlier lines nor reorder text.
+ * Used for human output only; JSON output is escaped by the JSON encoder.
+ */
+#ifndef VBX_CLI_TERM_TEXT_H
+#define VBX_CLI_TERM_TEXT_H
+
+#include <stddef.h>
+
+#include "util/strbuf.h"
+
+/* Append n bytes of s to sb, neutralised. A newline is escaped too ("^J"):
+ * callers split lines first. */
+void vbx__term_append(vbx__strbuf *sb, const char *s, size_t n);
+/* Same for a NUL-terminated string (NULL appends nothing). */
+void vbx__term_puts(vbx__strbuf *sb, const char *s);
+
+#endif
