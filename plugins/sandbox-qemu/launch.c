@@ -220,30 +220,63 @@ static int launch_error(qemu_box *b, vbx_call *call, int code, const char *what)
   return b->host->set_error(call, code, NULL, "%s", msg);
 }
 
+/* One 50 ms slice of a boot wait is over: has QEMU exited (then `gone`
+ * says what we were waiting for), the call been cancelled or run past its
+ * own deadline, or the boot deadline passed (`late`)? Returns 0 to keep
+ * waiting, else the negative code with the call's error set. */
+static int boot_check(qemu_box *b, uint64_t deadline, const char *gone, const char *late,
+                      vbx_call *call) {
+  const vbx_host_services *h = b->host;
+  pthread_mutex_lock(&b->pid_lock);
+  int ended = reap_locked(b, 0);
+  pthread_mutex_unlock(&b->pid_lock);
+  if (ended)
+    return launch_error(b, call, VBX_E_SANDBOX, gone);
+  if (h->is_cancelled(call)) {
+    uint64_t cd = h->deadline_ns(call);
+    if (cd != 0 && h->monotonic_ns() >= cd)
+      return launch_error(b, call, VBX_E_TIMEOUT, "the call's deadline passed while starting");
+    return h->set_error(call, VBX_E_CANCELLED, NULL, "box %s: cancelled while starting",
+                        b->name);
+  }
+  if (h->monotonic_ns() >= deadline)
+    return launch_error(b, call, VBX_E_TIMEOUT, late);
+  return 0;
+}
+
 /* Wait for QEMU to connect to our socket. Returns the stream fd or a
  * negative code with the call's error set. */
 static int accept_qemu(qemu_box *b, int ls, uint64_t deadline, vbx_call *call) {
-  const vbx_host_services *h = b->host;
   for (;;) {
     struct pollfd p = {.fd = ls, .events = POLLIN};
-    int r = poll(&p, 1, 50);
-    if (r > 0) {
+    if (poll(&p, 1, 50) > 0) {
       int fd = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
       if (fd >= 0)
         return fd;
-      if (errno != EINTR && errno != EAGAIN)
-        return h->set_error(call, VBX_E_SANDBOX, NULL, "accept: %s", strerror(errno));
+      if (errno != EINTR && errno != EAGAIN && errno != ECONNABORTED)
+        return b->host->set_error(call, VBX_E_SANDBOX, NULL, "accept: %s", strerror(errno));
     }
-    pthread_mutex_lock(&b->pid_lock);
-    int gone = reap_locked(b, 0);
-    pthread_mutex_unlock(&b->pid_lock);
-    if (gone)
-      return launch_error(b, call, VBX_E_SANDBOX, "QEMU ended before it connected");
-    if (h->is_cancelled(call))
-      return h->set_error(call, VBX_E_CANCELLED, NULL, "box %s: cancelled while starting",
-                          b->name);
-    if (h->monotonic_ns() >= deadline)
-      return launch_error(b, call, VBX_E_TIMEOUT, "QEMU did not connect in time");
+    int rc = boot_check(b, deadline, "QEMU ended before it connected",
+                        "QEMU did not connect in time", call);
+    if (rc != 0)
+      return rc;
+  }
+}
+
+/* Wait until the guest agent's first frame (its CHALLENGE) is readable on
+ * fd, or the stream ended (the handshake then reports it). The handshake
+ * itself (gc_connect_fd) blocks without seeing cancellation or QEMU's exit,
+ * so the long part of a boot - the guest kernel and init - is waited for
+ * here. Returns 0 or a negative code with the call's error set. */
+static int wait_agent(qemu_box *b, int fd, uint64_t deadline, vbx_call *call) {
+  for (;;) {
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    if (poll(&p, 1, 50) > 0)
+      return 0;
+    int rc = boot_check(b, deadline, "QEMU ended before the guest agent answered",
+                        "the guest agent did not come up in time (boot_timeout_ms)", call);
+    if (rc != 0)
+      return rc;
   }
 }
 
@@ -278,7 +311,11 @@ int qemu_launch(qemu_box *b, vbx_call *call) {
     goto out;
   }
   b->boot_ns[1] = h->monotonic_ns();
-  uint64_t now = b->boot_ns[1];
+  if ((rc = wait_agent(b, fd, deadline, call)) != 0) {
+    close(fd);
+    goto out;
+  }
+  uint64_t now = h->monotonic_ns();
   int left_ms = now < deadline ? (int)((deadline - now) / 1000000u) : 1;
   rc = gc_connect_fd(fd, secret, sizeof secret, left_ms, &b->gs.conn, err, sizeof err);
   if (rc != 0) {

@@ -52,13 +52,17 @@ void qt_require(void) {
     printf("SKIP: qemu-system-x86_64 is not on PATH (install qemu-system-x86)\n");
     exit(77);
   }
-  const char *env = getenv("VOIDBOX_CACHE_DIR"), *home = getenv("HOME");
-  if (env && env[0])
+  const char *test = getenv("VBX_TEST_IMAGE_CACHE"), *env = getenv("VOIDBOX_CACHE_DIR"),
+             *home = getenv("HOME");
+  if (test && test[0])
+    snprintf(QT_IMAGE_DIR, sizeof QT_IMAGE_DIR, "%s", test);
+  else if (env && env[0])
     snprintf(QT_IMAGE_DIR, sizeof QT_IMAGE_DIR, "%s", env);
   else if (home && home[0])
     snprintf(QT_IMAGE_DIR, sizeof QT_IMAGE_DIR, "%s/.cache/voidbox/images", home);
   else {
-    printf("SKIP: no image directory (neither VOIDBOX_CACHE_DIR nor HOME is set)\n");
+    printf("SKIP: no image directory (none of VBX_TEST_IMAGE_CACHE, VOIDBOX_CACHE_DIR, HOME "
+           "is set)\n");
     exit(77);
   }
   if (!regular(QT_IMAGE_DIR, "bzImage") || !regular(QT_IMAGE_DIR, "initramfs.cpio")) {
@@ -223,6 +227,65 @@ double qt_now(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
   return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+int qt_create(const th_box_cfg *c, uint32_t disk_mb, vbx_call *call, void **out) {
+  vbx_sandbox_config cfg;
+  memset(&cfg, 0, sizeof cfg);
+  cfg.struct_size = sizeof cfg;
+  cfg.box_name = c->name ? c->name : "test";
+  cfg.memory_mb = c->memory_mb ? c->memory_mb : 512;
+  cfg.vcpus = c->vcpus ? c->vcpus : 1;
+  cfg.network = c->network;
+  cfg.env = c->env;
+  cfg.timeout_secs = c->timeout_secs;
+  cfg.disk_mb = disk_mb;
+  const char *own = c->opts_json ? c->opts_json : "";
+  char text[2048];
+  int n = snprintf(text, sizeof text, "{%s%s%s}", TH.default_opts,
+                   TH.default_opts[0] && own[0] ? "," : "", own);
+  assert_true(n > 0 && (size_t)n < sizeof text);
+  vbx_json *o = TH.h->json_parse(text, (size_t)n, NULL);
+  if (o == NULL)
+    fail_msg("bad options JSON: %s", text);
+  cfg.options = o;
+  *out = NULL;
+  int rc = TH.vt->create(TH.state, &cfg, call, out);
+  TH.h->json_decref(o);
+  return rc;
+}
+
+int qt_box_dir(char *out, size_t cap) {
+  DIR *d = opendir(QT_WORK_ROOT);
+  if (d == NULL)
+    return -1;
+  struct dirent *e;
+  int rc = -1;
+  while (rc != 0 && (e = readdir(d)) != NULL)
+    if (strncmp(e->d_name, "vbx-qemu-", 9) == 0 &&
+        (size_t)snprintf(out, cap, "%s/%s", QT_WORK_ROOT, e->d_name) < cap)
+      rc = 0;
+  closedir(d);
+  return rc;
+}
+
+void qt_write_initrd(const char *path, int with_image, const char *data, size_t len) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  assert_true(fd >= 0);
+  if (with_image) {
+    char p[700], buf[65536];
+    snprintf(p, sizeof p, "%s/initramfs.cpio", QT_IMAGE_DIR);
+    int in = open(p, O_RDONLY | O_CLOEXEC);
+    assert_true(in >= 0);
+    ssize_t n;
+    while ((n = read(in, buf, sizeof buf)) > 0)
+      assert_int_equal(write(fd, buf, (size_t)n), n);
+    assert_int_equal(n, 0);
+    close(in);
+    assert_int_equal(lseek(fd, 0, SEEK_CUR) % 4, 0);
+  }
+  qt_newc_init_file(fd, data, len);
+  assert_int_equal(close(fd), 0);
 }
 
 int qt_group_setup(void **state) {

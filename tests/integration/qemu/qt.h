@@ -7,7 +7,7 @@
  * directory, the kernel release of the image, a newc archive writer.
  *
  * Threads: qt_require / qt_load / qt_unload on the main thread; the
- * counting helpers from any thread.
+ * counting helpers and qt_create from any thread.
  */
 #ifndef VBX_TEST_QEMU_QT_H
 #define VBX_TEST_QEMU_QT_H
@@ -51,6 +51,17 @@ int qt_kernel_json_release(char *out, size_t cap);
 void qt_newc_init_file(int fd, const void *data, size_t len);
 /* qt_now - CLOCK_MONOTONIC in seconds. */
 double qt_now(void);
+/* qt_create - th_box_try with the parts the harness does not set: the
+ * config's disk_mb (0: backend default) and a call the caller initialised
+ * (its cancellation token, its deadline). Returns the create rc; the box in
+ * *out (NULL on failure). Any thread. */
+int qt_create(const th_box_cfg *c, uint32_t disk_mb, vbx_call *call, void **out);
+/* qt_box_dir - the path of the one box directory in QT_WORK_ROOT (a
+ * "vbx-qemu-*" entry) into out; 0, or -1 when there is none. */
+int qt_box_dir(char *out, size_t cap);
+/* qt_write_initrd - a private initramfs at path: the image's own archive
+ * (when with_image) followed by one holding /init = data. Asserts. */
+void qt_write_initrd(const char *path, int with_image, const char *data, size_t len);
 
 /* cmocka group fixtures: qt_load / qt_unload. */
 int qt_group_setup(void **state);

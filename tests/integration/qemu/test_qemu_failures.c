@@ -43,22 +43,7 @@ static void make_initrd(int with_image, const char *data, size_t len) {
   snprintf(tmpdir, sizeof tmpdir, "/tmp/vbx-qt-initrd-XXXXXX");
   assert_non_null(mkdtemp(tmpdir));
   snprintf(initrd, sizeof initrd, "%s/initrd.cpio", tmpdir);
-  int fd = open(initrd, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  assert_true(fd >= 0);
-  if (with_image) {
-    char p[700], buf[65536];
-    snprintf(p, sizeof p, "%s/initramfs.cpio", QT_IMAGE_DIR);
-    int in = open(p, O_RDONLY | O_CLOEXEC);
-    assert_true(in >= 0);
-    ssize_t n;
-    while ((n = read(in, buf, sizeof buf)) > 0)
-      assert_int_equal(write(fd, buf, (size_t)n), n);
-    assert_int_equal(n, 0);
-    close(in);
-    assert_int_equal(lseek(fd, 0, SEEK_CUR) % 4, 0);
-  }
-  qt_newc_init_file(fd, data, len);
-  assert_int_equal(close(fd), 0);
+  qt_write_initrd(initrd, with_image, data, len);
 }
 
 /* Create a box with the private initramfs; it must fail fast with the
