@@ -209,6 +209,11 @@ static int spawn_qemu(qemu_box *b, const char *const *argv, vbx_call *call) {
   pthread_mutex_lock(&b->pid_lock);
   b->pid = pid;
   pthread_mutex_unlock(&b->pid_lock);
+  /* For a later voidbox's sweep, should QEMU outlive this process. */
+  int rc = qemu_owner_record(b->dir, "qemu.pid", pid);
+  if (rc != 0 && rc != -ESRCH) /* ESRCH: it exited already (reported later) */
+    b->host->log(b->host->ctx, VBX_LOG_WARN, "box %s: cannot record QEMU's pid in %s: %s",
+                 b->name, b->dir, strerror(-rc));
   return 0;
 }
 
@@ -354,7 +359,10 @@ void qemu_teardown(qemu_box *b) {
     b->gs.conn = NULL;
   }
   if (b->dir[0]) {
-    static const char *const files[] = {"initrd.cpio", "ctl.sock", "console.log", "qemu.log"};
+    /* owner last: a directory is only swept by a later voidbox while its
+     * owner record is there */
+    static const char *const files[] = {"initrd.cpio", "ctl.sock", "console.log", "qemu.log",
+                                        "qemu.pid", "owner"};
     char p[600];
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
       box_path(b, files[i], p, sizeof p);

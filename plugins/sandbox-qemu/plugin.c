@@ -37,8 +37,7 @@ static int box_dir(qemu_box *b, unsigned long seq, vbx_call *call) {
   char name[100];
   snprintf(name, sizeof name, "%.48s", b->name);
   guest_safe_name(name);
-  const char *tmp = getenv("TMPDIR");
-  const char *base = b->opt.work_root ? b->opt.work_root : tmp && tmp[0] ? tmp : "/tmp";
+  const char *base = qemu_work_root(&b->opt);
   /* The chardev socket path must fit sun_path (108 bytes) with "/ctl.sock". */
   int n = snprintf(b->dir, sizeof b->dir, "%s/vbx-qemu-%s-%lu-XXXXXX", base, name, seq);
   if (n <= 0 || (size_t)n + sizeof "/ctl.sock" > 108) {
@@ -53,6 +52,15 @@ static int box_dir(qemu_box *b, unsigned long seq, vbx_call *call) {
     b->dir[0] = '\0';
     return b->host->set_error(call, VBX_E_SANDBOX, b->opt.work_root ? "work_root" : NULL,
                               "cannot create a box directory under %s: %s", base, strerror(e));
+  }
+  /* Who owns it, so that a later voidbox removes it if this process dies
+   * without doing so (sweep.c). */
+  int rc = qemu_owner_record(b->dir, "owner", getpid());
+  if (rc != 0) {
+    rmdir(b->dir);
+    b->dir[0] = '\0';
+    return b->host->set_error(call, VBX_E_IO, NULL, "cannot write the owner of a box directory "
+                              "under %s: %s", base, strerror(-rc));
   }
   return 0;
 }
@@ -113,6 +121,7 @@ static int qemu_create(void *state, const vbx_sandbox_config *cfg, vbx_call *cal
     box_free(b);
     return rc;
   }
+  qemu_sweep_once(st, qemu_work_root(&b->opt));
   if ((rc = qemu_image_locate(b, call)) != 0 || (rc = box_dir(b, seq, call)) != 0) {
     box_free(b);
     return rc;
@@ -167,6 +176,9 @@ static int qemu_init(const vbx_host_services *host, const vbx_registrar *reg, vo
     free(st);
     return rc;
   }
+  /* Box directories a killed voidbox left in the default work root. */
+  static const qemu_options defaults;
+  qemu_sweep_once(st, qemu_work_root(&defaults));
   *state = st;
   return 0;
 }

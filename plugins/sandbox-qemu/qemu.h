@@ -10,6 +10,9 @@
  *   ctl.sock      the listening socket QEMU's virtio-serial chardev joins
  *   console.log   the guest's serial console
  *   qemu.log      QEMU's own stderr
+ *   owner         the voidbox process that made it (owner.c), so a later
+ *                 voidbox can remove it once that process is dead (sweep.c)
+ *   qemu.pid      the QEMU process, in the same form
  */
 #ifndef VBX_QEMU_H
 #define VBX_QEMU_H
@@ -28,10 +31,14 @@
 #define QEMU_DEFAULT_BOOT_TIMEOUT_MS 60000u
 #define QEMU_SHUTDOWN_WAIT_MS 3000u
 
+#define QEMU_SWEPT_MAX 16
+
 typedef struct qemu_state {
   const vbx_host_services *host;
-  pthread_mutex_t lock;
+  pthread_mutex_t lock;          /* next_box, swept */
   unsigned long next_box;
+  unsigned n_swept;              /* work roots swept by this process */
+  char swept[QEMU_SWEPT_MAX][256];
 } qemu_state;
 
 enum qemu_accel { QEMU_ACCEL_AUTO, QEMU_ACCEL_KVM, QEMU_ACCEL_TCG };
@@ -54,6 +61,9 @@ typedef struct qemu_options {
 int qemu_options_parse(const vbx_host_services *h, const vbx_json *o, qemu_options *out,
                        vbx_call *call);
 void qemu_options_clear(qemu_options *o);
+/* options.c: where box directories go - work_root, else $TMPDIR, else
+ * /tmp. Borrowed from o or the environment. */
+const char *qemu_work_root(const qemu_options *o);
 
 typedef struct qemu_box {
   guest_session gs;              /* FIRST: the vtable methods are guest_vt_* */
@@ -106,5 +116,37 @@ size_t qemu_file_tail(const char *file, unsigned lines, char *out, size_t cap);
  * 16 KiB of the console log (NUL-terminated, at most cap-1 bytes) into out;
  * "" when the guest did not panic. */
 void qemu_console_panic(const char *file, char *out, size_t cap);
+
+/* owner.c: a record naming a process - "pid=P\nstart=S\nboot=B\npidns=N\n",
+ * where S is field 22 of /proc/P/stat (start time in clock ticks since boot,
+ * which tells a reused pid apart), B the kernel's boot_id and N the pid
+ * namespace (readlink /proc/self/ns/pid). DIR/owner names the voidbox
+ * process of a box, DIR/qemu.pid its QEMU. */
+enum { QEMU_OWNER_LIVE, QEMU_OWNER_DEAD, QEMU_OWNER_UNKNOWN };
+/* owner.c: write DIR/file (0600, created exclusively) naming process pid.
+ * 0 or -errno (-ESRCH when pid is not running). */
+int qemu_owner_record(const char *dir, const char *file, pid_t pid);
+/* owner.c: read the record dirfd/file and check the process it names:
+ * QEMU_OWNER_LIVE (running, same start time), QEMU_OWNER_DEAD (exited, pid
+ * reused, or an earlier boot) or QEMU_OWNER_UNKNOWN (no valid record, or
+ * another pid namespace: cannot be checked). *pid / *start are set unless
+ * UNKNOWN; why gets a phrase for logs ("pid 12 has exited"). */
+int qemu_owner_read(int dirfd, const char *file, pid_t *pid, unsigned long long *start,
+                    char *why, size_t cap);
+/* owner.c: the start time (field 22 of /proc/PID/stat) of a running
+ * process; -1 when there is none or it is a zombie. */
+int qemu_proc_start(pid_t pid, unsigned long long *start);
+
+/* sweep.c: remove every box directory ("vbx-qemu-*", ours, not a symlink)
+ * under root whose owner record names a dead process, first SIGKILLing its
+ * recorded QEMU if that still runs (checked by start time through a pidfd).
+ * Live owners' directories and those without a valid record are left
+ * alone. Logs each removal at info level. Returns the number removed. Any
+ * thread; concurrent sweeps of one root tolerate each other. */
+unsigned qemu_sweep(const vbx_host_services *h, const char *root);
+/* sweep.c: qemu_sweep(root) the first time this process sees root (the
+ * roots seen are kept in st, up to QEMU_SWEPT_MAX; beyond that every call
+ * sweeps). Any thread. */
+void qemu_sweep_once(qemu_state *st, const char *root);
 
 #endif

@@ -255,6 +255,27 @@ int qt_create(const th_box_cfg *c, uint32_t disk_mb, vbx_call *call, void **out)
   return rc;
 }
 
+unsigned long long qt_proc_start(int pid) {
+  char p[64], buf[1024];
+  snprintf(p, sizeof p, "/proc/%d/stat", pid);
+  int fd = open(p, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return 0;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0)
+    return 0;
+  buf[n] = '\0';
+  char *s = strrchr(buf, ')');
+  unsigned long long v = 0;
+  /* after "comm)": fields 3 (state) .. 22 (starttime) */
+  for (int f = 2; s != NULL && f < 22; f++)
+    s = strchr(s + 1, ' ');
+  if (s != NULL)
+    v = strtoull(s + 1, NULL, 10);
+  return v;
+}
+
 int qt_box_dir(char *out, size_t cap) {
   DIR *d = opendir(QT_WORK_ROOT);
   if (d == NULL)

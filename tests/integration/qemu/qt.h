@@ -56,6 +56,9 @@ double qt_now(void);
  * (its cancellation token, its deadline). Returns the create rc; the box in
  * *out (NULL on failure). Any thread. */
 int qt_create(const th_box_cfg *c, uint32_t disk_mb, vbx_call *call, void **out);
+/* qt_proc_start - field 22 (start time) of /proc/PID/stat; 0 when the
+ * process does not exist. */
+unsigned long long qt_proc_start(int pid);
 /* qt_box_dir - the path of the one box directory in QT_WORK_ROOT (a
  * "vbx-qemu-*" entry) into out; 0, or -1 when there is none. */
 int qt_box_dir(char *out, size_t cap);
