@@ -78,7 +78,10 @@ static void track(vbx__sup *s, const vbx_event *ev) {
   if (b == NULL) return;
   switch (ev->type) {
   case VBX_EV_BOX_STARTED:
+    /* While RUNNING, duration_ns holds the start (CLOCK_MONOTONIC);
+     * settle_boxes turns it into the duration. */
     if (b->status == VBX_STATUS_PENDING) b->status = VBX_STATUS_RUNNING;
+    b->duration_ns = vbx__now_ns();
     break;
   case VBX_EV_LLM_TURN:
     if (b->status != VBX_STATUS_RUNNING) break;
@@ -223,19 +226,29 @@ void vbx__sup_load_failure(const vbx__sup *s, char *buf, size_t cap) {
     death_text(s, have, &who, buf, cap);
 }
 
-/* Every box still running gets `status` and `why` (unless it is `except`);
- * boxes never started are SKIPPED. */
-static void settle_boxes(vbx_result *r, const vbx_box_result *except, vbx_status status, int code,
-                         const char *why) {
+/* How boxes still running end. */
+typedef struct ending {
+  vbx_status status;
+  int code;
+  const char *why;
+} ending;
+
+/* Every box still running ends as `culprit_end` when it is `culprit`, else
+ * as `other_end`; its duration runs until now. Boxes never started are
+ * SKIPPED. */
+static void settle_boxes(vbx_result *r, const vbx_box_result *culprit, const ending *culprit_end,
+                         const ending *other_end) {
   for (size_t st = 0; st < r->n_stages; st++)
     for (size_t i = 0; i < r->stages[st].n_boxes; i++) {
       vbx_box_result *b = &r->stages[st].boxes[i];
       if (b->status == VBX_STATUS_PENDING) b->status = VBX_STATUS_SKIPPED;
-      if (b->status != VBX_STATUS_RUNNING || b == except) continue;
-      b->status = status;
+      if (b->status != VBX_STATUS_RUNNING) continue;
+      const ending *e = b == culprit ? culprit_end : other_end;
+      b->duration_ns = vbx__now_ns() - b->duration_ns;
+      b->status = e->status;
       free(b->error);
       b->error = NULL;
-      vbx__box_result_fail(b, code, "%s", why);
+      vbx__box_result_fail(b, e->code, "%s", e->why);
     }
 }
 
@@ -285,16 +298,12 @@ const char *vbx__sup_settle(vbx__sup *s) {
     break;
   }
   if (have && who.box[0]) culprit = running_box(r, who.box);
+  ending mine = {status, code, why}, others = mine;
   if (culprit != NULL) {
-    culprit->status = status;
-    free(culprit->error);
-    culprit->error = NULL;
-    vbx__box_result_fail(culprit, code, "%s", why);
     snprintf(buf, sizeof(buf), "stopped: box '%s' failed", culprit->name);
-    settle_boxes(r, culprit, VBX_STATUS_CANCELLED, VBX_E_CANCELLED, buf);
-  } else {
-    settle_boxes(r, NULL, status, code, why);
+    others = (ending){VBX_STATUS_CANCELLED, VBX_E_CANCELLED, buf};
   }
+  settle_boxes(r, culprit, &mine, &others);
   vbx__result_derive(r);
   r->status = status;
   free(r->error);

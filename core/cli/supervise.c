@@ -127,14 +127,20 @@ static void loop(vbx__sup *s) {
     p[n++] = (struct pollfd){g_wake[0], POLLIN, 0};
     if (s->chan_fd >= 0 && vbx__outq_pending(s->stream_q) < VBX_OUTQ_HIGH)
       ich = n, p[n++] = (struct pollfd){s->chan_fd, POLLIN, 0};
-    if (vbx__outq_pending(&s->out)) iout = n, p[n++] = (struct pollfd){s->out.fd, POLLOUT, 0};
+    /* stdout is watched even when idle: a pipe whose reader went away
+     * reports POLLERR, so `| head` cancels the run at once. */
+    if (!s->out.broken)
+      iout = n, p[n++] = (struct pollfd){s->out.fd, vbx__outq_pending(&s->out) ? POLLOUT : 0, 0};
     if (vbx__outq_pending(&s->err)) ierr = n, p[n++] = (struct pollfd){s->err.fd, POLLOUT, 0};
     int r = poll(p, (nfds_t)n, 100);
     if (r > 0 && (p[0].revents & POLLIN)) {
       char b[64];
       while (read(g_wake[0], b, sizeof(b)) > 0) {}
     }
-    if (r > 0 && iout >= 0 && p[iout].revents) vbx__outq_write_some(&s->out);
+    if (r > 0 && iout >= 0 && (p[iout].revents & POLLERR) && !vbx__outq_pending(&s->out))
+      s->out.broken = EPIPE;
+    else if (r > 0 && iout >= 0 && p[iout].revents)
+      vbx__outq_write_some(&s->out);
     if (r > 0 && ierr >= 0 && p[ierr].revents) vbx__outq_write_some(&s->err);
     if (r > 0 && ich >= 0 && p[ich].revents) read_worker(s);
     reap(s, 0);

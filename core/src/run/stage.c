@@ -64,8 +64,9 @@ void vbx__stage_run_box(vbx__run *run, size_t stage, size_t idx, const char *inp
   ev.output_tokens = res->output_tokens;
   ev.cost_usd = res->cost_usd;
   ev.duration_ns = res->duration_ns;
-  box_emit(&bc, &ev);
+  /* The result first: an exporter that fails on the event cannot lose it. */
   if (run->opts.on_box_done) run->opts.on_box_done(run->opts.user, stage, idx, res);
+  box_emit(&bc, &ev);
 }
 
 vbx_status vbx__stage_status(const vbx__stage_result *sr) {

@@ -166,7 +166,7 @@ typedef void (*vbx_event_fn)(void *user, const vbx_event *ev);
 
 /* A box finished (OK, failed or cancelled): its complete result, borrowed
  * for the call, with the stage index and its index in the stage. Called
- * from the box's thread right after its VBX_EV_BOX_FINISHED event. */
+ * from the box's thread right before its VBX_EV_BOX_FINISHED event. */
 typedef void (*vbx_box_done_fn)(void *user, size_t stage, size_t index,
                                 const vbx_box_result *box);
 
