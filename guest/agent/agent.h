@@ -264,4 +264,18 @@ void vbx__telem_stop(void *t);
 /* vbx__telem_abandon - the connection is closing: the worker ends silently. */
 void vbx__telem_abandon(void *t);
 
+/* ---- the box's disk (init.c) --------------------------------------------- */
+
+#define VBX__DEFAULT_DISK_MB 256u
+#define VBX__MAX_DISK_MB 1048576u
+
+/* vbx__init_disk - PID 1 only, after vbx__init_system: make the box's
+ * writable storage one tmpfs of disk_mb MiB (0: VBX__DEFAULT_DISK_MB) and
+ * put /tmp, /var/tmp and /workspace on it (bind mounts of three of its
+ * directories; /workspace keeps the owner and mode the image gave it; the
+ * plain /tmp of vbx__init_system is unmounted). A write past disk_mb then
+ * fails with ENOSPC. Returns 0, or -1 when any step failed (logged): the
+ * caller must not serve with unbounded storage. */
+int vbx__init_disk(unsigned disk_mb);
+
 #endif

@@ -1,7 +1,8 @@
 /*
  * guest/agent/init.c - PID 1 duties inside a VM: mount the pseudo file
- * systems, bring up loopback, find virtio-serial ports by name, power off
- * (or reboot) on SHUTDOWN.
+ * systems, bring up loopback, give the box its bounded disk (one tmpfs
+ * under /tmp, /var/tmp and /workspace), find virtio-serial ports by name,
+ * power off (or reboot) on SHUTDOWN.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include <sys/reboot.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "agent.h"
@@ -56,6 +58,78 @@ int vbx__init_system(void) {
   mnt("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "mode=0620,ptmxmode=0666");
   mnt("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
   lo_up();
+  return rc;
+}
+
+/* Where the disk's tmpfs is mounted while its directories are made; it is
+ * unmounted again once they are bound to their places. */
+#define DISK_STAGE "/run/voidbox-disk"
+
+/* Make DISK_STAGE/sub (owner, mode) and bind it onto at (made if missing,
+ * a mount already there unmounted first). */
+static int disk_bind(const char *sub, const char *at, uid_t uid, gid_t gid, mode_t mode) {
+  char dir[64];
+  snprintf(dir, sizeof dir, DISK_STAGE "/%s", sub);
+  if ((mkdir(dir, 0700) != 0 && errno != EEXIST) || chown(dir, uid, gid) != 0 ||
+      chmod(dir, mode) != 0) {
+    vbx__log(0, "disk: %s: %s", dir, strerror(errno));
+    return -1;
+  }
+  umount2(at, MNT_DETACH); /* /tmp from vbx__init_system; EINVAL when none */
+  if (mkdir(at, 0755) != 0 && errno != EEXIST) {
+    vbx__log(0, "disk: mkdir %s: %s", at, strerror(errno));
+    return -1;
+  }
+  if (mount(dir, at, NULL, MS_BIND, NULL) != 0) {
+    vbx__log(0, "disk: bind %s on %s: %s", dir, at, strerror(errno));
+    return -1;
+  }
+  return 0;
+}
+
+int vbx__init_disk(unsigned disk_mb) {
+  if (disk_mb == 0)
+    disk_mb = VBX__DEFAULT_DISK_MB;
+  /* /workspace keeps what the image (the per-box archive) made it:
+   * owned by the commands' identity. */
+  struct stat ws;
+  if (stat("/workspace", &ws) != 0) {
+    ws.st_uid = 0;
+    ws.st_gid = 0;
+    ws.st_mode = S_IFDIR | 0755;
+  }
+  char opts[64];
+  snprintf(opts, sizeof opts, "size=%um,mode=0700", disk_mb);
+  mkdir("/run", 0755);
+  mkdir(DISK_STAGE, 0700);
+  if (mount("tmpfs", DISK_STAGE, "tmpfs", MS_NOSUID | MS_NODEV, opts) != 0) {
+    vbx__log(0, "disk: mount tmpfs (%s) on %s: %s", opts, DISK_STAGE, strerror(errno));
+    return -1;
+  }
+  /* A tmpfs without its size (a kernel whose "tmpfs" is ramfs) would
+   * leave the disk unbounded: refuse it. */
+  struct statfs sf;
+  uint64_t bytes = 0;
+  if (statfs(DISK_STAGE, &sf) == 0)
+    bytes = (uint64_t)sf.f_blocks * (uint64_t)sf.f_bsize;
+  int rc = 0;
+  if (bytes != (uint64_t)disk_mb << 20) {
+    vbx__log(0, "disk: the tmpfs on %s has %llu bytes, not the %u MiB asked for", DISK_STAGE,
+             (unsigned long long)bytes, disk_mb);
+    rc = -1;
+  }
+  mkdir("/var", 0755);
+  if (rc == 0)
+    rc = disk_bind("tmp", "/tmp", 0, 0, 01777);
+  if (rc == 0)
+    rc = disk_bind("var-tmp", "/var/tmp", 0, 0, 01777);
+  if (rc == 0)
+    rc = disk_bind("workspace", "/workspace", ws.st_uid, ws.st_gid, ws.st_mode & 07777);
+  /* The binds hold the tmpfs; its staging mount goes. */
+  umount2(DISK_STAGE, MNT_DETACH);
+  rmdir(DISK_STAGE);
+  if (rc == 0)
+    vbx__log(1, "disk: %u MiB tmpfs on /tmp, /var/tmp and /workspace", disk_mb);
   return rc;
 }
 

@@ -36,6 +36,8 @@ static void usage(FILE *f) {
         "  --cwd DIR                      default working directory of commands\n"
         "  --init | --no-init             force PID 1 duties on or off (default: on\n"
         "                                  when getpid() == 1)\n"
+        "  --disk-mb N                    PID 1: /tmp, /var/tmp and /workspace are one\n"
+        "                                  tmpfs of N MiB (default 256; 0: the default)\n"
         "  --shutdown poweroff|reboot     how PID 1 ends the machine on SHUTDOWN\n"
         "                                  (default poweroff; reboot for a VM without ACPI\n"
         "                                  whose monitor runs with -no-reboot)\n"
@@ -161,10 +163,11 @@ int main(int argc, char **argv) {
   static struct vbx__agent a;
   const char *listen_spec = NULL, *policy_file = NULL, *secret_file = NULL;
   int listen_fd = -1, policy_fd = -1, secret_fd = -1, unlink_secret = 0, verbose = 0;
-  int force_init = -1;
+  int force_init = -1, disk_set = 0;
+  unsigned disk_mb = 0;
   a.root = "/";
   enum { O_LISTEN = 256, O_LFD, O_PFILE, O_PFD, O_SFILE, O_SFD, O_UNLINK, O_ROOT, O_CWD,
-         O_INIT, O_NOINIT, O_SHUTDOWN, O_VERBOSE, O_HELP };
+         O_INIT, O_NOINIT, O_SHUTDOWN, O_VERBOSE, O_HELP, O_DISK };
   static const struct option opts[] = {
       {"listen", 1, 0, O_LISTEN},       {"listen-fd", 1, 0, O_LFD},
       {"policy-file", 1, 0, O_PFILE},   {"policy-fd", 1, 0, O_PFD},
@@ -172,7 +175,7 @@ int main(int argc, char **argv) {
       {"unlink-secret", 0, 0, O_UNLINK}, {"root", 1, 0, O_ROOT},
       {"cwd", 1, 0, O_CWD},             {"init", 0, 0, O_INIT},
       {"no-init", 0, 0, O_NOINIT},      {"shutdown", 1, 0, O_SHUTDOWN},
-      {"verbose", 0, 0, O_VERBOSE},
+      {"verbose", 0, 0, O_VERBOSE},     {"disk-mb", 1, 0, O_DISK},
       {"help", 0, 0, O_HELP},           {0, 0, 0, 0}};
   if (argc == 1 && getpid() == 1 && load_args_file(&argc, &argv) != 0) {
     fputs("voidbox-guest-agent: cannot read " ARGS_FILE " (at most 4 KiB, 32 lines)\n", stderr);
@@ -200,6 +203,20 @@ int main(int argc, char **argv) {
       }
       a.shutdown_reboot = optarg[0] == 'r';
       break;
+    case O_DISK: {
+      char *end;
+      errno = 0;
+      unsigned long v = strtoul(optarg, &end, 10);
+      if (errno != 0 || end == optarg || *end != '\0' || optarg[0] == '-' ||
+          v > VBX__MAX_DISK_MB) {
+        fprintf(stderr, "voidbox-guest-agent: --disk-mb must be 0..%u, not '%s'\n",
+                VBX__MAX_DISK_MB, optarg);
+        return 2;
+      }
+      disk_mb = (unsigned)v;
+      disk_set = 1;
+      break;
+    }
     case O_VERBOSE: verbose = 1; break;
     case O_HELP: usage(stdout); return 0;
     default: usage(stderr); return 2;
@@ -215,12 +232,21 @@ int main(int argc, char **argv) {
     usage(stderr);
     return 2;
   }
+  if (disk_set && !a.is_init) {
+    fputs("voidbox-guest-agent: --disk-mb is a PID-1 duty (give --init or run as PID 1)\n",
+          stderr);
+    return 2;
+  }
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* no ptrace, no /proc/PID/mem, no core */
   signal(SIGPIPE, SIG_IGN);
   if (a.is_init && vbx__init_system() != 0)
     vbx__log(0, "init: continuing without /proc");
   if (a.is_init)
     vbx__log_init(1, verbose); /* /dev/kmsg: timestamped with the kernel's log */
+  if (a.is_init && vbx__init_disk(disk_mb) != 0) {
+    vbx__log(0, "init: cannot set up the box's disk; not serving with unbounded storage");
+    return 1;
+  }
   pthread_mutex_init(&a.lock, NULL);
   char err[512];
   vbx__policy_defaults(&a.policy);

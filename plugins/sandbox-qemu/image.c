@@ -19,11 +19,12 @@
 #include "qemu.h"
 
 #define RESOLV_CONF "nameserver 10.0.2.3\n" /* QEMU user networking's DNS */
-/* The agent's arguments as PID 1 (guest/agent/main.c reads them). */
+/* The agent's arguments as PID 1, one a line (guest/agent/main.c reads
+ * them); the box's disk size follows. */
 #define AGENT_ARGS                                                                          \
   "--listen\nvirtio-port:" QEMU_PORT_NAME "\n--policy-file\n/etc/voidbox/policy\n"          \
   "--secret-file\n/etc/voidbox/secret\n--unlink-secret\n--root\n/\n--cwd\n" GUEST_WORKSPACE \
-  "\n--shutdown\nreboot\n"
+  "\n--shutdown\nreboot\n--disk-mb\n"
 
 static int image_dir(const qemu_box *b, char *out, size_t cap) {
   const char *env = getenv("VOIDBOX_CACHE_DIR"), *xdg = getenv("XDG_CACHE_HOME"),
@@ -106,6 +107,8 @@ int qemu_image_box_initrd(qemu_box *b, const void *secret, size_t secret_len, vb
     close(in);
     return h->set_error(call, VBX_E_IO, NULL, "cannot create %s: %s", path, strerror(e));
   }
+  char args[sizeof AGENT_ARGS + 16];
+  int args_len = snprintf(args, sizeof args, AGENT_ARGS "%u\n", b->disk_mb);
   char *policy = guest_policy_text(h, &b->opt.pol, "sandbox-qemu");
   int rc = policy ? 0 : VBX_E_NOMEM;
   if (rc == 0 && copy_all(in, out) != 0)
@@ -121,7 +124,7 @@ int qemu_image_box_initrd(qemu_box *b, const void *secret, size_t secret_len, vb
                                     RESOLV_CONF, sizeof RESOLV_CONF - 1};
     const vbx__newc_entry e[] = {
         {"etc/voidbox", S_IFDIR | 0700, 0, 0, 0, 0, NULL, 0},
-        {"etc/voidbox/agent.args", S_IFREG | 0400, 0, 0, 0, 0, AGENT_ARGS, sizeof AGENT_ARGS - 1},
+        {"etc/voidbox/agent.args", S_IFREG | 0400, 0, 0, 0, 0, args, (size_t)args_len},
         {"etc/voidbox/policy", S_IFREG | 0400, 0, 0, 0, 0, policy, strlen(policy)},
         {"etc/voidbox/secret", S_IFREG | 0400, 0, 0, 0, 0, secret, secret_len},
         {"workspace", S_IFDIR | 0755, b->opt.pol.uid, b->opt.pol.gid, 0, 0, NULL, 0},

@@ -129,7 +129,9 @@ static int build_argv(const qemu_box *b, char *const bufs[], const char **argv) 
   char *cmdline = bufs[0], *mem = bufs[1], *smp = bufs[2], *initrd = bufs[3], *serial = bufs[4],
        *chardev = bufs[5];
   build_cmdline(b, cmdline, 1024);
-  snprintf(mem, 64, "%u", b->memory_mb);
+  /* The disk is a tmpfs in guest RAM: its share comes on top of memory_mb,
+   * so a full disk never takes the commands' memory. */
+  snprintf(mem, 64, "%llu", (unsigned long long)b->memory_mb + b->disk_mb);
   snprintf(smp, 64, "%u", b->vcpus);
   snprintf(initrd, 600, "%s/initrd.cpio", b->dir);
   snprintf(serial, 620, "file:%s/console.log", b->dir);

@@ -81,6 +81,11 @@ static int qemu_create(void *state, const vbx_sandbox_config *cfg, vbx_call *cal
     return h->set_error(call, VBX_E_SPEC, "memory_mb",
                         "sandbox backend 'qemu': memory_mb %u is below the 64 MiB a guest needs",
                         cfg->memory_mb);
+  uint32_t disk_mb = VBX_HAS_MEMBER(cfg, vbx_sandbox_config, disk_mb) ? cfg->disk_mb : 0;
+  if (disk_mb > QEMU_MAX_DISK_MB)
+    return h->set_error(call, VBX_E_SPEC, "disk_mb",
+                        "sandbox backend 'qemu': disk_mb %u is more than %u", disk_mb,
+                        QEMU_MAX_DISK_MB);
   qemu_box *b = calloc(1, sizeof *b);
   if (b == NULL)
     return h->set_error(call, VBX_E_NOMEM, NULL, "out of memory");
@@ -112,6 +117,7 @@ static int qemu_create(void *state, const vbx_sandbox_config *cfg, vbx_call *cal
   b->gs.why_ctx = b;
   b->memory_mb = cfg->memory_mb ? cfg->memory_mb : QEMU_DEFAULT_MEMORY_MB;
   b->vcpus = cfg->vcpus ? cfg->vcpus : 1;
+  b->disk_mb = disk_mb ? disk_mb : QEMU_DEFAULT_DISK_MB;
   b->network = cfg->network != 0;
   char why[200];
   b->accel = qemu_accel_resolve(b->opt.accel, why, sizeof why);
@@ -128,9 +134,10 @@ static int qemu_create(void *state, const vbx_sandbox_config *cfg, vbx_call *cal
   }
   if (cfg->timeout_secs)
     b->gs.expires_ns = h->monotonic_ns() + (uint64_t)cfg->timeout_secs * 1000000000ull;
-  h->log(h->ctx, VBX_LOG_INFO, "box %s: QEMU microvm, %s (%s), %u MiB, %u vCPU, network %s",
-         b->name, b->accel == QEMU_ACCEL_KVM ? "KVM acceleration" : "software emulation (TCG)",
-         why, b->memory_mb, b->vcpus, b->network ? "user" : "none");
+  h->log(h->ctx, VBX_LOG_INFO,
+         "box %s: QEMU microvm, %s (%s), %u MiB + %u MiB disk, %u vCPU, network %s", b->name,
+         b->accel == QEMU_ACCEL_KVM ? "KVM acceleration" : "software emulation (TCG)", why,
+         b->memory_mb, b->disk_mb, b->vcpus, b->network ? "user" : "none");
   if ((rc = qemu_launch(b, call)) != 0) {
     box_free(b);
     return rc;

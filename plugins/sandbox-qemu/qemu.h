@@ -28,6 +28,8 @@
 
 #define QEMU_PORT_NAME "voidbox.ctl"
 #define QEMU_DEFAULT_MEMORY_MB 256u
+#define QEMU_DEFAULT_DISK_MB 256u      /* the spec's default (docs/spec.md) */
+#define QEMU_MAX_DISK_MB 1048576u
 #define QEMU_DEFAULT_BOOT_TIMEOUT_MS 60000u
 #define QEMU_SHUTDOWN_WAIT_MS 3000u
 
@@ -75,6 +77,9 @@ typedef struct qemu_box {
   char kernel[512], initramfs[512];
   int accel;                     /* QEMU_ACCEL_KVM or QEMU_ACCEL_TCG, resolved */
   uint32_t memory_mb, vcpus;
+  uint32_t disk_mb;              /* the guest's tmpfs for /tmp, /var/tmp and
+                                    /workspace; the VM gets memory_mb +
+                                    disk_mb of RAM so that it fits */
   int network;
   pthread_mutex_t pid_lock;      /* pid and status: any call may reap */
   pid_t pid;                     /* QEMU; -1 once reaped */
@@ -87,7 +92,8 @@ _Static_assert(offsetof(qemu_box, gs) == 0, "guest_vt_* need the session first")
  * into b->kernel / b->initramfs. 0 or VBX_E_NOTFOUND naming what to run. */
 int qemu_image_locate(qemu_box *b, vbx_call *call);
 /* image.c: write DIR/initrd.cpio = the image's initramfs followed by an
- * archive with etc/voidbox/agent.args, policy and secret (0400), workspace/
+ * archive with etc/voidbox/agent.args (with --disk-mb b->disk_mb), policy
+ * and secret (0400), workspace/
  * (owned by the commands' uid) and, with network, etc/resolv.conf. */
 int qemu_image_box_initrd(qemu_box *b, const void *secret, size_t secret_len, vbx_call *call);
 

@@ -3,8 +3,8 @@
  * image and its agent answers: `uname -r` is the release of the image's
  * slim kernel, exit codes, signals, stdout and stderr come back, a missing
  * program is an error, the sandbox env is visible, and memory_mb and vcpus
- * reach the guest (MemTotal, nproc; both differ from the defaults), also in
- * the backend's telemetry.
+ * reach the guest (MemTotal - memory_mb plus the default disk_mb -, nproc;
+ * both differ from the defaults), also in the backend's telemetry.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +18,7 @@
 #include "qt.h"
 
 #define MEM_MB 384u
+#define DISK_MB 256u /* the backend's default disk_mb: the VM gets MEM_MB + DISK_MB */
 #define VCPUS 2u
 
 static void test_boot_exec(void **s) {
@@ -69,13 +70,14 @@ static void test_boot_exec(void **s) {
   assert_string_equal(r.stdout_data, "hello qemu box|2|/workspace\n/workspace\n65534\n");
   th_res_free(&r);
 
-  /* memory_mb: MemTotal is what the guest kernel has left of the RAM */
+  /* memory_mb: MemTotal is what the guest kernel has left of the RAM,
+   * which holds the disk's tmpfs too (docs/sandbox-qemu.md) */
   assert_int_equal(th_sh(b, "sed -n 's/^MemTotal: *\\([0-9]*\\) kB$/\\1/p' /proc/meminfo", &r), 0);
   long kib = strtol(r.stdout_data, NULL, 10);
   th_res_free(&r);
-  printf("MemTotal %ld KiB for memory_mb %u\n", kib, MEM_MB);
-  assert_true(kib > (long)MEM_MB * 1024 * 3 / 4);
-  assert_true(kib <= (long)MEM_MB * 1024);
+  printf("MemTotal %ld KiB for memory_mb %u + disk_mb %u\n", kib, MEM_MB, DISK_MB);
+  assert_true(kib > (long)(MEM_MB + DISK_MB) * 1024 * 3 / 4);
+  assert_true(kib <= (long)(MEM_MB + DISK_MB) * 1024);
 
   /* vcpus */
   assert_int_equal(th_sh(b, "nproc; grep -c ^processor /proc/cpuinfo", &r), 0);
