@@ -67,11 +67,13 @@ static void describe_status(int st, char *out, size_t cap) {
     snprintf(out, cap, "QEMU stopped (status 0x%x)", st);
 }
 
-void qemu_why_dead(void *box, char *msg, size_t cap) {
-  qemu_box *b = box;
+/* qemu_why_dead with a bound on the wait for QEMU's exit: a connection
+ * that ended means QEMU is exiting (it closed its end of the socket, or the
+ * guest stopped and -no-reboot ends it), and its status is the message. */
+static void describe_dead(qemu_box *b, unsigned wait_ms, char *msg, size_t cap) {
   char what[256] = "", why[256] = "", qlog[400], panic[200], path[600];
   pthread_mutex_lock(&b->pid_lock);
-  int gone = reap_locked(b, 200);
+  int gone = reap_locked(b, wait_ms);
   if (gone)
     describe_status(b->status, what, sizeof what);
   pthread_mutex_unlock(&b->pid_lock);
@@ -81,7 +83,7 @@ void qemu_why_dead(void *box, char *msg, size_t cap) {
   qemu_file_tail(path, 4, qlog, sizeof qlog);
   box_path(b, "console.log", path, sizeof path);
   qemu_console_panic(path, panic, sizeof panic);
-  int n = snprintf(msg, cap, "%s%s%s%s%s%s%s%s", gone ? what : "the guest agent stopped answering",
+  int n = snprintf(msg, cap, "%s%s%s%s%s%s%s%s", gone ? what : "QEMU is still running",
                    why[0] ? " (" : "", why, why[0] ? ")" : "", qlog[0] ? "; QEMU said: " : "",
                    qlog, panic[0] ? "; guest " : "", panic);
   if (n < 0 || (size_t)n >= cap)
@@ -97,6 +99,10 @@ void qemu_why_dead(void *box, char *msg, size_t cap) {
     memcpy(msg + n, hdr, sizeof hdr - 1);
   else
     snprintf(msg + n, limit - (size_t)n, "; the guest console is empty");
+}
+
+void qemu_why_dead(void *box, char *msg, size_t cap) {
+  describe_dead(box, QEMU_EXIT_WAIT_MS, msg, cap);
 }
 
 static int listen_unix(const char *path) {
@@ -222,8 +228,10 @@ static int spawn_qemu(qemu_box *b, const char *const *argv, vbx_call *call) {
 static int launch_error(qemu_box *b, vbx_call *call, int code, const char *what) {
   char msg[1000]; /* a call's error message holds 1 KiB */
   int n = snprintf(msg, sizeof msg, "box %s: %s: ", b->name, what);
+  /* a timeout: QEMU runs on, no need to wait for an exit */
   if (n > 0 && (size_t)n < sizeof msg)
-    qemu_why_dead(b, msg + n, sizeof msg - (size_t)n);
+    describe_dead(b, code == VBX_E_TIMEOUT ? 0 : QEMU_EXIT_WAIT_MS, msg + n,
+                  sizeof msg - (size_t)n);
   return b->host->set_error(call, code, NULL, "%s", msg);
 }
 

@@ -108,11 +108,14 @@ int qemu_launch(qemu_box *b, vbx_call *call);
 /* launch.c: SHUTDOWN, wait for QEMU to end (QEMU_SHUTDOWN_WAIT_MS), SIGKILL
  * it otherwise, reap it, remove the box directory. Idempotent. */
 void qemu_teardown(qemu_box *b);
-/* launch.c: why the guest is gone into msg: QEMU's exit status, its last
- * stderr lines, the guest's "Kernel panic" line if any, then as much of the
- * console tail as fits (newest lines kept; at most min(cap, QEMU_WHY_MAX)
- * bytes: a call's error message holds 1 KiB with its prefix). */
+/* launch.c: why the guest is gone into msg: QEMU's exit status (waiting up
+ * to QEMU_EXIT_WAIT_MS for it: the connection ending means QEMU is
+ * exiting), its last stderr lines, the guest's "Kernel panic" line if any,
+ * then as much of the console tail as fits (newest lines kept; at most
+ * min(cap, QEMU_WHY_MAX) bytes: a call's error message holds 1 KiB with
+ * its prefix). guest-session calls it for VBX_E_SANDBOX_LOST; any thread. */
 #define QEMU_WHY_MAX 900
+#define QEMU_EXIT_WAIT_MS 2000u
 void qemu_why_dead(void *box, char *msg, size_t cap);
 
 /* console.c: the last `lines` lines (at most cap-1 bytes) of file, with

@@ -7,19 +7,26 @@
  *     timeout) with the panic from the guest console in the message;
  *   - init hangs (the agent never answers): VBX_E_TIMEOUT at the box's
  *     boot_timeout_ms, with the console's last lines;
- *   - the guest dies mid-session (`reboot -f` as uid 0): the exec fails,
- *     and the next one fails at once with an error saying QEMU exited;
+ *   - the guest dies mid-session (`reboot -f` as uid 0): the exec fails
+ *     with VBX_E_SANDBOX_LOST naming QEMU's exit and the console tail, and
+ *     the next one fails at once the same way;
+ *   - QEMU is killed (SIGKILL, SIGTERM) under a running command: the exec
+ *     and later file calls fail with VBX_E_SANDBOX_LOST naming the signal
+ *     or QEMU's own message, with the console tail;
  *   - a missing kernel or initramfs path: VBX_E_NOTFOUND naming it.
  * Nothing is left behind in any case: no QEMU child, no box directory.
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -122,6 +129,10 @@ static void test_guest_dies_mid_session(void **s) {
   int rc = th_exec(b, reboot, NULL, 0, 60000, &r, &call);
   printf("reboot -f: rc %d, %s\n", rc, rc ? call.message : "(exec returned)");
   assert_int_equal(rc, VBX_E_SANDBOX_LOST);
+  /* QEMU's exit and the guest console's last lines, the guest's reboot last */
+  assert_non_null(strstr(call.message, "QEMU exited with status"));
+  assert_non_null(strstr(call.message, "guest console (last lines):"));
+  assert_non_null(strstr(call.message, "reboot: Restarting system"));
   const char *echo[] = {"echo", "still there?", NULL};
   vbx__call_init(&call, NULL, NULL, 0);
   double t0 = qt_now();
@@ -138,6 +149,74 @@ static void test_guest_dies_mid_session(void **s) {
   TH.vt->destroy(b);
   assert_int_equal(qt_qemu_children(NULL, 0), 0);
   assert_int_equal(qt_dir_entries(QT_WORK_ROOT), 0);
+}
+
+/* QEMU killed under a running command: the exec, and every later call,
+ * fail with VBX_E_SANDBOX_LOST at once, naming the signal, QEMU's own last
+ * words (SIGTERM: "terminating on signal 15") and the console tail. */
+typedef struct running {
+  void *box;
+  int rc;
+  double done;
+  char msg[1024];
+} running;
+
+static void *run_sleep(void *arg) {
+  running *r = arg;
+  const char *argv[] = {"/bin/sh", "-c", "echo started; sleep 60", NULL};
+  vbx_exec_result res;
+  vbx_call call;
+  vbx__call_init(&call, NULL, NULL, 0);
+  r->rc = th_exec(r->box, argv, NULL, 0, 120000, &res, &call);
+  r->done = qt_now();
+  snprintf(r->msg, sizeof r->msg, "%s", r->rc ? call.message : "(exec returned)");
+  if (r->rc == 0)
+    th_res_free(&res);
+  return NULL;
+}
+
+static void qemu_killed(int sig, const char *status, const char *said) {
+  running r = {.box = th_box(NULL, 0)};
+  int q[2];
+  assert_int_equal(qt_qemu_children(q, 2), 1);
+  pthread_t t;
+  assert_int_equal(pthread_create(&t, NULL, run_sleep, &r), 0);
+  struct timespec ts = {0, 500 * 1000000L}; /* the command runs by then */
+  nanosleep(&ts, NULL);
+  double t0 = qt_now();
+  assert_int_equal(kill(q[0], sig), 0);
+  pthread_join(t, NULL);
+  double secs = r.done - t0;
+  printf("signal %d to QEMU: exec returned after %.2f s: rc %d, %s\n", sig, secs, r.rc, r.msg);
+  assert_int_equal(r.rc, VBX_E_SANDBOX_LOST);
+  assert_non_null(strstr(r.msg, status));
+  if (said)
+    assert_non_null(strstr(r.msg, said));
+  assert_non_null(strstr(r.msg, "guest console (last lines):"));
+  assert_non_null(strstr(r.msg, "voidbox-agent: connection authenticated"));
+  assert_true(secs < 5.0);
+  vbx_call call;
+  vbx__call_init(&call, NULL, NULL, 0);
+  assert_int_equal(TH.vt->file_write(r.box, "x", "x", 1, 0644, &call), VBX_E_SANDBOX_LOST);
+  assert_non_null(strstr(call.message, status));
+  char *out = NULL;
+  size_t len = 0;
+  vbx__call_init(&call, NULL, NULL, 0);
+  assert_int_equal(TH.vt->file_read(r.box, "x", 10, &out, &len, &call), VBX_E_SANDBOX_LOST);
+  assert_non_null(strstr(call.message, status));
+  TH.vt->destroy(r.box);
+  assert_int_equal(qt_qemu_children(NULL, 0), 0);
+  assert_int_equal(qt_dir_entries(QT_WORK_ROOT), 0);
+}
+
+static void test_qemu_sigkill_mid_exec(void **s) {
+  (void)s;
+  qemu_killed(SIGKILL, "QEMU was killed by signal 9", NULL);
+}
+
+static void test_qemu_sigterm_mid_exec(void **s) {
+  (void)s;
+  qemu_killed(SIGTERM, "QEMU exited with status", "QEMU said: qemu-system-x86_64: terminating on signal 15");
 }
 
 static void expect_notfound(const char *key) {
@@ -177,6 +256,8 @@ int main(void) {
       cmocka_unit_test_teardown(test_init_exits, drop_after),
       cmocka_unit_test_teardown(test_init_hangs, drop_after),
       cmocka_unit_test(test_guest_dies_mid_session),
+      cmocka_unit_test(test_qemu_sigkill_mid_exec),
+      cmocka_unit_test(test_qemu_sigterm_mid_exec),
   };
   return cmocka_run_group_tests(tests, qt_group_setup, qt_group_teardown);
 }
