@@ -1,10 +1,16 @@
 # tests/integration/qemu_cli/common.sh - sourced by the qemu CLI tests.
 #   VBX=path/to/voidbox SRC=source tree, set by the caller.
 # qemu_cli_require: skip (77) with `voidbox doctor`'s reason unless QEMU and
-# the guest image (kernel and initramfs) are available.
+# the guest image (kernel and initramfs) are available ($VBX_TEST_IMAGE_CACHE,
+# when set, is the image cache).
 # Every test runs with TMPDIR set to a fresh directory (the backend puts box
 # directories there); leftovers_check fails on any QEMU child of ours or
 # anything left in it.
+# The image cache of the tests (scripts/test.sh sets it): voidbox reads
+# VOIDBOX_CACHE_DIR.
+if [ -n "${VBX_TEST_IMAGE_CACHE:-}" ]; then
+  export VOIDBOX_CACHE_DIR=$VBX_TEST_IMAGE_CACHE
+fi
 skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*"; exit 1; }
 
@@ -24,10 +30,23 @@ export TMPDIR=$TEST_TMP/tmp
 mkdir -p "$TMPDIR"
 trap 'rm -rf "$TEST_TMP"' EXIT
 
-# The number of QEMU processes whose parent is pid $1.
+# The number of QEMU processes descending from pid $1 (voidbox may run the
+# pipeline in a worker process of its own: then QEMU is a grandchild).
 qemu_children_of() {
-  pgrep -c -P "$1" qemu-system
-  return 0
+  local n=0 todo="$1" p k
+  while [ -n "$todo" ]; do
+    set -- $todo
+    p=$1
+    shift
+    todo="$*"
+    for k in $(pgrep -P "$p"); do
+      case "$(cat "/proc/$k/comm" 2>/dev/null)" in
+        qemu-system*) n=$((n + 1)) ;;
+        *) todo="$todo $k" ;;
+      esac
+    done
+  done
+  echo "$n"
 }
 
 # leftovers_check PID: nothing of voidbox PID's boxes may remain.
