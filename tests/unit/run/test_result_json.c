@@ -48,10 +48,12 @@ static void test_report_shape(void **state) {
   assert_true(json_is_array(stages));
   assert_int_equal(json_array_size(stages), 3);
   static const char *const stage_keys[] = {"name", "boxes", NULL};
-  static const char *const box_keys[] = {"name", "status", "error", "output", "turns",
-                                         "input_tokens", "output_tokens", "cost_usd",
+  static const char *const box_keys[] = {"name", "status", "error", "error_code", "output",
+                                         "model", "turns", "input_tokens", "output_tokens",
+                                         "cache_read_tokens", "cache_write_tokens", "cost_usd",
                                          "duration_ms", "tool_calls", NULL};
-  static const char *const call_keys[] = {"name", "input", "output", "duration_ms", NULL};
+  static const char *const call_keys[] = {"name", "input", "output", "is_error", "duration_ms",
+                                          NULL};
   const char *want_status[] = {"ok", "ok", "failed", "skipped"};
   size_t k = 0;
   for (size_t i = 0; i < 3; i++) {
@@ -63,10 +65,11 @@ static void test_report_shape(void **state) {
     for (size_t j = 0; j < json_array_size(boxes); j++, k++) {
       json_t *b = json_array_get(boxes, j);
       if (i == 0) {
-        static const char *const with_so[] = {"name", "status", "error", "output", "turns",
-                                              "input_tokens", "output_tokens", "cost_usd",
-                                              "duration_ms", "tool_calls", "structured_output",
-                                              NULL};
+        static const char *const with_so[] = {
+            "name",          "status",           "error",       "error_code",
+            "output",        "model",            "turns",       "input_tokens",
+            "output_tokens", "cache_read_tokens", "cache_write_tokens", "cost_usd",
+            "duration_ms",   "tool_calls",       "structured_output", NULL};
         keys_exactly(b, with_so);
         json_t *so = json_object_get(b, "structured_output");
         assert_true(json_is_object(so));
@@ -79,11 +82,16 @@ static void test_report_shape(void **state) {
       assert_true(json_is_string(json_object_get(b, "output")));
       json_t *e = json_object_get(b, "error");
       assert_true(k == 2 ? json_is_string(e) : json_is_null(e));
+      json_t *ec = json_object_get(b, "error_code");
+      if (k == 2)
+        assert_string_equal(json_string_value(ec), "VBX_E_PROVIDER");
+      else
+        assert_true(json_is_null(ec));
       assert_true(json_is_integer(json_object_get(b, "turns")));
       assert_true(json_is_integer(json_object_get(b, "input_tokens")));
       assert_true(json_is_integer(json_object_get(b, "output_tokens")));
       assert_true(json_is_real(json_object_get(b, "cost_usd")));
-      assert_true(json_is_integer(json_object_get(b, "duration_ms")));
+      assert_true(json_is_number(json_object_get(b, "duration_ms")));
       json_t *calls = json_object_get(b, "tool_calls");
       assert_true(json_is_array(calls));
       assert_int_equal(json_array_size(calls), k == 0 ? 1 : 0);
@@ -94,7 +102,8 @@ static void test_report_shape(void **state) {
         assert_true(json_is_string(json_object_get(call, "input")));
         assert_string_equal(json_string_value(json_object_get(call, "output")),
                             "wrote 11 bytes to /o.json");
-        assert_true(json_is_integer(json_object_get(call, "duration_ms")));
+        assert_true(json_is_number(json_object_get(call, "duration_ms")));
+        assert_true(json_is_false(json_object_get(call, "is_error")));
       }
     }
   }
@@ -111,11 +120,52 @@ static void test_report_shape(void **state) {
   assert_int_equal(json_integer_value(json_object_get(tot, "input_tokens")), 40);
   assert_int_equal(json_integer_value(json_object_get(tot, "output_tokens")), 20);
   assert_true(json_real_value(json_object_get(tot, "cost_usd")) > 0.99);
-  assert_true(json_is_integer(json_object_get(tot, "duration_ms")));
+  assert_true(json_is_number(json_object_get(tot, "duration_ms")));
+
+  /* Read back: the same report, statuses and text derived again. */
+  vbx_result *back = NULL;
+  assert_int_equal(vbx_result_from_json(text, strlen(text), &back, &err), 0);
+  char *again = vbx_result_to_json(back);
+  assert_string_equal(again, text);
+  assert_int_equal(vbx_result_status(back), VBX_STATUS_FAILED);
+  assert_string_equal(vbx_result_text(back), vbx_result_text(res));
+  assert_int_equal(vbx_result_stage_count(back), 3);
+  const vbx_box_result *c = vbx_result_box(back, 1, 1);
+  assert_string_equal(vbx_box_result_error(c), "nope");
+  vbx_free(again);
+  vbx_result_free(back);
   json_decref(root);
   vbx_free(text);
   vbx_result_free(res);
   vbx_pipeline_free(p);
+}
+
+/* A report that is not what the writer makes is refused, naming the path. */
+static void test_from_json_errors(void **state) {
+  (void)state;
+  static const struct {
+    const char *json, *want;
+  } cases[] = {
+      {"[]", "$: not an object"},
+      {"{\"name\":\"p\",\"status\":\"ok\",\"error\":null,\"stages\":{}}",
+       "stages: missing or not a list"},
+      {"{\"name\":\"p\",\"status\":\"weird\",\"error\":null,\"stages\":[]}",
+       "$.status: unknown status"},
+      {"{\"name\":\"p\",\"status\":\"ok\",\"error\":null,\"stages\":[{\"name\":\"s\","
+       "\"boxes\":[{\"name\":\"b\",\"status\":\"ok\",\"error\":null,\"error_code\":null,"
+       "\"output\":\"\",\"model\":null,\"turns\":-1}]}]}",
+       "stages[0].boxes[0].turns: not a non-negative integer"},
+      {"{\"name\":1}", "$.name: not a string"},
+      {"{\"a\":1,\"a\":2}", "JSON error"},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    vbx_result *r = (vbx_result *)1;
+    vbx_error err;
+    memset(&err, 0, sizeof(err));
+    assert_int_not_equal(vbx_result_from_json(cases[i].json, strlen(cases[i].json), &r, &err), 0);
+    assert_null(r);
+    if (strstr(err.message, cases[i].want) == NULL) fail_msg("%s: got '%s'", cases[i].want, err.message);
+  }
 }
 
 static void test_names_and_null(void **state) {
@@ -138,6 +188,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_report_shape),
       cmocka_unit_test(test_names_and_null),
+      cmocka_unit_test(test_from_json_errors),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   vbx_runtime_free(rt);
