@@ -93,6 +93,40 @@ int vbx__jail_open(int rootfd, const char *rel, int flags, mode_t mode);
  * rel). Returns an fd or -errno; -EINVAL when rel is "." or ends in "..". */
 int vbx__jail_open_parent(int rootfd, const char *rel, const char **leaf);
 
+/* vbx__jail_become - give the calling thread, and only it, the identity
+ * commands run with: the policy's uid/gid (each missing one stays the
+ * agent's), no supplementary groups, no capabilities. Uses the raw
+ * setgroups/setfsgid/setfsuid/capset system calls, which change the
+ * calling thread's credentials only (glibc's wrappers would change every
+ * thread's). A no-op when the agent is not root, when the policy names no
+ * uid/gid, or when it names 0/0 (commands then keep the agent's identity
+ * too). Irreversible for the thread: call it on a worker thread that ends
+ * with its request. Returns 0 or -errno. */
+int vbx__jail_become(const struct vbx__policy *p);
+
+/* vbx__jail_special_fs - NULL when fd lies on an ordinary file system; for
+ * the kernel's interface file systems (procfs, sysfs, cgroup, debugfs, ...)
+ * a static reason such as "is on /proc (procfs)". */
+const char *vbx__jail_special_fs(int fd);
+
+/* vbx__jail_check_file - 0 when fd (any kind, O_PATH included) is a
+ * regular file on an ordinary file system. Otherwise *why is set to a
+ * static reason ("is a FIFO", "is a character device", "is on /proc
+ * (procfs)", ...) and the result is -EISDIR for a directory, -EPERM for
+ * the rest; -errno when fstat fails (why untouched). */
+int vbx__jail_check_file(int fd, const char **why);
+
+/* vbx__jail_open_file - open the regular file rel beneath rootfd for its
+ * contents (flags: O_RDONLY/O_WRONLY/O_RDWR, O_TRUNC, O_APPEND; O_CREAT is
+ * ignored). It is first opened O_PATH and checked (so no FIFO rendezvous or
+ * driver open happens for what will be refused), then opened with
+ * O_NONBLOCK|O_NOFOLLOW|O_NOCTTY|O_CLOEXEC on top of vbx__jail_open's
+ * resolution and checked again with vbx__jail_check_file. Returns an fd,
+ * or -errno with *why set (static) when the refusal has a reason of its
+ * own, NULL otherwise. A read from the fd never blocks indefinitely. */
+int vbx__jail_open_file(int rootfd, const char *rel, int flags, const char **why);
+
+
 /* vbx__errno_code - map an errno to a VBX_E_* code. */
 int vbx__errno_code(int err);
 
