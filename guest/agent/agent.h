@@ -3,7 +3,7 @@
  *
  * The agent serves the host<->guest protocol (docs/protocol.md) over one
  * byte stream per connection. Threads: one acceptor, one reader per
- * connection, one worker per exec and per FILE_GET, one reaper. Frames are
+ * connection, one worker per exec and per file request, one reaper. Frames are
  * written by whichever thread produced them, under the connection's write
  * lock, so a frame is never interleaved with another.
  */
@@ -126,7 +126,6 @@ int vbx__jail_check_file(int fd, const char **why);
  * own, NULL otherwise. A read from the fd never blocks indefinitely. */
 int vbx__jail_open_file(int rootfd, const char *rel, int flags, const char **why);
 
-
 /* vbx__errno_code - map an errno to a VBX_E_* code. */
 int vbx__errno_code(int err);
 
@@ -206,7 +205,8 @@ struct vbx__conn {
 };
 
 /* Kinds of live requests a connection tracks by id. */
-enum vbx__req_kind { VBX__REQ_EXEC = 1, VBX__REQ_PUT = 2, VBX__REQ_GET = 3, VBX__REQ_TELEM = 4 };
+enum vbx__req_kind { VBX__REQ_EXEC = 1, VBX__REQ_PUT = 2, VBX__REQ_GET = 3, VBX__REQ_TELEM = 4,
+                     VBX__REQ_FILE = 5 /* MKDIR or STAT on its worker: no frames expected */ };
 
 struct vbx__req {
   struct vbx__req *next;
@@ -272,15 +272,34 @@ void vbx__exec_abandon(struct vbx__exec *e);
 
 /* ---- files (files.c) ----------------------------------------------------- */
 
+/* Every file request runs on a worker thread of its own that first takes
+ * the commands' identity (vbx__jail_become) and ends with the request; at
+ * most VBX__FILE_MAX_WORKERS run at once across connections (beyond that:
+ * ERROR{VBX_E_LIMIT}). The reader thread only maps the path (pure), checks
+ * the writable policy, registers the id and hands frames over; it never
+ * touches the file system for a file request. */
+#define VBX__FILE_MAX_WORKERS 32
+
+/* Starting frames, from the reader thread (id not live). Each either
+ * registers id and starts the request's worker, which sends the terminal
+ * frame, or sends ERROR(id) itself. Return 0, or -1 when the connection
+ * must close (out of memory). */
 int vbx__file_put_begin(struct vbx__conn *c, uint32_t id, const struct vbx_proto_file_put_begin *m);
-int vbx__file_put_data(struct vbx__conn *c, void *put, const struct vbx_proto_data *d);
-int vbx__file_put_end(struct vbx__conn *c, uint32_t id, void *put, const struct vbx_proto_file_end *m);
-void vbx__file_put_abandon(void *put);
 int vbx__file_get(struct vbx__conn *c, uint32_t id, const struct vbx_proto_file_get *m);
-int vbx__file_get_window(void *get, uint32_t inc);
-void vbx__file_get_abandon(void *get);
 int vbx__file_mkdir(struct vbx__conn *c, uint32_t id, const struct vbx_proto_mkdir *m);
 int vbx__file_stat(struct vbx__conn *c, uint32_t id, const struct vbx_proto_stat *m);
+/* Frames for a live put or get, from the reader thread with c->lock held
+ * (so they must not take it): FILE_DATA is copied into the put's queue
+ * (one window), FILE_END handed to its worker, a WINDOW_UPDATE credited to
+ * the get. They never block. Return 0, or -1 for a protocol error (offset,
+ * credit overrun, more than announced, data after FILE_END). */
+int vbx__file_put_data(struct vbx__conn *c, void *put, const struct vbx_proto_data *d);
+int vbx__file_put_end(struct vbx__conn *c, uint32_t id, void *put, const struct vbx_proto_file_end *m);
+int vbx__file_get_window(void *get, uint32_t inc);
+/* The connection is closing (c->lock held): the worker ends without
+ * replying, removes its temporary file (put) and unregisters itself. */
+void vbx__file_put_abandon(void *put);
+void vbx__file_get_abandon(void *get);
 
 /* ---- telemetry (telem.c) ------------------------------------------------ */
 

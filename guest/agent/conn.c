@@ -334,13 +334,11 @@ static int dispatch(struct vbx__conn *c, const struct vbx_proto_frame *f) {
   } else if (r->kind == VBX__REQ_GET) {
     rc = m.type == VBX_PROTO_T_WINDOW_UPDATE ? vbx__file_get_window(r->obj, m.u.increment) : -1;
   } else if (r->kind == VBX__REQ_PUT) {
-    void *put = r->obj;
-    pthread_mutex_unlock(&c->lock); /* puts live on this thread only */
-    if (m.type == VBX_PROTO_T_FILE_DATA)
-      return vbx__file_put_data(c, put, &m.u.data);
-    if (m.type == VBX_PROTO_T_FILE_END)
-      return vbx__file_put_end(c, id, put, &m.u.end);
-    return -1;
+    /* Under c->lock: the put's worker unregisters (req_del) before it
+     * frees the put, so the object stays valid for this call. */
+    rc = m.type == VBX_PROTO_T_FILE_DATA  ? vbx__file_put_data(c, r->obj, &m.u.data)
+         : m.type == VBX_PROTO_T_FILE_END ? vbx__file_put_end(c, id, r->obj, &m.u.end)
+                                          : -1;
   } else {
     rc = -1;
   }
@@ -358,22 +356,17 @@ static void abandon_all(struct vbx__conn *c) {
   pthread_mutex_unlock(&c->wlock);
   shutdown(c->fd, SHUT_RDWR);
   pthread_mutex_lock(&c->lock);
-  struct vbx__req **pp = &c->reqs;
-  while (*pp != NULL) {
-    struct vbx__req *r = *pp;
+  /* Every worker unregisters itself; MKDIR and STAT (VBX__REQ_FILE) end on
+   * their own. */
+  for (struct vbx__req *r = c->reqs; r != NULL; r = r->next) {
     if (r->kind == VBX__REQ_EXEC)
       vbx__exec_abandon(r->obj);
     else if (r->kind == VBX__REQ_GET)
       vbx__file_get_abandon(r->obj);
     else if (r->kind == VBX__REQ_TELEM)
       vbx__telem_abandon(r->obj);
-    if (r->kind == VBX__REQ_PUT) {
+    else if (r->kind == VBX__REQ_PUT)
       vbx__file_put_abandon(r->obj);
-      *pp = r->next;
-      free(r);
-    } else {
-      pp = &r->next;
-    }
   }
   pthread_mutex_unlock(&c->lock);
 }
