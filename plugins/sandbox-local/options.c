@@ -23,9 +23,11 @@ int local_options_parse(const vbx_host_services *h, const vbx_json *o, local_opt
   for (size_t i = 0; rc == 0 && (k = h->json_object_key_at(o, i, &v)) != NULL; i++) {
     uint64_t u = 0;
     int prc = guest_policy_option(h, k, v, &out->pol, call);
-    if (prc <= 0)
+    if (prc <= 0) {
       rc = prc;
-    else if (strcmp(k, "agent_path") == 0)
+      out->uid_set |= prc == 0 && strcmp(k, "uid") == 0;
+      out->gid_set |= prc == 0 && strcmp(k, "gid") == 0;
+    } else if (strcmp(k, "agent_path") == 0)
       rc = guest_opt_string(h, v, k, &out->agent_path, call);
     else if (strcmp(k, "work_root") == 0)
       rc = guest_opt_string(h, v, k, &out->work_root, call);

@@ -36,6 +36,22 @@ static void why_dead(void *ctx, char *msg, size_t cap) {
   local_agent_status(ctx, msg, cap);
 }
 
+/* Identity of the box's commands: an id of its own from the range unless
+ * the spec set both uid and gid (such boxes share that identity). */
+static int box_identity(local_box *b, vbx_call *call) {
+  b->uid.fd = -1;
+  if (b->opt.uid_set && b->opt.gid_set)
+    return 0;
+  int rc = local_uid_alloc(b->st, &b->uid, call);
+  if (rc != 0)
+    return rc;
+  if (!b->opt.uid_set)
+    b->opt.pol.uid = b->uid.id;
+  if (!b->opt.gid_set)
+    b->opt.pol.gid = b->uid.id;
+  return 0;
+}
+
 static int local_create(void *state, const vbx_sandbox_config *cfg, vbx_call *call, void **out) {
   local_state *st = state;
   const vbx_host_services *h = st->host;
@@ -55,6 +71,7 @@ static int local_create(void *state, const vbx_sandbox_config *cfg, vbx_call *ca
   b->gs.why_ctx = b;
   b->pid = -1;
   b->agent_status = -1;
+  b->uid.fd = -1;
   pthread_mutex_init(&b->pid_lock, NULL);
   int rc = local_options_parse(h, cfg->options, &b->opt, call);
   if (rc != 0) {
@@ -62,6 +79,8 @@ static int local_create(void *state, const vbx_sandbox_config *cfg, vbx_call *ca
     free(b);
     return rc;
   }
+  uint32_t disk = VBX_HAS_MEMBER(cfg, vbx_sandbox_config, disk_mb) ? cfg->disk_mb : 0;
+  b->disk_mb = disk ? disk : LOCAL_DISK_MB_DEFAULT;
   pthread_mutex_lock(&st->lock);
   unsigned long seq = ++st->next_box;
   pthread_mutex_unlock(&st->lock);
@@ -76,25 +95,38 @@ static int local_create(void *state, const vbx_sandbox_config *cfg, vbx_call *ca
   snprintf(tmpl, sizeof tmpl, "%s/voidbox-local-%s-XXXXXX", base, name);
   b->name = strdup(name);
   b->gs.name = b->name;
-  b->gs.uid = b->opt.pol.uid;
-  b->gs.gid = b->opt.pol.gid;
   if (b->name == NULL || (b->gs.env = guest_default_env(cfg->env)) == NULL) {
     box_free(b);
     return h->set_error(call, VBX_E_NOMEM, NULL, "out of memory");
   }
-  if (mkdtemp(tmpl) == NULL) {
+  if ((rc = local_owner_self(st, &b->owner)) != 0) {
+    box_free(b);
+    return h->set_error(call, VBX_E_SANDBOX, NULL, "cannot read this process's start time: %s",
+                        strerror(-rc));
+  }
+  if ((rc = box_identity(b, call)) != 0) {
+    box_free(b);
+    return rc;
+  }
+  b->gs.uid = b->opt.pol.uid;
+  b->gs.gid = b->opt.pol.gid;
+  if (mkdtemp(tmpl) == NULL) { /* mode 0700: nobody but root reaches the box */
     rc = h->set_error(call, VBX_E_SANDBOX, b->opt.work_root ? "work_root" : NULL,
                       "cannot create the box directory %s: %s", tmpl, strerror(errno));
     box_free(b);
     return rc;
   }
-  chmod(tmpl, 0711);
   b->workdir = strdup(tmpl);
   if (b->workdir == NULL) {
     rmdir(tmpl);
     box_free(b);
     return h->set_error(call, VBX_E_NOMEM, NULL, "out of memory");
   }
+  if ((rc = local_owner_record(st, &b->owner, b->workdir, call)) != 0) {
+    box_free(b);
+    return rc;
+  }
+  b->recorded = 1;
   if (cfg->timeout_secs)
     b->gs.expires_ns = h->monotonic_ns() + (uint64_t)cfg->timeout_secs * 1000000000ull;
   rc = local_spawn(b, cfg, call);
@@ -102,7 +134,8 @@ static int local_create(void *state, const vbx_sandbox_config *cfg, vbx_call *ca
     box_free(b);
     return rc;
   }
-  h->log(h->ctx, VBX_LOG_DEBUG, "box %s: agent pid %d in %s", b->name, (int)b->pid, b->workdir);
+  h->log(h->ctx, VBX_LOG_DEBUG, "box %s: agent pid %d uid %u in %s", b->name, (int)b->pid,
+         b->opt.pol.uid, b->workdir);
   *out = b;
   return 0;
 }
@@ -134,14 +167,23 @@ static int local_init(const vbx_host_services *host, const vbx_registrar *reg, v
     return host->set_error(NULL, VBX_E_NOMEM, NULL, "out of memory");
   st->host = host;
   pthread_mutex_init(&st->lock, NULL);
+  int rc = local_settings_read(st);
+  if (rc != 0) {
+    pthread_mutex_destroy(&st->lock);
+    free(st);
+    return rc;
+  }
   char err[200];
   if (local_seccomp_build(&st->seccomp, err, sizeof err) != 0) {
+    pthread_mutex_destroy(&st->lock);
     free(st);
     return host->set_error(NULL, VBX_E_PLUGIN, NULL, "sandbox-local: %s", err);
   }
-  int rc = reg->register_sandbox_backend(reg->reg, &local_vtable);
+  local_sweep(st); /* leftovers of voidbox processes that died */
+  rc = reg->register_sandbox_backend(reg->reg, &local_vtable);
   if (rc != 0) {
     free(st->seccomp.filter);
+    pthread_mutex_destroy(&st->lock);
     free(st);
     return rc;
   }

@@ -1,34 +1,30 @@
 /*
- * sandbox-local/spawn.c - start a box: a per-box work directory, the guest
- * agent cloned into new mount/pid/ipc/uts (and net unless network: true)
- * namespaces, pivot_root into <workdir>/root (read-only binds of /usr,
- * /bin, /lib*, /sbin and /etc essentials; private /dev, /proc, /tmp,
- * /workspace), rlimits, cgroup limits, then the seccomp filter, then
- * execveat of the static agent. The clone child only runs a precomputed
- * plan of raw system calls (no allocation: the host is multi-threaded).
+ * sandbox-local/spawn.c - start and stop a box: the agent's socket, policy
+ * and secret pipes, the plan (plan.c), cgroups, clone() of the child
+ * (child.c) into new mount/pid/ipc/uts (and net unless network: true)
+ * namespaces, the handshake; and the teardown that removes all of it.
+ *
+ * The child has PR_SET_PDEATHSIG(SIGKILL): it dies when the thread that
+ * called clone() exits, so a box must be created and destroyed on one
+ * thread while it lives (the engine does: one box, one thread). As PID 1 of
+ * its pid namespace, its death takes every command with it.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
-#include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
-#include <sys/prctl.h>
 #include <sys/random.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "local.h"
+#include "plan.h"
 
 #ifndef VBX_LOCAL_AGENT_BUILD_PATH
 #define VBX_LOCAL_AGENT_BUILD_PATH ""
@@ -36,207 +32,6 @@
 #ifndef VBX_LOCAL_AGENT_INSTALL_PATH
 #define VBX_LOCAL_AGENT_INSTALL_PATH "/usr/local/libexec/voidbox/voidbox-guest-agent"
 #endif
-
-enum op_kind { OP_MKDIR, OP_FILE, OP_SYMLINK, OP_MOUNT, OP_CHOWN };
-struct op {
-  int kind;
-  int required;
-  char a[512], b[512];          /* src/target, dst/path */
-  const char *fstype;
-  unsigned long flags;
-  const char *data;
-  mode_t mode;
-  uid_t uid;
-  gid_t gid;
-};
-
-#define MAX_OPS 96
-struct plan {
-  struct op ops[MAX_OPS];
-  int n;
-  char root[256];
-  char agent_host[512];
-  int agent_fd, listen_fd, policy_fd, secret_fd, log_fd, sync_fd, err_fd;
-  const struct sock_fprog *seccomp;
-  char *argv[16];
-  char *envp[2];
-};
-
-static struct op *add(struct plan *p, int kind, int required) {
-  if (p->n >= MAX_OPS)
-    return NULL;
-  struct op *o = &p->ops[p->n++];
-  memset(o, 0, sizeof *o);
-  o->kind = kind;
-  o->required = required;
-  return o;
-}
-
-static void plan_dir(struct plan *p, const char *rel, mode_t mode) {
-  struct op *o = add(p, OP_MKDIR, 1);
-  if (o)
-    snprintf(o->b, sizeof o->b, "%s%s", p->root, rel), o->mode = mode;
-}
-
-static void plan_bind(struct plan *p, const char *host, const char *rel, int ro, int required) {
-  struct stat st;
-  if (lstat(host, &st) != 0)
-    return;
-  if (S_ISLNK(st.st_mode)) { /* /bin -> usr/bin on merged-/usr systems */
-    char t[512];
-    ssize_t n = readlink(host, t, sizeof t - 1);
-    struct op *o = add(p, OP_SYMLINK, required);
-    if (o && n > 0) {
-      t[n] = '\0';
-      snprintf(o->a, sizeof o->a, "%s", t);
-      snprintf(o->b, sizeof o->b, "%s%s", p->root, rel);
-    }
-    return;
-  }
-  struct op *o = add(p, S_ISDIR(st.st_mode) ? OP_MKDIR : OP_FILE, required);
-  if (o == NULL)
-    return;
-  snprintf(o->b, sizeof o->b, "%s%s", p->root, rel);
-  o->mode = 0755;
-  o = add(p, OP_MOUNT, required);
-  if (o == NULL)
-    return;
-  snprintf(o->a, sizeof o->a, "%s", host);
-  snprintf(o->b, sizeof o->b, "%s%s", p->root, rel);
-  o->flags = MS_BIND | MS_REC;
-  if (ro) {
-    struct op *r = add(p, OP_MOUNT, required);
-    if (r) {
-      snprintf(r->b, sizeof r->b, "%s%s", p->root, rel);
-      r->flags = MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID;
-    }
-  }
-}
-
-static void plan_fs(struct plan *p, const char *rel, const char *type, unsigned long fl,
-                    const char *data) {
-  plan_dir(p, rel, 0755);
-  struct op *o = add(p, OP_MOUNT, 1);
-  if (o) {
-    snprintf(o->a, sizeof o->a, "%s", type);
-    snprintf(o->b, sizeof o->b, "%s%s", p->root, rel);
-    o->fstype = type, o->flags = fl, o->data = data;
-  }
-}
-
-static void build_plan(struct plan *p, const local_box *b, const vbx_sandbox_config *cfg) {
-  static const char *const sys_dirs[] = {"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64",
-                                         "/libx32"};
-  static const char *const etc[] = {"/etc/passwd", "/etc/group", "/etc/hosts", "/etc/resolv.conf",
-                                    "/etc/nsswitch.conf", "/etc/ld.so.cache", "/etc/ld.so.conf",
-                                    "/etc/ld.so.conf.d", "/etc/alternatives", "/etc/localtime",
-                                    "/etc/ssl", "/etc/ca-certificates", "/etc/mime.types",
-                                    "/etc/python3", "/etc/bash.bashrc", "/etc/profile"};
-  static const char *const devs[] = {"/dev/null", "/dev/zero", "/dev/full", "/dev/random",
-                                     "/dev/urandom"};
-  struct op *o = add(p, OP_MOUNT, 1); /* the root must be a mount point */
-  snprintf(o->a, sizeof o->a, "%s", p->root);
-  snprintf(o->b, sizeof o->b, "%s", p->root);
-  o->flags = MS_BIND | MS_REC;
-  for (size_t i = 0; i < sizeof sys_dirs / sizeof sys_dirs[0]; i++)
-    plan_bind(p, sys_dirs[i], sys_dirs[i], 1, 0);
-  plan_dir(p, "/etc", 0755);
-  for (size_t i = 0; i < sizeof etc / sizeof etc[0]; i++)
-    plan_bind(p, etc[i], etc[i], 1, 0);
-  plan_fs(p, "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k");
-  for (size_t i = 0; i < sizeof devs / sizeof devs[0]; i++)
-    plan_bind(p, devs[i], devs[i], 0, 1);
-  plan_fs(p, "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=64m");
-  o = add(p, OP_SYMLINK, 0);
-  snprintf(o->a, sizeof o->a, "/proc/self/fd");
-  snprintf(o->b, sizeof o->b, "%s/dev/fd", p->root);
-  plan_fs(p, "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
-  plan_dir(p, "/tmp", 01777);
-  plan_dir(p, "/run", 0755);
-  plan_dir(p, GUEST_WORKSPACE, 0755);
-  o = add(p, OP_CHOWN, 1);
-  snprintf(o->b, sizeof o->b, "%s%s", p->root, GUEST_WORKSPACE);
-  o->uid = b->opt.pol.uid, o->gid = b->opt.pol.gid;
-  plan_bind(p, p->agent_host, "/run/voidbox-guest-agent", 1, 1);
-  for (size_t i = 0; i < cfg->n_mounts; i++) {
-    const vbx_mount *m = &cfg->mounts[i];
-    plan_bind(p, m->host_path, m->guest_path, m->read_only, 1);
-  }
-}
-
-/* mkdir -p of the parent directories of path (inside the root). */
-static void mkparents(char *path) {
-  for (char *s = path + 1; *s; s++)
-    if (*s == '/') {
-      *s = '\0';
-      mkdir(path, 0755);
-      *s = '/';
-    }
-}
-
-static int run_op(struct op *o) {
-  switch (o->kind) {
-  case OP_MKDIR:
-    mkparents(o->b);
-    if (mkdir(o->b, o->mode) != 0 && errno != EEXIST)
-      return -1;
-    return chmod(o->b, o->mode);
-  case OP_FILE: {
-    mkparents(o->b);
-    int fd = open(o->b, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
-    return fd < 0 ? -1 : close(fd);
-  }
-  case OP_SYMLINK:
-    mkparents(o->b);
-    return symlink(o->a, o->b) != 0 && errno != EEXIST ? -1 : 0;
-  case OP_MOUNT:
-    return mount(o->a[0] ? o->a : NULL, o->b, o->fstype, o->flags, o->data);
-  case OP_CHOWN:
-    return chown(o->b, o->uid, o->gid);
-  }
-  return -1;
-}
-
-static void child_fail(struct plan *p, int step) {
-  int msg[2] = {step, errno};
-  ssize_t w = write(p->err_fd, msg, sizeof msg);
-  (void)w;
-  _exit(120);
-}
-
-/* The clone child: PID 1 of the new pid namespace. */
-static int child_main(void *arg) {
-  struct plan *p = arg;
-  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
-    child_fail(p, -1);
-  for (int i = 0; i < p->n; i++)
-    if (run_op(&p->ops[i]) != 0 && p->ops[i].required)
-      child_fail(p, i);
-  if (chdir(p->root) != 0 || syscall(SYS_pivot_root, ".", ".") != 0 ||
-      umount2(".", MNT_DETACH) != 0 || chdir("/") != 0)
-    child_fail(p, -2);
-  sethostname("voidbox", 7);
-  struct rlimit core = {0, 0};
-  setrlimit(RLIMIT_CORE, &core);
-  char go;
-  if (read(p->sync_fd, &go, 1) != 1) /* parent attached the cgroups */
-    _exit(121);
-  if (dup2(p->log_fd, 1) < 0 || dup2(p->log_fd, 2) < 0 || dup2(p->listen_fd, 3) < 0 ||
-      dup2(p->policy_fd, 4) < 0 || dup2(p->secret_fd, 5) < 0 || dup2(p->err_fd, 6) < 0)
-    child_fail(p, -3);
-  int devnull = open("/dev/null", O_RDONLY);
-  if (devnull >= 0)
-    dup2(devnull, 0);
-  syscall(SYS_close_range, 7, ~0u, 0);
-  fcntl(6, F_SETFD, FD_CLOEXEC);
-  p->err_fd = 6;
-  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
-      prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, p->seccomp) != 0)
-    child_fail(p, -4);
-  execve("/run/voidbox-guest-agent", p->argv, p->envp);
-  child_fail(p, -5);
-  return 0;
-}
 
 static const char *agent_path(const local_box *b) {
   if (b->opt.agent_path)
@@ -283,8 +78,48 @@ void local_agent_status(local_box *b, char *msg, size_t cap) {
     snprintf(msg, cap, "%s", why[0] ? why : "guest agent connection lost");
 }
 
+/* A path of the box root as the box sees it. */
+static const char *in_box(const struct plan *p, const char *path) {
+  size_t n = strlen(p->root);
+  return strncmp(path, p->root, n) == 0 && (path[n] == '/' || path[n] == '\0')
+             ? (path[n] ? path + n : "/")
+             : path;
+}
+
+/* The child's report as the create's error. */
+static int child_error(local_box *b, const struct plan *p, struct child_err *ce,
+                       const char *ap, vbx_call *call) {
+  const vbx_host_services *h = b->host;
+  ce->path[sizeof ce->path - 1] = '\0';
+  const char *e = strerror(ce->err);
+  if (ce->step >= 0 && ce->step < p->n && p->ops[ce->step].kind == OP_RDONLY) {
+    const struct plan_op *o = &p->ops[ce->step];
+    return h->set_error(call, VBX_E_SANDBOX, NULL,
+                        "box %s: cannot make %s read-only%s%s: %s (%s)", b->name, o->a,
+                        ce->path[0] ? " at its submount " : "",
+                        ce->path[0] ? in_box(p, ce->path) : "", e,
+                        p->ro_walk ? "bind remount of each mount" : "mount_setattr");
+  }
+  if (ce->step >= 0 && ce->step < p->n)
+    return h->set_error(call, VBX_E_SANDBOX, NULL, "box %s: sandbox setup failed at %s: %s",
+                        b->name, in_box(p, p->ops[ce->step].b), e);
+  const char *what = ce->step == STEP_PIVOT      ? "pivot_root"
+                     : ce->step == STEP_SECCOMP  ? "seccomp"
+                     : ce->step == STEP_LOOPBACK ? "bringing up loopback"
+                     : ce->step == STEP_FDS      ? "descriptors"
+                     : ce->step == STEP_EXEC     ? "executing the agent"
+                                                 : "namespace setup";
+  if (ce->step == STEP_EXEC)
+    return h->set_error(call, VBX_E_SANDBOX, "agent_path",
+                        "box %s: executing the guest agent %s: %s (it must be an ELF binary)",
+                        b->name, ap, e);
+  return h->set_error(call, VBX_E_SANDBOX, NULL, "box %s: sandbox setup failed at %s: %s",
+                      b->name, what, e);
+}
+
 int local_spawn(local_box *b, const vbx_sandbox_config *cfg, vbx_call *call) {
   const vbx_host_services *h = b->host;
+  local_state *st = b->st;
   int rc = VBX_E_SANDBOX;
   int lfd = -1, pol[2] = {-1, -1}, sec[2] = {-1, -1}, syn[2] = {-1, -1}, er[2] = {-1, -1};
   int logfd = -1, afd = -1;
@@ -297,7 +132,7 @@ int local_spawn(local_box *b, const vbx_sandbox_config *cfg, vbx_call *call) {
   snprintf(p->root, sizeof p->root, "%s/root", b->workdir);
   snprintf(sock, sizeof sock, "%s/agent.sock", b->workdir);
   snprintf(logp, sizeof logp, "%s/agent.log", b->workdir);
-  if (mkdir(p->root, 0755) != 0) {
+  if (mkdir(p->root, 0700) != 0) {
     rc = h->set_error(call, VBX_E_SANDBOX, NULL, "mkdir %s: %s", p->root, strerror(errno));
     goto out;
   }
@@ -337,11 +172,22 @@ int local_spawn(local_box *b, const vbx_sandbox_config *cfg, vbx_call *call) {
     rc = h->set_error(call, VBX_E_SANDBOX, NULL, "%s: %s", logp, strerror(errno));
     goto out;
   }
-  snprintf(p->agent_host, sizeof p->agent_host, "%s", ap);
-  build_plan(p, b, cfg);
+  p->ro_walk = st->ro_walk || !st->have_setattr;
+  if (p->ro_walk && (p->mountinfo = malloc(PLAN_MOUNTINFO_CAP)) == NULL) {
+    rc = h->set_error(call, VBX_E_NOMEM, NULL, "out of memory");
+    goto out;
+  }
+  if (plan_build(p, b, cfg) != 0) {
+    rc = h->set_error(call, VBX_E_SANDBOX, cfg->n_mounts ? "mounts" : NULL, "box %s: %s",
+                      b->name, p->err);
+    goto out;
+  }
   p->agent_fd = afd, p->listen_fd = lfd, p->policy_fd = pol[0], p->secret_fd = sec[0];
   p->log_fd = logfd, p->sync_fd = syn[0], p->err_fd = er[1];
-  p->seccomp = &b->st->seccomp;
+  p->parent_fds[0] = syn[1], p->parent_fds[1] = er[0];
+  p->new_net = !cfg->network;
+  p->wait_ms = (int)b->opt.handshake_timeout_ms;
+  p->seccomp = &st->seccomp;
   int ai = 0;
   static char a0[] = "voidbox-guest-agent", a1[] = "--listen-fd=3", a2[] = "--policy-fd=4",
               a3[] = "--secret-fd=5", a4[] = "--root=/", a5[] = "--cwd=" GUEST_WORKSPACE,
@@ -349,7 +195,13 @@ int local_spawn(local_box *b, const vbx_sandbox_config *cfg, vbx_call *call) {
   p->argv[ai++] = a0, p->argv[ai++] = a1, p->argv[ai++] = a2, p->argv[ai++] = a3;
   p->argv[ai++] = a4, p->argv[ai++] = a5, p->argv[ai++] = a6, p->argv[ai] = NULL;
   p->envp[0] = e0, p->envp[1] = NULL;
-  local_cgroup_create(h, &b->cg, b->name, cfg->memory_mb, cfg->vcpus, b->opt.pol.max_procs + 64);
+  char owner[64];
+  local_owner_cgname(&b->owner, owner, sizeof owner);
+  /* memory_mb is for processes, disk_mb for the files of the tmpfs root:
+   * tmpfs pages are charged to the box's memory cgroup. */
+  local_cgroup_create(h, &b->cg, owner, b->name,
+                      cfg->memory_mb ? (uint64_t)cfg->memory_mb + b->disk_mb : 0, cfg->vcpus,
+                      b->opt.pol.max_procs + 64);
   size_t ssz = 256 * 1024;
   stack = malloc(ssz);
   if (stack == NULL) {
@@ -377,25 +229,19 @@ int local_spawn(local_box *b, const vbx_sandbox_config *cfg, vbx_call *call) {
     rc = h->set_error(call, VBX_E_SANDBOX, NULL, "box %s: the sandbox child died early", b->name);
     goto out;
   }
-  int msg[2];
-  ssize_t got = read(er[0], msg, sizeof msg); /* EOF once execveat succeeded */
-  if (got == (ssize_t)sizeof msg) {
-    const char *what = msg[0] >= 0 && msg[0] < p->n ? p->ops[msg[0]].b
-                       : msg[0] == -2               ? "pivot_root"
-                       : msg[0] == -4               ? "seccomp"
-                       : msg[0] == -5               ? ap
-                                                    : "namespace setup";
-    rc = h->set_error(call, VBX_E_SANDBOX, NULL, "box %s: sandbox setup failed at %s: %s",
-                      b->name, what, strerror(msg[1]));
+  struct child_err ce;
+  ssize_t got = read(er[0], &ce, sizeof ce); /* EOF once execveat succeeded */
+  if (got == (ssize_t)sizeof ce) {
+    rc = child_error(b, p, &ce, ap, call);
     goto out;
   }
   char err[300];
   rc = gc_connect_unix(sock, secret, sizeof secret, (int)b->opt.handshake_timeout_ms, &b->gs.conn,
                        err, sizeof err);
   if (rc != 0) {
-    char st[300];
-    local_agent_status(b, st, sizeof st);
-    rc = h->set_error(call, VBX_E_SANDBOX, NULL, "box %s: %s; %s (log: %s)", b->name, err, st,
+    char why[300];
+    local_agent_status(b, why, sizeof why);
+    rc = h->set_error(call, VBX_E_SANDBOX, NULL, "box %s: %s; %s (log: %s)", b->name, err, why,
                       logp);
     goto out;
   }
@@ -409,17 +255,9 @@ out:
   if (policy)
     h->free(policy);
   free(stack);
+  free(p->mountinfo);
   free(p);
   return rc;
-}
-
-static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw) {
-  (void)st, (void)ftw;
-  if (type == FTW_DP)
-    rmdir(path);
-  else
-    unlink(path);
-  return 0;
 }
 
 void local_box_teardown(local_box *b) {
@@ -455,6 +293,12 @@ void local_box_teardown(local_box *b) {
     b->gs.conn = NULL;
   }
   local_cgroup_destroy(&b->cg);
-  if (b->workdir != NULL)
-    nftw(b->workdir, rm_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+  if (b->workdir != NULL) {
+    /* the registry entry stays when the directory could not be removed:
+     * the sweep after this process is gone tries again */
+    if (local_rmtree(b->workdir) == 0 && b->recorded)
+      local_owner_unrecord(b->st, b->workdir);
+    b->recorded = 0;
+  }
+  local_uid_release(&b->uid); /* last: no process of the box is left */
 }
