@@ -216,7 +216,8 @@ static void test_qemu_sigkill_mid_exec(void **s) {
 
 static void test_qemu_sigterm_mid_exec(void **s) {
   (void)s;
-  qemu_killed(SIGTERM, "QEMU exited with status", "QEMU said: qemu-system-x86_64: terminating on signal 15");
+  qemu_killed(SIGTERM, "QEMU exited with status",
+              "QEMU said: qemu-system-x86_64: terminating on signal 15");
 }
 
 static void expect_notfound(const char *key) {
