@@ -1,11 +1,13 @@
 /*
- * gateway/auth.c - the per-box token: generation, validation, and the
- * constant-time check of a request's x-api-key / Authorization header.
+ * gateway/auth.c - the per-box token: generation, validation, the
+ * constant-time check of a request's x-api-key / Authorization header, and
+ * the look at a just-accepted connection's waiting bytes for it (admission).
  */
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 
 #include "gateway/internal.h"
 
@@ -56,6 +58,51 @@ int vbx__gw_authorised(const vbx__gateway *gw, struct MHD_Connection *c) {
     const char *t = auth + 7;
     while (*t == ' ') t++;
     ok |= token_equal(gw, t);
+  }
+  return ok;
+}
+
+/* Header name [p, p+n) equals name (lower case), ignoring case. */
+static int name_is(const char *p, size_t n, const char *name) {
+  return n == strlen(name) && strncasecmp(p, name, n) == 0;
+}
+
+/* The value [v, v+n) is the token (constant time once the length fits). */
+static int value_is_token(const vbx__gateway *gw, const char *v, size_t n) {
+  char tmp[VBX__GATEWAY_TOKEN_MAX + 1];
+  if (n > VBX__GATEWAY_TOKEN_MAX) return 0;
+  memcpy(tmp, v, n);
+  tmp[n] = 0;
+  return token_equal(gw, tmp);
+}
+
+int vbx__gw_peek_authorised(const vbx__gateway *gw, int fd) {
+  char buf[VBX__GW_PEEK_MAX];
+  ssize_t got = recv(fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
+  if (got <= 0) return 0;
+  const char *end = memmem(buf, (size_t)got, "\r\n\r\n", 4);
+  if (end == NULL) return 0; /* not a whole header block (yet): MHD decides later */
+  const char *p = memmem(buf, (size_t)(end - buf), "\r\n", 2); /* skip the request line */
+  int ok = 0;
+  while (p != NULL && p < end) {
+    p += 2;
+    const char *eol = memmem(p, (size_t)(end + 2 - p), "\r\n", 2);
+    if (eol == NULL) break;
+    const char *colon = memchr(p, ':', (size_t)(eol - p));
+    if (colon != NULL) {
+      const char *v = colon + 1, *ve = eol;
+      while (v < ve && (*v == ' ' || *v == '\t')) v++;
+      while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t')) ve--;
+      if (name_is(p, (size_t)(colon - p), "x-api-key")) {
+        ok |= value_is_token(gw, v, (size_t)(ve - v));
+      } else if (name_is(p, (size_t)(colon - p), "authorization") && ve - v > 7 &&
+                 strncasecmp(v, "Bearer ", 7) == 0) {
+        v += 7;
+        while (v < ve && *v == ' ') v++;
+        ok |= value_is_token(gw, v, (size_t)(ve - v));
+      }
+    }
+    p = eol;
   }
   return ok;
 }

@@ -5,8 +5,15 @@
  * MHD calls the handler several times per request on the connection's
  * thread: first with the headers (authentication, routing and the
  * Content-Length bound happen here, before any body byte is read, so an
- * unauthenticated or oversized request is answered without reading it),
- * then with body pieces, then once with no data.
+ * unauthenticated or oversized request is answered without reading it;
+ * the first valid token makes the connection trusted, see admit.c), then
+ * with body pieces, then once with no data. The provider call then runs on
+ * an exchange's worker (exchange.c) while this thread watches the client.
+ *
+ * Every request is counted in gw->inflight from its headers until MHD
+ * reports it completed (its answer sent, or the connection gone), so that
+ * vbx__gateway_stop can let answers in flight go out before it closes
+ * the connections. While the gateway stops, new requests get 503.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +35,7 @@ enum MHD_Result vbx__gw_reply(struct MHD_Connection *c, unsigned status, const c
       MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
   if (r == NULL) return MHD_NO;
   MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+  if (status == 503) MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
   enum MHD_Result ok = MHD_queue_response(c, json ? status : 500, r);
   MHD_destroy_response(r);
   return ok;
@@ -42,38 +50,28 @@ enum MHD_Result vbx__gw_reply_error(struct MHD_Connection *c, unsigned status, c
 }
 
 static enum MHD_Result complete_buffered(vbx__gateway *gw, struct MHD_Connection *c,
-                                         vbx__gw_msgreq *req) {
-  vbx_call call;
-  vbx__gw_call_init(gw, &call);
-  vbx_llm_request r;
-  memset(&r, 0, sizeof(r));
-  r.struct_size = sizeof(r);
-  r.system = req->system;
-  r.messages = (const vbx_json *)req->messages;
-  r.tools = (const vbx_json *)req->tools;
-  r.max_tokens = req->max_tokens;
-  vbx_llm_response resp;
-  memset(&resp, 0, sizeof(resp));
-  resp.struct_size = sizeof(resp);
-  vbx__gw_provider_lock(gw);
-  int rc = gw->vt->complete(gw->provider, &r, &resp, &call);
-  vbx__gw_provider_unlock(gw);
-  if (rc == 0 && !json_is_array((json_t *)resp.content))
-    rc = vbx__call_fail(&call, VBX_E_PLUGIN, NULL, "provider returned no content array");
+                                         vbx__gw_conn *conn, vbx__gw_msgreq *req) {
+  vbx__gw_xchg *x;
+  int rc = vbx__gw_xchg_start(gw, conn, req, &x);
+  if (rc == VBX_E_NOMEM) return vbx__gw_reply_error(c, 500, "api_error", "out of memory");
+  if (rc != 0)
+    return vbx__gw_reply_error(c, 503, "overloaded_error", "cannot start a provider worker thread");
+  if (vbx__gw_xchg_wait(x, 0) != 0) { /* the client went away: the call is cancelled */
+    vbx__gw_xchg_release(x);
+    return MHD_NO;
+  }
+  /* done: the worker no longer touches rc, errmsg or resp */
   enum MHD_Result ok;
-  if (rc != 0) {
-    const char *msg = vbx__call_message(&call, rc);
+  if (x->rc != 0) {
     const char *type;
-    unsigned status = (unsigned)vbx__gw_status_for(rc, msg, &type);
-    ok = vbx__gw_reply_error(c, status, type, msg);
+    unsigned status = (unsigned)vbx__gw_status_for(x->rc, x->errmsg, &type);
+    ok = vbx__gw_reply_error(c, status, type, x->errmsg);
   } else {
-    char id[48];
-    vbx__gw_message_id(id, sizeof(id));
-    char *j = vbx__gw_message_json(&resp, id, gw->model);
+    char *j = vbx__gw_message_json(&x->resp, x->id, gw->model);
     ok = vbx__gw_reply(c, 200, j);
     free(j);
   }
-  vbx__gw_response_free(&resp);
+  vbx__gw_xchg_release(x);
   return ok;
 }
 
@@ -85,9 +83,12 @@ static enum MHD_Result messages(vbx__gateway *gw, struct MHD_Connection *c, gw_r
   vbx__strbuf_reset(&r->body);
   if (rc == VBX_E_NOMEM) return vbx__gw_reply_error(c, 500, "api_error", why);
   if (rc != 0) return vbx__gw_reply_error(c, 400, "invalid_request_error", why);
-  enum MHD_Result ok = req.stream ? vbx__gw_stream(gw, c, &req) : complete_buffered(gw, c, &req);
-  vbx__gw_msgreq_free(&req);
-  return ok;
+  if (vbx__cancel_is_set(&gw->stopping)) {
+    vbx__gw_msgreq_free(&req);
+    return vbx__gw_reply_error(c, 503, "overloaded_error", "the gateway is stopping");
+  }
+  vbx__gw_conn *conn = vbx__gw_conn_of(c);
+  return req.stream ? vbx__gw_stream(gw, c, conn, &req) : complete_buffered(gw, c, conn, &req);
 }
 
 /* First call: headers only. Decide everything that needs no body. */
@@ -98,6 +99,11 @@ static enum MHD_Result on_headers(vbx__gateway *gw, struct MHD_Connection *c, co
     return vbx__gw_reply_error(c, 401, "authentication_error",
                                "invalid or missing token: send the box's gateway token as "
                                "x-api-key or Authorization: Bearer");
+  }
+  if (vbx__gw_admit_trust(gw, vbx__gw_conn_of(c)) != 0) return MHD_NO; /* cut meanwhile */
+  if (vbx__cancel_is_set(&gw->stopping)) {
+    r->route = R_DONE;
+    return vbx__gw_reply_error(c, 503, "overloaded_error", "the gateway is stopping");
   }
   int is_messages = strcmp(url, "/v1/messages") == 0;
   int is_models = strcmp(url, "/v1/models") == 0;
@@ -133,6 +139,9 @@ enum MHD_Result vbx__gw_on_request(void *cls, struct MHD_Connection *c, const ch
     if ((r = calloc(1, sizeof(*r))) == NULL) return MHD_NO;
     *con_cls = r;
     atomic_fetch_add(&gw->requests, 1);
+    pthread_mutex_lock(&gw->mu);
+    gw->inflight++;
+    pthread_mutex_unlock(&gw->mu);
     return on_headers(gw, c, url, method, r);
   }
   if (r->route != R_MESSAGES) { /* already answered: drop any body */
@@ -159,14 +168,21 @@ enum MHD_Result vbx__gw_on_request(void *cls, struct MHD_Connection *c, const ch
   return messages(gw, c, r);
 }
 
+/* A client abort needs nothing here: a provider call in flight belongs to
+ * a handler that is still waiting (it sees the socket close) or to an SSE
+ * response, whose release (reader_free) cancels it. */
 void vbx__gw_on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                           enum MHD_RequestTerminationCode toe) {
+  vbx__gateway *gw = cls;
   gw_req *r = *con_cls;
-  (void)cls;
   (void)c;
   (void)toe;
   if (r == NULL) return;
   vbx__strbuf_reset(&r->body);
   free(r);
   *con_cls = NULL;
+  pthread_mutex_lock(&gw->mu);
+  gw->inflight--;
+  pthread_cond_broadcast(&gw->cv);
+  pthread_mutex_unlock(&gw->mu);
 }

@@ -73,8 +73,9 @@ void vbx__gw_provider_unlock(vbx__gateway *gw) {
   if (!gw->thread_safe) pthread_mutex_unlock(&gw->provider_mu);
 }
 
-void vbx__gw_call_init(vbx__gateway *gw, vbx_call *call) {
+void vbx__gw_call_init(vbx__gateway *gw, vbx_call *call, const vbx__cancel *request) {
   vbx__call_init(call, &gw->stopping, gw->ext_cancel, 0);
+  call->cancel3 = request;
 }
 
 void vbx__gw_response_free(vbx_llm_response *resp) {

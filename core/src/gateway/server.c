@@ -1,7 +1,8 @@
 /*
  * gateway/server.c - the gateway's lifetime: the listening socket (TCP on
  * an explicit address, or a Unix socket path), the libmicrohttpd daemon
- * with its bounds, and the orderly stop.
+ * with its bounds, and the orderly stop: cancel the calls in flight, let
+ * their 503s (or SSE error events) go out, then close everything.
  *
  * Why libmicrohttpd: the gateway faces a sandbox running untrusted code;
  * a maintained HTTP/1.1 server (request parsing, chunked uploads,
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gateway/internal.h"
@@ -28,6 +30,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap) {
   size_t n = strlen(gw->last_error);
   while (n > 0 && (gw->last_error[n - 1] == '\n' || gw->last_error[n - 1] == '\r'))
     gw->last_error[--n] = 0;
+  if (strstr(gw->last_error, "connection limit") != NULL) gw->n_over_limit++;
   pthread_mutex_unlock(&gw->mu);
 }
 
@@ -49,7 +52,7 @@ static int listen_unix(vbx__gateway *gw, const char *path, vbx_error *err) {
     close(fd);
     return rc;
   }
-  if ((gw->unix_path = strdup(path)) == NULL || listen(fd, 64) != 0) {
+  if ((gw->unix_path = strdup(path)) == NULL || listen(fd, VBX__GW_BACKLOG) != 0) {
     rc = vbx__error_set(err, VBX_E_IO, "gateway: listen %s: %s", path, strerror(errno));
     unlink(path);
     close(fd);
@@ -85,7 +88,7 @@ static int listen_tcp(vbx__gateway *gw, const char *addr, uint16_t port, vbx_err
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   if (v6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
   int rc;
-  if (bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, 64) != 0 ||
+  if (bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, VBX__GW_BACKLOG) != 0 ||
       getsockname(fd, (struct sockaddr *)&ss, &len) != 0) {
     rc = vbx__error_set(err, VBX_E_IO, "gateway: bind %s port %u: %s", addr, port, strerror(errno));
     close(fd);
@@ -96,10 +99,21 @@ static int listen_tcp(vbx__gateway *gw, const char *addr, uint16_t port, vbx_err
   return fd;
 }
 
+static void cond_init_monotonic(pthread_cond_t *cv) {
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(cv, &ca);
+  pthread_condattr_destroy(&ca);
+}
+
 static void gw_free(vbx__gateway *gw) {
+  vbx__gw_admit_stop(gw);
   vbx__gw_provider_destroy(gw);
   if (gw->unix_path) unlink(gw->unix_path);
   free(gw->unix_path);
+  pthread_cond_destroy(&gw->conn_cv);
+  pthread_mutex_destroy(&gw->conn_mu);
   pthread_cond_destroy(&gw->cv);
   pthread_mutex_destroy(&gw->mu);
   pthread_mutex_destroy(&gw->provider_mu);
@@ -119,7 +133,9 @@ int vbx__gateway_start(const vbx__gateway_config *cfg, vbx__gateway **out, vbx_e
   if (gw == NULL) return vbx__error_set(err, VBX_E_NOMEM, "gateway: out of memory");
   pthread_mutex_init(&gw->mu, NULL);
   pthread_mutex_init(&gw->provider_mu, NULL);
-  pthread_cond_init(&gw->cv, NULL);
+  pthread_mutex_init(&gw->conn_mu, NULL);
+  cond_init_monotonic(&gw->cv);
+  cond_init_monotonic(&gw->conn_cv);
   gw->ext_cancel = cfg->cancel;
   gw->max_body = cfg->max_body_bytes ? cfg->max_body_bytes : VBX__GATEWAY_DEFAULT_BODY_MAX;
   if (cfg->token != NULL) {
@@ -138,17 +154,31 @@ int vbx__gateway_start(const vbx__gateway_config *cfg, vbx__gateway **out, vbx_e
     goto fail;
   }
   unsigned conns = cfg->max_connections ? cfg->max_connections : VBX__GATEWAY_DEFAULT_CONNS;
+  unsigned pending = cfg->max_unauthenticated ? cfg->max_unauthenticated : conns / 2;
+  if (pending == 0) pending = 1;
+  if (pending > conns) pending = conns;
   unsigned tmo = cfg->timeout_secs ? cfg->timeout_secs : VBX__GATEWAY_DEFAULT_TIMEOUT_S;
+  unsigned htmo = cfg->header_timeout_secs ? cfg->header_timeout_secs
+                                           : VBX__GATEWAY_DEFAULT_HEADER_TIMEOUT_S;
   size_t hdr = cfg->max_header_bytes ? cfg->max_header_bytes : VBX__GATEWAY_DEFAULT_HEADER_MAX;
+  if ((rc = vbx__gw_admit_start(gw, conns, pending, htmo, err)) != 0) {
+    close(fd); /* MHD never saw it */
+    goto fail;
+  }
+  /* MHD's own limit leaves room for connections admit.c has cut and whose
+   * threads are still exiting (attackers that reconnect as fast as they
+   * are evicted keep many of those); admit.c keeps the live ones to conns.
+   * Past MHD's limit a connection is closed at accept, unseen by admit.c. */
   gw->mhd = MHD_start_daemon(
       MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
           MHD_USE_ERROR_LOG,
       0, NULL, NULL, (MHD_AccessHandlerCallback)vbx__gw_on_request, gw,
       MHD_OPTION_EXTERNAL_LOGGER, mhd_log, gw,
       MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-      MHD_OPTION_CONNECTION_LIMIT, conns,
+      MHD_OPTION_CONNECTION_LIMIT, conns + pending + VBX__GW_TEARDOWN_SLACK,
       MHD_OPTION_CONNECTION_TIMEOUT, tmo,
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, hdr,
+      MHD_OPTION_NOTIFY_CONNECTION, vbx__gw_on_connection, gw,
       MHD_OPTION_NOTIFY_COMPLETED, vbx__gw_on_completed, gw,
       MHD_OPTION_END);
   if (gw->mhd == NULL) {
@@ -178,8 +208,17 @@ uint64_t vbx__gateway_requests(const vbx__gateway *gw) {
 
 void vbx__gateway_stop(vbx__gateway *gw) {
   if (gw == NULL) return;
+  /* Provider calls see the cancellation and their requests answer 503 (an
+   * SSE error event once a stream has started); MHD_stop_daemon shuts
+   * every socket down at once, so give those answers time to go out. */
   vbx__cancel_set(&gw->stopping);
-  MHD_stop_daemon(gw->mhd); /* joins every connection thread; closes the socket */
+  uint64_t until = vbx__now_ns() + (uint64_t)VBX__GATEWAY_STOP_GRACE_MS * 1000000u;
+  struct timespec ts = {(time_t)(until / 1000000000u), (long)(until % 1000000000u)};
+  pthread_mutex_lock(&gw->mu);
+  while (gw->inflight > 0)
+    if (pthread_cond_timedwait(&gw->cv, &gw->mu, &ts) == ETIMEDOUT) break;
+  pthread_mutex_unlock(&gw->mu);
+  MHD_stop_daemon(gw->mhd); /* shuts down and joins every connection; closes the socket */
   pthread_mutex_lock(&gw->mu);
   while (gw->workers > 0) pthread_cond_wait(&gw->cv, &gw->mu);
   pthread_mutex_unlock(&gw->mu);

@@ -1,24 +1,24 @@
 /*
  * gateway/stream.c - answering `"stream": true` with Anthropic SSE events.
  *
- * A worker thread runs the provider's complete(); its on_text callback
- * turns each text piece into a content_block_delta (text_delta) event as it
- * arrives, appended to a queue. The connection's thread (libmicrohttpd,
- * thread per connection) drains the queue in the response's content-reader
- * callback, blocking until bytes, the end, or the gateway stopping. When
- * complete() returns, the rest follows: any text the provider did not
- * stream, each tool_use block as content_block_start + one input_json_delta
- * + content_block_stop, message_delta (stop_reason, usage), message_stop.
+ * The exchange's worker (exchange.c) runs the provider's complete(); its
+ * on_text callback turns each text piece into a content_block_delta
+ * (text_delta) event as it arrives, appended to the exchange's queue. The
+ * connection's thread (libmicrohttpd, thread per connection) drains the
+ * queue in the response's content-reader callback, waiting for the
+ * worker's signal or the client going away. When complete() returns, the
+ * rest follows: any text the provider did not stream, each tool_use block
+ * as content_block_start + one input_json_delta + content_block_stop,
+ * message_delta (stop_reason, usage), message_stop.
  *
  * The HTTP status is decided before headers go out: the handler waits for
  * the first event or the end, so a provider that fails before producing
- * anything gives a JSON error with a status; a failure after that is an SSE
- * `error` event. Back-pressure: on_text waits while more than
- * VBX__GW_STREAM_QUEUE_MAX bytes are unsent. A client that goes away makes
- * the next on_text return VBX_E_CANCELLED, which aborts the upstream call.
- *
- * The stream record is shared by the worker and the MHD response and freed
- * by whichever lets go last (refs, under s->mu).
+ * anything gives a JSON error with a status; a failure after that
+ * (including the gateway stopping) is an SSE `error` event, after which
+ * the stream ends normally. Back-pressure: on_text waits while more than
+ * VBX__GW_STREAM_QUEUE_MAX bytes are unsent. A client that goes away is
+ * seen by the reader's wait (or by MHD dropping the response) and cancels
+ * the call at once; on_text then returns VBX_E_CANCELLED too.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,47 +27,8 @@
 
 #include "gateway/internal.h"
 
-typedef struct gw_stream {
-  vbx__gateway *gw;
-  vbx__gw_msgreq req;
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
-  vbx__strbuf q;                 /* SSE bytes not yet handed to MHD */
-  size_t q_off;
-  int started, text_open, done, client_gone;
-  int rc;                        /* complete()'s result once done */
-  unsigned refs;
-  size_t next_index;             /* next content block index */
-  vbx__strbuf streamed;          /* text already sent as text_delta */
-  uint64_t last_out_ns;
-  char id[48];
-  char errmsg[1024];
-} gw_stream;
-
-static void wait_ms(pthread_cond_t *cv, pthread_mutex_t *mu, unsigned ms) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-  ts.tv_sec += ms / 1000 + ts.tv_nsec / 1000000000L;
-  ts.tv_nsec %= 1000000000L;
-  pthread_cond_timedwait(cv, mu, &ts);
-}
-
-static void release(gw_stream *s) {
-  pthread_mutex_lock(&s->mu);
-  unsigned left = --s->refs;
-  pthread_mutex_unlock(&s->mu);
-  if (left) return;
-  vbx__gw_msgreq_free(&s->req);
-  vbx__strbuf_reset(&s->q);
-  vbx__strbuf_reset(&s->streamed);
-  pthread_cond_destroy(&s->cv);
-  pthread_mutex_destroy(&s->mu);
-  free(s);
-}
-
 /* Append one event (data stolen). Caller holds s->mu. OOM is sticky in q. */
-static void emit(gw_stream *s, const char *name, json_t *data) {
+static void emit(vbx__gw_xchg *s, const char *name, json_t *data) {
   char *txt = data ? json_dumps(data, JSON_COMPACT) : NULL;
   json_decref(data);
   if (txt == NULL) {
@@ -76,10 +37,10 @@ static void emit(gw_stream *s, const char *name, json_t *data) {
   }
   vbx__strbuf_printf(&s->q, "event: %s\ndata: %s\n\n", name, txt);
   free(txt);
-  pthread_cond_broadcast(&s->cv);
+  vbx__gw_xchg_wake(s);
 }
 
-static void ensure_started(gw_stream *s) {
+static void ensure_started(vbx__gw_xchg *s) {
   if (s->started) return;
   s->started = 1;
   const char *model = s->gw->model ? s->gw->model : s->gw->impl->name;
@@ -90,31 +51,40 @@ static void ensure_started(gw_stream *s) {
                  "input_tokens", 0, "output_tokens", 0));
 }
 
-static void block_start(gw_stream *s, json_t *block) {
+static void block_start(vbx__gw_xchg *s, json_t *block) {
   emit(s, "content_block_start", json_pack("{s:s, s:I, s:o}", "type", "content_block_start",
                                            "index", (json_int_t)s->next_index, "content_block", block));
 }
 
-static void block_delta(gw_stream *s, json_t *delta) {
+static void block_delta(vbx__gw_xchg *s, json_t *delta) {
   emit(s, "content_block_delta", json_pack("{s:s, s:I, s:o}", "type", "content_block_delta",
                                            "index", (json_int_t)s->next_index, "delta", delta));
 }
 
-static void block_stop(gw_stream *s) {
+static void block_stop(vbx__gw_xchg *s) {
   emit(s, "content_block_stop",
        json_pack("{s:s, s:I}", "type", "content_block_stop", "index", (json_int_t)s->next_index));
   s->next_index++;
 }
 
-static void text_delta(gw_stream *s, const char *t, size_t n) {
+static void text_delta(vbx__gw_xchg *s, const char *t, size_t n) {
   block_delta(s, json_pack("{s:s, s:s%}", "type", "text_delta", "text", t, n));
 }
 
-static int on_text(void *user, const char *text, size_t len) {
-  gw_stream *s = user;
+static void wait_ms(pthread_cond_t *cv, pthread_mutex_t *mu, unsigned ms) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+  ts.tv_sec += ms / 1000 + ts.tv_nsec / 1000000000L;
+  ts.tv_nsec %= 1000000000L;
+  pthread_cond_timedwait(cv, mu, &ts);
+}
+
+int vbx__gw_sse_on_text(void *user, const char *text, size_t len) {
+  vbx__gw_xchg *s = user;
   int rc = 0;
   pthread_mutex_lock(&s->mu);
-  if (s->client_gone) {
+  if (vbx__cancel_is_set(&s->gone)) {
     rc = VBX_E_CANCELLED;
     goto out;
   }
@@ -129,17 +99,19 @@ static int on_text(void *user, const char *text, size_t len) {
     rc = VBX_E_NOMEM;
     goto out;
   }
-  while (s->q.len - s->q_off > VBX__GW_STREAM_QUEUE_MAX && !s->client_gone &&
+  /* The reader broadcasts cv when it drains, gone() when the client left;
+   * the timeout only bounds how late the gateway stopping is noticed. */
+  while (s->q.len - s->q_off > VBX__GW_STREAM_QUEUE_MAX && !vbx__cancel_is_set(&s->gone) &&
          !vbx__cancel_is_set(&s->gw->stopping))
     wait_ms(&s->cv, &s->mu, 250);
-  if (s->client_gone) rc = VBX_E_CANCELLED;
+  if (vbx__cancel_is_set(&s->gone)) rc = VBX_E_CANCELLED;
 out:
   pthread_mutex_unlock(&s->mu);
   return rc;
 }
 
 /* The end of a successful completion. Caller holds s->mu. */
-static void finish(gw_stream *s, const vbx_llm_response *resp) {
+static void finish(vbx__gw_xchg *s, const vbx_llm_response *resp) {
   json_t *content = (json_t *)resp->content;
   int streamed_text = s->text_open;
   size_t i;
@@ -188,60 +160,28 @@ static void finish(gw_stream *s, const vbx_llm_response *resp) {
   emit(s, "message_stop", json_pack("{s:s}", "type", "message_stop"));
 }
 
-static void *worker(void *arg) {
-  gw_stream *s = arg;
-  vbx__gateway *gw = s->gw;
-  vbx_call call;
-  vbx__gw_call_init(gw, &call);
-  vbx_llm_request r;
-  memset(&r, 0, sizeof(r));
-  r.struct_size = sizeof(r);
-  r.system = s->req.system;
-  r.messages = (const vbx_json *)s->req.messages;
-  r.tools = (const vbx_json *)s->req.tools;
-  r.max_tokens = s->req.max_tokens;
-  r.on_text = on_text;
-  r.user = s;
-  vbx_llm_response resp;
-  memset(&resp, 0, sizeof(resp));
-  resp.struct_size = sizeof(resp);
-  vbx__gw_provider_lock(gw);
-  int rc = gw->vt->complete(gw->provider, &r, &resp, &call);
-  vbx__gw_provider_unlock(gw);
-  pthread_mutex_lock(&s->mu);
-  if (rc == 0 && !json_is_array((json_t *)resp.content))
-    rc = vbx__call_fail(&call, VBX_E_PLUGIN, NULL, "provider returned no content array");
+void vbx__gw_sse_end(vbx__gw_xchg *s, int rc, const vbx_llm_response *resp) {
   if (rc == 0) {
-    finish(s, &resp);
-  } else {
-    snprintf(s->errmsg, sizeof(s->errmsg), "%s", vbx__call_message(&call, rc));
-    if (s->started) {
-      const char *type;
-      vbx__gw_status_for(rc, s->errmsg, &type);
-      emit(s, "error", json_pack("{s:s, s:{s:s, s:s}}", "type", "error", "error", "type", type,
-                                 "message", s->errmsg));
-    }
+    finish(s, resp);
+  } else if (s->started) {
+    const char *type;
+    vbx__gw_status_for(rc, s->errmsg, &type);
+    emit(s, "error", json_pack("{s:s, s:{s:s, s:s}}", "type", "error", "error", "type", type,
+                               "message", s->errmsg));
   }
-  s->rc = rc;
-  s->done = 1;
-  pthread_cond_broadcast(&s->cv);
-  pthread_mutex_unlock(&s->mu);
-  vbx__gw_response_free(&resp);
-  release(s);
-  pthread_mutex_lock(&gw->mu);
-  gw->workers--;
-  pthread_cond_broadcast(&gw->cv);
-  pthread_mutex_unlock(&gw->mu);
-  return NULL;
 }
 
 static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max) {
-  gw_stream *s = cls;
-  ssize_t out;
+  vbx__gw_xchg *s = cls;
+  static const char ping[] = "event: ping\ndata: {\"type\":\"ping\"}\n\n";
+  const uint64_t ping_ns = (uint64_t)VBX__GW_PING_SECS * 1000000000u;
   (void)pos;
-  pthread_mutex_lock(&s->mu);
   for (;;) {
+    ssize_t out = 0;
+    int wait_ms_left = 0;
+    pthread_mutex_lock(&s->mu);
     size_t pending = s->q.len - s->q_off;
+    uint64_t now = vbx__now_ns();
     if (pending > 0) {
       size_t n = pending < max ? pending : max;
       memcpy(buf, s->q.data + s->q_off, n);
@@ -250,91 +190,58 @@ static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max) {
         s->q.len = s->q_off = 0;
         s->q.data[0] = 0;
       }
-      s->last_out_ns = vbx__now_ns();
-      pthread_cond_broadcast(&s->cv);
+      s->last_out_ns = now;
+      pthread_cond_broadcast(&s->cv); /* on_text may be waiting for room */
       out = (ssize_t)n;
-      break;
-    }
-    if (s->q.failed || vbx__cancel_is_set(&s->gw->stopping)) {
+    } else if (s->q.failed) {
       out = MHD_CONTENT_READER_END_WITH_ERROR;
-      break;
-    }
-    if (s->done) {
+    } else if (s->done) {
       out = MHD_CONTENT_READER_END_OF_STREAM;
-      break;
-    }
-    static const char ping[] = "event: ping\ndata: {\"type\":\"ping\"}\n\n";
-    if (vbx__now_ns() - s->last_out_ns >= (uint64_t)VBX__GW_PING_SECS * 1000000000u &&
-        max >= sizeof(ping) - 1) {
+    } else if (now - s->last_out_ns >= ping_ns && max >= sizeof(ping) - 1) {
       memcpy(buf, ping, sizeof(ping) - 1);
-      s->last_out_ns = vbx__now_ns();
+      s->last_out_ns = now;
       out = (ssize_t)(sizeof(ping) - 1);
-      break;
+    } else {
+      uint64_t left = s->last_out_ns + ping_ns > now ? s->last_out_ns + ping_ns - now : 0;
+      wait_ms_left = (int)(left / 1000000u) + 1;
     }
-    wait_ms(&s->cv, &s->mu, 250);
+    pthread_mutex_unlock(&s->mu);
+    if (out != 0) return out;
+    if (vbx__gw_xchg_watch(s, wait_ms_left) != 0) return MHD_CONTENT_READER_END_WITH_ERROR;
   }
-  pthread_mutex_unlock(&s->mu);
-  return out;
 }
 
+/* MHD is done with the response: sent whole, or the connection closed. */
 static void reader_free(void *cls) {
-  gw_stream *s = cls;
+  vbx__gw_xchg *s = cls;
   pthread_mutex_lock(&s->mu);
-  if (!s->done) s->client_gone = 1;
-  pthread_cond_broadcast(&s->cv);
+  int done = s->done;
   pthread_mutex_unlock(&s->mu);
-  release(s);
+  if (!done) vbx__gw_xchg_gone(s);
+  vbx__gw_xchg_release(s);
 }
 
-static gw_stream *stream_new(vbx__gateway *gw, vbx__gw_msgreq *req) {
-  gw_stream *s = calloc(1, sizeof(*s));
-  if (s == NULL) return NULL;
-  pthread_condattr_t ca;
-  pthread_condattr_init(&ca);
-  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-  pthread_cond_init(&s->cv, &ca);
-  pthread_condattr_destroy(&ca);
-  pthread_mutex_init(&s->mu, NULL);
-  s->gw = gw;
-  s->req = *req;
-  memset(req, 0, sizeof(*req));
-  s->refs = 2; /* the worker and the handler (then the MHD response) */
-  s->last_out_ns = vbx__now_ns();
-  vbx__gw_message_id(s->id, sizeof(s->id));
-  return s;
-}
-
-enum MHD_Result vbx__gw_stream(vbx__gateway *gw, struct MHD_Connection *c, vbx__gw_msgreq *req) {
-  gw_stream *s = stream_new(gw, req);
-  if (s == NULL) return vbx__gw_reply_error(c, 500, "api_error", "out of memory");
-  pthread_mutex_lock(&gw->mu);
-  gw->workers++;
-  pthread_mutex_unlock(&gw->mu);
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  pthread_t th;
-  int err = pthread_create(&th, &attr, worker, s);
-  pthread_attr_destroy(&attr);
-  if (err != 0) {
-    pthread_mutex_lock(&gw->mu);
-    gw->workers--;
-    pthread_mutex_unlock(&gw->mu);
-    s->refs = 1;
-    release(s);
-    return vbx__gw_reply_error(c, 503, "overloaded_error", "cannot start a stream worker thread");
+enum MHD_Result vbx__gw_stream(vbx__gateway *gw, struct MHD_Connection *c, vbx__gw_conn *conn,
+                               vbx__gw_msgreq *req) {
+  vbx__gw_xchg *s;
+  int rc = vbx__gw_xchg_start(gw, conn, req, &s);
+  if (rc == VBX_E_NOMEM) return vbx__gw_reply_error(c, 500, "api_error", "out of memory");
+  if (rc != 0)
+    return vbx__gw_reply_error(c, 503, "overloaded_error", "cannot start a provider worker thread");
+  if (vbx__gw_xchg_wait(s, 1) != 0) { /* the client went away before anything was sent */
+    vbx__gw_xchg_release(s);
+    return MHD_NO;
   }
   pthread_mutex_lock(&s->mu);
-  while (!s->started && !s->done && !vbx__cancel_is_set(&gw->stopping)) wait_ms(&s->cv, &s->mu, 250);
   int started = s->started;
+  rc = s->rc;
   char msg[sizeof(s->errmsg)];
-  int rc = s->done ? s->rc : VBX_E_CANCELLED;
-  snprintf(msg, sizeof(msg), "%s", s->done ? s->errmsg : "the gateway is stopping");
+  snprintf(msg, sizeof(msg), "%s", s->errmsg);
   pthread_mutex_unlock(&s->mu);
   if (!started) {
     const char *type;
     unsigned status = (unsigned)vbx__gw_status_for(rc, msg, &type);
-    release(s);
+    vbx__gw_xchg_release(s);
     return vbx__gw_reply_error(c, status, type, msg);
   }
   struct MHD_Response *r =

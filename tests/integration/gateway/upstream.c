@@ -167,8 +167,8 @@ const pwire PW_OLLAMA = {"ollama", VBX_TEST_PLUGIN_DIR "/llm-ollama.so", "llama-
 
 /* ---- gateway -------------------------------------------------------------- */
 
-int gwt_start(gwt *t, const pwire *w, const char *upstream, const char *unix_path,
-              const char *token) {
+static int start(gwt *t, const pwire *w, const char *upstream, const char *unix_path,
+                 const char *token, const gwt_opts *o) {
   memset(t, 0, sizeof(*t));
   setenv(HOST_KEY_ENV, HOST_KEY, 1);
   vbx_error err;
@@ -196,6 +196,12 @@ int gwt_start(gwt *t, const pwire *w, const char *upstream, const char *unix_pat
   cfg.unix_path = unix_path;
   cfg.token = token ? token : GW_TOKEN;
   cfg.max_body_bytes = 1u << 20;
+  if (o != NULL) {
+    cfg.max_connections = o->max_connections;
+    cfg.timeout_secs = o->timeout_secs;
+    cfg.header_timeout_secs = o->header_timeout_secs;
+    cfg.max_unauthenticated = o->max_unauthenticated;
+  }
   int rc = vbx__gateway_start(&cfg, &t->gw, &err);
   json_decref(opts);
   if (rc != 0) {
@@ -203,6 +209,15 @@ int gwt_start(gwt *t, const pwire *w, const char *upstream, const char *unix_pat
     return -1;
   }
   return 0;
+}
+
+int gwt_start(gwt *t, const pwire *w, const char *upstream, const char *unix_path,
+              const char *token) {
+  return start(t, w, upstream, unix_path, token, NULL);
+}
+
+int gwt_start_opts(gwt *t, const pwire *w, const char *upstream, const gwt_opts *o) {
+  return start(t, w, upstream, NULL, NULL, o);
 }
 
 void gwt_stop(gwt *t) {

@@ -43,6 +43,15 @@ typedef struct gwt {
  * Returns 0 or prints why and returns -1. */
 int gwt_start(gwt *t, const pwire *w, const char *upstream, const char *unix_path,
               const char *token);
+
+/* The same with bounds set: a 0 field keeps the gateway's default. */
+typedef struct gwt_opts {
+  unsigned max_connections;
+  unsigned timeout_secs;
+  unsigned header_timeout_secs;
+  unsigned max_unauthenticated;
+} gwt_opts;
+int gwt_start_opts(gwt *t, const pwire *w, const char *upstream, const gwt_opts *o);
 void gwt_stop(gwt *t);
 
 /* The multi-turn Anthropic request (tool_use, tool_result, system blocks
