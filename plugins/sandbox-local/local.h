@@ -85,7 +85,8 @@ void local_options_clear(local_options *o);
 int local_rundir_open(const local_state *st, const char *sub, char *err, size_t errcap);
 
 /* owner.c */
-/* The owner record of pid; 0 or -errno (ESRCH: no such process). */
+/* The owner record of pid; 0 or -errno (ESRCH: no such process, or one
+ * that has exited and is not reaped yet). */
 int local_owner_of(pid_t pid, local_owner *out);
 /* This process's owner record into st->self (recomputed when the pid
  * changed, e.g. after fork). 0 or -errno. Takes st->lock. */

@@ -60,8 +60,10 @@ int local_owner_of(pid_t pid, local_owner *out) {
   /* after the last ')' (the comm may hold spaces and parentheses): field 3
    * is the state; the start time is field 22, i.e. the 20th from there */
   char *s = strrchr(st, ')');
-  if (s == NULL)
+  if (s == NULL || s[1] != ' ')
     return -EIO;
+  if (s[2] == 'Z' || s[2] == 'X' || s[2] == 'x')
+    return -ESRCH; /* exited, not yet reaped: its boxes are orphans already */
   s++;
   for (int f = 3; f < 22 && s != NULL; f++)
     if ((s = strchr(s + 1, ' ')) == NULL)

@@ -352,6 +352,38 @@ static void test_sweep_pid_reused(void **s) {
   TH.vt->destroy(live);
 }
 
+/* A stale box whose owner has exited but is not reaped yet (a zombie: what
+ * a SIGKILLed voidbox's worker is until its new parent waits for it) is
+ * an orphan already: the sweep removes it. */
+static void test_sweep_zombie_owner(void **s) {
+  (void)s;
+  pid_t z = fork();
+  if (z == 0)
+    _exit(0);
+  assert_true(z > 0);
+  unsigned long long start = start_time(z);
+  siginfo_t si;
+  memset(&si, 0, sizeof si);
+  assert_int_equal(waitid(P_PID, (id_t)z, &si, WEXITED | WNOWAIT), 0); /* a zombie now */
+  char wd[256], text[1024], boot[64] = "", entry[512], p[600];
+  snprintf(wd, sizeof wd, "/tmp/voidbox-local-zombie-%d-1-XXXXXX", (int)z);
+  assert_non_null(mkdtemp(wd));
+  int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY);
+  assert_true(fd >= 0 && read(fd, boot, sizeof boot - 1) > 0);
+  close(fd);
+  boot[strcspn(boot, "\n")] = '\0';
+  snprintf(text, sizeof text, "voidbox-local owner 1\npid %d\nstart %llu\nboot %s\nworkdir %s\n",
+           (int)z, start, boot, wd);
+  snprintf(p, sizeof p, "%s/owner", wd);
+  write_file(p, text);
+  snprintf(entry, sizeof entry, RUN_DIR "/boxes/%s", strrchr(wd, '/') + 1);
+  write_file(entry, text);
+  next_init();
+  assert_false(exists(wd));
+  assert_false(exists(entry));
+  assert_int_equal(waitpid(z, NULL, 0), z);
+}
+
 /* ---- 5: read-only all the way down ------------------------------------ */
 
 static char ro_host[64], ro_sub[96];
@@ -663,6 +695,7 @@ int main(void) {
   setvbuf(stdout, NULL, _IONBF, 0);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_owner_death),        cmocka_unit_test(test_sweep_pid_reused),
+      cmocka_unit_test(test_sweep_zombie_owner),
       cmocka_unit_test(test_readonly_recursive), cmocka_unit_test(test_disk_bounded),
       cmocka_unit_test(test_uid_per_box),        cmocka_unit_test(test_loopback_and_mountinfo),
   };
