@@ -188,8 +188,11 @@ _Static_assert(offsetof(local_box, gs) == 0, "guest_vt_* need the session first"
 int local_spawn(local_box *b, const vbx_sandbox_config *cfg, vbx_call *call);
 /* Stop the agent (SHUTDOWN, wait, kill) and remove everything. */
 void local_box_teardown(local_box *b);
-/* Why the connection/agent died, for error messages. Reaps the agent if it
- * exited (under pid_lock; the status is kept for later calls). */
+/* Why the connection/agent died, for error messages. When the connection
+ * has ended, waits up to LOCAL_EXIT_WAIT_MS for the agent's exit so the
+ * message names its signal or status. Reaps the agent if it exited (under
+ * pid_lock; the status is kept for later calls). Any thread. */
+#define LOCAL_EXIT_WAIT_MS 2000
 void local_agent_status(local_box *b, char *msg, size_t cap);
 
 /* seccomp.c: the filter installed on the agent (inherited by commands). */

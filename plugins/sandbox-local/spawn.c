@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -59,11 +61,26 @@ static void describe_exit(int st, const char *why, char *msg, size_t cap) {
     snprintf(msg, cap, "guest agent exited with status %d (%s)", WEXITSTATUS(st), why);
 }
 
+/* Wait up to LOCAL_EXIT_WAIT_MS for the agent to exit (not reaping it): a
+ * connection that ended means the agent is ending, and its wait status is
+ * the message, not the EOF that often arrives first. */
+static void await_agent_exit(local_box *b) {
+  pthread_mutex_lock(&b->pid_lock);
+  int pfd = b->pid > 0 ? (int)syscall(SYS_pidfd_open, b->pid, 0) : -1;
+  pthread_mutex_unlock(&b->pid_lock);
+  if (pfd < 0)
+    return;
+  struct pollfd pf = {.fd = pfd, .events = POLLIN};
+  while (poll(&pf, 1, LOCAL_EXIT_WAIT_MS) < 0 && errno == EINTR)
+    ;
+  close(pfd);
+}
+
 void local_agent_status(local_box *b, char *msg, size_t cap) {
   int st;
   char why[256] = "";
-  if (b->gs.conn)
-    gc_dead(b->gs.conn, why, sizeof why);
+  if (b->gs.conn && gc_dead(b->gs.conn, why, sizeof why))
+    await_agent_exit(b);
   pthread_mutex_lock(&b->pid_lock);
   if (b->pid > 0 && waitpid(b->pid, &st, WNOHANG) == b->pid) {
     b->pid = -1;
