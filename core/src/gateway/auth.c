@@ -67,25 +67,25 @@ static int name_is(const char *p, size_t n, const char *name) {
   return n == strlen(name) && strncasecmp(p, name, n) == 0;
 }
 
-/* The value [v, v+n) is the token (constant time once the length fits). */
+/* The value [v, v+n) is the token: constant time over the token's length,
+ * and a value with other bytes after it (a NUL included) is not it. */
 static int value_is_token(const vbx__gateway *gw, const char *v, size_t n) {
-  char tmp[VBX__GATEWAY_TOKEN_MAX + 1];
-  if (n > VBX__GATEWAY_TOKEN_MAX) return 0;
-  memcpy(tmp, v, n);
-  tmp[n] = 0;
-  return token_equal(gw, tmp);
+  unsigned diff = (unsigned)(n != gw->token_len);
+  for (size_t i = 0; i < gw->token_len; i++) {
+    unsigned char g = i < n ? (unsigned char)v[i] : 0;
+    diff |= (unsigned)(g ^ (unsigned char)gw->token[i]);
+  }
+  return diff == 0;
 }
 
-int vbx__gw_peek_authorised(const vbx__gateway *gw, int fd) {
-  char buf[VBX__GW_PEEK_MAX];
-  ssize_t got = recv(fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
-  if (got <= 0) return 0;
-  const char *end = memmem(buf, (size_t)got, "\r\n\r\n", 4);
+int vbx__gw_header_block_authorised(const vbx__gateway *gw, const char *buf, size_t len) {
+  const char *end = len >= 4 ? memmem(buf, len, "\r\n\r\n", 4) : NULL;
   if (end == NULL) return 0; /* not a whole header block (yet): MHD decides later */
   const char *p = memmem(buf, (size_t)(end - buf), "\r\n", 2); /* skip the request line */
+  if (p == NULL) p = end;                                         /* no header at all */
   int ok = 0;
-  while (p != NULL && p < end) {
-    p += 2;
+  while (p < end) {
+    p += 2; /* a header line starts after each CRLF, up to the blank line */
     const char *eol = memmem(p, (size_t)(end + 2 - p), "\r\n", 2);
     if (eol == NULL) break;
     const char *colon = memchr(p, ':', (size_t)(eol - p));
@@ -105,4 +105,11 @@ int vbx__gw_peek_authorised(const vbx__gateway *gw, int fd) {
     p = eol;
   }
   return ok;
+}
+
+int vbx__gw_peek_authorised(const vbx__gateway *gw, int fd) {
+  char buf[VBX__GW_PEEK_MAX];
+  ssize_t got = recv(fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
+  if (got <= 0) return 0;
+  return vbx__gw_header_block_authorised(gw, buf, (size_t)got);
 }

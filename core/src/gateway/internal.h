@@ -127,6 +127,12 @@ int vbx__gw_token_ok(const char *token);
  * for admission only (admit.c): libmicrohttpd still parses every request
  * and vbx__gw_authorised still decides each one. Never blocks. */
 int vbx__gw_peek_authorised(const vbx__gateway *gw, int fd);
+/* The parser behind it: non-zero when buf[0..len) (untrusted bytes, any
+ * content) holds a whole header block ending in CRLF CRLF whose header
+ * lines carry gw's token (x-api-key, or Authorization: Bearer; names in any
+ * case, values trimmed of spaces and tabs). Reads only gw->token and
+ * gw->token_len. Any thread. */
+int vbx__gw_header_block_authorised(const vbx__gateway *gw, const char *buf, size_t len);
 
 /* ---- request.c ----------------------------------------------------------- */
 
