@@ -50,20 +50,27 @@ expect_match "$(jq -r '.stages[0].boxes[0].output' <<<"$OUT" | od -c | head -1)"
 # mark, and the voidbox processes' memory stays bounded.
 line=$(printf 'x%.0s' $(seq 1 250))
 agent flood "tool: bash" "stdout: \"$line\", repeat: 400000"
-# Under AddressSanitizer, freed memory waits in a quarantine (256 MB by
-# default) before reuse; a small one keeps the measure about our buffers.
-ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=4:thread_local_quarantine_size_kb=64" \
-  "$VBX" run --file "$TMPDIR_T/flood.yaml" --plugin "$P" >"$TMPDIR_T/flood.out" 2>"$TMPDIR_T/flood.err" &
-pid=$!
-hwm=0
-while kill -0 "$pid" 2>/dev/null; do
-  for p in $pid $(pgrep -P "$pid"); do
-    h=$(awk '/^VmHWM:/ {print $2}' "/proc/$p/status" 2>/dev/null)
-    [ -n "$h" ] && [ "$h" -gt "$hwm" ] && hwm=$h
+# flood_rss OUT [ARGS...]: run flood.yaml with ARGS, stdout to OUT; sets rc
+# and hwm (the peak RSS in KiB of voidbox and its worker). Under
+# AddressSanitizer, freed memory waits in a quarantine (256 MB by default)
+# before reuse; a small one keeps the measure about our buffers.
+flood_rss() {
+  local out=$1 p h
+  shift
+  ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=4:thread_local_quarantine_size_kb=64" \
+    "$VBX" run --file "$TMPDIR_T/flood.yaml" --plugin "$P" "$@" >"$out" 2>"$TMPDIR_T/flood.err" &
+  pid=$!
+  hwm=0
+  while kill -0 "$pid" 2>/dev/null; do
+    for p in $pid $(pgrep -P "$pid"); do
+      h=$(awk '/^VmHWM:/ {print $2}' "/proc/$p/status" 2>/dev/null)
+      [ -n "$h" ] && [ "$h" -gt "$hwm" ] && hwm=$h
+    done
+    sleep 0.02
   done
-  sleep 0.02
-done
-wait "$pid" && rc=0 || rc=$?
+  wait "$pid" && rc=0 || rc=$?
+}
+flood_rss "$TMPDIR_T/flood.out"
 checks=$((checks + 3))
 [ "$rc" = 0 ] || { echo "FAIL: flood run exit $rc"; cat "$TMPDIR_T/flood.err"; failures=$((failures + 1)); }
 [ "$hwm" -lt 65536 ] || { echo "FAIL: peak RSS ${hwm} KiB printing 100 MB without newlines"; failures=$((failures + 1)); }
@@ -71,6 +78,15 @@ longest=$(awk '{ if (length($0) > m) m = length($0) } END { print m }' "$TMPDIR_
 [ "$longest" -le $((64 * 1024 + 64)) ] || { echo "FAIL: a printed line has $longest bytes"; failures=$((failures + 1)); }
 pieces=$(grep -c '^\[flood\] | ' "$TMPDIR_T/flood.out")
 echo "flood: 100 MB streamed, peak RSS of voidbox processes ${hwm} KiB, longest line $longest, $pieces pieces"
+# The same box with --output json: no event is printed, the report holds
+# the tool's output as the engine kept it for the model (bounded).
+flood_rss "$TMPDIR_T/flood.json" --output json
+checks=$((checks + 3))
+[ "$rc" = 0 ] || { echo "FAIL: flood run (json) exit $rc"; cat "$TMPDIR_T/flood.err"; failures=$((failures + 1)); }
+[ "$hwm" -lt 65536 ] || { echo "FAIL: peak RSS ${hwm} KiB with --output json"; failures=$((failures + 1)); }
+jbytes=$(wc -c <"$TMPDIR_T/flood.json")
+[ "$jbytes" -lt $((4 * 1024 * 1024)) ] || { echo "FAIL: the JSON report has $jbytes bytes"; failures=$((failures + 1)); }
+echo "flood --output json: peak RSS of voidbox processes ${hwm} KiB, report $jbytes bytes"
 # line 1 is the tool call, 2 the first piece, 3 a middle one
 checks=$((checks + 2))
 sed -n 2p "$TMPDIR_T/flood.out" | grep -qx $'\\[flood\\] | x*\xe2\x80\xa6' ||
