@@ -149,7 +149,7 @@ int vbx__init_find_virtio_port(const char *name, char *path, size_t cap) {
     if (e->d_name[0] == '.' || strlen(e->d_name) > 64)
       continue;
     char np[128], got[128];
-    snprintf(np, sizeof np, "/sys/class/virtio-ports/%s/name", e->d_name);
+    snprintf(np, sizeof np, "/sys/class/virtio-ports/%.64s/name", e->d_name);
     int fd = open(np, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
       continue;
