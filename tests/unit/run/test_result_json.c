@@ -28,6 +28,8 @@ static void test_report_shape(void **state) {
   vbx_pipeline *p = vbx_pipeline_named("report");
   vbx_pipeline_pipe(p, a);
   vbx_pipeline_fan_out(p, fo, 2);
+  /* b's result must not depend on whether it finished before c failed */
+  vbx_pipeline_fail_fast(p, 0);
   vbx_pipeline_pipe(p, fake_box("d", "[{\"text\":\"D\"}]"));
   vbx_result *res = NULL;
   vbx_error err;
