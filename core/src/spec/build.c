@@ -166,6 +166,23 @@ static int stage(vbx__spec_ctx *c, const vbx__node *n, vbx_pipeline *p) {
   return rc;
 }
 
+/* Every declared box runs in some stage: a box no stage names is most
+ * likely a typo or a leftover, refused at its name. */
+static int unused_boxes(vbx__spec_ctx *c, const vbx__node *boxes, const vbx_pipeline *p) {
+  for (size_t i = 0; i < p->n_boxes; i++) {
+    int used = 0;
+    for (size_t s = 0; s < p->n_stages && !used; s++)
+      for (size_t j = 0; j < p->stages[s].n_boxes && !used; j++)
+        used = p->stages[s].boxes[j] == p->boxes[i];
+    if (!used)
+      return vbx__spec_fail(c, vbx__node_get(boxes->vals[i], "name"),
+                            "box '%.200s' is declared but no stage uses it (add a stage "
+                            "'- box: %.200s' or remove the box)",
+                            p->boxes[i]->name, p->boxes[i]->name);
+  }
+  return 0;
+}
+
 static int pipeline_block(vbx__spec_ctx *c, const top *t, const vbx__node *n, vbx_pipeline *p) {
   int rc = vbx__spec_map(c, n, "pipeline");
   if (rc == 0) rc = vbx__spec_known_keys(c, n, k_pipeline_keys, "pipeline");
@@ -179,6 +196,7 @@ static int pipeline_block(vbx__spec_ctx *c, const top *t, const vbx__node *n, vb
   if (rc == 0) rc = vbx__spec_list(c, stages, "stages");
   if (rc == 0 && stages->n == 0) return vbx__spec_fail(c, stages, "'stages' must not be empty");
   for (size_t i = 0; rc == 0 && i < stages->n; i++) rc = stage(c, stages->vals[i], p);
+  if (rc == 0) rc = unused_boxes(c, boxes, p);
   return rc;
 }
 

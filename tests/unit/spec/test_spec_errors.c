@@ -183,6 +183,15 @@ static void test_duplicate_box(void **state) {
          0, 7, 14, "duplicate box name 'a' (first declared at line 6, column 7)");
 }
 
+static void test_unused_box(void **state) {
+  (void)state;
+  expect(HEAD_PIPE BOXES_AB "  stages:\n    - box: analyst\n", 0, 7, 14,
+         "box 'writer' is declared but no stage uses it (add a stage '- box: writer' or remove "
+         "the box)");
+  expect(HEAD_PIPE BOXES_AB "  stages:\n    - box: writer\n", 0, 6, 14,
+         "box 'analyst' is declared but no stage uses it");
+}
+
 static void test_fan_out_one(void **state) {
   (void)state;
   expect(HEAD_PIPE BOXES_AB "  stages:\n    - fan_out: [analyst]\n", 0, 9, 16,
@@ -297,6 +306,7 @@ int main(void) {
       cmocka_unit_test(test_bad_env_name),     cmocka_unit_test(test_relative_mount),
       cmocka_unit_test(test_too_large),        cmocka_unit_test(test_alias_anchor_tag),
       cmocka_unit_test(test_limits),           cmocka_unit_test(test_name_rules),
+      cmocka_unit_test(test_unused_box),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
