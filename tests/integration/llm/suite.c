@@ -197,6 +197,38 @@ static void t_retry_exhausted(void **state) {
   finish(&t);
 }
 
+/* 409 (conflict: the request may succeed when repeated) is retried like
+ * 429, here with the backoff rather than a Retry-After. */
+static void t_retry_409(void **state) {
+  (void)state;
+  tcase t;
+  fs_response s[] = {error_resp(409, "{\"error\":{\"message\":\"conflict\"}}", NULL),
+                     stream_resp(W->ok_stream)};
+  start(&t, s, 2, NULL);
+  int rc = run(&t);
+  if (rc) fail_msg("complete failed after a 409: %s", msg(&t, rc));
+  assert_int_equal(fs_count(t.srv), 2);
+  assert_string_equal(t.streamed, W->ok_text);
+  finish(&t);
+}
+
+/* Statuses that say the request itself is wrong are never retried, even
+ * with a Retry-After and retries left: one request, then the error. */
+static void t_no_retry(void **state) {
+  (void)state;
+  static const int statuses[] = {400, 401, 403, 404, 413, 422};
+  for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++) {
+    tcase t;
+    fs_response s[] = {error_resp(statuses[i], "{\"error\":{\"message\":\"no\"}}", "Retry-After: 0\r\n"),
+                       stream_resp(W->ok_stream)};
+    start(&t, s, 2, "\"max_retries\":3");
+    int rc = run(&t);
+    if (rc == 0) fail_msg("HTTP %d: complete succeeded", statuses[i]);
+    if (fs_count(t.srv) != 1) fail_msg("HTTP %d was retried (%zu requests)", statuses[i], fs_count(t.srv));
+    finish(&t);
+  }
+}
+
 /* Transport failures before any output are retried: a dropped connection,
  * then a stream that stalls before its first byte, then success. */
 static void t_transport_retry(void **state) {
@@ -362,6 +394,7 @@ int suite_run(const wire *w, const struct CMUnitTest *extra, size_t n_extra) {
       cmocka_unit_test(t_auth),             cmocka_unit_test(t_missing_key),
       cmocka_unit_test(t_not_found),        cmocka_unit_test(t_context),
       cmocka_unit_test(t_retry_then_ok),    cmocka_unit_test(t_retry_exhausted),
+      cmocka_unit_test(t_retry_409),        cmocka_unit_test(t_no_retry),
       cmocka_unit_test(t_transport_retry),
       cmocka_unit_test(t_slow_ok),          cmocka_unit_test(t_stalled),
       cmocka_unit_test(t_malformed),        cmocka_unit_test(t_truncated),
