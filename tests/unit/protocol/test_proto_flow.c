@@ -70,6 +70,79 @@ static void test_window_grant_policy(void **state)
     assert_true(w.granted - w.consumed <= w.window);
 }
 
+/* The grant threshold exactly: with the peer's credit used up, a
+ * WINDOW_UPDATE is due once half a window (window / 2, rounded down) has
+ * been consumed, not one byte earlier, and it tops the credit up to
+ * consumed + window. Checked for an even and an odd window. */
+static void test_window_grant_threshold(void **state)
+{
+    static const uint32_t windows[] = {VBX_PROTO_INITIAL_WINDOW, 1024 * 1024 + 1};
+    struct vbx_proto_window w;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(windows) / sizeof(windows[0]); i++) {
+        uint32_t win = windows[i], half = win / 2;
+
+        vbx_proto_window_init(&w, win);
+        /* the initial window is implicit; a larger one is granted up front */
+        if (win > VBX_PROTO_INITIAL_WINDOW)
+            assert_int_equal(vbx_proto_window_grant(&w), win - VBX_PROTO_INITIAL_WINDOW);
+        assert_int_equal(vbx_proto_window_on_data(&w, win), 0);
+        assert_int_equal(vbx_proto_window_on_consumed(&w, half - 1), 0);
+        assert_int_equal(vbx_proto_window_grant(&w), 0);       /* one byte short */
+        assert_int_equal(vbx_proto_window_on_consumed(&w, 1), 0);
+        assert_int_equal(vbx_proto_window_grant(&w), half);    /* exactly at it */
+        assert_int_equal(w.granted, (uint64_t)half + win);
+        assert_int_equal(vbx_proto_window_grant(&w), 0);       /* and only once */
+    }
+}
+
+/* What a receiver sends for a stream: 16 MiB through a 256 KiB window,
+ * the sender always filling its credit in 16 KiB frames and the consumer
+ * draining 1 KiB at a time, asking for a grant after each drain (as the
+ * guest agent and the host do). Exactly one WINDOW_UPDATE per half window
+ * consumed, each of exactly half a window. */
+static void test_window_update_count(void **state)
+{
+    const uint64_t total = 16u * 1024 * 1024;
+    const uint32_t half = VBX_PROTO_INITIAL_WINDOW / 2;
+    struct vbx_proto_credit c;
+    struct vbx_proto_window w;
+    uint64_t sent = 0, drained = 0;
+    unsigned updates = 0;
+    uint32_t g;
+
+    (void)state;
+    /* the implicit window is part of the wire format (docs/protocol.md 5) */
+    assert_int_equal(VBX_PROTO_INITIAL_WINDOW, 262144);
+    vbx_proto_credit_init(&c);
+    vbx_proto_window_init(&w, VBX_PROTO_INITIAL_WINDOW);
+    while (drained < total) {
+        while (sent < total && vbx_proto_credit_available(&c) > 0) {
+            uint32_t n = vbx_proto_credit_available(&c);
+            if (n > 16384)
+                n = 16384;
+            if (n > total - sent)
+                n = (uint32_t)(total - sent);
+            assert_int_equal(vbx_proto_credit_consume(&c, n), 0);
+            assert_int_equal(vbx_proto_window_on_data(&w, n), 0);
+            sent += n;
+        }
+        assert_true(vbx_proto_window_buffered(&w) > 0);
+        assert_int_equal(vbx_proto_window_on_consumed(&w, 1024), 0);
+        drained += 1024;
+        g = vbx_proto_window_grant(&w);
+        if (g) {
+            assert_int_equal(g, half);
+            assert_int_equal(drained % half, 0);
+            assert_int_equal(vbx_proto_credit_grant(&c, g), 0);
+            updates++;
+        }
+    }
+    assert_int_equal(updates, 128);             /* 16 MiB / 128 KiB */
+}
+
 /* Simulate a fast sender and a slow consumer over many rounds: the sender
  * never exceeds its credit, the receiver never buffers more than its window,
  * and every byte arrives. */
@@ -114,6 +187,8 @@ int main(void)
         cmocka_unit_test(test_credit_basic),
         cmocka_unit_test(test_window_overrun_is_protocol_error),
         cmocka_unit_test(test_window_grant_policy),
+        cmocka_unit_test(test_window_grant_threshold),
+        cmocka_unit_test(test_window_update_count),
         cmocka_unit_test(test_flow_simulation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
