@@ -1,18 +1,29 @@
 /*
- * cmd_validate.c - `voidbox validate --file SPEC`: parse the spec and check
- * it against the loaded plugins without running anything.
+ * cmd_validate.c - `voidbox validate --file SPEC`: parse the spec, check it
+ * against the loaded plugins and create each box's LLM provider once (the
+ * files its options name, relative to the spec), without starting a box.
  */
 #include <string.h>
 
 #include "cli.h"
+#include "run/run.h"
+
+/* A provider's refusal that is the environment's, not the spec's. */
+static void note(void *user, const char *msg) {
+  (void)user;
+  fprintf(stderr, "voidbox: warning: %s (a run needs it)\n", msg);
+}
 
 static void help(FILE *out) {
   fprintf(out,
           "usage: voidbox validate --file SPEC [OPTIONS]\n"
           "\n"
-          "Check a spec file: syntax, keys, types, required fields, and that every\n"
-          "sandbox backend, LLM provider and skill type it names is loaded and accepts\n"
-          "its options. Errors are printed as FILE:LINE:COLUMN: message. Runs nothing.\n"
+          "Check a spec file: syntax, keys, types, required fields, that every box\n"
+          "runs in a stage, and that every sandbox backend, LLM provider, skill type and\n"
+          "exporter it names is loaded and accepts its options. Each box's LLM provider\n"
+          "is created once and destroyed, so files its options name (relative to the\n"
+          "spec's directory) are checked too; a missing API key variable is a warning.\n"
+          "Errors are printed as FILE:LINE:COLUMN: message. Starts no sandbox.\n"
           "\n"
           "options:\n"
           "  -f, --file SPEC      spec file to check (required)\n");
@@ -40,7 +51,15 @@ int vbx__cmd_validate(int argc, char **argv) {
     goto out;
   }
   rc = vbx__cli_open_spec(&common, "validate", &rt, &p);
-  if (rc == VBX_EXIT_OK) printf("%s: ok\n", common.file);
+  if (rc != VBX_EXIT_OK) goto out;
+  vbx_error err;
+  memset(&err, 0, sizeof(err));
+  if (vbx__pipeline_probe(rt, p, note, NULL, &err) != 0) {
+    fprintf(stderr, "%s\n", err.message[0] ? err.message : vbx_strerror(err.code));
+    rc = VBX_EXIT_USAGE;
+    goto out;
+  }
+  printf("%s: ok\n", common.file);
 out:
   vbx_pipeline_free(p);
   if (rt) vbx_runtime_free(rt);

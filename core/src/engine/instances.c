@@ -9,6 +9,17 @@
 
 #include "engine/internal.h"
 
+/* "FILE:LINE:COLUMN: " of the option a refusing create named, when its
+ * position is known, else "" (builder-made boxes, unnamed fields). */
+static const char *refused_at(const vbx__options *o, const vbx_call *call, char *buf,
+                              size_t cap) {
+  const vbx__pos *p = vbx__field_pos(o, call, NULL);
+  buf[0] = '\0';
+  if (p != NULL && p->file != NULL && p->line > 0)
+    snprintf(buf, cap, "%s:%d:%d: ", p->file, p->line, p->col);
+  return buf;
+}
+
 static int create_sandbox(vbx__box_run *br) {
   const vbx_box *box = br->box;
   const vbx__sandbox_decl *sd = &box->sandbox;
@@ -38,24 +49,18 @@ static int create_sandbox(vbx__box_run *br) {
                    call.deadline_ns,
                    rc = br->sb_vt->create(br->impls.sandbox->plugin_state, &cfg, &call, &sb));
   if (rc == 0 && sb == NULL) rc = vbx__call_fail(&call, VBX_E_PLUGIN, NULL, "create returned no sandbox");
+  char at[600];
   if (rc != 0)
-    return vbx__box_result_fail(br->res, rc, "sandbox backend '%s': %s", br->impls.sandbox->name,
-                                vbx__call_message(&call, rc));
+    return vbx__box_result_fail(br->res, rc, "%ssandbox backend '%s': %s",
+                                refused_at(&sd->options, &call, at, sizeof(at)),
+                                br->impls.sandbox->name, vbx__call_message(&call, rc));
   br->sandbox = sb;
   return 0;
 }
 
 static int create_provider(vbx__box_run *br) {
-  const vbx__llm_decl *ld = &br->box->llm;
   vbx_llm_config cfg;
-  memset(&cfg, 0, sizeof(cfg));
-  cfg.struct_size = sizeof(cfg);
-  cfg.box_name = br->box->name;
-  cfg.model = ld->model;
-  cfg.base_url = ld->base_url;
-  cfg.api_key_env = ld->api_key_env;
-  cfg.options = (const vbx_json *)ld->options.obj;
-  cfg.spec_dir = br->box->base_dir;
+  vbx__llm_config(br->box, &cfg);
   br->llm_vt = br->impls.llm->vtable;
   if (!VBX_HAS_METHOD(br->llm_vt, vbx_llm_provider_vtable, create) ||
       !VBX_HAS_METHOD(br->llm_vt, vbx_llm_provider_vtable, complete))
@@ -69,9 +74,11 @@ static int create_provider(vbx__box_run *br) {
   VBX__PLUGIN_CALL(VBX__IMPL_PLUGIN(br->impls.llm), "llm.create", br->box->name, call.deadline_ns,
                    rc = br->llm_vt->create(br->impls.llm->plugin_state, &cfg, &call, &pv));
   if (rc == 0 && pv == NULL) rc = vbx__call_fail(&call, VBX_E_PLUGIN, NULL, "create returned no provider");
+  char at[600];
   if (rc != 0)
-    return vbx__box_result_fail(br->res, rc, "llm provider '%s': %s", br->impls.llm->name,
-                                vbx__call_message(&call, rc));
+    return vbx__box_result_fail(br->res, rc, "%sllm provider '%s': %s",
+                                refused_at(&br->box->llm.options, &call, at, sizeof(at)),
+                                br->impls.llm->name, vbx__call_message(&call, rc));
   br->provider = pv;
   return 0;
 }
@@ -105,8 +112,10 @@ static int create_skill(vbx__box_run *br, size_t i) {
   VBX__PLUGIN_CALL(VBX__IMPL_PLUGIN(si->impl), "skill.create", br->box->name, call.deadline_ns,
                    rc = si->vt->create(si->impl->plugin_state, &cfg, &call, &h));
   if (rc == 0 && h == NULL) rc = vbx__call_fail(&call, VBX_E_PLUGIN, NULL, "create returned no skill");
+  char at[600];
   if (rc != 0)
-    return vbx__box_result_fail(br->res, rc, "skill '%s': %s", si->label,
+    return vbx__box_result_fail(br->res, rc, "%sskill '%s': %s",
+                                refused_at(&s->options, &call, at, sizeof(at)), si->label,
                                 vbx__call_message(&call, rc));
   si->handle = h;
   vbx_skill_contrib contrib;

@@ -81,16 +81,26 @@ void vbx__skill_config(const vbx_box *box, size_t i, vbx_skill_config *cfg) {
   cfg->spec_dir = box->base_dir;
 }
 
+void vbx__llm_config(const vbx_box *box, vbx_llm_config *cfg) {
+  const vbx__llm_decl *ld = &box->llm;
+  memset(cfg, 0, sizeof(*cfg));
+  cfg->struct_size = sizeof(*cfg);
+  cfg->box_name = box->name;
+  cfg->model = ld->model;
+  cfg->base_url = ld->base_url;
+  cfg->api_key_env = ld->api_key_env;
+  cfg->options = (const vbx_json *)ld->options.obj;
+  cfg->spec_dir = box->base_dir;
+}
+
 /* First key of an options object, or NULL when it has none. */
 static const char *first_key(const vbx__options *o) {
   if (o->obj == NULL || !json_is_object(o->obj) || json_object_size(o->obj) == 0) return NULL;
   return json_object_iter_key(json_object_iter(o->obj));
 }
 
-/* Where a refusal points: the field's key when the plugin named one and it
- * is known, else `fallback`. */
-static const vbx__pos *field_pos(const vbx__options *o, const vbx_call *call,
-                                 const vbx__pos *fallback) {
+const vbx__pos *vbx__field_pos(const vbx__options *o, const vbx_call *call,
+                               const vbx__pos *fallback) {
   const vbx__pos *p = call->field[0] ? vbx__options_pos(o, call->field) : NULL;
   return p ? p : fallback;
 }
@@ -116,8 +126,9 @@ static int validate_options(validate_fn fn, const vbx__impl *impl, const char *w
                    NULL, 0, rc = fn(impl->plugin_state, (const vbx_json *)o->obj, &call));
   if (rc == 0) return 0;
   if (call.field[0])
-    return issue_set(issue, rc, field_pos(o, &call, fallback), "%s '%s' refused option '%s': %s",
-                     what, impl->name, call.field, vbx__call_message(&call, rc));
+    return issue_set(issue, rc, vbx__field_pos(o, &call, fallback),
+                     "%s '%s' refused option '%s': %s", what, impl->name, call.field,
+                     vbx__call_message(&call, rc));
   return issue_set(issue, rc, fallback, "%s '%s' refused its options: %s", what, impl->name,
                    vbx__call_message(&call, rc));
 }
@@ -153,9 +164,34 @@ int vbx__box_validate(const vbx_box *box, const vbx__box_impls *impls, const vbx
     VBX__PLUGIN_CALL(vbx__plugin_name(impl->plugin), "skill.validate", box->name, 0,
                      rc = vt->validate(impl->plugin_state, &cfg, &call));
     if (rc == 0) continue;
-    return issue_set(issue, rc, field_pos(&s->options, &call, &s->pos), "skill '%s%s%s': %s",
-                     s->type, s->value ? ":" : "", s->value ? s->value : "",
-                     vbx__call_message(&call, rc));
+    return issue_set(issue, rc, vbx__field_pos(&s->options, &call, &s->pos),
+                     "skill '%s%s%s': %s", s->type, s->value ? ":" : "",
+                     s->value ? s->value : "", vbx__call_message(&call, rc));
   }
   return 0;
+}
+
+int vbx__box_probe(const vbx_box *box, const vbx__box_impls *impls, const vbx__cancel *cancel,
+                   vbx__box_issue *issue) {
+  const vbx__impl *impl = impls->llm;
+  const vbx_llm_provider_vtable *vt = impl->vtable;
+  if (!VBX_HAS_METHOD(vt, vbx_llm_provider_vtable, create)) return 0; /* the engine says so */
+  vbx_llm_config cfg;
+  vbx__llm_config(box, &cfg);
+  vbx_call call;
+  vbx__call_init(&call, cancel, NULL, 0);
+  void *pv = NULL;
+  int rc;
+  const char *plugin = vbx__plugin_name(impl->plugin);
+  VBX__PLUGIN_CALL(plugin, "llm.create", box->name, 0,
+                   rc = vt->create(impl->plugin_state, &cfg, &call, &pv));
+  if (rc == 0 && pv != NULL && VBX_HAS_METHOD(vt, vbx_llm_provider_vtable, destroy))
+    VBX__PLUGIN_CALL(plugin, "llm.destroy", box->name, 0, vt->destroy(pv));
+  if (rc == 0) return 0;
+  const vbx__pos *pos = vbx__field_pos(&box->llm.options, &call, &box->llm.provider_pos);
+  if (call.field[0] && vbx__options_pos(&box->llm.options, call.field) != NULL)
+    return issue_set(issue, rc, pos, "llm provider '%s' refused option '%s': %s", impl->name,
+                     call.field, vbx__call_message(&call, rc));
+  return issue_set(issue, rc, pos, "llm provider '%s': %s", impl->name,
+                   vbx__call_message(&call, rc));
 }

@@ -45,7 +45,26 @@ int vbx__box_resolve(const vbx__registry *reg, const vbx_box *box, vbx__box_impl
 int vbx__box_validate(const vbx_box *box, const vbx__box_impls *impls, const vbx__cancel *cancel,
                       const vbx__cancel *cancel2, vbx__box_issue *issue);
 
+/* Create the box's LLM provider with the configuration a run gives it
+ * (vbx__llm_config: the spec's directory included) and destroy it at
+ * once, so what a provider checks only at create (mock's `script:` file,
+ * a pricing file, the API key variable) is found before any box starts.
+ * A refusal is placed at the option the provider named, else at
+ * `provider:`; the provider's code is returned (VBX_E_AUTH for a missing
+ * key: callers may treat that as the environment's, not the spec's). The
+ * box must have been resolved (impls) and validated. Runs plugin code
+ * in the calling process. Thread-safe. */
+int vbx__box_probe(const vbx_box *box, const vbx__box_impls *impls, const vbx__cancel *cancel,
+                   vbx__box_issue *issue);
+
 /* The plugin-facing skill configuration of box->skills[i] (borrowed). */
 void vbx__skill_config(const vbx_box *box, size_t i, vbx_skill_config *cfg);
+/* The plugin-facing LLM configuration of the box (borrowed): what the
+ * engine's create and vbx__box_probe pass. */
+void vbx__llm_config(const vbx_box *box, vbx_llm_config *cfg);
+/* Where a plugin's refusal points: the key of the option it named in
+ * call->field when that key's position is known, else `fallback`. */
+const vbx__pos *vbx__field_pos(const vbx__options *o, const vbx_call *call,
+                               const vbx__pos *fallback);
 
 #endif

@@ -1,7 +1,9 @@
 /*
  * run/check.c - vbx_pipeline_check: everything a run needs from the
- * registry, checked before anything runs. Errors point at the spec
- * position of the declaration at fault (FILE:LINE:COLUMN) when known.
+ * registry, checked before anything runs; and vbx__pipeline_probe, what
+ * `voidbox validate` adds: each box's LLM provider created and destroyed
+ * with the spec's directory. Errors point at the spec position of the
+ * declaration at fault (FILE:LINE:COLUMN) when known.
  */
 #include <stdio.h>
 #include <string.h>
@@ -70,4 +72,33 @@ int vbx_pipeline_check(vbx_runtime *rt, const vbx_pipeline *p, vbx_error *err) {
       if (rc != 0) return rc;
     }
   return vbx__exporters_check(rt, p, err);
+}
+
+/* Probe one box (vbx__box_probe); a VBX_E_AUTH refusal goes to `note`. */
+static int probe_box(vbx_runtime *rt, const vbx_box *box, vbx__probe_note_fn note, void *user,
+                     vbx_error *err) {
+  vbx__box_impls impls;
+  vbx__box_issue issue;
+  memset(&issue, 0, sizeof(issue));
+  int rc = vbx__box_resolve(rt->reg, box, &impls, &issue);
+  if (rc == 0) rc = vbx__box_probe(box, &impls, &rt->cancel, &issue);
+  if (rc == 0) return 0;
+  if (rc == VBX_E_NOMEM) return vbx__error_set(err, rc, "out of memory");
+  if (rc != VBX_E_AUTH) return at(err, issue.pos, box, issue.message);
+  if (note != NULL) {
+    vbx_error w;
+    memset(&w, 0, sizeof(w));
+    at(&w, issue.pos, box, issue.message);
+    note(user, w.message);
+  }
+  return 0;
+}
+
+int vbx__pipeline_probe(vbx_runtime *rt, const vbx_pipeline *p, vbx__probe_note_fn note,
+                        void *user, vbx_error *err) {
+  for (size_t i = 0; i < p->n_boxes; i++) {
+    int rc = probe_box(rt, p->boxes[i], note, user, err);
+    if (rc != 0) return rc;
+  }
+  return 0;
 }

@@ -55,6 +55,19 @@ void vbx__events_stage(vbx__events *ev, vbx_event_type type, const char *stage, 
                        vbx_status status, const vbx_result *res, uint64_t duration_ns,
                        const char *text);
 
+/* check.c: told about a refusal that is not an error of the spec (a
+ * provider's VBX_E_AUTH: the key variable belongs to the environment the
+ * run happens in); `msg` is positioned like an error. */
+typedef void (*vbx__probe_note_fn)(void *user, const char *msg);
+/* check.c: after vbx_pipeline_check passed, create and destroy every
+ * declared box's LLM provider as a run would (vbx__box_probe), so a file
+ * an option names relative to the spec's directory is found missing now,
+ * at the option's position. VBX_E_AUTH refusals go to `note` (may be
+ * NULL) and do not fail. Returns 0 or the first refusal's code with err
+ * set. Runs plugin code in the calling thread; sandboxes are not created. */
+int vbx__pipeline_probe(vbx_runtime *rt, const vbx_pipeline *p, vbx__probe_note_fn note,
+                        void *user, vbx_error *err);
+
 /* exporters.c: check `observe` against the registry (exporter types exist,
  * their options are accepted). Returns 0 or VBX_E_SPEC with err set. */
 int vbx__exporters_check(const vbx_runtime *rt, const vbx_pipeline *p, vbx_error *err);

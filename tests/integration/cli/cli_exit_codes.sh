@@ -30,6 +30,16 @@ expect_exit 2 "$VBX" run --file "$S/bad_key.yaml"
 expect_match "$ERR" "bad_key.yaml:5:3: .*promt.*did you mean 'prompt'" "unknown key"
 expect_exit 2 "$VBX" validate --file "$S/unknown_backend.yaml"
 expect_match "$ERR" "unknown_backend.yaml:5:12: .*'mok'.*did you mean 'mock'" "unknown backend"
+# What only a provider's create checks is found by validate, at the option.
+expect_exit 2 "$VBX" validate --file "$S/missing_script.yaml"
+expect_match "$ERR" "missing_script.yaml:8:3: llm provider .mock. refused option .script.: .*cannot open" \
+  "validate: missing mock script at its option"
+expect_exit 1 "$VBX" run --file "$S/missing_script.yaml"
+expect_match "$OUT" "missing_script.yaml:8:3: llm provider 'mock': .*nowhere/script.yaml" \
+  "run: the box's error names the option's position"
+expect_exit 2 "$VBX" validate --file "$S/unused_box.yaml"
+expect_match "$ERR" "unused_box.yaml:8:14: box 'spare' is declared but no stage uses it" \
+  "unused box"
 expect_exit 2 "$VBX" run --file "$S/bad_key.yaml" --plugin /nonexistent/x.so
 expect_exit 2 "$VBX" plugins --plugin /nonexistent/x.so
 expect_match "$ERR" "/nonexistent/x.so" "missing plugin named"

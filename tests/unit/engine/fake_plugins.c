@@ -188,7 +188,17 @@ static int llm_validate(void *st, const vbx_json *options, vbx_call *call) {
 
 static int llm_create(void *st, const vbx_llm_config *cfg, vbx_call *call, void **out) {
   (void)st;
-  (void)call;
+  /* script "file:NAME": NAME must exist in the spec's directory (what
+   * only create can check); script "auth": no API key. */
+  const char *s = json_string_value(json_object_get((json_t *)cfg->options, "script"));
+  if (s != NULL && strcmp(s, "auth") == 0)
+    return H->set_error(call, VBX_E_AUTH, NULL, "the API key variable is not set");
+  if (s != NULL && strncmp(s, "file:", 5) == 0) {
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s", cfg->spec_dir ? cfg->spec_dir : ".", s + 5);
+    if (access(path, R_OK) != 0)
+      return H->set_error(call, VBX_E_NOTFOUND, "script", "%s: cannot open", path);
+  }
   fllm *l = calloc(1, sizeof(*l));
   l->box = strdup(cfg->box_name);
   l->script = json_incref(json_object_get((json_t *)cfg->options, "script"));

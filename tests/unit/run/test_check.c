@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "common.h"
+#include "run/run.h"
 
 static vbx_runtime *rt;
 
@@ -120,6 +121,35 @@ static void test_sandbox_and_skill_options(void **state) {
   expect(one(b), 12, 9, "spec.yaml:12:9: skill 'fake:x': option 'bad' is bad");
 }
 
+static void note(void *user, const char *msg) { snprintf(user, 256, "%s", msg); }
+
+/* vbx__pipeline_probe: the provider is created with the spec's directory;
+ * its refusal lands at the option, a missing key is only a note. */
+static void test_probe(void **state) {
+  (void)state;
+  vbx_box *b = fake_box("a", "\"file:no-such-script.yaml\"");
+  vbx_box_base_dir(b, "/nonexistent-dir");
+  key_pos(&b->llm.options, "script", 8, 7);
+  vbx_pipeline *p = one(b);
+  vbx_error err;
+  memset(&err, 0, sizeof(err));
+  assert_int_equal(vbx_pipeline_check(rt, p, &err), 0);
+  assert_int_equal(vbx__pipeline_probe(rt, p, NULL, NULL, &err), VBX_E_SPEC);
+  assert_string_equal(err.message,
+                      "spec.yaml:8:7: llm provider 'fake' refused option 'script': "
+                      "/nonexistent-dir/no-such-script.yaml: cannot open");
+  assert_int_equal(err.line, 8);
+  vbx_pipeline_free(p);
+
+  b = fake_box("a", "\"auth\"");
+  b->llm.provider_pos = at(6, 13);
+  p = one(b);
+  char seen[256] = "";
+  assert_int_equal(vbx__pipeline_probe(rt, p, note, seen, &err), 0);
+  assert_string_equal(seen, "spec.yaml:6:13: llm provider 'fake': the API key variable is not set");
+  vbx_pipeline_free(p);
+}
+
 static void test_exporter_unknown(void **state) {
   (void)state;
   vbx_pipeline *p = one(fake_box("a", "[]"));
@@ -145,6 +175,7 @@ int main(void) {
       cmocka_unit_test(test_llm_option_refused),
       cmocka_unit_test(test_sandbox_and_skill_options),
       cmocka_unit_test(test_exporter_unknown),
+      cmocka_unit_test(test_probe),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   vbx_runtime_free(rt);
