@@ -4,10 +4,12 @@
  */
 #include "runtime.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "plugin/abi.h"
 #include "plugin/log.h"
@@ -25,6 +27,26 @@ void vbx__runtime_log(const vbx_runtime *rt, vbx_log_level level, const char *fm
   va_start(ap, fmt);
   vbx__log_vemit(rt ? &rt->log : NULL, level, "voidbox", fmt, ap);
   va_end(ap);
+}
+
+/* The named plugin directory, which must exist, or the default one, which
+ * may be absent (plugin_dir.h). */
+static int load_plugin_dir(vbx_runtime *rt, const char *named, vbx_error *err) {
+  char buf[PATH_MAX];
+  int required = 1;
+  const char *dir = named ? named : vbx__plugin_default_dir(buf, sizeof(buf), &required);
+  struct stat st;
+  if (dir == NULL || (!required && stat(dir, &st) != 0 && errno == ENOENT)) {
+    vbx__runtime_log(rt, VBX_LOG_DEBUG, "no plugin directory%s%s", dir ? " at " : "",
+                     dir ? dir : " (neither installed nor in a build tree)");
+    return 0;
+  }
+  vbx__runtime_log(rt, VBX_LOG_DEBUG, "loading plugins from %s", dir);
+  int rc = vbx__registry_load_dir(rt->reg, dir, err);
+  if (rc == VBX_E_NOTFOUND)
+    vbx__error_set(err, rc, "plugin directory %s does not exist%s", dir,
+                   named ? " (--plugin-dir)" : " ($VOIDBOX_PLUGIN_DIR)");
+  return rc;
 }
 
 int vbx_runtime_new(const vbx_runtime_options *opts, vbx_runtime **out, vbx_error *err) {
@@ -51,10 +73,7 @@ int vbx_runtime_new(const vbx_runtime_options *opts, vbx_runtime **out, vbx_erro
     goto fail;
   }
   if (!o.skip_plugin_dir) {
-    char buf[PATH_MAX];
-    const char *dir = o.plugin_dir ? o.plugin_dir : vbx__plugin_default_dir(buf, sizeof(buf));
-    vbx__runtime_log(rt, VBX_LOG_DEBUG, "loading plugins from %s", dir);
-    rc = vbx__registry_load_dir(rt->reg, dir, err);
+    rc = load_plugin_dir(rt, o.plugin_dir, err);
     if (rc != 0) goto fail;
   }
   for (size_t i = 0; o.plugin_paths && o.plugin_paths[i]; i++) {

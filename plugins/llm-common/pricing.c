@@ -4,11 +4,14 @@
 #include "pricing.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include "layout.h"
 
 static const char *price_keys[4] = {"input", "output", "cache_read", "cache_write"};
 
@@ -118,6 +121,17 @@ static int exists(const char *p) {
   return p && *p && stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/* The pricing table of the tree this plugin lives in (core/layout):
+ * BUILD/share/voidbox in a build tree, PREFIX/share/voidbox when installed;
+ * never the other tree's. */
+static int tree_pricing(char *out, size_t n) {
+  static const char *const dirs[] = {VBX_LAYOUT_PLUGINDIR, NULL};
+  vbx_layout l;
+  int rc = vbx_layout_find((const void *)price_keys, dirs, &l);
+  if (rc != 0) return rc;
+  return vbx_layout_path(&l, VBX_LAYOUT_PRICING, VBX_LAYOUT_BUILD_PRICING, out, n);
+}
+
 int vbx_pricing_load(const vbx_host_services *h, const char *opt_path, const char *spec_dir,
                      vbx_pricing *out, vbx_call *call) {
   memset(out, 0, sizeof(*out));
@@ -133,13 +147,8 @@ int vbx_pricing_load(const vbx_host_services *h, const char *opt_path, const cha
   }
   const char *env = getenv("VOIDBOX_PRICING_FILE");
   if (env && *env) return load_path(h, env, out, call);
-#ifdef VBX_LLM_PRICING_BUILD
-  if (exists(VBX_LLM_PRICING_BUILD)) return load_path(h, VBX_LLM_PRICING_BUILD, out, call);
-#endif
-#ifdef VBX_LLM_PRICING_INSTALL
-  if (exists(VBX_LLM_PRICING_INSTALL)) return load_path(h, VBX_LLM_PRICING_INSTALL, out, call);
-#endif
-  (void)exists;
+  char tree[PATH_MAX];
+  if (tree_pricing(tree, sizeof(tree)) == 0 && exists(tree)) return load_path(h, tree, out, call);
   return 0; /* no table: costs are 0, warned at first use */
 }
 

@@ -8,11 +8,12 @@
  * by '-', ':' or '@' ("claude-sonnet-4-5-20250929" uses "claude-sonnet-4-5").
  *
  * Where the file is found, first hit wins: the `pricing_file` option
- * (relative to the spec directory), $VOIDBOX_PRICING_FILE, the build tree's
- * copy (VBX_LLM_PRICING_BUILD), the installed copy (VBX_LLM_PRICING_INSTALL).
- * A file named by the option or the environment that cannot be read or
- * parsed is an error naming it; when neither build nor installed copy
- * exists, every cost is 0 and a warning is logged once.
+ * (relative to the spec directory), $VOIDBOX_PRICING_FILE, the copy in the
+ * tree the plugin lives in (core/layout: BUILD/share/voidbox/pricing.json in
+ * a build tree, PREFIX/share/voidbox/pricing.json installed; never the
+ * other tree's). A file named by the option or the environment that cannot
+ * be read or parsed is an error naming it; when the tree has no copy, every
+ * cost is 0 and a warning is logged once.
  *
  * Ownership: a vbx_pricing owns its entries (malloc). Lookups do not
  * allocate; the "unknown model" warning flag makes vbx_pricing_cost not

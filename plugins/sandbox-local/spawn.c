@@ -10,6 +10,8 @@
  * its pid namespace, its death takes every command with it.
  */
 #include <errno.h>
+#include <limits.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
@@ -26,21 +28,30 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "layout.h"
 #include "plan.h"
 
-#ifndef VBX_LOCAL_AGENT_BUILD_PATH
-#define VBX_LOCAL_AGENT_BUILD_PATH ""
-#endif
-#ifndef VBX_LOCAL_AGENT_INSTALL_PATH
-#define VBX_LOCAL_AGENT_INSTALL_PATH "/usr/local/libexec/voidbox/voidbox-guest-agent"
-#endif
+/* The guest agent of this plugin's own tree (core/layout): BUILD/bin in a
+ * build tree, PREFIX/libexec/voidbox when installed. An installed plugin
+ * never runs a build tree's agent. Computed once: the .so does not move. */
+static char tree_agent[PATH_MAX] = "(not found: this sandbox-local.so is neither installed nor "
+                                   "in a build tree)";
+
+static void find_tree_agent(void) {
+  static const char *const dirs[] = {VBX_LAYOUT_PLUGINDIR, NULL};
+  vbx_layout l;
+  char path[PATH_MAX];
+  if (vbx_layout_find((const void *)tree_agent, dirs, &l) == 0 &&
+      vbx_layout_path(&l, VBX_LAYOUT_AGENT, VBX_LAYOUT_BUILD_AGENT, path, sizeof(path)) == 0)
+    memcpy(tree_agent, path, sizeof(tree_agent));
+}
 
 static const char *agent_path(const local_box *b) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
   if (b->opt.agent_path)
     return b->opt.agent_path;
-  if (VBX_LOCAL_AGENT_BUILD_PATH[0] && access(VBX_LOCAL_AGENT_BUILD_PATH, X_OK) == 0)
-    return VBX_LOCAL_AGENT_BUILD_PATH;
-  return VBX_LOCAL_AGENT_INSTALL_PATH;
+  pthread_once(&once, find_tree_agent);
+  return tree_agent;
 }
 
 static int write_all(int fd, const void *d, size_t n) {

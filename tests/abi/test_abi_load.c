@@ -254,6 +254,34 @@ static void test_file_checks(void **s) {
   rmdir(dir);
 }
 
+/* The same file named twice (the plugin directory and --plugin, or a
+ * symlink to it) is one plugin; another file with that name stays refused. */
+static void test_same_file_twice(void **s) {
+  (void)s;
+  char dir[] = "/tmp/vbx-abi-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char so[256], link[256];
+  snprintf(so, sizeof(so), "%s/good.so", dir);
+  snprintf(link, sizeof(link), "%s/link.so", dir);
+  copy_file(FX("good"), so);
+  assert_int_equal(symlink(so, link), 0);
+  vbx__registry *reg = new_reg();
+  vbx_error err = {0};
+  assert_int_equal(vbx__registry_load(reg, so, &err), 0);
+  assert_int_equal(vbx__registry_load(reg, so, &err), 0);
+  assert_int_equal(vbx__registry_load(reg, link, &err), 0);
+  expect_has(logbuf, "already loaded from this file");
+  assert_non_null(vbx__registry_plugin_at(reg, 0));
+  assert_null(vbx__registry_plugin_at(reg, 1));
+  /* A copy is another file: the plugin name clashes. */
+  assert_int_equal(vbx__registry_load(reg, FX("good"), &err), VBX_E_EXISTS);
+  expect_has(err.message, "plugin name 'abi-good' already loaded from ");
+  vbx__registry_free(reg);
+  unlink(link);
+  unlink(so);
+  rmdir(dir);
+}
+
 static void test_load_dir(void **s) {
   (void)s;
   char dir[] = "/tmp/vbx-abi-XXXXXX";
@@ -267,6 +295,14 @@ static void test_load_dir(void **s) {
   copy_file(FX("bad_magic"), t); /* not *.so: ignored */
   vbx__registry *reg = new_reg();
   vbx_error err = {0};
+  /* Whoever may write to the directory may add a plugin: refused. */
+  assert_int_equal(chmod(dir, 0777), 0);
+  assert_int_equal(vbx__registry_load_dir(reg, dir, &err), VBX_E_PERM);
+  expect_has(err.message, "group- or world-writable plugin directory (mode 0777)");
+  assert_int_equal(chmod(dir, 0775), 0);
+  assert_int_equal(vbx__registry_load_dir(reg, dir, &err), VBX_E_PERM);
+  assert_null(vbx__registry_plugin_at(reg, 0));
+  assert_int_equal(chmod(dir, 0755), 0);
   int rc = vbx__registry_load_dir(reg, dir, &err);
   if (rc) fail_msg("%s", err.message);
   assert_string_equal(vbx__plugin_name(vbx__registry_plugin_at(reg, 0)), "abi-older");
@@ -274,7 +310,8 @@ static void test_load_dir(void **s) {
   assert_null(vbx__registry_plugin_at(reg, 2));
   vbx__registry_free(reg);
   reg = new_reg();
-  assert_int_equal(vbx__registry_load_dir(reg, "/nonexistent/vbx-plugins", &err), 0);
+  assert_int_equal(vbx__registry_load_dir(reg, "/nonexistent/vbx-plugins", &err), VBX_E_NOTFOUND);
+  assert_non_null(strstr(err.message, "/nonexistent/vbx-plugins"));
   assert_null(vbx__registry_plugin_at(reg, 0));
   vbx__registry_free(reg);
   unlink(a);
@@ -333,7 +370,9 @@ static void test_runtime(void **s) {
   } big;
   memset(&big, 0, sizeof(big));
   big.o.struct_size = sizeof(big);
-  big.o.plugin_dir = VBX_ABI_FIXTURE_DIR "/none";
+  char empty[] = "/tmp/vbx-abi-XXXXXX";
+  assert_non_null(mkdtemp(empty));
+  big.o.plugin_dir = empty;
   rc = vbx_runtime_new(&big.o, &rt, &err);
   if (rc) fail_msg("%s", err.message);
   assert_null(vbx__registry_plugin_at(rt->reg, 0));
@@ -342,25 +381,42 @@ static void test_runtime(void **s) {
   assert_int_equal(vbx_runtime_new(&big.o, &rt, &err), VBX_E_ABI);
   assert_null(rt);
   expect_has(err.message, "tail is not zero");
+  rmdir(empty);
+
+  /* A named plugin directory must exist (a typo loads nothing otherwise). */
+  o.plugin_paths = NULL;
+  o.skip_plugin_dir = 0;
+  o.plugin_dir = VBX_ABI_FIXTURE_DIR "/none";
+  assert_int_equal(vbx_runtime_new(&o, &rt, &err), VBX_E_NOTFOUND);
+  assert_null(rt);
+  expect_has(err.message, "plugin directory " VBX_ABI_FIXTURE_DIR "/none does not exist");
+  o.plugin_dir = NULL;
+  setenv("VOIDBOX_PLUGIN_DIR", VBX_ABI_FIXTURE_DIR "/none", 1);
+  assert_int_equal(vbx_runtime_new(&o, &rt, &err), VBX_E_NOTFOUND);
+  unsetenv("VOIDBOX_PLUGIN_DIR");
+  expect_has(err.message, "VOIDBOX_PLUGIN_DIR");
 }
 
 static void test_default_dir(void **s) {
   (void)s;
   char buf[4096];
+  int required = 0;
   setenv("VOIDBOX_PLUGIN_DIR", "/opt/vbx-plugins", 1);
-  assert_string_equal(vbx__plugin_default_dir(buf, sizeof(buf)), "/opt/vbx-plugins");
+  assert_string_equal(vbx__plugin_default_dir(buf, sizeof(buf), &required), "/opt/vbx-plugins");
+  assert_int_equal(required, 1);
   unsetenv("VOIDBOX_PLUGIN_DIR");
-  /* This test binary is not in BUILD/bin: the install's directory. */
-  const char *d = vbx__plugin_default_dir(buf, sizeof(buf));
-  size_t n = strlen(d);
-  assert_true(n > 16 && strcmp(d + n - 16, "/voidbox/plugins") == 0);
+  /* This test binary is in BUILD/tests/abi: neither in a build tree's bin/
+   * nor installed, so there is no default (no absolute fallback). */
+  assert_null(vbx__plugin_default_dir(buf, sizeof(buf), &required));
+  assert_int_equal(required, 0);
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_good_plugin),          cmocka_unit_test(test_unload_reverse_order),
       cmocka_unit_test(test_older_vtable),         cmocka_unit_test(test_descriptor_checks),
-      cmocka_unit_test(test_duplicate_plugin_name), cmocka_unit_test(test_duplicate_registration),
+      cmocka_unit_test(test_duplicate_plugin_name), cmocka_unit_test(test_same_file_twice),
+      cmocka_unit_test(test_duplicate_registration),
       cmocka_unit_test(test_cross_plugin_clash),   cmocka_unit_test(test_register_outside_init),
       cmocka_unit_test(test_init_failure),         cmocka_unit_test(test_file_checks),
       cmocka_unit_test(test_load_dir),             cmocka_unit_test(test_runtime),

@@ -9,6 +9,7 @@
 
 #include <pthread.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "plugin/call.h"
 #include "plugin/registry.h"
@@ -27,6 +28,8 @@ struct vbx__plugin {
   vbx__registry *reg;
   char *path;                         /* resolved path or the label */
   void *dl;                           /* dlopen handle; NULL for in-process */
+  dev_t dev;                          /* the file's st_dev and st_ino (when dl != NULL): */
+  ino_t ino;                          /*   loading the same file again is a no-op */
   const vbx_plugin_descriptor *desc;
   void (*fini)(void *state);          /* NULL when absent or not covered */
   void *state;

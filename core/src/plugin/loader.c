@@ -286,6 +286,17 @@ int vbx__registry_load_entry(vbx__registry *reg, vbx_plugin_entry_fn entry, cons
   return check_and_init(reg, p, entry, label, err);
 }
 
+/* The loaded plugin that came from the file `st` describes, or NULL. The
+ * same file named twice (the plugin directory and --plugin, or through a
+ * symlink) is one plugin; two files with one plugin name stay an error. */
+static const vbx__plugin *loaded_file(const vbx__registry *reg, const struct stat *st) {
+  for (size_t i = 0; i < reg->n_plugins; i++) {
+    const vbx__plugin *q = reg->plugins[i];
+    if (q->dl != NULL && q->dev == st->st_dev && q->ino == st->st_ino) return q;
+  }
+  return NULL;
+}
+
 int vbx__registry_load(vbx__registry *reg, const char *path, vbx_error *err) {
   if (reg == NULL || path == NULL || path[0] == '\0')
     return vbx__error_set(err, VBX_E_INVAL, "plugin path is empty");
@@ -303,11 +314,20 @@ int vbx__registry_load(vbx__registry *reg, const char *path, vbx_error *err) {
                           "%s: refusing a group- or world-writable plugin (mode 0%03o); run "
                           "chmod go-w on it",
                           path, (unsigned)(st.st_mode & 07777));
+  const vbx__plugin *same = loaded_file(reg, &st);
+  if (same != NULL) {
+    vbx__log_emit(&reg->log, VBX_LOG_DEBUG, "voidbox",
+                  "%s: plugin '%s' is already loaded from this file (%s)", path,
+                  same->desc->name, same->path);
+    return 0;
+  }
   char real[PATH_MAX];
   if (realpath(path, real) == NULL)
     return vbx__error_set(err, VBX_E_IO, "%s: cannot resolve path: %s", path, strerror(errno));
   vbx__plugin *p = plugin_new(reg, real);
   if (p == NULL) return vbx__error_set(err, VBX_E_NOMEM, "%s: out of memory", path);
+  p->dev = st.st_dev;
+  p->ino = st.st_ino;
   dlerror();
   /* An absolute path: dlopen never searches the library path. */
   /* Constructors run here: record the load as a call of the file. */
@@ -336,15 +356,32 @@ static int cmp_str(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Whoever can write to the plugin directory can put code into every run:
+ * it must be writable by its owner only, like the plugin files themselves. */
+static int check_dir_mode(DIR *d, const char *dir, vbx_error *err) {
+  struct stat st;
+  if (fstat(dirfd(d), &st) != 0)
+    return vbx__error_set(err, VBX_E_IO, "%s: cannot stat plugin directory: %s", dir,
+                          strerror(errno));
+  if (st.st_mode & (S_IWGRP | S_IWOTH))
+    return vbx__error_set(err, VBX_E_PERM,
+                          "%s: refusing a group- or world-writable plugin directory (mode "
+                          "0%03o): anyone in it could add a plugin; run chmod go-w on it",
+                          dir, (unsigned)(st.st_mode & 07777));
+  return 0;
+}
+
 int vbx__registry_load_dir(vbx__registry *reg, const char *dir, vbx_error *err) {
   if (reg == NULL || dir == NULL) return vbx__error_set(err, VBX_E_INVAL, "no plugin directory");
   DIR *d = opendir(dir);
-  if (d == NULL) {
-    if (errno == ENOENT) return 0;
-    return vbx__error_set(err, VBX_E_IO, "%s: cannot open plugin directory: %s", dir,
-                          strerror(errno));
+  if (d == NULL)
+    return vbx__error_set(err, errno == ENOENT ? VBX_E_NOTFOUND : VBX_E_IO,
+                          "%s: cannot open plugin directory: %s", dir, strerror(errno));
+  int rc = check_dir_mode(d, dir, err);
+  if (rc != 0) {
+    closedir(d);
+    return rc;
   }
-  int rc = 0;
   char **names = NULL;
   size_t n = 0;
   struct dirent *e;

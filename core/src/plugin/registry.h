@@ -64,7 +64,8 @@ typedef void (*vbx__telemetry_fn)(void *user, const vbx_span_data *span,
  * terminated, may be NULL) is copied and served by host->config_get. */
 int vbx__registry_new(const vbx__logger *log, const char *const *config, vbx__registry **out);
 
-/* Load one plugin file. Checks, in order: path is a regular file not
+/* Load one plugin file. A file already loaded (same st_dev and st_ino) is
+ * not loaded again: 0. Checks, in order: path is a regular file not
  * group/world-writable; dlopen(RTLD_NOW|RTLD_LOCAL); entry symbol; magic;
  * ABI major equal; plugin minor <= host minor; struct size; fingerprint;
  * required strings (name, version, license, description, init); name
@@ -79,7 +80,9 @@ int vbx__registry_load(vbx__registry *reg, const char *path, vbx_error *err);
 int vbx__registry_load_entry(vbx__registry *reg, vbx_plugin_entry_fn entry, const char *label,
                              vbx_error *err);
 
-/* Load every "*.so" in dir, sorted by name. A missing dir is not an error. */
+/* Load every "*.so" in dir, sorted by name. A missing dir fails with
+ * VBX_E_NOTFOUND, a group- or world-writable one with VBX_E_PERM (the caller
+ * decides whether a default directory may be absent). */
 int vbx__registry_load_dir(vbx__registry *reg, const char *dir, vbx_error *err);
 
 /* Freeze: no further loads or registrations. */
