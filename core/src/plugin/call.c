@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "voidbox/voidbox.h"
+
 void vbx__call_init(vbx_call *call, const vbx__cancel *cancel, const vbx__cancel *cancel2,
                     uint64_t deadline_ns) {
   memset(call, 0, sizeof(*call));

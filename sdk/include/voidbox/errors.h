@@ -42,10 +42,9 @@ extern "C" {
 #define VBX_E_SANDBOX_LOST (-25) /* the sandbox is gone: its agent, VM or process died;
                                     the box cannot go on */
 
-/* vbx_strerror - the fixed name of an error code ("VBX_E_NOMEM") followed by
- * a short English description. Never NULL; unknown codes give "unknown error".
- * The returned string is static. Thread-safe. */
-const char *vbx_strerror(int code);
+/* The name and description of a code, vbx_strerror(), belong to
+ * libvoidbox and are declared in voidbox.h: a plugin links nothing from the
+ * host, so it cannot call them (the CLI does not export them either). */
 
 #ifdef __cplusplus
 }

@@ -567,17 +567,28 @@ typedef const vbx_plugin_descriptor *(*vbx_plugin_entry_fn)(void);
 #define VBX_PLUGIN_EXPORT
 #endif
 
+/* The entry point has C linkage in C++ too: its name is the unmangled
+ * VBX_PLUGIN_ENTRY_SYMBOL. */
+#ifdef __cplusplus
+#define VBX_PLUGIN_EXTERN_C extern "C"
+#else
+#define VBX_PLUGIN_EXTERN_C
+#endif
+
 /* VBX_PLUGIN_DEFINE(name, version, license, description, init, fini)
  * Defines the plugin's descriptor and its single exported entry point. Use
- * it once per plugin, at file scope. Built-in plugins use it too. */
+ * it once per plugin, at file scope (in C or C++). Built-in plugins use it
+ * too. */
 #define VBX_PLUGIN_DEFINE(NAME, VERSION, LICENSE, DESCRIPTION, INIT, FINI)    \
   static const vbx_plugin_descriptor vbx__plugin_descriptor = {               \
       VBX_PLUGIN_MAGIC,    VBX_ABI_MAJOR, VBX_ABI_MINOR,                      \
       (uint32_t)sizeof(vbx_plugin_descriptor), VBX_ABI_FINGERPRINT,           \
       NAME,                VERSION,       LICENSE,                            \
       DESCRIPTION,         INIT,          FINI};                              \
-  VBX_PLUGIN_EXPORT const vbx_plugin_descriptor *vbx_plugin_entry_v1(void);   \
-  VBX_PLUGIN_EXPORT const vbx_plugin_descriptor *vbx_plugin_entry_v1(void) {  \
+  VBX_PLUGIN_EXTERN_C VBX_PLUGIN_EXPORT const vbx_plugin_descriptor           \
+      *vbx_plugin_entry_v1(void);                                             \
+  VBX_PLUGIN_EXTERN_C VBX_PLUGIN_EXPORT const vbx_plugin_descriptor           \
+      *vbx_plugin_entry_v1(void) {                                            \
     return &vbx__plugin_descriptor;                                           \
   }
 

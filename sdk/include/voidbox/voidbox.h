@@ -95,6 +95,12 @@ VBX_API void vbx_runtime_free(vbx_runtime *rt);
 /* The version of libvoidbox ("0.1.0"); static. */
 VBX_API const char *vbx_version(void);
 
+/* vbx_strerror - the fixed name of an error code ("VBX_E_NOMEM") followed by
+ * a short English description. Never NULL; unknown codes give "unknown error".
+ * The returned string is static. Thread-safe. (Embedding API only: plugins
+ * do not link libvoidbox; errors.h has the codes.) */
+VBX_API const char *vbx_strerror(int code);
+
 /* ---- boxes ------------------------------------------------------------- */
 
 /* A new box with defaults: sandbox "mock", 512 MiB, 1 vCPU, no network,

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "plugin/call.h"
+#include "voidbox/voidbox.h"
 
 static void test_error_slot(void **s) {
   (void)s;
