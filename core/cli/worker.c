@@ -68,9 +68,11 @@ static void send(unsigned type, unsigned a, unsigned b, const void *p1, size_t n
   if (vbx__ch_send(&g_ch, type, a, b, p1, n1, p2, n2) != 0 && g_rt) vbx_runtime_cancel(g_rt);
 }
 
-static void send_text(unsigned type, int code, const char *msg) {
+/* An error frame: a the exit code, b the VBX_E_* code negated. */
+static void send_text(unsigned type, int code, int vbx_code, const char *msg) {
   size_t n = strnlen(msg, vbx__ch_max_payload(type));
-  send(type, (unsigned)code, 0, msg, n ? n : 1, NULL, 0);
+  unsigned neg = vbx_code < 0 && vbx_code > -65536 ? (unsigned)-vbx_code : 0;
+  send(type, (unsigned)code, neg, msg, n ? n : 1, NULL, 0);
 }
 
 static void on_stream(void *user, const char *box, vbx_output_kind kind, const char *data,
@@ -94,6 +96,11 @@ static json_t *opt_str(const char *s, size_t max) {
   return j ? j : json_null();
 }
 
+/* An unsigned count as a JSON integer, saturated at INT64_MAX. */
+static json_int_t count(uint64_t v) {
+  return v > (uint64_t)INT64_MAX ? (json_int_t)INT64_MAX : (json_int_t)v;
+}
+
 static void on_event(void *user, const vbx_event *ev) {
   (void)user;
   /* Strings are cut to bounds (the parent prints 160 bytes of a tool
@@ -102,8 +109,8 @@ static void on_event(void *user, const vbx_event *ev) {
                         (int)ev->type, "status", (int)ev->status, "stage_index", ev->stage_index,
                         "stage", opt_str(ev->stage, 256), "box", opt_str(ev->box, 256), "tool",
                         opt_str(ev->tool, 256), "text", opt_str(ev->text, VBX_CH_TEXT_MAX), "in",
-                        (json_int_t)ev->input_tokens, "out", (json_int_t)ev->output_tokens, "cost",
-                        ev->cost_usd, "dur", (json_int_t)ev->duration_ns);
+                        count(ev->input_tokens), "out", count(ev->output_tokens), "cost",
+                        ev->cost_usd, "dur", count(ev->duration_ns));
   char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
   if (s) send(VBX_CH_EVENT, 0, 0, s, strlen(s), NULL, 0);
   free(s);
@@ -130,14 +137,14 @@ _Noreturn void vbx__worker_main(const vbx__worker_args *a) {
   memset(&err, 0, sizeof(err));
   vbx_runtime *rt = NULL;
   if (vbx__cli_runtime_new(a->common, &rt, &err) != 0) {
-    send_text(VBX_CH_LOAD_ERROR, VBX_EXIT_USAGE,
+    send_text(VBX_CH_LOAD_ERROR, VBX_EXIT_USAGE, err.code,
               err.message[0] ? err.message : vbx_strerror(err.code));
     _exit(0);
   }
   g_rt = rt;
   if (g_early_cancel) vbx_runtime_cancel(rt);
   if (vbx_pipeline_check(rt, a->p, &err) != 0) {
-    send_text(VBX_CH_LOAD_ERROR, VBX_EXIT_USAGE,
+    send_text(VBX_CH_LOAD_ERROR, VBX_EXIT_USAGE, err.code,
               err.message[0] ? err.message : vbx_strerror(err.code));
     _exit(0);
   }
@@ -153,12 +160,13 @@ _Noreturn void vbx__worker_main(const vbx__worker_args *a) {
   vbx_result *res = NULL;
   int rc = vbx_pipeline_run(rt, a->p, &ro, &res, &err);
   if (rc != 0 && res == NULL) {
-    send_text(VBX_CH_RUN_ERROR, rc == VBX_E_SPEC ? VBX_EXIT_USAGE : VBX_EXIT_FAILED,
+    send_text(VBX_CH_RUN_ERROR, rc == VBX_E_SPEC ? VBX_EXIT_USAGE : VBX_EXIT_FAILED, rc,
               err.message[0] ? err.message : vbx_strerror(rc));
   } else {
     char *doc = vbx_result_to_json(res);
     if (doc) send(VBX_CH_REPORT, 0, 0, doc, strlen(doc), NULL, 0);
-    else send_text(VBX_CH_RUN_ERROR, VBX_EXIT_FAILED, "out of memory writing the report");
+    else send_text(VBX_CH_RUN_ERROR, VBX_EXIT_FAILED, VBX_E_NOMEM,
+                   "out of memory writing the report");
     free(doc);
   }
   vbx_result_free(res);

@@ -34,14 +34,17 @@ fail:
   return NULL;
 }
 
+/* a + b, saturated at UINT64_MAX. */
+static uint64_t add_sat(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
+
 void vbx__result_sum(vbx_result *r) {
   r->input_tokens = r->output_tokens = 0;
   r->cost_usd = 0.0;
   for (size_t i = 0; i < r->n_stages; i++)
     for (size_t j = 0; j < r->stages[i].n_boxes; j++) {
       const vbx_box_result *b = &r->stages[i].boxes[j];
-      r->input_tokens += b->input_tokens;
-      r->output_tokens += b->output_tokens;
+      r->input_tokens = add_sat(r->input_tokens, b->input_tokens);
+      r->output_tokens = add_sat(r->output_tokens, b->output_tokens);
       r->cost_usd += b->cost_usd;
     }
 }

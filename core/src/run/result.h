@@ -14,6 +14,10 @@
 #include "engine/box_result.h"
 #include "model/model.h"
 
+/* The report's "schema_version" (docs/cli.md, "JSON report"): raised when
+ * a key changes meaning or goes away; adding a key does not raise it. */
+#define VBX__REPORT_SCHEMA 1
+
 typedef struct vbx__stage_result {
   char *name;
   vbx_status status;

@@ -2,7 +2,7 @@
  * run/result_json.c - vbx_result_to_json and vbx_box_result_to_json: the
  * run report documented in docs/cli.md.
  *
- *   {"name","status","error","stages":[{"name","boxes":[{"name","status",
+ *   {"schema_version","name","status","error","stages":[{"name","boxes":[{"name","status",
  *    "error","error_code","output","model","turns","input_tokens",
  *    "output_tokens","cache_read_tokens","cache_write_tokens","cost_usd",
  *    "duration_ms","tool_calls":[{"name","input","output","is_error",
@@ -11,8 +11,11 @@
  *
  * "structured_output" appears on a box whose output_file was read: the
  * file's JSON value when its content is valid JSON, else its text.
+ * Token counts are unsigned: a count past 2^63-1 (what a JSON integer of
+ * jansson holds) is written as 2^63-1, never as a negative number.
  */
 #include <jansson.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "run/result.h"
@@ -22,6 +25,11 @@ static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_nul
 
 /* Milliseconds with microsecond precision. */
 static json_t *ms(uint64_t ns) { return json_real((double)(ns / 1000u) / 1000.0); }
+
+/* An unsigned count, saturated at INT64_MAX. */
+static json_t *count(uint64_t v) {
+  return json_integer(v > (uint64_t)INT64_MAX ? (json_int_t)INT64_MAX : (json_int_t)v);
+}
 
 static json_t *real(double v) {
   json_t *j = json_real(v);
@@ -64,10 +72,10 @@ static json_t *box_json(const vbx_box_result *b, int *bad) {
   put(o, "output", json_string(b->output ? b->output : ""), bad);
   put(o, "model", str_or_null(b->model), bad);
   put(o, "turns", json_integer(b->turns), bad);
-  put(o, "input_tokens", json_integer((json_int_t)b->input_tokens), bad);
-  put(o, "output_tokens", json_integer((json_int_t)b->output_tokens), bad);
-  put(o, "cache_read_tokens", json_integer((json_int_t)b->cache_read_tokens), bad);
-  put(o, "cache_write_tokens", json_integer((json_int_t)b->cache_write_tokens), bad);
+  put(o, "input_tokens", count(b->input_tokens), bad);
+  put(o, "output_tokens", count(b->output_tokens), bad);
+  put(o, "cache_read_tokens", count(b->cache_read_tokens), bad);
+  put(o, "cache_write_tokens", count(b->cache_write_tokens), bad);
   put(o, "cost_usd", real(b->cost_usd), bad);
   put(o, "duration_ms", ms(b->duration_ns), bad);
   put(o, "tool_calls", tool_calls(b, bad), bad);
@@ -99,6 +107,7 @@ char *vbx_result_to_json(const vbx_result *r) {
     json_decref(totals);
     return NULL;
   }
+  put(root, "schema_version", json_integer(VBX__REPORT_SCHEMA), &bad);
   put(root, "name", json_string(r->name), &bad);
   put(root, "status", json_string(vbx_status_name(r->status)), &bad);
   put(root, "error", str_or_null(r->error), &bad);
@@ -113,8 +122,8 @@ char *vbx_result_to_json(const vbx_result *r) {
       if (json_array_append_new(boxes, box_json(&r->stages[i].boxes[j], &bad)) != 0) bad = 1;
   }
   put(root, "totals", totals, &bad);
-  put(totals, "input_tokens", json_integer((json_int_t)r->input_tokens), &bad);
-  put(totals, "output_tokens", json_integer((json_int_t)r->output_tokens), &bad);
+  put(totals, "input_tokens", count(r->input_tokens), &bad);
+  put(totals, "output_tokens", count(r->output_tokens), &bad);
   put(totals, "cost_usd", real(r->cost_usd), &bad);
   put(totals, "duration_ms", ms(r->duration_ns), &bad);
   char *text = bad ? NULL : json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(12));

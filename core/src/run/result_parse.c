@@ -5,7 +5,8 @@
  * vbx__result_derive).
  *
  * The reader is strict: every documented key must be present with its type;
- * unknown keys are ignored (newer writers may add some). Errors name the
+ * unknown keys are ignored (newer writers may add some); "schema_version"
+ * may be absent (reports before it) but not newer than VBX__REPORT_SCHEMA. Errors name the
  * JSON path ("stages[1].boxes[0].turns: not an integer").
  */
 #include <jansson.h>
@@ -239,6 +240,12 @@ int vbx_result_from_json(const char *text, size_t len, vbx_result **out, vbx_err
   int rc = r ? 0 : vbx__error_set(err, VBX_E_NOMEM, "out of memory");
   const json_t *totals = json_object_get(root, "totals");
   if (rc == 0 && !json_is_object(root)) rc = bad(err, "$", "not an object");
+  const json_t *sv = json_object_get(root, "schema_version");
+  if (rc == 0 && sv != NULL && (!json_is_integer(sv) || json_integer_value(sv) < 1))
+    rc = bad(err, "$.schema_version", "not a positive integer");
+  if (rc == 0 && sv != NULL && json_integer_value(sv) > VBX__REPORT_SCHEMA)
+    rc = vbx__error_set(err, VBX_E_VERSION, "report: schema_version %lld is newer than %d",
+                        (long long)json_integer_value(sv), VBX__REPORT_SCHEMA);
   if (rc == 0) rc = get_str(root, "$", "name", 0, &r->name, err);
   if (rc == 0) rc = get_status(root, "$", &r->status, err);
   if (rc == 0) rc = get_str(root, "$", "error", 1, &r->error, err);

@@ -40,7 +40,8 @@ static void test_report_shape(void **state) {
   json_t *root = json_loads(text, 0, &je);
   assert_non_null(root);
 
-  static const char *const top[] = {"name", "status", "error", "stages", "totals", NULL};
+  static const char *const top[] = {"schema_version", "name", "status", "error", "stages",
+                                    "totals", NULL};
   keys_exactly(root, top);
   assert_string_equal(json_string_value(json_object_get(root, "name")), "report");
   assert_string_equal(json_string_value(json_object_get(root, "status")), "failed");
