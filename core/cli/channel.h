@@ -21,12 +21,12 @@
 
 enum {
   VBX_CH_LOADED = 1,     /* plugins loaded, spec checked: the run starts */
-  VBX_CH_LOAD_ERROR = 2, /* a: exit code; payload: message */
+  VBX_CH_LOAD_ERROR = 2, /* a: exit code; b: -VBX_E_*; payload: message */
   VBX_CH_STREAM = 3,     /* a: vbx_output_kind; b: box name length; payload: name, bytes */
   VBX_CH_EVENT = 4,      /* payload: the event as a JSON object */
   VBX_CH_BOX_DONE = 5,   /* payload: u32 stage, u32 index, the box's report entry (JSON) */
   VBX_CH_REPORT = 6,     /* payload: the whole report (JSON) */
-  VBX_CH_RUN_ERROR = 7,  /* a: exit code; payload: message (the run did not start) */
+  VBX_CH_RUN_ERROR = 7,  /* a: exit code; b: -VBX_E_*; payload: message (no run) */
   VBX_CH_TYPE_MAX = 7
 };
 

@@ -49,8 +49,23 @@ int vbx__cli_open_spec(const vbx__cli_common *c, const char *cmd, vbx_runtime **
 void vbx__cli_common_help(FILE *out);
 /* Print an error to stderr as "voidbox: message". */
 void vbx__cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The text of the last vbx__cli_error ("" before any). */
+const char *vbx__cli_last_error(void);
 /* Parse a log level name; -1 when unknown. */
 int vbx__cli_log_level(const char *name);
+
+/* json_doc.c: the error document `--output json` prints instead of a
+ * report (malloc'd text; NULL when out of memory): schema_version,
+ * "status": "error", exit_code, error {code, message, file?, line?,
+ * column?}. */
+char *vbx__cli_error_doc(int exit_code, const vbx_error *err);
+/* json_doc.c: print that document on stdout, from err when not NULL, else
+ * from code and msg. Returns exit_code, or VBX_EXIT_FAILED (after saying
+ * so on stderr) when stdout cannot be written. */
+int vbx__cli_print_error_doc(int exit_code, int code, const char *msg, const vbx_error *err);
+/* The closest of the NULL-terminated `names` to `word` as
+ * " (did you mean 'x'?)", or "" when none is close (static storage). */
+const char *vbx__cli_hint(const char *word, const char *const *names);
 
 /* Subcommands: each returns the process exit code. argv[0] is the command
  * name. */

@@ -7,14 +7,26 @@
 #include <string.h>
 
 #include "cli.h"
+#include "util/error.h"
+
+static char g_last_error[1024];
 
 void vbx__cli_error(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  fputs("voidbox: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
+  vsnprintf(g_last_error, sizeof(g_last_error), fmt, ap);
   va_end(ap);
+  fprintf(stderr, "voidbox: %s\n", g_last_error);
+}
+
+const char *vbx__cli_last_error(void) { return g_last_error; }
+
+const char *vbx__cli_hint(const char *word, const char *const *names) {
+  static char buf[160];
+  const char *near = vbx__did_you_mean(word, names);
+  if (near == NULL) return "";
+  snprintf(buf, sizeof(buf), " (did you mean '%.100s'?)", near);
+  return buf;
 }
 
 int vbx__cli_log_level(const char *name) {

@@ -5,6 +5,7 @@
  * a summary table or a JSON report — also when plugin code crashes, hangs
  * or exits.
  */
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,11 +36,48 @@ static void help(FILE *out) {
                "exit codes: 0 success, 1 run failed or cancelled, 2 usage/spec/plugin error\n");
 }
 
+static const char *const k_options[] = {
+    "--file",        "--input",     "--output",    "--load-timeout", "--plugin", "--plugin-dir",
+    "--no-plugin-dir", "--set",     "--log-level", "--help",         NULL};
+
+/* `--output json` anywhere on the line: errors before the option is
+ * reached are JSON documents too. */
+static int wants_json(int argc, char **argv) {
+  for (int i = 1; i < argc; i++)
+    if ((!strcmp(argv[i], "--output") && i + 1 < argc && !strcmp(argv[i + 1], "json")) ||
+        !strcmp(argv[i], "--output=json"))
+      return 1;
+  return 0;
+}
+
+/* A usage error: the message on stderr, and with --output json the error
+ * document on stdout. Returns the exit code. */
+static int usage_error(int json, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int usage_error(int json, const char *fmt, ...) {
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  vbx__cli_error("%s", msg);
+  return json ? vbx__cli_print_error_doc(VBX_EXIT_USAGE, VBX_E_INVAL, msg, NULL) : VBX_EXIT_USAGE;
+}
+
+/* The value of option `opt` at argv[*i] ("--opt=v" or "--opt v"), or NULL. */
+static const char *value_of(const char *opt, int argc, char **argv, int *i) {
+  size_t n = strlen(opt);
+  if (strncmp(argv[*i], opt, n) != 0) return NULL;
+  if (argv[*i][n] == '=') return argv[*i] + n + 1;
+  if (argv[*i][n] == '\0' && *i + 1 < argc) return argv[++*i];
+  return NULL;
+}
+
 int vbx__cmd_run(int argc, char **argv) {
   vbx__cli_common common = {0};
   common.log_level = VBX_LOG_WARN;
-  const char *input = NULL, *output = "human";
+  const char *input = NULL, *output = "human", *v;
   unsigned long load_timeout = VBX_SUP_LOAD_TIMEOUT_S;
+  int json = wants_json(argc, argv);
   int rc = VBX_EXIT_USAGE;
   vbx_pipeline *p = NULL;
   vbx_error err;
@@ -47,41 +85,48 @@ int vbx__cmd_run(int argc, char **argv) {
 
   for (int i = 1; i < argc; i++) {
     int c = vbx__cli_common_opt(&common, argc, argv, &i);
-    if (c < 0) goto out;
+    if (c < 0) {
+      rc = json ? vbx__cli_print_error_doc(VBX_EXIT_USAGE, VBX_E_INVAL, vbx__cli_last_error(),
+                                           NULL)
+                : VBX_EXIT_USAGE;
+      goto out;
+    }
     if (c > 0) continue;
     if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
       help(stdout);
       rc = VBX_EXIT_OK;
       goto out;
-    } else if (!strcmp(argv[i], "--input") && i + 1 < argc) {
-      input = argv[++i];
-    } else if (!strcmp(argv[i], "--output") && i + 1 < argc) {
-      output = argv[++i];
-    } else if (!strcmp(argv[i], "--load-timeout") && i + 1 < argc) {
+    } else if ((v = value_of("--input", argc, argv, &i)) != NULL) {
+      input = v;
+    } else if ((v = value_of("--output", argc, argv, &i)) != NULL) {
+      output = v;
+    } else if ((v = value_of("--load-timeout", argc, argv, &i)) != NULL) {
       char *end;
-      load_timeout = strtoul(argv[++i], &end, 10);
-      if (*end != '\0' || argv[i][0] == '\0' || load_timeout == 0 || load_timeout > 3600) {
-        vbx__cli_error("run: --load-timeout takes seconds from 1 to 3600, not '%s'", argv[i]);
+      load_timeout = strtoul(v, &end, 10);
+      if (*end != '\0' || v[0] == '\0' || load_timeout == 0 || load_timeout > 3600) {
+        rc = usage_error(json, "run: --load-timeout takes seconds from 1 to 3600, not '%s'", v);
         goto out;
       }
     } else {
-      vbx__cli_error("run: unknown or incomplete option '%s' (see `voidbox run --help`)",
-                     argv[i]);
+      char opt[128];
+      snprintf(opt, sizeof(opt), "%.*s", (int)strcspn(argv[i], "="), argv[i]);
+      rc = usage_error(json, "run: unknown or incomplete option '%s'%s (see `voidbox run --help`)",
+                       argv[i], vbx__cli_hint(opt, k_options));
       goto out;
     }
   }
-  int json = !strcmp(output, "json");
   if (!json && strcmp(output, "human")) {
-    vbx__cli_error("run: --output must be human or json, not '%s'", output);
+    rc = usage_error(json, "run: --output must be human or json, not '%s'", output);
     goto out;
   }
   if (!common.file) {
-    vbx__cli_error("run: --file SPEC is required (see `voidbox run --help`)");
+    rc = usage_error(json, "run: --file SPEC is required (see `voidbox run --help`)");
     goto out;
   }
   /* Syntax first, here: a spec error needs no plugin and no worker. */
   if (vbx_pipeline_load_file(common.file, &p, &err) != 0) {
     fprintf(stderr, "%s\n", err.message[0] ? err.message : vbx_strerror(err.code));
+    rc = json ? vbx__cli_print_error_doc(VBX_EXIT_USAGE, 0, NULL, &err) : VBX_EXIT_USAGE;
     goto out;
   }
   vbx__sup_options so = {&common, p, input, json, (unsigned)load_timeout};

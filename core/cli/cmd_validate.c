@@ -3,6 +3,7 @@
  * against the loaded plugins and create each box's LLM provider once (the
  * files its options name, relative to the spec), without starting a box.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "cli.h"
@@ -47,7 +48,12 @@ int vbx__cmd_validate(int argc, char **argv) {
       rc = VBX_EXIT_OK;
       goto out;
     }
-    vbx__cli_error("validate: unknown option '%s' (see `voidbox validate --help`)", argv[i]);
+    static const char *const known[] = {"--file", "--plugin", "--plugin-dir", "--no-plugin-dir",
+                                        "--set", "--log-level", "--help", NULL};
+    char opt[128];
+    snprintf(opt, sizeof(opt), "%.*s", (int)strcspn(argv[i], "="), argv[i]);
+    vbx__cli_error("validate: unknown option '%s'%s (see `voidbox validate --help`)", argv[i],
+                   vbx__cli_hint(opt, known));
     goto out;
   }
   rc = vbx__cli_open_spec(&common, "validate", &rt, &p);
@@ -59,7 +65,10 @@ int vbx__cmd_validate(int argc, char **argv) {
     rc = VBX_EXIT_USAGE;
     goto out;
   }
-  printf("%s: ok\n", common.file);
+  if (printf("%s: ok\n", common.file) < 0 || fflush(stdout) != 0) {
+    vbx__cli_error("cannot write to stdout: %s", strerror(errno));
+    rc = VBX_EXIT_FAILED;
+  }
 out:
   vbx_pipeline_free(p);
   if (rt) vbx_runtime_free(rt);

@@ -50,8 +50,13 @@ int main(int argc, char **argv) {
     printf("voidbox %s (plugin ABI %d.%d)\n", vbx_version(), VBX_ABI_MAJOR, VBX_ABI_MINOR);
     return VBX_EXIT_OK;
   }
-  for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+  const char *names[sizeof(commands) / sizeof(commands[0]) + 1];
+  for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
     if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
-  vbx__cli_error("unknown command '%s' (see `voidbox --help`)", argv[1]);
+    names[i] = commands[i].name;
+  }
+  names[sizeof(commands) / sizeof(commands[0])] = NULL;
+  vbx__cli_error("unknown command '%s'%s (see `voidbox --help`)", argv[1],
+                 vbx__cli_hint(argv[1], names));
   return VBX_EXIT_USAGE;
 }

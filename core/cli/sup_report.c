@@ -165,8 +165,8 @@ int vbx__sup_frame(void *user, const vbx__ch_header *h, const uint8_t *p) {
     char **slot = h->type == VBX_CH_LOAD_ERROR ? &s->load_error : &s->run_error;
     if (*slot != NULL) return -1;
     *slot = dup_text(p, h->len);
-    if (h->type == VBX_CH_LOAD_ERROR) s->load_code = h->a;
-    else s->run_code = h->a;
+    if (h->type == VBX_CH_LOAD_ERROR) s->load_code = h->a, s->load_vbx_code = -(int)h->b;
+    else s->run_code = h->a, s->run_vbx_code = -(int)h->b;
     return 0;
   }
   case VBX_CH_STREAM: return s->loaded ? on_stream(s, h, p) : -1;

@@ -38,9 +38,11 @@ typedef struct vbx__sup {
   int loaded;
   uint64_t t_start;              /* CLOCK_MONOTONIC */
   char *load_error;              /* LOAD_ERROR text */
-  int load_code;
+  int load_code;                 /* its exit code */
+  int load_vbx_code;             /* its VBX_E_* code, 0: unknown */
   char *run_error;               /* RUN_ERROR text */
   int run_code;
+  int run_vbx_code;
   vbx_result *partial;           /* the pipeline's shape, boxes as reported */
   vbx_result *final;             /* the worker's report */
   uint64_t cancel_at;            /* when a cancel was sent, 0: none */

@@ -208,28 +208,52 @@ static int print_result(vbx__sup *s, const vbx_result *r) {
   return vbx_result_status(r) == VBX_STATUS_OK ? VBX_EXIT_OK : VBX_EXIT_FAILED;
 }
 
+/* With --output json, the error document in place of the report (the
+ * message went to stderr already). Returns exit_code. */
+static int error_doc(vbx__sup *s, int exit_code, int code, const char *msg) {
+  if (!s->o->json) return exit_code;
+  vbx_error e;
+  memset(&e, 0, sizeof(e));
+  e.code = code;
+  snprintf(e.message, sizeof(e.message), "%s", msg);
+  char *doc = vbx__cli_error_doc(exit_code, &e);
+  if (doc == NULL) {
+    say(s, "out of memory writing the report");
+    return VBX_EXIT_FAILED;
+  }
+  vbx__outq_push(&s->out, doc, strlen(doc));
+  vbx__outq_push(&s->out, "\n", 1);
+  free(doc);
+  return exit_code;
+}
+
+/* A worker's LOAD_ERROR or RUN_ERROR text: to stderr, and as the document. */
+static int worker_error(vbx__sup *s, const char *text, int exit_code, int code) {
+  vbx__outq_push(&s->err, text, strlen(text));
+  vbx__outq_push(&s->err, "\n", 1);
+  return error_doc(s, exit_code, code ? code : VBX_E_GENERIC, text);
+}
+
 /* The exit code and output once the worker is gone. */
 static int conclude(vbx__sup *s) {
   if (!s->loaded) {
-    if (s->load_error != NULL) {
-      vbx__outq_push(&s->err, s->load_error, strlen(s->load_error));
-      vbx__outq_push(&s->err, "\n", 1);
-      return s->load_code ? s->load_code : VBX_EXIT_USAGE;
-    }
+    if (s->load_error != NULL)
+      return worker_error(s, s->load_error, s->load_code ? s->load_code : VBX_EXIT_USAGE,
+                          s->load_vbx_code);
     if (s->cancel_at != 0 && s->kill != VBX_SUP_KILL_LOAD) {
       say(s, "cancelled while loading plugins");
-      return VBX_EXIT_FAILED;
+      return error_doc(s, VBX_EXIT_FAILED, VBX_E_CANCELLED, "cancelled while loading plugins");
     }
-    char why[1200];
+    char why[1200], msg[1300];
     vbx__sup_load_failure(s, why, sizeof(why));
-    say(s, "plugin loading failed: %s", why);
-    return VBX_EXIT_USAGE;
+    snprintf(msg, sizeof(msg), "plugin loading failed: %s", why);
+    say(s, "%s", msg);
+    return error_doc(s, VBX_EXIT_USAGE, s->kill == VBX_SUP_KILL_LOAD ? VBX_E_TIMEOUT : VBX_E_PLUGIN,
+                     msg);
   }
-  if (s->run_error != NULL) {
-    vbx__outq_push(&s->err, s->run_error, strlen(s->run_error));
-    vbx__outq_push(&s->err, "\n", 1);
-    return s->run_code ? s->run_code : VBX_EXIT_FAILED;
-  }
+  if (s->run_error != NULL)
+    return worker_error(s, s->run_error, s->run_code ? s->run_code : VBX_EXIT_FAILED,
+                        s->run_vbx_code);
   int clean = s->kill == VBX_SUP_NOT_KILLED && WIFEXITED(s->wstatus) &&
               WEXITSTATUS(s->wstatus) == 0;
   if (s->final != NULL) {

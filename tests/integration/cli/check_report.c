@@ -2,14 +2,19 @@
  * check_report.c - validates a `voidbox run --output json` report against
  * the documented shape (docs/cli.md): every key present with its type, no
  * unknown keys, totals equal to the sum of the boxes, and (with
- * --nonzero) non-zero tokens and cost. Exits 0 when valid, 1 with a message
- * naming the JSON path otherwise.
+ * --nonzero) non-zero tokens and cost; with --error, the error document
+ * `--output json` prints instead of a report (schema_version, "status":
+ * "error", exit_code, error {code, message, file/line/column together or
+ * not at all}). Exits 0 when valid, 1 with a message naming the JSON path
+ * otherwise.
  *
  *   check_report REPORT.json [--nonzero] [--status ok]
+ *   check_report DOC.json --error [--exit N]
  */
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int fail(const char *path, const char *what) {
@@ -53,7 +58,8 @@ static int check_object(const json_t *obj, const char *path, const field *fields
   return 0;
 }
 
-static const field top_fields[] = {{"name", JSON_STRING, 0}, {"status", JSON_STRING, 0},
+static const field top_fields[] = {{"schema_version", JSON_INTEGER, 0},
+                                   {"name", JSON_STRING, 0}, {"status", JSON_STRING, 0},
                                    {"error", JSON_NULL, 1},  {"stages", JSON_ARRAY, 0},
                                    {"totals", JSON_OBJECT, 0}};
 static const field stage_fields[] = {{"name", JSON_STRING, 0}, {"boxes", JSON_ARRAY, 0}};
@@ -77,12 +83,44 @@ static const field total_fields[] = {{"input_tokens", JSON_INTEGER, 0},
                                      {"duration_ms", JSON_REAL, 0}};
 #define N(a) (sizeof(a) / sizeof(a[0]))
 
+static const field doc_fields[] = {{"schema_version", JSON_INTEGER, 0},
+                                   {"status", JSON_STRING, 0},
+                                   {"exit_code", JSON_INTEGER, 0},
+                                   {"error", JSON_OBJECT, 0}};
+static const field err_fields[] = {{"code", JSON_STRING, 0}, {"message", JSON_STRING, 0}};
+static const char *const err_optional[] = {"file", "line", "column", NULL};
+
+/* The error document; want_exit < 0: any exit code. */
+static int check_error_doc(const json_t *doc, long want_exit) {
+  if (check_object(doc, "$", doc_fields, N(doc_fields), NULL)) return 1;
+  if (json_integer_value(json_object_get(doc, "schema_version")) != 1)
+    return fail("$.schema_version", "not 1");
+  if (strcmp(json_string_value(json_object_get(doc, "status")), "error") != 0)
+    return fail("$.status", "not \"error\"");
+  json_int_t code = json_integer_value(json_object_get(doc, "exit_code"));
+  if (code < 1 || (want_exit >= 0 && code != want_exit)) return fail("$.exit_code", "unexpected");
+  const json_t *e = json_object_get(doc, "error");
+  if (check_object(e, "$.error", err_fields, N(err_fields), err_optional)) return 1;
+  if (strncmp(json_string_value(json_object_get(e, "code")), "VBX_E_", 6) != 0)
+    return fail("$.error.code", "not a VBX_E_ name");
+  int has = !!json_object_get(e, "file") + !!json_object_get(e, "line") +
+            !!json_object_get(e, "column");
+  if (has != 0 && (has != 3 || !json_is_string(json_object_get(e, "file")) ||
+                   !json_is_integer(json_object_get(e, "line")) ||
+                   !json_is_integer(json_object_get(e, "column"))))
+    return fail("$.error", "file, line and column go together (string, integer, integer)");
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) return fail("usage", "check_report REPORT.json [--nonzero] [--status S]");
-  int nonzero = 0;
+  int nonzero = 0, error_doc = 0;
+  long want_exit = -1;
   const char *want_status = NULL;
   for (int i = 2; i < argc; i++) {
     if (!strcmp(argv[i], "--nonzero")) nonzero = 1;
+    else if (!strcmp(argv[i], "--error")) error_doc = 1;
+    else if (!strcmp(argv[i], "--exit") && i + 1 < argc) want_exit = strtol(argv[++i], NULL, 10);
     else if (!strcmp(argv[i], "--status") && i + 1 < argc) want_status = argv[++i];
     else return fail("usage", argv[i]);
   }
@@ -91,6 +129,10 @@ int main(int argc, char **argv) {
   if (!doc) return fail(argv[1], jerr.text);
   int rc = 1;
   char p[256];
+  if (error_doc) {
+    rc = check_error_doc(doc, want_exit);
+    goto out;
+  }
   if (check_object(doc, "$", top_fields, N(top_fields), NULL)) goto out;
   json_int_t in = 0, outk = 0;
   double cost = 0;

@@ -17,7 +17,17 @@ expect_match "$OUT" "^voidbox [0-9]+\.[0-9]+\.[0-9]+ \(plugin ABI 1\.[0-9]+\)" "
 
 expect_exit 2 "$VBX"
 expect_exit 2 "$VBX" frobnicate
-expect_match "$ERR" "unknown command 'frobnicate'" "unknown command"
+expect_match "$ERR" "unknown command 'frobnicate' \(see" "unknown command, no hint"
+expect_exit 2 "$VBX" valdate
+expect_match "$ERR" "unknown command 'valdate' \(did you mean 'validate'\?\)" "command hint"
+expect_exit 2 "$VBX" run --outptu json
+expect_match "$ERR" "unknown or incomplete option '--outptu' \(did you mean '--output'\?\)" \
+  "run option hint"
+expect_exit 2 "$VBX" validate --fiel x
+expect_match "$ERR" "unknown option '--fiel' \(did you mean '--file'\?\)" "validate option hint"
+if [ -w /dev/full ]; then
+  expect_exit 1 bash -c '"$0" validate --file "$1" >/dev/full' "$VBX" "$SRC/examples/quick_demo.yaml"
+fi
 expect_exit 2 "$VBX" run
 expect_match "$ERR" "--file SPEC is required" "run without --file"
 expect_exit 2 "$VBX" run --file "$SRC/examples/quick_demo.yaml" --output xml
