@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The install tree, as a plugin author and an embedder meet it:
-#   test_install.sh SOURCE_DIR BUILD_DIR
+#   test_install.sh SOURCE_DIR BUILD_DIR [SANITIZED]
 # `cmake --install BUILD --prefix P`, then against P only (no source or build
 # tree on any include or library path):
 #  - P/bin/voidbox lists the bundled plugins; a bundled plugin named again
@@ -16,7 +16,7 @@
 #    sandbox-local runs P's guest agent and never the build tree's, and a
 #    moved prefix still works.
 set -u
-SRC=$(realpath "$1") BUILD=$(realpath "$2")
+SRC=$(realpath "$1") BUILD=$(realpath "$2") SANITIZED=${3:-0}
 . "$SRC/tests/integration/cli/lib.sh"
 for tool in cc g++ pkg-config cmake nm; do
   command -v $tool >/dev/null || { echo "SKIP: $tool is not installed"; exit 77; }
@@ -25,6 +25,9 @@ T=$TMPDIR_T
 P=$T/prefix
 PLUG=$SRC/tests/install/plugins
 EMBED=$SRC/examples/embedding
+# An embedder of a sanitized libvoidbox is built with the same sanitizers.
+SAN=""
+[ "$SANITIZED" = 1 ] && SAN="-fsanitize=address,undefined"
 
 expect_exit 0 cmake --install "$BUILD" --prefix "$P"
 [ "$rc" = 0 ] || { finish; exit 1; }
@@ -84,9 +87,9 @@ done
 
 # ---- the embedding example against the installed library --------------------
 mkdir -p "$T/embed-pc"
-expect_exit 0 cc -std=c11 -Wall -Wextra -Werror -o "$T/embed-pc/embed" "$EMBED/embed.c" \
+expect_exit 0 cc -std=c11 -Wall -Wextra -Werror $SAN -o "$T/embed-pc/embed" "$EMBED/embed.c" \
   $(pkg-config --cflags --libs voidbox) -Wl,-rpath,"$(pkg-config --variable=libdir voidbox)"
-expect_exit 0 cmake -S "$EMBED" -B "$T/embed-cm" -DCMAKE_PREFIX_PATH="$P"
+expect_exit 0 cmake -S "$EMBED" -B "$T/embed-cm" -DCMAKE_PREFIX_PATH="$P" -DCMAKE_C_FLAGS="$SAN"
 expect_exit 0 cmake --build "$T/embed-cm"
 for e in "$T/embed-pc/embed" "$T/embed-cm/embed"; do
   expect_exit 0 "$e" "$EMBED/embed.yaml"
