@@ -83,6 +83,28 @@ void vbx_llm_error_message(const vbx_host_services *h, const char *body, size_t 
   if (doc) h->json_decref(doc);
 }
 
+void vbx_llm_redact(char *s, size_t cap, const char *secret) {
+  static const char mark[] = "[redacted]";
+  if (!secret || !*secret || cap == 0 || !strstr(s, secret)) return;
+  size_t kl = strlen(secret), o = 0;
+  char *out = malloc(cap);
+  if (!out) { /* cannot rewrite: drop the whole message rather than the key */
+    snprintf(s, cap, "%s", mark);
+    return;
+  }
+  for (const char *p = s; *p && o + 1 < cap;) {
+    if (!strncmp(p, secret, kl)) {
+      for (size_t i = 0; mark[i] && o + 1 < cap; i++) out[o++] = mark[i];
+      p += kl;
+    } else {
+      out[o++] = *p++;
+    }
+  }
+  out[o] = 0;
+  memcpy(s, out, o + 1);
+  free(out);
+}
+
 int vbx_llm_sleep_ms(const vbx_host_services *h, uint64_t ms, vbx_call *call) {
   uint64_t end = h->monotonic_ns() + ms * 1000000ull;
   for (;;) {
@@ -201,6 +223,7 @@ int vbx_llm_http_post(const vbx_host_services *h, const vbx_llm_opts *o, const v
     if (resp.status >= 300) {
       /* an error status wins over what the stream parser made of its body */
       vbx_llm_error_message(h, eb, el, msg, sizeof(msg));
+      vbx_llm_redact(msg, sizeof(msg), p->api_key);
       if (vbx_retry_status(resp.status) && n < o->max_retries && !delivered) {
         uint64_t ms = wait_ms(h, o, &resp, n + 1, rng);
         h->log(h->ctx, VBX_LOG_WARN, "HTTP %ld from %s; retry %u/%u in %llu ms", resp.status,
@@ -217,6 +240,7 @@ int vbx_llm_http_post(const vbx_host_services *h, const vbx_llm_opts *o, const v
     }
     if (rc == 0) break;
     if (a.cb_rc && ops->err && ops->err->code) {
+      vbx_llm_redact(ops->err->msg, sizeof(ops->err->msg), p->api_key);
       rc = h->set_error(call, ops->err->code, ops->err->field[0] ? ops->err->field : NULL, "%s",
                         ops->err->msg);
       goto out;

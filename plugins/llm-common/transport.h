@@ -13,7 +13,10 @@
  *                            URL after N retries: msg"
  *   transport errors: the host's code and message (retried first)
  * The provider's message is taken from the error body ({"error":"..."},
- * {"error":{"message":"..."}}), else the body's first 200 bytes.
+ * {"error":{"message":"..."}}), else the body's first 200 bytes. The API
+ * key never appears in a message: where the provider's message or a
+ * stream handler's message contains it (a server echoing the key back),
+ * it reads "[redacted]".
  *
  * Streaming: with `ops`, every body byte goes to ops->on_data (its error
  * aborts the transfer and is returned with the message it recorded in
@@ -60,6 +63,7 @@ typedef struct vbx_llm_post {
   size_t body_len;
   const char *model;             /* for "unknown model" */
   const char *api_key_env;       /* NULL: the provider uses no key */
+  const char *api_key;           /* NULL: none; redacted from every message */
 } vbx_llm_post;
 
 /* POST p with retries. Buffered (ops NULL): on success *body_out is the
@@ -73,6 +77,11 @@ int vbx_llm_http_post(const vbx_host_services *h, const vbx_llm_opts *o, const v
 /* Extract the provider's error message from an error body into dst. */
 void vbx_llm_error_message(const vbx_host_services *h, const char *body, size_t len, char *dst,
                            size_t cap);
+
+/* Replace every occurrence of `secret` in the NUL-terminated s (a buffer
+ * of cap bytes) with "[redacted]", truncating to cap. Nothing happens when
+ * secret is NULL or empty. */
+void vbx_llm_redact(char *s, size_t cap, const char *secret);
 
 /* Sleep ms milliseconds, waking early when the call is cancelled or its
  * deadline passes. Returns 0 or VBX_E_CANCELLED / VBX_E_TIMEOUT. */

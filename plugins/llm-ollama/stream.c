@@ -160,7 +160,7 @@ int vbx_ollama_complete(vbx_llm_base *b, const vbx_llm_request *req, vbx_llm_res
   }
   const char *headers[] = {"Content-Type: application/json",
                            stream ? "Accept: application/x-ndjson" : "Accept: application/json", NULL};
-  vbx_llm_post p = {url, headers, body, strlen(body), b->model, NULL};
+  vbx_llm_post p = {url, headers, body, strlen(body), b->model, NULL, NULL};
   vbx_llm_stream_ops ops = {st_data, st_reset, st_delivered, &s, &s.err};
   rc = vbx_llm_http_post(h, &b->opts, &p, stream ? &ops : NULL, &rbody, &rlen, &b->rng, call);
   if (rc) goto out;

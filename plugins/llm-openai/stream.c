@@ -196,7 +196,7 @@ int vbx_openai_complete(vbx_llm_base *b, const vbx_llm_request *req, vbx_llm_res
   }
   const char *headers[] = {auth, "Content-Type: application/json",
                            stream ? "Accept: text/event-stream" : "Accept: application/json", NULL};
-  vbx_llm_post p = {url, headers, body, strlen(body), b->model, b->api_key_env};
+  vbx_llm_post p = {url, headers, body, strlen(body), b->model, b->api_key_env, b->api_key};
   vbx_llm_stream_ops ops = {st_data, st_reset, st_delivered, &s, &s.err};
   rc = vbx_llm_http_post(h, &b->opts, &p, stream ? &ops : NULL, &rbody, &rlen, &b->rng, call);
   if (rc) goto out;

@@ -194,6 +194,27 @@ static void test_error_message(void **state) {
   assert_string_equal(m, "plain text");
 }
 
+/* The API key is cut out of messages wherever it occurs, within the
+ * buffer's bound; no key, no change. */
+static void test_redact(void **state) {
+  (void)state;
+  char m[64];
+  snprintf(m, sizeof(m), "bad key sk-123 (sk-123)");
+  vbx_llm_redact(m, sizeof(m), "sk-123");
+  assert_string_equal(m, "bad key [redacted] ([redacted])");
+  snprintf(m, sizeof(m), "sk-1");
+  vbx_llm_redact(m, sizeof(m), "sk-123"); /* a prefix of the key is not the key */
+  assert_string_equal(m, "sk-1");
+  vbx_llm_redact(m, sizeof(m), NULL);
+  vbx_llm_redact(m, sizeof(m), "");
+  assert_string_equal(m, "sk-1");
+  char small[12];
+  snprintf(small, sizeof(small), "k=ABCDEFGH");
+  vbx_llm_redact(small, sizeof(small), "ABCDEFGH");
+  assert_string_equal(small, "k=[redacted");
+  assert_null(strstr(small, "ABC"));
+}
+
 static void test_ollama_host(void **state) {
   (void)state;
   static const char *cases[][2] = {
@@ -251,7 +272,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_retry_after),  cmocka_unit_test(test_retry_policy),
       cmocka_unit_test(test_options),      cmocka_unit_test(test_pricing),
-      cmocka_unit_test(test_blocks),       cmocka_unit_test(test_error_message),
+      cmocka_unit_test(test_blocks),       cmocka_unit_test(test_error_message),  cmocka_unit_test(test_redact),
       cmocka_unit_test(test_ollama_host),  cmocka_unit_test(test_base_url_and_key),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
