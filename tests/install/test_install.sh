@@ -3,7 +3,8 @@
 #   test_install.sh SOURCE_DIR BUILD_DIR [SANITIZED]
 # `cmake --install BUILD --prefix P`, then against P only (no source or build
 # tree on any include or library path):
-#  - P/bin/voidbox lists the bundled plugins; a bundled plugin named again
+#  - P/bin/voidbox lists the bundled plugins (installed with umask 002:
+#    directories are 0755 all the same); a bundled plugin named again
 #    with --plugin is the same file, not a clash; a missing --plugin-dir and
 #    a world-writable one are errors;
 #  - a C plugin (skill) and a C++ plugin (LLM provider) built with
@@ -29,7 +30,9 @@ EMBED=$SRC/examples/embedding
 SAN=""
 [ "$SANITIZED" = 1 ] && SAN="-fsanitize=address,undefined"
 
-expect_exit 0 cmake --install "$BUILD" --prefix "$P"
+# Under a group-writable umask too: installed directories stay 0755 (the
+# loader refuses a plugin directory others may write to).
+expect_exit 0 bash -c 'umask 002 && cmake --install "$1" --prefix "$2"' - "$BUILD" "$P"
 [ "$rc" = 0 ] || { finish; exit 1; }
 export PKG_CONFIG_PATH=$P/lib/pkgconfig
 unset VOIDBOX_PLUGIN_DIR CMAKE_PREFIX_PATH
