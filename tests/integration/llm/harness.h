@@ -14,6 +14,18 @@
 #include "plugin/call.h"
 #include "plugin/registry.h"
 
+/* The API key the key-leak case runs with (never to appear in an error). */
+#define VBX_TEST_KEY_CANARY "sk-canary-0d1e2a3d4b5e6e7f"
+
+/* One stop reason: the provider's value and the canonical one it maps to
+ * (docs/providers.md), with a streamed and a buffered answer ending so. */
+typedef struct stop_case {
+  const char *native;
+  const char *want;
+  const fs_part *stream;
+  const char *body;
+} stop_case;
+
 typedef struct wire {
   const char *so_path;
   const char *provider;
@@ -32,6 +44,22 @@ typedef struct wire {
   const fs_part *stream_error;   /* an in-stream error object */
   const char *err_auth, *err_notfound, *err_context, *err_busy; /* error bodies */
   const char *oversize_prefix;   /* start of an endless line */
+  const stop_case *stops;        /* every stop reason the provider maps */
+  size_t n_stops;
+  /* usage: a streamed and a buffered answer whose usage (cache tokens
+   * included where the wire has them) must read as `usage` */
+  const fs_part *usage_stream;
+  const char *usage_body;
+  vbx_llm_usage usage;
+  /* tool round trip: text "Checking." then one call of "shell" with
+   * {"cmd":"ls"} (streamed and buffered); the next request must carry
+   * tool_echo (how the wire ties the result to the call) */
+  const fs_part *tool_stream;
+  const char *tool_body;
+  const char *tool_echo;
+  /* an in-stream error whose message echoes VBX_TEST_KEY_CANARY after
+   * "Incorrect API key provided: " (NULL when the wire has no key) */
+  const fs_part *key_echo_stream;
 } wire;
 
 typedef struct lh {
@@ -57,9 +85,9 @@ void lh_response_free(lh *x, vbx_llm_response *resp);
 /* Text of the response's text blocks joined (malloc'd). */
 char *lh_text(lh *x, const vbx_llm_response *resp);
 
-/* The generic suite (stream, buffered, 401, missing key, 404, context,
- * retries, slow, stalled, malformed, truncated, oversized, cancel,
- * options). Returns the cmocka result. `extra` tests run too. */
+/* The conformance table every HTTP provider runs (docs/providers.md,
+ * "Conformance"); returns the cmocka result. `extra` (provider-specific)
+ * tests run too. */
 struct CMUnitTest;
 int suite_run(const wire *w, const struct CMUnitTest *extra, size_t n_extra);
 /* The wire and loaded plugin of the running suite. */

@@ -56,18 +56,85 @@ static const fs_part stream_error[] = {
     {START("25", "0", "0") EV("error", "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}"), 0},
     {NULL, 0}};
 
+/* one text block, then message_delta with stop_reason `r` */
+#define STOP_STREAM(r)                                                                             \
+  {{START("25", "0", "0") TEXT_START("0") TEXT_DELTA("0", "x") BLOCK_STOP("0") MSG_DELTA(r, "3")   \
+        MSG_STOP, 0},                                                                              \
+   {NULL, 0}}
+#define BODY(content, stop, usage)                                                                 \
+  "{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-sonnet-4-5-20250929\"," \
+  "\"content\":" content ",\"stop_reason\":\"" stop "\",\"stop_sequence\":null,\"usage\":" usage "}"
+#define STOP_BODY(r) BODY("[{\"type\":\"text\",\"text\":\"x\"}]", r, "{\"input_tokens\":25,\"output_tokens\":3}")
+
+static const fs_part stop_end_turn[] = STOP_STREAM("end_turn");
+static const fs_part stop_max_tokens[] = STOP_STREAM("max_tokens");
+static const fs_part stop_stop_sequence[] = STOP_STREAM("stop_sequence");
+static const fs_part stop_tool_use[] = STOP_STREAM("tool_use");
+static const fs_part stop_refusal[] = STOP_STREAM("refusal");
+static const stop_case stops[] = {
+    {"end_turn", "end_turn", stop_end_turn, STOP_BODY("end_turn")},
+    {"max_tokens", "max_tokens", stop_max_tokens, STOP_BODY("max_tokens")},
+    {"stop_sequence", "stop_sequence", stop_stop_sequence, STOP_BODY("stop_sequence")},
+    {"tool_use", "tool_use", stop_tool_use, STOP_BODY("tool_use")},
+    {"refusal", "refusal", stop_refusal, STOP_BODY("refusal")},
+};
+
+/* input 100, cache reads 80, cache writes 20; output 40 (message_delta) */
+static const fs_part usage_stream[] = {
+    {START("100", "80", "20") TEXT_START("0") TEXT_DELTA("0", "Hi") BLOCK_STOP("0"), 0},
+    {MSG_DELTA("end_turn", "40") MSG_STOP, 0},
+    {NULL, 0}};
+
+static const fs_part tool_stream[] = {
+    {START("25", "0", "0") TEXT_START("0") TEXT_DELTA("0", "Checking.") BLOCK_STOP("0"), 0},
+    {EV("content_block_start", "{\"type\":\"content_block_start\",\"index\":1,\"content_block\":{\"type\":\"tool_use\",\"id\":\"toolu_01\",\"name\":\"shell\",\"input\":{}}}"), 0},
+    {EV("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"{\\\"cmd\\\": \"}}"), 0},
+    {EV("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"\\\"ls\\\"}\"}}"), 0},
+    {BLOCK_STOP("1") MSG_DELTA("tool_use", "10") MSG_STOP, 0},
+    {NULL, 0}};
+
+static const fs_part key_echo_stream[] = {
+    {START("25", "0", "0") EV("error", "{\"type\":\"error\",\"error\":{\"type\":\"authentication_error\",\"message\":\"Incorrect API key provided: " VBX_TEST_KEY_CANARY "\"}}"), 0},
+    {NULL, 0}};
+
 static const wire anthropic_wire = {
-    VBX_TEST_PLUGIN_DIR "/llm-anthropic.so", "anthropic", "claude-sonnet-4-5", "VBX_TEST_ANTHROPIC_KEY",
-    "/v1/messages", "text/event-stream", ok_stream, slow_stream, "Hello, world",
-    "{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-sonnet-4-5\","
-    "\"content\":[{\"type\":\"text\",\"text\":\"Hello, world\"}],\"stop_reason\":\"end_turn\","
-    "\"usage\":{\"input_tokens\":25,\"output_tokens\":12}}",
-    text_then_stall, truncated, malformed, "'content_block_delta'", stream_error,
-    "{\"type\":\"error\",\"error\":{\"type\":\"authentication_error\",\"message\":\"invalid x-api-key\"}}",
-    "{\"type\":\"error\",\"error\":{\"type\":\"not_found_error\",\"message\":\"model: claude-sonnet-4-5\"}}",
-    "{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\",\"message\":\"prompt is too long: 250000 tokens > 200000 maximum\"}}",
-    "{\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\",\"message\":\"Number of request tokens has exceeded your rate limit\"}}",
-    "data: {\"x\":\""};
+    .so_path = VBX_TEST_PLUGIN_DIR "/llm-anthropic.so",
+    .provider = "anthropic",
+    .model = "claude-sonnet-4-5",
+    .key_env = "VBX_TEST_ANTHROPIC_KEY",
+    .path = "/v1/messages",
+    .stream_ct = "text/event-stream",
+    .ok_stream = ok_stream,
+    .slow_stream = slow_stream,
+    .ok_text = "Hello, world",
+    .ok_body = BODY("[{\"type\":\"text\",\"text\":\"Hello, world\"}]", "end_turn",
+                    "{\"input_tokens\":25,\"output_tokens\":12}"),
+    .text_then_stall = text_then_stall,
+    .truncated = truncated,
+    .malformed = malformed,
+    .malformed_hint = "'content_block_delta'",
+    .stream_error = stream_error,
+    .err_auth = "{\"type\":\"error\",\"error\":{\"type\":\"authentication_error\",\"message\":\"invalid x-api-key\"}}",
+    .err_notfound = "{\"type\":\"error\",\"error\":{\"type\":\"not_found_error\",\"message\":\"model: claude-sonnet-4-5\"}}",
+    .err_context = "{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\",\"message\":\"prompt is too long: 250000 tokens > 200000 maximum\"}}",
+    .err_busy = "{\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\",\"message\":\"Number of request tokens has exceeded your rate limit\"}}",
+    .oversize_prefix = "data: {\"x\":\"",
+    .stops = stops,
+    .n_stops = sizeof(stops) / sizeof(stops[0]),
+    .usage_stream = usage_stream,
+    .usage_body = BODY("[{\"type\":\"text\",\"text\":\"Hi\"}]", "end_turn",
+                       "{\"input_tokens\":100,\"cache_creation_input_tokens\":20,"
+                       "\"cache_read_input_tokens\":80,\"output_tokens\":40}"),
+    /* claude-sonnet-4-5 list price: 3 input, 15 output, 0.30 cache read,
+     * 3.75 cache write per MTok */
+    .usage = {sizeof(vbx_llm_usage), 100, 40, 80, 20, (100 * 3.0 + 40 * 15.0 + 80 * 0.30 + 20 * 3.75) / 1e6},
+    .tool_stream = tool_stream,
+    .tool_body = BODY("[{\"type\":\"text\",\"text\":\"Checking.\"},{\"type\":\"tool_use\",\"id\":\"toolu_01\","
+                      "\"name\":\"shell\",\"input\":{\"cmd\":\"ls\"}}]",
+                      "tool_use", "{\"input_tokens\":25,\"output_tokens\":10}"),
+    .tool_echo = "\"tool_use_id\":\"toolu_01\"",
+    .key_echo_stream = key_echo_stream,
+};
 
 /* turn 1: text + a tool_use whose input arrives in three input_json_delta pieces */
 static const fs_part turn1[] = {

@@ -28,17 +28,64 @@ static const fs_part truncated[] = {{MSG("Hel") MSG("lo"), 0}, {NULL, 0}};
 static const fs_part malformed[] = {{MSG("Hel") "{\"message\":{\"content\":\n", 0}, {NULL, 0}};
 static const fs_part stream_error[] = {{MSG("Hel") "{\"error\":\"server overloaded, try later\"}\n", 0}, {NULL, 0}};
 
+/* one text piece, then the done line with done_reason `r` */
+#define STOP_STREAM(r) {{MSG("x") DONE_LINE(r, "26", "7"), 0}, {NULL, 0}}
+#define BODY(message, r, p, e)                                                                     \
+  "{\"model\":\"llama3.2\",\"message\":" message ",\"done\":true,\"done_reason\":\"" r "\","       \
+  "\"prompt_eval_count\":" p ",\"eval_count\":" e "}"
+#define STOP_BODY(r) BODY("{\"role\":\"assistant\",\"content\":\"x\"}", r, "26", "7")
+
+static const fs_part stop_stop[] = STOP_STREAM("stop");
+static const fs_part stop_length[] = STOP_STREAM("length");
+static const stop_case stops[] = {
+    {"stop", "end_turn", stop_stop, STOP_BODY("stop")},
+    {"length", "max_tokens", stop_length, STOP_BODY("length")},
+};
+
+static const fs_part usage_stream[] = {{MSG("Hi"), 0}, {DONE_LINE("stop", "1000", "30"), 0}, {NULL, 0}};
+
+#define TOOL_MSG                                                                                   \
+  "{\"role\":\"assistant\",\"content\":\"\",\"tool_calls\":[{\"function\":{\"name\":\"shell\","    \
+  "\"arguments\":{\"cmd\":\"ls\"}}}]}"
+static const fs_part tool_stream[] = {
+    {MSG("Checking."), 0},
+    {"{\"model\":\"llama3.2\",\"message\":" TOOL_MSG ",\"done\":false}\n", 0},
+    {DONE_LINE("stop", "26", "7"), 0},
+    {NULL, 0}};
+
 static const wire ollama_wire = {
-    VBX_TEST_PLUGIN_DIR "/llm-ollama.so", "ollama", "llama3.2", NULL,
-    "/api/chat", "application/x-ndjson", ok_stream, slow_stream, "Hello, world",
-    "{\"model\":\"llama3.2\",\"message\":{\"role\":\"assistant\",\"content\":\"Hello, world\"},"
-    "\"done\":true,\"done_reason\":\"stop\",\"prompt_eval_count\":26,\"eval_count\":7}",
-    text_then_stall, truncated, malformed, "NDJSON line 2", stream_error,
-    "{\"error\":\"unauthorized\"}",
-    "{\"error\":\"model \\\"llama3.2\\\" not found, try pulling it first\"}",
-    "{\"error\":\"the input length exceeds the context length\"}",
-    "{\"error\":\"server busy, please try again.  maximum pending requests exceeded\"}",
-    "{\"message\":{\"content\":\""};
+    .so_path = VBX_TEST_PLUGIN_DIR "/llm-ollama.so",
+    .provider = "ollama",
+    .model = "llama3.2",
+    .key_env = NULL,
+    .path = "/api/chat",
+    .stream_ct = "application/x-ndjson",
+    .ok_stream = ok_stream,
+    .slow_stream = slow_stream,
+    .ok_text = "Hello, world",
+    .ok_body = BODY("{\"role\":\"assistant\",\"content\":\"Hello, world\"}", "stop", "26", "7"),
+    .text_then_stall = text_then_stall,
+    .truncated = truncated,
+    .malformed = malformed,
+    .malformed_hint = "NDJSON line 2",
+    .stream_error = stream_error,
+    .err_auth = "{\"error\":\"unauthorized\"}",
+    .err_notfound = "{\"error\":\"model \\\"llama3.2\\\" not found, try pulling it first\"}",
+    .err_context = "{\"error\":\"the input length exceeds the context length\"}",
+    .err_busy = "{\"error\":\"server busy, please try again.  maximum pending requests exceeded\"}",
+    .oversize_prefix = "{\"message\":{\"content\":\"",
+    .stops = stops,
+    .n_stops = sizeof(stops) / sizeof(stops[0]),
+    .usage_stream = usage_stream,
+    .usage_body = BODY("{\"role\":\"assistant\",\"content\":\"Hi\"}", "stop", "1000", "30"),
+    .usage = {sizeof(vbx_llm_usage), 1000, 30, 0, 0, 0.0}, /* no cache counts; local: cost 0 */
+    .tool_stream = tool_stream,
+    /* one object carries both the text and the call when not streaming */
+    .tool_body = BODY("{\"role\":\"assistant\",\"content\":\"Checking.\",\"tool_calls\":[{\"function\":"
+                      "{\"name\":\"shell\",\"arguments\":{\"cmd\":\"ls\"}}}]}", "stop", "26", "7"),
+    .tool_echo = "\"tool_name\":\"shell\"",
+    .key_echo_stream = NULL,
+};
 
 static const fs_part turn1[] = {
     {"{\"model\":\"llama3.2\",\"message\":{\"role\":\"assistant\",\"content\":\"\",\"tool_calls\":["

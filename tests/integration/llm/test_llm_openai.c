@@ -48,18 +48,80 @@ static const fs_part malformed[] = {{CHUNK("{\"content\":\"Hel\"}", "null") D("{
 static const fs_part stream_error[] = {
     {D("{\"error\":{\"message\":\"The server is overloaded\",\"type\":\"server_error\"}}"), 0}, {NULL, 0}};
 
+/* one text piece, then finish_reason `f` (a JSON value), usage, [DONE] */
+#define STOP_STREAM(f) {{CHUNK("{\"content\":\"x\"}", "null") CHUNK("{}", f) USAGE("20", "5", "0") DONE, 0}, {NULL, 0}}
+#define BODY(message, f, usage)                                                                    \
+  "{\"id\":\"c1\",\"object\":\"chat.completion\",\"model\":\"gpt-4o-2024-08-06\",\"choices\":[{"  \
+  "\"index\":0,\"message\":" message ",\"finish_reason\":" f "}],\"usage\":" usage "}"
+#define STOP_BODY(f) BODY("{\"role\":\"assistant\",\"content\":\"x\"}", f, "{\"prompt_tokens\":20,\"completion_tokens\":5}")
+
+static const fs_part stop_stop[] = STOP_STREAM("\"stop\"");
+static const fs_part stop_length[] = STOP_STREAM("\"length\"");
+static const fs_part stop_tool_calls[] = STOP_STREAM("\"tool_calls\"");
+static const fs_part stop_function_call[] = STOP_STREAM("\"function_call\"");
+static const fs_part stop_content_filter[] = STOP_STREAM("\"content_filter\"");
+static const stop_case stops[] = {
+    {"stop", "end_turn", stop_stop, STOP_BODY("\"stop\"")},
+    {"length", "max_tokens", stop_length, STOP_BODY("\"length\"")},
+    {"tool_calls", "tool_use", stop_tool_calls, STOP_BODY("\"tool_calls\"")},
+    {"function_call", "tool_use", stop_function_call, STOP_BODY("\"function_call\"")},
+    {"content_filter", "refusal", stop_content_filter, STOP_BODY("\"content_filter\"")},
+};
+
+/* 1000 prompt tokens of which 600 cached: 400 input + 600 cache reads */
+static const fs_part usage_stream[] = {
+    {CHUNK("{\"role\":\"assistant\",\"content\":\"Hi\"}", "null") CHUNK("{}", "\"stop\""), 0},
+    {USAGE("1000", "30", "600") DONE, 0},
+    {NULL, 0}};
+
+static const fs_part tool_stream[] = {
+    {CHUNK("{\"role\":\"assistant\",\"content\":\"Checking.\"}", "null"), 0},
+    {CHUNK("{\"tool_calls\":[{\"index\":0,\"id\":\"call_A\",\"type\":\"function\",\"function\":{\"name\":\"shell\",\"arguments\":\"{\\\"cmd\\\":\"}}]}", "null"), 0},
+    {CHUNK("{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"\\\"ls\\\"}\"}}]}", "null"), 0},
+    {CHUNK("{}", "\"tool_calls\"") USAGE("20", "5", "0") DONE, 0},
+    {NULL, 0}};
+
+static const fs_part key_echo_stream[] = {
+    {D("{\"error\":{\"message\":\"Incorrect API key provided: " VBX_TEST_KEY_CANARY "\",\"type\":\"invalid_request_error\"}}"), 0},
+    {NULL, 0}};
+
 static const wire openai_wire = {
-    VBX_TEST_PLUGIN_DIR "/llm-openai.so", "openai", "gpt-4o", "VBX_TEST_OPENAI_KEY",
-    "/v1/chat/completions", "text/event-stream", ok_stream, slow_stream, "Hello, world",
-    "{\"id\":\"c1\",\"object\":\"chat.completion\",\"model\":\"gpt-4o\",\"choices\":[{\"index\":0,"
-    "\"message\":{\"role\":\"assistant\",\"content\":\"Hello, world\"},\"finish_reason\":\"stop\"}],"
-    "\"usage\":{\"prompt_tokens\":20,\"completion_tokens\":5,\"total_tokens\":25}}",
-    text_then_stall, truncated, malformed, "chat.completion.chunk", stream_error,
-    "{\"error\":{\"message\":\"Incorrect API key provided\",\"type\":\"invalid_request_error\",\"code\":\"invalid_api_key\"}}",
-    "{\"error\":{\"message\":\"The model `gpt-4o` does not exist\",\"type\":\"invalid_request_error\",\"code\":\"model_not_found\"}}",
-    "{\"error\":{\"message\":\"This model's maximum context length is 128000 tokens. However, your messages resulted in 130000 tokens.\",\"type\":\"invalid_request_error\",\"code\":\"context_length_exceeded\"}}",
-    "{\"error\":{\"message\":\"Rate limit reached\",\"type\":\"requests\",\"code\":\"rate_limit_exceeded\"}}",
-    "data: {\"x\":\""};
+    .so_path = VBX_TEST_PLUGIN_DIR "/llm-openai.so",
+    .provider = "openai",
+    .model = "gpt-4o",
+    .key_env = "VBX_TEST_OPENAI_KEY",
+    .path = "/v1/chat/completions",
+    .stream_ct = "text/event-stream",
+    .ok_stream = ok_stream,
+    .slow_stream = slow_stream,
+    .ok_text = "Hello, world",
+    .ok_body = BODY("{\"role\":\"assistant\",\"content\":\"Hello, world\"}", "\"stop\"",
+                    "{\"prompt_tokens\":20,\"completion_tokens\":5,\"total_tokens\":25}"),
+    .text_then_stall = text_then_stall,
+    .truncated = truncated,
+    .malformed = malformed,
+    .malformed_hint = "chat.completion.chunk",
+    .stream_error = stream_error,
+    .err_auth = "{\"error\":{\"message\":\"Incorrect API key provided\",\"type\":\"invalid_request_error\",\"code\":\"invalid_api_key\"}}",
+    .err_notfound = "{\"error\":{\"message\":\"The model `gpt-4o` does not exist\",\"type\":\"invalid_request_error\",\"code\":\"model_not_found\"}}",
+    .err_context = "{\"error\":{\"message\":\"This model's maximum context length is 128000 tokens. However, your messages resulted in 130000 tokens.\",\"type\":\"invalid_request_error\",\"code\":\"context_length_exceeded\"}}",
+    .err_busy = "{\"error\":{\"message\":\"Rate limit reached\",\"type\":\"requests\",\"code\":\"rate_limit_exceeded\"}}",
+    .oversize_prefix = "data: {\"x\":\"",
+    .stops = stops,
+    .n_stops = sizeof(stops) / sizeof(stops[0]),
+    .usage_stream = usage_stream,
+    .usage_body = BODY("{\"role\":\"assistant\",\"content\":\"Hi\"}", "\"stop\"",
+                       "{\"prompt_tokens\":1000,\"completion_tokens\":30,\"total_tokens\":1030,"
+                       "\"prompt_tokens_details\":{\"cached_tokens\":600}}"),
+    /* gpt-4o list price: 2.50 input, 10.00 output, 1.25 cache read per MTok */
+    .usage = {sizeof(vbx_llm_usage), 400, 30, 600, 0, (400 * 2.50 + 30 * 10.0 + 600 * 1.25) / 1e6},
+    .tool_stream = tool_stream,
+    .tool_body = BODY("{\"role\":\"assistant\",\"content\":\"Checking.\",\"tool_calls\":[{\"id\":\"call_A\","
+                      "\"type\":\"function\",\"function\":{\"name\":\"shell\",\"arguments\":\"{\\\"cmd\\\":\\\"ls\\\"}\"}}]}",
+                      "\"tool_calls\"", "{\"prompt_tokens\":20,\"completion_tokens\":5}"),
+    .tool_echo = "\"tool_call_id\":\"call_A\"",
+    .key_echo_stream = key_echo_stream,
+};
 
 /* turn 1: text, then two tool calls whose arguments arrive in pieces, interleaved by index */
 static const fs_part turn1[] = {
