@@ -4,13 +4,17 @@
  * a seccomp filter, rlimits and cgroup limits, driven over the real guest
  * protocol. Process isolation, not a VM (docs/sandbox-local.md).
  *
+ * The box's shell - create, handshake, calls, teardown, owner records,
+ * the box directory and its removal - is guest-session's skeleton
+ * (gs_box.h); this backend supplies its ops (spawn.c, connect.c).
+ *
  * Files: plugin.c (descriptor, vtable, create/destroy), options.c (sandbox
  * keys), settings.c (host settings local.*), rundir.c (the root-only
- * runtime directory), owner.c (who owns a box: pid + start time + boot),
- * uid.c (one uid per box), plan.c (what the clone child will do), child.c
- * (the clone child: raw system calls only), spawn.c (start, stop),
- * cgroup.c (limits), sweep.c (leftovers of dead owners), rmtree.c,
- * seccomp.c.
+ * runtime directory), registry.c (the host-wide registry of box
+ * directories), uid.c (one uid per box), plan.c (what the clone child will
+ * do), child.c (the clone child: raw system calls only), spawn.c (start),
+ * connect.c (handshake, release, why the agent died), cgroup.c (limits),
+ * sweep.c (leftovers of dead owners), seccomp.c.
  */
 #ifndef VBX_LOCAL_H
 #define VBX_LOCAL_H
@@ -21,6 +25,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "gs_box.h"
 #include "policy.h"
 #include "session.h"
 #include "voidbox/plugin.h"
@@ -35,19 +40,10 @@
 #define LOCAL_RUN_DIR_DEFAULT "/run/voidbox-local"
 #define LOCAL_DISK_MB_DEFAULT 256u
 
-/* Who owns a box: a voidbox process, told apart from a later process with
- * the same pid by its start time (/proc/PID/stat field 22, clock ticks
- * since boot) and the boot id. */
-typedef struct local_owner {
-  pid_t pid;
-  unsigned long long start;
-  char boot[40];                 /* /proc/sys/kernel/random/boot_id */
-} local_owner;
-
 typedef struct local_state {
   const vbx_host_services *host;
   struct sock_fprog seccomp;     /* built once at init (libseccomp) */
-  pthread_mutex_t lock;          /* next_box, next_uid, self */
+  pthread_mutex_t lock;          /* next_box, next_uid */
   unsigned long next_box;
   uint32_t next_uid;             /* allocation hint, index into the range */
   /* host settings, read once at init (settings.c) */
@@ -55,7 +51,6 @@ typedef struct local_state {
   char run_dir[256];
   int ro_walk;                   /* 1: read-only by the mountinfo walk */
   int have_setattr;              /* mount_setattr(2) exists */
-  local_owner self;              /* this process (refreshed after fork) */
 } local_state;
 
 /* settings.c: read local.uid_base, local.uid_count, local.run_dir and
@@ -84,31 +79,19 @@ void local_options_clear(local_options *o);
  * (caller closes) or -errno, with why in err. Any thread. */
 int local_rundir_open(const local_state *st, const char *sub, char *err, size_t errcap);
 
-/* owner.c */
-/* The owner record of pid; 0 or -errno (ESRCH: no such process, or one
- * that has exited and is not reaped yet). */
-int local_owner_of(pid_t pid, local_owner *out);
-/* This process's owner record into st->self (recomputed when the pid
- * changed, e.g. after fork). 0 or -errno. Takes st->lock. */
-int local_owner_self(local_state *st, local_owner *out);
-/* 1 if the process o describes is alive (same pid, start time and boot),
- * 0 if it is gone or the pid now belongs to another process. */
-int local_owner_alive(const local_owner *o);
-/* The record text ("voidbox-local owner 1\npid ...\nstart ...\nboot
- * ...\nworkdir ...\n") into buf; returns its length or -1 if cap is short. */
-int local_owner_format(const local_owner *o, const char *workdir, char *buf, size_t cap);
-/* Parse a record; workdir (may be NULL) gets the path. 0 or -1. */
-int local_owner_parse(const char *text, local_owner *o, char *workdir, size_t wcap);
-/* Record o as the owner of workdir: <workdir>/owner and the registry entry
- * <run_dir>/boxes/<basename(workdir)> (both 0600, created exclusively).
- * Returns 0 or a negative VBX_E_* set on call. */
-int local_owner_record(local_state *st, const local_owner *o, const char *workdir,
+/* registry.c: the registry entry <run_dir>/boxes/<basename(workdir)>
+ * (0600, created exclusively): the owner record o with "workdir=" - how
+ * the sweep finds box directories under any work_root. Returns 0 or a
+ * negative VBX_E_* set on call. */
+int local_registry_add(local_state *st, const gs_owner *o, const char *workdir,
                        vbx_call *call);
+/* The box's owner file text: the registry entry's (ops->owner_text). */
+int local_owner_text(const gs_box *b, char *buf, size_t cap);
 /* Remove the registry entry of workdir (destroy). Never fails. */
-void local_owner_unrecord(const local_state *st, const char *workdir);
+void local_registry_remove(const local_state *st, const char *workdir);
 /* "o<pid>-<start>": the owner's directory name under voidbox-local/ in
  * each cgroup hierarchy. */
-void local_owner_cgname(const local_owner *o, char *buf, size_t cap);
+void local_owner_cgname(const gs_owner *o, char *buf, size_t cap);
 
 /* uid.c: one uid/gid per box from [uid_base, uid_base + uid_count). */
 typedef struct local_uid {
@@ -154,46 +137,30 @@ int local_cgroup_kill(const char *dir, int wait_ms);
  * Boxes of a live owner are never touched. Main thread, during init. */
 void local_sweep(local_state *st);
 
-/* rmtree.c: remove path and everything below it, never following a
- * symlink and never descending into another mount (such directories are
- * left in place). Returns 0 when path is gone, else -errno of the first
- * failure. Depth is bounded (64 levels). */
-int local_rmtree(const char *path);
-
 typedef struct local_box {
-  guest_session gs;              /* FIRST: the vtable methods are guest_vt_* */
+  gs_box box;                    /* FIRST: the skeleton; its gs is the session */
   local_state *st;
-  const vbx_host_services *host;
   local_options opt;
-  char *name;
-  char *workdir;                 /* per-box directory (removed by destroy) */
-  pthread_mutex_t pid_lock;      /* pid and agent_status: concurrent calls
-                                    reap through local_agent_status */
-  pid_t pid;                     /* the agent (PID 1 of the box's pid ns);
-                                    -1 once reaped (never kill/wait it then:
-                                    the number may belong to another process) */
-  int agent_status;              /* wait status once reaped, else -1 */
-  local_owner owner;             /* the process that created the box */
   int recorded;                  /* registry entry written */
   local_uid uid;                 /* allocated id (fd -1 when explicit) */
   uint32_t disk_mb;              /* size of the box's tmpfs root */
   local_cgroup cg;
 } local_box;
-_Static_assert(offsetof(local_box, gs) == 0, "guest_vt_* need the session first");
+_Static_assert(offsetof(local_box, box) == 0, "the skeleton comes first");
 
-/* spawn.c: build the root, start the agent, connect. On failure sets the
- * call's error and leaves what it made for local_box_teardown. Must run on
- * the thread that will destroy the box (PR_SET_PDEATHSIG follows the
- * creating thread). */
-int local_spawn(local_box *b, const vbx_sandbox_config *cfg, vbx_call *call);
-/* Stop the agent (SHUTDOWN, wait, kill) and remove everything. */
-void local_box_teardown(local_box *b);
-/* Why the connection/agent died, for error messages. When the connection
- * has ended, waits up to LOCAL_EXIT_WAIT_MS for the agent's exit so the
- * message names its signal or status. Reaps the agent if it exited (under
- * pid_lock; the status is kept for later calls). Any thread. */
+/* The skeleton's ops of this backend (connect.c). The agent is started
+ * (spawn.c) on the thread that will destroy the box: PR_SET_PDEATHSIG
+ * follows the creating thread. */
+extern const gs_box_ops local_box_ops;
+/* spawn.c: write the registry entry, build the root, start the agent (the
+ * ops' start). On failure sets the call's error and leaves what it made
+ * for the teardown. */
+int local_spawn(gs_box *box, const vbx_sandbox_config *cfg, vbx_call *call);
+/* Bound on the wait for the agent's exit once its connection ended, so
+ * the message names its signal or status. */
 #define LOCAL_EXIT_WAIT_MS 2000
-void local_agent_status(local_box *b, char *msg, size_t cap);
+/* Bound on the agent's exit after SHUTDOWN before it is killed. */
+#define LOCAL_STOP_WAIT_MS 1000
 
 /* seccomp.c: the filter installed on the agent (inherited by commands). */
 int local_seccomp_build(struct sock_fprog *out, char *err, size_t errcap);

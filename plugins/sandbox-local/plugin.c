@@ -4,11 +4,9 @@
  * cgroups), NOT a VM. Instances are thread-safe: the protocol multiplexes
  * concurrent execs and file calls on one connection.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "local.h"
@@ -23,17 +21,10 @@ static int local_validate(void *state, const vbx_json *options, vbx_call *call) 
 }
 
 static void box_free(local_box *b) {
-  local_box_teardown(b);
+  gs_box_teardown(&b->box);
   local_options_clear(&b->opt);
-  guest_env_free(b->gs.env);
-  free(b->name);
-  free(b->workdir);
-  pthread_mutex_destroy(&b->pid_lock);
+  gs_box_clear(&b->box);
   free(b);
-}
-
-static void why_dead(void *ctx, char *msg, size_t cap) {
-  local_agent_status(ctx, msg, cap);
 }
 
 /* Identity of the box's commands: an id of its own from the range unless
@@ -64,23 +55,6 @@ static int local_create(void *state, const vbx_sandbox_config *cfg, vbx_call *ca
   local_box *b = calloc(1, sizeof *b);
   if (b == NULL)
     return h->set_error(call, VBX_E_NOMEM, NULL, "out of memory");
-  b->st = st;
-  b->host = h;
-  b->gs.host = h;
-  b->gs.why_dead = why_dead;
-  b->gs.why_ctx = b;
-  b->pid = -1;
-  b->agent_status = -1;
-  b->uid.fd = -1;
-  pthread_mutex_init(&b->pid_lock, NULL);
-  int rc = local_options_parse(h, cfg->options, &b->opt, call);
-  if (rc != 0) {
-    pthread_mutex_destroy(&b->pid_lock);
-    free(b);
-    return rc;
-  }
-  uint32_t disk = VBX_HAS_MEMBER(cfg, vbx_sandbox_config, disk_mb) ? cfg->disk_mb : 0;
-  b->disk_mb = disk ? disk : LOCAL_DISK_MB_DEFAULT;
   pthread_mutex_lock(&st->lock);
   unsigned long seq = ++st->next_box;
   pthread_mutex_unlock(&st->lock);
@@ -89,53 +63,31 @@ static int local_create(void *state, const vbx_sandbox_config *cfg, vbx_call *ca
                                                                                 : "box",
            (int)getpid(), seq);
   guest_safe_name(name);
-  const char *base = b->opt.work_root ? b->opt.work_root
-                     : getenv("TMPDIR") && getenv("TMPDIR")[0] ? getenv("TMPDIR") : "/tmp";
-  char tmpl[700];
-  snprintf(tmpl, sizeof tmpl, "%s/voidbox-local-%s-XXXXXX", base, name);
-  b->name = strdup(name);
-  b->gs.name = b->name;
-  if (b->name == NULL || (b->gs.env = guest_default_env(cfg->env)) == NULL) {
-    box_free(b);
-    return h->set_error(call, VBX_E_NOMEM, NULL, "out of memory");
+  gs_box_init(&b->box, h, &local_box_ops, strdup(name));
+  b->st = st;
+  b->uid.fd = -1;
+  int rc = local_options_parse(h, cfg->options, &b->opt, call);
+  if (rc != 0) {
+    gs_box_clear(&b->box);
+    free(b);
+    return rc;
   }
-  if ((rc = local_owner_self(st, &b->owner)) != 0) {
-    box_free(b);
-    return h->set_error(call, VBX_E_SANDBOX, NULL, "cannot read this process's start time: %s",
-                        strerror(-rc));
-  }
+  uint32_t disk = VBX_HAS_MEMBER(cfg, vbx_sandbox_config, disk_mb) ? cfg->disk_mb : 0;
+  b->disk_mb = disk ? disk : LOCAL_DISK_MB_DEFAULT;
   if ((rc = box_identity(b, call)) != 0) {
     box_free(b);
     return rc;
   }
-  b->gs.uid = b->opt.pol.uid;
-  b->gs.gid = b->opt.pol.gid;
-  if (mkdtemp(tmpl) == NULL) { /* mode 0700: nobody but root reaches the box */
-    rc = h->set_error(call, VBX_E_SANDBOX, b->opt.work_root ? "work_root" : NULL,
-                      "cannot create the box directory %s: %s", tmpl, strerror(errno));
-    box_free(b);
-    return rc;
-  }
-  b->workdir = strdup(tmpl);
-  if (b->workdir == NULL) {
-    rmdir(tmpl);
-    box_free(b);
-    return h->set_error(call, VBX_E_NOMEM, NULL, "out of memory");
-  }
-  if ((rc = local_owner_record(st, &b->owner, b->workdir, call)) != 0) {
-    box_free(b);
-    return rc;
-  }
-  b->recorded = 1;
-  if (cfg->timeout_secs)
-    b->gs.expires_ns = h->monotonic_ns() + (uint64_t)cfg->timeout_secs * 1000000000ull;
-  rc = local_spawn(b, cfg, call);
+  b->box.gs.uid = b->opt.pol.uid;
+  b->box.gs.gid = b->opt.pol.gid;
+  rc = gs_box_create(&b->box, cfg, gs_work_root(b->opt.work_root), b->opt.work_root != NULL,
+                     name, call);
   if (rc != 0) {
     box_free(b);
     return rc;
   }
-  h->log(h->ctx, VBX_LOG_DEBUG, "box %s: agent pid %d uid %u in %s", b->name, (int)b->pid,
-         b->opt.pol.uid, b->workdir);
+  h->log(h->ctx, VBX_LOG_DEBUG, "box %s: agent pid %d uid %u in %s", b->box.name,
+         (int)b->box.pid, b->opt.pol.uid, b->box.dir);
   *out = b;
   return 0;
 }

@@ -9,9 +9,9 @@
  *  2. box directories: every registry entry <run_dir>/boxes/<name> whose
  *     owner is gone (pid, start time or boot id differ): the directory it
  *     names is removed only if it is <somewhere>/<name>, a real directory
- *     of root with mode 0700 whose own `owner` file equals the entry -
- *     without following symlinks or crossing mounts (rmtree.c) - then the
- *     entry.
+ *     of root with mode 0700 whose own `owner` record equals the entry's -
+ *     without following symlinks or crossing mounts (guest-session's
+ *     gs_sweep_dir, shared with the qemu backend) - then the entry.
  *
  * Boxes of a live owner are never touched. Each removal is logged at INFO,
  * anything left in place at WARN.
@@ -27,16 +27,10 @@
 
 #include "local.h"
 
-/* Gone: no such process, or the pid is another process now. */
-static const char *owner_gone(const local_owner *o) {
-  local_owner now;
-  if (local_owner_of(o->pid, &now) != 0)
-    return "exited";
-  if (now.start != o->start)
-    return "exited; its pid is another process now";
-  if (o->boot[0] && strcmp(now.boot, o->boot) != 0)
-    return "from an earlier boot";
-  return NULL;
+/* Gone: no such process (or a zombie), or the pid is another process now;
+ * NULL while it lives. */
+static const char *owner_gone(const gs_owner *o, char *why, size_t cap) {
+  return gs_owner_judge(o, why, cap) == GS_OWNER_DEAD ? why : NULL;
 }
 
 static void sweep_owner_cgroup(const vbx_host_services *h, const char *odir, int pid,
@@ -80,14 +74,15 @@ static void sweep_cgroups(const vbx_host_services *h) {
     DIR *d = opendir(dir);
     struct dirent *e;
     while (d && (e = readdir(d)) != NULL) {
-      local_owner o;
+      gs_owner o;
+      char whybuf[200];
       memset(&o, 0, sizeof o); /* no boot id: cgroups do not outlive a boot */
       int pid, used = 0;
       if (e->d_type != DT_DIR || sscanf(e->d_name, "o%d-%llu%n", &pid, &o.start, &used) != 2 ||
           e->d_name[used] != '\0' || pid <= 0)
         continue; /* not an owner directory (or another layout): not ours to judge */
       o.pid = pid;
-      const char *why = owner_gone(&o);
+      const char *why = owner_gone(&o, whybuf, sizeof whybuf);
       if (why == NULL)
         continue;
       snprintf(odir, sizeof odir, "%s/%s", dir, e->d_name);
@@ -113,27 +108,41 @@ static ssize_t read_at(int dirfd, const char *name, char *buf, size_t cap) {
   return n;
 }
 
-/* Why the box directory wd must not be removed on the entry's word, or
- * NULL when it is the box the entry describes. */
-static const char *not_the_box(const char *wd, const char *name, const char *entry) {
+/* The directory wd named by the dead owner o's entry `name`: removed
+ * through gs_sweep_dir when it is that box. Returns 0 when the entry may
+ * go, -1 when it stays (removal failed: tried again at the next start). */
+static int sweep_entry_dir(local_state *st, const char *name, const char *wd,
+                           const gs_owner *o, const char *why) {
+  const vbx_host_services *h = st->host;
   const char *base = strrchr(wd, '/');
+  char parent[600], left[200];
+  struct stat sb;
   if (wd[0] != '/' || base == NULL || strcmp(base + 1, name) != 0 ||
-      strncmp(name, "voidbox-local-", 14) != 0)
-    return "its path does not end in the entry's name";
-  struct stat st;
-  if (lstat(wd, &st) != 0)
-    return NULL; /* gone already: checked by the caller */
-  if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 077) != 0)
-    return "not a directory of root with mode 0700";
-  int fd = open(wd, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0)
-    return "cannot be opened";
-  char own[1024];
-  ssize_t n = read_at(fd, "owner", own, sizeof own);
-  close(fd);
-  if (n < 0 || strcmp(own, entry) != 0)
-    return "its owner file does not match the entry";
-  return NULL;
+      strncmp(name, "voidbox-local-", 14) != 0) {
+    h->log(h->ctx, VBX_LOG_WARN, "sweep: %s named by %s/boxes/%s left in place: %s", wd,
+           st->run_dir, name, "its path does not end in the entry's name");
+    return 0;
+  }
+  if (lstat(wd, &sb) != 0) {
+    h->log(h->ctx, VBX_LOG_INFO, "sweep: box directory %s of voidbox process %d already gone",
+           wd, (int)o->pid);
+    return 0;
+  }
+  snprintf(parent, sizeof parent, "%.*s", (int)(base - wd > 0 ? base - wd : 1), wd);
+  int pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (pfd < 0) {
+    h->log(h->ctx, VBX_LOG_WARN, "sweep: %s of voidbox process %d (%s) left in place", wd,
+           (int)o->pid, why);
+    return 0;
+  }
+  int rc = gs_sweep_dir(h, pfd, name, wd, NULL, o, left, sizeof left);
+  close(pfd);
+  if (rc < 0)
+    return -1; /* logged by gs_sweep_dir */
+  if (rc == 0)
+    h->log(h->ctx, VBX_LOG_WARN, "sweep: %s named by %s/boxes/%s left in place: %s", wd,
+           st->run_dir, name, left);
+  return 0;
 }
 
 static void sweep_boxes(local_state *st) {
@@ -150,40 +159,22 @@ static void sweep_boxes(local_state *st) {
     return;
   }
   struct dirent *e;
-  char entry[1024], wd[600];
+  char entry[1024], wd[600], why[200];
   while ((e = readdir(d)) != NULL) {
     if (e->d_name[0] == '.')
       continue;
-    local_owner o;
+    gs_owner o;
     if (read_at(dirfd(d), e->d_name, entry, sizeof entry) < 0 ||
-        local_owner_parse(entry, &o, wd, sizeof wd) != 0) {
+        gs_owner_parse(entry, &o, wd, sizeof wd) != 0 || wd[0] == '\0') {
       h->log(h->ctx, VBX_LOG_WARN, "sweep: %s/boxes/%s is not a box record; removed", st->run_dir,
              e->d_name);
       unlinkat(dirfd(d), e->d_name, 0);
       continue;
     }
-    const char *why = owner_gone(&o);
-    if (why == NULL)
+    if (owner_gone(&o, why, sizeof why) == NULL)
       continue;
-    struct stat sb;
-    const char *bad = not_the_box(wd, e->d_name, entry);
-    if (bad != NULL) {
-      h->log(h->ctx, VBX_LOG_WARN, "sweep: %s named by %s/boxes/%s left in place: %s", wd,
-             st->run_dir, e->d_name, bad);
-    } else if (lstat(wd, &sb) != 0) {
-      h->log(h->ctx, VBX_LOG_INFO, "sweep: box directory %s of voidbox process %d already gone",
-             wd, (int)o.pid);
-    } else {
-      int rc = local_rmtree(wd);
-      if (rc != 0) {
-        h->log(h->ctx, VBX_LOG_WARN, "sweep: cannot remove %s of voidbox process %d (%s): %s",
-               wd, (int)o.pid, why, strerror(-rc));
-        continue; /* the entry stays: tried again at the next start */
-      }
-      h->log(h->ctx, VBX_LOG_INFO, "sweep: removed box directory %s of voidbox process %d (%s)",
-             wd, (int)o.pid, why);
-    }
-    unlinkat(dirfd(d), e->d_name, 0);
+    if (sweep_entry_dir(st, e->d_name, wd, &o, why) == 0)
+      unlinkat(dirfd(d), e->d_name, 0);
   }
   closedir(d);
 }

@@ -47,10 +47,10 @@ static int pick(qemu_box *b, const char *opt, const char *dir, const char *file,
                 size_t cap, const char *what, vbx_call *call) {
   int n = opt ? snprintf(out, cap, "%s", opt) : snprintf(out, cap, "%s/%s", dir, file);
   if (n <= 0 || (size_t)n >= cap)
-    return b->host->set_error(call, VBX_E_TOOBIG, what, "%s path is too long", what);
+    return b->box.host->set_error(call, VBX_E_TOOBIG, what, "%s path is too long", what);
   struct stat st;
   if (stat(out, &st) != 0 || !S_ISREG(st.st_mode))
-    return b->host->set_error(call, VBX_E_NOTFOUND, opt ? what : NULL,
+    return b->box.host->set_error(call, VBX_E_NOTFOUND, opt ? what : NULL,
                               "sandbox backend 'qemu': no guest %s at %s (%s); build the image "
                               "with `voidbox image build` (docs/guest-image.md)%s",
                               what, out, errno ? strerror(errno) : "not a regular file",
@@ -61,7 +61,7 @@ static int pick(qemu_box *b, const char *opt, const char *dir, const char *file,
 int qemu_image_locate(qemu_box *b, vbx_call *call) {
   char dir[400] = "";
   if ((b->opt.kernel == NULL || b->opt.initramfs == NULL) && image_dir(b, dir, sizeof dir) != 0)
-    return b->host->set_error(call, VBX_E_NOTFOUND, "image_dir",
+    return b->box.host->set_error(call, VBX_E_NOTFOUND, "image_dir",
                               "sandbox backend 'qemu': no image directory (set image_dir, "
                               "VOIDBOX_CACHE_DIR or HOME)");
   errno = 0;
@@ -94,9 +94,9 @@ static int copy_all(int in, int out) {
 }
 
 int qemu_image_box_initrd(qemu_box *b, const void *secret, size_t secret_len, vbx_call *call) {
-  const vbx_host_services *h = b->host;
+  const vbx_host_services *h = b->box.host;
   char path[600];
-  snprintf(path, sizeof path, "%s/initrd.cpio", b->dir);
+  snprintf(path, sizeof path, "%s/initrd.cpio", b->box.dir);
   int in = open(b->initramfs, O_RDONLY | O_CLOEXEC);
   if (in < 0)
     return h->set_error(call, VBX_E_IO, NULL, "cannot open %s: %s", b->initramfs,

@@ -1,7 +1,8 @@
 /*
- * sandbox-qemu/launch.c - start a box's QEMU, wait for the guest agent
- * (PID 1 of the guest) to authenticate over the virtio-serial port, and
- * stop it again without leftovers.
+ * sandbox-qemu/launch.c - the skeleton's start and connect ops of the qemu
+ * backend (gs_box.h): start a box's QEMU, then wait for the guest agent
+ * (PID 1 of the guest) to authenticate over the virtio-serial port. Its
+ * stop, reaping and the box directory are the skeleton's teardown.
  *
  * QEMU joins a listening socket of ours as the client of the port's
  * chardev, so there is no window in which QEMU listens and we poll: we
@@ -28,82 +29,8 @@
 
 #include "qemu.h"
 
-#define SECRET_LEN 32
 #define TAIL_LINES 12
 #define MAX_ARGS 64
-
-static void box_path(const qemu_box *b, const char *file, char *out, size_t cap) {
-  snprintf(out, cap, "%s/%s", b->dir, file);
-}
-
-/* Reap QEMU if it has exited (or wait up to wait_ms for it). Returns 1 when
- * it is gone (status in b->status), 0 while it runs. Caller holds pid_lock. */
-static int reap_locked(qemu_box *b, unsigned wait_ms) {
-  if (b->pid <= 0)
-    return 1;
-  for (unsigned waited = 0;; waited += 10) {
-    int st;
-    pid_t w = waitpid(b->pid, &st, WNOHANG);
-    if (w == b->pid || (w < 0 && errno == ECHILD)) {
-      b->status = w == b->pid ? st : -1;
-      b->pid = -1;
-      return 1;
-    }
-    if (waited >= wait_ms)
-      return 0;
-    struct timespec ts = {0, 10 * 1000000L};
-    nanosleep(&ts, NULL);
-  }
-}
-
-static void describe_status(int st, char *out, size_t cap) {
-  if (st == -1)
-    snprintf(out, cap, "QEMU is gone (status unknown)");
-  else if (WIFEXITED(st))
-    snprintf(out, cap, "QEMU exited with status %d", WEXITSTATUS(st));
-  else if (WIFSIGNALED(st))
-    snprintf(out, cap, "QEMU was killed by signal %d", WTERMSIG(st));
-  else
-    snprintf(out, cap, "QEMU stopped (status 0x%x)", st);
-}
-
-/* qemu_why_dead with a bound on the wait for QEMU's exit: a connection
- * that ended means QEMU is exiting (it closed its end of the socket, or the
- * guest stopped and -no-reboot ends it), and its status is the message. */
-static void describe_dead(qemu_box *b, unsigned wait_ms, char *msg, size_t cap) {
-  char what[256] = "", why[256] = "", qlog[400], panic[200], path[600];
-  pthread_mutex_lock(&b->pid_lock);
-  int gone = reap_locked(b, wait_ms);
-  if (gone)
-    describe_status(b->status, what, sizeof what);
-  pthread_mutex_unlock(&b->pid_lock);
-  if (b->gs.conn)
-    gc_dead(b->gs.conn, why, sizeof why);
-  box_path(b, "qemu.log", path, sizeof path);
-  qemu_file_tail(path, 4, qlog, sizeof qlog);
-  box_path(b, "console.log", path, sizeof path);
-  qemu_console_panic(path, panic, sizeof panic);
-  int n = snprintf(msg, cap, "%s%s%s%s%s%s%s%s", gone ? what : "QEMU is still running",
-                   why[0] ? " (" : "", why, why[0] ? ")" : "", qlog[0] ? "; QEMU said: " : "",
-                   qlog, panic[0] ? "; guest " : "", panic);
-  if (n < 0 || (size_t)n >= cap)
-    return;
-  /* The console tail gets what room is left; it is read from the end, so a
-   * short budget keeps the newest lines. */
-  static const char hdr[] = "; guest console (last lines):\n";
-  size_t limit = cap < QEMU_WHY_MAX ? cap : QEMU_WHY_MAX;
-  if ((size_t)n + sizeof hdr + 40 >= limit) /* no useful room for a tail */
-    return;
-  char *t = msg + n + sizeof hdr - 1;
-  if (qemu_file_tail(path, TAIL_LINES, t, limit - (size_t)n - (sizeof hdr - 1)) > 0)
-    memcpy(msg + n, hdr, sizeof hdr - 1);
-  else
-    snprintf(msg + n, limit - (size_t)n, "; the guest console is empty");
-}
-
-void qemu_why_dead(void *box, char *msg, size_t cap) {
-  describe_dead(box, QEMU_EXIT_WAIT_MS, msg, cap);
-}
 
 static int listen_unix(const char *path) {
   struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -139,9 +66,9 @@ static int build_argv(const qemu_box *b, char *const bufs[], const char **argv) 
    * so a full disk never takes the commands' memory. */
   snprintf(mem, 64, "%llu", (unsigned long long)b->memory_mb + b->disk_mb);
   snprintf(smp, 64, "%u", b->vcpus);
-  snprintf(initrd, 600, "%s/initrd.cpio", b->dir);
-  snprintf(serial, 620, "file:%s/console.log", b->dir);
-  snprintf(chardev, 640, "socket,id=ctl,path=%s/ctl.sock", b->dir);
+  snprintf(initrd, 600, "%s/initrd.cpio", b->box.dir);
+  snprintf(serial, 620, "file:%s/console.log", b->box.dir);
+  snprintf(chardev, 640, "socket,id=ctl,path=%s/ctl.sock", b->box.dir);
   argv[n++] = b->opt.qemu ? b->opt.qemu : "qemu-system-x86_64";
   argv[n++] = "-M";
   argv[n++] = "microvm,acpi=off";
@@ -177,7 +104,7 @@ static int build_argv(const qemu_box *b, char *const bufs[], const char **argv) 
 
 static int spawn_qemu(qemu_box *b, const char *const *argv, vbx_call *call) {
   char qlog[600];
-  box_path(b, "qemu.log", qlog, sizeof qlog);
+  gs_box_path(&b->box, "qemu.log", qlog, sizeof qlog);
   int logfd = open(qlog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   int nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (logfd < 0 || nullfd < 0) {
@@ -186,7 +113,7 @@ static int spawn_qemu(qemu_box *b, const char *const *argv, vbx_call *call) {
       close(logfd);
     if (nullfd >= 0)
       close(nullfd);
-    return b->host->set_error(call, VBX_E_IO, NULL, "cannot open %s: %s", qlog, strerror(e));
+    return b->box.host->set_error(call, VBX_E_IO, NULL, "cannot open %s: %s", qlog, strerror(e));
   }
   pid_t parent = getpid();
   pid_t pid = fork();
@@ -213,26 +140,19 @@ static int spawn_qemu(qemu_box *b, const char *const *argv, vbx_call *call) {
   close(logfd);
   close(nullfd);
   if (pid < 0)
-    return b->host->set_error(call, VBX_E_SANDBOX, NULL, "fork: %s", strerror(e));
-  pthread_mutex_lock(&b->pid_lock);
-  b->pid = pid;
-  pthread_mutex_unlock(&b->pid_lock);
-  /* For a later voidbox's sweep, should QEMU outlive this process. */
-  int rc = qemu_owner_record(b->dir, "qemu.pid", pid);
-  if (rc != 0 && rc != -ESRCH) /* ESRCH: it exited already (reported later) */
-    b->host->log(b->host->ctx, VBX_LOG_WARN, "box %s: cannot record QEMU's pid in %s: %s",
-                 b->name, b->dir, strerror(-rc));
+    return b->box.host->set_error(call, VBX_E_SANDBOX, NULL, "fork: %s", strerror(e));
+  gs_box_set_pid(&b->box, pid); /* recorded in qemu.pid for a later sweep */
   return 0;
 }
 
 static int launch_error(qemu_box *b, vbx_call *call, int code, const char *what) {
   char msg[1000]; /* a call's error message holds 1 KiB */
-  int n = snprintf(msg, sizeof msg, "box %s: %s: ", b->name, what);
+  int n = snprintf(msg, sizeof msg, "box %s: %s: ", b->box.name, what);
   /* a timeout: QEMU runs on, no need to wait for an exit */
   if (n > 0 && (size_t)n < sizeof msg)
-    describe_dead(b, code == VBX_E_TIMEOUT ? 0 : QEMU_EXIT_WAIT_MS, msg + n,
-                  sizeof msg - (size_t)n);
-  return b->host->set_error(call, code, NULL, "%s", msg);
+    gs_box_why_dead(&b->box, code == VBX_E_TIMEOUT ? 0 : QEMU_EXIT_WAIT_MS, msg + n,
+                    sizeof msg - (size_t)n);
+  return b->box.host->set_error(call, code, NULL, "%s", msg);
 }
 
 /* One 50 ms slice of a boot wait is over: has QEMU exited (then `gone`
@@ -241,18 +161,16 @@ static int launch_error(qemu_box *b, vbx_call *call, int code, const char *what)
  * waiting, else the negative code with the call's error set. */
 static int boot_check(qemu_box *b, uint64_t deadline, const char *gone, const char *late,
                       vbx_call *call) {
-  const vbx_host_services *h = b->host;
-  pthread_mutex_lock(&b->pid_lock);
-  int ended = reap_locked(b, 0);
-  pthread_mutex_unlock(&b->pid_lock);
-  if (ended)
+  const vbx_host_services *h = b->box.host;
+  int st;
+  if (gs_box_wait_exit(&b->box, 0, &st))
     return launch_error(b, call, VBX_E_SANDBOX, gone);
   if (h->is_cancelled(call)) {
     uint64_t cd = h->deadline_ns(call);
     if (cd != 0 && h->monotonic_ns() >= cd)
       return launch_error(b, call, VBX_E_TIMEOUT, "the call's deadline passed while starting");
     return h->set_error(call, VBX_E_CANCELLED, NULL, "box %s: cancelled while starting",
-                        b->name);
+                        b->box.name);
   }
   if (h->monotonic_ns() >= deadline)
     return launch_error(b, call, VBX_E_TIMEOUT, late);
@@ -269,7 +187,7 @@ static int accept_qemu(qemu_box *b, int ls, uint64_t deadline, vbx_call *call) {
       if (fd >= 0)
         return fd;
       if (errno != EINTR && errno != EAGAIN && errno != ECONNABORTED)
-        return b->host->set_error(call, VBX_E_SANDBOX, NULL, "accept: %s", strerror(errno));
+        return b->box.host->set_error(call, VBX_E_SANDBOX, NULL, "accept: %s", strerror(errno));
     }
     int rc = boot_check(b, deadline, "QEMU ended before it connected",
                         "QEMU did not connect in time", call);
@@ -295,92 +213,68 @@ static int wait_agent(qemu_box *b, int fd, uint64_t deadline, vbx_call *call) {
   }
 }
 
-int qemu_launch(qemu_box *b, vbx_call *call) {
-  const vbx_host_services *h = b->host;
-  uint8_t secret[SECRET_LEN];
-  char sock[600], err[300];
-  if (getrandom(secret, sizeof secret, 0) != (ssize_t)sizeof secret)
-    return h->set_error(call, VBX_E_SANDBOX, NULL, "getrandom: %s", strerror(errno));
-  int rc = qemu_image_box_initrd(b, secret, sizeof secret, call);
+int qemu_start(gs_box *box, const vbx_sandbox_config *cfg, vbx_call *call) {
+  qemu_box *b = (qemu_box *)box;
+  const vbx_host_services *h = box->host;
+  char sock[600];
+  (void)cfg;
+  int rc = qemu_image_box_initrd(b, box->secret, sizeof box->secret, call);
   if (rc != 0)
-    goto out;
-  box_path(b, "ctl.sock", sock, sizeof sock);
-  int ls = listen_unix(sock);
-  if (ls < 0) {
+    return rc;
+  gs_box_path(box, "ctl.sock", sock, sizeof sock);
+  b->ls = listen_unix(sock);
+  if (b->ls < 0) {
     rc = h->set_error(call, VBX_E_SANDBOX, NULL, "cannot listen on %s: %s", sock,
-                      strerror(-ls));
-    goto out;
+                      strerror(-b->ls));
+    b->ls = -1;
+    return rc;
   }
   char cmdline[1024], mem[64], smp[64], initrd[600], serial[620], chardev[640];
   char *const bufs[] = {cmdline, mem, smp, initrd, serial, chardev};
   const char *argv[MAX_ARGS];
   build_argv(b, bufs, argv);
   b->boot_ns[0] = h->monotonic_ns();
+  return spawn_qemu(b, argv, call);
+}
+
+int qemu_connect(gs_box *box, vbx_call *call) {
+  qemu_box *b = (qemu_box *)box;
+  const vbx_host_services *h = box->host;
+  char initrd[600], err[300];
   uint64_t deadline = b->boot_ns[0] + (uint64_t)b->opt.boot_timeout_ms * 1000000ull;
-  rc = spawn_qemu(b, argv, call);
-  int fd = rc == 0 ? accept_qemu(b, ls, deadline, call) : rc;
-  close(ls);
-  unlink(sock);
-  if (fd < 0) {
-    rc = fd;
-    goto out;
-  }
+  int fd = accept_qemu(b, b->ls, deadline, call);
+  qemu_close_listener(b);
+  if (fd < 0)
+    return fd;
   b->boot_ns[1] = h->monotonic_ns();
-  if ((rc = wait_agent(b, fd, deadline, call)) != 0) {
+  int rc = wait_agent(b, fd, deadline, call);
+  if (rc != 0) {
     close(fd);
-    goto out;
+    return rc;
   }
   uint64_t now = h->monotonic_ns();
   int left_ms = now < deadline ? (int)((deadline - now) / 1000000u) : 1;
-  rc = gc_connect_fd(fd, secret, sizeof secret, left_ms, &b->gs.conn, err, sizeof err);
+  rc = gc_connect_fd(fd, box->secret, sizeof box->secret, left_ms, &box->gs.conn, err,
+                     sizeof err);
   if (rc != 0) {
-    b->gs.conn = NULL;
+    box->gs.conn = NULL;
     char what[400];
     snprintf(what, sizeof what, "the guest agent did not come up (%s)", err);
-    rc = launch_error(b, call, rc == VBX_E_TIMEOUT ? VBX_E_TIMEOUT : VBX_E_SANDBOX, what);
-    goto out;
+    return launch_error(b, call, rc == VBX_E_TIMEOUT ? VBX_E_TIMEOUT : VBX_E_SANDBOX, what);
   }
   b->boot_ns[2] = h->monotonic_ns();
   /* QEMU loaded the initrd before the guest ran: the secret's copy goes. */
-  box_path(b, "initrd.cpio", initrd, sizeof initrd);
+  gs_box_path(box, "initrd.cpio", initrd, sizeof initrd);
   unlink(initrd);
-out:
-  memset(secret, 0, sizeof secret);
-  return rc;
+  return 0;
 }
 
-void qemu_teardown(qemu_box *b) {
-  const vbx_host_services *h = b->host;
-  if (b->gs.conn != NULL) {
-    struct vbx_proto_msg m = {.type = VBX_PROTO_T_SHUTDOWN, .id = 0, .u.grace_ms = 200};
-    gc_send_msg(b->gs.conn, &m);
-  }
-  pthread_mutex_lock(&b->pid_lock);
-  if (b->pid > 0 && !reap_locked(b, b->gs.conn ? QEMU_SHUTDOWN_WAIT_MS : 0)) {
-    if (b->gs.conn != NULL)
-      h->log(h->ctx, VBX_LOG_WARN, "box %s: QEMU (pid %d) did not stop after SHUTDOWN; killing it",
-             b->name, (int)b->pid);
-    kill(b->pid, SIGKILL);
-    reap_locked(b, 5000);
-  }
-  pthread_mutex_unlock(&b->pid_lock);
-  if (b->gs.conn != NULL) {
-    gc_close(b->gs.conn);
-    b->gs.conn = NULL;
-  }
-  if (b->dir[0]) {
-    /* owner last: a directory is only swept by a later voidbox while its
-     * owner record is there */
-    static const char *const files[] = {"initrd.cpio", "ctl.sock", "console.log", "qemu.log",
-                                        "qemu.pid", "owner"};
-    char p[600];
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-      box_path(b, files[i], p, sizeof p);
-      unlink(p);
-    }
-    if (rmdir(b->dir) != 0 && errno != ENOENT)
-      h->log(h->ctx, VBX_LOG_WARN, "box %s: cannot remove %s: %s", b->name, b->dir,
-             strerror(errno));
-    b->dir[0] = '\0';
-  }
+void qemu_close_listener(qemu_box *b) {
+  char sock[600];
+  if (b->ls < 0)
+    return;
+  close(b->ls);
+  b->ls = -1;
+  gs_box_path(&b->box, "ctl.sock", sock, sizeof sock);
+  unlink(sock);
 }

@@ -63,8 +63,7 @@ int qemu_options_parse(const vbx_host_services *h, const vbx_json *o, qemu_optio
 }
 
 const char *qemu_work_root(const qemu_options *o) {
-  const char *tmp = getenv("TMPDIR");
-  return o->work_root ? o->work_root : tmp && tmp[0] ? tmp : "/tmp";
+  return gs_work_root(o->work_root);
 }
 
 void qemu_options_clear(qemu_options *o) {

@@ -4,12 +4,9 @@
  * the voidbox guest image. Instances are thread-safe: the protocol
  * multiplexes concurrent execs and file calls on one connection.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "qemu.h"
 
@@ -25,45 +22,24 @@ static int qemu_validate(void *state, const vbx_json *options, vbx_call *call) {
 }
 
 static void box_free(qemu_box *b) {
-  qemu_teardown(b);
+  qemu_close_listener(b);
+  gs_box_teardown(&b->box);
   qemu_options_clear(&b->opt);
-  guest_env_free(b->gs.env);
-  free(b->name);
-  pthread_mutex_destroy(&b->pid_lock);
+  gs_box_clear(&b->box);
   free(b);
 }
 
-static int box_dir(qemu_box *b, unsigned long seq, vbx_call *call) {
-  char name[100];
-  snprintf(name, sizeof name, "%.48s", b->name);
-  guest_safe_name(name);
-  const char *base = qemu_work_root(&b->opt);
-  /* The chardev socket path must fit sun_path (108 bytes) with "/ctl.sock". */
-  int n = snprintf(b->dir, sizeof b->dir, "%s/vbx-qemu-%s-%lu-XXXXXX", base, name, seq);
-  if (n <= 0 || (size_t)n + sizeof "/ctl.sock" > 108) {
-    b->dir[0] = '\0';
-    return b->host->set_error(call, VBX_E_TOOBIG, b->opt.work_root ? "work_root" : NULL,
-                              "box directory under %s: path too long for a Unix socket "
-                              "(set work_root to a shorter directory)",
-                              base);
-  }
-  if (mkdtemp(b->dir) == NULL) {
-    int e = errno;
-    b->dir[0] = '\0';
-    return b->host->set_error(call, VBX_E_SANDBOX, b->opt.work_root ? "work_root" : NULL,
-                              "cannot create a box directory under %s: %s", base, strerror(e));
-  }
-  /* Who owns it, so that a later voidbox removes it if this process dies
-   * without doing so (sweep.c). */
-  int rc = qemu_owner_record(b->dir, "owner", getpid());
-  if (rc != 0) {
-    rmdir(b->dir);
-    b->dir[0] = '\0';
-    return b->host->set_error(call, VBX_E_IO, NULL, "cannot write the owner of a box directory "
-                              "under %s: %s", base, strerror(-rc));
-  }
-  return 0;
-}
+const gs_box_ops qemu_box_ops = {
+    .dir_prefix = QEMU_BOX_PREFIX,
+    .sock_name = "ctl.sock",
+    .proc_file = "qemu.pid", /* killed by a later sweep should it outlive us */
+    .stop_wait_ms = QEMU_SHUTDOWN_WAIT_MS,
+    .exit_wait_ms = QEMU_EXIT_WAIT_MS,
+    .start = qemu_start,
+    .connect = qemu_connect,
+    .release = NULL,
+    .why_dead = qemu_why_dead,
+};
 
 static int qemu_create(void *state, const vbx_sandbox_config *cfg, vbx_call *call, void **out) {
   qemu_state *st = state;
@@ -89,32 +65,21 @@ static int qemu_create(void *state, const vbx_sandbox_config *cfg, vbx_call *cal
   qemu_box *b = calloc(1, sizeof *b);
   if (b == NULL)
     return h->set_error(call, VBX_E_NOMEM, NULL, "out of memory");
+  gs_box_init(&b->box, h, &qemu_box_ops,
+              strdup(cfg->box_name && cfg->box_name[0] ? cfg->box_name : "box"));
   b->st = st;
-  b->host = h;
-  b->pid = -1;
-  b->status = -1;
-  pthread_mutex_init(&b->pid_lock, NULL);
+  b->ls = -1;
   int rc = qemu_options_parse(h, cfg->options, &b->opt, call);
   if (rc != 0) {
-    pthread_mutex_destroy(&b->pid_lock);
+    gs_box_clear(&b->box);
     free(b);
     return rc;
   }
   pthread_mutex_lock(&st->lock);
   unsigned long seq = ++st->next_box;
   pthread_mutex_unlock(&st->lock);
-  b->name = strdup(cfg->box_name && cfg->box_name[0] ? cfg->box_name : "box");
-  b->gs.env = guest_default_env(cfg->env);
-  if (b->name == NULL || b->gs.env == NULL) {
-    box_free(b);
-    return h->set_error(call, VBX_E_NOMEM, NULL, "out of memory");
-  }
-  b->gs.host = h;
-  b->gs.name = b->name;
-  b->gs.uid = b->opt.pol.uid;
-  b->gs.gid = b->opt.pol.gid;
-  b->gs.why_dead = qemu_why_dead;
-  b->gs.why_ctx = b;
+  b->box.gs.uid = b->opt.pol.uid;
+  b->box.gs.gid = b->opt.pol.gid;
   b->memory_mb = cfg->memory_mb ? cfg->memory_mb : QEMU_DEFAULT_MEMORY_MB;
   b->vcpus = cfg->vcpus ? cfg->vcpus : 1;
   b->disk_mb = disk_mb ? disk_mb : QEMU_DEFAULT_DISK_MB;
@@ -127,23 +92,27 @@ static int qemu_create(void *state, const vbx_sandbox_config *cfg, vbx_call *cal
     box_free(b);
     return rc;
   }
-  qemu_sweep_once(st, qemu_work_root(&b->opt));
-  if ((rc = qemu_image_locate(b, call)) != 0 || (rc = box_dir(b, seq, call)) != 0) {
+  const char *root = qemu_work_root(&b->opt);
+  gs_sweep_once(&st->swept, h, root, QEMU_BOX_PREFIX, qemu_box_ops.proc_file);
+  if ((rc = qemu_image_locate(b, call)) != 0) {
     box_free(b);
     return rc;
   }
-  if (cfg->timeout_secs)
-    b->gs.expires_ns = h->monotonic_ns() + (uint64_t)cfg->timeout_secs * 1000000000ull;
   h->log(h->ctx, VBX_LOG_INFO,
-         "box %s: QEMU microvm, %s (%s), %u MiB + %u MiB disk, %u vCPU, network %s", b->name,
+         "box %s: QEMU microvm, %s (%s), %u MiB + %u MiB disk, %u vCPU, network %s", b->box.name,
          b->accel == QEMU_ACCEL_KVM ? "KVM acceleration" : "software emulation (TCG)", why,
          b->memory_mb, b->disk_mb, b->vcpus, b->network ? "user" : "none");
-  if ((rc = qemu_launch(b, call)) != 0) {
+  char dir_name[100];
+  snprintf(dir_name, sizeof dir_name, "%.48s", b->box.name ? b->box.name : "box");
+  guest_safe_name(dir_name);
+  snprintf(dir_name + strlen(dir_name), sizeof dir_name - strlen(dir_name), "-%lu", seq);
+  rc = gs_box_create(&b->box, cfg, root, b->opt.work_root != NULL, dir_name, call);
+  if (rc != 0) {
     box_free(b);
     return rc;
   }
   h->log(h->ctx, VBX_LOG_INFO, "box %s: guest agent up in %.0f ms (QEMU connected at %.0f ms)",
-         b->name, (double)(b->boot_ns[2] - b->boot_ns[0]) / 1e6,
+         b->box.name, (double)(b->boot_ns[2] - b->boot_ns[0]) / 1e6,
          (double)(b->boot_ns[1] - b->boot_ns[0]) / 1e6);
   *out = b;
   return 0;
@@ -177,15 +146,16 @@ static int qemu_init(const vbx_host_services *host, const vbx_registrar *reg, vo
     return host->set_error(NULL, VBX_E_NOMEM, NULL, "out of memory");
   st->host = host;
   pthread_mutex_init(&st->lock, NULL);
+  pthread_mutex_init(&st->swept.lock, NULL);
   int rc = reg->register_sandbox_backend(reg->reg, &qemu_vtable);
   if (rc != 0) {
+    pthread_mutex_destroy(&st->swept.lock);
     pthread_mutex_destroy(&st->lock);
     free(st);
     return rc;
   }
   /* Box directories a killed voidbox left in the default work root. */
-  static const qemu_options defaults;
-  qemu_sweep_once(st, qemu_work_root(&defaults));
+  gs_sweep_once(&st->swept, host, gs_work_root(NULL), QEMU_BOX_PREFIX, qemu_box_ops.proc_file);
   *state = st;
   return 0;
 }
@@ -194,6 +164,7 @@ static void qemu_fini(void *state) {
   qemu_state *st = state;
   if (st == NULL)
     return;
+  pthread_mutex_destroy(&st->swept.lock);
   pthread_mutex_destroy(&st->lock);
   free(st);
 }

@@ -93,7 +93,7 @@ static int boot_once(const vbx__impl *impl, const vbx_json *opts, double out[F_N
   h->free(res.stderr_data);
   qemu_box *b = box;
   char path[600];
-  snprintf(path, sizeof path, "%s/console.log", b->dir);
+  snprintf(path, sizeof path, "%s/console.log", b->box.dir);
   char *log = slurp(path);
   double run_init = log ? console_ts(log, "Run /init as init process") : -1;
   double serving = log ? console_ts(log, "voidbox-agent: serving") : -1;

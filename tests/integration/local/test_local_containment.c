@@ -94,8 +94,14 @@ static void *box(const char *name, const char *opts, int network, uint32_t memor
   return b;
 }
 
-static pid_t agent_of(void *b) { return ((local_box *)b)->pid; }
-static const char *workdir_of(void *b) { return ((local_box *)b)->workdir; }
+static pid_t agent_of(void *b) { return ((local_box *)b)->box.pid; }
+/* A copy (one at a time): the box's own array confuses GCC's
+ * -Wdangling-pointer at the callers. */
+static const char *workdir_of(void *b) {
+  static char d[sizeof(((local_box *)0)->box.dir)];
+  snprintf(d, sizeof d, "%s", ((local_box *)b)->box.dir);
+  return d;
+}
 
 /* The cgroup directory of pid in hierarchy ctrl ("memory", "pids"). */
 static int cgroup_of(pid_t pid, const char *ctrl, char *out, size_t cap) {

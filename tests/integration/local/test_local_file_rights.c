@@ -148,7 +148,7 @@ static int wr(void *b, const char *path, const char *data, uint32_t mode, char *
 
 static int agent_threads(void *box) {
   char path[64];
-  snprintf(path, sizeof path, "/proc/%d/task", (int)((local_box *)box)->pid);
+  snprintf(path, sizeof path, "/proc/%d/task", (int)((local_box *)box)->box.pid);
   DIR *d = opendir(path);
   assert_non_null(d);
   int n = 0;
@@ -341,7 +341,7 @@ static void test_growing_file_vtable(void **s) {
 static void test_growing_file_cut_at_limit(void **s) {
   (void)s;
   void *b = th_box(NULL, 0);
-  gc_conn *conn = ((local_box *)b)->gs.conn;
+  gc_conn *conn = ((local_box *)b)->box.gs.conn;
   const uint64_t max = 1u << 20;
   assert_int_equal(sh_code(b, "head -c 300000 /dev/zero > /workspace/g"), 0);
   int base = stable_threads(b);

@@ -26,7 +26,7 @@
 #include "local.h"
 
 static gc_req *subscribe(void *box, uint32_t interval_ms) {
-  gc_conn *conn = ((local_box *)box)->gs.conn;
+  gc_conn *conn = ((local_box *)box)->box.gs.conn;
   gc_req *r;
   assert_int_equal(gc_req_new(conn, 0, &r), 0);
   struct vbx_proto_msg m = {.type = VBX_PROTO_T_TELEMETRY_SUBSCRIBE, .id = gc_req_id(r)};
@@ -50,7 +50,7 @@ static int next(gc_req *r, struct vbx_proto_telemetry_sample *s) {
 static void unsubscribe(void *box, gc_req *r) {
   struct vbx_proto_msg m = {.type = VBX_PROTO_T_TELEMETRY_SUBSCRIBE, .id = gc_req_id(r)};
   m.u.interval_ms = 0;
-  assert_int_equal(gc_send_msg(((local_box *)box)->gs.conn, &m), 0);
+  assert_int_equal(gc_send_msg(((local_box *)box)->box.gs.conn, &m), 0);
   struct vbx_proto_telemetry_sample s;
   int type;
   while ((type = next(r, &s)) == VBX_PROTO_T_TELEMETRY_SAMPLE)
@@ -69,7 +69,7 @@ static void sample(void *box, struct vbx_proto_telemetry_sample *s) {
 /* Threads of the box's agent (PID 1 of its namespace), seen from the host. */
 static int agent_threads(void *box) {
   char path[64];
-  snprintf(path, sizeof path, "/proc/%d/task", (int)((local_box *)box)->pid);
+  snprintf(path, sizeof path, "/proc/%d/task", (int)((local_box *)box)->box.pid);
   DIR *d = opendir(path);
   assert_non_null(d);
   int n = 0;
@@ -93,7 +93,7 @@ static int settle_threads(void *box, int want) {
 static void test_figures(void **s) {
   (void)s;
   void *b = th_box(NULL, 0);
-  assert_true(gc_features(((local_box *)b)->gs.conn) & VBX_PROTO_FEAT_TELEMETRY);
+  assert_true(gc_features(((local_box *)b)->box.gs.conn) & VBX_PROTO_FEAT_TELEMETRY);
   struct vbx_proto_telemetry_sample t0, t1, t2, t3;
   sample(b, &t0);
   assert_true(t0.mem_total_kib > 0);
@@ -134,7 +134,7 @@ static void test_figures(void **s) {
 static void test_subscribe_unsubscribe(void **s) {
   (void)s;
   void *b = th_box(NULL, 0);
-  gc_conn *conn = ((local_box *)b)->gs.conn;
+  gc_conn *conn = ((local_box *)b)->box.gs.conn;
   int base = agent_threads(b);
   gc_req *r = subscribe(b, 100);
   uint64_t last = 0;
@@ -177,7 +177,7 @@ static void test_subscribe_unsubscribe(void **s) {
 static void test_destroy_with_subscription(void **s) {
   (void)s;
   void *b = th_box(NULL, 0);
-  pid_t agent = ((local_box *)b)->pid;
+  pid_t agent = ((local_box *)b)->box.pid;
   gc_req *r = subscribe(b, 100);
   struct vbx_proto_telemetry_sample smp;
   assert_int_equal(next(r, &smp), VBX_PROTO_T_TELEMETRY_SAMPLE);

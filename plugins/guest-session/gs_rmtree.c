@@ -1,9 +1,11 @@
 /*
- * sandbox-local/rmtree.c - remove a box directory: descriptor-relative
+ * guest-session/gs_rmtree.c - remove a box directory: descriptor-relative
  * (openat/unlinkat), never following a symlink (a symlink is unlinked, not
  * its target) and never descending into another mount (same mount id by
  * statx, else same device), so neither a planted link nor a forgotten
- * mount takes anything outside the directory with it.
+ * mount takes anything outside the directory with it. The box's "owner"
+ * record can go last: a directory is swept by a later voidbox only while
+ * that record is there, so a removal cut short is finished by the sweep.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -13,7 +15,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "local.h"
+#include "gs_box.h"
 
 #define RMTREE_DEPTH 64
 
@@ -33,7 +35,8 @@ static int where_at(int dirfd, const char *name, struct where *w, mode_t *mode) 
   return 0;
 }
 
-static int rm_at(int at, const char *name, const struct where *top, int depth) {
+static int rm_at(int at, const char *name, const struct where *top, int depth,
+                 const char *last) {
   struct where w;
   mode_t mode;
   int rc = where_at(at, name, &w, &mode);
@@ -57,19 +60,22 @@ static int rm_at(int at, const char *name, const struct where *top, int depth) {
   rc = 0;
   struct dirent *e;
   while ((e = readdir(d)) != NULL) {
-    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
+        (last && strcmp(e->d_name, last) == 0))
       continue;
-    int r = rm_at(dirfd(d), e->d_name, top, depth + 1);
+    int r = rm_at(dirfd(d), e->d_name, top, depth + 1, NULL);
     if (r != 0 && rc == 0)
       rc = r;
   }
+  if (last && rc == 0 && unlinkat(dirfd(d), last, 0) != 0 && errno != ENOENT)
+    rc = -errno;
   closedir(d);
   if (unlinkat(at, name, AT_REMOVEDIR) != 0 && errno != ENOENT && rc == 0)
     rc = -errno;
   return rc;
 }
 
-int local_rmtree(const char *path) {
+int gs_rmtree(const char *path, int owner_last) {
   const char *slash = strrchr(path, '/');
   if (path[0] != '/' || slash == NULL || slash[1] == '\0' || strlen(path) >= 4096)
     return -EINVAL;
@@ -84,7 +90,7 @@ int local_rmtree(const char *path) {
   mode_t mode;
   int rc = where_at(pfd, slash + 1, &top, &mode);
   if (rc == 0)
-    rc = rm_at(pfd, slash + 1, &top, 0);
+    rc = rm_at(pfd, slash + 1, &top, 0, owner_last ? "owner" : NULL);
   else if (rc == -ENOENT)
     rc = 0;
   close(pfd);
