@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "voidbox/voidbox.h"
+#include "tool_api.h"
 
 /* One executed tool call. */
 typedef struct vbx__tool_call {
@@ -47,13 +48,13 @@ struct vbx_box_result {
  * Returns 0 or VBX_E_NOMEM (r is then cleared). */
 int vbx__box_result_init(vbx_box_result *r, const char *name);
 /* Free everything r owns and zero it. */
-void vbx__box_result_clear(vbx_box_result *r);
+VBX__TOOL_API void vbx__box_result_clear(vbx_box_result *r);
 /* Append a tool call; the strings are copied. Returns 0 or VBX_E_NOMEM. */
-int vbx__box_result_add_call(vbx_box_result *r, const char *name, const char *input,
+VBX__TOOL_API int vbx__box_result_add_call(vbx_box_result *r, const char *name, const char *input,
                              const char *output, int is_error, uint64_t duration_ns);
 /* Set the error text and code unless an error is already set (the first
  * error wins). Returns `code`. */
-int vbx__box_result_fail(vbx_box_result *r, int code, const char *fmt, ...)
+VBX__TOOL_API int vbx__box_result_fail(vbx_box_result *r, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Replace the final answer with a copy of text. Returns 0 or VBX_E_NOMEM. */
 int vbx__box_result_set_output(vbx_box_result *r, const char *text);

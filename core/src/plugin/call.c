@@ -60,12 +60,3 @@ int vbx__cancel_is_set(const vbx__cancel *c) {
   return c != NULL && atomic_load((atomic_int *)&c->cancelled) != 0;
 }
 
-static uint64_t clock_ns(clockid_t id) {
-  struct timespec ts;
-  clock_gettime(id, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-uint64_t vbx__now_ns(void) { return clock_ns(CLOCK_MONOTONIC); }
-
-uint64_t vbx__wall_ns(void) { return clock_ns(CLOCK_REALTIME); }

@@ -13,6 +13,8 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "util/clock.h"
+
 #include "voidbox/plugin.h"
 
 /* A cancellation token shared by every call of a run: set once, never
@@ -49,8 +51,6 @@ const char *vbx__call_message(const vbx_call *call, int code);
 void vbx__cancel_set(vbx__cancel *c);
 int vbx__cancel_is_set(const vbx__cancel *c);
 
-/* CLOCK_MONOTONIC and CLOCK_REALTIME in ns. */
-uint64_t vbx__now_ns(void);
-uint64_t vbx__wall_ns(void);
+/* vbx__now_ns, vbx__wall_ns: util/clock.h */
 
 #endif

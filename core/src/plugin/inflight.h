@@ -24,6 +24,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "tool_api.h"
 
 #define VBX__INFLIGHT_MAGIC 0x76626966u /* "vbif" */
 #define VBX__INFLIGHT_SLOTS 128        /* threads recorded at once */
@@ -54,12 +55,12 @@ typedef struct vbx__inflight_table {
 
 /* A zeroed table in shared anonymous memory (survives fork, shared by both
  * sides). NULL when mmap fails. Release with vbx__inflight_unmap. */
-vbx__inflight_table *vbx__inflight_map(void);
-void vbx__inflight_unmap(vbx__inflight_table *t);
+VBX__TOOL_API vbx__inflight_table *vbx__inflight_map(void);
+VBX__TOOL_API void vbx__inflight_unmap(vbx__inflight_table *t);
 
 /* Record this process's calls into t from now on (NULL: stop). Call it
  * before any plugin is loaded, while the process has one thread. */
-void vbx__inflight_use(vbx__inflight_table *t);
+VBX__TOOL_API void vbx__inflight_use(vbx__inflight_table *t);
 
 /* Enter a plugin call: plugin name, call name, box (NULL: none) and the
  * call's CLOCK_MONOTONIC deadline (0: none). Strings are copied, cut to
@@ -71,7 +72,7 @@ void vbx__inflight_leave(int token);
 
 /* Record that this thread is ending the process: by signal `sig`, or
  * through exit() when sig is 0. Async-signal-safe. */
-void vbx__inflight_fault(int sig);
+VBX__TOOL_API void vbx__inflight_fault(int sig);
 
 /* Reader side. Copy a consistent snapshot of slot i's entries into out
  * (at most cap); returns how many (0 when the slot is free). */
@@ -79,17 +80,17 @@ size_t vbx__inflight_read_slot(const vbx__inflight_table *t, size_t i, vbx__infl
                                size_t cap);
 /* The innermost call of the first slot whose deadline passed more than
  * grace_ns before now_ns; returns 1 and fills *out, else 0. */
-int vbx__inflight_overdue(const vbx__inflight_table *t, uint64_t now_ns, uint64_t grace_ns,
-                          vbx__inflight_entry *out);
+VBX__TOOL_API int vbx__inflight_overdue(const vbx__inflight_table *t, uint64_t now_ns,
+                                        uint64_t grace_ns, vbx__inflight_entry *out);
 /* The call that ended the process: the faulting thread's innermost call
  * when it recorded one, else the only call in flight when there is exactly
  * one. Returns 1 and fills *out, else 0 (none, or several candidates). */
-int vbx__inflight_culprit(const vbx__inflight_table *t, vbx__inflight_entry *out);
+VBX__TOOL_API int vbx__inflight_culprit(const vbx__inflight_table *t, vbx__inflight_entry *out);
 /* Every innermost call in flight as text joined with "; " into buf, or
  * "no plugin call" when none. */
-void vbx__inflight_list(const vbx__inflight_table *t, char *buf, size_t cap);
+VBX__TOOL_API void vbx__inflight_list(const vbx__inflight_table *t, char *buf, size_t cap);
 /* One entry as "plugin 'x' call 'y' (box 'z')" into buf. */
-void vbx__inflight_entry_text(const vbx__inflight_entry *e, char *buf, size_t cap);
+VBX__TOOL_API void vbx__inflight_entry_text(const vbx__inflight_entry *e, char *buf, size_t cap);
 
 /* Bracket `stmt` (a statement calling into a plugin) with enter/leave. */
 #define VBX__PLUGIN_CALL(plugin, call, box, deadline_ns, stmt)                  \

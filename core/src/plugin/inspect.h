@@ -6,6 +6,7 @@
 #define VBX_PLUGIN_INSPECT_H
 
 #include "voidbox/voidbox.h"
+#include "tool_api.h"
 
 /* Load `path` into a fresh registry inside a forked child and describe it.
  * On success *json_report is a malloc'd JSON object (free()) with name,
@@ -16,6 +17,7 @@
  * which the child is killed. The report is bounded to 1 MiB. Call it from a
  * process that is not holding locks other threads need in the child (the
  * CLI). Not async-signal-safe. */
-int vbx__plugin_inspect(const char *path, int timeout_ms, char **json_report, vbx_error *err);
+VBX__TOOL_API int vbx__plugin_inspect(const char *path, int timeout_ms, char **json_report,
+                                       vbx_error *err);
 
 #endif

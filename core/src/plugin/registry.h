@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "voidbox/voidbox.h"
+#include "tool_api.h"
 
 typedef enum vbx__kind {
   VBX_KIND_SKILL = 0,
@@ -97,14 +98,14 @@ const vbx__impl *vbx__registry_find(const vbx__registry *reg, vbx__kind kind, co
 const char *const *vbx__registry_names(const vbx__registry *reg, vbx__kind kind);
 
 /* Iterate plugins in load order: returns NULL past the end. */
-const vbx__plugin *vbx__registry_plugin_at(const vbx__registry *reg, size_t idx);
-const char *vbx__plugin_name(const vbx__plugin *p);
-const char *vbx__plugin_version(const vbx__plugin *p);
-const char *vbx__plugin_license(const vbx__plugin *p);
-const char *vbx__plugin_description(const vbx__plugin *p);
-const char *vbx__plugin_path(const vbx__plugin *p);
+VBX__TOOL_API const vbx__plugin *vbx__registry_plugin_at(const vbx__registry *reg, size_t idx);
+VBX__TOOL_API const char *vbx__plugin_name(const vbx__plugin *p);
+VBX__TOOL_API const char *vbx__plugin_version(const vbx__plugin *p);
+VBX__TOOL_API const char *vbx__plugin_license(const vbx__plugin *p);
+VBX__TOOL_API const char *vbx__plugin_description(const vbx__plugin *p);
+VBX__TOOL_API const char *vbx__plugin_path(const vbx__plugin *p);
 /* Implementations a plugin registered: returns NULL past the end. */
-const vbx__impl *vbx__plugin_impl_at(const vbx__plugin *p, size_t idx);
+VBX__TOOL_API const vbx__impl *vbx__plugin_impl_at(const vbx__plugin *p, size_t idx);
 /* The host-services table given to this plugin (for host-side calls that
  * need the plugin's context, e.g. logging on its behalf). */
 const vbx_host_services *vbx__plugin_host(const vbx__plugin *p);
@@ -117,7 +118,7 @@ void vbx__registry_set_telemetry(vbx__registry *reg, vbx__telemetry_fn fn, void 
 void vbx__registry_free(vbx__registry *reg);
 
 /* Name of a kind: "skill", "llm", "sandbox", "exporter". */
-const char *vbx__kind_name(vbx__kind kind);
+VBX__TOOL_API const char *vbx__kind_name(vbx__kind kind);
 /* "KIND.method" for the calls common to every kind ("validate_options",
  * "create", "destroy"); static. Other methods have literal names. */
 const char *vbx__kind_call(vbx__kind kind, const char *method);

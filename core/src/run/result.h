@@ -13,6 +13,7 @@
 
 #include "engine/box_result.h"
 #include "model/model.h"
+#include "tool_api.h"
 
 /* The report's "schema_version" (docs/cli.md, "JSON report"): raised when
  * a key changes meaning or goes away; adding a key does not raise it. */
@@ -41,7 +42,7 @@ struct vbx_result {
 
 /* A result shaped like pipeline p: every stage and box named, status
  * pending. NULL on OOM. */
-vbx_result *vbx__result_new(const vbx_pipeline *p);
+VBX__TOOL_API vbx_result *vbx__result_new(const vbx_pipeline *p);
 /* Sum the boxes' tokens and cost into the totals. */
 void vbx__result_sum(vbx_result *r);
 
@@ -53,12 +54,12 @@ int vbx__status_from_name(const char *name, vbx_status *out);
 /* result_parse.c: read one box entry of a report (vbx_box_result_to_json's
  * shape) into b, which it initialises; `path` names the entry in errors.
  * On failure b is cleared and err says which key. */
-int vbx__box_result_from_json(const json_t *o, const char *path, vbx_box_result *b,
+VBX__TOOL_API int vbx__box_result_from_json(const json_t *o, const char *path, vbx_box_result *b,
                               vbx_error *err);
 /* result_parse.c: from the boxes of r, derive each stage's status (SKIPPED
  * when all its boxes were, PENDING while one is), the output a stage passes
  * on, the result's text (the last OK stage's output) and the totals of
  * tokens and cost. The result's own status, error and duration are kept. */
-void vbx__result_derive(vbx_result *r);
+VBX__TOOL_API void vbx__result_derive(vbx_result *r);
 
 #endif

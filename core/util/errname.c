@@ -1,6 +1,7 @@
 /*
- * util/strerror.c - the names and descriptions of the VBX_E_* codes:
- * vbx_strerror (errors.h) and the name <-> code mapping used by reports.
+ * util/errname.c - the names and descriptions of the VBX_E_* codes: the
+ * text behind vbx_strerror (errors.h; libvoidbox's public function is a
+ * wrapper of vbx__error_text) and the name <-> code mapping of reports.
  */
 #include "voidbox/errors.h"
 
@@ -44,14 +45,14 @@ static const code_text k_codes[] = {
 };
 #define N_CODES (sizeof(k_codes) / sizeof(k_codes[0]))
 
-VBX_API const char *vbx_strerror(int code) {
+const char *vbx__error_text(int code) {
   for (size_t i = 0; i < N_CODES; i++)
     if (k_codes[i].code == code) return k_codes[i].text;
   return "unknown error";
 }
 
 size_t vbx__error_name(int code, char *buf, size_t cap) {
-  const char *full = vbx_strerror(code);
+  const char *full = vbx__error_text(code);
   if (strncmp(full, "VBX_", 4) != 0) full = "VBX_E_GENERIC:";
   size_t n = (size_t)(strchr(full, ':') - full);
   if (cap == 0) return n;

@@ -118,10 +118,10 @@ int vbx__tree_write(const vbx__tree *t, int fd, uint32_t mtime, char sha_hex[VBX
                           e->data, e->size};
     int rc = vbx__newc_add(&w, &ne);
     if (rc)
-      return vbx__error_set(err, rc, "initramfs: writing '%s': %s", e->name, vbx_strerror(rc));
+      return vbx__error_set(err, rc, "initramfs: writing '%s': %s", e->name, vbx__error_text(rc));
   }
   int rc = vbx__newc_finish(&w, sha_hex, size_out);
-  if (rc) return vbx__error_set(err, rc, "initramfs: writing the trailer: %s", vbx_strerror(rc));
+  if (rc) return vbx__error_set(err, rc, "initramfs: writing the trailer: %s", vbx__error_text(rc));
   return 0;
 }
 

@@ -114,7 +114,7 @@ static int configure(kbuild *b, vbx__kernel_result *res, json_t *unmet_out, vbx_
   vbx__kconfig have = {0};
   vbx__strbuf report = VBX__STRBUF_INIT;
   if ((rc = vbx__img_read_file(dotconfig, DOTCONFIG_MAX, &text, &len))) {
-    vbx__error_set(err, rc, "kernel: cannot read %s: %s", dotconfig, vbx_strerror(rc));
+    vbx__error_set(err, rc, "kernel: cannot read %s: %s", dotconfig, vbx__error_text(rc));
     goto out;
   }
   vbx__sha256_buf_hex(text, len, res->config_sha256);
@@ -293,7 +293,7 @@ int vbx__image_build_kernel(const vbx__image_opts *o, vbx__kernel_result *res, v
       (rc = vbx__image_find_tarball(o->tarball, b.tarball, sizeof(b.tarball), err)))
     return rc;
   if ((rc = vbx__img_read_file(b.fragment, FRAGMENT_MAX, &b.frag_text, &b.frag_len))) {
-    vbx__error_set(err, rc, "kernel: cannot read %s: %s", b.fragment, vbx_strerror(rc));
+    vbx__error_set(err, rc, "kernel: cannot read %s: %s", b.fragment, vbx__error_text(rc));
     goto out;
   }
   if ((rc = vbx__kconfig_parse(b.frag_text, b.frag_len, b.fragment, 1, &b.want, err))) goto out;

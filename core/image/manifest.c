@@ -57,7 +57,7 @@ json_t *vbx__image_manifest(const vbx__manifest_input *in) {
       "{s:s,s:i,s:s,s:s,s:i,s:{s:s,s:s,s:s,s:I,s:s,s:I},s:o,s:{s:{s:o,s:o},s:{s:o,s:o},s:{s:o}},"
       "s:o}",
       "format", "voidbox-initramfs-manifest", "manifest_version", 1, "builder_version",
-      VBX__IMAGE_BUILDER_VERSION, "voidbox_version", vbx_version(), "source_date_epoch",
+      VBX__IMAGE_BUILDER_VERSION, "voidbox_version", VBX_VERSION_STRING, "source_date_epoch",
       (int)VBX__IMAGE_SOURCE_DATE_EPOCH, "initramfs", "file", in->file, "format", "newc",
       "compression", "none", "size", (json_int_t)in->size, "sha256", in->sha256, "entries",
       (json_int_t)in->tree->n, "kernel", kernel ? kernel : json_null(), "inputs", "agent",

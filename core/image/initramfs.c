@@ -39,7 +39,7 @@ static int check_static(const char *what, const char *path, vbx_error *err) {
   int rc = vbx__image_elf_info(path, &info);
   if (rc)
     return vbx__error_set(err, rc == VBX_E_INVAL ? VBX_E_INVAL : rc, "%s %s: not an ELF64 file (%s)",
-                          what, path, vbx_strerror(rc));
+                          what, path, vbx__error_text(rc));
   if (info.machine != 62)
     return vbx__error_set(err, VBX_E_INVAL, "%s %s: not an x86-64 binary (e_machine %d)", what,
                           path, info.machine);
@@ -56,11 +56,11 @@ static int add_host_file(vbx__tree *t, const char *name, uint32_t perm, const ch
   char *data = NULL;
   size_t len = 0;
   int rc = vbx__img_read_file(path, max, &data, &len);
-  if (rc) return vbx__error_set(err, rc, "initramfs: cannot read %s: %s", path, vbx_strerror(rc));
+  if (rc) return vbx__error_set(err, rc, "initramfs: cannot read %s: %s", path, vbx__error_text(rc));
   rc = vbx__tree_add_file(t, name, perm, data, len);
   if (!rc && sha) vbx__sha256_buf_hex(data, len, sha);
   free(data);
-  return rc ? vbx__error_set(err, rc, "initramfs: adding %s: %s", name, vbx_strerror(rc)) : 0;
+  return rc ? vbx__error_set(err, rc, "initramfs: adding %s: %s", name, vbx__error_text(rc)) : 0;
 }
 
 /* Links for every applet `busybox --list-full` names (bin/ls, usr/bin/wc),
@@ -72,7 +72,7 @@ static int add_applets(vbx__tree *t, const char *busybox, char *version, size_t 
   int rc = vbx__img_capture(argv, APPLET_LIST_MAX, &list);
   if (rc)
     return vbx__error_set(err, rc, "initramfs: `%s --list-full` failed: %s", busybox,
-                          vbx_strerror(rc));
+                          vbx__error_text(rc));
   size_t count = 0;
   int has_bash = 0;
   for (char *line = strtok(list, "\n"); line; line = strtok(NULL, "\n")) {
@@ -98,7 +98,7 @@ static int add_applets(vbx__tree *t, const char *busybox, char *version, size_t 
                                   "bash\nexec /bin/sh \"$@\"\n";
   if (!rc && !has_bash)
     rc = vbx__tree_add_file(t, "bin/bash", 0755, bash_shim, sizeof(bash_shim) - 1);
-  if (rc) return vbx__error_set(err, rc, "initramfs: busybox applet links: %s", vbx_strerror(rc));
+  if (rc) return vbx__error_set(err, rc, "initramfs: busybox applet links: %s", vbx__error_text(rc));
   if (count < 10)
     return vbx__error_set(err, VBX_E_INVAL,
                           "initramfs: %s lists only %zu applets; is it busybox-static?", busybox,
@@ -147,7 +147,7 @@ static int collect(vbx__tree *t, const char *agent, const char *busybox, const c
   if ((rc = add_applets(t, busybox, bb_version, bb_vsize, err))) return rc;
   return vbx__tree_finalize(t, err);
 oom:
-  return vbx__error_set(err, rc, "initramfs: building the file list: %s", vbx_strerror(rc));
+  return vbx__error_set(err, rc, "initramfs: building the file list: %s", vbx__error_text(rc));
 }
 
 /* The kernel the CACHE/bzImage link points at, from its kernel.json. */

@@ -15,6 +15,9 @@ int vbx__error_set(vbx_error *err, int code, const char *fmt, ...)
 int vbx__error_at(vbx_error *err, int code, const char *file, int line, int column,
                   const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
+/* "VBX_E_NAME: description" of a code, "unknown error" for others; static
+ * storage. What vbx_strerror returns. Thread-safe. */
+const char *vbx__error_text(int code);
 /* The name of an error code ("VBX_E_TIMEOUT") into buf; unknown codes give
  * "VBX_E_GENERIC". Returns the name's length. Thread-safe. */
 size_t vbx__error_name(int code, char *buf, size_t cap);
