@@ -114,6 +114,7 @@ struct vbx_pipeline {
   size_t n_boxes;
   vbx__stage *stages;
   size_t n_stages;
+  unsigned max_parallel;   /* boxes of one fan_out run at once; 0: cores x 4 */
   json_t *observe;         /* the reserved `observe:` block, or NULL */
   vbx__options observe_opts;
   int error_code;          /* sticky builder error */

@@ -149,6 +149,16 @@ VBX_API vbx_pipeline *vbx_pipeline_fail_fast(vbx_pipeline *p, int on) {
   return p;
 }
 
+VBX_API vbx_pipeline *vbx_pipeline_max_parallel(vbx_pipeline *p, unsigned n) {
+  if (p == NULL) return NULL;
+  if (n > VBX_MAX_PARALLEL_LIMIT)
+    vbx__pipeline_fail(p, VBX_E_INVAL, "vbx_pipeline_max_parallel: %u is over %u", n,
+                       (unsigned)VBX_MAX_PARALLEL_LIMIT);
+  else
+    p->max_parallel = n;
+  return p;
+}
+
 /* 1 when boxes[i] also appears before index i. */
 static int seen_before(vbx_box *const *boxes, size_t i) {
   for (size_t j = 0; j < i; j++)

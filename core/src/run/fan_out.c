@@ -1,29 +1,50 @@
 /*
- * run/fan_out.c - a fan_out stage: one pthread per box, all given the same
- * input, joined before the stage ends; their outputs merged in declaration
+ * run/fan_out.c - a fan_out stage: its boxes, all given the same input, run
+ * on a pool of at most max_parallel threads (the calling thread is one of
+ * them) that take the next box in declaration order until none is left;
+ * the stage ends when every box has. Outputs are merged in declaration
  * order, each under a "### NAME" heading.
+ *
+ * A fail-fast stage's cancellation (vbx__fan_ctl) reaches boxes still
+ * running; a box the pool takes after it fired sees the token cancelled
+ * before its sandbox is created and ends CANCELLED, so every box has a
+ * result.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "run/run.h"
 #include "util/strbuf.h"
 
-typedef struct branch {
+typedef struct pool {
   vbx__run *run;
   size_t stage;
-  size_t idx;
+  size_t n;
   const char *input;
   vbx__fan_ctl *ctl;
-  pthread_t thread;
-  int started;
-} branch;
+  atomic_size_t next; /* the next box to take */
+} pool;
 
-static void *branch_main(void *arg) {
-  branch *b = arg;
-  vbx__stage_run_box(b->run, b->stage, b->idx, b->input, b->ctl);
+static void *worker_main(void *arg) {
+  pool *p = arg;
+  for (;;) {
+    size_t i = atomic_fetch_add(&p->next, 1);
+    if (i >= p->n) break;
+    vbx__stage_run_box(p->run, p->stage, i, p->input, p->ctl);
+  }
   return NULL;
+}
+
+unsigned vbx__fan_out_width(const vbx_pipeline *p, size_t n_boxes) {
+  unsigned width = p->max_parallel;
+  if (width == 0) {
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    width = (unsigned)(cpus > 0 && cpus < 1024 ? cpus : 1) * 4;
+  }
+  return n_boxes < width ? (unsigned)n_boxes : width;
 }
 
 void vbx__fan_out_run(vbx__run *run, size_t stage, const char *input) {
@@ -32,26 +53,21 @@ void vbx__fan_out_run(vbx__run *run, size_t stage, const char *input) {
   memset(&ctl, 0, sizeof(ctl));
   atomic_init(&ctl.cancel.cancelled, 0);
   atomic_init(&ctl.claimed, 0);
-  vbx__fan_ctl *pctl = run->p->stages[stage].fail_fast ? &ctl : NULL;
-  branch *bs = calloc(sr->n_boxes ? sr->n_boxes : 1, sizeof(*bs));
-  for (size_t i = 0; i < sr->n_boxes; i++) {
-    if (bs == NULL) {
-      sr->boxes[i].status = VBX_STATUS_FAILED;
-      vbx__box_result_fail(&sr->boxes[i], VBX_E_NOMEM, "out of memory");
-      continue;
-    }
-    bs[i] = (branch){run, stage, i, input, pctl, 0, 0};
-    int e = pthread_create(&bs[i].thread, NULL, branch_main, &bs[i]);
-    if (e != 0) {
-      sr->boxes[i].status = VBX_STATUS_FAILED;
-      vbx__box_result_fail(&sr->boxes[i], VBX_E_LIMIT, "cannot start a thread for the box (%d)", e);
-      continue;
-    }
-    bs[i].started = 1;
+  pool pl = {run, stage, sr->n_boxes, input, run->p->stages[stage].fail_fast ? &ctl : NULL, 0};
+  atomic_init(&pl.next, 0);
+  unsigned width = vbx__fan_out_width(run->p, sr->n_boxes);
+  /* width - 1 helpers; the calling thread is the last worker. A helper that
+   * cannot be started only narrows the pool. */
+  pthread_t *helpers = width > 1 ? calloc(width - 1, sizeof(*helpers)) : NULL;
+  unsigned started = 0;
+  for (unsigned i = 0; helpers != NULL && i + 1 < width; i++) {
+    if (pthread_create(&helpers[i], NULL, worker_main, &pl) != 0) break;
+    started++;
   }
-  for (size_t i = 0; bs != NULL && i < sr->n_boxes; i++)
-    if (bs[i].started) pthread_join(bs[i].thread, NULL);
-  free(bs);
+  worker_main(&pl);
+  for (unsigned i = 0; i < started; i++)
+    pthread_join(helpers[i], NULL);
+  free(helpers);
 }
 
 char *vbx__fan_out_merge(const vbx__stage_result *sr) {

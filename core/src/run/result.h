@@ -54,8 +54,8 @@ int vbx__status_from_name(const char *name, vbx_status *out);
 /* result_parse.c: read one box entry of a report (vbx_box_result_to_json's
  * shape) into b, which it initialises; `path` names the entry in errors.
  * On failure b is cleared and err says which key. */
-VBX__TOOL_API int vbx__box_result_from_json(const json_t *o, const char *path, vbx_box_result *b,
-                              vbx_error *err);
+VBX__TOOL_API int vbx__box_result_from_json(const json_t *o, const char *path,
+                                            vbx_box_result *b, vbx_error *err);
 /* result_parse.c: from the boxes of r, derive each stage's status (SKIPPED
  * when all its boxes were, PENDING while one is), the output a stage passes
  * on, the result's text (the last OK stage's output) and the totals of

@@ -94,9 +94,13 @@ void vbx__stage_run_box(vbx__run *run, size_t stage, size_t idx, const char *inp
  * box failed, else CANCELLED if any was cancelled, else OK. */
 vbx_status vbx__stage_status(const vbx__stage_result *sr);
 
-/* fan_out.c: run every box of stage `stage` on its own thread with the
- * same input and wait for all. */
+/* fan_out.c: run every box of stage `stage` with the same input on a pool
+ * of vbx__fan_out_width threads (the caller's among them) and wait for
+ * all. */
 void vbx__fan_out_run(vbx__run *run, size_t stage, const char *input);
+/* fan_out.c: how many boxes of an n-box fan_out run at once: p's
+ * max_parallel (0: online CPUs x 4), at most n. */
+unsigned vbx__fan_out_width(const vbx_pipeline *p, size_t n_boxes);
 /* fan_out.c: "### a\n<out>\n\n### b\n<out>" in declaration order;
  * malloc'd, NULL on OOM. */
 char *vbx__fan_out_merge(const vbx__stage_result *sr);

@@ -144,6 +144,11 @@ VBX_API vbx_pipeline *vbx_pipeline_fan_out(vbx_pipeline *p, vbx_box *const *boxe
  * running (on, the default) or lets them finish (off). Records an error when
  * the last stage is not a fan_out. */
 VBX_API vbx_pipeline *vbx_pipeline_fail_fast(vbx_pipeline *p, int on);
+/* At most n boxes of a fan_out stage run at once (a pool of n threads takes
+ * the boxes in declaration order); 0, the default, is the number of online
+ * CPUs times 4. Records an error past VBX_MAX_PARALLEL_LIMIT. */
+#define VBX_MAX_PARALLEL_LIMIT 4096u
+VBX_API vbx_pipeline *vbx_pipeline_max_parallel(vbx_pipeline *p, unsigned n);
 VBX_API void vbx_pipeline_free(vbx_pipeline *p);
 
 /* Load a spec file (YAML or JSON; kind agent or pipeline). An agent spec

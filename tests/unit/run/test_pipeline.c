@@ -153,6 +153,7 @@ static void test_failure_skips_later_stages(void **state) {
   vbx_pipeline *p = vbx_pipeline_named("fail");
   vbx_pipeline_pipe(p, fake_box("first", "[{\"text\":\"one\"}]"));
   vbx_pipeline_fan_out(p, fo, 2);
+  vbx_pipeline_fail_fast(p, 0); /* 'ok' ends OK even when 'bad' fails first */
   vbx_pipeline_pipe(p, fake_box("never", "[{\"text\":\"x\"}]"));
   vbx_result *res = run(rt, p, NULL);
   assert_int_equal(vbx_result_status(res), VBX_STATUS_FAILED);
@@ -163,6 +164,87 @@ static void test_failure_skips_later_stages(void **state) {
   assert_int_equal(vbx_box_result_status(vbx_result_box(res, 1, 1)), VBX_STATUS_FAILED);
   assert_int_equal(vbx_box_result_status(vbx_result_box(res, 2, 0)), VBX_STATUS_SKIPPED);
   assert_int_equal(fake_log_find("sandbox.create:never"), -1);
+  vbx_result_free(res);
+  vbx_pipeline_free(p);
+}
+
+/* The most boxes between their BOX_STARTED and BOX_FINISHED at once, from
+ * the recorded events (recorded under a lock, in emission order). */
+static size_t max_running(void) {
+  size_t running = 0, most = 0;
+  for (size_t i = 0; i < rec.n_events; i++) {
+    if (rec.events[i] == VBX_EV_BOX_STARTED && ++running > most) most = running;
+    if (rec.events[i] == VBX_EV_BOX_FINISHED) running--;
+  }
+  return most;
+}
+
+static void test_max_parallel_bounds_the_pool(void **state) {
+  (void)state;
+  enum { N = 7 };
+  vbx_box *fo[N];
+  char name[8];
+  for (int i = 0; i < N; i++) {
+    snprintf(name, sizeof(name), "b%d", i);
+    fo[i] = fake_box(name, "[{\"tool\":\"bash\",\"input\":{\"command\":\"true\"}},"
+                           "{\"echo\":\"E\"}]");
+  }
+  vbx_pipeline *p = vbx_pipeline_named("pool");
+  vbx_pipeline_fan_out(p, fo, N);
+  vbx_pipeline_max_parallel(p, 2);
+  vbx_result *res = run(rt, p, "x");
+  assert_int_equal(vbx_result_status(res), VBX_STATUS_OK);
+  size_t most = max_running();
+  assert_true(most >= 1 && most <= 2);
+  /* every box ran once, and the merge keeps declaration order */
+  const char *text = vbx_result_text(res);
+  const char *at = text;
+  for (int i = 0; i < N; i++) {
+    snprintf(name, sizeof(name), "### b%d", i);
+    const char *hit = strstr(at, name);
+    assert_non_null(hit);
+    at = hit + 1;
+    assert_int_equal(vbx_box_result_status(vbx_result_box(res, 0, (size_t)i)), VBX_STATUS_OK);
+  }
+  vbx_result_free(res);
+  vbx_pipeline_free(p);
+}
+
+static void test_max_parallel_one_fail_fast(void **state) {
+  (void)state;
+  /* one thread: 'bad' fails first, the boxes after it never start */
+  vbx_box *fo[3] = {fake_box("bad", "[{\"error\":\"quota exceeded\"}]"),
+                    fake_box("late1", "[{\"text\":\"x\"}]"),
+                    fake_box("late2", "[{\"text\":\"y\"}]")};
+  vbx_pipeline *p = vbx_pipeline_named("pool1");
+  vbx_pipeline_fan_out(p, fo, 3);
+  vbx_pipeline_max_parallel(p, 1);
+  vbx_result *res = run(rt, p, NULL);
+  assert_int_equal(vbx_result_status(res), VBX_STATUS_FAILED);
+  assert_int_equal(max_running(), 1);
+  assert_int_equal(vbx_box_result_status(vbx_result_box(res, 0, 0)), VBX_STATUS_FAILED);
+  for (size_t i = 1; i < 3; i++) {
+    const vbx_box_result *b = vbx_result_box(res, 0, i);
+    assert_int_equal(vbx_box_result_status(b), VBX_STATUS_CANCELLED);
+    assert_non_null(strstr(vbx_box_result_error(b), "box 'bad' of the same fan_out failed"));
+  }
+  assert_int_equal(fake_log_find("sandbox.create:late1"), -1);
+  assert_int_equal(fake_log_find("sandbox.create:late2"), -1);
+  vbx_result_free(res);
+  vbx_pipeline_free(p);
+}
+
+static void test_max_parallel_refused(void **state) {
+  (void)state;
+  vbx_box *fo[1] = {fake_box("a", "[{\"text\":\"x\"}]")};
+  vbx_pipeline *p = vbx_pipeline_named("wide");
+  vbx_pipeline_fan_out(p, fo, 1);
+  vbx_pipeline_max_parallel(p, VBX_MAX_PARALLEL_LIMIT + 1);
+  vbx_result *res = NULL;
+  vbx_error err;
+  memset(&err, 0, sizeof(err));
+  assert_int_equal(vbx_pipeline_run(rt, p, NULL, &res, &err), VBX_E_INVAL);
+  assert_non_null(strstr(err.message, "vbx_pipeline_max_parallel: 4097 is over 4096"));
   vbx_result_free(res);
   vbx_pipeline_free(p);
 }
@@ -227,6 +309,9 @@ int main(void) {
       cmocka_unit_test_setup(test_streaming_order_and_totals, setup),
       cmocka_unit_test_setup(test_failure_skips_later_stages, setup),
       cmocka_unit_test_setup(test_cancel_mid_run, setup),
+      cmocka_unit_test_setup(test_max_parallel_bounds_the_pool, setup),
+      cmocka_unit_test_setup(test_max_parallel_one_fail_fast, setup),
+      cmocka_unit_test_setup(test_max_parallel_refused, setup),
       cmocka_unit_test_setup(test_exporters, setup),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
