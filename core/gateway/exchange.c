@@ -69,8 +69,8 @@ static void *worker(void *arg) {
   r.messages = (const vbx_json *)x->req.messages;
   r.tools = (const vbx_json *)x->req.tools;
   r.max_tokens = x->req.max_tokens;
-  if (x->req.stream) {
-    r.on_text = vbx__gw_sse_on_text;
+  if (x->sink != NULL) {
+    r.on_text = x->sink->on_text;
     r.user = x;
   }
   vbx_llm_response resp;
@@ -87,8 +87,8 @@ static void *worker(void *arg) {
   else if (rc != 0)
     snprintf(x->errmsg, sizeof(x->errmsg), "%s", vbx__call_message(&call, rc));
   x->rc = rc;
-  if (x->req.stream) {
-    vbx__gw_sse_end(x, rc, &resp);
+  if (x->sink != NULL) {
+    x->sink->on_end(x, rc, &resp);
     vbx__gw_response_free(&resp);
   } else {
     x->resp = resp; /* the handler builds the message from it */
@@ -105,7 +105,7 @@ static void *worker(void *arg) {
 }
 
 int vbx__gw_xchg_start(vbx__gateway *gw, vbx__gw_conn *conn, vbx__gw_msgreq *req,
-                       vbx__gw_xchg **out) {
+                       const vbx__gw_sink *sink, vbx__gw_xchg **out) {
   *out = NULL;
   vbx__gw_xchg *x = calloc(1, sizeof(*x));
   if (x == NULL) {
@@ -113,6 +113,7 @@ int vbx__gw_xchg_start(vbx__gateway *gw, vbx__gw_conn *conn, vbx__gw_msgreq *req
     return VBX_E_NOMEM;
   }
   x->req = *req;
+  x->sink = sink;
   memset(req, 0, sizeof(*req));
   x->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (x->wake_fd < 0) {

@@ -29,30 +29,10 @@ typedef struct gw_req {
   vbx__strbuf body;
 } gw_req;
 
-enum MHD_Result vbx__gw_reply(struct MHD_Connection *c, unsigned status, const char *json) {
-  const char *body = json ? json : "{\"type\":\"error\",\"error\":{\"type\":\"api_error\",\"message\":\"out of memory\"}}";
-  struct MHD_Response *r =
-      MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
-  if (r == NULL) return MHD_NO;
-  MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-  if (status == 503) MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
-  enum MHD_Result ok = MHD_queue_response(c, json ? status : 500, r);
-  MHD_destroy_response(r);
-  return ok;
-}
-
-enum MHD_Result vbx__gw_reply_error(struct MHD_Connection *c, unsigned status, const char *type,
-                                    const char *message) {
-  char *j = vbx__gw_error_json(type, message);
-  enum MHD_Result ok = vbx__gw_reply(c, status, j);
-  free(j);
-  return ok;
-}
-
 static enum MHD_Result complete_buffered(vbx__gateway *gw, struct MHD_Connection *c,
                                          vbx__gw_conn *conn, vbx__gw_msgreq *req) {
   vbx__gw_xchg *x;
-  int rc = vbx__gw_xchg_start(gw, conn, req, &x);
+  int rc = vbx__gw_xchg_start(gw, conn, req, NULL, &x);
   if (rc == VBX_E_NOMEM) return vbx__gw_reply_error(c, 500, "api_error", "out of memory");
   if (rc != 0)
     return vbx__gw_reply_error(c, 503, "overloaded_error", "cannot start a provider worker thread");

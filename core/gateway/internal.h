@@ -89,9 +89,20 @@ typedef struct vbx__gw_msgreq {
  * lets go last (refs under mu). The connection's thread waits on wake_fd
  * and the client's socket together, so a client going away is seen at
  * once and cancels the call (`gone` is the call's third cancel source). */
+/* Where a streaming exchange's worker sends what the provider produces
+ * (stream.c gives its SSE writer): on_text is the request's on_text (user:
+ * the exchange); on_end runs once with x->mu held after complete()
+ * returned. */
+struct vbx__gw_xchg;
+typedef struct vbx__gw_sink {
+  int (*on_text)(void *user, const char *text, size_t len);
+  void (*on_end)(struct vbx__gw_xchg *x, int rc, const vbx_llm_response *resp);
+} vbx__gw_sink;
+
 typedef struct vbx__gw_xchg {
   vbx__gateway *gw;
   vbx__gw_msgreq req;              /* owned */
+  const vbx__gw_sink *sink;        /* streaming: where the output goes; NULL: buffered */
   int client_fd;                   /* the connection's socket (MHD's; watched only), -1: none */
   int wake_fd;                     /* eventfd: the worker says something changed */
   vbx__cancel gone;                /* the client went away */
@@ -187,13 +198,14 @@ int vbx__gw_admit_trust(vbx__gateway *gw, vbx__gw_conn *conn);
 
 /* ---- exchange.c ---------------------------------------------------------- */
 
-/* Start complete() for req on a worker thread (streaming when req->stream:
- * on_text feeds the SSE queue). Takes ownership of *req (reset), even on
- * failure. conn gives the client socket to watch (NULL: none). *out holds
- * two references: the caller's and the worker's. 0, VBX_E_NOMEM, or
- * VBX_E_IO (no eventfd or thread). Connection thread. */
+/* Start complete() for req on a worker thread: streaming through sink
+ * (static storage) when not NULL, else buffered into x->resp. Takes
+ * ownership of *req (reset), even on failure. conn gives the client socket
+ * to watch (NULL: none). *out holds two references: the caller's and the
+ * worker's. 0, VBX_E_NOMEM, or VBX_E_IO (no eventfd or thread).
+ * Connection thread. */
 int vbx__gw_xchg_start(vbx__gateway *gw, vbx__gw_conn *conn, vbx__gw_msgreq *req,
-                       vbx__gw_xchg **out);
+                       const vbx__gw_sink *sink, vbx__gw_xchg **out);
 /* Wait (connection thread, x->mu not held) until the worker is done, or
  * with until_started until the stream has started or the worker is done.
  * 0, or VBX_E_CANCELLED when the client went away first (the call is
@@ -212,11 +224,6 @@ void vbx__gw_xchg_release(vbx__gw_xchg *x);
 
 /* ---- stream.c ------------------------------------------------------------ */
 
-/* vbx_llm_request.on_text of a streaming exchange (user: the exchange). */
-int vbx__gw_sse_on_text(void *user, const char *text, size_t len);
-/* The worker's end of a streaming exchange, x->mu held: the remaining
- * events of a success, or an SSE error event when the stream had started. */
-void vbx__gw_sse_end(vbx__gw_xchg *x, int rc, const vbx_llm_response *resp);
 /* Answer a streaming request: start the exchange and queue an SSE response
  * on c (or a JSON error when the provider failed before producing
  * anything). Takes ownership of *req (reset). Connection thread. */
@@ -246,6 +253,9 @@ enum MHD_Result vbx__gw_on_request(void *cls, struct MHD_Connection *c, const ch
                                    void **con_cls);
 void vbx__gw_on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                           enum MHD_RequestTerminationCode toe);
+
+/* ---- respond.c ----------------------------------------------------------- */
+
 /* Queue a JSON response (copied); a 503 also closes the connection after
  * it. Returns MHD_YES or MHD_NO. */
 enum MHD_Result vbx__gw_reply(struct MHD_Connection *c, unsigned status, const char *json);

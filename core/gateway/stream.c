@@ -80,7 +80,9 @@ static void wait_ms(pthread_cond_t *cv, pthread_mutex_t *mu, unsigned ms) {
   pthread_cond_timedwait(cv, mu, &ts);
 }
 
-int vbx__gw_sse_on_text(void *user, const char *text, size_t len) {
+/* The request's on_text: each provider text piece becomes a text_delta
+ * (user: the exchange). */
+static int sse_on_text(void *user, const char *text, size_t len) {
   vbx__gw_xchg *s = user;
   int rc = 0;
   pthread_mutex_lock(&s->mu);
@@ -160,7 +162,9 @@ static void finish(vbx__gw_xchg *s, const vbx_llm_response *resp) {
   emit(s, "message_stop", json_pack("{s:s}", "type", "message_stop"));
 }
 
-void vbx__gw_sse_end(vbx__gw_xchg *s, int rc, const vbx_llm_response *resp) {
+/* The worker's end, s->mu held: the remaining events of a success, or an
+ * SSE error event when the stream had started. */
+static void sse_end(vbx__gw_xchg *s, int rc, const vbx_llm_response *resp) {
   if (rc == 0) {
     finish(s, resp);
   } else if (s->started) {
@@ -221,10 +225,12 @@ static void reader_free(void *cls) {
   vbx__gw_xchg_release(s);
 }
 
+static const vbx__gw_sink k_sse_sink = {sse_on_text, sse_end};
+
 enum MHD_Result vbx__gw_stream(vbx__gateway *gw, struct MHD_Connection *c, vbx__gw_conn *conn,
                                vbx__gw_msgreq *req) {
   vbx__gw_xchg *s;
-  int rc = vbx__gw_xchg_start(gw, conn, req, &s);
+  int rc = vbx__gw_xchg_start(gw, conn, req, &k_sse_sink, &s);
   if (rc == VBX_E_NOMEM) return vbx__gw_reply_error(c, 500, "api_error", "out of memory");
   if (rc != 0)
     return vbx__gw_reply_error(c, 503, "overloaded_error", "cannot start a provider worker thread");

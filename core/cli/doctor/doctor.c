@@ -10,14 +10,6 @@
 #include "image/cache.h"
 #include "voidbox/voidbox.h"
 
-json_t *vbx__doctor_cap(json_t *caps, const char *key, int available, const char *detail,
-                        const char *reason) {
-  json_t *o = json_pack("{s:b,s:s,s:s}", "available", available, "detail", detail ? detail : "",
-                        "reason", available ? "" : (reason ? reason : "not available"));
-  if (!o || json_object_set_new(caps, key, o)) return NULL;
-  return o;
-}
-
 json_t *vbx__doctor_run(const char *cache_dir) {
   struct utsname u;
   char dir[4096];

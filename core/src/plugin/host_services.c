@@ -1,7 +1,8 @@
 /*
- * plugin/host_services.c - the vbx_host_services table: logging, the
- * allocator, configuration, the error slot, cancellation and clocks. JSON
- * handles, telemetry and HTTP fill their members from their own files.
+ * plugin/host_services.c - the vbx_host_services table: the allocator,
+ * configuration, the error slot, cancellation and clocks. Logging
+ * (ctx_log.c), JSON handles, telemetry and HTTP fill their members from
+ * their own files.
  */
 #include <ctype.h>
 #include <stdarg.h>
@@ -18,20 +19,6 @@
 static _Thread_local vbx__plugin *current_init;
 
 void vbx__host_set_current_init(vbx__plugin *p) { current_init = p; }
-
-/* ---- logging ------------------------------------------------------------ */
-
-void vbx__ctx_vlog(vbx_plugin_ctx *ctx, vbx_log_level level, const char *fmt, va_list ap) {
-  const vbx__logger *log = ctx && ctx->reg ? &ctx->reg->log : NULL;
-  vbx__log_vemit(log, level, ctx && ctx->name ? ctx->name : "voidbox", fmt, ap);
-}
-
-void vbx__ctx_log(vbx_plugin_ctx *ctx, vbx_log_level level, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vbx__ctx_vlog(ctx, level, fmt, ap);
-  va_end(ap);
-}
 
 /* ---- allocator ------------------------------------------------------------ */
 
