@@ -252,6 +252,11 @@ void vbx__conn_put(struct vbx__conn *c);
 /* vbx__conn_req_add - register live request id (reader thread only).
  * Returns 0 or -1 (no memory). */
 int vbx__conn_req_add(struct vbx__conn *c, uint32_t id, int kind, void *obj);
+/* The live request id, or NULL. c->lock held. */
+struct vbx__req *vbx__conn_req_find(struct vbx__conn *c, uint32_t id);
+/* Non-zero when id is live (the reader refuses a new request on it).
+ * Takes c->lock. */
+int vbx__conn_req_live(struct vbx__conn *c, uint32_t id);
 /* Remove id from the live table (the worker finished). */
 void vbx__conn_req_del(struct vbx__conn *c, uint32_t id);
 
