@@ -257,65 +257,84 @@ static void finish(struct vbx__exec *e) {
   vbx__conn_put(c);
 }
 
-static void run(struct vbx__exec *e) {
-  int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1}, ep[2] = {-1, -1};
-  uint8_t *buf = NULL;
-  int rc = resolve(e->argv[0], e->path, sizeof e->path);
-  if (rc != 0) {
-    vbx__conn_send_error(e->c, e->id, vbx__errno_code(-rc), "%s: %s", e->argv[0], strerror(-rc));
-    return;
+/* The descriptors of one exec: stdin, stdout, stderr (unless merged into
+ * stdout) and the exec-error pipe, each [read end, write end]; -1 closed. */
+struct io {
+  int in[2], out[2], err[2], ep[2];
+  int sep; /* stderr has its own pipe */
+};
+
+static void close_io(struct io *io) {
+  int *fds[] = {io->in, io->out, io->err, io->ep};
+  for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
+    for (int k = 0; k < 2; k++)
+      if (fds[i][k] >= 0) {
+        close(fds[i][k]);
+        fds[i][k] = -1;
+      }
+}
+
+/* Make the pipes (stdin a pipe only when the request streams stdin, else
+ * /dev/null). 0, or -1 with errno. */
+static int open_pipes(const struct vbx__exec *e, struct io *io) {
+  if (pipe2(io->out, O_CLOEXEC) != 0 || (io->sep && pipe2(io->err, O_CLOEXEC) != 0) ||
+      pipe2(io->ep, O_CLOEXEC) != 0)
+    return -1;
+  if (e->stdin_pipe)
+    return pipe2(io->in, O_CLOEXEC);
+  io->in[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  return io->in[0] < 0 ? -1 : 0;
+}
+
+/* Wait until the reaper has collected the child. */
+static void wait_reaped(struct vbx__exec *e) {
+  while (!vbx__reaper_done(&e->child)) {
+    struct pollfd p = {e->wake, POLLIN, 0};
+    poll(&p, 1, 100);
   }
-  int sep = !(e->flags & VBX_PROTO_EXEC_F_STDERR_TO_STDOUT);
-  if (pipe2(out, O_CLOEXEC) != 0 || (sep && pipe2(err, O_CLOEXEC) != 0) ||
-      pipe2(ep, O_CLOEXEC) != 0 ||
-      (e->stdin_pipe ? pipe2(in, O_CLOEXEC) : (in[0] = open("/dev/null", O_RDONLY | O_CLOEXEC))) < 0 ||
-      (buf = malloc(READ_CHUNK)) == NULL) {
-    vbx__conn_send_error(e->c, e->id, VBX_E_IO, "exec setup: %s", strerror(errno));
-    goto out;
-  }
-  e->child.ru = &e->ru;
-  e->child.wake_fd = e->wake;
-  uint64_t start = now_ns();
-  pid_t pid = vbx__reaper_fork(&e->child);
-  if (pid == 0)
-    child_exec(e, in[0], out[1], sep ? err[1] : out[1], ep[1]);
-  if (pid < 0) {
-    vbx__conn_send_error(e->c, e->id, VBX_E_LIMIT, "fork: %s", strerror((int)-pid));
-    goto out;
-  }
-  close(ep[1]), ep[1] = -1;
-  close(in[0]), in[0] = -1;
-  close(out[1]), out[1] = -1;
-  if (sep)
-    close(err[1]), err[1] = -1;
+}
+
+/* After the fork: close the child's ends, then read the exec-error pipe.
+ * 0 when the program runs (the pipe closed on exec), else the errno of
+ * the failed exec (the child is reaped first). */
+static int exec_error(struct vbx__exec *e, struct io *io) {
+  close(io->ep[1]), io->ep[1] = -1;
+  close(io->in[0]), io->in[0] = -1;
+  close(io->out[1]), io->out[1] = -1;
+  if (io->sep)
+    close(io->err[1]), io->err[1] = -1;
   int cerr = 0;
   ssize_t got;
   do
-    got = read(ep[0], &cerr, sizeof cerr);
+    got = read(io->ep[0], &cerr, sizeof cerr);
   while (got < 0 && errno == EINTR);
-  if (got == (ssize_t)sizeof cerr) {
-    while (!vbx__reaper_done(&e->child)) { /* reap before reporting */
-      struct pollfd p = {e->wake, POLLIN, 0};
-      poll(&p, 1, 100);
-    }
-    vbx__conn_send_error(e->c, e->id, vbx__errno_code(cerr), "exec %s: %s", e->path,
-                         strerror(cerr));
-    goto out;
-  }
-  fcntl(out[0], F_SETFL, O_NONBLOCK);
-  if (sep)
-    fcntl(err[0], F_SETFL, O_NONBLOCK);
-  if (in[1] >= 0)
-    fcntl(in[1], F_SETFL, O_NONBLOCK);
-  struct stream so = {out[0], VBX_PROTO_T_STDOUT_DATA, 0, 0, 0};
-  struct stream se = {sep ? err[0] : -1, VBX_PROTO_T_STDERR_DATA, 0, 0, 0};
+  if (got != (ssize_t)sizeof cerr)
+    return 0;
+  wait_reaped(e); /* reap before reporting */
+  return cerr != 0 ? cerr : EIO;
+}
+
+/* Move output to the host (within its credit) and queued stdin to the
+ * child until the child is gone and its output drained (or given up after
+ * DRAIN_GRACE_MS), enforcing signals, abandonment and the deadline.
+ * Returns 1 when the deadline killed the child; *exit_at is when the
+ * child was seen gone (0: not seen). */
+static int pump_loop(struct vbx__exec *e, struct io *io, pid_t pid, uint64_t start, uint8_t *buf,
+                     uint64_t *exit_at) {
+  fcntl(io->out[0], F_SETFL, O_NONBLOCK);
+  if (io->sep)
+    fcntl(io->err[0], F_SETFL, O_NONBLOCK);
+  if (io->in[1] >= 0)
+    fcntl(io->in[1], F_SETFL, O_NONBLOCK);
+  struct stream so = {io->out[0], VBX_PROTO_T_STDOUT_DATA, 0, 0, 0};
+  struct stream se = {io->sep ? io->err[0] : -1, VBX_PROTO_T_STDERR_DATA, 0, 0, 0};
   uint64_t deadline = e->timeout_ms ? start + (uint64_t)e->timeout_ms * 1000000u : 0;
+  uint64_t max_out = e->c->agent->policy.max_output;
   int timed_out = 0, killed = 0;
-  uint64_t exit_at = 0;
   for (;;) {
     int done = vbx__reaper_done(&e->child);
-    if (done && exit_at == 0)
-      exit_at = now_ns();
+    if (done && *exit_at == 0)
+      *exit_at = now_ns();
     pthread_mutex_lock(&e->lock);
     uint32_t sig = e->pending_sig;
     e->pending_sig = 0;
@@ -330,23 +349,17 @@ static void run(struct vbx__exec *e) {
       killed = 1;
       timed_out = !abandoned;
     }
-    if (abandoned && done)
-      break;
-    if (done && so.fd < 0 && se.fd < 0)
+    if ((abandoned && done) || (done && so.fd < 0 && se.fd < 0))
       break;
     struct pollfd p[4];
     int np = 0, iso = -1, ise = -1, iin = -1;
     p[np++] = (struct pollfd){e->wake, POLLIN, 0};
-    int over = (so.fd >= 0 && e->c->agent->policy.max_output &&
-                so.seen >= e->c->agent->policy.max_output);
-    if (so.fd >= 0 && (credit || over))
+    if (so.fd >= 0 && (credit || (max_out && so.seen >= max_out)))
       iso = np, p[np++] = (struct pollfd){so.fd, POLLIN, 0};
-    over = (se.fd >= 0 && e->c->agent->policy.max_output &&
-            se.seen >= e->c->agent->policy.max_output);
-    if (se.fd >= 0 && (credit || over))
+    if (se.fd >= 0 && (credit || (max_out && se.seen >= max_out)))
       ise = np, p[np++] = (struct pollfd){se.fd, POLLIN, 0};
-    if (in[1] >= 0 && want_in)
-      iin = np, p[np++] = (struct pollfd){in[1], POLLOUT, 0};
+    if (io->in[1] >= 0 && want_in)
+      iin = np, p[np++] = (struct pollfd){io->in[1], POLLOUT, 0};
     int tmo = -1;
     if (deadline && !killed) {
       uint64_t now = now_ns();
@@ -368,23 +381,51 @@ static void run(struct vbx__exec *e) {
       (void)rr;
     }
     if (iso >= 0 && p[iso].revents && pump_out(e, &so, buf))
-      close(so.fd), so.fd = -1, out[0] = -1;
+      close(so.fd), so.fd = -1, io->out[0] = -1;
     if (ise >= 0 && p[ise].revents && pump_out(e, &se, buf))
-      close(se.fd), se.fd = -1, err[0] = -1;
+      close(se.fd), se.fd = -1, io->err[0] = -1;
     if (iin >= 0 || want_in)
-      pump_in(e, &in[1]);
+      pump_in(e, &io->in[1]);
   }
-  while (!vbx__reaper_done(&e->child)) {
-    struct pollfd p = {e->wake, POLLIN, 0};
-    poll(&p, 1, 100);
+  return timed_out;
+}
+
+static void run(struct vbx__exec *e) {
+  struct io io = {{-1, -1}, {-1, -1}, {-1, -1}, {-1, -1}, 0};
+  io.sep = !(e->flags & VBX_PROTO_EXEC_F_STDERR_TO_STDOUT);
+  uint8_t *buf = NULL;
+  int rc = resolve(e->argv[0], e->path, sizeof e->path);
+  if (rc != 0) {
+    vbx__conn_send_error(e->c, e->id, vbx__errno_code(-rc), "%s: %s", e->argv[0], strerror(-rc));
+    return;
   }
+  if (open_pipes(e, &io) != 0 || (buf = malloc(READ_CHUNK)) == NULL) {
+    vbx__conn_send_error(e->c, e->id, VBX_E_IO, "exec setup: %s", strerror(errno));
+    goto out;
+  }
+  e->child.ru = &e->ru;
+  e->child.wake_fd = e->wake;
+  uint64_t start = now_ns();
+  pid_t pid = vbx__reaper_fork(&e->child);
+  if (pid == 0)
+    child_exec(e, io.in[0], io.out[1], io.sep ? io.err[1] : io.out[1], io.ep[1]);
+  if (pid < 0) {
+    vbx__conn_send_error(e->c, e->id, VBX_E_LIMIT, "fork: %s", strerror((int)-pid));
+    goto out;
+  }
+  int cerr = exec_error(e, &io);
+  if (cerr != 0) {
+    vbx__conn_send_error(e->c, e->id, vbx__errno_code(cerr), "exec %s: %s", e->path,
+                         strerror(cerr));
+    goto out;
+  }
+  uint64_t exit_at = 0;
+  int timed_out = pump_loop(e, &io, pid, start, buf, &exit_at);
+  wait_reaped(e);
   send_exit(e, timed_out, (exit_at ? exit_at : now_ns()) - start);
 out:
   free(buf);
-  int fds[] = {in[0], in[1], out[0], out[1], err[0], err[1], ep[0], ep[1]};
-  for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
-    if (fds[i] >= 0)
-      close(fds[i]);
+  close_io(&io);
 }
 
 static void *worker(void *arg) {

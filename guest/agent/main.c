@@ -159,13 +159,31 @@ static void *conn_thread(void *arg) {
 
 struct vbx__agent *vbx__g_agent;
 
-int main(int argc, char **argv) {
-  static struct vbx__agent a;
-  const char *listen_spec = NULL, *policy_file = NULL, *secret_file = NULL;
-  int listen_fd = -1, policy_fd = -1, secret_fd = -1, unlink_secret = 0, verbose = 0;
-  int force_init = -1, disk_set = 0;
-  unsigned disk_mb = 0;
-  a.root = "/";
+/* What the command line asked for. */
+struct args {
+  const char *listen_spec, *policy_file, *secret_file;
+  int listen_fd, policy_fd, secret_fd, unlink_secret, verbose, force_init, disk_set;
+  unsigned disk_mb;
+};
+
+/* --disk-mb's value into g. 0, or 2 (usage error, said on stderr). */
+static int parse_disk_mb(const char *arg, struct args *g) {
+  char *end;
+  errno = 0;
+  unsigned long v = strtoul(arg, &end, 10);
+  if (errno != 0 || end == arg || *end != '\0' || arg[0] == '-' || v > VBX__MAX_DISK_MB) {
+    fprintf(stderr, "voidbox-guest-agent: --disk-mb must be 0..%u, not '%s'\n",
+            VBX__MAX_DISK_MB, arg);
+    return 2;
+  }
+  g->disk_mb = (unsigned)v;
+  g->disk_set = 1;
+  return 0;
+}
+
+/* Parse argv into a and g. -1 to go on, else the exit code (0 after
+ * --help, 2 on a usage error, said on stderr). */
+static int parse_args(int argc, char **argv, struct vbx__agent *a, struct args *g) {
   enum { O_LISTEN = 256, O_LFD, O_PFILE, O_PFD, O_SFILE, O_SFD, O_UNLINK, O_ROOT, O_CWD,
          O_INIT, O_NOINIT, O_SHUTDOWN, O_VERBOSE, O_HELP, O_DISK };
   static const struct option opts[] = {
@@ -177,168 +195,140 @@ int main(int argc, char **argv) {
       {"no-init", 0, 0, O_NOINIT},      {"shutdown", 1, 0, O_SHUTDOWN},
       {"verbose", 0, 0, O_VERBOSE},     {"disk-mb", 1, 0, O_DISK},
       {"help", 0, 0, O_HELP},           {0, 0, 0, 0}};
-  if (argc == 1 && getpid() == 1 && load_args_file(&argc, &argv) != 0) {
-    fputs("voidbox-guest-agent: cannot read " ARGS_FILE " (at most 4 KiB, 32 lines)\n", stderr);
-    return 1;
-  }
   int o;
   while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
     switch (o) {
-    case O_LISTEN: listen_spec = optarg; break;
-    case O_LFD: listen_fd = atoi(optarg); break;
-    case O_PFILE: policy_file = optarg; break;
-    case O_PFD: policy_fd = atoi(optarg); break;
-    case O_SFILE: secret_file = optarg; break;
-    case O_SFD: secret_fd = atoi(optarg); break;
-    case O_UNLINK: unlink_secret = 1; break;
-    case O_ROOT: a.root = optarg; break;
-    case O_CWD: a.cwd = optarg; break;
-    case O_INIT: force_init = 1; break;
-    case O_NOINIT: force_init = 0; break;
+    case O_LISTEN: g->listen_spec = optarg; break;
+    case O_LFD: g->listen_fd = atoi(optarg); break;
+    case O_PFILE: g->policy_file = optarg; break;
+    case O_PFD: g->policy_fd = atoi(optarg); break;
+    case O_SFILE: g->secret_file = optarg; break;
+    case O_SFD: g->secret_fd = atoi(optarg); break;
+    case O_UNLINK: g->unlink_secret = 1; break;
+    case O_ROOT: a->root = optarg; break;
+    case O_CWD: a->cwd = optarg; break;
+    case O_INIT: g->force_init = 1; break;
+    case O_NOINIT: g->force_init = 0; break;
     case O_SHUTDOWN:
       if (strcmp(optarg, "reboot") != 0 && strcmp(optarg, "poweroff") != 0) {
         fprintf(stderr, "voidbox-guest-agent: --shutdown must be poweroff or reboot, not '%s'\n",
                 optarg);
         return 2;
       }
-      a.shutdown_reboot = optarg[0] == 'r';
+      a->shutdown_reboot = optarg[0] == 'r';
       break;
-    case O_DISK: {
-      char *end;
-      errno = 0;
-      unsigned long v = strtoul(optarg, &end, 10);
-      if (errno != 0 || end == optarg || *end != '\0' || optarg[0] == '-' ||
-          v > VBX__MAX_DISK_MB) {
-        fprintf(stderr, "voidbox-guest-agent: --disk-mb must be 0..%u, not '%s'\n",
-                VBX__MAX_DISK_MB, optarg);
-        return 2;
-      }
-      disk_mb = (unsigned)v;
-      disk_set = 1;
+    case O_DISK:
+      if (parse_disk_mb(optarg, g) != 0) return 2;
       break;
-    }
-    case O_VERBOSE: verbose = 1; break;
+    case O_VERBOSE: g->verbose = 1; break;
     case O_HELP: usage(stdout); return 0;
     default: usage(stderr); return 2;
     }
   }
-  a.is_init = force_init >= 0 ? force_init : getpid() == 1;
-  vbx__log_init(0, verbose); /* stderr until PID 1 has mounted /dev */
-  if ((listen_spec == NULL) == (listen_fd < 0) || (policy_file == NULL) == (policy_fd < 0) ||
-      (secret_file == NULL) == (secret_fd < 0) || a.root[0] != '/') {
+  a->is_init = g->force_init >= 0 ? g->force_init : getpid() == 1;
+  if ((g->listen_spec == NULL) == (g->listen_fd < 0) ||
+      (g->policy_file == NULL) == (g->policy_fd < 0) ||
+      (g->secret_file == NULL) == (g->secret_fd < 0) || a->root[0] != '/') {
     fputs("voidbox-guest-agent: need exactly one of --listen/--listen-fd, of "
           "--policy-file/--policy-fd and of --secret-file/--secret-fd; --root must be absolute\n",
           stderr);
     usage(stderr);
     return 2;
   }
-  if (disk_set && !a.is_init) {
+  if (g->disk_set && !a->is_init) {
     fputs("voidbox-guest-agent: --disk-mb is a PID-1 duty (give --init or run as PID 1)\n",
           stderr);
     return 2;
   }
-  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* no ptrace, no /proc/PID/mem, no core */
-  signal(SIGPIPE, SIG_IGN);
-  if (a.is_init && vbx__init_system() != 0)
-    vbx__log(0, "init: continuing without /proc");
-  if (a.is_init)
-    vbx__log_init(1, verbose); /* /dev/kmsg: timestamped with the kernel's log */
-  if (a.is_init && vbx__init_disk(disk_mb) != 0) {
-    vbx__log(0, "init: cannot set up the box's disk; not serving with unbounded storage");
-    return 1;
-  }
-  pthread_mutex_init(&a.lock, NULL);
+  return -1;
+}
+
+/* The policy from --policy-file or --policy-fd into a->policy. 0 or 1
+ * (logged). */
+static int load_policy(struct vbx__agent *a, const struct args *g) {
   char err[512];
-  vbx__policy_defaults(&a.policy);
-  if (policy_file != NULL && (policy_fd = open(policy_file, O_RDONLY | O_CLOEXEC)) < 0) {
-    vbx__log(0, "policy %s: %s", policy_file, strerror(errno));
+  int fd = g->policy_fd;
+  vbx__policy_defaults(&a->policy);
+  if (g->policy_file != NULL && (fd = open(g->policy_file, O_RDONLY | O_CLOEXEC)) < 0) {
+    vbx__log(0, "policy %s: %s", g->policy_file, strerror(errno));
     return 1;
   }
-  if (vbx__policy_load_fd(policy_fd, &a.policy, err, sizeof err) != 0) {
-    vbx__log(0, "%s%s%s", policy_file ? policy_file : "policy fd", ": ", err);
+  if (vbx__policy_load_fd(fd, &a->policy, err, sizeof err) != 0) {
+    vbx__log(0, "%s%s%s", g->policy_file ? g->policy_file : "policy fd", ": ", err);
     return 1;
   }
-  close(policy_fd);
-  if (secret_file != NULL) {
+  close(fd);
+  return 0;
+}
+
+/* The secret from --secret-file (owned by us, not group/other accessible;
+ * unlinked with --unlink-secret) or --secret-fd into a. 0 or 1 (logged). */
+static int load_secret(struct vbx__agent *a, const struct args *g) {
+  int fd = g->secret_fd;
+  if (g->secret_file != NULL) {
     struct stat st;
-    secret_fd = open(secret_file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (secret_fd < 0 || fstat(secret_fd, &st) != 0) {
-      vbx__log(0, "secret %s: %s", secret_file, strerror(errno));
+    fd = open(g->secret_file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0 || fstat(fd, &st) != 0) {
+      vbx__log(0, "secret %s: %s", g->secret_file, strerror(errno));
       return 1;
     }
     if ((st.st_mode & 077) != 0 || st.st_uid != geteuid()) {
       vbx__log(0, "secret %s: must be owned by uid %u and not group/other accessible (mode %o)",
-               secret_file, geteuid(), st.st_mode & 0777);
+               g->secret_file, geteuid(), st.st_mode & 0777);
       return 1;
     }
   }
-  int src = read_secret(secret_fd, &a);
-  close(secret_fd);
-  if (secret_file != NULL && unlink_secret)
-    unlink(secret_file);
+  int src = read_secret(fd, a);
+  close(fd);
+  if (g->secret_file != NULL && g->unlink_secret)
+    unlink(g->secret_file);
   if (src != 0) {
     vbx__log(0, "secret: %s", src == -1   ? strerror(errno)
                               : src == -2 ? "longer than 256 bytes"
                                           : "shorter than 16 bytes");
     return 1;
   }
-  a.rootfd = open(a.root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (a.rootfd < 0) {
-    vbx__log(0, "root %s: %s", a.root, strerror(errno));
-    return 1;
-  }
-  if (a.cwd == NULL)
-    a.cwd = a.root;
-  vbx__g_agent = &a;
-  if (vbx__reaper_start() != 0) {
-    vbx__log(0, "cannot start the reaper thread");
-    return 1;
-  }
-  int is_dev = 0;
-  int ls = listen_fd;
-  /* A listening socket handed over by the supervisor (dup2'd onto its
-   * number, so without close-on-exec): never let commands inherit it. */
-  if (listen_fd >= 0 && fcntl(listen_fd, F_SETFD, FD_CLOEXEC) != 0) {
-    vbx__log(0, "--listen-fd %d: %s", listen_fd, strerror(errno));
-    return 1;
-  }
-  if (listen_spec != NULL && (ls = open_listener(listen_spec, &is_dev)) < 0) {
-    vbx__log(0, "listen %s: %s", listen_spec, strerror(-ls));
-    return 1;
-  }
-  vbx__log(1, "serving %s (root %s, %zu allowed commands%s)", listen_spec ? listen_spec : "fd",
-           a.root, a.policy.n_allow, a.policy.allow_all ? ", all allowed" : "");
-  if (is_dev) {
-    const char *port = strncmp(listen_spec, "dev:", 4) == 0 ? NULL : listen_spec + 12;
-    for (unsigned tries = 0;; tries++) { /* one connection at a time on a character device */
-      char dev[300];
-      if (port == NULL) {
-        snprintf(dev, sizeof dev, "%s", listen_spec + 4);
-      } else if (vbx__init_find_virtio_port(port, dev, sizeof dev) != 0) {
-        if (tries % 50 == 0)
-          vbx__log(0, "no virtio-serial port named '%s' (yet)", port);
-        usleep(20000);
-        continue;
-      }
-      int fd = open(dev, O_RDWR | O_CLOEXEC | O_NOCTTY);
-      if (fd < 0) {
-        vbx__log(0, "open %s: %s", dev, strerror(errno));
-        sleep(1);
-        continue;
-      }
-      tries = 0;
-      vbx__conn_serve(&a, fd);
-      if (port != NULL && a.is_init) {
-        /* A VM serves exactly one host connection: once it ends (the host
-         * closed it or went away) nothing can reach this guest any more,
-         * so end the machine instead of leaving an orphan VM running. */
-        vbx__log(1, "host connection ended; stopping the machine");
-        vbx__reaper_kill_all(SIGKILL);
-        vbx__init_poweroff(a.shutdown_reboot);
-      }
-      usleep(100000);
+  return 0;
+}
+
+/* Serve a character device ("dev:PATH", or "virtio-port:NAME" found by
+ * name), one connection at a time, for ever. A VM's PID 1 powers the
+ * machine off when its one host connection ends. */
+static void serve_device(struct vbx__agent *a, const char *listen_spec) {
+  const char *port = strncmp(listen_spec, "dev:", 4) == 0 ? NULL : listen_spec + 12;
+  for (unsigned tries = 0;; tries++) {
+    char dev[300];
+    if (port == NULL) {
+      snprintf(dev, sizeof dev, "%s", listen_spec + 4);
+    } else if (vbx__init_find_virtio_port(port, dev, sizeof dev) != 0) {
+      if (tries % 50 == 0)
+        vbx__log(0, "no virtio-serial port named '%s' (yet)", port);
+      usleep(20000);
+      continue;
     }
+    int fd = open(dev, O_RDWR | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+      vbx__log(0, "open %s: %s", dev, strerror(errno));
+      sleep(1);
+      continue;
+    }
+    tries = 0;
+    vbx__conn_serve(a, fd);
+    if (port != NULL && a->is_init) {
+      /* A VM serves exactly one host connection: once it ends (the host
+       * closed it or went away) nothing can reach this guest any more,
+       * so end the machine instead of leaving an orphan VM running. */
+      vbx__log(1, "host connection ended; stopping the machine");
+      vbx__reaper_kill_all(SIGKILL);
+      vbx__init_poweroff(a->shutdown_reboot);
+    }
+    usleep(100000);
   }
+}
+
+/* Accept connections on listening socket ls, each served on a detached
+ * thread. Returns only on a fatal accept error: 1 (logged). */
+static int serve_socket(int ls) {
   for (;;) {
     int fd = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
     if (fd < 0) {
@@ -358,4 +348,61 @@ int main(int argc, char **argv) {
       close(fd);
     pthread_attr_destroy(&at);
   }
+}
+
+int main(int argc, char **argv) {
+  static struct vbx__agent a;
+  struct args g = {NULL, NULL, NULL, -1, -1, -1, 0, 0, -1, 0, 0};
+  a.root = "/";
+  if (argc == 1 && getpid() == 1 && load_args_file(&argc, &argv) != 0) {
+    fputs("voidbox-guest-agent: cannot read " ARGS_FILE " (at most 4 KiB, 32 lines)\n", stderr);
+    return 1;
+  }
+  int rc = parse_args(argc, argv, &a, &g);
+  if (rc >= 0)
+    return rc;
+  vbx__log_init(0, g.verbose); /* stderr until PID 1 has mounted /dev */
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* no ptrace, no /proc/PID/mem, no core */
+  signal(SIGPIPE, SIG_IGN);
+  if (a.is_init && vbx__init_system() != 0)
+    vbx__log(0, "init: continuing without /proc");
+  if (a.is_init)
+    vbx__log_init(1, g.verbose); /* /dev/kmsg: timestamped with the kernel's log */
+  if (a.is_init && vbx__init_disk(g.disk_mb) != 0) {
+    vbx__log(0, "init: cannot set up the box's disk; not serving with unbounded storage");
+    return 1;
+  }
+  pthread_mutex_init(&a.lock, NULL);
+  if (load_policy(&a, &g) != 0 || load_secret(&a, &g) != 0)
+    return 1;
+  a.rootfd = open(a.root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (a.rootfd < 0) {
+    vbx__log(0, "root %s: %s", a.root, strerror(errno));
+    return 1;
+  }
+  if (a.cwd == NULL)
+    a.cwd = a.root;
+  vbx__g_agent = &a;
+  if (vbx__reaper_start() != 0) {
+    vbx__log(0, "cannot start the reaper thread");
+    return 1;
+  }
+  int is_dev = 0;
+  int ls = g.listen_fd;
+  /* A listening socket handed over by the supervisor (dup2'd onto its
+   * number, so without close-on-exec): never let commands inherit it. */
+  if (g.listen_fd >= 0 && fcntl(g.listen_fd, F_SETFD, FD_CLOEXEC) != 0) {
+    vbx__log(0, "--listen-fd %d: %s", g.listen_fd, strerror(errno));
+    return 1;
+  }
+  if (g.listen_spec != NULL && (ls = open_listener(g.listen_spec, &is_dev)) < 0) {
+    vbx__log(0, "listen %s: %s", g.listen_spec, strerror(-ls));
+    return 1;
+  }
+  vbx__log(1, "serving %s (root %s, %zu allowed commands%s)",
+           g.listen_spec ? g.listen_spec : "fd", a.root, a.policy.n_allow,
+           a.policy.allow_all ? ", all allowed" : "");
+  if (is_dev)
+    serve_device(&a, g.listen_spec);
+  return serve_socket(ls);
 }
