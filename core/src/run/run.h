@@ -11,6 +11,7 @@
 #include "engine/engine.h"
 #include "run/result.h"
 #include "runtime.h"
+#include "tool_api.h"
 
 /* One exporter instance created from the pipeline's `observe` block. */
 typedef struct vbx__exporter_inst {
@@ -65,8 +66,8 @@ typedef void (*vbx__probe_note_fn)(void *user, const char *msg);
  * at the option's position. VBX_E_AUTH refusals go to `note` (may be
  * NULL) and do not fail. Returns 0 or the first refusal's code with err
  * set. Runs plugin code in the calling thread; sandboxes are not created. */
-int vbx__pipeline_probe(vbx_runtime *rt, const vbx_pipeline *p, vbx__probe_note_fn note,
-                        void *user, vbx_error *err);
+VBX__TOOL_API int vbx__pipeline_probe(vbx_runtime *rt, const vbx_pipeline *p,
+                                      vbx__probe_note_fn note, void *user, vbx_error *err);
 
 /* exporters.c: check `observe` against the registry (exporter types exist,
  * their options are accepted). Returns 0 or VBX_E_SPEC with err set. */
