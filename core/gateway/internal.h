@@ -1,5 +1,5 @@
 /*
- * gateway/internal.h - the records shared by the files of core/src/gateway
+ * gateway/internal.h - the records shared by the files of core/gateway
  * only (server.c, admit.c, handler.c, exchange.c, stream.c, request.c,
  * reply.c, provider.c, auth.c).
  */

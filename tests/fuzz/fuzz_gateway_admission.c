@@ -1,7 +1,7 @@
 /*
  * tests/fuzz/fuzz_gateway_admission.c - libFuzzer target for the LLM
  * gateway's look at a just-accepted connection's waiting bytes
- * (vbx__gw_header_block_authorised, core/src/gateway/auth.c): the bytes
+ * (vbx__gw_header_block_authorised, core/gateway/auth.c): the bytes
  * come from whatever connects, so they are untrusted. The input is used as
  * is and with the box's token spliced into an x-api-key and an
  * Authorization header; the answer is checked against a plain reference

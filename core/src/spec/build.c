@@ -19,7 +19,7 @@ static const char *const k_top_keys[] = {"api_version", "kind",     "name",    "
 static const char *const k_kinds[] = {"agent", "pipeline", NULL};
 static const char *const k_agent_keys[] = {"prompt",       "skills",      "max_turns",
                                            "timeout_secs", "output_file", NULL};
-static const char *const k_pipeline_keys[] = {"boxes", "stages", NULL};
+static const char *const k_pipeline_keys[] = {"boxes", "stages", "max_parallel", NULL};
 static const char *const k_box_keys[] = {"name",      "prompt",       "skills",      "llm", "sandbox",
                                          "max_turns", "timeout_secs", "output_file", NULL};
 static const char *const k_stage_keys[] = {"box", "fan_out", "fail_fast", NULL};
@@ -197,6 +197,11 @@ static int pipeline_block(vbx__spec_ctx *c, const top *t, const vbx__node *n, vb
   if (rc == 0 && stages->n == 0) return vbx__spec_fail(c, stages, "'stages' must not be empty");
   for (size_t i = 0; rc == 0 && i < stages->n; i++) rc = stage(c, stages->vals[i], p);
   if (rc == 0) rc = unused_boxes(c, boxes, p);
+  const vbx__node *mp = vbx__node_get(n, "max_parallel");
+  uint32_t width = 0;
+  if (rc == 0 && mp != NULL &&
+      (rc = vbx__spec_u32(c, mp, "max_parallel", 1, VBX_MAX_PARALLEL_LIMIT, &width)) == 0)
+    p->max_parallel = width;
   return rc;
 }
 

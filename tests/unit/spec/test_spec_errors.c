@@ -200,6 +200,14 @@ static void test_fan_out_one(void **state) {
          "box 'analyst' appears twice in one fan_out");
 }
 
+static void test_max_parallel(void **state) {
+  (void)state;
+  expect(HEAD_PIPE BOXES_AB "  stages:\n    - fan_out: [analyst, writer]\n  max_parallel: 0\n", 0,
+         10, 17, "'max_parallel' must be between 1 and 4096, got 0");
+  expect(HEAD_PIPE BOXES_AB "  stages:\n    - fan_out: [analyst, writer]\n  max_parallel: x\n", 0,
+         10, 17, "max_parallel");
+}
+
 static void test_malformed_skill(void **state) {
   (void)state;
   expect(HEAD_AGENT "agent:\n  prompt: x\n  skills:\n    - nocolon\n", 0, 7, 7,
@@ -302,7 +310,7 @@ int main(void) {
       cmocka_unit_test(test_missing_required), cmocka_unit_test(test_bad_api_version),
       cmocka_unit_test(test_bad_kind),         cmocka_unit_test(test_block_for_other_kind),
       cmocka_unit_test(test_unknown_stage_box), cmocka_unit_test(test_duplicate_box),
-      cmocka_unit_test(test_fan_out_one),      cmocka_unit_test(test_malformed_skill),
+      cmocka_unit_test(test_fan_out_one),      cmocka_unit_test(test_max_parallel),      cmocka_unit_test(test_malformed_skill),
       cmocka_unit_test(test_bad_env_name),     cmocka_unit_test(test_relative_mount),
       cmocka_unit_test(test_too_large),        cmocka_unit_test(test_alias_anchor_tag),
       cmocka_unit_test(test_limits),           cmocka_unit_test(test_name_rules),

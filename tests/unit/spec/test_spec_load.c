@@ -178,6 +178,8 @@ static void test_yaml_json_identical(void **state) {
   assert_int_equal(y->n_boxes, j->n_boxes);
   assert_int_equal(y->n_boxes, 4);
   for (size_t i = 0; i < y->n_boxes; i++) same_box(y->boxes[i], j->boxes[i]);
+  assert_int_equal(y->max_parallel, 3);
+  assert_int_equal(j->max_parallel, 3);
   assert_int_equal(y->n_stages, j->n_stages);
   for (size_t i = 0; i < y->n_stages; i++) {
     assert_string_equal(y->stages[i].name, j->stages[i].name);

@@ -1,5 +1,5 @@
 /*
- * test_util.c - core/src/util: string buffer, positioned error reports,
+ * test_util.c - core/util: string buffer, positioned error reports,
  * "did you mean" suggestions, error code names.
  */
 #include <setjmp.h>
