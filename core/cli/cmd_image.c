@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "image/image.h"
+#include "util/cachedir.h"
 
 static void image_help(FILE *out) {
   fprintf(out,
@@ -205,7 +206,7 @@ static int cmd_list(int argc, char **argv) {
       return VBX_EXIT_USAGE;
     }
   }
-  if (vbx__image_cache_dir_peek(cache, dir, sizeof(dir))) {
+  if (vbx__cache_dir(cache, dir, sizeof(dir))) {
     vbx__cli_error("image list: no cache directory (set --cache-dir, VOIDBOX_CACHE_DIR or HOME)");
     return VBX_EXIT_FAILED;
   }

@@ -13,21 +13,12 @@
 #include <unistd.h>
 
 #include "image/fsutil.h"
+#include "util/cachedir.h"
 #include "util/error.h"
 #include "util/strbuf.h"
 
-int vbx__image_cache_dir_peek(const char *explicit_dir, char *out, size_t size) {
-  const char *v;
-  if (explicit_dir && *explicit_dir) return vbx__img_path(out, size, "%s", explicit_dir);
-  if ((v = getenv("VOIDBOX_CACHE_DIR")) && *v) return vbx__img_path(out, size, "%s", v);
-  if ((v = getenv("XDG_CACHE_HOME")) && *v == '/')
-    return vbx__img_path(out, size, "%s/voidbox/images", v);
-  if ((v = getenv("HOME")) && *v) return vbx__img_path(out, size, "%s/.cache/voidbox/images", v);
-  return VBX_E_NOTFOUND;
-}
-
 int vbx__image_cache_dir(const char *explicit_dir, char *out, size_t size, vbx_error *err) {
-  int rc = vbx__image_cache_dir_peek(explicit_dir, out, size);
+  int rc = vbx__cache_dir(explicit_dir, out, size);
   if (rc == VBX_E_NOTFOUND)
     return vbx__error_set(err, rc,
                           "image cache: no --cache-dir, VOIDBOX_CACHE_DIR, XDG_CACHE_HOME or "

@@ -4,7 +4,8 @@
  *
  * Images live in a user cache directory, never in the source tree:
  *   --cache-dir DIR, else $VOIDBOX_CACHE_DIR, else
- *   $XDG_CACHE_HOME/voidbox/images, else $HOME/.cache/voidbox/images.
+ *   $XDG_CACHE_HOME/voidbox/images, else $HOME/.cache/voidbox/images
+ *   (vbx__cache_dir in util/cachedir.h resolves it; this file creates it).
  * Layout (docs/guest-image.md):
  *   kernel-<key16>/{bzImage,vmlinux,config,kernel.json,build.log}
  *   initramfs-<sha16>.cpio, initramfs-<sha16>.manifest.json
@@ -25,13 +26,10 @@
  * part of the kernel cache key and of every manifest. */
 #define VBX__IMAGE_BUILDER_VERSION "1"
 
-/* Resolve the cache directory (see above) into out[size] and create it.
+/* Resolve the cache directory (vbx__cache_dir) into out[size] and create it.
  * explicit_dir may be NULL. Returns 0, VBX_E_NOTFOUND (no HOME and nothing
  * else set), VBX_E_TOOBIG or VBX_E_IO (cannot create; err names the path). */
 int vbx__image_cache_dir(const char *explicit_dir, char *out, size_t size, vbx_error *err);
-
-/* Same resolution without creating anything (for `image list`, doctor). */
-int vbx__image_cache_dir_peek(const char *explicit_dir, char *out, size_t size);
 
 /* What the kernel cache key is made of. */
 typedef struct vbx__kernel_key_input {

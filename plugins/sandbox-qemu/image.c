@@ -17,6 +17,7 @@
 
 #include "image/newc.h"
 #include "qemu.h"
+#include "util/cachedir.h"
 
 #define RESOLV_CONF "nameserver 10.0.2.3\n" /* QEMU user networking's DNS */
 /* The agent's arguments as PID 1, one a line (guest/agent/main.c reads
@@ -25,23 +26,6 @@
   "--listen\nvirtio-port:" QEMU_PORT_NAME "\n--policy-file\n/etc/voidbox/policy\n"          \
   "--secret-file\n/etc/voidbox/secret\n--unlink-secret\n--root\n/\n--cwd\n" GUEST_WORKSPACE \
   "\n--shutdown\nreboot\n--disk-mb\n"
-
-static int image_dir(const qemu_box *b, char *out, size_t cap) {
-  const char *env = getenv("VOIDBOX_CACHE_DIR"), *xdg = getenv("XDG_CACHE_HOME"),
-             *home = getenv("HOME");
-  int n;
-  if (b->opt.image_dir)
-    n = snprintf(out, cap, "%s", b->opt.image_dir);
-  else if (env && env[0])
-    n = snprintf(out, cap, "%s", env);
-  else if (xdg && xdg[0] == '/')
-    n = snprintf(out, cap, "%s/voidbox/images", xdg);
-  else if (home && home[0])
-    n = snprintf(out, cap, "%s/.cache/voidbox/images", home);
-  else
-    return -1;
-  return n > 0 && (size_t)n < cap ? 0 : -1;
-}
 
 static int pick(qemu_box *b, const char *opt, const char *dir, const char *file, char *out,
                 size_t cap, const char *what, vbx_call *call) {
@@ -60,7 +44,8 @@ static int pick(qemu_box *b, const char *opt, const char *dir, const char *file,
 
 int qemu_image_locate(qemu_box *b, vbx_call *call) {
   char dir[400] = "";
-  if ((b->opt.kernel == NULL || b->opt.initramfs == NULL) && image_dir(b, dir, sizeof dir) != 0)
+  if ((b->opt.kernel == NULL || b->opt.initramfs == NULL) &&
+      vbx__cache_dir(b->opt.image_dir, dir, sizeof dir) != 0)
     return b->box.host->set_error(call, VBX_E_NOTFOUND, "image_dir",
                               "sandbox backend 'qemu': no image directory (set image_dir, "
                               "VOIDBOX_CACHE_DIR or HOME)");

@@ -20,6 +20,7 @@
 #include "image/fsutil.h"
 #include "image/image.h"
 #include "image/proc.h"
+#include "util/cachedir.h"
 
 static int build_initramfs(const char *cache, const char *agent, vbx__initramfs_result *r) {
   vbx__image_opts o = {.cache_dir = cache, .agent = agent, .fragment = VBX_BENCH_FRAGMENT};
@@ -58,7 +59,7 @@ static int bench_kernel(void) {
   if (cold) {
     if (!mkdtemp(tmp)) return -1;
     snprintf(cache, sizeof(cache), "%s", tmp);
-  } else if (vbx__image_cache_dir_peek(NULL, cache, sizeof(cache))) {
+  } else if (vbx__cache_dir(NULL, cache, sizeof(cache))) {
     printf("bench_image: kernel: skipped (no image cache directory)\n");
     return 0;
   }

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/utsname.h>
 
-#include "image/cache.h"
+#include "util/cachedir.h"
 #include "voidbox/voidbox.h"
 
 json_t *vbx__doctor_run(const char *cache_dir) {
@@ -15,7 +15,7 @@ json_t *vbx__doctor_run(const char *cache_dir) {
   char dir[4096];
   const char *cache = NULL;
   if (cache_dir && *cache_dir) cache = cache_dir;
-  else if (vbx__image_cache_dir_peek(NULL, dir, sizeof(dir)) == 0) cache = dir;
+  else if (vbx__cache_dir(NULL, dir, sizeof(dir)) == 0) cache = dir;
   if (uname(&u)) memset(&u, 0, sizeof(u));
   json_t *caps = json_object();
   if (!caps) return NULL;

@@ -67,37 +67,10 @@ static void test_key_changes_with_each_input(void **state) {
   assert_string_not_equal(k0, k);
 }
 
-static void test_cache_dir_precedence(void **state) {
-  (void)state;
-  char out[512];
-  setenv("HOME", "/home/u", 1);
-  unsetenv("XDG_CACHE_HOME");
-  unsetenv("VOIDBOX_CACHE_DIR");
-  assert_int_equal(vbx__image_cache_dir_peek(NULL, out, sizeof(out)), 0);
-  assert_string_equal(out, "/home/u/.cache/voidbox/images");
-  setenv("XDG_CACHE_HOME", "relative/ignored", 1); /* XDG says: absolute only */
-  assert_int_equal(vbx__image_cache_dir_peek(NULL, out, sizeof(out)), 0);
-  assert_string_equal(out, "/home/u/.cache/voidbox/images");
-  setenv("XDG_CACHE_HOME", "/xdg", 1);
-  assert_int_equal(vbx__image_cache_dir_peek(NULL, out, sizeof(out)), 0);
-  assert_string_equal(out, "/xdg/voidbox/images");
-  setenv("VOIDBOX_CACHE_DIR", "/vb", 1);
-  assert_int_equal(vbx__image_cache_dir_peek(NULL, out, sizeof(out)), 0);
-  assert_string_equal(out, "/vb");
-  assert_int_equal(vbx__image_cache_dir_peek("/explicit", out, sizeof(out)), 0);
-  assert_string_equal(out, "/explicit");
-  unsetenv("VOIDBOX_CACHE_DIR");
-  unsetenv("XDG_CACHE_HOME");
-  unsetenv("HOME");
-  assert_int_equal(vbx__image_cache_dir_peek(NULL, out, sizeof(out)), VBX_E_NOTFOUND);
-  assert_int_equal(vbx__image_cache_dir_peek("/a/very/long/path", out, 8), VBX_E_TOOBIG);
-}
-
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_key_is_the_documented_digest),
       cmocka_unit_test(test_key_changes_with_each_input),
-      cmocka_unit_test(test_cache_dir_precedence),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
