@@ -22,6 +22,7 @@
 
 #include "gateway/internal.h"
 #include "util/error.h"
+#include "util/wipe.h"
 
 static void mhd_log(void *cls, const char *fmt, va_list ap) {
   vbx__gateway *gw = cls;
@@ -117,7 +118,7 @@ static void gw_free(vbx__gateway *gw) {
   pthread_cond_destroy(&gw->cv);
   pthread_mutex_destroy(&gw->mu);
   pthread_mutex_destroy(&gw->provider_mu);
-  memset(gw->token, 0, sizeof(gw->token));
+  vbx__wipe(gw->token, sizeof(gw->token));
   free(gw);
 }
 

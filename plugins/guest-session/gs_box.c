@@ -17,7 +17,8 @@
 #include <unistd.h>
 
 #include "gs_box.h"
-#include "voidbox/protocol/crypto.h"
+#include "util/wipe.h"
+#include "voidbox/protocol/protocol.h"
 
 #define KILL_REAP_MS 5000u
 
@@ -123,7 +124,7 @@ int gs_box_create(gs_box *b, const vbx_sandbox_config *cfg, const char *root, in
   rc = b->ops->start(b, cfg, call);
   if (rc == 0)
     rc = b->ops->connect(b, call);
-  vbx_proto_wipe(b->secret, sizeof b->secret);
+  vbx__wipe(b->secret, sizeof b->secret);
   return rc;
 }
 

@@ -3,6 +3,7 @@
  */
 #include <string.h>
 
+#include "util/wipe.h"
 #include "voidbox/protocol/crypto.h"
 #include "voidbox/protocol/handshake.h"
 
@@ -67,7 +68,7 @@ int vbx_proto_guest_check_hello(const void *secret, size_t secret_len,
     } else {
         memset(ok, 0, sizeof(*ok));
     }
-    vbx_proto_wipe(expect, sizeof(expect));
+    vbx__wipe(expect, sizeof(expect));
     return rc;
 }
 
@@ -84,6 +85,6 @@ int vbx_proto_host_check_hello_ok(const void *secret, size_t secret_len,
         rc = VBX_PROTO_E_VERSION;
     if (!rc && (ok->features & ~mine->features))
         rc = VBX_PROTO_E_PROTOCOL;
-    vbx_proto_wipe(expect, sizeof(expect));
+    vbx__wipe(expect, sizeof(expect));
     return rc;
 }

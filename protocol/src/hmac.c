@@ -1,17 +1,11 @@
 /*
- * hmac.c - HMAC-SHA256 (RFC 2104), constant-time compare, secure wipe.
+ * hmac.c - HMAC-SHA256 (RFC 2104), constant-time compare. Key material
+ * is erased with core/util's vbx__wipe.
  */
 #include <string.h>
 
+#include "util/wipe.h"
 #include "voidbox/protocol/crypto.h"
-
-void vbx_proto_wipe(void *p, size_t n)
-{
-    volatile uint8_t *v = p;
-
-    while (n--)
-        *v++ = 0;
-}
 
 int vbx_proto_ct_equal(const void *a, const void *b, size_t n)
 {
@@ -41,8 +35,8 @@ void vbx_proto_hmac_sha256_init(struct vbx_hmac_sha256 *c, const void *key, size
     }
     vbx_proto_sha256_init(&c->inner);
     vbx_proto_sha256_update(&c->inner, ipad, sizeof(ipad));
-    vbx_proto_wipe(k, sizeof(k));
-    vbx_proto_wipe(ipad, sizeof(ipad));
+    vbx__wipe(k, sizeof(k));
+    vbx__wipe(ipad, sizeof(ipad));
 }
 
 void vbx_proto_hmac_sha256_update(struct vbx_hmac_sha256 *c, const void *data, size_t len)
@@ -60,8 +54,8 @@ void vbx_proto_hmac_sha256_final(struct vbx_hmac_sha256 *c, uint8_t out[VBX_SHA2
     vbx_proto_sha256_update(&outer, c->opad_key, sizeof(c->opad_key));
     vbx_proto_sha256_update(&outer, ih, sizeof(ih));
     vbx_proto_sha256_final(&outer, out);
-    vbx_proto_wipe(ih, sizeof(ih));
-    vbx_proto_wipe(c, sizeof(*c));
+    vbx__wipe(ih, sizeof(ih));
+    vbx__wipe(c, sizeof(*c));
 }
 
 void vbx_proto_hmac_sha256(const void *key, size_t key_len, const void *data,

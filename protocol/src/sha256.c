@@ -3,6 +3,7 @@
  */
 #include <string.h>
 
+#include "util/wipe.h"
 #include "voidbox/protocol/crypto.h"
 
 static const uint32_t K[64] = {
@@ -106,7 +107,7 @@ void vbx_proto_sha256_final(struct vbx_sha256 *c, uint8_t out[VBX_SHA256_DIGEST_
         out[4 * i + 2] = (uint8_t)(c->h[i] >> 8);
         out[4 * i + 3] = (uint8_t)c->h[i];
     }
-    vbx_proto_wipe(c, sizeof(*c));
+    vbx__wipe(c, sizeof(*c));
 }
 
 void vbx_proto_sha256(const void *data, size_t len, uint8_t out[VBX_SHA256_DIGEST_SIZE])

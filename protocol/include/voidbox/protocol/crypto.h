@@ -52,10 +52,6 @@ void vbx_proto_hmac_sha256(const void *key, size_t key_len, const void *data,
  * depends only on n (never on where the bytes differ). */
 int vbx_proto_ct_equal(const void *a, const void *b, size_t n);
 
-/* vbx_proto_wipe - zero n bytes at p in a way the compiler cannot elide
- * (for secrets and derived keys). */
-void vbx_proto_wipe(void *p, size_t n);
-
 #ifdef __cplusplus
 }
 #endif
