@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-
 static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
 
 int vbx_llm_base_init(vbx_llm_base *b, const vbx_host_services *h, const vbx_llm_defaults *d,
@@ -102,26 +100,6 @@ uint32_t vbx_llm_max_tokens(const vbx_llm_base *b, const vbx_llm_request *req) {
   if (b->opts.max_tokens) return b->opts.max_tokens;
   if (req->max_tokens) return req->max_tokens;
   return 4096;
-}
-
-int vbx_llm_content_text(const vbx_host_services *h, const vbx_json *content, vbx_lbuf *out) {
-  if (!content) return 0;
-  if (h->json_type(content) == VBX_JSON_STRING)
-    return vbx_lbuf_add(out, h->json_string_value(content), h->json_string_length(content));
-  if (h->json_type(content) != VBX_JSON_ARRAY) return 0;
-  int first = 1;
-  for (size_t i = 0; i < h->json_array_size(content); i++) {
-    vbx_json *blk = h->json_array_get(content, i);
-    vbx_json *t = blk && h->json_type(blk) == VBX_JSON_OBJECT ? h->json_object_get(blk, "type") : NULL;
-    const char *ty = t ? h->json_string_value(t) : NULL;
-    if (!ty || strcmp(ty, "text") != 0) continue;
-    vbx_json *tx = h->json_object_get(blk, "text");
-    if (!tx || h->json_type(tx) != VBX_JSON_STRING) continue;
-    if (!first && vbx_lbuf_puts(out, "\n\n")) return VBX_E_NOMEM;
-    if (vbx_lbuf_add(out, h->json_string_value(tx), h->json_string_length(tx))) return VBX_E_NOMEM;
-    first = 0;
-  }
-  return 0;
 }
 
 void vbx_llm_price(vbx_llm_base *b, const char *model, vbx_llm_usage *usage) {

@@ -52,11 +52,6 @@ void vbx_llm_base_free(vbx_llm_base *b);
 char *vbx_llm_url(const vbx_llm_base *b, const char *path);
 /* max_tokens for a request: the option, else req->max_tokens, else 4096. */
 uint32_t vbx_llm_max_tokens(const vbx_llm_base *b, const vbx_llm_request *req);
-/* The text of a canonical content value: a string, or the "text" of its
- * text blocks joined with "\n\n". Appends to out. 0 or VBX_E_NOMEM. */
-struct vbx_lbuf;
-int vbx_llm_content_text(const vbx_host_services *h, const vbx_json *content,
-                         struct vbx_lbuf *out);
 /* Fill usage->cost_usd from the pricing table (0 for unpriced providers). */
 void vbx_llm_price(vbx_llm_base *b, const char *model, vbx_llm_usage *usage);
 /* Set the response's stop_reason / model (host->strdup). 0 or NOMEM. */

@@ -7,9 +7,17 @@
 #include <string.h>
 
 typedef struct instance {
-  vbx_llm_base base;              /* first: the complete fn receives it */
+  vbx_llm_base base;
   const vbx_llm_plugin *pl;
 } instance;
+
+int vbx_llm_plugin_register(vbx_llm_plugin *pl, const vbx_llm_provider_vtable *vt,
+                            const vbx_host_services *host, const vbx_registrar *reg,
+                            void **state) {
+  pl->host = host;
+  *state = pl;
+  return reg->register_llm_provider(reg->reg, vt);
+}
 
 int vbx_llm_vt_validate(void *plugin_state, const vbx_json *options, vbx_call *call) {
   const vbx_llm_plugin *pl = plugin_state;
@@ -50,7 +58,7 @@ int vbx_llm_vt_complete(void *provider, const vbx_llm_request *req, vbx_llm_resp
   const vbx_host_services *h = in->base.h;
   if (!req || !resp) return h->set_error(call, VBX_E_INVAL, NULL, "no request or response");
   uint32_t size = resp->struct_size;
-  int rc = in->pl->complete(&in->base, req, resp, call);
+  int rc = vbx_llm_complete(&in->base, in->pl->wire, req, resp, call);
   if (rc) {
     if (resp->content) h->json_decref(resp->content);
     h->free(resp->stop_reason);

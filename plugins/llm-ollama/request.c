@@ -9,8 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "jsonh.h"
+#include "body.h"
 #include "ollama.h"
 
 char *vbx_ollama_normalise_host(const char *v) {
@@ -73,13 +72,6 @@ static const char *tool_name_for(const vbx_host_services *h, const vbx_json *msg
   return NULL;
 }
 
-static void add_msg(vbx_lj *j, vbx_json *out, const char *role, const char *text) {
-  vbx_json *m = vbx_lj_obj(j);
-  vbx_lj_set(j, m, "role", vbx_lj_str(j, role));
-  vbx_lj_set(j, m, "content", vbx_lj_str(j, text));
-  vbx_lj_push(j, out, m);
-}
-
 static int one_message(vbx_lj *j, vbx_json *out, const vbx_json *msgs, size_t i, vbx_call *call) {
   const vbx_host_services *h = j->h;
   vbx_json *msg = h->json_array_get(msgs, i);
@@ -96,9 +88,7 @@ static int one_message(vbx_lj *j, vbx_json *out, const vbx_json *msgs, size_t i,
     if (is_user && t && !strcmp(t, "tool_result")) {
       const char *id = vbx_lj_get_str(h, blk, "tool_use_id");
       vbx_lbuf txt = {0};
-      vbx_json *ie = h->json_object_get(blk, "is_error");
-      if (ie && h->json_is_true(ie)) vbx_lbuf_puts(&txt, "Error: ");
-      if (vbx_llm_content_text(h, h->json_object_get(blk, "content"), &txt)) j->failed = 1;
+      if (vbx_llm_tool_result_text(h, blk, &txt)) j->failed = 1;
       vbx_json *m = vbx_lj_obj(j);
       vbx_lj_set(j, m, "role", vbx_lj_str(j, "tool"));
       vbx_lj_set(j, m, "content", vbx_lj_str(j, vbx_lbuf_str(&txt)));
@@ -126,53 +116,29 @@ static int one_message(vbx_lj *j, vbx_json *out, const vbx_json *msgs, size_t i,
     if (calls) vbx_lj_set(j, m, "tool_calls", calls);
     vbx_lj_push(j, out, m);
   } else if (txt.len > 0) {
-    add_msg(j, out, "user", vbx_lbuf_str(&txt));
+    vbx_llm_push_msg(j, out, "user", vbx_lbuf_str(&txt));
   }
   vbx_lbuf_free(&txt);
   return 0;
 }
 
-int vbx_ollama_body(vbx_llm_base *b, const vbx_llm_request *req, int stream, char **out,
-                    vbx_call *call) {
+int vbx_ollama_body(vbx_lj *j, vbx_json *o, const vbx_llm_base *b, const vbx_llm_request *req,
+                    int stream, vbx_call *call) {
   const vbx_host_services *h = b->h;
   int rc = 0;
-  if (!req->messages || h->json_type(req->messages) != VBX_JSON_ARRAY)
-    return h->set_error(call, VBX_E_INVAL, "messages", "messages must be an array");
-  vbx_lj j = {h, 0};
-  vbx_json *o = vbx_lj_obj(&j), *msgs = vbx_lj_arr(&j);
-  if (req->system && *req->system) add_msg(&j, msgs, "system", req->system);
+  vbx_json *msgs = vbx_lj_arr(j);
+  if (req->system && *req->system) vbx_llm_push_msg(j, msgs, "system", req->system);
   for (size_t i = 0; i < h->json_array_size(req->messages) && !rc; i++)
-    rc = one_message(&j, msgs, req->messages, i, call);
-  vbx_lj_set(&j, o, "model", vbx_lj_str(&j, b->model));
-  vbx_lj_set(&j, o, "messages", msgs);
-  if (req->tools && h->json_type(req->tools) == VBX_JSON_ARRAY && h->json_array_size(req->tools) > 0) {
-    vbx_json *arr = vbx_lj_arr(&j);
-    for (size_t i = 0; i < h->json_array_size(req->tools); i++) {
-      vbx_json *t = h->json_array_get(req->tools, i);
-      vbx_json *fn = vbx_lj_obj(&j);
-      vbx_lj_set(&j, fn, "name", vbx_lj_str(&j, vbx_lj_get_str(h, t, "name")));
-      const char *d = vbx_lj_get_str(h, t, "description");
-      if (d) vbx_lj_set(&j, fn, "description", vbx_lj_str(&j, d));
-      vbx_json *schema = vbx_lj_get_typed(h, t, "input_schema", VBX_JSON_OBJECT);
-      if (schema) vbx_lj_set(&j, fn, "parameters", vbx_lj_ref(&j, schema));
-      vbx_json *w = vbx_lj_obj(&j);
-      vbx_lj_set(&j, w, "type", vbx_lj_str(&j, "function"));
-      vbx_lj_set(&j, w, "function", fn);
-      vbx_lj_push(&j, arr, w);
-    }
-    vbx_lj_set(&j, o, "tools", arr);
-  }
-  vbx_lj_set(&j, o, "stream", h->json_bool_new(stream));
-  vbx_json *opts = vbx_lj_obj(&j);
-  vbx_lj_set(&j, opts, "num_predict", h->json_integer_new(vbx_llm_max_tokens(b, req)));
-  if (b->opts.has_temperature) vbx_lj_set(&j, opts, "temperature", h->json_real_new(b->opts.temperature));
-  if (b->opts.num_ctx) vbx_lj_set(&j, opts, "num_ctx", h->json_integer_new(b->opts.num_ctx));
-  vbx_lj_set(&j, o, "options", opts);
-  if (b->opts.keep_alive) vbx_lj_set(&j, o, "keep_alive", vbx_lj_str(&j, b->opts.keep_alive));
-  char *text = rc || j.failed ? NULL : h->json_dump(o);
-  if (o) h->json_decref(o);
-  if (rc) return rc;
-  if (!text) return h->set_error(call, VBX_E_NOMEM, NULL, "out of memory building the request");
-  *out = text;
-  return 0;
+    rc = one_message(j, msgs, req->messages, i, call);
+  vbx_lj_set(j, o, "model", vbx_lj_str(j, b->model));
+  vbx_lj_set(j, o, "messages", msgs);
+  if (vbx_llm_has_tools(h, req)) vbx_lj_set(j, o, "tools", vbx_llm_function_tools(j, req->tools));
+  vbx_lj_set(j, o, "stream", h->json_bool_new(stream));
+  vbx_json *opts = vbx_lj_obj(j);
+  vbx_lj_set(j, opts, "num_predict", h->json_integer_new(vbx_llm_max_tokens(b, req)));
+  if (b->opts.has_temperature) vbx_lj_set(j, opts, "temperature", h->json_real_new(b->opts.temperature));
+  if (b->opts.num_ctx) vbx_lj_set(j, opts, "num_ctx", h->json_integer_new(b->opts.num_ctx));
+  vbx_lj_set(j, o, "options", opts);
+  if (b->opts.keep_alive) vbx_lj_set(j, o, "keep_alive", vbx_lj_str(j, b->opts.keep_alive));
+  return rc;
 }

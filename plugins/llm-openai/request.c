@@ -13,8 +13,7 @@
  */
 #include <string.h>
 
-#include "buf.h"
-#include "jsonh.h"
+#include "body.h"
 #include "openai.h"
 
 static const char *block_type(const vbx_host_services *h, const vbx_json *blk) {
@@ -31,9 +30,7 @@ static int user_msg(vbx_lj *j, vbx_json *out, const vbx_json *content, vbx_call 
       const char *id = vbx_lj_get_str(h, blk, "tool_use_id");
       if (!id) return h->set_error(call, VBX_E_INVAL, "messages", "tool_result block without tool_use_id");
       vbx_lbuf txt = {0};
-      vbx_json *ie = h->json_object_get(blk, "is_error");
-      if (ie && h->json_is_true(ie)) vbx_lbuf_puts(&txt, "Error: ");
-      if (vbx_llm_content_text(h, h->json_object_get(blk, "content"), &txt)) j->failed = 1;
+      if (vbx_llm_tool_result_text(h, blk, &txt)) j->failed = 1;
       vbx_json *m = vbx_lj_obj(j);
       vbx_lj_set(j, m, "role", vbx_lj_str(j, "tool"));
       vbx_lj_set(j, m, "tool_call_id", vbx_lj_str(j, id));
@@ -44,12 +41,7 @@ static int user_msg(vbx_lj *j, vbx_json *out, const vbx_json *content, vbx_call 
   }
   vbx_lbuf txt = {0};
   if (vbx_llm_content_text(h, content, &txt)) j->failed = 1;
-  if (txt.len > 0) {
-    vbx_json *m = vbx_lj_obj(j);
-    vbx_lj_set(j, m, "role", vbx_lj_str(j, "user"));
-    vbx_lj_set(j, m, "content", vbx_lj_str(j, vbx_lbuf_str(&txt)));
-    vbx_lj_push(j, out, m);
-  }
+  if (txt.len > 0) vbx_llm_push_msg(j, out, "user", vbx_lbuf_str(&txt));
   vbx_lbuf_free(&txt);
   return 0;
 }
@@ -93,45 +85,18 @@ static int assistant_msg(vbx_lj *j, vbx_json *out, const vbx_json *content, vbx_
   return 0;
 }
 
-static vbx_json *tools_json(vbx_lj *j, const vbx_json *tools) {
-  const vbx_host_services *h = j->h;
-  vbx_json *arr = vbx_lj_arr(j);
-  for (size_t i = 0; i < h->json_array_size(tools); i++) {
-    vbx_json *t = h->json_array_get(tools, i);
-    vbx_json *fn = vbx_lj_obj(j);
-    vbx_lj_set(j, fn, "name", vbx_lj_str(j, vbx_lj_get_str(h, t, "name")));
-    const char *d = vbx_lj_get_str(h, t, "description");
-    if (d) vbx_lj_set(j, fn, "description", vbx_lj_str(j, d));
-    vbx_json *schema = vbx_lj_get_typed(h, t, "input_schema", VBX_JSON_OBJECT);
-    if (schema) vbx_lj_set(j, fn, "parameters", vbx_lj_ref(j, schema));
-    vbx_json *o = vbx_lj_obj(j);
-    vbx_lj_set(j, o, "type", vbx_lj_str(j, "function"));
-    vbx_lj_set(j, o, "function", fn);
-    vbx_lj_push(j, arr, o);
-  }
-  return arr;
-}
-
 /* Reasoning models take max_completion_tokens and refuse max_tokens. */
 static int reasoning_model(const char *m) {
   return !strncmp(m, "o1", 2) || !strncmp(m, "o3", 2) || !strncmp(m, "o4", 2) ||
          !strncmp(m, "gpt-5", 5);
 }
 
-int vbx_openai_body(vbx_llm_base *b, const vbx_llm_request *req, int stream, char **out,
-                    vbx_call *call) {
+int vbx_openai_body(vbx_lj *j, vbx_json *o, const vbx_llm_base *b, const vbx_llm_request *req,
+                    int stream, vbx_call *call) {
   const vbx_host_services *h = b->h;
   int rc = 0;
-  if (!req->messages || h->json_type(req->messages) != VBX_JSON_ARRAY)
-    return h->set_error(call, VBX_E_INVAL, "messages", "messages must be an array");
-  vbx_lj j = {h, 0};
-  vbx_json *o = vbx_lj_obj(&j), *msgs = vbx_lj_arr(&j);
-  if (req->system && *req->system) {
-    vbx_json *m = vbx_lj_obj(&j);
-    vbx_lj_set(&j, m, "role", vbx_lj_str(&j, "system"));
-    vbx_lj_set(&j, m, "content", vbx_lj_str(&j, req->system));
-    vbx_lj_push(&j, msgs, m);
-  }
+  vbx_json *msgs = vbx_lj_arr(j);
+  if (req->system && *req->system) vbx_llm_push_msg(j, msgs, "system", req->system);
   for (size_t i = 0; i < h->json_array_size(req->messages) && !rc; i++) {
     vbx_json *msg = h->json_array_get(req->messages, i);
     const char *role = vbx_lj_get_str(h, msg, "role");
@@ -139,31 +104,25 @@ int vbx_openai_body(vbx_llm_base *b, const vbx_llm_request *req, int stream, cha
     if (!role || !content) {
       rc = h->set_error(call, VBX_E_INVAL, "messages", "message %zu has no role or content", i);
     } else if (!strcmp(role, "user")) {
-      rc = user_msg(&j, msgs, content, call);
+      rc = user_msg(j, msgs, content, call);
     } else if (!strcmp(role, "assistant")) {
-      rc = assistant_msg(&j, msgs, content, call);
+      rc = assistant_msg(j, msgs, content, call);
     } else {
       rc = h->set_error(call, VBX_E_INVAL, "messages", "message %zu has unknown role '%s'", i, role);
     }
   }
-  vbx_lj_set(&j, o, "model", vbx_lj_str(&j, b->model));
-  vbx_lj_set(&j, o, "messages", msgs);
-  vbx_lj_set(&j, o, reasoning_model(b->model) ? "max_completion_tokens" : "max_tokens",
+  vbx_lj_set(j, o, "model", vbx_lj_str(j, b->model));
+  vbx_lj_set(j, o, "messages", msgs);
+  vbx_lj_set(j, o, reasoning_model(b->model) ? "max_completion_tokens" : "max_tokens",
              h->json_integer_new(vbx_llm_max_tokens(b, req)));
-  if (req->tools && h->json_type(req->tools) == VBX_JSON_ARRAY && h->json_array_size(req->tools) > 0)
-    vbx_lj_set(&j, o, "tools", tools_json(&j, req->tools));
+  if (vbx_llm_has_tools(h, req)) vbx_lj_set(j, o, "tools", vbx_llm_function_tools(j, req->tools));
   if (b->opts.has_temperature)
-    vbx_lj_set(&j, o, "temperature", h->json_real_new(b->opts.temperature));
+    vbx_lj_set(j, o, "temperature", h->json_real_new(b->opts.temperature));
   if (stream) {
-    vbx_lj_set(&j, o, "stream", h->json_bool_new(1));
-    vbx_json *so = vbx_lj_obj(&j);
-    vbx_lj_set(&j, so, "include_usage", h->json_bool_new(1));
-    vbx_lj_set(&j, o, "stream_options", so);
+    vbx_lj_set(j, o, "stream", h->json_bool_new(1));
+    vbx_json *so = vbx_lj_obj(j);
+    vbx_lj_set(j, so, "include_usage", h->json_bool_new(1));
+    vbx_lj_set(j, o, "stream_options", so);
   }
-  char *text = rc || j.failed ? NULL : h->json_dump(o);
-  if (o) h->json_decref(o);
-  if (rc) return rc;
-  if (!text) return h->set_error(call, VBX_E_NOMEM, NULL, "out of memory building the request");
-  *out = text;
-  return 0;
+  return rc;
 }
