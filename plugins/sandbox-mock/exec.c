@@ -61,7 +61,7 @@ static int stream(const vbx_exec_request *req, vbx_stream which, const char *dat
   return req->on_output(req->user, which, data + cut, len - cut);
 }
 
-static char *host_copy(const vbx_host_services *h, const mock_buf *b, size_t cap, size_t *len,
+static char *host_copy(const vbx_host_services *h, const vbx__strbuf *b, size_t cap, size_t *len,
                        int *truncated) {
   size_t n = b->len;
   if (n > cap) {

@@ -141,7 +141,7 @@ static int cmp_str(const void *a, const void *b) {
   return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-void mock_fs_list(const mock_fs *fs, const char *norm, mock_buf *buf) {
+void mock_fs_list(const mock_fs *fs, const char *norm, vbx__strbuf *buf) {
   if (fs->n == 0)
     return;
   char **names = calloc(fs->n, sizeof *names);
@@ -165,8 +165,8 @@ void mock_fs_list(const mock_fs *fs, const char *norm, mock_buf *buf) {
   qsort(names, k, sizeof *names, cmp_str);
   for (size_t i = 0; i < k; i++) {
     if (i == 0 || strcmp(names[i], names[i - 1]) != 0) {
-      mock_buf_puts(buf, names[i]);
-      mock_buf_puts(buf, "\n");
+      vbx__strbuf_puts(buf, names[i]);
+      vbx__strbuf_puts(buf, "\n");
     }
   }
   for (size_t i = 0; i < k; i++)

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/strbuf.h"
 #include "voidbox/plugin.h"
 
 #define MOCK_MAX_COMMANDS 1024
@@ -89,14 +90,6 @@ typedef struct mock_sandbox {
   uint64_t n_samples;           /* telemetry calls so far */
 } mock_sandbox;
 
-/* Growable byte buffer with a cap (output capture). */
-typedef struct mock_buf {
-  char *data;
-  size_t len, cap, limit;
-  int truncated;
-  int failed;
-} mock_buf;
-
 /* ---- options.c ---- */
 /* Parse and check backend options (NULL = none). On error sets the call's
  * error with field = the top-level key and returns a VBX_E_* code; *out is
@@ -119,19 +112,15 @@ int mock_fs_write(mock_fs *fs, const char *norm, const char *data, size_t len, u
 int mock_fs_is_dir(const mock_fs *fs, const char *norm);
 /* Append the sorted, unique immediate children of directory `norm`, one
  * per line, to buf. */
-void mock_fs_list(const mock_fs *fs, const char *norm, mock_buf *buf);
+void mock_fs_list(const mock_fs *fs, const char *norm, vbx__strbuf *buf);
 void mock_fs_free(mock_fs *fs);
-
-/* ---- buffers (exec.c) ---- */
-void mock_buf_put(mock_buf *b, const char *data, size_t len);
-void mock_buf_puts(mock_buf *b, const char *s);
 
 /* ---- shell.c ---- */
 /* The outcome of interpreting a command: output text (malloc'd) plus exit
  * code and the scripted delay. */
 typedef struct mock_outcome {
-  mock_buf out;
-  mock_buf err;
+  vbx__strbuf out;
+  vbx__strbuf err;
   int exit_code;
   uint32_t delay_ms;
   int scripted;          /* matched a `commands` entry */

@@ -49,30 +49,30 @@ static char *join_words(const char *const *argv) {
 
 static void apply_script(mock_outcome *oc, const mock_command *cmd) {
   if (cmd->out != NULL)
-    mock_buf_puts(&oc->out, cmd->out);
+    vbx__strbuf_puts(&oc->out, cmd->out);
   if (cmd->err != NULL)
-    mock_buf_puts(&oc->err, cmd->err);
+    vbx__strbuf_puts(&oc->err, cmd->err);
   oc->exit_code = cmd->exit_code;
   oc->delay_ms += cmd->delay_ms;
   oc->scripted = 1;
 }
 
-static int builtin_cat(ctx *c, const char *const *argv, mock_buf *out) {
+static int builtin_cat(ctx *c, const char *const *argv, vbx__strbuf *out) {
   int code = 0;
   if (argv[1] == NULL) {
-    mock_buf_put(out, c->stdin_data, c->stdin_data ? c->stdin_len : 0);
+    vbx__strbuf_append(out, c->stdin_data, c->stdin_data ? c->stdin_len : 0);
     return 0;
   }
   for (size_t i = 1; argv[i] != NULL; i++) {
     char *p = mock_path_norm(c->cwd, argv[i]);
     mock_file *f = p ? mock_fs_find(&c->sb->fs, p) : NULL;
     if (f != NULL) {
-      mock_buf_put(out, f->data, f->len);
+      vbx__strbuf_append(out, f->data, f->len);
     } else {
       int dir = p != NULL && mock_fs_is_dir(&c->sb->fs, p);
-      mock_buf_puts(&c->oc->err, "cat: ");
-      mock_buf_puts(&c->oc->err, argv[i]);
-      mock_buf_puts(&c->oc->err, dir ? ": Is a directory\n" : ": No such file or directory\n");
+      vbx__strbuf_puts(&c->oc->err, "cat: ");
+      vbx__strbuf_puts(&c->oc->err, argv[i]);
+      vbx__strbuf_puts(&c->oc->err, dir ? ": Is a directory\n" : ": No such file or directory\n");
       code = 1;
     }
     free(p);
@@ -80,7 +80,7 @@ static int builtin_cat(ctx *c, const char *const *argv, mock_buf *out) {
   return code;
 }
 
-static int builtin_ls(ctx *c, const char *const *argv, mock_buf *out) {
+static int builtin_ls(ctx *c, const char *const *argv, vbx__strbuf *out) {
   int code = 0, any = 0;
   for (size_t i = 1; argv[i] != NULL; i++) {
     if (argv[i][0] == '-')
@@ -88,14 +88,14 @@ static int builtin_ls(ctx *c, const char *const *argv, mock_buf *out) {
     any = 1;
     char *p = mock_path_norm(c->cwd, argv[i]);
     if (p != NULL && mock_fs_find(&c->sb->fs, p) != NULL) {
-      mock_buf_puts(out, argv[i]);
-      mock_buf_puts(out, "\n");
+      vbx__strbuf_puts(out, argv[i]);
+      vbx__strbuf_puts(out, "\n");
     } else if (p != NULL && mock_fs_is_dir(&c->sb->fs, p)) {
       mock_fs_list(&c->sb->fs, p, out);
     } else {
-      mock_buf_puts(&c->oc->err, "ls: cannot access '");
-      mock_buf_puts(&c->oc->err, argv[i]);
-      mock_buf_puts(&c->oc->err, "': No such file or directory\n");
+      vbx__strbuf_puts(&c->oc->err, "ls: cannot access '");
+      vbx__strbuf_puts(&c->oc->err, argv[i]);
+      vbx__strbuf_puts(&c->oc->err, "': No such file or directory\n");
       code = 2;
     }
     free(p);
@@ -120,7 +120,7 @@ static const char *shell_c_arg(const char *const *argv) {
 
 /* Run one argv: scripts, then `sh -c`, then built-ins. Output to `out`.
  * (The output of a nested `sh -c` goes to the exec's stdout.) */
-static int run_argv(ctx *c, const char *const *argv, mock_buf *out, int depth) {
+static int run_argv(ctx *c, const char *const *argv, vbx__strbuf *out, int depth) {
   if (argv[0] == NULL)
     return 0;
   char *line = join_words(argv);
@@ -132,9 +132,9 @@ static int run_argv(ctx *c, const char *const *argv, mock_buf *out, int depth) {
   const char *prog = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
   if (cmd != NULL) {
     if (cmd->out != NULL)
-      mock_buf_puts(out, cmd->out);
+      vbx__strbuf_puts(out, cmd->out);
     if (cmd->err != NULL)
-      mock_buf_puts(&c->oc->err, cmd->err);
+      vbx__strbuf_puts(&c->oc->err, cmd->err);
     c->oc->exit_code = cmd->exit_code;
     c->oc->delay_ms += cmd->delay_ms;
     c->oc->scripted = 1;
@@ -154,11 +154,11 @@ static int run_argv(ctx *c, const char *const *argv, mock_buf *out, int depth) {
     }
     for (size_t k = i; argv[k] != NULL; k++) {
       if (k > i)
-        mock_buf_puts(out, " ");
-      mock_buf_puts(out, argv[k]);
+        vbx__strbuf_puts(out, " ");
+      vbx__strbuf_puts(out, argv[k]);
     }
     if (nl)
-      mock_buf_puts(out, "\n");
+      vbx__strbuf_puts(out, "\n");
     c->oc->exit_code = 0;
   } else if (strcmp(prog, "cat") == 0) {
     c->oc->exit_code = builtin_cat(c, argv, out);
@@ -166,8 +166,8 @@ static int run_argv(ctx *c, const char *const *argv, mock_buf *out, int depth) {
     c->oc->exit_code = builtin_ls(c, argv, out);
   } else if (strcmp(prog, "pwd") == 0) {
     char *p = mock_path_norm(c->cwd, ".");
-    mock_buf_puts(out, p ? p : "/");
-    mock_buf_puts(out, "\n");
+    vbx__strbuf_puts(out, p ? p : "/");
+    vbx__strbuf_puts(out, "\n");
     free(p);
     c->oc->exit_code = 0;
   } else if (strcmp(prog, "true") == 0 || strcmp(prog, "mkdir") == 0 ||
@@ -176,9 +176,9 @@ static int run_argv(ctx *c, const char *const *argv, mock_buf *out, int depth) {
   } else if (strcmp(prog, "false") == 0) {
     c->oc->exit_code = 1;
   } else {
-    mock_buf_puts(&c->oc->err, "mock: command not scripted: ");
-    mock_buf_puts(&c->oc->err, line);
-    mock_buf_puts(&c->oc->err, "\n");
+    vbx__strbuf_puts(&c->oc->err, "mock: command not scripted: ");
+    vbx__strbuf_puts(&c->oc->err, line);
+    vbx__strbuf_puts(&c->oc->err, "\n");
     c->oc->exit_code = 127;
   }
 done:
@@ -270,7 +270,7 @@ static int run_simple(ctx *c, tok *toks, size_t a, size_t b, int depth) {
   for (size_t i = a; i < b; i++) {
     if (toks[i].op == '>' || toks[i].op == 'a') {
       if (i + 1 >= b || toks[i + 1].op != 0) {
-        mock_buf_puts(&c->oc->err, "mock: syntax error near redirection\n");
+        vbx__strbuf_puts(&c->oc->err, "mock: syntax error near redirection\n");
         c->oc->exit_code = 2;
         return 0;
       }
@@ -284,16 +284,16 @@ static int run_simple(ctx *c, tok *toks, size_t a, size_t b, int depth) {
   argv[n] = NULL;
   if (redir == NULL)
     return run_argv(c, argv, &c->oc->out, depth);
-  mock_buf tmp = {0};
+  vbx__strbuf tmp = VBX__STRBUF_INIT;
   int rc = run_argv(c, argv, &tmp, depth);
   if (rc == 0 && !tmp.failed) {
     char *p = mock_path_norm(c->cwd, redir);
     int wrc = p ? mock_fs_write(&c->sb->fs, p, tmp.data ? tmp.data : "", tmp.len, 0644, append)
                 : VBX_E_NOMEM;
     if (wrc != 0) {
-      mock_buf_puts(&c->oc->err, "mock: cannot write ");
-      mock_buf_puts(&c->oc->err, redir);
-      mock_buf_puts(&c->oc->err, wrc == VBX_E_LIMIT ? ": file system full\n" : ": error\n");
+      vbx__strbuf_puts(&c->oc->err, "mock: cannot write ");
+      vbx__strbuf_puts(&c->oc->err, redir);
+      vbx__strbuf_puts(&c->oc->err, wrc == VBX_E_LIMIT ? ": file system full\n" : ": error\n");
       c->oc->exit_code = 1;
     }
     free(p);
@@ -312,7 +312,7 @@ static int run_string(ctx *c, const char *cmd, int depth) {
   size_t n = 0;
   int rc = tokenize(cmd, toks, MAX_WORDS, &n);
   if (rc == VBX_E_LIMIT) {
-    mock_buf_puts(&c->oc->err, "mock: command has too many words\n");
+    vbx__strbuf_puts(&c->oc->err, "mock: command has too many words\n");
     c->oc->exit_code = 2;
     rc = 0;
     goto done;
@@ -321,9 +321,9 @@ static int run_string(ctx *c, const char *cmd, int depth) {
     goto done;
   for (size_t i = 0; i < n; i++) {
     if (toks[i].op == 'p') {
-      mock_buf_puts(&c->oc->err, "mock: command not scripted: ");
-      mock_buf_puts(&c->oc->err, cmd);
-      mock_buf_puts(&c->oc->err, "\n");
+      vbx__strbuf_puts(&c->oc->err, "mock: command not scripted: ");
+      vbx__strbuf_puts(&c->oc->err, cmd);
+      vbx__strbuf_puts(&c->oc->err, "\n");
       c->oc->exit_code = 127;
       goto done;
     }
@@ -355,7 +355,7 @@ int mock_shell_run(mock_sandbox *sb, const char *const *argv, const char *cwd,
                    const char *stdin_data, size_t stdin_len, mock_outcome *oc) {
   ctx c = {sb, cwd, stdin_data, stdin_len, oc};
   if (argv == NULL || argv[0] == NULL) {
-    mock_buf_puts(&oc->err, "mock: empty command\n");
+    vbx__strbuf_puts(&oc->err, "mock: empty command\n");
     oc->exit_code = 127;
     return 0;
   }
