@@ -8,35 +8,32 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "popt.h"
+
+/* The sandbox family's wording: "sandbox option 'KEY' must be ...". */
+static vbx_popt sandbox_opt(const vbx_host_services *h, const char *key, vbx_call *call,
+                            char *what, size_t cap) {
+  snprintf(what, cap, "sandbox option '%s'", key);
+  vbx_popt o = {.h = h, .call = call, .field = key, .what = what, .code = VBX_E_SPEC};
+  return o;
+}
+
 int guest_opt_string(const vbx_host_services *h, const vbx_json *v, const char *key, char **out,
                      vbx_call *call) {
-  if (h->json_type(v) != VBX_JSON_STRING || h->json_string_length(v) == 0 ||
-      h->json_string_length(v) > 4000)
-    return h->set_error(call, VBX_E_SPEC, key, "sandbox option '%s' must be a non-empty string",
-                        key);
-  free(*out);
-  *out = strdup(h->json_string_value(v));
-  return *out ? 0 : h->set_error(call, VBX_E_NOMEM, key, "out of memory");
+  char what[160];
+  vbx_popt o = sandbox_opt(h, key, call, what, sizeof what);
+  return vbx_popt_string(&o, v, 1, 4000, out);
 }
 
 int guest_opt_uint(const vbx_host_services *h, const vbx_json *v, const char *key, uint64_t max,
                    uint64_t *out, vbx_call *call) {
-  if (h->json_type(v) != VBX_JSON_INTEGER || h->json_integer_value(v) < 0 ||
-      (uint64_t)h->json_integer_value(v) > max)
-    return h->set_error(call, VBX_E_SPEC, key,
-                        "sandbox option '%s' must be an integer in 0..%llu", key,
-                        (unsigned long long)max);
-  *out = (uint64_t)h->json_integer_value(v);
-  return 0;
-}
-
-int guest_opt_bool(const vbx_host_services *h, const vbx_json *v, const char *key, int *out,
-                   vbx_call *call) {
-  if (h->json_type(v) != VBX_JSON_BOOL)
-    return h->set_error(call, VBX_E_SPEC, key, "sandbox option '%s' must be true or false",
-                        key);
-  *out = h->json_is_true(v) != 0;
-  return 0;
+  char what[160];
+  vbx_popt o = sandbox_opt(h, key, call, what, sizeof what);
+  int64_t n = 0;
+  int rc = vbx_popt_int(&o, v, 0, max > INT64_MAX ? INT64_MAX : (int64_t)max, &n);
+  if (rc == 0)
+    *out = (uint64_t)n;
+  return rc;
 }
 
 static int list_opt(const vbx_host_services *h, const vbx_json *v, const char *key, char **out,

@@ -43,15 +43,14 @@ void guest_policy_clear(guest_policy *p);
  * when out of memory. */
 char *guest_policy_text(const vbx_host_services *h, const guest_policy *p, const char *writer);
 
-/* guest_opt_string - v must be a non-empty string of at most 4000 bytes;
+/* The sandbox family's option checks: options/popt.h's validators with the
+ * terse wording "sandbox option 'KEY' must be ...", VBX_E_SPEC, field KEY.
+ * guest_opt_string - v must be a non-empty string of at most 4000 bytes;
  * *out gets a malloc'd copy. 0 or VBX_E_SPEC / VBX_E_NOMEM set on call. */
 int guest_opt_string(const vbx_host_services *h, const vbx_json *v, const char *key, char **out,
                      vbx_call *call);
 /* guest_opt_uint - v must be an integer in 0..max. 0 or VBX_E_SPEC. */
 int guest_opt_uint(const vbx_host_services *h, const vbx_json *v, const char *key, uint64_t max,
                    uint64_t *out, vbx_call *call);
-/* guest_opt_bool - v must be true or false. 0 or VBX_E_SPEC. */
-int guest_opt_bool(const vbx_host_services *h, const vbx_json *v, const char *key, int *out,
-                   vbx_call *call);
 
 #endif

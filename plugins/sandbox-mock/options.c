@@ -7,40 +7,27 @@
 #include <string.h>
 
 #include "mock.h"
+#include "popt.h"
 
-static char *dup_bounded(const vbx_host_services *h, const vbx_json *v, vbx_call *call,
-                         const char *field, const char *what, int *rc) {
-  if (h->json_type(v) != VBX_JSON_STRING) {
-    *rc = h->set_error(call, VBX_E_INVAL, field, "%s must be a string", what);
-    return NULL;
-  }
-  size_t len = h->json_string_length(v);
-  if (len > MOCK_MAX_STRING) {
-    *rc = h->set_error(call, VBX_E_TOOBIG, field, "%s is %zu bytes, over the %u-byte limit", what,
-                       len, MOCK_MAX_STRING);
-    return NULL;
-  }
-  char *s = malloc(len + 1);
-  if (s == NULL) {
-    *rc = h->set_error(call, VBX_E_NOMEM, field, "out of memory");
-    return NULL;
-  }
-  memcpy(s, h->json_string_value(v), len);
-  s[len] = '\0';
-  *rc = 0;
-  return s;
+/* The mock's wording: precise ("commands[0].exit_code is 300, must be
+ * 0..255"), VBX_E_INVAL, the error at `field`. */
+static vbx_popt mock_opt(const vbx_host_services *h, vbx_call *call, const char *field,
+                         const char *what) {
+  vbx_popt o = {.h = h, .call = call, .field = field, .what = what, .code = VBX_E_INVAL,
+                .precise = 1};
+  return o;
 }
 
 static int get_uint(const vbx_host_services *h, const vbx_json *v, int64_t max, const char *field,
                     const char *what, int64_t *out, vbx_call *call) {
-  if (h->json_type(v) != VBX_JSON_INTEGER)
-    return h->set_error(call, VBX_E_INVAL, field, "%s must be an integer", what);
-  int64_t n = h->json_integer_value(v);
-  if (n < 0 || n > max)
-    return h->set_error(call, VBX_E_INVAL, field, "%s is %lld, must be 0..%lld", what,
-                        (long long)n, (long long)max);
-  *out = n;
-  return 0;
+  vbx_popt o = mock_opt(h, call, field, what);
+  return vbx_popt_int(&o, v, 0, max, out);
+}
+
+static int get_string(const vbx_host_services *h, const vbx_json *v, const char *field,
+                      const char *what, char **out, vbx_call *call) {
+  vbx_popt o = mock_opt(h, call, field, what);
+  return vbx_popt_string(&o, v, 0, MOCK_MAX_STRING, out);
 }
 
 static int parse_command(const vbx_host_services *h, const vbx_json *v, size_t idx,
@@ -56,11 +43,11 @@ static int parse_command(const vbx_host_services *h, const vbx_json *v, size_t i
   for (size_t i = 0; (key = h->json_object_key_at(v, i, &val)) != NULL; i++) {
     snprintf(what, sizeof what, "commands[%zu].%s", idx, key);
     if (strcmp(key, "match") == 0) {
-      c->match = dup_bounded(h, val, call, "commands", what, &rc);
+      rc = get_string(h, val, "commands", what, &c->match, call);
     } else if (strcmp(key, "stdout") == 0) {
-      c->out = dup_bounded(h, val, call, "commands", what, &rc);
+      rc = get_string(h, val, "commands", what, &c->out, call);
     } else if (strcmp(key, "stderr") == 0) {
-      c->err = dup_bounded(h, val, call, "commands", what, &rc);
+      rc = get_string(h, val, "commands", what, &c->err, call);
     } else if (strcmp(key, "exit_code") == 0) {
       int64_t n = 0;
       rc = get_uint(h, val, 255, "commands", what, &n, call);
@@ -116,8 +103,7 @@ static int parse_barrier(const vbx_host_services *h, const vbx_json *v, mock_opt
   const char *key;
   for (size_t i = 0; (key = h->json_object_key_at(v, i, &val)) != NULL; i++) {
     if (strcmp(key, "name") == 0) {
-      free(o->barrier_name);
-      o->barrier_name = dup_bounded(h, val, call, "barrier", "barrier.name", &rc);
+      rc = get_string(h, val, "barrier", "barrier.name", &o->barrier_name, call);
       if (rc == 0 && (o->barrier_name[0] == '\0' || strlen(o->barrier_name) > 256))
         rc = h->set_error(call, VBX_E_INVAL, "barrier", "barrier.name must be 1..256 bytes");
     } else if (strcmp(key, "parties") == 0) {
@@ -142,9 +128,9 @@ static int parse_barrier(const vbx_host_services *h, const vbx_json *v, mock_opt
 
 static int set_record(const vbx_host_services *h, const vbx_json *v, const char *spec_dir,
                       mock_options *o, vbx_call *call) {
-  int rc = 0;
-  char *p = dup_bounded(h, v, call, "record", "record", &rc);
-  if (p == NULL)
+  char *p = NULL;
+  int rc = get_string(h, v, "record", "record", &p, call);
+  if (rc != 0)
     return rc;
   if (p[0] == '\0' || strlen(p) > 4096) {
     free(p);
@@ -183,10 +169,8 @@ int mock_options_parse(const vbx_host_services *h, const vbx_json *options, cons
     } else if (strcmp(key, "barrier") == 0) {
       rc = parse_barrier(h, val, out, call);
     } else if (strcmp(key, "fail_exec") == 0) {
-      if (h->json_type(val) != VBX_JSON_BOOL)
-        rc = h->set_error(call, VBX_E_INVAL, "fail_exec", "fail_exec must be true or false");
-      else
-        out->fail_exec = h->json_is_true(val);
+      vbx_popt o = mock_opt(h, call, "fail_exec", "fail_exec");
+      rc = vbx_popt_bool(&o, val, &out->fail_exec);
     } else {
       rc = h->set_error(call, VBX_E_INVAL, key,
                         "unknown mock sandbox option `%s` (expected commands, record, barrier, "

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "popt.h"
 #include "skill_md.h"
 #include "voidbox/plugin.h"
 
@@ -20,21 +21,10 @@ typedef struct sf_skill {
   skill_md md;
 } sf_skill;
 
-static int check_options(const vbx_host_services *h, const vbx_skill_config *cfg,
-                         vbx_call *call) {
-  if (cfg->options == NULL || h->json_type(cfg->options) != VBX_JSON_OBJECT)
-    return 0;
-  vbx_json *v;
-  const char *key = h->json_object_key_at(cfg->options, 0, &v);
-  if (key != NULL)
-    return h->set_error(call, VBX_E_INVAL, key, "the file skill takes no option `%s`", key);
-  return 0;
-}
-
 static int sf_load(const vbx_host_services *h, const vbx_skill_config *cfg, skill_md *md,
                    vbx_call *call) {
   char msg[900];
-  int rc = check_options(h, cfg, call);
+  int rc = vbx_popt_none(h, cfg->options, "the file skill", call);
   if (rc != 0)
     return rc;
   rc = skill_md_load(cfg->spec_dir, cfg->value, md, msg, sizeof msg);
