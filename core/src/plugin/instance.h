@@ -1,0 +1,118 @@
+/*
+ * plugin/instance.h - the one way the host calls a plugin's vtable.
+ *
+ * Every call into a registered implementation (validate) or into an
+ * instance it created (create, destroy, complete, provision, call_tool,
+ * exec, file_write, file_read, on_event, flush) goes through a function
+ * here. Each one:
+ *   - reads the vtable only through VBX_HAS_METHOD (a plugin built against
+ *     an older, shorter vtable simply lacks the method);
+ *   - brackets the call with the in-flight table (plugin/inflight.h) under
+ *     its call name ("llm.complete", "sandbox.exec", ...), the box it
+ *     serves and the call's deadline, so a supervising process can name
+ *     the plugin and the call when the process dies or hangs in it;
+ *   - fails with VBX_E_UNSUPPORTED and "<kind> '<name>' has no <method>
+ *     method" in the vbx_call when the method is missing (callers that
+ *     word that case differently ask vbx__impl_has first); the optional
+ *     destroy, on_event and flush are skipped instead.
+ *
+ * Nothing here decides policy (what a refusal means for a box, which lock
+ * serialises an exporter): the engine and the runner do.
+ *
+ * Threads: the functions keep no state; an instance is used by one thread
+ * at a time unless its vtable says otherwise (the caller's duty).
+ */
+#ifndef VBX_PLUGIN_INSTANCE_H
+#define VBX_PLUGIN_INSTANCE_H
+
+#include <stdint.h>
+
+#include "plugin/call.h"
+#include "plugin/registry.h"
+
+/* The vtable methods the host calls. */
+typedef enum vbx__method {
+  VBX_M_VALIDATE = 0,   /* validate_options (sandbox, llm, exporter); validate (skill) */
+  VBX_M_CREATE,
+  VBX_M_DESTROY,
+  VBX_M_COMPLETE,       /* llm */
+  VBX_M_PROVISION,      /* skill */
+  VBX_M_CALL_TOOL,      /* skill */
+  VBX_M_EXEC,           /* sandbox */
+  VBX_M_FILE_WRITE,     /* sandbox */
+  VBX_M_FILE_READ,      /* sandbox */
+  VBX_M_ON_EVENT,       /* exporter */
+  VBX_M_FLUSH,          /* exporter */
+  VBX_M_COUNT
+} vbx__method;
+
+/* One plugin instance: the implementation that made it, its handle (NULL
+ * until created and after destroy) and the box it serves (borrowed, NULL
+ * outside a box; recorded in the in-flight table). */
+typedef struct vbx__inst {
+  const vbx__impl *impl;
+  void *handle;
+  const char *box;
+} vbx__inst;
+
+/* Non-zero when impl's vtable has method m (a method of another kind: 0). */
+int vbx__impl_has(const vbx__impl *impl, vbx__method m);
+/* The vtable's flags word (VBX_VT_THREAD_SAFE, VBX_SANDBOX_IS_VM, ...). */
+uint32_t vbx__impl_flags(const vbx__impl *impl);
+/* "sandbox backend", "llm provider", "skill type", "exporter". */
+const char *vbx__impl_what(const vbx__impl *impl);
+/* The in-flight call name of method m on impl's kind ("llm.complete"). */
+const char *vbx__impl_call_name(const vbx__impl *impl, vbx__method m);
+/* Fail call with VBX_E_UNSUPPORTED: "<what> '<name>' has no <method>
+ * method". Returns VBX_E_UNSUPPORTED. */
+int vbx__impl_unsupported(const vbx__impl *impl, vbx__method m, vbx_call *call);
+
+/* validate_options of a sandbox backend, LLM provider or exporter with
+ * `options` (may be NULL); `box` (may be NULL) is what the in-flight table
+ * records. Returns 0 or the plugin's code with call's error set. */
+int vbx__impl_validate_options(const vbx__impl *impl, const char *box, const vbx_json *options,
+                               vbx_call *call);
+/* A skill type's validate of one declaration. Returns as above. */
+int vbx__impl_skill_validate(const vbx__impl *impl, const char *box, const vbx_skill_config *cfg,
+                             vbx_call *call);
+
+/* Create an instance of impl for `box` into *out (out->handle set on
+ * success, NULL otherwise). A create that returns 0 without a handle
+ * fails with VBX_E_PLUGIN "create returned no sandbox" (provider, skill,
+ * exporter). Returns 0 or the code with call's error set. */
+int vbx__inst_sandbox_create(vbx__inst *out, const vbx__impl *impl, const char *box,
+                             const vbx_sandbox_config *cfg, vbx_call *call);
+int vbx__inst_llm_create(vbx__inst *out, const vbx__impl *impl, const char *box,
+                         const vbx_llm_config *cfg, vbx_call *call);
+int vbx__inst_skill_create(vbx__inst *out, const vbx__impl *impl, const char *box,
+                           const vbx_skill_config *cfg, vbx_call *call);
+int vbx__inst_exporter_create(vbx__inst *out, const vbx__impl *impl, const vbx_json *options,
+                              vbx_call *call);
+/* Destroy the instance (when it has a handle and its vtable a destroy),
+ * recorded with `deadline_ns` (destroy has no vbx_call); handle is NULL
+ * afterwards. Safe on an instance never created. */
+void vbx__inst_destroy(vbx__inst *inst, uint64_t deadline_ns);
+
+/* The provider's complete. */
+int vbx__inst_complete(const vbx__inst *llm, const vbx_llm_request *req, vbx_llm_response *resp,
+                       vbx_call *call);
+/* The skill's provision into `sandbox`. */
+int vbx__inst_provision(const vbx__inst *skill, const vbx_sandbox_ref *sandbox,
+                        vbx_skill_contrib *out, vbx_call *call);
+/* The skill's call_tool. */
+int vbx__inst_call_tool(const vbx__inst *skill, const vbx_sandbox_ref *sandbox, const char *tool,
+                        const vbx_json *input, char **out_text, int *is_error, vbx_call *call);
+/* The sandbox's exec, file_write, file_read. */
+int vbx__inst_exec(const vbx__inst *sb, const vbx_exec_request *req, vbx_exec_result *res,
+                   vbx_call *call);
+int vbx__inst_file_write(const vbx__inst *sb, const char *path, const void *data, size_t len,
+                         uint32_t mode, vbx_call *call);
+int vbx__inst_file_read(const vbx__inst *sb, const char *path, size_t max_len, char **out,
+                        size_t *out_len, vbx_call *call);
+/* The exporter's on_event (skipped when it has none), recorded under
+ * ev->box with `deadline_ns` (on_event has no vbx_call). */
+void vbx__inst_on_event(const vbx__inst *exp, const vbx_event *ev, uint64_t deadline_ns);
+/* The exporter's flush (0 when it has none). */
+int vbx__inst_flush(const vbx__inst *exp, vbx_call *call);
+
+#endif
