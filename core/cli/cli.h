@@ -38,13 +38,15 @@ void vbx__cli_common_free(vbx__cli_common *c);
 vbx_runtime *vbx__cli_runtime(const vbx__cli_common *c);
 /* The same without printing: 0 and *out, or the code with err filled. */
 int vbx__cli_runtime_new(const vbx__cli_common *c, vbx_runtime **out, vbx_error *err);
+struct vbx__plan; /* run/plan.h */
 /* For commands that take a spec: load c->file, create the runtime and
- * check the spec against its plugins. Prints any error (FILE:LINE:COLUMN
- * for spec errors) and returns VBX_EXIT_USAGE; on success returns
- * VBX_EXIT_OK with *rt and *p owned by the caller. `cmd` names the command
- * in messages. */
+ * check the spec against its plugins (vbx__pipeline_check_plan). Prints
+ * any error (FILE:LINE:COLUMN for spec errors) and returns
+ * VBX_EXIT_USAGE; on success returns VBX_EXIT_OK with *rt, *p and *plan
+ * (what the check resolved, for a run or a probe; vbx__plan_free) owned
+ * by the caller. `cmd` names the command in messages. */
 int vbx__cli_open_spec(const vbx__cli_common *c, const char *cmd, vbx_runtime **rt,
-                       vbx_pipeline **p);
+                       vbx_pipeline **p, struct vbx__plan **plan);
 /* Help text for the common options. */
 void vbx__cli_common_help(FILE *out);
 /* Print an error to stderr as "voidbox: message". */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "run/plan.h"
 #include "util/error.h"
 
 static char g_last_error[1024];
@@ -136,18 +137,19 @@ vbx_runtime *vbx__cli_runtime(const vbx__cli_common *c) {
 }
 
 int vbx__cli_open_spec(const vbx__cli_common *c, const char *cmd, vbx_runtime **rt,
-                       vbx_pipeline **p) {
+                       vbx_pipeline **p, vbx__plan **plan) {
   vbx_error err;
   memset(&err, 0, sizeof(err));
   *rt = NULL;
   *p = NULL;
+  *plan = NULL;
   if (!c->file) {
     vbx__cli_error("%s: --file SPEC is required (see `voidbox %s --help`)", cmd, cmd);
     return VBX_EXIT_USAGE;
   }
   if (vbx_pipeline_load_file(c->file, p, &err) != 0) goto fail;
   if (!(*rt = vbx__cli_runtime(c))) goto fail_quiet;
-  if (vbx_pipeline_check(*rt, *p, &err) != 0) goto fail;
+  if (vbx__pipeline_check_plan(*rt, *p, plan, &err) != 0) goto fail;
   return VBX_EXIT_OK;
 fail:
   fprintf(stderr, "%s\n", err.message[0] ? err.message : vbx_strerror(err.code));

@@ -38,6 +38,7 @@ int vbx__cmd_validate(int argc, char **argv) {
   int rc = VBX_EXIT_USAGE;
   vbx_runtime *rt = NULL;
   vbx_pipeline *p = NULL;
+  vbx__plan *plan = NULL;
 
   for (int i = 1; i < argc; i++) {
     int c = vbx__cli_common_opt(&common, argc, argv, &i);
@@ -56,11 +57,11 @@ int vbx__cmd_validate(int argc, char **argv) {
                    vbx__cli_hint(opt, known));
     goto out;
   }
-  rc = vbx__cli_open_spec(&common, "validate", &rt, &p);
+  rc = vbx__cli_open_spec(&common, "validate", &rt, &p, &plan);
   if (rc != VBX_EXIT_OK) goto out;
   vbx_error err;
   memset(&err, 0, sizeof(err));
-  if (vbx__pipeline_probe(rt, p, note, NULL, &err) != 0) {
+  if (vbx__pipeline_probe(rt, plan, note, NULL, &err) != 0) {
     fprintf(stderr, "%s\n", err.message[0] ? err.message : vbx_strerror(err.code));
     rc = VBX_EXIT_USAGE;
     goto out;
@@ -70,6 +71,7 @@ int vbx__cmd_validate(int argc, char **argv) {
     rc = VBX_EXIT_FAILED;
   }
 out:
+  vbx__plan_free(plan);
   vbx_pipeline_free(p);
   if (rt) vbx_runtime_free(rt);
   vbx__cli_common_free(&common);

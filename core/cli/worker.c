@@ -1,10 +1,11 @@
 /*
  * worker.c - the child process of a supervised `voidbox run` (supervise.h):
- * loads the plugins, checks the spec and runs the pipeline, sending its
- * stream, events, finished boxes and report to the parent over the
- * channel. It records the plugin call each thread is in (plugin/inflight.h)
- * and, on a fatal signal or an exit() from plugin code, which thread it
- * was, so the parent can name the plugin and the call.
+ * loads the plugins, checks the spec and runs the pipeline as the check
+ * resolved it (run/plan.h: once per box), sending its stream, events,
+ * finished boxes and report to the parent over the channel. It records
+ * the plugin call each thread is in (plugin/inflight.h) and, on a fatal
+ * signal or an exit() from plugin code, which thread it was, so the
+ * parent can name the plugin and the call.
  *
  * The worker never writes the user's stdout (the parent owns it: plugin
  * output on stdout goes to stderr) and dies with its parent
@@ -20,6 +21,7 @@
 
 #include "channel.h"
 #include "plugin/inflight.h"
+#include "run/plan.h"
 #include "supervise.h"
 #include "util/utf8.h"
 
@@ -143,7 +145,8 @@ _Noreturn void vbx__worker_main(const vbx__worker_args *a) {
   }
   g_rt = rt;
   if (g_early_cancel) vbx_runtime_cancel(rt);
-  if (vbx_pipeline_check(rt, a->p, &err) != 0) {
+  vbx__plan *plan = NULL;
+  if (vbx__pipeline_check_plan(rt, a->p, &plan, &err) != 0) {
     send_text(VBX_CH_LOAD_ERROR, VBX_EXIT_USAGE, err.code,
               err.message[0] ? err.message : vbx_strerror(err.code));
     _exit(0);
@@ -158,7 +161,7 @@ _Noreturn void vbx__worker_main(const vbx__worker_args *a) {
   ro.on_event = on_event;
   ro.on_box_done = on_box_done;
   vbx_result *res = NULL;
-  int rc = vbx_pipeline_run(rt, a->p, &ro, &res, &err);
+  int rc = vbx__pipeline_run_plan(rt, plan, &ro, &res, &err);
   if (rc != 0 && res == NULL) {
     send_text(VBX_CH_RUN_ERROR, rc == VBX_E_SPEC ? VBX_EXIT_USAGE : VBX_EXIT_FAILED, rc,
               err.message[0] ? err.message : vbx_strerror(rc));
@@ -170,6 +173,7 @@ _Noreturn void vbx__worker_main(const vbx__worker_args *a) {
     free(doc);
   }
   vbx_result_free(res);
+  vbx__plan_free(plan);
   g_rt = NULL;
   vbx_runtime_free(rt); /* plugins' fini: still watched by the parent */
   _exit(0);

@@ -80,7 +80,7 @@ static int run_skill_tool(vbx__box_run *br, const vbx__tool_entry *t, const json
   vbx__skill_inst *si = &br->skills[t->skill];
   *out = NULL;
   *is_error = 0;
-  if (!VBX_HAS_METHOD(si->vt, vbx_skill_type_vtable, call_tool)) {
+  if (!vbx__impl_has(si->inst.impl, VBX_M_CALL_TOOL)) {
     *is_error = 1;
     *out = strdup("the skill declaring this tool cannot run tools (no call_tool method)");
     return *out ? 0 : VBX_E_NOMEM;
@@ -89,10 +89,8 @@ static int run_skill_tool(vbx__box_run *br, const vbx__tool_entry *t, const json
   vbx__box_call(br, &call);
   char *text = NULL;
   int err = 0;
-  int rc;
-  VBX__PLUGIN_CALL(VBX__IMPL_PLUGIN(si->impl), "skill.call_tool", br->box->name, call.deadline_ns,
-                   rc = si->vt->call_tool(si->handle, &br->ref, t->name, (const vbx_json *)input,
-                                          &text, &err, &call));
+  int rc = vbx__inst_call_tool(&si->inst, &br->ref, t->name, (const vbx_json *)input, &text, &err,
+                               &call);
   if (rc != 0) {
     free(text);
     int stop = vbx__box_stopped(br);

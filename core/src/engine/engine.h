@@ -5,12 +5,15 @@
  * sandbox through its backend plugin.
  *
  * The pipeline runner (core/src/run) calls vbx__engine_run_box once per box,
- * on the box's own thread for fan-out stages.
+ * on the box's own thread for fan-out stages, with the box as
+ * vbx_pipeline_check resolved and validated it (engine/resolve.h): the
+ * engine never looks a plugin up.
  */
 #ifndef VBX_ENGINE_ENGINE_H
 #define VBX_ENGINE_ENGINE_H
 
 #include "engine/box_result.h"
+#include "engine/resolve.h"
 #include "model/model.h"
 #include "plugin/call.h"
 #include "plugin/registry.h"
@@ -22,7 +25,6 @@ typedef void (*vbx__emit_fn)(void *user, vbx_event *ev);
 
 /* Everything a box run needs from its caller. Borrowed for the run. */
 typedef struct vbx__engine_env {
-  const vbx__registry *reg;      /* frozen registry */
   const vbx__cancel *run_cancel; /* the pipeline run's token (may be NULL) */
   const vbx__cancel *rt_cancel;  /* the runtime's token (may be NULL) */
   const vbx__cancel *stage_cancel; /* a fail-fast fan_out's token (may be NULL) */
@@ -33,16 +35,18 @@ typedef struct vbx__engine_env {
   void *emit_user;
 } vbx__engine_env;
 
-/* Run `box` to completion with `input` (the previous stage's output, may be
- * NULL). `res` must have been initialised with vbx__box_result_init; on
- * return its status is OK, FAILED or CANCELLED and it holds the final
- * answer, error, usage, turns, tool calls and duration (partial results are
- * kept on failure and cancellation). Every plugin instance created is
- * destroyed before returning. Returns 0 when the box ran OK, else the
- * negative code of the failure (VBX_E_CANCELLED, VBX_E_TIMEOUT, the
- * plugin's code, ...). Thread-safe: boxes may run concurrently. */
-int vbx__engine_run_box(const vbx__engine_env *env, const vbx_box *box, const char *input,
-                        vbx_box_result *res);
+/* Run the box of `rb` (resolved and validated: vbx__box_prepare) to
+ * completion with `input` (the previous stage's output, may be NULL),
+ * creating its instances from rb's implementations. `res` must have been
+ * initialised with vbx__box_result_init; on return its status is OK,
+ * FAILED or CANCELLED and it holds the final answer, error, usage, turns,
+ * tool calls and duration (partial results are kept on failure and
+ * cancellation). Every plugin instance created is destroyed before
+ * returning. Returns 0 when the box ran OK, else the negative code of the
+ * failure (VBX_E_CANCELLED, VBX_E_TIMEOUT, the plugin's code, ...).
+ * Thread-safe: boxes may run concurrently. */
+int vbx__engine_run_box(const vbx__engine_env *env, const vbx__resolved_box *rb,
+                        const char *input, vbx_box_result *res);
 
 /* The CLOCK_MONOTONIC deadline of a box started at start_ns: the earlier
  * of its own timeout_secs and its sandbox's timeout_secs; 0 when neither. */

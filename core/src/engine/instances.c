@@ -1,7 +1,8 @@
 /*
  * engine/instances.c - creating a box's plugin instances (sandbox, then
  * provider, then each skill, provisioned into the sandbox) and destroying
- * them in reverse order.
+ * them in reverse order, from the implementations the box was resolved to
+ * (br->rb); every call goes through plugin/instance.h.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,49 +38,37 @@ static int create_sandbox(vbx__box_run *br) {
   cfg.options = (const vbx_json *)sd->options.obj;
   cfg.spec_dir = box->base_dir;
   cfg.disk_mb = sd->disk_mb;
-  br->sb_vt = br->impls.sandbox->vtable;
-  if (!VBX_HAS_METHOD(br->sb_vt, vbx_sandbox_backend_vtable, create))
+  const vbx__impl *impl = br->rb->sandbox;
+  if (!vbx__impl_has(impl, VBX_M_CREATE))
     return vbx__box_result_fail(br->res, VBX_E_PLUGIN, "sandbox backend '%s' has no create method",
-                                br->impls.sandbox->name);
+                                impl->name);
   vbx_call call;
   vbx__box_call(br, &call);
-  void *sb = NULL;
-  int rc;
-  VBX__PLUGIN_CALL(VBX__IMPL_PLUGIN(br->impls.sandbox), "sandbox.create", box->name,
-                   call.deadline_ns,
-                   rc = br->sb_vt->create(br->impls.sandbox->plugin_state, &cfg, &call, &sb));
-  if (rc == 0 && sb == NULL) rc = vbx__call_fail(&call, VBX_E_PLUGIN, NULL, "create returned no sandbox");
+  int rc = vbx__inst_sandbox_create(&br->sandbox, impl, box->name, &cfg, &call);
   char at[600];
   if (rc != 0)
     return vbx__box_result_fail(br->res, rc, "%ssandbox backend '%s': %s",
-                                refused_at(&sd->options, &call, at, sizeof(at)),
-                                br->impls.sandbox->name, vbx__call_message(&call, rc));
-  br->sandbox = sb;
+                                refused_at(&sd->options, &call, at, sizeof(at)), impl->name,
+                                vbx__call_message(&call, rc));
   return 0;
 }
 
 static int create_provider(vbx__box_run *br) {
   vbx_llm_config cfg;
   vbx__llm_config(br->box, &cfg);
-  br->llm_vt = br->impls.llm->vtable;
-  if (!VBX_HAS_METHOD(br->llm_vt, vbx_llm_provider_vtable, create) ||
-      !VBX_HAS_METHOD(br->llm_vt, vbx_llm_provider_vtable, complete))
+  const vbx__impl *impl = br->rb->llm;
+  if (!vbx__impl_has(impl, VBX_M_CREATE) || !vbx__impl_has(impl, VBX_M_COMPLETE))
     return vbx__box_result_fail(br->res, VBX_E_PLUGIN,
                                 "llm provider '%s' lacks the create or complete method",
-                                br->impls.llm->name);
+                                impl->name);
   vbx_call call;
   vbx__box_call(br, &call);
-  void *pv = NULL;
-  int rc;
-  VBX__PLUGIN_CALL(VBX__IMPL_PLUGIN(br->impls.llm), "llm.create", br->box->name, call.deadline_ns,
-                   rc = br->llm_vt->create(br->impls.llm->plugin_state, &cfg, &call, &pv));
-  if (rc == 0 && pv == NULL) rc = vbx__call_fail(&call, VBX_E_PLUGIN, NULL, "create returned no provider");
+  int rc = vbx__inst_llm_create(&br->provider, impl, br->box->name, &cfg, &call);
   char at[600];
   if (rc != 0)
     return vbx__box_result_fail(br->res, rc, "%sllm provider '%s': %s",
                                 refused_at(&br->box->llm.options, &call, at, sizeof(at)),
-                                br->impls.llm->name, vbx__call_message(&call, rc));
-  br->provider = pv;
+                                impl->name, vbx__call_message(&call, rc));
   return 0;
 }
 
@@ -94,36 +83,29 @@ static int create_skill(vbx__box_run *br, size_t i) {
   const vbx__skill_decl *s = &br->box->skills[i];
   vbx__skill_inst *si = &br->skills[i];
   memset(si, 0, sizeof(*si));
-  si->impl = br->impls.skills[i];
-  si->vt = si->impl->vtable;
+  const vbx__impl *impl = br->rb->skills[i];
+  si->inst.impl = impl;
   if ((si->label = skill_label(s)) == NULL) return vbx__box_result_fail(br->res, VBX_E_NOMEM, "out of memory");
   br->n_skills = i + 1;
-  if (!VBX_HAS_METHOD(si->vt, vbx_skill_type_vtable, create) ||
-      !VBX_HAS_METHOD(si->vt, vbx_skill_type_vtable, provision))
+  if (!vbx__impl_has(impl, VBX_M_CREATE) || !vbx__impl_has(impl, VBX_M_PROVISION))
     return vbx__box_result_fail(br->res, VBX_E_PLUGIN,
                                 "skill type '%s' lacks the create or provision method",
-                                si->impl->name);
+                                impl->name);
   vbx_skill_config cfg;
   vbx__skill_config(br->box, i, &cfg);
   vbx_call call;
   vbx__box_call(br, &call);
-  void *h = NULL;
-  int rc;
-  VBX__PLUGIN_CALL(VBX__IMPL_PLUGIN(si->impl), "skill.create", br->box->name, call.deadline_ns,
-                   rc = si->vt->create(si->impl->plugin_state, &cfg, &call, &h));
-  if (rc == 0 && h == NULL) rc = vbx__call_fail(&call, VBX_E_PLUGIN, NULL, "create returned no skill");
+  int rc = vbx__inst_skill_create(&si->inst, impl, br->box->name, &cfg, &call);
   char at[600];
   if (rc != 0)
     return vbx__box_result_fail(br->res, rc, "%sskill '%s': %s",
                                 refused_at(&s->options, &call, at, sizeof(at)), si->label,
                                 vbx__call_message(&call, rc));
-  si->handle = h;
   vbx_skill_contrib contrib;
   memset(&contrib, 0, sizeof(contrib));
   contrib.struct_size = sizeof(contrib);
   vbx__box_call(br, &call);
-  VBX__PLUGIN_CALL(VBX__IMPL_PLUGIN(si->impl), "skill.provision", br->box->name, call.deadline_ns,
-                   rc = si->vt->provision(h, &br->ref, &contrib, &call));
+  rc = vbx__inst_provision(&si->inst, &br->ref, &contrib, &call);
   si->system_prompt = contrib.system_prompt;
   si->tools = (json_t *)contrib.tools;
   if (contrib.name != NULL && contrib.name[0] != '\0') {
@@ -152,25 +134,16 @@ int vbx__box_setup(vbx__box_run *br) {
 }
 
 void vbx__box_teardown(vbx__box_run *br) {
-  const char *box = br->box->name;
   uint64_t deadline = vbx__now_ns() + VBX__TEARDOWN_NS;
   for (size_t i = br->n_skills; i-- > 0;) {
     vbx__skill_inst *si = &br->skills[i];
-    if (si->handle != NULL && VBX_HAS_METHOD(si->vt, vbx_skill_type_vtable, destroy))
-      VBX__PLUGIN_CALL(VBX__IMPL_PLUGIN(si->impl), "skill.destroy", box, deadline,
-                       si->vt->destroy(si->handle));
+    vbx__inst_destroy(&si->inst, deadline);
     free(si->label);
     free(si->system_prompt);
     json_decref(si->tools);
     memset(si, 0, sizeof(*si));
   }
   br->n_skills = 0;
-  if (br->provider != NULL && VBX_HAS_METHOD(br->llm_vt, vbx_llm_provider_vtable, destroy))
-    VBX__PLUGIN_CALL(VBX__IMPL_PLUGIN(br->impls.llm), "llm.destroy", box, deadline,
-                     br->llm_vt->destroy(br->provider));
-  br->provider = NULL;
-  if (br->sandbox != NULL && VBX_HAS_METHOD(br->sb_vt, vbx_sandbox_backend_vtable, destroy))
-    VBX__PLUGIN_CALL(VBX__IMPL_PLUGIN(br->impls.sandbox), "sandbox.destroy", box, deadline,
-                     br->sb_vt->destroy(br->sandbox));
-  br->sandbox = NULL;
+  vbx__inst_destroy(&br->provider, deadline);
+  vbx__inst_destroy(&br->sandbox, deadline);
 }

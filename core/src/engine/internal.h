@@ -10,7 +10,7 @@
 
 #include "engine/engine.h"
 #include "engine/resolve.h"
-#include "plugin/inflight.h"
+#include "plugin/instance.h"
 #include "util/strbuf.h"
 #include "util/utf8.h"
 
@@ -22,9 +22,7 @@
 
 /* A provisioned skill. */
 typedef struct vbx__skill_inst {
-  const vbx__impl *impl;
-  const vbx_skill_type_vtable *vt;
-  void *handle;              /* NULL until created */
+  vbx__inst inst;            /* handle NULL until created */
   char *label;               /* "TYPE:VALUE" or the name the skill gave */
   char *system_prompt;       /* host->alloc'd by the plugin, or NULL */
   json_t *tools;             /* array or NULL */
@@ -49,11 +47,9 @@ typedef struct vbx__box_run {
   const vbx_box *box;
   vbx_box_result *res;
   uint64_t deadline_ns;      /* CLOCK_MONOTONIC, 0: none */
-  vbx__box_impls impls;
-  const vbx_sandbox_backend_vtable *sb_vt;
-  void *sandbox;             /* NULL until created */
-  const vbx_llm_provider_vtable *llm_vt;
-  void *provider;            /* NULL until created */
+  const vbx__resolved_box *rb; /* the box's implementations (vbx_pipeline_check's) */
+  vbx__inst sandbox;         /* handle NULL until created */
+  vbx__inst provider;        /* handle NULL until created */
   vbx__skill_inst skills[VBX__MAX_SKILLS];
   size_t n_skills;           /* created so far */
   vbx_sandbox_ref ref;       /* forwards to the backend */
@@ -70,19 +66,16 @@ typedef struct vbx__box_run {
  * destroy runs longer is reported as hung by a supervising process. */
 #define VBX__TEARDOWN_NS (30ull * 1000000000ull)
 
-/* The name of the plugin that registered impl (for vbx__inflight_enter). */
-#define VBX__IMPL_PLUGIN(impl) vbx__plugin_name((impl)->plugin)
-
-/* loop.c: a vbx_call carrying the run's and runtime's tokens and the box
+/* box_run.c: a vbx_call carrying the run's and runtime's tokens and the box
  * deadline. */
 void vbx__box_call(const vbx__box_run *br, vbx_call *call);
-/* loop.c: VBX_E_CANCELLED when a token is set, VBX_E_TIMEOUT when the box
+/* box_run.c: VBX_E_CANCELLED when a token is set, VBX_E_TIMEOUT when the box
  * deadline passed, VBX_E_SANDBOX_LOST once the sandbox died, else 0. */
 int vbx__box_stopped(const vbx__box_run *br);
-/* loop.c: emit an event of `type` for this box (fields already set in ev
+/* box_run.c: emit an event of `type` for this box (fields already set in ev
  * are kept). */
 void vbx__box_emit(const vbx__box_run *br, vbx_event *ev);
-/* loop.c: stream bytes of `kind` for this box. */
+/* box_run.c: stream bytes of `kind` for this box. */
 void vbx__box_stream(const vbx__box_run *br, vbx_output_kind kind, const char *data, size_t len);
 
 /* instances.c: create the sandbox, the provider and each skill

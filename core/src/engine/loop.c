@@ -1,7 +1,7 @@
 /*
- * engine/loop.c - the native agent loop of one box (engine.h): resolve and
- * validate the plugins, create the instances, then ask the provider for a
- * completion, run the tools it asks for, feed their results back, until it
+ * engine/loop.c - the native agent loop of one box (engine.h): create the
+ * instances of the box as vbx_pipeline_check resolved it, then ask the
+ * provider for a completion, run the tools it asks for, feed their results back, until it
  * answers without tools, max_turns is reached, the box deadline passes or
  * the run is cancelled.
  */
@@ -61,9 +61,7 @@ static int complete_turn(vbx__box_run *br, json_t **content, char **stop_reason)
   vbx__box_call(br, &call);
   br->streamed_text = 0;
   uint64_t t0 = vbx__now_ns();
-  int rc;
-  VBX__PLUGIN_CALL(VBX__IMPL_PLUGIN(br->impls.llm), "llm.complete", br->box->name,
-                   call.deadline_ns, rc = br->llm_vt->complete(br->provider, &req, &resp, &call));
+  int rc = vbx__inst_complete(&br->provider, &req, &resp, &call);
   uint64_t dur = vbx__now_ns() - t0;
   vbx_box_result *res = br->res;
   res->turns++;
@@ -78,7 +76,7 @@ static int complete_turn(vbx__box_run *br, json_t **content, char **stop_reason)
   }
   if (rc == 0 && !json_is_array((json_t *)resp.content))
     rc = vbx__call_fail(&call, VBX_E_PROVIDER, NULL, "llm provider '%s' returned no content array",
-                        br->impls.llm->name);
+                        br->rb->llm->name);
   if (rc != 0) {
     json_decref((json_t *)resp.content);
     free(resp.stop_reason);
@@ -113,7 +111,7 @@ static int run_tools(vbx__box_run *br, const json_t *content) {
   if (rc == 0 && n == 0)
     rc = vbx__box_result_fail(br->res, VBX_E_PROVIDER,
                               "llm provider '%s' stopped for tool_use without a tool_use block",
-                              br->impls.llm->name);
+                              br->rb->llm->name);
   if (rc == 0) rc = append_message(br->messages, "user", results);
   json_decref(results);
   return rc;
@@ -179,13 +177,8 @@ static int read_output_file(vbx__box_run *br) {
 }
 
 static int start(vbx__box_run *br, const char *input) {
-  vbx__box_issue issue;
   int rc = vbx__box_stopped(br);
   if (rc != 0) return rc;
-  rc = vbx__box_resolve(br->env->reg, br->box, &br->impls, &issue);
-  if (rc == 0)
-    rc = vbx__box_validate(br->box, &br->impls, br->env->run_cancel, br->env->rt_cancel, &issue);
-  if (rc != 0) return vbx__box_result_fail(br->res, rc, "%s", issue.message);
   if ((rc = vbx__box_setup(br)) != 0) return rc;
   if ((rc = vbx__tools_build(br)) != 0) return rc;
   char *first = vbx__prompt_first_user(br->box, input);
@@ -231,8 +224,9 @@ static void finish(vbx__box_run *br, int rc) {
   }
 }
 
-int vbx__engine_run_box(const vbx__engine_env *env, const vbx_box *box, const char *input,
-                        vbx_box_result *res) {
+int vbx__engine_run_box(const vbx__engine_env *env, const vbx__resolved_box *rb,
+                        const char *input, vbx_box_result *res) {
+  const vbx_box *box = rb->box;
   uint64_t t0 = vbx__now_ns();
   vbx__box_run *br = calloc(1, sizeof(*br));
   if (br == NULL) {
@@ -241,6 +235,7 @@ int vbx__engine_run_box(const vbx__engine_env *env, const vbx_box *box, const ch
   }
   br->env = env;
   br->box = box;
+  br->rb = rb;
   br->res = res;
   res->status = VBX_STATUS_RUNNING;
   br->deadline_ns = vbx__box_deadline(box, t0);

@@ -1,6 +1,7 @@
 /*
  * engine/resolve.c - a box's plugins: lookup in the frozen registry with
- * "did you mean" hints, and option validation by each plugin (resolve.h).
+ * "did you mean" hints, and option validation by each plugin, into one
+ * vbx__resolved_box (resolve.h). Plugin calls go through plugin/instance.h.
  */
 #include "engine/resolve.h"
 
@@ -8,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "plugin/inflight.h"
+#include "plugin/instance.h"
 #include "util/error.h"
 #include "util/strbuf.h"
 
@@ -42,9 +43,10 @@ static int unknown(const vbx__registry *reg, vbx__kind kind, const char *what,
   return VBX_E_NOTFOUND;
 }
 
-int vbx__box_resolve(const vbx__registry *reg, const vbx_box *box, vbx__box_impls *out,
+int vbx__box_resolve(const vbx__registry *reg, const vbx_box *box, vbx__resolved_box *out,
                      vbx__box_issue *issue) {
   memset(out, 0, sizeof(*out));
+  out->box = box;
   const char *backend = box->sandbox.backend ? box->sandbox.backend : "mock";
   out->sandbox = vbx__registry_find(reg, VBX_KIND_SANDBOX, backend);
   if (out->sandbox == NULL)
@@ -105,15 +107,13 @@ const vbx__pos *vbx__field_pos(const vbx__options *o, const vbx_call *call,
   return p ? p : fallback;
 }
 
-/* One plugin's validate_options (sandbox, llm and exporter vtables share
- * the signature). */
-typedef int (*validate_fn)(void *state, const vbx_json *options, vbx_call *call);
-
-static int validate_options(validate_fn fn, const vbx__impl *impl, const char *what,
-                            const vbx__options *o, const vbx__pos *fallback,
-                            const vbx__cancel *c1, const vbx__cancel *c2, vbx__box_issue *issue) {
+/* One plugin's validate_options (sandbox backend or LLM provider). */
+static int validate_options(const vbx__impl *impl, const vbx__options *o,
+                            const vbx__pos *fallback, const vbx__cancel *c1,
+                            const vbx__cancel *c2, vbx__box_issue *issue) {
+  const char *what = vbx__impl_what(impl);
   const char *key = first_key(o);
-  if (fn == NULL) {
+  if (!vbx__impl_has(impl, VBX_M_VALIDATE)) {
     if (key == NULL) return 0;
     const vbx__pos *kp = vbx__options_pos(o, key);
     return issue_set(issue, VBX_E_INVAL, kp ? kp : fallback,
@@ -121,9 +121,7 @@ static int validate_options(validate_fn fn, const vbx__impl *impl, const char *w
   }
   vbx_call call;
   vbx__call_init(&call, c1, c2, 0);
-  int rc;
-  VBX__PLUGIN_CALL(vbx__plugin_name(impl->plugin), vbx__kind_call(impl->kind, "validate_options"),
-                   NULL, 0, rc = fn(impl->plugin_state, (const vbx_json *)o->obj, &call));
+  int rc = vbx__impl_validate_options(impl, NULL, (const vbx_json *)o->obj, &call);
   if (rc == 0) return 0;
   if (call.field[0])
     return issue_set(issue, rc, vbx__field_pos(o, &call, fallback),
@@ -133,60 +131,61 @@ static int validate_options(validate_fn fn, const vbx__impl *impl, const char *w
                    vbx__call_message(&call, rc));
 }
 
-int vbx__box_validate(const vbx_box *box, const vbx__box_impls *impls, const vbx__cancel *cancel,
-                      const vbx__cancel *cancel2, vbx__box_issue *issue) {
-  const vbx_sandbox_backend_vtable *sb = impls->sandbox->vtable;
-  validate_fn fn = VBX_HAS_METHOD(sb, vbx_sandbox_backend_vtable, validate_options)
-                       ? sb->validate_options : NULL;
-  int rc = validate_options(fn, impls->sandbox, "sandbox backend", &box->sandbox.options,
-                            &box->sandbox.backend_pos, cancel, cancel2, issue);
-  if (rc != 0) return rc;
-  const vbx_llm_provider_vtable *lv = impls->llm->vtable;
-  fn = VBX_HAS_METHOD(lv, vbx_llm_provider_vtable, validate_options) ? lv->validate_options : NULL;
-  rc = validate_options(fn, impls->llm, "llm provider", &box->llm.options, &box->llm.provider_pos,
-                        cancel, cancel2, issue);
-  if (rc != 0) return rc;
-  for (size_t i = 0; i < box->n_skills; i++) {
-    const vbx__skill_decl *s = &box->skills[i];
-    const vbx__impl *impl = impls->skills[i];
-    const vbx_skill_type_vtable *vt = impl->vtable;
-    if (!VBX_HAS_METHOD(vt, vbx_skill_type_vtable, validate)) {
-      const char *key = first_key(&s->options);
-      if (key == NULL) continue;
-      const vbx__pos *kp = vbx__options_pos(&s->options, key);
-      return issue_set(issue, VBX_E_INVAL, kp ? kp : &s->pos,
-                       "skill type '%s' takes no options, but option '%s' is set", impl->name, key);
-    }
-    vbx_skill_config cfg;
-    vbx__skill_config(box, i, &cfg);
-    vbx_call call;
-    vbx__call_init(&call, cancel, cancel2, 0);
-    VBX__PLUGIN_CALL(vbx__plugin_name(impl->plugin), "skill.validate", box->name, 0,
-                     rc = vt->validate(impl->plugin_state, &cfg, &call));
-    if (rc == 0) continue;
-    return issue_set(issue, rc, vbx__field_pos(&s->options, &call, &s->pos),
-                     "skill '%s%s%s': %s", s->type, s->value ? ":" : "",
-                     s->value ? s->value : "", vbx__call_message(&call, rc));
+/* Skill i's type validates its declaration. */
+static int validate_skill(const vbx__resolved_box *rb, size_t i, const vbx__cancel *c1,
+                          const vbx__cancel *c2, vbx__box_issue *issue) {
+  const vbx_box *box = rb->box;
+  const vbx__skill_decl *s = &box->skills[i];
+  const vbx__impl *impl = rb->skills[i];
+  if (!vbx__impl_has(impl, VBX_M_VALIDATE)) {
+    const char *key = first_key(&s->options);
+    if (key == NULL) return 0;
+    const vbx__pos *kp = vbx__options_pos(&s->options, key);
+    return issue_set(issue, VBX_E_INVAL, kp ? kp : &s->pos,
+                     "skill type '%s' takes no options, but option '%s' is set", impl->name, key);
   }
-  return 0;
+  vbx_skill_config cfg;
+  vbx__skill_config(box, i, &cfg);
+  vbx_call call;
+  vbx__call_init(&call, c1, c2, 0);
+  int rc = vbx__impl_skill_validate(impl, box->name, &cfg, &call);
+  if (rc == 0) return 0;
+  return issue_set(issue, rc, vbx__field_pos(&s->options, &call, &s->pos), "skill '%s%s%s': %s",
+                   s->type, s->value ? ":" : "", s->value ? s->value : "",
+                   vbx__call_message(&call, rc));
 }
 
-int vbx__box_probe(const vbx_box *box, const vbx__box_impls *impls, const vbx__cancel *cancel,
+int vbx__box_validate(const vbx__resolved_box *rb, const vbx__cancel *cancel,
+                      const vbx__cancel *cancel2, vbx__box_issue *issue) {
+  const vbx_box *box = rb->box;
+  int rc = validate_options(rb->sandbox, &box->sandbox.options, &box->sandbox.backend_pos, cancel,
+                            cancel2, issue);
+  if (rc == 0)
+    rc = validate_options(rb->llm, &box->llm.options, &box->llm.provider_pos, cancel, cancel2,
+                          issue);
+  for (size_t i = 0; rc == 0 && i < box->n_skills; i++)
+    rc = validate_skill(rb, i, cancel, cancel2, issue);
+  return rc;
+}
+
+int vbx__box_prepare(const vbx__registry *reg, const vbx_box *box, const vbx__cancel *cancel,
+                     const vbx__cancel *cancel2, vbx__resolved_box *out, vbx__box_issue *issue) {
+  int rc = vbx__box_resolve(reg, box, out, issue);
+  return rc != 0 ? rc : vbx__box_validate(out, cancel, cancel2, issue);
+}
+
+int vbx__box_probe(const vbx__resolved_box *rb, const vbx__cancel *cancel,
                    vbx__box_issue *issue) {
-  const vbx__impl *impl = impls->llm;
-  const vbx_llm_provider_vtable *vt = impl->vtable;
-  if (!VBX_HAS_METHOD(vt, vbx_llm_provider_vtable, create)) return 0; /* the engine says so */
+  const vbx_box *box = rb->box;
+  const vbx__impl *impl = rb->llm;
+  if (!vbx__impl_has(impl, VBX_M_CREATE)) return 0; /* the engine says so */
   vbx_llm_config cfg;
   vbx__llm_config(box, &cfg);
   vbx_call call;
   vbx__call_init(&call, cancel, NULL, 0);
-  void *pv = NULL;
-  int rc;
-  const char *plugin = vbx__plugin_name(impl->plugin);
-  VBX__PLUGIN_CALL(plugin, "llm.create", box->name, 0,
-                   rc = vt->create(impl->plugin_state, &cfg, &call, &pv));
-  if (rc == 0 && pv != NULL && VBX_HAS_METHOD(vt, vbx_llm_provider_vtable, destroy))
-    VBX__PLUGIN_CALL(plugin, "llm.destroy", box->name, 0, vt->destroy(pv));
+  vbx__inst pv;
+  int rc = vbx__inst_llm_create(&pv, impl, box->name, &cfg, &call);
+  vbx__inst_destroy(&pv, 0);
   if (rc == 0) return 0;
   const vbx__pos *pos = vbx__field_pos(&box->llm.options, &call, &box->llm.provider_pos);
   if (call.field[0] && vbx__options_pos(&box->llm.options, call.field) != NULL)

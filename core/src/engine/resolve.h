@@ -1,8 +1,8 @@
 /*
- * engine/resolve.h - finding a box's plugins in the frozen registry and
- * letting each plugin validate its options. Shared by the engine (before a
- * box runs) and vbx_pipeline_check (before a pipeline runs), so both refuse
- * the same things with the same words.
+ * engine/resolve.h - a resolved box: its plugins found in the frozen
+ * registry and each plugin asked to validate its options, once, by
+ * vbx_pipeline_check (run/plan.h keeps the records for the run). The
+ * engine runs a box from its record and never looks a plugin up.
  */
 #ifndef VBX_ENGINE_RESOLVE_H
 #define VBX_ENGINE_RESOLVE_H
@@ -13,12 +13,18 @@
 
 #define VBX__MAX_SKILLS 64
 
-/* The implementations a box uses. Borrowed from the registry. */
-typedef struct vbx__box_impls {
+/* A resolved box: the implementations its sandbox backend, LLM provider
+ * and skill types name, found in the frozen registry, whose plugins
+ * accepted the box's options (vbx__box_prepare). vbx_pipeline_check makes
+ * one per box (run/plan.h); the run creates the box's instances from it
+ * without looking anything up or validating again. Borrowed: the box from
+ * the model, the implementations from the registry. */
+typedef struct vbx__resolved_box {
+  const vbx_box *box;
   const vbx__impl *sandbox;
   const vbx__impl *llm;
   const vbx__impl *skills[VBX__MAX_SKILLS]; /* box->n_skills entries */
-} vbx__box_impls;
+} vbx__resolved_box;
 
 /* Why a box was refused, and where in the spec (pos NULL or pos->file NULL
  * when unknown). */
@@ -28,12 +34,13 @@ typedef struct vbx__box_issue {
   char message[1024];
 } vbx__box_issue;
 
-/* Look up the box's sandbox backend, LLM provider and skill types. On a
- * missing one, issue says which, with a "did you mean" hint and the loaded
- * names ("unknown sandbox backend 'mok' (did you mean 'mock'?); loaded
- * backends: mock, local"), and VBX_E_NOTFOUND is returned. A box without an
- * LLM provider or with too many skills gives VBX_E_INVAL. Thread-safe. */
-int vbx__box_resolve(const vbx__registry *reg, const vbx_box *box, vbx__box_impls *out,
+/* Look up the box's sandbox backend, LLM provider and skill types into
+ * *out (out->box = box). On a missing one, issue says which, with a "did
+ * you mean" hint and the loaded names ("unknown sandbox backend 'mok' (did
+ * you mean 'mock'?); loaded backends: mock, local"), and VBX_E_NOTFOUND is
+ * returned. A box without an LLM provider or with too many skills gives
+ * VBX_E_INVAL. Thread-safe. */
+int vbx__box_resolve(const vbx__registry *reg, const vbx_box *box, vbx__resolved_box *out,
                      vbx__box_issue *issue);
 
 /* Ask each plugin to validate its options: the backend's and provider's
@@ -42,8 +49,14 @@ int vbx__box_resolve(const vbx__registry *reg, const vbx_box *box, vbx__box_impl
  * option is placed at its key's position when the plugin named the field.
  * `cancel`/`cancel2` are passed on in the vbx_call. Returns 0 or the
  * plugin's code (VBX_E_INVAL when the host refused). Thread-safe. */
-int vbx__box_validate(const vbx_box *box, const vbx__box_impls *impls, const vbx__cancel *cancel,
+int vbx__box_validate(const vbx__resolved_box *rb, const vbx__cancel *cancel,
                       const vbx__cancel *cancel2, vbx__box_issue *issue);
+
+/* vbx__box_resolve, then vbx__box_validate: the one place a box's plugins
+ * are looked up and asked about its options. Returns 0 with *out filled,
+ * or the first refusal's code with issue set. Thread-safe. */
+int vbx__box_prepare(const vbx__registry *reg, const vbx_box *box, const vbx__cancel *cancel,
+                     const vbx__cancel *cancel2, vbx__resolved_box *out, vbx__box_issue *issue);
 
 /* Create the box's LLM provider with the configuration a run gives it
  * (vbx__llm_config: the spec's directory included) and destroy it at
@@ -52,9 +65,9 @@ int vbx__box_validate(const vbx_box *box, const vbx__box_impls *impls, const vbx
  * A refusal is placed at the option the provider named, else at
  * `provider:`; the provider's code is returned (VBX_E_AUTH for a missing
  * key: callers may treat that as the environment's, not the spec's). The
- * box must have been resolved (impls) and validated. Runs plugin code
- * in the calling process. Thread-safe. */
-int vbx__box_probe(const vbx_box *box, const vbx__box_impls *impls, const vbx__cancel *cancel,
+ * box must have been prepared (vbx__box_prepare). Runs plugin code in
+ * the calling process. Thread-safe. */
+int vbx__box_probe(const vbx__resolved_box *rb, const vbx__cancel *cancel,
                    vbx__box_issue *issue);
 
 /* The plugin-facing skill configuration of box->skills[i] (borrowed). */

@@ -11,16 +11,6 @@
 
 pthread_mutex_t vbx__plugin_init_lock = PTHREAD_MUTEX_INITIALIZER;
 
-const char *vbx__kind_call(vbx__kind kind, const char *method) {
-  static const char *const names[VBX_KIND_COUNT][3] = {
-      {"skill.validate_options", "skill.create", "skill.destroy"},
-      {"llm.validate_options", "llm.create", "llm.destroy"},
-      {"sandbox.validate_options", "sandbox.create", "sandbox.destroy"},
-      {"exporter.validate_options", "exporter.create", "exporter.destroy"}};
-  int m = strcmp(method, "create") == 0 ? 1 : strcmp(method, "destroy") == 0 ? 2 : 0;
-  return kind < VBX_KIND_COUNT ? names[kind][m] : method;
-}
-
 const char *vbx__plugin_label(const vbx__plugin *p) {
   if (p->desc != NULL && p->desc->name != NULL) return p->desc->name;
   const char *slash = p->path ? strrchr(p->path, '/') : NULL;

@@ -119,9 +119,6 @@ void vbx__registry_free(vbx__registry *reg);
 
 /* Name of a kind: "skill", "llm", "sandbox", "exporter". */
 VBX__TOOL_API const char *vbx__kind_name(vbx__kind kind);
-/* "KIND.method" for the calls common to every kind ("validate_options",
- * "create", "destroy"); static. Other methods have literal names. */
-const char *vbx__kind_call(vbx__kind kind, const char *method);
 
 /* The host-services table implementation (host_services.c): a table for
  * the host itself, with ctx tagging logs as "voidbox". Static lifetime. */

@@ -1,10 +1,9 @@
 /*
  * events.c - delivering runtime events to the run options' callback and
- * to the exporter instances of the run.
+ * to the exporter instances of the run (plugin/instance.h).
  */
 #include <string.h>
 
-#include "plugin/inflight.h"
 #include "run/run.h"
 
 void vbx__events_emit(vbx__events *ev, vbx_event *e) {
@@ -14,11 +13,9 @@ void vbx__events_emit(vbx__events *ev, vbx_event *e) {
   if (ev->on_event) ev->on_event(ev->user, e);
   for (size_t i = 0; i < ev->n_exps; i++) {
     vbx__exporter_inst *x = &ev->exps[i];
-    if (!VBX_HAS_METHOD(x->vt, vbx_exporter_vtable, on_event)) continue;
+    if (!vbx__impl_has(x->inst.impl, VBX_M_ON_EVENT)) continue;
     if (x->serialise) pthread_mutex_lock(&x->mu);
-    VBX__PLUGIN_CALL(vbx__plugin_name(x->impl->plugin), "exporter.on_event", e->box,
-                     vbx__now_ns() + VBX__EXPORTER_CALL_NS,
-                     x->vt->on_event(x->handle, e));
+    vbx__inst_on_event(&x->inst, e, vbx__now_ns() + VBX__EXPORTER_CALL_NS);
     if (x->serialise) pthread_mutex_unlock(&x->mu);
   }
 }

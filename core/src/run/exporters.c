@@ -5,14 +5,14 @@
  *     exporters:
  *       - {type: NAME, ...options}
  *
- * Checked against the registry before a run, created when the run starts,
- * flushed and destroyed when it ends.
+ * Checked against the registry before a run (each entry's implementation
+ * kept in the plan), created when the run starts, flushed and destroyed
+ * when it ends; every call through plugin/instance.h.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "plugin/inflight.h"
 #include "run/run.h"
 #include "util/error.h"
 #include "util/strbuf.h"
@@ -76,7 +76,7 @@ static json_t *entry_options(const json_t *e, int *oom) {
 }
 
 static int check_entry(const vbx_runtime *rt, const vbx_pipeline *p, const json_t *e, size_t i,
-                       vbx_error *err) {
+                       const vbx__impl **found, vbx_error *err) {
   const char *type = json_string_value(json_object_get(e, "type"));
   char msg[1400];
   const vbx__impl *impl = vbx__registry_find(rt->reg, VBX_KIND_EXPORTER, type);
@@ -95,9 +95,8 @@ static int check_entry(const vbx_runtime *rt, const vbx_pipeline *p, const json_
   int oom = 0;
   json_t *opts = entry_options(e, &oom);
   if (oom) return vbx__error_set(err, VBX_E_NOMEM, "out of memory");
-  const vbx_exporter_vtable *vt = impl->vtable;
   int rc = 0;
-  if (!VBX_HAS_METHOD(vt, vbx_exporter_vtable, validate_options)) {
+  if (!vbx__impl_has(impl, VBX_M_VALIDATE)) {
     if (opts != NULL) {
       snprintf(msg, sizeof(msg), "exporter '%s' takes no options, but option '%.100s' is set",
                impl->name, json_object_iter_key(json_object_iter(opts)));
@@ -106,9 +105,7 @@ static int check_entry(const vbx_runtime *rt, const vbx_pipeline *p, const json_
   } else {
     vbx_call call;
     vbx__call_init(&call, NULL, &rt->cancel, 0);
-    int vrc;
-    VBX__PLUGIN_CALL(vbx__plugin_name(impl->plugin), "exporter.validate_options", NULL, 0,
-                     vrc = vt->validate_options(impl->plugin_state, (const vbx_json *)opts, &call));
+    int vrc = vbx__impl_validate_options(impl, NULL, (const vbx_json *)opts, &call);
     if (vrc != 0) {
       snprintf(msg, sizeof(msg), "exporters[%zu]: exporter '%s' refused %s%s%s: %s", i,
                impl->name, call.field[0] ? "option '" : "its options", call.field,
@@ -117,14 +114,21 @@ static int check_entry(const vbx_runtime *rt, const vbx_pipeline *p, const json_
     }
   }
   json_decref(opts);
+  *found = impl;
   return rc;
 }
 
-int vbx__exporters_check(const vbx_runtime *rt, const vbx_pipeline *p, vbx_error *err) {
+int vbx__exporters_check(const vbx_runtime *rt, const vbx_pipeline *p, vbx__plan *plan,
+                         vbx_error *err) {
   const json_t *ex;
   int rc = entries(p, &ex, err);
-  for (size_t i = 0; rc == 0 && i < json_array_size(ex); i++)
-    rc = check_entry(rt, p, json_array_get(ex, i), i, err);
+  size_t n = json_array_size(ex);
+  if (rc != 0 || n == 0) return rc;
+  plan->exporters = calloc(n, sizeof(*plan->exporters));
+  if (plan->exporters == NULL) return vbx__error_set(err, VBX_E_NOMEM, "out of memory");
+  for (size_t i = 0; rc == 0 && i < n; i++)
+    rc = check_entry(rt, p, json_array_get(ex, i), i, &plan->exporters[i], err);
+  if (rc == 0) plan->n_exporters = n;
   return rc;
 }
 
@@ -133,37 +137,30 @@ int vbx__exporters_open(vbx__run *run, vbx_error *err) {
   int rc = entries(run->p, &ex, err);
   size_t n = json_array_size(ex);
   if (rc != 0 || n == 0) return rc;
+  if (n != run->plan->n_exporters)
+    return vbx__error_set(err, VBX_E_STATE, "observe: the exporters changed since the check");
   vbx__events *ev = &run->events;
   ev->exps = calloc(n, sizeof(*ev->exps));
   if (ev->exps == NULL) return vbx__error_set(err, VBX_E_NOMEM, "out of memory");
   for (size_t i = 0; i < n; i++) {
-    const json_t *e = json_array_get(ex, i);
-    const char *type = json_string_value(json_object_get(e, "type"));
-    const vbx__impl *impl = vbx__registry_find(run->rt->reg, VBX_KIND_EXPORTER, type);
+    const vbx__impl *impl = run->plan->exporters[i];
     int oom = 0;
-    json_t *opts = entry_options(e, &oom);
-    if (impl == NULL || oom) {
-      rc = oom ? vbx__error_set(err, VBX_E_NOMEM, "out of memory")
-               : vbx__error_set(err, VBX_E_NOTFOUND, "observe: unknown exporter '%s'", type);
+    json_t *opts = entry_options(json_array_get(ex, i), &oom);
+    if (oom) {
+      rc = vbx__error_set(err, VBX_E_NOMEM, "out of memory");
       goto fail;
     }
     vbx__exporter_inst *x = &ev->exps[ev->n_exps];
-    x->impl = impl;
-    x->vt = impl->vtable;
-    x->serialise = !(x->vt->flags & VBX_VT_THREAD_SAFE);
-    if (!VBX_HAS_METHOD(x->vt, vbx_exporter_vtable, create)) {
+    x->serialise = !(vbx__impl_flags(impl) & VBX_VT_THREAD_SAFE);
+    if (!vbx__impl_has(impl, VBX_M_CREATE)) {
       json_decref(opts);
       rc = vbx__error_set(err, VBX_E_PLUGIN, "exporter '%s' has no create method", impl->name);
       goto fail;
     }
     vbx_call call;
     vbx__call_init(&call, &run->cancel, &run->rt->cancel, 0);
-    VBX__PLUGIN_CALL(vbx__plugin_name(impl->plugin), "exporter.create", NULL, 0,
-                     rc = x->vt->create(impl->plugin_state, (const vbx_json *)opts, &call,
-                                        &x->handle));
+    rc = vbx__inst_exporter_create(&x->inst, impl, (const vbx_json *)opts, &call);
     json_decref(opts);
-    if (rc == 0 && x->handle == NULL)
-      rc = vbx__call_fail(&call, VBX_E_PLUGIN, NULL, "create returned no exporter");
     if (rc != 0) {
       vbx__error_set(err, rc, "exporter '%s': %s", impl->name, vbx__call_message(&call, rc));
       goto fail;
@@ -181,20 +178,14 @@ void vbx__exporters_close(vbx__run *run) {
   vbx__events *ev = &run->events;
   for (size_t i = ev->n_exps; i-- > 0;) {
     vbx__exporter_inst *x = &ev->exps[i];
-    const char *plugin = vbx__plugin_name(x->impl->plugin);
     uint64_t deadline = vbx__now_ns() + VBX__EXPORTER_CALL_NS;
-    if (VBX_HAS_METHOD(x->vt, vbx_exporter_vtable, flush)) {
-      vbx_call call;
-      vbx__call_init(&call, NULL, NULL, deadline);
-      int rc;
-      VBX__PLUGIN_CALL(plugin, "exporter.flush", NULL, deadline,
-                       rc = x->vt->flush(x->handle, &call));
-      if (rc != 0)
-        vbx__runtime_log(run->rt, VBX_LOG_WARN, "exporter '%s': flush failed: %s", x->impl->name,
-                         vbx__call_message(&call, rc));
-    }
-    if (VBX_HAS_METHOD(x->vt, vbx_exporter_vtable, destroy))
-      VBX__PLUGIN_CALL(plugin, "exporter.destroy", NULL, deadline, x->vt->destroy(x->handle));
+    vbx_call call;
+    vbx__call_init(&call, NULL, NULL, deadline);
+    int rc = vbx__inst_flush(&x->inst, &call);
+    if (rc != 0)
+      vbx__runtime_log(run->rt, VBX_LOG_WARN, "exporter '%s': flush failed: %s",
+                       x->inst.impl->name, vbx__call_message(&call, rc));
+    vbx__inst_destroy(&x->inst, deadline);
     pthread_mutex_destroy(&x->mu);
   }
   free(ev->exps);

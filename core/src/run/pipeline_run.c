@@ -1,7 +1,8 @@
 /*
- * run/pipeline_run.c - vbx_pipeline_run: check, then run the stages in
- * order, each given the previous stage's output; stop after a stage that
- * failed or was cancelled (later stages SKIPPED); sum the totals.
+ * run/pipeline_run.c - vbx_pipeline_run: check (keeping the plan), then
+ * run the stages in order, each given the previous stage's output; stop
+ * after a stage that failed or was cancelled (later stages SKIPPED); sum
+ * the totals.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,18 +86,19 @@ static void run_stages(vbx__run *run) {
   }
 }
 
-int vbx_pipeline_run(vbx_runtime *rt, const vbx_pipeline *p, const vbx_run_options *opts,
-                     vbx_result **out, vbx_error *err) {
+int vbx__pipeline_run_plan(vbx_runtime *rt, const vbx__plan *plan, const vbx_run_options *opts,
+                           vbx_result **out, vbx_error *err) {
   if (out == NULL) return vbx__error_set(err, VBX_E_INVAL, "vbx_pipeline_run: out is NULL");
   *out = NULL;
-  if (rt == NULL || p == NULL)
+  if (rt == NULL || plan == NULL)
     return vbx__error_set(err, VBX_E_INVAL, "vbx_pipeline_run: no runtime or pipeline");
-  int rc = vbx_pipeline_check(rt, p, err);
-  if (rc != 0) return rc;
+  const vbx_pipeline *p = plan->p;
+  int rc = 0;
   vbx__run *run = calloc(1, sizeof(*run));
   if (run == NULL) return vbx__error_set(err, VBX_E_NOMEM, "out of memory");
   run->rt = rt;
   run->p = p;
+  run->plan = plan;
   atomic_init(&run->cancel.cancelled, 0);
   if (opts != NULL) {
     vbx_call c;
@@ -129,5 +131,18 @@ int vbx_pipeline_run(vbx_runtime *rt, const vbx_pipeline *p, const vbx_run_optio
 out:
   vbx_result_free(run->res);
   free(run);
+  return rc;
+}
+
+int vbx_pipeline_run(vbx_runtime *rt, const vbx_pipeline *p, const vbx_run_options *opts,
+                     vbx_result **out, vbx_error *err) {
+  if (out == NULL) return vbx__error_set(err, VBX_E_INVAL, "vbx_pipeline_run: out is NULL");
+  *out = NULL;
+  if (rt == NULL || p == NULL)
+    return vbx__error_set(err, VBX_E_INVAL, "vbx_pipeline_run: no runtime or pipeline");
+  vbx__plan *plan = NULL;
+  int rc = vbx__pipeline_check_plan(rt, p, &plan, err);
+  if (rc == 0) rc = vbx__pipeline_run_plan(rt, plan, opts, out, err);
+  vbx__plan_free(plan);
   return rc;
 }

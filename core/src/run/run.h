@@ -1,7 +1,8 @@
 /*
  * run/run.h - the state of one pipeline run, shared by the files of
  * core/src/run (pipeline_run.c, stage.c, fan_out.c, events.c,
- * exporters.c, check.c). Nothing outside this folder includes it.
+ * exporters.c, check.c). Outside this folder only the CLI's validate
+ * includes it (vbx__pipeline_probe).
  */
 #ifndef VBX_RUN_RUN_H
 #define VBX_RUN_RUN_H
@@ -9,15 +10,15 @@
 #include <pthread.h>
 
 #include "engine/engine.h"
+#include "plugin/instance.h"
+#include "run/plan.h"
 #include "run/result.h"
 #include "runtime.h"
 #include "tool_api.h"
 
 /* One exporter instance created from the pipeline's `observe` block. */
 typedef struct vbx__exporter_inst {
-  const vbx__impl *impl;
-  const vbx_exporter_vtable *vt;
-  void *handle;
+  vbx__inst inst;
   int serialise;           /* 1: vtable lacks VBX_VT_THREAD_SAFE */
   pthread_mutex_t mu;      /* serialises calls when `serialise` */
 } vbx__exporter_inst;
@@ -34,6 +35,7 @@ typedef struct vbx__events {
 typedef struct vbx__run {
   vbx_runtime *rt;
   const vbx_pipeline *p;
+  const vbx__plan *plan;   /* what the check resolved (p == plan->p) */
   vbx_run_options opts;    /* zero-extended copy */
   vbx_result *res;
   vbx__events events;
@@ -60,20 +62,23 @@ void vbx__events_stage(vbx__events *ev, vbx_event_type type, const char *stage, 
  * provider's VBX_E_AUTH: the key variable belongs to the environment the
  * run happens in); `msg` is positioned like an error. */
 typedef void (*vbx__probe_note_fn)(void *user, const char *msg);
-/* check.c: after vbx_pipeline_check passed, create and destroy every
+/* check.c: with the plan of a check that passed, create and destroy every
  * declared box's LLM provider as a run would (vbx__box_probe), so a file
  * an option names relative to the spec's directory is found missing now,
  * at the option's position. VBX_E_AUTH refusals go to `note` (may be
  * NULL) and do not fail. Returns 0 or the first refusal's code with err
  * set. Runs plugin code in the calling thread; sandboxes are not created. */
-VBX__TOOL_API int vbx__pipeline_probe(vbx_runtime *rt, const vbx_pipeline *p,
+VBX__TOOL_API int vbx__pipeline_probe(vbx_runtime *rt, const vbx__plan *plan,
                                       vbx__probe_note_fn note, void *user, vbx_error *err);
 
 /* exporters.c: check `observe` against the registry (exporter types exist,
- * their options are accepted). Returns 0 or VBX_E_SPEC with err set. */
-int vbx__exporters_check(const vbx_runtime *rt, const vbx_pipeline *p, vbx_error *err);
-/* exporters.c: create one instance per `observe.exporters` entry into
- * ev. On failure err says which and nothing stays created. */
+ * their options are accepted) and keep each entry's implementation in
+ * plan->exporters. Returns 0 or VBX_E_SPEC with err set. */
+int vbx__exporters_check(const vbx_runtime *rt, const vbx_pipeline *p, vbx__plan *plan,
+                         vbx_error *err);
+/* exporters.c: create one instance per `observe.exporters` entry (as the
+ * plan resolved it) into ev. On failure err says which and nothing stays
+ * created. */
 int vbx__exporters_open(vbx__run *run, vbx_error *err);
 /* exporters.c: flush (failures logged) and destroy every instance. */
 void vbx__exporters_close(vbx__run *run);

@@ -1,6 +1,7 @@
 /*
  * run/stage.c - running one box of a stage on the calling thread (with its
- * BOX_STARTED and BOX_FINISHED events) and a stage's status.
+ * BOX_STARTED and BOX_FINISHED events), as the run's plan resolved it, and
+ * a stage's status.
  */
 #include <stdio.h>
 #include <string.h>
@@ -23,7 +24,8 @@ static void box_emit(void *user, vbx_event *ev) {
 
 void vbx__stage_run_box(vbx__run *run, size_t stage, size_t idx, const char *input,
                         vbx__fan_ctl *ctl) {
-  const vbx_box *box = run->p->stages[stage].boxes[idx];
+  const vbx__resolved_box *rb = vbx__plan_box(run->plan, stage, idx);
+  const vbx_box *box = rb->box;
   vbx_box_result *res = &run->res->stages[stage].boxes[idx];
   box_ctx bc = {run, run->res->stages[stage].name, (int)stage};
   vbx_event ev;
@@ -35,7 +37,6 @@ void vbx__stage_run_box(vbx__run *run, size_t stage, size_t idx, const char *inp
 
   vbx__engine_env env;
   memset(&env, 0, sizeof(env));
-  env.reg = run->rt->reg;
   env.run_cancel = &run->cancel;
   env.rt_cancel = &run->rt->cancel;
   env.on_stream = run->opts.on_stream;
@@ -46,7 +47,7 @@ void vbx__stage_run_box(vbx__run *run, size_t stage, size_t idx, const char *inp
     env.stage_cancel = &ctl->cancel;
     env.stage_why = ctl->why;
   }
-  vbx__engine_run_box(&env, box, input, res);
+  vbx__engine_run_box(&env, rb, input, res);
   int zero = 0;
   if (ctl != NULL && res->status == VBX_STATUS_FAILED &&
       atomic_compare_exchange_strong(&ctl->claimed, &zero, 1)) {

@@ -21,6 +21,7 @@ static size_t n_log;
 static int barrier_in;
 static int blocked;
 static int exp_events, exp_flushes;
+static int validations[3]; /* sandbox, llm, skill */
 
 static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void logf_(const char *fmt, ...) {
@@ -41,6 +42,7 @@ void fake_reset(void) {
   barrier_in = 0;
   blocked = 0;
   exp_events = exp_flushes = 0;
+  memset(validations, 0, sizeof(validations));
   pthread_mutex_unlock(&mu);
 }
 
@@ -52,6 +54,21 @@ int fake_log_find(const char *s) {
   return -1;
 }
 int fake_exporter_events(void) { return exp_events; }
+
+static void count_validation(int kind) {
+  pthread_mutex_lock(&mu);
+  validations[kind]++;
+  pthread_mutex_unlock(&mu);
+}
+
+int fake_validations(const char *kind) {
+  int i = !strcmp(kind, "sandbox") ? 0 : !strcmp(kind, "llm") ? 1 : !strcmp(kind, "skill") ? 2 : -1;
+  if (i < 0) return -1;
+  pthread_mutex_lock(&mu);
+  int n = validations[i];
+  pthread_mutex_unlock(&mu);
+  return n;
+}
 int fake_exporter_flushes(void) { return exp_flushes; }
 
 void fake_wait_blocked(void) {
@@ -69,6 +86,7 @@ typedef struct fsb {
 
 static int sb_validate(void *st, const vbx_json *options, vbx_call *call) {
   (void)st;
+  count_validation(0);
   const char *key;
   json_t *v;
   json_object_foreach((json_t *)options, key, v) {
@@ -177,6 +195,7 @@ typedef struct fllm {
 
 static int llm_validate(void *st, const vbx_json *options, vbx_call *call) {
   (void)st;
+  count_validation(1);
   const char *key;
   json_t *v;
   json_object_foreach((json_t *)options, key, v) {
@@ -318,6 +337,7 @@ typedef struct fskill {
 
 static int sk_validate(void *st, const vbx_skill_config *cfg, vbx_call *call) {
   (void)st;
+  count_validation(2);
   if (cfg->options && json_object_get((json_t *)cfg->options, "bad"))
     return H->set_error(call, VBX_E_INVAL, "bad", "option 'bad' is bad");
   return 0;

@@ -23,7 +23,8 @@
  *    and contributes the system prompt "SKILL VALUE".
  *  exporter "fake": counts events (fake_exporter_events).
  *
- * Everything done is appended to a log (fake_log_*), thread-safe.
+ * Everything done is appended to a log (fake_log_*), thread-safe;
+ * validations are counted (fake_validations).
  */
 #ifndef FAKE_PLUGINS_H
 #define FAKE_PLUGINS_H
@@ -43,6 +44,10 @@ const char *fake_log_at(size_t i);
 int fake_log_find(const char *s);
 /* Wait until a provider is blocked in {"block": true}. */
 void fake_wait_blocked(void);
+/* How many times the fake `kind` ("sandbox", "llm", "skill") was asked to
+ * validate options (validate_options; skill validate) since the last
+ * fake_reset; -1 for another kind. */
+int fake_validations(const char *kind);
 /* Events seen by fake exporters; number of flushes. */
 int fake_exporter_events(void);
 int fake_exporter_flushes(void);

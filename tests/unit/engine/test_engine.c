@@ -14,17 +14,27 @@
 static vbx_runtime *rt;
 static recorder rec;
 
+/* The box resolved and validated as vbx_pipeline_check does it. */
+static vbx__resolved_box prepared(const vbx_box *box) {
+  vbx__resolved_box rb;
+  vbx__box_issue issue;
+  memset(&issue, 0, sizeof(issue));
+  int rc = vbx__box_prepare(rt->reg, box, NULL, &rt->cancel, &rb, &issue);
+  if (rc != 0) fail_msg("prepare '%s': %s", box->name, issue.message);
+  return rb;
+}
+
 static int run_box(vbx_box *box, const char *input, vbx_box_result *res) {
+  vbx__resolved_box rb = prepared(box);
   vbx__engine_env env;
   memset(&env, 0, sizeof(env));
-  env.reg = rt->reg;
   env.rt_cancel = &rt->cancel;
   env.on_stream = rec_stream;
   env.stream_user = &rec;
   env.emit = (vbx__emit_fn)rec_event;
   env.emit_user = &rec;
   assert_int_equal(vbx__box_result_init(res, box->name), 0);
-  return vbx__engine_run_box(&env, box, input, res);
+  return vbx__engine_run_box(&env, &rb, input, res);
 }
 
 static int setup(void **state) {
@@ -229,14 +239,43 @@ static void test_input_and_options(void **state) {
   assert_string_equal(res.output, "E[none]");
   vbx__box_result_clear(&res);
   vbx_box_llm_option(b, "bogus", "1");
-  assert_int_equal(run_box(b, NULL, &res), VBX_E_INVAL);
-  assert_int_equal(res.status, VBX_STATUS_FAILED);
-  assert_string_equal(res.error,
+  /* Refused when the box is prepared (vbx_pipeline_check's step), before
+   * any instance exists. */
+  vbx__resolved_box rb;
+  vbx__box_issue issue;
+  memset(&issue, 0, sizeof(issue));
+  assert_int_equal(vbx__box_prepare(rt->reg, b, NULL, &rt->cancel, &rb, &issue), VBX_E_INVAL);
+  assert_string_equal(issue.message,
                       "llm provider 'fake' refused option 'bogus': unknown option 'bogus' (known: script)");
-  size_t creates = 0; /* refused before any instance was created */
+  size_t creates = 0;
   for (size_t i = 0; i < fake_log_count(); i++) creates += !strcmp(fake_log_at(i), "sandbox.create:a");
   assert_int_equal(creates, 2);
-  vbx__box_result_clear(&res);
+  vbx_box_free(b);
+}
+
+/* The engine runs a box as it was prepared: it looks nothing up and asks
+ * no plugin to validate again, however often the record is run. */
+static void test_runs_prepared_box(void **state) {
+  (void)state;
+  vbx_box *b = fake_box("a", "[{\"text\":\"ok\"}]");
+  vbx_box_skill(b, "fake:greet");
+  vbx__resolved_box rb = prepared(b);
+  assert_int_equal(fake_validations("sandbox"), 1);
+  assert_int_equal(fake_validations("llm"), 1);
+  assert_int_equal(fake_validations("skill"), 1);
+  vbx__engine_env env;
+  memset(&env, 0, sizeof(env));
+  env.rt_cancel = &rt->cancel;
+  for (int i = 0; i < 2; i++) {
+    vbx_box_result res;
+    assert_int_equal(vbx__box_result_init(&res, "a"), 0);
+    assert_int_equal(vbx__engine_run_box(&env, &rb, NULL, &res), 0);
+    assert_string_equal(res.output, "ok");
+    vbx__box_result_clear(&res);
+  }
+  assert_int_equal(fake_validations("sandbox"), 1);
+  assert_int_equal(fake_validations("llm"), 1);
+  assert_int_equal(fake_validations("skill"), 1);
   vbx_box_free(b);
 }
 
@@ -281,13 +320,13 @@ static void test_cancelled_before_start(void **state) {
   vbx_box *b = fake_box("a", "[{\"text\":\"ok\"}]");
   vbx__cancel c;
   atomic_init(&c.cancelled, 1);
+  vbx__resolved_box rb = prepared(b);
   vbx__engine_env env;
   memset(&env, 0, sizeof(env));
-  env.reg = rt->reg;
   env.run_cancel = &c;
   vbx_box_result res;
   assert_int_equal(vbx__box_result_init(&res, "a"), 0);
-  assert_int_equal(vbx__engine_run_box(&env, b, NULL, &res), VBX_E_CANCELLED);
+  assert_int_equal(vbx__engine_run_box(&env, &rb, NULL, &res), VBX_E_CANCELLED);
   assert_int_equal(res.status, VBX_STATUS_CANCELLED);
   assert_int_equal(fake_log_find("sandbox.create:a"), -1);
   vbx__box_result_clear(&res);
@@ -310,6 +349,7 @@ int main(void) {
       cmocka_unit_test_setup(test_output_bound, setup),
       cmocka_unit_test(test_sanitize),
       cmocka_unit_test_setup(test_cancelled_before_start, setup),
+      cmocka_unit_test_setup(test_runs_prepared_box, setup),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   vbx_runtime_free(rt);

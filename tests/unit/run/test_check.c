@@ -41,6 +41,14 @@ static void expect(vbx_pipeline *p, int line, int col, const char *msg) {
   assert_int_equal(err.line, line);
   assert_int_equal(err.column, col);
   if (line) assert_string_equal(err.file, "spec.yaml");
+  /* the check that keeps a plan refuses the same way and keeps none */
+  vbx__plan *plan = (vbx__plan *)1;
+  memset(&err, 0, sizeof(err));
+  assert_int_equal(vbx__pipeline_check_plan(rt, p, &plan, &err), VBX_E_SPEC);
+  assert_null(plan);
+  assert_string_equal(err.message, msg);
+  assert_int_equal(err.line, line);
+  assert_int_equal(err.column, col);
   /* a run refuses to start the same way and produces no result */
   vbx_result *res = (vbx_result *)1;
   assert_int_equal(vbx_pipeline_run(rt, p, NULL, &res, &err), VBX_E_SPEC);
@@ -133,20 +141,28 @@ static void test_probe(void **state) {
   vbx_pipeline *p = one(b);
   vbx_error err;
   memset(&err, 0, sizeof(err));
-  assert_int_equal(vbx_pipeline_check(rt, p, &err), 0);
-  assert_int_equal(vbx__pipeline_probe(rt, p, NULL, NULL, &err), VBX_E_SPEC);
+  vbx__plan *plan = NULL;
+  assert_int_equal(vbx__pipeline_check_plan(rt, p, &plan, &err), 0);
+  assert_int_equal(vbx__pipeline_probe(rt, plan, NULL, NULL, &err), VBX_E_SPEC);
   assert_string_equal(err.message,
                       "spec.yaml:8:7: llm provider 'fake' refused option 'script': "
                       "/nonexistent-dir/no-such-script.yaml: cannot open");
   assert_int_equal(err.line, 8);
+  vbx__plan_free(plan);
   vbx_pipeline_free(p);
 
   b = fake_box("a", "\"auth\"");
   b->llm.provider_pos = at(6, 13);
   p = one(b);
   char seen[256] = "";
-  assert_int_equal(vbx__pipeline_probe(rt, p, note, seen, &err), 0);
+  assert_int_equal(vbx__pipeline_check_plan(rt, p, &plan, &err), 0);
+  fake_reset();
+  assert_int_equal(vbx__pipeline_probe(rt, plan, note, seen, &err), 0);
   assert_string_equal(seen, "spec.yaml:6:13: llm provider 'fake': the API key variable is not set");
+  /* the probe uses the check's plan: no plugin validates again */
+  assert_int_equal(fake_validations("llm"), 0);
+  assert_int_equal(fake_validations("sandbox"), 0);
+  vbx__plan_free(plan);
   vbx_pipeline_free(p);
 }
 
