@@ -77,7 +77,7 @@ static void *worker(void *arg) {
   memset(&resp, 0, sizeof(resp));
   resp.struct_size = sizeof(resp);
   vbx__gw_provider_lock(gw);
-  int rc = gw->vt->complete(gw->provider, &r, &resp, &call);
+  int rc = vbx__inst_complete(&gw->llm, &r, &resp, &call);
   vbx__gw_provider_unlock(gw);
   if (rc == 0 && !json_is_array((json_t *)resp.content))
     rc = vbx__call_fail(&call, VBX_E_PLUGIN, NULL, "provider returned no content array");

@@ -18,6 +18,7 @@
 #include <microhttpd.h>
 
 #include "gateway/gateway.h"
+#include "plugin/instance.h"
 #include "util/strbuf.h"
 
 #define VBX__GW_MAX_MESSAGES 100000u
@@ -26,7 +27,8 @@
 #define VBX__GW_PING_SECS 10u                       /* SSE ping after this long idle */
 #define VBX__GW_PEEK_MAX 4096u                      /* bytes looked at on accept */
 #define VBX__GW_BACKLOG 256                         /* listen() backlog */
-#define VBX__GW_TEARDOWN_SLACK 1024u                  /* MHD connections beyond the live ones */
+#define VBX__GW_TEARDOWN_SLACK 1024u                /* MHD connections beyond the live ones */
+#define VBX__GW_DESTROY_NS (30ull * 1000000000ull)  /* the provider's destroy, in flight */
 
 /* One accepted connection, from MHD's NOTIFY_CONNECTION (admit.c). Its
  * socket context; freed when MHD reports it closed. */
@@ -40,9 +42,7 @@ typedef struct vbx__gw_conn {
 
 struct vbx__gateway {
   struct MHD_Daemon *mhd;
-  const vbx__impl *impl;
-  const vbx_llm_provider_vtable *vt;
-  void *provider;                  /* the box's provider instance */
+  vbx__inst llm;                   /* the box's provider instance (plugin/instance.h) */
   int thread_safe;                 /* vtable flags has VBX_VT_THREAD_SAFE */
   pthread_mutex_t provider_mu;     /* serialises complete() unless thread_safe */
   char *model;                     /* configured model (strdup) or NULL */

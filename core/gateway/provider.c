@@ -13,10 +13,12 @@ int vbx__gw_provider_create(vbx__gateway *gw, const vbx__gateway_config *cfg, vb
   const vbx__impl *impl = cfg->impl;
   if (impl == NULL) {
     if (cfg->registry == NULL || cfg->provider == NULL)
-      return vbx__error_set(err, VBX_E_INVAL, "gateway: no provider (set impl, or registry and provider)");
+      return vbx__error_set(err, VBX_E_INVAL,
+                            "gateway: no provider (set impl, or registry and provider)");
     impl = vbx__registry_find(cfg->registry, VBX_KIND_LLM, cfg->provider);
     if (impl == NULL) {
-      const char *hint = vbx__did_you_mean(cfg->provider, vbx__registry_names(cfg->registry, VBX_KIND_LLM));
+      const char *hint =
+          vbx__did_you_mean(cfg->provider, vbx__registry_names(cfg->registry, VBX_KIND_LLM));
       return vbx__error_set(err, VBX_E_NOTFOUND, "gateway: unknown llm provider '%s'%s%s%s",
                             cfg->provider, hint ? " (did you mean '" : "", hint ? hint : "",
                             hint ? "'?)" : "");
@@ -24,10 +26,9 @@ int vbx__gw_provider_create(vbx__gateway *gw, const vbx__gateway_config *cfg, vb
   }
   if (impl->kind != VBX_KIND_LLM)
     return vbx__error_set(err, VBX_E_INVAL, "gateway: '%s' is not an llm provider", impl->name);
-  const vbx_llm_provider_vtable *vt = impl->vtable;
-  if (!VBX_HAS_METHOD(vt, vbx_llm_provider_vtable, create) ||
-      !VBX_HAS_METHOD(vt, vbx_llm_provider_vtable, complete))
-    return vbx__error_set(err, VBX_E_PLUGIN, "gateway: llm provider '%s' lacks the create or complete method",
+  if (!vbx__impl_has(impl, VBX_M_CREATE) || !vbx__impl_has(impl, VBX_M_COMPLETE))
+    return vbx__error_set(err, VBX_E_PLUGIN,
+                          "gateway: llm provider '%s' lacks the create or complete method",
                           impl->name);
   vbx_llm_config lc;
   memset(&lc, 0, sizeof(lc));
@@ -39,28 +40,20 @@ int vbx__gw_provider_create(vbx__gateway *gw, const vbx__gateway_config *cfg, vb
   }
   vbx_call call;
   vbx__call_init(&call, cfg->cancel, NULL, 0);
-  void *pv = NULL;
-  int rc = vt->create(impl->plugin_state, &lc, &call, &pv);
-  if (rc == 0 && pv == NULL) rc = vbx__call_fail(&call, VBX_E_PLUGIN, NULL, "create returned no provider");
+  int rc = vbx__inst_llm_create(&gw->llm, impl, "gateway", &lc, &call);
   if (rc != 0)
     return vbx__error_set(err, rc, "gateway: llm provider '%s': %s", impl->name,
                           vbx__call_message(&call, rc));
-  gw->impl = impl;
-  gw->vt = vt;
-  gw->provider = pv;
-  gw->thread_safe = (vt->flags & VBX_VT_THREAD_SAFE) != 0;
+  gw->thread_safe = (vbx__impl_flags(impl) & VBX_VT_THREAD_SAFE) != 0;
   if (lc.model != NULL && (gw->model = strdup(lc.model)) == NULL) {
-    if (VBX_HAS_METHOD(vt, vbx_llm_provider_vtable, destroy)) vt->destroy(pv);
-    gw->provider = NULL;
+    vbx__inst_destroy(&gw->llm, vbx__now_ns() + VBX__GW_DESTROY_NS);
     return vbx__error_set(err, VBX_E_NOMEM, "gateway: out of memory");
   }
   return 0;
 }
 
 void vbx__gw_provider_destroy(vbx__gateway *gw) {
-  if (gw->provider != NULL && VBX_HAS_METHOD(gw->vt, vbx_llm_provider_vtable, destroy))
-    gw->vt->destroy(gw->provider);
-  gw->provider = NULL;
+  vbx__inst_destroy(&gw->llm, vbx__now_ns() + VBX__GW_DESTROY_NS);
   free(gw->model);
   gw->model = NULL;
 }

@@ -43,7 +43,7 @@ static void emit(vbx__gw_xchg *s, const char *name, json_t *data) {
 static void ensure_started(vbx__gw_xchg *s) {
   if (s->started) return;
   s->started = 1;
-  const char *model = s->gw->model ? s->gw->model : s->gw->impl->name;
+  const char *model = s->gw->model ? s->gw->model : s->gw->llm.impl->name;
   emit(s, "message_start",
        json_pack("{s:s, s:{s:s, s:s, s:s, s:s, s:[], s:n, s:n, s:{s:i, s:i}}}", "type",
                  "message_start", "message", "id", s->id, "type", "message", "role", "assistant",
