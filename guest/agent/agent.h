@@ -15,62 +15,33 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "voidbox/protocol/policy.h"
 #include "voidbox/protocol/protocol.h"
 
 /* ---- policy (policy.c) --------------------------------------------------- */
 
-#define VBX__POLICY_MAX_ENTRIES 64
-#define VBX__POLICY_MAX_BYTES   65536
-#define VBX__POLICY_MAX_RLIMITS 16
+/* The policy file's format (reader, writer, limits) is the protocol's:
+ * voidbox/protocol/policy.h. The agent reads it once, before the first
+ * connection, into a struct vbx_proto_policy (vbx_proto_policy_init: an
+ * empty policy refuses every exec) that every thread then reads without
+ * locking. */
 
-struct vbx__policy_rlimit {
-  int resource;
-  uint64_t soft, hard;
-};
-
-/* Everything the agent enforces on commands and file operations. Fixed
- * size, no allocation: filled once before the first connection, then read
- * only (shared by every thread without locking). */
-struct vbx__policy {
-  int allow_all;                        /* "allow = *" */
-  size_t n_allow;
-  char allow[VBX__POLICY_MAX_ENTRIES][256]; /* argv[0] names or absolute paths */
-  int have_uid, have_gid;
-  uint32_t uid, gid;                    /* identity of every command */
-  size_t n_rlimits;
-  struct vbx__policy_rlimit rlimits[VBX__POLICY_MAX_RLIMITS];
-  uint32_t max_procs;                   /* RLIMIT_NPROC of commands; 0 = unset */
-  uint32_t max_execs;                   /* concurrent execs; 0 = 64 */
-  uint64_t max_output;                  /* bytes per stream per exec; 0 = no cap */
-  size_t n_writable;
-  char writable[VBX__POLICY_MAX_ENTRIES][256]; /* absolute prefixes; none = all */
-};
-
-/* vbx__policy_defaults - an empty policy: nothing allowed (no allow line
- * means every exec is refused), no uid change, no limits. */
-void vbx__policy_defaults(struct vbx__policy *p);
-
-/* vbx__policy_parse - parse policy text (text[0..len), "key = value"
- * lines, '#' comments) into *p (which the caller initialised with
- * vbx__policy_defaults). Returns 0, or -1 with a message naming the line
- * and key in err[0..errcap). Pure. */
-int vbx__policy_parse(const char *text, size_t len, struct vbx__policy *p, char *err,
-                      size_t errcap);
-
-/* vbx__policy_load_fd - read at most VBX__POLICY_MAX_BYTES from fd (to EOF)
- * and parse it. Returns 0 or -1 with err set. Does not close fd. */
-int vbx__policy_load_fd(int fd, struct vbx__policy *p, char *err, size_t errcap);
+/* vbx__policy_load_fd - read at most VBX_PROTO_POLICY_MAX_BYTES from fd
+ * (to EOF) and parse it into p (initialised by the caller). Returns 0, or
+ * VBX_E_IO (read failed), VBX_E_TOOBIG (larger), VBX_E_NOMEM or VBX_E_SPEC
+ * (malformed) with err set. Does not close fd. */
+int vbx__policy_load_fd(int fd, struct vbx_proto_policy *p, char *err, size_t errcap);
 
 /* vbx__policy_allows - 1 if argv0 may run: "*" allows all; otherwise
  * argv0 must equal an entry exactly ("sh" allows "sh", which the agent
  * resolves through its own fixed PATH, never the request's; "/bin/sh"
  * allows only "/bin/sh"). */
-int vbx__policy_allows(const struct vbx__policy *p, const char *argv0);
+int vbx__policy_allows(const struct vbx_proto_policy *p, const char *argv0);
 
 /* vbx__policy_writable - 1 if the jailed path (relative to the root, no
  * leading '/') may be written: no writable entries means all; otherwise the
  * path must equal an entry or lie below it (entries are relative too). */
-int vbx__policy_writable(const struct vbx__policy *p, const char *rel);
+int vbx__policy_writable(const struct vbx_proto_policy *p, const char *rel);
 
 /* ---- jail (jail.c) ------------------------------------------------------- */
 
@@ -102,7 +73,7 @@ int vbx__jail_open_parent(int rootfd, const char *rel, const char **leaf);
  * uid/gid, or when it names 0/0 (commands then keep the agent's identity
  * too). Irreversible for the thread: call it on a worker thread that ends
  * with its request. Returns 0 or -errno. */
-int vbx__jail_become(const struct vbx__policy *p);
+int vbx__jail_become(const struct vbx_proto_policy *p);
 
 /* vbx__jail_special_fs - NULL when fd lies on an ordinary file system; for
  * the kernel's interface file systems (procfs, sysfs, cgroup, debugfs, ...)
@@ -217,7 +188,7 @@ struct vbx__req {
 
 /* The agent: configuration shared read-only by every thread. */
 struct vbx__agent {
-  struct vbx__policy policy;
+  struct vbx_proto_policy policy;
   uint8_t secret[256];
   size_t secret_len;
   const char *root;            /* jail root as the agent sees it */

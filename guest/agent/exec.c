@@ -90,7 +90,7 @@ static int resolve(const char *argv0, char *out, size_t cap) {
 
 /* Between fork and execve: async-signal-safe calls only. */
 static void child_exec(struct vbx__exec *e, int in_fd, int out_fd, int err_fd, int errp) {
-  const struct vbx__policy *pol = &e->c->agent->policy;
+  const struct vbx_proto_policy *pol = &e->c->agent->policy;
   int err = 0;
   sigset_t none;
   sigemptyset(&none);
@@ -471,7 +471,7 @@ static int copy_strings(struct vbx__exec *e, const struct vbx_proto_exec_start_v
 
 int vbx__exec_start(struct vbx__conn *c, uint32_t id, const struct vbx_proto_exec_start_view *m) {
   struct vbx__agent *a = c->agent;
-  const struct vbx__policy *pol = &a->policy;
+  const struct vbx_proto_policy *pol = &a->policy;
   char argv0[256];
   struct vbx_proto_str s0;
   vbx_proto_strlist_get(&m->argv, 0, &s0);

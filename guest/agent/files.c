@@ -151,7 +151,7 @@ static void job_ok(struct job *j) {
 
 /* Worker's first step. Returns 0, or -1 with the ERROR sent. */
 static int job_become(struct job *j) {
-  const struct vbx__policy *p = &j->c->agent->policy;
+  const struct vbx_proto_policy *p = &j->c->agent->policy;
   int rc = vbx__jail_become(p);
   if (rc == 0)
     return 0;

@@ -91,7 +91,7 @@ int vbx__jail_open_parent(int rootfd, const char *rel, const char **leaf) {
   return vbx__jail_open(rootfd, dir, O_PATH | O_DIRECTORY, 0);
 }
 
-int vbx__jail_become(const struct vbx__policy *p) {
+int vbx__jail_become(const struct vbx_proto_policy *p) {
   if ((!p->have_uid && !p->have_gid) || geteuid() != 0)
     return 0; /* commands keep the agent's identity too (exec.c) */
   uid_t u = p->have_uid ? p->uid : geteuid();

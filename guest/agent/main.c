@@ -248,7 +248,7 @@ static int parse_args(int argc, char **argv, struct vbx__agent *a, struct args *
 static int load_policy(struct vbx__agent *a, const struct args *g) {
   char err[512];
   int fd = g->policy_fd;
-  vbx__policy_defaults(&a->policy);
+  vbx_proto_policy_init(&a->policy);
   if (g->policy_file != NULL && (fd = open(g->policy_file, O_RDONLY | O_CLOEXEC)) < 0) {
     vbx__log(0, "policy %s: %s", g->policy_file, strerror(errno));
     return 1;

@@ -1,14 +1,18 @@
 /*
  * guest-session/policy.c - shared `sandbox:` policy options and the policy
- * text the guest agent reads (see policy.h).
+ * text the guest agent reads, written with the protocol's policy writer
+ * (voidbox/protocol/policy.h; see policy.h).
  */
 #include "policy.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "popt.h"
+#include "voidbox/protocol/policy.h"
 
 /* The sandbox family's wording: "sandbox option 'KEY' must be ...". */
 static vbx_popt sandbox_opt(const vbx_host_services *h, const char *key, vbx_call *call,
@@ -51,6 +55,9 @@ static int list_opt(const vbx_host_services *h, const vbx_json *v, const char *k
                           "sandbox option '%s': entry %zu must be a%s string without '#' or "
                           "newlines, at most 250 bytes",
                           key, i, absolute ? "n absolute path" : " non-empty");
+    if (absolute && strstr(s, "..") != NULL)
+      return h->set_error(call, VBX_E_SPEC, key, "sandbox option '%s': entry %zu contains '..'",
+                          key, i);
     if (*n >= GUEST_MAX_LIST)
       return h->set_error(call, VBX_E_SPEC, key, "sandbox option '%s' given twice", key);
     if ((out[(*n)++] = strdup(s)) == NULL)
@@ -99,24 +106,50 @@ void guest_policy_clear(guest_policy *p) {
   p->n_allow = p->n_writable = 0;
 }
 
+/* Add one list entry as the agent would read it back from "KEY = S"
+ * (spaces at its ends trimmed). 0 or a VBX_PROTO_E_* code. */
+static int add_entry(struct vbx_proto_policy *pp, const char *key, const char *s) {
+  char e[VBX_PROTO_POLICY_ENTRY_SIZE + 1], why[160];
+  while (isspace((unsigned char)*s))
+    s++;
+  size_t n = strnlen(s, sizeof e - 1);
+  while (n > 0 && isspace((unsigned char)s[n - 1]))
+    n--;
+  memcpy(e, s, n);
+  e[n] = '\0';
+  return vbx_proto_policy_set(pp, key, e, why, sizeof why);
+}
+
+/* The protocol's policy for p: identity, process cap, core dumps off, 4096
+ * open files, the output cap, the lists. 0 or a VBX_PROTO_E_* code. */
+static int to_proto(const guest_policy *p, struct vbx_proto_policy *pp) {
+  int rc = 0;
+  vbx_proto_policy_init(pp);
+  pp->have_uid = pp->have_gid = 1;
+  pp->uid = p->uid, pp->gid = p->gid;
+  pp->max_procs = p->max_procs;
+  pp->rlimits[0] = (struct vbx_proto_policy_rlimit){RLIMIT_CORE, 0, 0};
+  pp->rlimits[1] = (struct vbx_proto_policy_rlimit){RLIMIT_NOFILE, 4096, 4096};
+  pp->n_rlimits = 2;
+  pp->max_output = p->max_output_bytes;
+  pp->allow_all = p->n_allow == 0;
+  for (size_t i = 0; rc == 0 && i < p->n_allow; i++)
+    rc = add_entry(pp, "allow", p->allow[i]);
+  for (size_t i = 0; rc == 0 && i < p->n_writable; i++)
+    rc = add_entry(pp, "writable", p->writable[i]);
+  return rc;
+}
+
 char *guest_policy_text(const vbx_host_services *h, const guest_policy *p, const char *writer) {
-  size_t cap = 1024 + (p->n_allow + p->n_writable) * 270;
-  char *t = h->alloc(cap);
-  if (t == NULL)
-    return NULL;
-  size_t n = 0;
-  n += (size_t)snprintf(t + n, cap - n,
-                        "# written by %.64s\nuid = %u\ngid = %u\nmax_procs = %u\n"
-                        "rlimit.core = 0\nrlimit.nofile = 4096\n",
-                        writer, p->uid, p->gid, p->max_procs);
-  if (p->max_output_bytes)
-    n += (size_t)snprintf(t + n, cap - n, "max_output_bytes = %llu\n",
-                          (unsigned long long)p->max_output_bytes);
-  if (p->n_allow == 0)
-    n += (size_t)snprintf(t + n, cap - n, "allow = *\n");
-  for (size_t i = 0; i < p->n_allow; i++)
-    n += (size_t)snprintf(t + n, cap - n, "allow = %s\n", p->allow[i]);
-  for (size_t i = 0; i < p->n_writable; i++)
-    n += (size_t)snprintf(t + n, cap - n, "writable = %s\n", p->writable[i]);
+  struct vbx_proto_policy *pp = malloc(sizeof *pp);
+  char *t = h->alloc(VBX_PROTO_POLICY_MAX_BYTES + 1), comment[96];
+  size_t len = 0;
+  snprintf(comment, sizeof comment, "written by %.64s", writer);
+  if (pp == NULL || t == NULL || to_proto(p, pp) != 0 ||
+      vbx_proto_policy_write(pp, comment, t, VBX_PROTO_POLICY_MAX_BYTES + 1, &len) != 0) {
+    h->free(t);
+    t = NULL;
+  }
+  free(pp);
   return t;
 }

@@ -38,9 +38,11 @@ int guest_policy_option(const vbx_host_services *h, const char *key, const vbx_j
                         guest_policy *p, vbx_call *call);
 /* Free the lists; p can be reused after guest_policy_defaults. */
 void guest_policy_clear(guest_policy *p);
-/* guest_policy_text - the agent's policy file for p; `writer` names the
- * backend in a comment line. host->alloc'd (free with host->free), NULL
- * when out of memory. */
+/* guest_policy_text - the agent's policy file for p, written by the
+ * protocol's vbx_proto_policy_write (so the agent reads back exactly p);
+ * `writer` names the backend in a comment line. host->alloc'd (free with
+ * host->free), NULL when out of memory (or an entry the file cannot hold,
+ * which guest_policy_option already refuses). */
 char *guest_policy_text(const vbx_host_services *h, const guest_policy *p, const char *writer);
 
 /* The sandbox family's option checks: options/popt.h's validators with the

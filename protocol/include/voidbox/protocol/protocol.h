@@ -10,5 +10,6 @@
 #include "voidbox/protocol/crypto.h"
 #include "voidbox/protocol/handshake.h"
 #include "voidbox/protocol/flow.h"
+#include "voidbox/protocol/policy.h"
 
 #endif /* VOIDBOX_PROTOCOL_PROTOCOL_H */
