@@ -6,6 +6,25 @@
  * connection, one worker per exec and per file request, one reaper. Frames are
  * written by whichever thread produced them, under the connection's write
  * lock, so a frame is never interleaved with another.
+ *
+ * Errors, one rule for every function of the agent (static ones too):
+ * - A fallible function returns 0 (or a count, an fd, a pid where its
+ *   contract says so) on success and a negative VBX_E_* code
+ *   (voidbox/errors.h) on failure, with one cleanup path. Codes sent to the
+ *   host in ERROR frames are VBX_E_* codes too; an errno becomes one through
+ *   vbx__errno_code.
+ * - Exception: thin system-call wrappers (vbx__jail_open,
+ *   vbx__jail_open_parent, vbx__jail_open_file, vbx__jail_check_file,
+ *   vbx__jail_become, vbx__reaper_fork and a few static helpers that only
+ *   wrap system calls) return -errno, so the caller can name the errno in
+ *   its message; their contract comments say "-errno".
+ * - A reader-thread handler (a request's starting frame, a frame for a
+ *   live request) returns 0 when the connection goes on, including when
+ *   the request was refused with an ERROR(id), and a negative VBX_E_* code
+ *   when the connection must close: VBX_E_PROTOCOL (the host broke the
+ *   protocol), VBX_E_NOMEM, or VBX_E_IO (a frame could not be sent).
+ * - Predicates (vbx__policy_allows, vbx__reaper_done, ...) return 1 or 0
+ *   and cannot fail.
  */
 #ifndef VBX_GUEST_AGENT_H
 #define VBX_GUEST_AGENT_H
@@ -15,6 +34,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "voidbox/errors.h"
 #include "voidbox/protocol/policy.h"
 #include "voidbox/protocol/protocol.h"
 
@@ -50,18 +70,19 @@ int vbx__policy_writable(const struct vbx_proto_policy *p, const char *rel);
  * except "/" itself). Absolute paths must equal root or lie below it;
  * relative paths are taken relative to root. The result never starts with
  * '/', is "." for the root itself, and has no empty components. Returns 0,
- * or -1 (VBX_E_PERM meaning: outside root) / -2 (invalid: empty, too long).
+ * VBX_E_PERM (outside root) or VBX_E_INVAL (invalid: empty, too long).
  * Pure. `..` is left for openat2 to refuse when it escapes. */
 int vbx__jail_relpath(const char *root, const char *path, char *out, size_t cap);
 
 /* vbx__jail_open - openat2(rootfd, rel, flags, mode) with
- * RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS. Returns an fd
- * or -errno (EXDEV: escapes; ELOOP: symlink). */
+ * RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS. A system-call
+ * wrapper: returns an fd or -errno (EXDEV: escapes; ELOOP: symlink). */
 int vbx__jail_open(int rootfd, const char *rel, int flags, mode_t mode);
 
 /* vbx__jail_open_parent - open the parent directory of rel beneath rootfd
  * (O_PATH|O_DIRECTORY) and point *leaf at rel's last component (inside
- * rel). Returns an fd or -errno; -EINVAL when rel is "." or ends in "..". */
+ * rel). A system-call wrapper: returns an fd or -errno; -EINVAL when rel is
+ * "." or ends in "..". */
 int vbx__jail_open_parent(int rootfd, const char *rel, const char **leaf);
 
 /* vbx__jail_become - give the calling thread, and only it, the identity
@@ -72,7 +93,7 @@ int vbx__jail_open_parent(int rootfd, const char *rel, const char **leaf);
  * thread's). A no-op when the agent is not root, when the policy names no
  * uid/gid, or when it names 0/0 (commands then keep the agent's identity
  * too). Irreversible for the thread: call it on a worker thread that ends
- * with its request. Returns 0 or -errno. */
+ * with its request. A system-call wrapper: returns 0 or -errno. */
 int vbx__jail_become(const struct vbx_proto_policy *p);
 
 /* vbx__jail_special_fs - NULL when fd lies on an ordinary file system; for
@@ -81,10 +102,10 @@ int vbx__jail_become(const struct vbx_proto_policy *p);
 const char *vbx__jail_special_fs(int fd);
 
 /* vbx__jail_check_file - 0 when fd (any kind, O_PATH included) is a
- * regular file on an ordinary file system. Otherwise *why is set to a
- * static reason ("is a FIFO", "is a character device", "is on /proc
- * (procfs)", ...) and the result is -EISDIR for a directory, -EPERM for
- * the rest; -errno when fstat fails (why untouched). */
+ * regular file on an ordinary file system. A system-call wrapper: otherwise
+ * *why is set to a static reason ("is a FIFO", "is a character device", "is
+ * on /proc (procfs)", ...) and the result is -EISDIR for a directory, -EPERM
+ * for the rest; -errno when fstat fails (why untouched). */
 int vbx__jail_check_file(int fd, const char **why);
 
 /* vbx__jail_open_file - open the regular file rel beneath rootfd for its
@@ -92,12 +113,13 @@ int vbx__jail_check_file(int fd, const char **why);
  * ignored). It is first opened O_PATH and checked (so no FIFO rendezvous or
  * driver open happens for what will be refused), then opened with
  * O_NONBLOCK|O_NOFOLLOW|O_NOCTTY|O_CLOEXEC on top of vbx__jail_open's
- * resolution and checked again with vbx__jail_check_file. Returns an fd,
- * or -errno with *why set (static) when the refusal has a reason of its
+ * resolution and checked again with vbx__jail_check_file. A system-call
+ * wrapper: returns an fd, or -errno with *why set (static) when the refusal has a reason of its
  * own, NULL otherwise. A read from the fd never blocks indefinitely. */
 int vbx__jail_open_file(int rootfd, const char *rel, int flags, const char **why);
 
-/* vbx__errno_code - map an errno to a VBX_E_* code. */
+/* vbx__errno_code - map an errno (positive) to a VBX_E_* code; unknown
+ * ones are VBX_E_IO. */
 int vbx__errno_code(int err);
 
 /* ---- logging (log.c) ----------------------------------------------------- */
@@ -112,8 +134,8 @@ void vbx__log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 
 /* ---- PID 1 duties (init.c) ----------------------------------------------- */
 
 /* vbx__init_system - mount proc, sys, dev, devpts, tmp and bring lo up.
- * Returns 0; failures are logged and returned as -1 for the fatal ones
- * (proc). */
+ * Failures are logged; returns 0, or VBX_E_IO when a mount that matters
+ * (proc) failed. */
 int vbx__init_system(void);
 /* vbx__init_poweroff - sync and reboot(RB_POWER_OFF), or reboot(RB_AUTOBOOT)
  * when use_reboot (a VM without ACPI cannot power off; its monitor runs
@@ -121,15 +143,16 @@ int vbx__init_system(void);
  * Never returns when it works (only as PID 1). */
 void vbx__init_poweroff(int use_reboot);
 /* vbx__init_find_virtio_port - the /dev path of the virtio-serial port
- * whose /sys/class/virtio-ports/<dev>/name is `name`. Returns 0, or -1
- * when no such port exists (yet). */
+ * whose /sys/class/virtio-ports/<dev>/name is `name`. Returns 0, or
+ * VBX_E_NOTFOUND when no such port exists (yet). */
 int vbx__init_find_virtio_port(const char *name, char *path, size_t cap);
 
 /* ---- reaper (reaper.c) --------------------------------------------------- */
 
 /* vbx__reaper_start - start the thread that reaps every child (wait4 on
  * -1): registered pids get their status delivered, others (orphans
- * re-parented to us as PID 1) are just reaped. Returns 0 or -errno. */
+ * re-parented to us as PID 1) are just reaped. Returns 0, or VBX_E_LIMIT
+ * when the thread cannot be created. */
 int vbx__reaper_start(void);
 
 /* Completion slot filled by the reaper; the worker owns it. */
@@ -143,8 +166,9 @@ struct vbx__child {
 
 /* vbx__reaper_fork - fork with the child registered before the reaper can
  * see it exit. In the child returns 0 (child must only call
- * async-signal-safe functions and exec or _exit). In the parent returns the
- * pid (> 0) or -errno. c stays registered until reaped. */
+ * async-signal-safe functions and exec or _exit). A system-call wrapper: in
+ * the parent returns the pid (> 0) or -errno (-EAGAIN: the table of
+ * children is full). c stays registered until reaped. */
 pid_t vbx__reaper_fork(struct vbx__child *c);
 
 /* vbx__reaper_done - 1 once c's status is available; the reaper no longer
@@ -205,8 +229,15 @@ struct vbx__agent {
  * (handshake, then the read loop). Takes ownership of fd. */
 void vbx__conn_serve(struct vbx__agent *a, int fd);
 
+/* vbx__agent_forget_secret - the agent stops serving: wipe a->secret
+ * (vbx__wipe) and set secret_len to 0, under a->lock, so every handshake
+ * from then on is refused ("authentication failed"). Thread-safe. */
+void vbx__agent_forget_secret(struct vbx__agent *a);
+
 /* vbx__conn_send - write the whole buffer b as one unit under wlock.
- * Returns 0 or -1 (the connection is then marked broken). Thread-safe. */
+ * Returns 0 or VBX_E_IO (the connection is then marked broken).
+ * Thread-safe. The other senders below return the same, or the protocol
+ * library's VBX_E_* code when the frame cannot be encoded. */
 int vbx__conn_send(struct vbx__conn *c, const struct vbx_proto_buf *b);
 /* vbx__conn_send_data - a data frame (type, id, offset) of len bytes via
  * writev without copying. Thread-safe. */
@@ -221,7 +252,7 @@ int vbx__conn_send_window(struct vbx__conn *c, uint32_t id, uint32_t inc);
 void vbx__conn_get(struct vbx__conn *c);
 void vbx__conn_put(struct vbx__conn *c);
 /* vbx__conn_req_add - register live request id (reader thread only).
- * Returns 0 or -1 (no memory). */
+ * Returns 0 or VBX_E_NOMEM. */
 int vbx__conn_req_add(struct vbx__conn *c, uint32_t id, int kind, void *obj);
 /* The live request id, or NULL. c->lock held. */
 struct vbx__req *vbx__conn_req_find(struct vbx__conn *c, uint32_t id);
@@ -235,10 +266,12 @@ void vbx__conn_req_del(struct vbx__conn *c, uint32_t id);
 
 /* vbx__exec_start - validate EXEC_START m (policy, allowlist, uid/gid) and
  * start its worker thread, registering id on c. On refusal sends ERROR(id)
- * itself. Returns 0, or -1 if the connection must close. */
+ * itself. Returns 0, or a negative VBX_E_* code (VBX_E_IO: that ERROR
+ * could not be sent) when the connection must close. */
 int vbx__exec_start(struct vbx__conn *c, uint32_t id, const struct vbx_proto_exec_start_view *m);
-/* Frames for a running exec, from the reader thread. Return 0, or -1 for a
- * protocol error (connection closes). */
+/* Frames for a running exec, from the reader thread. Return 0, or
+ * VBX_E_PROTOCOL (stdin past the window or out of order, a credit
+ * overflow: the connection closes). */
 int vbx__exec_stdin(struct vbx__exec *e, const struct vbx_proto_data *d);
 int vbx__exec_stdin_close(struct vbx__exec *e);
 int vbx__exec_window(struct vbx__exec *e, uint32_t inc);
@@ -258,8 +291,9 @@ void vbx__exec_abandon(struct vbx__exec *e);
 
 /* Starting frames, from the reader thread (id not live). Each either
  * registers id and starts the request's worker, which sends the terminal
- * frame, or sends ERROR(id) itself. Return 0, or -1 when the connection
- * must close (out of memory). */
+ * frame, or sends ERROR(id) itself. Return 0, or a negative VBX_E_* code
+ * when the connection must close (VBX_E_NOMEM; VBX_E_IO: the ERROR could
+ * not be sent). */
 int vbx__file_put_begin(struct vbx__conn *c, uint32_t id, const struct vbx_proto_file_put_begin *m);
 int vbx__file_get(struct vbx__conn *c, uint32_t id, const struct vbx_proto_file_get *m);
 int vbx__file_mkdir(struct vbx__conn *c, uint32_t id, const struct vbx_proto_mkdir *m);
@@ -267,8 +301,9 @@ int vbx__file_stat(struct vbx__conn *c, uint32_t id, const struct vbx_proto_stat
 /* Frames for a live put or get, from the reader thread with c->lock held
  * (so they must not take it): FILE_DATA is copied into the put's queue
  * (one window), FILE_END handed to its worker, a WINDOW_UPDATE credited to
- * the get. They never block. Return 0, or -1 for a protocol error (offset,
- * credit overrun, more than announced, data after FILE_END). */
+ * the get. They never block. Return 0, or VBX_E_PROTOCOL (offset, credit
+ * overrun, more than announced, data after FILE_END: the connection
+ * closes). */
 int vbx__file_put_data(struct vbx__conn *c, void *put, const struct vbx_proto_data *d);
 int vbx__file_put_end(struct vbx__conn *c, uint32_t id, void *put, const struct vbx_proto_file_end *m);
 int vbx__file_get_window(void *get, uint32_t inc);
@@ -285,7 +320,8 @@ void vbx__telem_sample(int is_init, struct vbx_proto_telemetry_sample *s);
 /* vbx__telem_subscribe - TELEMETRY_SUBSCRIBE(id, interval_ms > 0, already
  * validated) from the reader thread: start the subscription's worker and
  * register id on c, or send ERROR(id) (feature not negotiated, too many
- * subscriptions). Returns 0, or -1 if the connection must close. */
+ * subscriptions). Returns 0, or a negative VBX_E_* code when the connection
+ * must close (VBX_E_NOMEM; VBX_E_IO: the ERROR could not be sent). */
 int vbx__telem_subscribe(struct vbx__conn *c, uint32_t id, uint32_t interval_ms);
 /* vbx__telem_stop - SUBSCRIBE(0) on a live subscription (called with c->lock
  * held): the worker sends OK and ends. */
@@ -303,8 +339,8 @@ void vbx__telem_abandon(void *t);
  * put /tmp, /var/tmp and /workspace on it (bind mounts of three of its
  * directories; /workspace keeps the owner and mode the image gave it; the
  * plain /tmp of vbx__init_system is unmounted). A write past disk_mb then
- * fails with ENOSPC. Returns 0, or -1 when any step failed (logged): the
- * caller must not serve with unbounded storage. */
+ * fails with ENOSPC. Returns 0, or VBX_E_IO when any step failed (logged):
+ * the caller must not serve with unbounded storage. */
 int vbx__init_disk(unsigned disk_mb);
 
 #endif

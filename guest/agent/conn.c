@@ -20,13 +20,14 @@
 #include "voidbox/errors.h"
 
 
+/* Write the n buffers of iov (advanced in place) to c->fd. 0 or VBX_E_IO. */
 static int write_all(struct vbx__conn *c, struct iovec *iov, int n) {
   while (n > 0) {
     ssize_t w = writev(c->fd, iov, n);
     if (w < 0 && errno == EINTR)
       continue;
     if (w <= 0)
-      return -1;
+      return VBX_E_IO;
     size_t left = (size_t)w;
     while (n > 0 && left >= iov->iov_len) {
       left -= iov->iov_len;
@@ -40,8 +41,9 @@ static int write_all(struct vbx__conn *c, struct iovec *iov, int n) {
   return 0;
 }
 
+/* write_all under wlock; a failure marks c broken. 0 or VBX_E_IO. */
 static int send_iov(struct vbx__conn *c, struct iovec *iov, int n) {
-  int rc = -1;
+  int rc = VBX_E_IO;
   pthread_mutex_lock(&c->wlock);
   if (!c->broken) {
     rc = write_all(c, iov, n);
@@ -60,8 +62,9 @@ int vbx__conn_send(struct vbx__conn *c, const struct vbx_proto_buf *b) {
 int vbx__conn_send_data(struct vbx__conn *c, unsigned type, uint32_t id, uint64_t off,
                         const void *data, uint32_t len) {
   uint8_t hdr[VBX_PROTO_DATA_HEADER_SIZE];
-  if (vbx_proto_data_header(hdr, type, id, off, len) != 0)
-    return -1;
+  int rc = vbx_proto_data_header(hdr, type, id, off, len);
+  if (rc != 0)
+    return rc;
   struct iovec iov[2] = {{hdr, sizeof hdr}, {(void *)data, len}};
   return send_iov(c, iov, 2);
 }
@@ -76,18 +79,16 @@ int vbx__conn_send_error(struct vbx__conn *c, uint32_t id, int code, const char 
   struct vbx_proto_buf b;
   vbx_proto_buf_init_fixed(&b, mem, sizeof mem);
   struct vbx_proto_error e = {code, vbx_proto_str_c(msg)};
-  if (vbx_proto_encode_error(&b, id, &e) != 0)
-    return -1;
-  return vbx__conn_send(c, &b);
+  int rc = vbx_proto_encode_error(&b, id, &e);
+  return rc != 0 ? rc : vbx__conn_send(c, &b);
 }
 
 int vbx__conn_send_window(struct vbx__conn *c, uint32_t id, uint32_t inc) {
   uint8_t mem[64];
   struct vbx_proto_buf b;
   vbx_proto_buf_init_fixed(&b, mem, sizeof mem);
-  if (vbx_proto_encode_window_update(&b, id, inc) != 0)
-    return -1;
-  return vbx__conn_send(c, &b);
+  int rc = vbx_proto_encode_window_update(&b, id, inc);
+  return rc != 0 ? rc : vbx__conn_send(c, &b);
 }
 
 void vbx__conn_get(struct vbx__conn *c) {
@@ -130,7 +131,7 @@ void vbx__conn_req_del(struct vbx__conn *c, uint32_t id) {
 int vbx__conn_req_add(struct vbx__conn *c, uint32_t id, int kind, void *obj) {
   struct vbx__req *r = calloc(1, sizeof *r);
   if (r == NULL)
-    return -1;
+    return VBX_E_NOMEM;
   r->id = id, r->kind = kind, r->obj = obj;
   pthread_mutex_lock(&c->lock);
   r->next = c->reqs;

@@ -64,6 +64,9 @@ static void wake(struct vbx__exec *e) {
   (void)w;
 }
 
+/* The program argv0 names, into out: as given when it has a '/', else
+ * searched in AGENT_PATH. A system-call wrapper (access, stat): 0 or
+ * -errno (-ENOENT: not found in AGENT_PATH; -ENAMETOOLONG). */
 static int resolve(const char *argv0, char *out, size_t cap) {
   if (strchr(argv0, '/') != NULL) {
     if (strlen(argv0) >= cap)
@@ -138,6 +141,8 @@ fail:
   _exit(127);
 }
 
+/* EXIT(id) from the reaped child's status and usage. 0 or a negative
+ * VBX_E_* code (not encoded, not sent). */
 static int send_exit(struct vbx__exec *e, int timed_out, uint64_t dur) {
   struct vbx_proto_exit x;
   memset(&x, 0, sizeof x);
@@ -159,9 +164,8 @@ static int send_exit(struct vbx__exec *e, int timed_out, uint64_t dur) {
   uint8_t mem[128];
   struct vbx_proto_buf b;
   vbx_proto_buf_init_fixed(&b, mem, sizeof mem);
-  if (vbx_proto_encode_exit(&b, e->id, &x) != 0)
-    return -1;
-  return vbx__conn_send(e->c, &b);
+  int rc = vbx_proto_encode_exit(&b, e->id, &x);
+  return rc != 0 ? rc : vbx__conn_send(e->c, &b);
 }
 
 struct stream {
@@ -172,7 +176,8 @@ struct stream {
   int noted;
 };
 
-/* Read once from s under credit and send. Returns 0, or 1 at EOF. */
+/* Read once from s under credit and send. A predicate: 1 when s is
+ * finished (EOF or a read error: the caller closes it), else 0. */
 static int pump_out(struct vbx__exec *e, struct stream *s, uint8_t *buf) {
   uint64_t cap = e->c->agent->policy.max_output;
   pthread_mutex_lock(&e->lock);
@@ -275,15 +280,15 @@ static void close_io(struct io *io) {
 }
 
 /* Make the pipes (stdin a pipe only when the request streams stdin, else
- * /dev/null). 0, or -1 with errno. */
+ * /dev/null). A system-call wrapper: 0 or -errno (errno still set). */
 static int open_pipes(const struct vbx__exec *e, struct io *io) {
   if (pipe2(io->out, O_CLOEXEC) != 0 || (io->sep && pipe2(io->err, O_CLOEXEC) != 0) ||
       pipe2(io->ep, O_CLOEXEC) != 0)
-    return -1;
+    return -errno;
   if (e->stdin_pipe)
-    return pipe2(io->in, O_CLOEXEC);
+    return pipe2(io->in, O_CLOEXEC) != 0 ? -errno : 0;
   io->in[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  return io->in[0] < 0 ? -1 : 0;
+  return io->in[0] < 0 ? -errno : 0;
 }
 
 /* Wait until the reaper has collected the child. */
@@ -295,9 +300,10 @@ static void wait_reaped(struct vbx__exec *e) {
 }
 
 /* After the fork: close the child's ends, then read the exec-error pipe.
- * 0 when the program runs (the pipe closed on exec), else the errno of
- * the failed exec (the child is reaped first). */
-static int exec_error(struct vbx__exec *e, struct io *io) {
+ * Returns 0 when the program runs (the pipe closed on exec), else (the
+ * child reaped first) vbx__errno_code of the failed exec's errno, which
+ * goes to *err. */
+static int exec_error(struct vbx__exec *e, struct io *io, int *err) {
   close(io->ep[1]), io->ep[1] = -1;
   close(io->in[0]), io->in[0] = -1;
   close(io->out[1]), io->out[1] = -1;
@@ -311,7 +317,8 @@ static int exec_error(struct vbx__exec *e, struct io *io) {
   if (got != (ssize_t)sizeof cerr)
     return 0;
   wait_reaped(e); /* reap before reporting */
-  return cerr != 0 ? cerr : EIO;
+  *err = cerr != 0 ? cerr : EIO;
+  return vbx__errno_code(*err);
 }
 
 /* Move output to the host (within its credit) and queued stdin to the
@@ -413,10 +420,10 @@ static void run(struct vbx__exec *e) {
     vbx__conn_send_error(e->c, e->id, VBX_E_LIMIT, "fork: %s", strerror((int)-pid));
     goto out;
   }
-  int cerr = exec_error(e, &io);
-  if (cerr != 0) {
-    vbx__conn_send_error(e->c, e->id, vbx__errno_code(cerr), "exec %s: %s", e->path,
-                         strerror(cerr));
+  int cerr = 0;
+  rc = exec_error(e, &io, &cerr);
+  if (rc != 0) {
+    vbx__conn_send_error(e->c, e->id, rc, "exec %s: %s", e->path, strerror(cerr));
     goto out;
   }
   uint64_t exit_at = 0;
@@ -435,7 +442,8 @@ static void *worker(void *arg) {
   return NULL;
 }
 
-/* Copy the view's strings into one arena so they outlive the frame. */
+/* Copy the view's strings into one arena so they outlive the frame.
+ * 0, or VBX_E_NOMEM (the caller frees what was allocated). */
 static int copy_strings(struct vbx__exec *e, const struct vbx_proto_exec_start_view *m) {
   size_t need = 0;
   struct vbx_proto_str s;
@@ -447,16 +455,16 @@ static int copy_strings(struct vbx__exec *e, const struct vbx_proto_exec_start_v
   e->arena = malloc(need);
   e->argv = calloc(m->argv.count + m->env.count + 2, sizeof(char *));
   if (e->arena == NULL || e->argv == NULL)
-    return -1;
+    return VBX_E_NOMEM;
   e->envp = e->argv + m->argv.count + 1;
   size_t used = 0;
   if (vbx_proto_strlist_copy(&m->argv, e->argv, m->argv.count + 1, e->arena, need) != 0)
-    return -1;
+    return VBX_E_NOMEM;
   for (uint32_t i = 0; i < m->argv.count; i++)
     used += strlen(e->argv[i]) + 1;
   if (vbx_proto_strlist_copy(&m->env, e->envp, m->env.count + 1, e->arena + used,
                              need - used) != 0)
-    return -1;
+    return VBX_E_NOMEM;
   for (uint32_t i = 0; i < m->env.count; i++)
     used += strlen(e->envp[i]) + 1;
   e->cwd = NULL;
@@ -480,15 +488,15 @@ int vbx__exec_start(struct vbx__conn *c, uint32_t id, const struct vbx_proto_exe
              (int)(s0.len > 200 ? 200 : s0.len), s0.ptr);
     return vbx__conn_send_error(c, id, VBX_E_PERM,
                                 "command '%.*s' is not in the guest's command allowlist",
-                                (int)(s0.len > 200 ? 200 : s0.len), s0.ptr) < 0 ? -1 : 0;
+                                (int)(s0.len > 200 ? 200 : s0.len), s0.ptr);
   }
   uint32_t uid = m->p.uid, gid = m->p.gid;
   if ((pol->have_uid && uid != pol->uid) || (pol->have_gid && gid != pol->gid))
     return vbx__conn_send_error(c, id, VBX_E_PERM,
                                 "uid/gid %u/%u refused: the guest policy runs commands as %u/%u",
-                                uid, gid, pol->uid, pol->gid) < 0 ? -1 : 0;
+                                uid, gid, pol->uid, pol->gid);
   if (m->p.stdin_mode == VBX_PROTO_STDIN_PIPE && !(c->features & VBX_PROTO_FEAT_STDIN))
-    return vbx__conn_send_error(c, id, VBX_E_UNSUPPORTED, "stdin was not negotiated") < 0 ? -1 : 0;
+    return vbx__conn_send_error(c, id, VBX_E_UNSUPPORTED, "stdin was not negotiated");
   pthread_mutex_lock(&a->lock);
   uint32_t max = pol->max_execs ? pol->max_execs : 64;
   int busy = a->n_execs >= (int)max || a->shutting_down;
@@ -496,8 +504,7 @@ int vbx__exec_start(struct vbx__conn *c, uint32_t id, const struct vbx_proto_exe
     a->n_execs++;
   pthread_mutex_unlock(&a->lock);
   if (busy)
-    return vbx__conn_send_error(c, id, VBX_E_LIMIT, "too many running execs (max %u)", max) < 0
-               ? -1 : 0;
+    return vbx__conn_send_error(c, id, VBX_E_LIMIT, "too many running execs (max %u)", max);
   struct vbx__exec *e = calloc(1, sizeof *e);
   if (e == NULL)
     goto nomem;
@@ -541,11 +548,11 @@ nomem:
   pthread_mutex_lock(&a->lock);
   a->n_execs--;
   pthread_mutex_unlock(&a->lock);
-  return vbx__conn_send_error(c, id, VBX_E_NOMEM, "out of memory") < 0 ? -1 : 0;
+  return vbx__conn_send_error(c, id, VBX_E_NOMEM, "out of memory");
 }
 
 int vbx__exec_stdin(struct vbx__exec *e, const struct vbx_proto_data *d) {
-  int rc = -1;
+  int rc = VBX_E_PROTOCOL;
   pthread_mutex_lock(&e->lock);
   if (e->inq == NULL || e->in_close_req || d->offset != e->in_off ||
       vbx_proto_window_on_data(&e->in_win, d->len) != 0 || e->inq_len + d->len > STDIN_WINDOW)
@@ -578,7 +585,7 @@ int vbx__exec_window(struct vbx__exec *e, uint32_t inc) {
   int rc = vbx_proto_credit_grant(&e->out_credit, inc);
   pthread_mutex_unlock(&e->lock);
   wake(e);
-  return rc == 0 ? 0 : -1;
+  return rc == 0 ? 0 : VBX_E_PROTOCOL;
 }
 
 int vbx__exec_signal(struct vbx__exec *e, uint32_t signo) {

@@ -47,30 +47,36 @@ struct job {
 
 /* ---- jobs: path, slot, worker, replies ---------------------------------- */
 
-/* Copy and map the request path (reader thread, pure). Returns 0; 1 when
- * refused (ERROR sent); -1 when that ERROR could not be sent. */
+/* Copy and map the request path (reader thread, pure). Returns 0 with
+ * *refused set when the request goes no further (its ERROR(id) sent), or
+ * VBX_E_IO when that ERROR could not be sent (the connection must close). */
 static int job_init(struct job *j, struct vbx__conn *c, uint32_t id, struct vbx_proto_str path,
-                    int write) {
+                    int write, int *refused) {
   j->c = c, j->id = id;
+  *refused = 1;
   if (vbx_proto_str_copy(path, j->path, sizeof j->path) != 0)
-    return vbx__conn_send_error(c, id, VBX_E_TOOBIG, "path too long") < 0 ? -1 : 1;
+    return vbx__conn_send_error(c, id, VBX_E_TOOBIG, "path too long");
   int rc = vbx__jail_relpath(c->agent->root, j->path, j->rel, sizeof j->rel);
   if (rc != 0)
-    return vbx__conn_send_error(c, id, rc == -1 ? VBX_E_PERM : VBX_E_INVAL,
-                                rc == -1 ? "%s: outside the sandbox root %s" : "%s: invalid path%s",
-                                j->path, rc == -1 ? c->agent->root : "") < 0 ? -1 : 1;
+    return vbx__conn_send_error(c, id, rc,
+                                rc == VBX_E_PERM ? "%s: outside the sandbox root %s"
+                                                 : "%s: invalid path%s",
+                                j->path, rc == VBX_E_PERM ? c->agent->root : "");
   if (write && !vbx__policy_writable(&c->agent->policy, j->rel))
     return vbx__conn_send_error(c, id, VBX_E_PERM, "%s: not under a writable path of the policy",
-                                j->path) < 0 ? -1 : 1;
+                                j->path);
+  *refused = 0;
   return 0;
 }
 
 /* Take a worker slot, register j's id as (kind, obj) and run fn(obj) on a
  * detached worker holding a connection reference. Reader thread. Returns 0
- * (the worker owns obj), 1 (refused, ERROR sent: the caller frees obj) or
- * -1 (the connection must close: the caller frees obj). */
-static int job_start(struct job *j, int kind, void *obj, void *(*fn)(void *)) {
+ * (the worker owns obj, unless *refused: then the ERROR(id) is sent and
+ * the caller frees obj), or VBX_E_NOMEM / VBX_E_IO when the connection must
+ * close (the caller frees obj). */
+static int job_start(struct job *j, int kind, void *obj, void *(*fn)(void *), int *refused) {
   struct vbx__conn *c = j->c;
+  *refused = 1;
   pthread_mutex_lock(&g_lock);
   int full = g_workers >= VBX__FILE_MAX_WORKERS;
   if (!full)
@@ -79,10 +85,10 @@ static int job_start(struct job *j, int kind, void *obj, void *(*fn)(void *)) {
   if (full)
     return vbx__conn_send_error(c, j->id, VBX_E_LIMIT,
                                 "%s: too many file operations in progress (at most %d)", j->path,
-                                VBX__FILE_MAX_WORKERS) < 0 ? -1 : 1;
+                                VBX__FILE_MAX_WORKERS);
   vbx__conn_get(c);
-  int rc = -1;
-  if (vbx__conn_req_add(c, j->id, kind, obj) == 0) {
+  int rc = vbx__conn_req_add(c, j->id, kind, obj);
+  if (rc == 0) {
     j->registered = 1;
     pthread_t t;
     pthread_attr_t at;
@@ -91,11 +97,13 @@ static int job_start(struct job *j, int kind, void *obj, void *(*fn)(void *)) {
     pthread_attr_setstacksize(&at, WORKER_STACK);
     int e = pthread_create(&t, &at, fn, obj);
     pthread_attr_destroy(&at);
-    if (e == 0)
+    if (e == 0) {
+      *refused = 0;
       return 0;
+    }
     vbx__conn_req_del(c, j->id);
     rc = vbx__conn_send_error(c, j->id, VBX_E_LIMIT, "%s: no worker thread: %s", j->path,
-                              strerror(e)) < 0 ? -1 : 1;
+                              strerror(e));
   }
   vbx__conn_put(c);
   pthread_mutex_lock(&g_lock);
@@ -149,7 +157,7 @@ static void job_ok(struct job *j) {
     vbx__conn_send(j->c, &b);
 }
 
-/* Worker's first step. Returns 0, or -1 with the ERROR sent. */
+/* Worker's first step. Returns 0, or VBX_E_PERM with the ERROR sent. */
 static int job_become(struct job *j) {
   const struct vbx_proto_policy *p = &j->c->agent->policy;
   int rc = vbx__jail_become(p);
@@ -159,9 +167,10 @@ static int job_become(struct job *j) {
   job_unregister(j);
   vbx__conn_send_error(j->c, j->id, VBX_E_PERM, "%s: cannot take the commands' identity "
                        "(uid %u, gid %u): %s", j->path, p->uid, p->gid, strerror(-rc));
-  return -1;
+  return VBX_E_PERM;
 }
 
+/* read(2) again after EINTR: bytes, 0 at EOF, -1 with errno. */
 static ssize_t read_retry(int fd, void *buf, size_t n) {
   ssize_t r;
   do
@@ -170,14 +179,15 @@ static ssize_t read_retry(int fd, void *buf, size_t n) {
   return r;
 }
 
-/* 0, or the errno of a failed write. */
+/* Write all n bytes. A system-call wrapper: 0 or -errno (-EIO when
+ * write(2) wrote nothing). */
 static int write_all(int fd, const uint8_t *d, size_t n) {
   while (n > 0) {
     ssize_t w = write(fd, d, n);
     if (w < 0 && errno == EINTR)
       continue;
     if (w <= 0)
-      return w < 0 ? errno : EIO;
+      return w < 0 ? -errno : -EIO;
     d += w, n -= (size_t)w;
   }
   return 0;
@@ -216,9 +226,10 @@ static void put_free(struct put *p) {
 
 /* Write queued data to fd (its SHA-256 into sha) until FILE_END has come
  * and everything before it is written, granting credit as the queue
- * drains. Returns 0 (ended: p->end is valid), 1 (abandoned), -ETIMEDOUT
- * (nothing from the host for IDLE_MS) or -errno of a failed write. */
-static int put_drain(struct put *p, int fd, struct vbx_sha256 *sha) {
+ * drains. Returns 0 (ended: p->end is valid), VBX_E_CANCELLED (abandoned),
+ * VBX_E_TIMEOUT (nothing from the host for IDLE_MS) or VBX_E_IO with *err
+ * set to the errno of the failed write. */
+static int put_drain(struct put *p, int fd, struct vbx_sha256 *sha, int *err) {
   struct timespec idle;
   deadline_in(&idle, IDLE_MS);
   pthread_mutex_lock(&p->lock);
@@ -231,7 +242,7 @@ static int put_drain(struct put *p, int fd, struct vbx_sha256 *sha) {
       if (pthread_cond_timedwait(&p->cond, &p->lock, &idle) == ETIMEDOUT && p->len == 0 &&
           !p->ended && !p->abandoned) {
         pthread_mutex_unlock(&p->lock);
-        return -ETIMEDOUT;
+        return VBX_E_TIMEOUT;
       }
       continue;
     }
@@ -240,11 +251,12 @@ static int put_drain(struct put *p, int fd, struct vbx_sha256 *sha) {
     const uint8_t *src = p->ring + p->head;
     pthread_mutex_unlock(&p->lock);
     vbx_proto_sha256_update(sha, src, n);
-    int err = write_all(fd, src, n);
+    int wrc = write_all(fd, src, n);
     pthread_mutex_lock(&p->lock);
-    if (err != 0) {
+    if (wrc != 0) {
       pthread_mutex_unlock(&p->lock);
-      return -err;
+      *err = -wrc;
+      return VBX_E_IO;
     }
     p->head = (p->head + n) % PUT_WINDOW;
     p->len -= n;
@@ -257,7 +269,7 @@ static int put_drain(struct put *p, int fd, struct vbx_sha256 *sha) {
     }
     deadline_in(&idle, IDLE_MS);
   }
-  int rc = p->abandoned ? 1 : 0;
+  int rc = p->abandoned ? VBX_E_CANCELLED : 0;
   pthread_mutex_unlock(&p->lock);
   return rc;
 }
@@ -294,17 +306,18 @@ static void put_run(struct put *p) {
   }
   struct vbx_sha256 sha;
   vbx_proto_sha256_init(&sha);
-  int rc = put_drain(p, fd, &sha);
-  if (rc == 1 || (rc == 0 && (p->end.flags & VBX_PROTO_FILE_END_F_ABORT)))
+  int err = 0;
+  int rc = put_drain(p, fd, &sha, &err);
+  if (rc == VBX_E_CANCELLED || (rc == 0 && (p->end.flags & VBX_PROTO_FILE_END_F_ABORT)))
     goto out; /* nothing to reply */
-  if (rc == -ETIMEDOUT) {
+  if (rc == VBX_E_TIMEOUT) {
     job_unregister(j);
     vbx__conn_send_error(j->c, j->id, VBX_E_TIMEOUT, "%s: nothing from the host for %d s; "
                          "transfer dropped", j->path, IDLE_MS / 1000);
     goto out;
   }
-  if (rc < 0) {
-    job_fail(j, -rc, NULL);
+  if (rc != 0) {
+    job_fail(j, err, NULL);
     goto out;
   }
   uint8_t dig[32];
@@ -344,11 +357,12 @@ static void *put_worker(void *arg) {
 int vbx__file_put_begin(struct vbx__conn *c, uint32_t id, const struct vbx_proto_file_put_begin *m) {
   struct put *p = calloc(1, sizeof *p);
   if (p == NULL)
-    return -1;
-  int rc = job_init(&p->j, c, id, m->path, 1);
-  if (rc != 0) {
+    return VBX_E_NOMEM;
+  int refused;
+  int rc = job_init(&p->j, c, id, m->path, 1, &refused);
+  if (rc != 0 || refused) {
     free(p);
-    return rc < 0 ? -1 : 0;
+    return rc;
   }
   p->mode = m->mode;
   p->size = m->size;
@@ -361,18 +375,18 @@ int vbx__file_put_begin(struct vbx__conn *c, uint32_t id, const struct vbx_proto
   pthread_mutex_init(&p->lock, NULL);
   if ((p->ring = malloc(PUT_WINDOW)) == NULL) {
     put_free(p);
-    return -1;
+    return VBX_E_NOMEM;
   }
-  rc = job_start(&p->j, VBX__REQ_PUT, p, put_worker);
-  if (rc != 0)
+  rc = job_start(&p->j, VBX__REQ_PUT, p, put_worker, &refused);
+  if (rc != 0 || refused)
     put_free(p);
-  return rc < 0 ? -1 : 0;
+  return rc;
 }
 
 int vbx__file_put_data(struct vbx__conn *c, void *pv, const struct vbx_proto_data *d) {
   (void)c;
   struct put *p = pv;
-  int rc = -1;
+  int rc = VBX_E_PROTOCOL;
   pthread_mutex_lock(&p->lock);
   /* lost data, more than announced, data after FILE_END, credit overrun */
   if (p->ended || d->offset != p->got || d->len > p->size - p->got ||
@@ -396,7 +410,7 @@ int vbx__file_put_end(struct vbx__conn *c, uint32_t id, void *pv, const struct v
   (void)c, (void)id;
   struct put *p = pv;
   pthread_mutex_lock(&p->lock);
-  int rc = p->ended ? -1 : 0;
+  int rc = p->ended ? VBX_E_PROTOCOL : 0;
   if (rc == 0) {
     p->ended = 1;
     p->end = *m;
@@ -425,8 +439,8 @@ struct get {
   int abandoned;
 };
 
-/* Wait for credit; returns what may be sent now, 0 once abandoned, or -1
- * when no credit came for IDLE_MS. */
+/* Wait for credit; returns what may be sent now, 0 once abandoned, or
+ * VBX_E_TIMEOUT when no credit came for IDLE_MS. */
 static int64_t get_credit(struct get *g) {
   struct timespec idle;
   deadline_in(&idle, IDLE_MS);
@@ -436,7 +450,7 @@ static int64_t get_credit(struct get *g) {
     timed_out = pthread_cond_timedwait(&g->cond, &g->lock, &idle) == ETIMEDOUT;
   int64_t avail = g->abandoned ? 0 : vbx_proto_credit_available(&g->credit);
   pthread_mutex_unlock(&g->lock);
-  return avail == 0 && timed_out ? -1 : avail;
+  return avail == 0 && timed_out ? VBX_E_TIMEOUT : avail;
 }
 
 /* Terminal ERROR{TOOBIG}: st_size over the limit, or (grew) more data
@@ -498,7 +512,7 @@ static void get_run(struct get *g) {
     int64_t avail = get_credit(g);
     if (avail == 0)
       goto out; /* abandoned: the connection is closing */
-    if (avail < 0) {
+    if (avail == VBX_E_TIMEOUT) {
       job_unregister(j);
       vbx__conn_send_error(j->c, j->id, VBX_E_TIMEOUT, "%s: no credit from the host for %d s "
                            "after %llu bytes; transfer dropped", j->path, IDLE_MS / 1000,
@@ -556,11 +570,12 @@ static void *get_worker(void *arg) {
 int vbx__file_get(struct vbx__conn *c, uint32_t id, const struct vbx_proto_file_get *m) {
   struct get *g = calloc(1, sizeof *g);
   if (g == NULL)
-    return -1;
-  int rc = job_init(&g->j, c, id, m->path, 0);
-  if (rc != 0) {
+    return VBX_E_NOMEM;
+  int refused;
+  int rc = job_init(&g->j, c, id, m->path, 0, &refused);
+  if (rc != 0 || refused) {
     free(g);
-    return rc < 0 ? -1 : 0;
+    return rc;
   }
   g->max = m->max_size;
   pthread_mutex_init(&g->lock, NULL);
@@ -570,13 +585,13 @@ int vbx__file_get(struct vbx__conn *c, uint32_t id, const struct vbx_proto_file_
   pthread_cond_init(&g->cond, &ca);
   pthread_condattr_destroy(&ca);
   vbx_proto_credit_init(&g->credit);
-  rc = job_start(&g->j, VBX__REQ_GET, g, get_worker);
-  if (rc != 0) {
+  rc = job_start(&g->j, VBX__REQ_GET, g, get_worker, &refused);
+  if (rc != 0 || refused) {
     pthread_cond_destroy(&g->cond);
     pthread_mutex_destroy(&g->lock);
     free(g);
   }
-  return rc < 0 ? -1 : 0;
+  return rc;
 }
 
 int vbx__file_get_window(void *gv, uint32_t inc) {
@@ -585,7 +600,7 @@ int vbx__file_get_window(void *gv, uint32_t inc) {
   int rc = vbx_proto_credit_grant(&g->credit, inc);
   pthread_cond_signal(&g->cond);
   pthread_mutex_unlock(&g->lock);
-  return rc == 0 ? 0 : -1;
+  return rc == 0 ? 0 : VBX_E_PROTOCOL;
 }
 
 void vbx__file_get_abandon(void *gv) {
@@ -604,8 +619,9 @@ struct simple {
   uint32_t mode, flags;
 };
 
-/* mkdir -p of rel (modified in place) beneath rootfd. 0 or an errno; *why
- * set when a directory on the way lies on a kernel interface file system. */
+/* mkdir -p of rel (modified in place) beneath rootfd. A system-call
+ * wrapper: 0 or -errno; *why set (with -EPERM) when a directory on the way
+ * lies on a kernel interface file system. */
 static int mkdir_parents(int rootfd, char *rel, mode_t mode, const char **why) {
   int d = vbx__jail_open(rootfd, ".", O_PATH | O_DIRECTORY, 0);
   char *save = NULL;
@@ -622,14 +638,14 @@ static int mkdir_parents(int rootfd, char *rel, mode_t mode, const char **why) {
       err = errno;
     if (err != 0) {
       close(d);
-      return err;
+      return -err;
     }
     int nd = vbx__jail_open(d, comp, O_PATH | O_DIRECTORY, 0);
     close(d);
     d = nd;
   }
   if (d < 0)
-    return -d;
+    return d;
   close(d);
   return 0;
 }
@@ -641,7 +657,7 @@ static void do_mkdir(struct simple *s) {
   const char *why = NULL, *leaf;
   int err = 0;
   if (s->flags & VBX_PROTO_MKDIR_F_PARENTS) {
-    err = mkdir_parents(rootfd, j->rel, mode, &why);
+    err = -mkdir_parents(rootfd, j->rel, mode, &why);
   } else {
     int d = vbx__jail_open_parent(rootfd, j->rel, &leaf);
     if (d < 0)
@@ -719,19 +735,21 @@ static void *simple_worker(void *arg) {
   return NULL;
 }
 
+/* MKDIR or STAT (type) of path: as vbx__file_mkdir / vbx__file_stat. */
 static int simple_start(struct vbx__conn *c, uint32_t id, struct vbx_proto_str path, int type,
                         uint32_t mode, uint32_t flags) {
   struct simple *s = calloc(1, sizeof *s);
   if (s == NULL)
-    return -1;
-  int rc = job_init(&s->j, c, id, path, type == VBX_PROTO_T_MKDIR);
-  if (rc == 0) {
+    return VBX_E_NOMEM;
+  int refused;
+  int rc = job_init(&s->j, c, id, path, type == VBX_PROTO_T_MKDIR, &refused);
+  if (rc == 0 && !refused) {
     s->type = type, s->mode = mode, s->flags = flags;
-    rc = job_start(&s->j, VBX__REQ_FILE, s, simple_worker);
+    rc = job_start(&s->j, VBX__REQ_FILE, s, simple_worker, &refused);
   }
-  if (rc != 0)
+  if (rc != 0 || refused)
     free(s);
-  return rc < 0 ? -1 : 0;
+  return rc;
 }
 
 int vbx__file_mkdir(struct vbx__conn *c, uint32_t id, const struct vbx_proto_mkdir *m) {

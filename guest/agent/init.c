@@ -20,12 +20,14 @@
 
 #include "agent.h"
 
+/* mount(2) type on dst (made if missing); already mounted is fine. 0, or
+ * VBX_E_IO (logged). */
 static int mnt(const char *src, const char *dst, const char *type, unsigned long fl,
                const char *data) {
   mkdir(dst, 0755);
   if (mount(src, dst, type, fl, data) != 0 && errno != EBUSY) {
     vbx__log(0, "mount %s on %s: %s", type, dst, strerror(errno));
-    return -1;
+    return VBX_E_IO;
   }
   return 0;
 }
@@ -50,9 +52,7 @@ static void lo_up(void) {
 }
 
 int vbx__init_system(void) {
-  int rc = 0;
-  if (mnt("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0)
-    rc = -1;
+  int rc = mnt("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
   mnt("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
   mnt("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
   mnt("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "mode=0620,ptmxmode=0666");
@@ -66,23 +66,23 @@ int vbx__init_system(void) {
 #define DISK_STAGE "/run/voidbox-disk"
 
 /* Make DISK_STAGE/sub (owner, mode) and bind it onto at (made if missing,
- * a mount already there unmounted first). */
+ * a mount already there unmounted first). 0, or VBX_E_IO (logged). */
 static int disk_bind(const char *sub, const char *at, uid_t uid, gid_t gid, mode_t mode) {
   char dir[64];
   snprintf(dir, sizeof dir, DISK_STAGE "/%s", sub);
   if ((mkdir(dir, 0700) != 0 && errno != EEXIST) || chown(dir, uid, gid) != 0 ||
       chmod(dir, mode) != 0) {
     vbx__log(0, "disk: %s: %s", dir, strerror(errno));
-    return -1;
+    return VBX_E_IO;
   }
   umount2(at, MNT_DETACH); /* /tmp from vbx__init_system; EINVAL when none */
   if (mkdir(at, 0755) != 0 && errno != EEXIST) {
     vbx__log(0, "disk: mkdir %s: %s", at, strerror(errno));
-    return -1;
+    return VBX_E_IO;
   }
   if (mount(dir, at, NULL, MS_BIND, NULL) != 0) {
     vbx__log(0, "disk: bind %s on %s: %s", dir, at, strerror(errno));
-    return -1;
+    return VBX_E_IO;
   }
   return 0;
 }
@@ -104,7 +104,7 @@ int vbx__init_disk(unsigned disk_mb) {
   mkdir(DISK_STAGE, 0700);
   if (mount("tmpfs", DISK_STAGE, "tmpfs", MS_NOSUID | MS_NODEV, opts) != 0) {
     vbx__log(0, "disk: mount tmpfs (%s) on %s: %s", opts, DISK_STAGE, strerror(errno));
-    return -1;
+    return VBX_E_IO;
   }
   /* A tmpfs without its size (a kernel whose "tmpfs" is ramfs) would
    * leave the disk unbounded: refuse it. */
@@ -116,7 +116,7 @@ int vbx__init_disk(unsigned disk_mb) {
   if (bytes != (uint64_t)disk_mb << 20) {
     vbx__log(0, "disk: the tmpfs on %s has %llu bytes, not the %u MiB asked for", DISK_STAGE,
              (unsigned long long)bytes, disk_mb);
-    rc = -1;
+    rc = VBX_E_IO;
   }
   mkdir("/var", 0755);
   if (rc == 0)
@@ -142,9 +142,9 @@ void vbx__init_poweroff(int use_reboot) {
 int vbx__init_find_virtio_port(const char *name, char *path, size_t cap) {
   DIR *d = opendir("/sys/class/virtio-ports");
   if (d == NULL)
-    return -1;
+    return VBX_E_NOTFOUND;
   struct dirent *e;
-  int rc = -1;
+  int rc = VBX_E_NOTFOUND;
   while (rc != 0 && (e = readdir(d)) != NULL) {
     if (e->d_name[0] == '.' || strlen(e->d_name) > 64)
       continue;

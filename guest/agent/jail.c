@@ -25,14 +25,14 @@
 
 int vbx__jail_relpath(const char *root, const char *path, char *out, size_t cap) {
   if (path == NULL || path[0] == '\0' || cap < 2)
-    return -2;
+    return VBX_E_INVAL;
   const char *rest = path;
   if (path[0] == '/') {
     size_t rn = strlen(root);
     while (rn > 0 && root[rn - 1] == '/')
       rn--; /* "/" -> "" */
     if (strncmp(path, root, rn) != 0 || (path[rn] != '\0' && path[rn] != '/'))
-      return -1;
+      return VBX_E_PERM;
     rest = path + rn;
   }
   size_t o = 0;
@@ -48,7 +48,7 @@ int vbx__jail_relpath(const char *root, const char *path, char *out, size_t cap)
       continue;
     }
     if (o + (o ? 1 : 0) + n + 1 > cap)
-      return -2;
+      return VBX_E_INVAL;
     if (o)
       out[o++] = '/';
     memcpy(out + o, rest, n);

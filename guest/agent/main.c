@@ -48,6 +48,10 @@ static void usage(FILE *f) {
         f);
 }
 
+/* Read the secret from fd (to EOF) into a. Returns 0, or VBX_E_IO (read
+ * failed: errno set), VBX_E_TOOBIG (longer than a->secret) or VBX_E_INVAL
+ * (shorter than 16 bytes). What was read stays in a->secret either way
+ * (the caller wipes it). */
 static int read_secret(int fd, struct vbx__agent *a) {
   size_t have = 0;
   for (;;) {
@@ -55,26 +59,27 @@ static int read_secret(int fd, struct vbx__agent *a) {
     if (r < 0 && errno == EINTR)
       continue;
     if (r < 0)
-      return -1;
+      return VBX_E_IO;
     if (r == 0)
       break;
     have += (size_t)r;
     if (have == sizeof a->secret) {
       char extra;
       if (read(fd, &extra, 1) > 0)
-        return -2;
+        return VBX_E_TOOBIG;
       break;
     }
   }
   a->secret_len = have;
-  return have >= 16 ? 0 : -3;
+  return have >= 16 ? 0 : VBX_E_INVAL;
 }
 
 /* A Unix listener whose path appears only once it accepts connections: the
  * socket is bound under PATH.tmp (mode 0600 from the start: umask), put in
  * the listening state, then renamed onto PATH. A supervisor that waits for
  * PATH to exist can connect at once (no ECONNREFUSED window between bind()
- * and listen()), and the socket is never reachable with a looser mode. */
+ * and listen()), and the socket is never reachable with a looser mode. A
+ * system-call wrapper: the socket, or -errno. */
 static int open_unix_listener(const char *path) {
   struct sockaddr_un sa = {.sun_family = AF_UNIX};
   char tmp[sizeof sa.sun_path];
@@ -98,6 +103,9 @@ static int open_unix_listener(const char *path) {
   return s;
 }
 
+/* The listener --listen spec names: a socket, or 0 with *is_dev set for a
+ * device (opened per connection by serve_device). A system-call wrapper:
+ * -errno on failure (-EINVAL: an unknown kind). */
 static int open_listener(const char *spec, int *is_dev) {
   *is_dev = 0;
   if (strncmp(spec, "unix:", 5) == 0)
@@ -120,7 +128,9 @@ static int open_listener(const char *spec, int *is_dev) {
 /* As PID 1 without arguments, the arguments come from ARGS_FILE, one per
  * line (the VM backends put it in the per-box initramfs: the kernel command
  * line cannot carry them, since QEMU appends its own device parameters
- * after anything given to init). Bounded: 4 KiB, 32 arguments. */
+ * after anything given to init). Bounded: 4 KiB, 32 arguments. Returns 0
+ * (argc/argv replaced; untouched when there is no such file), or VBX_E_IO
+ * (unreadable) or VBX_E_TOOBIG (over the bounds). */
 #define ARGS_FILE "/etc/voidbox/agent.args"
 #define ARGS_MAX 32
 static int load_args_file(int *argc, char ***argv) {
@@ -128,20 +138,20 @@ static int load_args_file(int *argc, char ***argv) {
   static char *args[ARGS_MAX + 2];
   int fd = open(ARGS_FILE, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
-    return errno == ENOENT ? 0 : -1;
+    return errno == ENOENT ? 0 : VBX_E_IO;
   ssize_t n = read(fd, buf, sizeof buf - 1);
   char extra;
   int more = n == (ssize_t)sizeof buf - 1 && read(fd, &extra, 1) > 0;
   close(fd);
   if (n < 0 || more)
-    return -1;
+    return n < 0 ? VBX_E_IO : VBX_E_TOOBIG;
   buf[n] = '\0';
   int c = 0;
   args[c++] = (*argv)[0];
   for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line != NULL;
        line = strtok_r(NULL, "\n", &save)) {
     if (c > ARGS_MAX)
-      return -1;
+      return VBX_E_TOOBIG;
     args[c++] = line;
   }
   args[c] = NULL;
@@ -164,9 +174,11 @@ struct args {
   const char *listen_spec, *policy_file, *secret_file;
   int listen_fd, policy_fd, secret_fd, unlink_secret, verbose, force_init, disk_set;
   unsigned disk_mb;
+  int help; /* --help: the usage is printed, nothing else happens */
 };
 
-/* --disk-mb's value into g. 0, or 2 (usage error, said on stderr). */
+/* --disk-mb's value into g. 0, or VBX_E_INVAL (usage error, said on
+ * stderr). */
 static int parse_disk_mb(const char *arg, struct args *g) {
   char *end;
   errno = 0;
@@ -174,15 +186,16 @@ static int parse_disk_mb(const char *arg, struct args *g) {
   if (errno != 0 || end == arg || *end != '\0' || arg[0] == '-' || v > VBX__MAX_DISK_MB) {
     fprintf(stderr, "voidbox-guest-agent: --disk-mb must be 0..%u, not '%s'\n",
             VBX__MAX_DISK_MB, arg);
-    return 2;
+    return VBX_E_INVAL;
   }
   g->disk_mb = (unsigned)v;
   g->disk_set = 1;
   return 0;
 }
 
-/* Parse argv into a and g. -1 to go on, else the exit code (0 after
- * --help, 2 on a usage error, said on stderr). */
+/* Parse argv into a and g. Returns 0 (with g->help set after --help, the
+ * usage printed on stdout), or VBX_E_INVAL (a usage error, said on
+ * stderr). */
 static int parse_args(int argc, char **argv, struct vbx__agent *a, struct args *g) {
   enum { O_LISTEN = 256, O_LFD, O_PFILE, O_PFD, O_SFILE, O_SFD, O_UNLINK, O_ROOT, O_CWD,
          O_INIT, O_NOINIT, O_SHUTDOWN, O_VERBOSE, O_HELP, O_DISK };
@@ -213,16 +226,16 @@ static int parse_args(int argc, char **argv, struct vbx__agent *a, struct args *
       if (strcmp(optarg, "reboot") != 0 && strcmp(optarg, "poweroff") != 0) {
         fprintf(stderr, "voidbox-guest-agent: --shutdown must be poweroff or reboot, not '%s'\n",
                 optarg);
-        return 2;
+        return VBX_E_INVAL;
       }
       a->shutdown_reboot = optarg[0] == 'r';
       break;
     case O_DISK:
-      if (parse_disk_mb(optarg, g) != 0) return 2;
+      if (parse_disk_mb(optarg, g) != 0) return VBX_E_INVAL;
       break;
     case O_VERBOSE: g->verbose = 1; break;
-    case O_HELP: usage(stdout); return 0;
-    default: usage(stderr); return 2;
+    case O_HELP: usage(stdout); g->help = 1; return 0;
+    default: usage(stderr); return VBX_E_INVAL;
     }
   }
   a->is_init = g->force_init >= 0 ? g->force_init : getpid() == 1;
@@ -233,62 +246,66 @@ static int parse_args(int argc, char **argv, struct vbx__agent *a, struct args *
           "--policy-file/--policy-fd and of --secret-file/--secret-fd; --root must be absolute\n",
           stderr);
     usage(stderr);
-    return 2;
+    return VBX_E_INVAL;
   }
   if (g->disk_set && !a->is_init) {
     fputs("voidbox-guest-agent: --disk-mb is a PID-1 duty (give --init or run as PID 1)\n",
           stderr);
-    return 2;
+    return VBX_E_INVAL;
   }
-  return -1;
+  return 0;
 }
 
-/* The policy from --policy-file or --policy-fd into a->policy. 0 or 1
- * (logged). */
+/* The policy from --policy-file or --policy-fd into a->policy. 0, or a
+ * negative VBX_E_* code (logged). */
 static int load_policy(struct vbx__agent *a, const struct args *g) {
   char err[512];
   int fd = g->policy_fd;
   vbx_proto_policy_init(&a->policy);
   if (g->policy_file != NULL && (fd = open(g->policy_file, O_RDONLY | O_CLOEXEC)) < 0) {
-    vbx__log(0, "policy %s: %s", g->policy_file, strerror(errno));
-    return 1;
+    int e = errno;
+    vbx__log(0, "policy %s: %s", g->policy_file, strerror(e));
+    return vbx__errno_code(e);
   }
-  if (vbx__policy_load_fd(fd, &a->policy, err, sizeof err) != 0) {
+  int rc = vbx__policy_load_fd(fd, &a->policy, err, sizeof err);
+  if (rc != 0)
     vbx__log(0, "%s%s%s", g->policy_file ? g->policy_file : "policy fd", ": ", err);
-    return 1;
-  }
   close(fd);
-  return 0;
+  return rc;
 }
 
 /* The secret from --secret-file (owned by us, not group/other accessible;
- * unlinked with --unlink-secret) or --secret-fd into a. 0 or 1 (logged). */
+ * unlinked with --unlink-secret) or --secret-fd into a. 0, or a negative
+ * VBX_E_* code (logged; what was read stays in a->secret for the caller to
+ * wipe). */
 static int load_secret(struct vbx__agent *a, const struct args *g) {
   int fd = g->secret_fd;
   if (g->secret_file != NULL) {
     struct stat st;
     fd = open(g->secret_file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0 || fstat(fd, &st) != 0) {
-      vbx__log(0, "secret %s: %s", g->secret_file, strerror(errno));
-      return 1;
+      int e = errno;
+      vbx__log(0, "secret %s: %s", g->secret_file, strerror(e));
+      if (fd >= 0)
+        close(fd);
+      return vbx__errno_code(e);
     }
     if ((st.st_mode & 077) != 0 || st.st_uid != geteuid()) {
       vbx__log(0, "secret %s: must be owned by uid %u and not group/other accessible (mode %o)",
                g->secret_file, geteuid(), st.st_mode & 0777);
-      return 1;
+      close(fd);
+      return VBX_E_PERM;
     }
   }
-  int src = read_secret(fd, a);
+  int rc = read_secret(fd, a);
   close(fd);
   if (g->secret_file != NULL && g->unlink_secret)
     unlink(g->secret_file);
-  if (src != 0) {
-    vbx__log(0, "secret: %s", src == -1   ? strerror(errno)
-                              : src == -2 ? "longer than 256 bytes"
-                                          : "shorter than 16 bytes");
-    return 1;
-  }
-  return 0;
+  if (rc != 0)
+    vbx__log(0, "secret: %s", rc == VBX_E_IO      ? strerror(errno)
+                              : rc == VBX_E_TOOBIG ? "longer than 256 bytes"
+                                                   : "shorter than 16 bytes");
+  return rc;
 }
 
 /* Serve a character device ("dev:PATH", or "virtio-port:NAME" found by
@@ -317,9 +334,11 @@ static void serve_device(struct vbx__agent *a, const char *listen_spec) {
     if (port != NULL && a->is_init) {
       /* A VM serves exactly one host connection: once it ends (the host
        * closed it or went away) nothing can reach this guest any more,
-       * so end the machine instead of leaving an orphan VM running. */
+       * so end the machine instead of leaving an orphan VM running. Should
+       * the power-off fail, no later connection authenticates. */
       vbx__log(1, "host connection ended; stopping the machine");
       vbx__reaper_kill_all(SIGKILL);
+      vbx__agent_forget_secret(a);
       vbx__init_poweroff(a->shutdown_reboot);
     }
     usleep(100000);
@@ -327,7 +346,7 @@ static void serve_device(struct vbx__agent *a, const char *listen_spec) {
 }
 
 /* Accept connections on listening socket ls, each served on a detached
- * thread. Returns only on a fatal accept error: 1 (logged). */
+ * thread. Returns only on a fatal accept error: VBX_E_IO (logged). */
 static int serve_socket(int ls) {
   for (;;) {
     int fd = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
@@ -338,7 +357,7 @@ static int serve_socket(int ls) {
         continue;
       }
       vbx__log(0, "accept: %s", strerror(errno));
-      return 1;
+      return VBX_E_IO;
     }
     pthread_t t;
     pthread_attr_t at;
@@ -350,17 +369,56 @@ static int serve_socket(int ls) {
   }
 }
 
+/* With the policy and the secret read: open the jail root, start the
+ * reaper, open the listener and serve. Returns only on a failure: a
+ * negative VBX_E_* code (logged). */
+static int serve(struct vbx__agent *a, const struct args *g) {
+  a->rootfd = open(a->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (a->rootfd < 0) {
+    int e = errno;
+    vbx__log(0, "root %s: %s", a->root, strerror(e));
+    return vbx__errno_code(e);
+  }
+  if (a->cwd == NULL)
+    a->cwd = a->root;
+  vbx__g_agent = a;
+  int rc = vbx__reaper_start();
+  if (rc != 0) {
+    vbx__log(0, "cannot start the reaper thread");
+    return rc;
+  }
+  int is_dev = 0;
+  int ls = g->listen_fd;
+  /* A listening socket handed over by the supervisor (dup2'd onto its
+   * number, so without close-on-exec): never let commands inherit it. */
+  if (g->listen_fd >= 0 && fcntl(g->listen_fd, F_SETFD, FD_CLOEXEC) != 0) {
+    int e = errno;
+    vbx__log(0, "--listen-fd %d: %s", g->listen_fd, strerror(e));
+    return vbx__errno_code(e);
+  }
+  if (g->listen_spec != NULL && (ls = open_listener(g->listen_spec, &is_dev)) < 0) {
+    vbx__log(0, "listen %s: %s", g->listen_spec, strerror(-ls));
+    return vbx__errno_code(-ls);
+  }
+  vbx__log(1, "serving %s (root %s, %zu allowed commands%s)",
+           g->listen_spec ? g->listen_spec : "fd", a->root, a->policy.n_allow,
+           a->policy.allow_all ? ", all allowed" : "");
+  if (is_dev)
+    serve_device(a, g->listen_spec);
+  return serve_socket(ls);
+}
+
 int main(int argc, char **argv) {
   static struct vbx__agent a;
-  struct args g = {NULL, NULL, NULL, -1, -1, -1, 0, 0, -1, 0, 0};
+  struct args g = {NULL, NULL, NULL, -1, -1, -1, 0, 0, -1, 0, 0, 0};
   a.root = "/";
   if (argc == 1 && getpid() == 1 && load_args_file(&argc, &argv) != 0) {
     fputs("voidbox-guest-agent: cannot read " ARGS_FILE " (at most 4 KiB, 32 lines)\n", stderr);
     return 1;
   }
   int rc = parse_args(argc, argv, &a, &g);
-  if (rc >= 0)
-    return rc;
+  if (rc != 0 || g.help)
+    return rc != 0 ? 2 : 0;
   vbx__log_init(0, g.verbose); /* stderr until PID 1 has mounted /dev */
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* no ptrace, no /proc/PID/mem, no core */
   signal(SIGPIPE, SIG_IGN);
@@ -373,36 +431,10 @@ int main(int argc, char **argv) {
     return 1;
   }
   pthread_mutex_init(&a.lock, NULL);
-  if (load_policy(&a, &g) != 0 || load_secret(&a, &g) != 0)
-    return 1;
-  a.rootfd = open(a.root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (a.rootfd < 0) {
-    vbx__log(0, "root %s: %s", a.root, strerror(errno));
-    return 1;
-  }
-  if (a.cwd == NULL)
-    a.cwd = a.root;
-  vbx__g_agent = &a;
-  if (vbx__reaper_start() != 0) {
-    vbx__log(0, "cannot start the reaper thread");
-    return 1;
-  }
-  int is_dev = 0;
-  int ls = g.listen_fd;
-  /* A listening socket handed over by the supervisor (dup2'd onto its
-   * number, so without close-on-exec): never let commands inherit it. */
-  if (g.listen_fd >= 0 && fcntl(g.listen_fd, F_SETFD, FD_CLOEXEC) != 0) {
-    vbx__log(0, "--listen-fd %d: %s", g.listen_fd, strerror(errno));
-    return 1;
-  }
-  if (g.listen_spec != NULL && (ls = open_listener(g.listen_spec, &is_dev)) < 0) {
-    vbx__log(0, "listen %s: %s", g.listen_spec, strerror(-ls));
-    return 1;
-  }
-  vbx__log(1, "serving %s (root %s, %zu allowed commands%s)",
-           g.listen_spec ? g.listen_spec : "fd", a.root, a.policy.n_allow,
-           a.policy.allow_all ? ", all allowed" : "");
-  if (is_dev)
-    serve_device(&a, g.listen_spec);
-  return serve_socket(ls);
+  if ((rc = load_policy(&a, &g)) == 0 && (rc = load_secret(&a, &g)) == 0)
+    rc = serve(&a, &g);
+  /* Serving has ended (or never began): the secret goes before the
+   * agent does (docs/protocol.md). */
+  vbx__agent_forget_secret(&a);
+  return rc != 0 ? 1 : 0;
 }

@@ -62,9 +62,8 @@ static void *reaper_main(void *arg) {
 
 int vbx__reaper_start(void) {
   pthread_t t;
-  int rc = pthread_create(&t, NULL, reaper_main, NULL);
-  if (rc != 0)
-    return -rc;
+  if (pthread_create(&t, NULL, reaper_main, NULL) != 0)
+    return VBX_E_LIMIT;
   pthread_detach(t);
   return 0;
 }

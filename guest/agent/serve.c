@@ -15,13 +15,15 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "util/wipe.h"
 #include "voidbox/errors.h"
 
 #define HANDSHAKE_MS 10000
 #define AGENT_FEATURES                                                                     \
   (VBX_PROTO_FEAT_STDIN | VBX_PROTO_FEAT_FILES | VBX_PROTO_FEAT_SIGNAL | VBX_PROTO_FEAT_TELEMETRY)
 
-/* Read with a deadline (ms, -1 none). Returns bytes, 0 on EOF, -1 error. */
+/* Read with a deadline (ms, -1 none). Returns bytes, 0 on EOF,
+ * VBX_E_TIMEOUT or VBX_E_IO. */
 static ssize_t read_some(int fd, uint8_t *buf, size_t cap, int timeout_ms) {
   if (timeout_ms >= 0) {
     struct pollfd p = {fd, POLLIN, 0};
@@ -30,13 +32,13 @@ static ssize_t read_some(int fd, uint8_t *buf, size_t cap, int timeout_ms) {
       r = poll(&p, 1, timeout_ms);
     while (r < 0 && errno == EINTR);
     if (r <= 0)
-      return -1;
+      return r == 0 ? VBX_E_TIMEOUT : VBX_E_IO;
   }
   ssize_t n;
   do
     n = read(fd, buf, cap);
   while (n < 0 && errno == EINTR);
-  return n;
+  return n < 0 ? VBX_E_IO : n;
 }
 
 struct reader {
@@ -45,7 +47,9 @@ struct reader {
   size_t have, pos;
 };
 
-/* Next whole frame. Returns 0, or -1 on EOF / error / timeout. */
+/* Next whole frame. Returns 0, or (the connection ends) the decoder's
+ * code for a malformed frame (ERROR sent on id 0), VBX_E_IO on EOF or a
+ * read error, VBX_E_TIMEOUT. */
 static int next_frame(struct vbx__conn *c, struct reader *r, struct vbx_proto_frame *f,
                       int timeout_ms) {
   for (;;) {
@@ -58,49 +62,69 @@ static int next_frame(struct vbx__conn *c, struct reader *r, struct vbx_proto_fr
       if (rc != VBX_PROTO_E_AGAIN) {
         vbx__log(1, "connection closed: bad frame (%d)", rc);
         vbx__conn_send_error(c, 0, rc, "malformed frame");
-        return -1;
+        return rc;
       }
     }
     r->pos = r->have = 0;
     ssize_t n = read_some(c->fd, r->buf, sizeof r->buf, timeout_ms);
     if (n <= 0)
-      return -1;
+      return n == 0 ? VBX_E_IO : (int)n;
     r->have = (size_t)n;
   }
 }
 
+/* CHALLENGE, HELLO, HELLO_OK. Returns 0 once authenticated, or
+ * VBX_E_IO (no nonce, a frame not sent or not read), VBX_E_TIMEOUT,
+ * VBX_E_PROTOCOL (not a HELLO), VBX_E_AUTH or VBX_E_VERSION (refused,
+ * ERROR sent). */
 static int handshake(struct vbx__conn *c, struct reader *r) {
   struct vbx__agent *a = c->agent;
   struct vbx_proto_challenge ch = {VBX_PROTO_VERSION_MIN, VBX_PROTO_VERSION_MAX, AGENT_FEATURES,
                                    {0}};
   if (getrandom(ch.nonce, sizeof ch.nonce, 0) != (ssize_t)sizeof ch.nonce)
-    return -1;
+    return VBX_E_IO;
   uint8_t mem[256];
   struct vbx_proto_buf b;
   vbx_proto_buf_init_fixed(&b, mem, sizeof mem);
-  if (vbx_proto_encode_challenge(&b, &ch) != 0 || vbx__conn_send(c, &b) != 0)
-    return -1;
+  int rc = vbx_proto_encode_challenge(&b, &ch);
+  if (rc != 0 || (rc = vbx__conn_send(c, &b)) != 0)
+    return rc;
   struct vbx_proto_frame f;
-  if (next_frame(c, r, &f, HANDSHAKE_MS) != 0)
-    return -1;
+  if ((rc = next_frame(c, r, &f, HANDSHAKE_MS)) != 0)
+    return rc;
   struct vbx_proto_msg m;
   if (f.hdr.type != VBX_PROTO_T_HELLO || vbx_proto_decode_msg(&f, &m) != 0) {
     vbx__conn_send_error(c, 0, VBX_E_PROTOCOL, "expected HELLO");
-    return -1;
+    return VBX_E_PROTOCOL;
   }
   struct vbx_proto_hello_ok ok;
-  int rc = vbx_proto_guest_check_hello(a->secret, a->secret_len, &ch, &m.u.hello, &ok);
+  /* Under a->lock: vbx__agent_forget_secret may wipe the secret at any
+   * time; once it has, no proof verifies (an empty key would be known to
+   * anyone). */
+  pthread_mutex_lock(&a->lock);
+  rc = a->secret_len == 0
+           ? VBX_PROTO_E_AUTH
+           : vbx_proto_guest_check_hello(a->secret, a->secret_len, &ch, &m.u.hello, &ok);
+  pthread_mutex_unlock(&a->lock);
   if (rc != 0) {
     vbx__log(1, "handshake refused: %s", rc == VBX_PROTO_E_AUTH ? "bad proof" : "version");
     vbx__conn_send_error(c, 0, rc, rc == VBX_PROTO_E_AUTH ? "authentication failed"
                                                           : "no common protocol version");
-    return -1;
+    return rc;
   }
   vbx_proto_buf_reset(&b);
-  if (vbx_proto_encode_hello_ok(&b, &ok) != 0 || vbx__conn_send(c, &b) != 0)
-    return -1;
+  rc = vbx_proto_encode_hello_ok(&b, &ok);
+  if (rc != 0 || (rc = vbx__conn_send(c, &b)) != 0)
+    return rc;
   c->features = ok.features;
   return 0;
+}
+
+void vbx__agent_forget_secret(struct vbx__agent *a) {
+  pthread_mutex_lock(&a->lock);
+  vbx__wipe(a->secret, sizeof a->secret);
+  a->secret_len = 0;
+  pthread_mutex_unlock(&a->lock);
 }
 
 static void do_shutdown(struct vbx__agent *a, uint32_t grace_ms) {
@@ -111,13 +135,15 @@ static void do_shutdown(struct vbx__agent *a, uint32_t grace_ms) {
     grace_ms = 10000;
   usleep(grace_ms * 1000u);
   vbx__reaper_kill_all(SIGKILL);
+  vbx__agent_forget_secret(a); /* the agent stops serving */
   if (a->is_init)
     vbx__init_poweroff(a->shutdown_reboot);
   _exit(0);
 }
 
 /* A TELEMETRY_SUBSCRIBE with interval 0 ends subscription id: its worker
- * sends the terminal OK. Returns 0 or -1 (close connection). */
+ * sends the terminal OK. Returns 0, or VBX_E_PROTOCOL (id is another kind
+ * of request) or VBX_E_IO (the ERROR not sent): close the connection. */
 static int unsubscribe(struct vbx__conn *c, uint32_t id) {
   pthread_mutex_lock(&c->lock);
   struct vbx__req *t = vbx__conn_req_find(c, id);
@@ -129,21 +155,21 @@ static int unsubscribe(struct vbx__conn *c, uint32_t id) {
     return 0;
   if (kind != 0) {
     vbx__conn_send_error(c, 0, VBX_E_PROTOCOL, "request %u is not a subscription", id);
-    return -1;
+    return VBX_E_PROTOCOL;
   }
-  return vbx__conn_send_error(c, id, VBX_E_NOTFOUND, "no telemetry subscription %u", id) < 0 ? -1
-                                                                                             : 0;
+  return vbx__conn_send_error(c, id, VBX_E_NOTFOUND, "no telemetry subscription %u", id);
 }
 
 /* A frame that starts a request (EXEC_START, FILE_PUT_BEGIN, FILE_GET,
- * MKDIR, STAT, TELEMETRY_SUBSCRIBE). Returns 0 or -1 (close connection). */
+ * MKDIR, STAT, TELEMETRY_SUBSCRIBE). Returns 0, or a negative VBX_E_* code
+ * (VBX_E_PROTOCOL: the id is live): close the connection. */
 static int new_request(struct vbx__conn *c, const struct vbx_proto_msg *m) {
   uint32_t id = m->id;
   if (m->type == VBX_PROTO_T_TELEMETRY_SUBSCRIBE && m->u.interval_ms == 0)
     return unsubscribe(c, id);
   if (vbx__conn_req_live(c, id)) {
     vbx__conn_send_error(c, 0, VBX_E_PROTOCOL, "request id %u is already live", id);
-    return -1;
+    return VBX_E_PROTOCOL;
   }
   switch (m->type) {
   case VBX_PROTO_T_EXEC_START:
@@ -163,7 +189,8 @@ static int new_request(struct vbx__conn *c, const struct vbx_proto_msg *m) {
 
 /* A frame for a live request, routed by the request's kind. c->lock held:
  * a put's worker unregisters (req_del) before it frees the put, so the
- * object stays valid for this call. Returns 0 or -1 (unexpected). */
+ * object stays valid for this call. Returns 0, or VBX_E_PROTOCOL (a frame
+ * the request does not take, or the handler's refusal). */
 static int to_live(struct vbx__conn *c, struct vbx__req *r, const struct vbx_proto_msg *m) {
   switch (r->kind) {
   case VBX__REQ_EXEC:
@@ -175,21 +202,22 @@ static int to_live(struct vbx__conn *c, struct vbx__req *r, const struct vbx_pro
       return vbx__exec_window(r->obj, m->u.increment);
     if (m->type == VBX_PROTO_T_SIGNAL)
       return vbx__exec_signal(r->obj, m->u.signo);
-    return -1;
+    return VBX_E_PROTOCOL;
   case VBX__REQ_GET:
     return m->type == VBX_PROTO_T_WINDOW_UPDATE ? vbx__file_get_window(r->obj, m->u.increment)
-                                                : -1;
+                                                : VBX_E_PROTOCOL;
   case VBX__REQ_PUT:
     return m->type == VBX_PROTO_T_FILE_DATA  ? vbx__file_put_data(c, r->obj, &m->u.data)
            : m->type == VBX_PROTO_T_FILE_END ? vbx__file_put_end(c, m->id, r->obj, &m->u.end)
-                                             : -1;
+                                             : VBX_E_PROTOCOL;
   default:
-    return -1;
+    return VBX_E_PROTOCOL;
   }
 }
 
 /* A frame for a request by id. Unknown ids are ignored for the frames that
- * race with the request's terminal frame. Returns 0 or -1 (close). */
+ * race with the request's terminal frame. Returns 0, or VBX_E_PROTOCOL
+ * (ERROR sent on id 0): close the connection. */
 static int for_request(struct vbx__conn *c, const struct vbx_proto_msg *m) {
   int rc;
   pthread_mutex_lock(&c->lock);
@@ -201,7 +229,7 @@ static int for_request(struct vbx__conn *c, const struct vbx_proto_msg *m) {
                  m->type == VBX_PROTO_T_SIGNAL || m->type == VBX_PROTO_T_WINDOW_UPDATE ||
                  m->type == VBX_PROTO_T_FILE_DATA || m->type == VBX_PROTO_T_FILE_END
              ? 0
-             : -1;
+             : VBX_E_PROTOCOL;
   pthread_mutex_unlock(&c->lock);
   if (rc != 0)
     vbx__conn_send_error(c, 0, VBX_E_PROTOCOL, "unexpected %s on request %u",
@@ -209,14 +237,17 @@ static int for_request(struct vbx__conn *c, const struct vbx_proto_msg *m) {
   return rc;
 }
 
-/* Handle one post-handshake frame. Returns 0 or -1 (close connection). */
+/* Handle one post-handshake frame. Returns 0, or a negative VBX_E_* code
+ * (VBX_E_PROTOCOL and the decoder's codes: the host broke the protocol;
+ * VBX_E_NOMEM; VBX_E_IO: a frame could not be sent): close the
+ * connection. */
 static int dispatch(struct vbx__conn *c, const struct vbx_proto_frame *f) {
   struct vbx_proto_msg m;
   int rc = vbx_proto_decode_msg(f, &m);
   if (rc != 0) {
     vbx__conn_send_error(c, 0, rc, "malformed %s payload",
                          vbx_proto_type_name(f->hdr.type) ? vbx_proto_type_name(f->hdr.type) : "?");
-    return -1;
+    return rc;
   }
   switch (m.type) {
   case VBX_PROTO_T_PING: {
@@ -231,7 +262,7 @@ static int dispatch(struct vbx__conn *c, const struct vbx_proto_frame *f) {
     return 0;
   case VBX_PROTO_T_SHUTDOWN:
     do_shutdown(c->agent, m.u.grace_ms);
-    return -1;
+    return VBX_E_STATE; /* not reached: do_shutdown ends the agent */
   case VBX_PROTO_T_EXEC_START:
   case VBX_PROTO_T_FILE_PUT_BEGIN:
   case VBX_PROTO_T_FILE_GET:

@@ -38,11 +38,12 @@ struct telem {
 
 static pthread_mutex_t count_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* Read a small /proc file into buf (NUL-terminated). Returns length or -1. */
+/* Read a small /proc file into buf (NUL-terminated). Returns its length,
+ * or VBX_E_IO when it cannot be opened. */
 static ssize_t read_small(const char *path, char *buf, size_t cap) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
-    return -1;
+    return VBX_E_IO;
   size_t have = 0;
   while (have + 1 < cap) {
     ssize_t n = read(fd, buf + have, cap - 1 - have);
@@ -81,15 +82,16 @@ static void sample_mem(struct vbx_proto_telemetry_sample *s) {
   s->mem_used_kib = avail != UINT64_MAX && avail <= total ? total - avail : 0;
 }
 
-/* /proc/stat first line: user nice system idle iowait irq softirq steal. */
+/* /proc/stat first line: user nice system idle iowait irq softirq steal.
+ * 0, or VBX_E_IO (unreadable or not in that form). */
 static int sample_system_cpu(uint64_t hz, uint64_t *usec) {
   char buf[4096];
   if (read_small("/proc/stat", buf, sizeof buf) <= 0 || strncmp(buf, "cpu ", 4) != 0)
-    return -1;
+    return VBX_E_IO;
   unsigned long long v[8] = {0};
   if (sscanf(buf + 4, "%llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
              &v[4], &v[5], &v[6], &v[7]) < 4)
-    return -1;
+    return VBX_E_IO;
   uint64_t ticks = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
   *usec = ticks * (1000000u / hz);
   return 0;
@@ -108,22 +110,23 @@ static int cmp_pid(const void *a, const void *b) {
 }
 
 /* Fields after the ")" of /proc/PID/stat: state(3) ppid(4) ... utime(14)
- * stime(15) cutime(16) cstime(17). */
+ * stime(15) cutime(16) cstime(17). 0, or VBX_E_IO (gone, or not in that
+ * form). */
 static int read_pstat(int pid, struct pinfo *pi) {
   char path[64], buf[1024];
   snprintf(path, sizeof path, "/proc/%d/stat", pid);
   if (read_small(path, buf, sizeof buf) <= 0)
-    return -1;
+    return VBX_E_IO;
   char *p = strrchr(buf, ')');
   if (p == NULL)
-    return -1;
+    return VBX_E_IO;
   char state;
   int ppid;
   long long f[13];
   if (sscanf(p + 1, " %c %d %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld",
              &state, &ppid, &f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6], &f[7], &f[8],
              &f[9], &f[10], &f[11], &f[12]) != 15)
-    return -1;
+    return VBX_E_IO;
   pi->pid = pid;
   pi->ppid = ppid;
   long long t = f[9] + f[10] + f[11] + f[12]; /* utime stime cutime cstime */
@@ -132,14 +135,15 @@ static int read_pstat(int pid, struct pinfo *pi) {
   return 0;
 }
 
-/* The agent's process tree: count and CPU ticks. */
+/* The agent's process tree: count and CPU ticks. 0, or VBX_E_IO (no
+ * /proc) or VBX_E_NOMEM. */
 static int sample_tree(uint32_t *procs, uint64_t *ticks) {
   DIR *d = opendir("/proc");
   if (d == NULL)
-    return -1;
+    return VBX_E_IO;
   size_t n = 0, cap = 256;
   struct pinfo *v = malloc(cap * sizeof *v);
-  int rc = -1;
+  int rc = VBX_E_NOMEM;
   if (v == NULL)
     goto out;
   struct dirent *e;
@@ -207,15 +211,16 @@ void vbx__telem_sample(int is_init, struct vbx_proto_telemetry_sample *s) {
     s->cpu_usec = sys;
 }
 
+/* TELEMETRY_SAMPLE(id) of the current figures. 0 or a negative VBX_E_*
+ * code (not encoded, not sent). */
 static int send_sample(struct telem *t) {
   struct vbx_proto_telemetry_sample s;
   vbx__telem_sample(t->c->agent->is_init, &s);
   uint8_t mem[128];
   struct vbx_proto_buf b;
   vbx_proto_buf_init_fixed(&b, mem, sizeof mem);
-  if (vbx_proto_encode_telemetry_sample(&b, t->id, &s) != 0)
-    return -1;
-  return vbx__conn_send(t->c, &b);
+  int rc = vbx_proto_encode_telemetry_sample(&b, t->id, &s);
+  return rc != 0 ? rc : vbx__conn_send(t->c, &b);
 }
 
 static void *telem_worker(void *arg) {
@@ -261,7 +266,7 @@ static void *telem_worker(void *arg) {
 int vbx__telem_subscribe(struct vbx__conn *c, uint32_t id, uint32_t interval_ms) {
   if ((c->features & VBX_PROTO_FEAT_TELEMETRY) == 0)
     return vbx__conn_send_error(c, id, VBX_E_UNSUPPORTED,
-                                "telemetry was not negotiated on this connection") < 0 ? -1 : 0;
+                                "telemetry was not negotiated on this connection");
   pthread_mutex_lock(&count_lock);
   int full = c->n_telem >= TELEM_MAX_PER_CONN;
   if (!full)
@@ -269,7 +274,7 @@ int vbx__telem_subscribe(struct vbx__conn *c, uint32_t id, uint32_t interval_ms)
   pthread_mutex_unlock(&count_lock);
   if (full)
     return vbx__conn_send_error(c, id, VBX_E_LIMIT, "at most %d telemetry subscriptions per connection",
-                                TELEM_MAX_PER_CONN) < 0 ? -1 : 0;
+                                TELEM_MAX_PER_CONN);
   struct telem *t = calloc(1, sizeof *t);
   if (t == NULL)
     goto fail;
@@ -297,7 +302,7 @@ int vbx__telem_subscribe(struct vbx__conn *c, uint32_t id, uint32_t interval_ms)
     t->abandoned = 1;
     telem_worker(t); /* cleans up at once */
     pthread_attr_destroy(&at);
-    return vbx__conn_send_error(c, id, VBX_E_NOMEM, "cannot start telemetry worker") < 0 ? -1 : 0;
+    return vbx__conn_send_error(c, id, VBX_E_NOMEM, "cannot start telemetry worker");
   }
   pthread_attr_destroy(&at);
   return 0;
@@ -305,7 +310,7 @@ fail:
   pthread_mutex_lock(&count_lock);
   c->n_telem--;
   pthread_mutex_unlock(&count_lock);
-  return -1;
+  return VBX_E_NOMEM;
 }
 
 void vbx__telem_stop(void *tv) {
