@@ -81,13 +81,13 @@ static void test_relpath(void **s) {
   assert_string_equal(out, "rel/x");
   assert_int_equal(vbx__jail_relpath("/srv/box", "../x", out, sizeof out), 0);
   assert_string_equal(out, "../x"); /* left for openat2 to refuse */
-  assert_int_equal(vbx__jail_relpath("/srv/box", "/srv/boxer/x", out, sizeof out), -1);
-  assert_int_equal(vbx__jail_relpath("/srv/box", "/etc/passwd", out, sizeof out), -1);
-  assert_int_equal(vbx__jail_relpath("/srv/box", "", out, sizeof out), -2);
+  assert_int_equal(vbx__jail_relpath("/srv/box", "/srv/boxer/x", out, sizeof out), VBX_E_PERM);
+  assert_int_equal(vbx__jail_relpath("/srv/box", "/etc/passwd", out, sizeof out), VBX_E_PERM);
+  assert_int_equal(vbx__jail_relpath("/srv/box", "", out, sizeof out), VBX_E_INVAL);
   char longp[200];
   memset(longp, 'x', sizeof longp - 1);
   longp[sizeof longp - 1] = '\0';
-  assert_int_equal(vbx__jail_relpath("/", longp, out, sizeof out), -2);
+  assert_int_equal(vbx__jail_relpath("/", longp, out, sizeof out), VBX_E_INVAL);
 }
 
 static void test_jail_open(void **s) {
