@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "image/fsutil.h"
+#include "layout.h"
 #include "util/error.h"
 
 static int is_file(const char *p) {
@@ -21,36 +22,15 @@ static int is_file(const char *p) {
   return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* Directory of /proc/self/exe into buf. */
-static int exe_dir(char *buf, size_t size) {
-  ssize_t n = readlink("/proc/self/exe", buf, size - 1);
-  if (n <= 0) return -1;
-  buf[n] = '\0';
-  char *s = strrchr(buf, '/');
-  if (!s) return -1;
-  *s = '\0';
-  return 0;
-}
-
-/* The source dir recorded in BUILD/CMakeCache.txt, if any. */
-static int cmake_home(const char *build, char *out, size_t size) {
-  char path[PATH_MAX], *text = NULL;
-  if (vbx__img_path(path, sizeof(path), "%s/CMakeCache.txt", build)) return -1;
-  if (vbx__img_read_file(path, 4u << 20, &text, NULL)) return -1;
-  int rc = -1;
-  const char *key = "CMAKE_HOME_DIRECTORY:INTERNAL=";
-  char *p = strstr(text, key);
-  if (p) {
-    p += strlen(key);
-    size_t n = strcspn(p, "\r\n");
-    if (n && n < size) {
-      memcpy(out, p, n);
-      out[n] = '\0';
-      rc = 0;
-    }
-  }
-  free(text);
-  return rc;
+/* path (installed) or build_rel (build tree) in the tree of the running
+ * voidbox (the object holding this code: the CLI), into out. 0, or
+ * VBX_E_NOTFOUND when this code is in no voidbox tree. */
+static int tree_path(const char *installed_rel, const char *build_rel, char *out, size_t size) {
+  static const char *const dirs[] = {VBX_LAYOUT_BINDIR, VBX_LAYOUT_LIBDIR, VBX_LAYOUT_PLUGINDIR,
+                                     NULL};
+  vbx_layout l;
+  if (vbx_layout_find((const void *)tree_path, dirs, &l) != 0) return VBX_E_NOTFOUND;
+  return vbx_layout_path(&l, installed_rel, build_rel, out, size);
 }
 
 int vbx__image_find_fragment(const char *explicit_path, char *out, size_t size, vbx_error *err) {
@@ -61,28 +41,14 @@ int vbx__image_find_fragment(const char *explicit_path, char *out, size_t size, 
                             v);
     return vbx__img_path(out, size, "%s", v);
   }
-  char dir[PATH_MAX], cand[PATH_MAX + 64], src[PATH_MAX];
-  if (exe_dir(dir, sizeof(dir)) == 0) {
-    char walk[PATH_MAX];
-    snprintf(walk, sizeof(walk), "%s", dir);
-    for (int depth = 0; depth < 6 && walk[0]; depth++) {
-      if (!vbx__img_path(cand, sizeof(cand), "%s/guest/image/kernel.config", walk) && is_file(cand))
-        return vbx__img_path(out, size, "%s", cand);
-      char *s = strrchr(walk, '/');
-      if (!s) break;
-      *s = '\0';
-    }
-    char *s = strrchr(dir, '/');
-    if (s) *s = '\0'; /* BUILD/bin -> BUILD */
-    if (cmake_home(dir, src, sizeof(src)) == 0 &&
-        !vbx__img_path(cand, sizeof(cand), "%s/guest/image/kernel.config", src) && is_file(cand))
-      return vbx__img_path(out, size, "%s", cand);
-  }
+  char cand[PATH_MAX];
+  int rc = tree_path(VBX_LAYOUT_KERNEL_CONFIG, VBX_LAYOUT_BUILD_KERNEL_CONFIG, cand, sizeof(cand));
+  if (rc == 0 && is_file(cand)) return vbx__img_path(out, size, "%s", cand);
   return vbx__error_set(err, VBX_E_NOTFOUND,
-                        "kernel config fragment not found: pass --config PATH or set "
-                        "VOIDBOX_KERNEL_CONFIG (looked for guest/image/kernel.config above %s "
-                        "and in the build tree's source dir)",
-                        "the voidbox binary");
+                        "kernel config fragment not found%s%s: pass --config PATH or set "
+                        "VOIDBOX_KERNEL_CONFIG",
+                        rc == 0 ? " at " : " (this voidbox is in no build or install tree)",
+                        rc == 0 ? cand : "");
 }
 
 int vbx__image_find_tarball(const char *explicit_path, char *out, size_t size, vbx_error *err) {
@@ -103,15 +69,14 @@ int vbx__image_find_agent(const char *explicit_path, char *out, size_t size, vbx
       return vbx__error_set(err, VBX_E_NOTFOUND, "guest agent %s: not a readable file", v);
     return vbx__img_path(out, size, "%s", v);
   }
-  char dir[PATH_MAX] = "BUILD", cand[PATH_MAX + 64];
-  /* The build puts the agent next to the voidbox binary (BUILD/bin). */
-  if (exe_dir(dir, sizeof(dir)) == 0 &&
-      !vbx__img_path(cand, sizeof(cand), "%s/voidbox-guest-agent", dir) && is_file(cand))
-    return vbx__img_path(out, size, "%s", cand);
+  char cand[PATH_MAX];
+  int rc = tree_path(VBX_LAYOUT_AGENT, VBX_LAYOUT_BUILD_AGENT, cand, sizeof(cand));
+  if (rc == 0 && is_file(cand)) return vbx__img_path(out, size, "%s", cand);
   return vbx__error_set(err, VBX_E_NOTFOUND,
-                        "guest agent binary not found at %s/voidbox-guest-agent: "
-                        "build the voidbox-guest-agent target or pass --agent PATH",
-                        dir);
+                        "guest agent binary not found%s%s: build the voidbox-guest-agent target "
+                        "or pass --agent PATH",
+                        rc == 0 ? " at " : " (this voidbox is in no build or install tree)",
+                        rc == 0 ? cand : "");
 }
 
 int vbx__image_elf_info(const char *path, vbx__elf_info *out) {

@@ -149,6 +149,20 @@ if [ "$(id -u)" = 0 ]; then
   expect_match "$OUT" "install-local +ok" "installed sandbox-local runs a box with P's agent"
 fi
 
+# The installed `voidbox image build` takes its kernel config fragment and its
+# guest agent from P (the kernel step stops at the missing tarball, after
+# finding the fragment; the initramfs step is built, into a scratch cache).
+expect_exit 0 test -f "$P/share/voidbox/kernel.config"
+expect_exit 1 "$P/bin/voidbox" image build --only kernel --cache-dir "$T/imgcache" \
+  --kernel-source "$T/no-such-tarball.tar.xz"
+expect_match "$ERR" "kernel source tarball $T/no-such-tarball.tar.xz not found" \
+  "installed image build found its kernel config fragment"
+if [ -x /bin/busybox ]; then
+  expect_exit 0 "$P/bin/voidbox" image build --only initramfs --cache-dir "$T/imgcache"
+  expect_match "$ERR" "initramfs: /init = $P/libexec/voidbox/voidbox-guest-agent" \
+    "installed image build took P's guest agent"
+fi
+
 # ---- a moved prefix still finds its own files ---------------------------------
 mv "$T/noagent" "$T/moved"
 expect_exit 0 "$T/moved/bin/voidbox" plugins
