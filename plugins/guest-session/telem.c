@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "request.h"
 #include "session.h"
 
-#define POLL_MS 50
 #define TELEM_INTERVAL_MS 60000u      /* only the first sample is used */
 #define UNSUB_WAIT_MS 2000            /* bound on waiting for the final OK */
 
@@ -30,7 +30,7 @@ static void unsubscribe(guest_session *b, gc_req *r, uint64_t deadline_ns) {
     until = deadline_ns;
   while (b->host->monotonic_ns() < until) {
     gc_item *it;
-    int rc = gc_req_next(r, POLL_MS, &it);
+    int rc = gc_req_next(r, GUEST_POLL_MS, &it);
     if (rc == VBX_E_AGAIN)
       continue;
     if (rc != 0)
@@ -77,7 +77,7 @@ int guest_telemetry(guest_session *b, vbx_sandbox_telemetry *out, vbx_call *call
   int subscribed = 1;
   for (;;) {
     gc_item *it;
-    rc = gc_req_next(r, POLL_MS, &it);
+    rc = gc_req_next(r, GUEST_POLL_MS, &it);
     if (rc == VBX_E_SANDBOX) {
       rc = err_box(b, call, VBX_E_SANDBOX, NULL);
       subscribed = 0;
