@@ -37,7 +37,7 @@ static vbx_block *find(vbx_blocks *bs, vbx_block_kind kind, long key, int create
 static int add_text(vbx_blocks *bs, vbx_block *b, const char *s, size_t n) {
   if (bs->total + n > bs->max_bytes) return VBX_E_TOOBIG;
   bs->total += n;
-  return vbx_lbuf_add(&b->text, s, n);
+  return vbx__strbuf_append(&b->text, s, n);
 }
 
 int vbx_blocks_text(vbx_blocks *bs, long key, const char *s, size_t n) {
@@ -141,7 +141,7 @@ void vbx_blocks_reset(vbx_blocks *bs) {
   for (size_t i = 0; i < bs->n; i++) {
     free(bs->b[i].id);
     free(bs->b[i].name);
-    vbx_lbuf_free(&bs->b[i].text);
+    vbx__strbuf_reset(&bs->b[i].text);
     if (bs->b[i].input) bs->h->json_decref(bs->b[i].input);
   }
   bs->n = 0;

@@ -18,7 +18,7 @@
 
 #include <stddef.h>
 
-#include "buf.h"
+#include "util/strbuf.h"
 #include "voidbox/plugin.h"
 
 typedef enum vbx_block_kind { VBX_BLOCK_TEXT = 1, VBX_BLOCK_TOOL = 2 } vbx_block_kind;
@@ -28,7 +28,7 @@ typedef struct vbx_block {
   long key;
   char *id;                      /* tool_use id, malloc'd */
   char *name;                    /* tool name, malloc'd */
-  vbx_lbuf text;                 /* text, or tool input JSON text */
+  vbx__strbuf text;              /* text, or tool input JSON text */
   vbx_json *input;               /* whole input object (owned ref) or NULL */
 } vbx_block;
 

@@ -5,10 +5,10 @@
 
 #include <string.h>
 
-int vbx_llm_content_text(const vbx_host_services *h, const vbx_json *content, vbx_lbuf *out) {
+int vbx_llm_content_text(const vbx_host_services *h, const vbx_json *content, vbx__strbuf *out) {
   if (!content) return 0;
   if (h->json_type(content) == VBX_JSON_STRING)
-    return vbx_lbuf_add(out, h->json_string_value(content), h->json_string_length(content));
+    return vbx__strbuf_append(out, h->json_string_value(content), h->json_string_length(content));
   if (h->json_type(content) != VBX_JSON_ARRAY) return 0;
   int first = 1;
   for (size_t i = 0; i < h->json_array_size(content); i++) {
@@ -18,16 +18,17 @@ int vbx_llm_content_text(const vbx_host_services *h, const vbx_json *content, vb
     if (!ty || strcmp(ty, "text") != 0) continue;
     vbx_json *tx = h->json_object_get(blk, "text");
     if (!tx || h->json_type(tx) != VBX_JSON_STRING) continue;
-    if (!first && vbx_lbuf_puts(out, "\n\n")) return VBX_E_NOMEM;
-    if (vbx_lbuf_add(out, h->json_string_value(tx), h->json_string_length(tx))) return VBX_E_NOMEM;
+    if (!first && vbx__strbuf_puts(out, "\n\n")) return VBX_E_NOMEM;
+    if (vbx__strbuf_append(out, h->json_string_value(tx), h->json_string_length(tx)))
+      return VBX_E_NOMEM;
     first = 0;
   }
   return 0;
 }
 
-int vbx_llm_tool_result_text(const vbx_host_services *h, const vbx_json *block, vbx_lbuf *out) {
+int vbx_llm_tool_result_text(const vbx_host_services *h, const vbx_json *block, vbx__strbuf *out) {
   vbx_json *ie = h->json_object_get(block, "is_error");
-  if (ie && h->json_is_true(ie) && vbx_lbuf_puts(out, "Error: ")) return VBX_E_NOMEM;
+  if (ie && h->json_is_true(ie) && vbx__strbuf_puts(out, "Error: ")) return VBX_E_NOMEM;
   return vbx_llm_content_text(h, h->json_object_get(block, "content"), out);
 }
 

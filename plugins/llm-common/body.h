@@ -15,10 +15,10 @@
 
 /* The text of a canonical content value: a string, or the "text" of its
  * text blocks joined with "\n\n". Appends to out. 0 or VBX_E_NOMEM. */
-int vbx_llm_content_text(const vbx_host_services *h, const vbx_json *content, vbx_lbuf *out);
+int vbx_llm_content_text(const vbx_host_services *h, const vbx_json *content, vbx__strbuf *out);
 /* The text of a tool_result block: "Error: " when is_error is true, then
  * the text of its content. Appends to out. 0 or VBX_E_NOMEM. */
-int vbx_llm_tool_result_text(const vbx_host_services *h, const vbx_json *block, vbx_lbuf *out);
+int vbx_llm_tool_result_text(const vbx_host_services *h, const vbx_json *block, vbx__strbuf *out);
 /* Non-zero when the request declares at least one tool. */
 int vbx_llm_has_tools(const vbx_host_services *h, const vbx_llm_request *req);
 /* Canonical tools ({name, description, input_schema}) as chat function

@@ -1,25 +1,19 @@
 /*
- * llm-common/buf.h - a small growable byte buffer private to the LLM
- * plugins (they do not link libvoidbox internals). Always NUL-terminated
- * once non-empty; malloc'd; one owner; not thread-safe.
+ * llm-common/buf.h - the LLM plugins' text buffer is util's vbx__strbuf
+ * (util/strbuf.h: growable, NUL-terminated once non-empty, allocation
+ * failure sticky; one owner). The names below remain for the providers'
+ * request builders.
  */
 #ifndef VBX_LLM_BUF_H
 #define VBX_LLM_BUF_H
 
-#include <stddef.h>
+#include "util/strbuf.h"
 
-typedef struct vbx_lbuf {
-  char *data;
-  size_t len, cap;
-} vbx_lbuf;
+typedef vbx__strbuf vbx_lbuf;
 
-/* Append n bytes. Returns 0 or VBX_E_NOMEM (buffer unchanged). */
-int vbx_lbuf_add(vbx_lbuf *b, const char *s, size_t n);
-/* Append a C string. */
-int vbx_lbuf_puts(vbx_lbuf *b, const char *s);
 /* Contents as a C string ("" when empty); borrowed. */
-const char *vbx_lbuf_str(const vbx_lbuf *b);
+static inline const char *vbx_lbuf_str(const vbx__strbuf *b) { return b->data ? b->data : ""; }
 /* Free and reset. */
-void vbx_lbuf_free(vbx_lbuf *b);
+static inline void vbx_lbuf_free(vbx__strbuf *b) { vbx__strbuf_reset(b); }
 
 #endif

@@ -4,38 +4,23 @@
 #include "options.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int want_int(const vbx_host_services *h, const vbx_json *v, const char *key, int64_t lo,
-                    int64_t hi, int64_t *out, vbx_call *call) {
-  if (h->json_type(v) != VBX_JSON_INTEGER)
-    return h->set_error(call, VBX_E_INVAL, key, "option '%s' must be an integer", key);
-  int64_t i = h->json_integer_value(v);
-  if (i < lo || i > hi)
-    return h->set_error(call, VBX_E_INVAL, key, "option '%s' must be between %lld and %lld (got %lld)",
-                        key, (long long)lo, (long long)hi, (long long)i);
-  *out = i;
-  return 0;
-}
-
-static int want_str(const vbx_host_services *h, const vbx_json *v, const char *key, char **out,
-                    vbx_call *call) {
-  const char *s = h->json_string_value(v);
-  if (!s || !*s || strlen(s) > 4096)
-    return h->set_error(call, VBX_E_INVAL, key, "option '%s' must be a non-empty string", key);
-  free(*out);
-  *out = strdup(s);
-  if (!*out) return h->set_error(call, VBX_E_NOMEM, key, "out of memory");
-  return 0;
-}
+#include "popt.h"
 
 static int apply(const vbx_host_services *h, const char *key, const vbx_json *v, unsigned flags,
                  vbx_llm_opts *o, vbx_call *call) {
+  /* the providers' wording: "option 'KEY' must be ...", VBX_E_INVAL at the key */
+  char what[64];
+  snprintf(what, sizeof(what), "option '%s'", key);
+  vbx_popt p = {.h = h, .call = call, .field = key, .what = what, .code = VBX_E_INVAL,
+                .precise = VBX_POPT_BETWEEN};
   int64_t i = 0;
   int rc;
   if (!strcmp(key, "max_tokens")) {
-    if ((rc = want_int(h, v, key, 1, 1000000, &i, call))) return rc;
+    if ((rc = vbx_popt_int(&p, v, 1, 1000000, &i))) return rc;
     o->max_tokens = (uint32_t)i;
   } else if (!strcmp(key, "temperature")) {
     vbx_json_type t = h->json_type(v);
@@ -45,32 +30,29 @@ static int apply(const vbx_host_services *h, const char *key, const vbx_json *v,
     o->has_temperature = 1;
     o->temperature = d;
   } else if (!strcmp(key, "stream")) {
-    vbx_json_type t = h->json_type(v);
-    if (t != VBX_JSON_BOOL)
-      return h->set_error(call, VBX_E_INVAL, key, "option 'stream' must be true or false");
-    o->stream = h->json_is_true(v) ? 1 : 0;
+    if ((rc = vbx_popt_bool(&p, v, &o->stream))) return rc;
   } else if (!strcmp(key, "max_retries")) {
-    if ((rc = want_int(h, v, key, 0, 10, &i, call))) return rc;
+    if ((rc = vbx_popt_int(&p, v, 0, 10, &i))) return rc;
     o->max_retries = (unsigned)i;
   } else if (!strcmp(key, "retry_base_ms")) {
-    if ((rc = want_int(h, v, key, 1, 60000, &i, call))) return rc;
+    if ((rc = vbx_popt_int(&p, v, 1, 60000, &i))) return rc;
     o->retry_base_ms = (uint32_t)i;
   } else if (!strcmp(key, "connect_timeout_ms")) {
-    if ((rc = want_int(h, v, key, 1, 600000, &i, call))) return rc;
+    if ((rc = vbx_popt_int(&p, v, 1, 600000, &i))) return rc;
     o->connect_timeout_ms = (uint32_t)i;
   } else if (!strcmp(key, "idle_timeout_ms")) {
-    if ((rc = want_int(h, v, key, 1, 3600000, &i, call))) return rc;
+    if ((rc = vbx_popt_int(&p, v, 1, 3600000, &i))) return rc;
     o->idle_timeout_ms = (uint32_t)i;
   } else if (!strcmp(key, "max_response_bytes")) {
-    if ((rc = want_int(h, v, key, 1024, (int64_t)1 << 30, &i, call))) return rc;
+    if ((rc = vbx_popt_int(&p, v, 1024, (int64_t)1 << 30, &i))) return rc;
     o->max_response_bytes = (size_t)i;
   } else if (!strcmp(key, "pricing_file")) {
-    return want_str(h, v, key, &o->pricing_file, call);
+    return vbx_popt_string(&p, v, 1, 4096, &o->pricing_file);
   } else if ((flags & VBX_LLM_OPT_OLLAMA) && !strcmp(key, "num_ctx")) {
-    if ((rc = want_int(h, v, key, 1, 10000000, &i, call))) return rc;
+    if ((rc = vbx_popt_int(&p, v, 1, 10000000, &i))) return rc;
     o->num_ctx = i;
   } else if ((flags & VBX_LLM_OPT_OLLAMA) && !strcmp(key, "keep_alive")) {
-    return want_str(h, v, key, &o->keep_alive, call);
+    return vbx_popt_string(&p, v, 1, 4096, &o->keep_alive);
   } else {
     return h->set_error(call, VBX_E_INVAL, key, "unknown option '%s'", key);
   }

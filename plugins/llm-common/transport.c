@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "buf.h"
+#include "util/strbuf.h"
 #include "retry.h"
 
 #define ERRBODY_MAX 16384
@@ -20,7 +20,7 @@ typedef struct attempt {
   const vbx_host_services *h;
   const vbx_llm_stream_ops *ops;
   size_t total, max_total;
-  vbx_lbuf errbody;              /* first ERRBODY_MAX bytes, for error statuses */
+  vbx__strbuf errbody;           /* first ERRBODY_MAX bytes, for error statuses */
   int cb_rc;                     /* error returned by ops->on_data */
 } attempt;
 
@@ -44,7 +44,7 @@ static int on_data(void *user, const char *data, size_t len) {
   }
   if (a->errbody.len < ERRBODY_MAX) {
     size_t n = ERRBODY_MAX - a->errbody.len;
-    if (vbx_lbuf_add(&a->errbody, data, len < n ? len : n)) return (a->cb_rc = VBX_E_NOMEM);
+    if (vbx__strbuf_append(&a->errbody, data, len < n ? len : n)) return (a->cb_rc = VBX_E_NOMEM);
   }
   int rc = a->ops->on_data(a->ops->user, data, len);
   if (rc) a->cb_rc = rc;
@@ -211,14 +211,14 @@ int vbx_llm_http_post(const vbx_host_services *h, const vbx_llm_opts *o, const v
       ops->reset(ops->user);
       a.total = 0;
       a.cb_rc = 0;
-      a.errbody.len = 0;
+      vbx__strbuf_clear(&a.errbody);
       req.on_data = on_data;
       req.user = &a;
     }
     response_clear(h, &resp);
     rc = h->http_request(h->ctx, &req, &resp, call);
     int delivered = ops && ops->delivered(ops->user);
-    const char *eb = ops ? vbx_lbuf_str(&a.errbody) : resp.body;
+    const char *eb = ops ? (a.errbody.data ? a.errbody.data : "") : resp.body;
     size_t el = ops ? a.errbody.len : resp.body_len;
     if (resp.status >= 300) {
       /* an error status wins over what the stream parser made of its body */
@@ -280,6 +280,6 @@ int vbx_llm_http_post(const vbx_host_services *h, const vbx_llm_opts *o, const v
   }
 out:
   response_clear(h, &resp);
-  vbx_lbuf_free(&a.errbody);
+  vbx__strbuf_reset(&a.errbody);
   return rc;
 }

@@ -8,50 +8,20 @@
 #include <string.h>
 
 #include "llm_mock.h"
+#include "util/strbuf.h"
 
-typedef struct sbuf {
-  char *d;
-  size_t len, cap;
-  int bad;
-} sbuf;
-
-static void put(sbuf *b, const char *s, size_t n) {
-  if (b->bad)
-    return;
-  if (b->len + n > LM_MAX_TEXT) {
-    b->bad = 1;
-    return;
-  }
-  if (b->len + n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 128;
-    while (cap < b->len + n + 1)
-      cap *= 2;
-    char *d = realloc(b->d, cap);
-    if (d == NULL) {
-      b->bad = 1;
-      return;
-    }
-    b->d = d;
-    b->cap = cap;
-  }
-  if (n > 0)
-    memcpy(b->d + b->len, s, n);
-  b->len += n;
-  b->d[b->len] = '\0';
-}
-
-static char *finish(sbuf *b) {
-  if (b->bad) {
-    free(b->d);
-    return NULL;
-  }
-  if (b->d == NULL)
-    return strdup("");
-  return b->d;
+/* A text bounded by LM_MAX_TEXT: util's buffer, marked failed past the cap
+ * as after a failed allocation, so vbx__strbuf_take yields NULL either way
+ * (and "" for nothing appended). */
+static void put(vbx__strbuf *b, const char *s, size_t n) {
+  if (n > LM_MAX_TEXT - b->len)
+    b->failed = 1;
+  else
+    vbx__strbuf_append(b, s, n);
 }
 
 /* Text of a content value: a string, or text blocks joined with "\n". */
-static void content_text(const vbx_host_services *h, const vbx_json *c, sbuf *b) {
+static void content_text(const vbx_host_services *h, const vbx_json *c, vbx__strbuf *b) {
   if (c == NULL)
     return;
   if (h->json_type(c) == VBX_JSON_STRING) {
@@ -77,7 +47,7 @@ static void content_text(const vbx_host_services *h, const vbx_json *c, sbuf *b)
 }
 
 char *lm_first_user_text(const vbx_host_services *h, const vbx_json *messages) {
-  sbuf b = {0};
+  vbx__strbuf b = VBX__STRBUF_INIT;
   size_t n = messages && h->json_type(messages) == VBX_JSON_ARRAY ? h->json_array_size(messages)
                                                                    : 0;
   for (size_t i = 0; i < n; i++) {
@@ -89,11 +59,11 @@ char *lm_first_user_text(const vbx_host_services *h, const vbx_json *messages) {
       break;
     }
   }
-  return finish(&b);
+  return vbx__strbuf_take(&b);
 }
 
 char *lm_last_tool_output(const vbx_host_services *h, const vbx_json *messages) {
-  sbuf b = {0};
+  vbx__strbuf b = VBX__STRBUF_INIT;
   size_t n = messages && h->json_type(messages) == VBX_JSON_ARRAY ? h->json_array_size(messages)
                                                                    : 0;
   for (size_t i = n; i-- > 0;) {
@@ -106,16 +76,16 @@ char *lm_last_tool_output(const vbx_host_services *h, const vbx_json *messages) 
       const char *ts = type ? h->json_string_value(type) : NULL;
       if (ts != NULL && strcmp(ts, "tool_result") == 0) {
         content_text(h, h->json_object_get(blk, "content"), &b);
-        return finish(&b);
+        return vbx__strbuf_take(&b);
       }
     }
   }
-  return finish(&b);
+  return vbx__strbuf_take(&b);
 }
 
 char *lm_substitute(const char *text, const char *input, const char *last_tool) {
   static const char k_in[] = "{{input}}", k_tool[] = "{{last_tool_output}}";
-  sbuf b = {0};
+  vbx__strbuf b = VBX__STRBUF_INIT;
   const char *p = text;
   for (;;) {
     const char *a = strstr(p, k_in), *t = strstr(p, k_tool);
@@ -133,7 +103,7 @@ char *lm_substitute(const char *text, const char *input, const char *last_tool) 
       p = hit + sizeof k_tool - 1;
     }
   }
-  return finish(&b);
+  return vbx__strbuf_take(&b);
 }
 
 static vbx_json *scalar_json(const vbx_host_services *h, const lm_node *n, const char *input,

@@ -13,7 +13,7 @@ int vbx_popt_string(const vbx_popt *o, const vbx_json *v, size_t min_len, size_t
   if (h->json_type(v) != VBX_JSON_STRING)
     return h->set_error(o->call, o->code, o->field, "%s must be %s", o->what, rule);
   size_t len = h->json_string_length(v);
-  if (len > max_len && o->precise)
+  if (len > max_len && o->precise == VBX_POPT_PRECISE)
     return h->set_error(o->call, VBX_E_TOOBIG, o->field, "%s is %zu bytes, over the %zu-byte limit",
                         o->what, len, max_len);
   if (len < min_len || len > max_len)
@@ -36,11 +36,14 @@ int vbx_popt_int(const vbx_popt *o, const vbx_json *v, int64_t lo, int64_t hi, i
     *out = n;
     return 0;
   }
-  if (!o->precise)
+  if (o->precise == VBX_POPT_TERSE)
     return h->set_error(o->call, o->code, o->field, "%s must be an integer in %lld..%lld", o->what,
                         (long long)lo, (long long)hi);
   if (!is_int)
     return h->set_error(o->call, o->code, o->field, "%s must be an integer", o->what);
+  if (o->precise == VBX_POPT_BETWEEN)
+    return h->set_error(o->call, o->code, o->field, "%s must be between %lld and %lld (got %lld)",
+                        o->what, (long long)lo, (long long)hi, (long long)n);
   return h->set_error(o->call, o->code, o->field, "%s is %lld, must be %lld..%lld", o->what,
                       (long long)n, (long long)lo, (long long)hi);
 }

@@ -3,10 +3,10 @@
  * with the error set on the call: the field is the spec key (so the CLI
  * points at its line) and the message names the value the way the calling
  * plugin family does. The one validator of the sandbox backends
- * (guest-session's policy keys, sandbox-local, sandbox-qemu, sandbox-mock)
- * and the skills (skill-file).
+ * (guest-session's policy keys, sandbox-local, sandbox-qemu, sandbox-mock),
+ * the skills (skill-file) and the LLM providers (llm-common).
  *
- * Two wordings:
+ * Three wordings (vbx_popt.precise):
  *   terse    one message stating the whole rule, whatever is wrong:
  *            "sandbox option 'uid' must be an integer in 0..4294967294"
  *   precise  what is wrong with this value:
@@ -14,6 +14,11 @@
  *            "commands[0].exit_code is 300, must be 0..255",
  *            "commands[0].stdout is 70000 bytes, over the 65536-byte limit"
  *            (that one with VBX_E_TOOBIG)
+ *   between  the LLM providers': a string's whole rule as terse, an
+ *            integer's fault as precise but with the range spelt out:
+ *            "option 'pricing_file' must be a non-empty string",
+ *            "option 'max_tokens' must be an integer",
+ *            "option 'max_tokens' must be between 1 and 1000000 (got 0)"
  *
  * Threads: each function touches only its arguments and the call.
  */
@@ -25,6 +30,11 @@
 
 #include "voidbox/plugin.h"
 
+/* The wordings, for vbx_popt.precise. */
+#define VBX_POPT_TERSE 0
+#define VBX_POPT_PRECISE 1
+#define VBX_POPT_BETWEEN 2
+
 /* Where and how a refused value is reported. */
 typedef struct vbx_popt {
   const vbx_host_services *h;
@@ -32,7 +42,7 @@ typedef struct vbx_popt {
   const char *field;  /* the error's field: the spec key (may be NULL) */
   const char *what;   /* the value's name in messages */
   int code;           /* the code of a refused value: VBX_E_SPEC, VBX_E_INVAL */
-  int precise;        /* 0: terse wording, 1: precise wording (see above) */
+  int precise;        /* the wording: VBX_POPT_TERSE (0), _PRECISE (1), _BETWEEN */
 } vbx_popt;
 
 /* vbx_popt_string - v must be a string of min_len..max_len bytes; *out

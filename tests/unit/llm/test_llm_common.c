@@ -108,6 +108,35 @@ static void test_options(void **state) {
   H->json_decref(j);
 }
 
+/* The providers' exact wording for each kind of refused value. */
+static void test_options_wording(void **state) {
+  (void)state;
+  static const char *cases[][3] = {
+      {"{\"max_tokens\":\"9\"}", "max_tokens", "option 'max_tokens' must be an integer"},
+      {"{\"max_tokens\":0}", "max_tokens",
+       "option 'max_tokens' must be between 1 and 1000000 (got 0)"},
+      {"{\"max_response_bytes\":1023}", "max_response_bytes",
+       "option 'max_response_bytes' must be between 1024 and 1073741824 (got 1023)"},
+      {"{\"stream\":1}", "stream", "option 'stream' must be true or false"},
+      {"{\"temperature\":\"hot\"}", "temperature",
+       "option 'temperature' must be a number from 0 to 2"},
+      {"{\"pricing_file\":7}", "pricing_file", "option 'pricing_file' must be a non-empty string"},
+      {"{\"keep_alive\":\"\"}", "keep_alive", "option 'keep_alive' must be a non-empty string"},
+      {"{\"num_ctx\":0}", "num_ctx", "option 'num_ctx' must be between 1 and 10000000 (got 0)"},
+      {"{\"nope\":1}", "nope", "unknown option 'nope'"},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    fake_call c;
+    vbx_llm_opts o;
+    memset(&c, 0, sizeof(c));
+    vbx_json *j = parse(cases[i][0]);
+    assert_int_equal(vbx_llm_opts_parse(H, j, VBX_LLM_OPT_OLLAMA, &o, (vbx_call *)&c), VBX_E_INVAL);
+    assert_string_equal(c.field, cases[i][1]);
+    assert_string_equal(c.message, cases[i][2]);
+    H->json_decref(j);
+  }
+}
+
 static void test_pricing(void **state) {
   (void)state;
   fake_call c;
@@ -271,7 +300,7 @@ static void test_base_url_and_key(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_retry_after),  cmocka_unit_test(test_retry_policy),
-      cmocka_unit_test(test_options),      cmocka_unit_test(test_pricing),
+      cmocka_unit_test(test_options),      cmocka_unit_test(test_options_wording),      cmocka_unit_test(test_pricing),
       cmocka_unit_test(test_blocks),       cmocka_unit_test(test_error_message),  cmocka_unit_test(test_redact),
       cmocka_unit_test(test_ollama_host),  cmocka_unit_test(test_base_url_and_key),
   };
