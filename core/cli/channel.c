@@ -51,8 +51,8 @@ static int write_iov(int fd, struct iovec *iov, int n) {
 
 int vbx__ch_send(vbx__ch_writer *w, unsigned type, unsigned a, unsigned b, const void *p1,
                  size_t n1, const void *p2, size_t n2) {
-  if (n1 + n2 > vbx__ch_max_payload(type) || (n1 + n2 == 0 && type != VBX_CH_LOADED &&
-                                               vbx__ch_max_payload(type) == 0))
+  if (n1 + n2 > vbx__ch_max_payload(type) ||
+      (n1 + n2 == 0 && type != VBX_CH_LOADED && vbx__ch_max_payload(type) == 0))
     return -1;
   vbx__ch_header h = {(uint8_t)type, (uint8_t)a, (uint16_t)b, (uint32_t)(n1 + n2)};
   struct iovec iov[3] = {{&h, sizeof(h)}, {(void *)p1, n1}, {(void *)p2, n2}};
@@ -84,7 +84,8 @@ int vbx__ch_feed(vbx__ch_decoder *d, const uint8_t *data, size_t n, vbx__ch_fram
       d->have_hdr += take, data += take, n -= take;
       if (d->have_hdr < VBX_CH_HEADER) return 0;
       memcpy(&d->h, d->hdr, sizeof(d->h));
-      if (d->h.type == 0 || d->h.type > VBX_CH_TYPE_MAX || d->h.len > vbx__ch_max_payload(d->h.type))
+      if (d->h.type == 0 || d->h.type > VBX_CH_TYPE_MAX ||
+          d->h.len > vbx__ch_max_payload(d->h.type))
         return -1;
       if (d->h.type == VBX_CH_STREAM && d->h.b > d->h.len) return -1;
       d->payload = malloc(d->h.len ? d->h.len : 1);

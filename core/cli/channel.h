@@ -31,8 +31,8 @@ enum {
 };
 
 #define VBX_CH_HEADER 8u
-#define VBX_CH_STREAM_CHUNK (64u * 1024u)  /* stream bytes per frame */
-#define VBX_CH_TEXT_MAX (4u * 1024u)       /* an event's text field */
+#define VBX_CH_STREAM_CHUNK (64u * 1024u) /* stream bytes per frame */
+#define VBX_CH_TEXT_MAX (4u * 1024u)      /* an event's text field */
 
 typedef struct vbx__ch_header {
   uint8_t type;
@@ -48,7 +48,7 @@ size_t vbx__ch_max_payload(unsigned type);
 typedef struct vbx__ch_writer {
   int fd;
   pthread_mutex_t mu;
-  int broken;            /* a write failed (the parent is gone) */
+  int broken; /* a write failed (the parent is gone) */
 } vbx__ch_writer;
 
 void vbx__ch_writer_init(vbx__ch_writer *w, int fd);
@@ -63,7 +63,7 @@ typedef struct vbx__ch_decoder {
   uint8_t hdr[VBX_CH_HEADER];
   size_t have_hdr;
   vbx__ch_header h;
-  uint8_t *payload;      /* allocated to h.len once the header is checked */
+  uint8_t *payload; /* allocated to h.len once the header is checked */
   size_t have;
 } vbx__ch_decoder;
 

@@ -17,14 +17,14 @@
 
 /* Options every command that loads plugins accepts. */
 typedef struct vbx__cli_common {
-  const char **plugins;     /* --plugin PATH (repeatable), NULL-terminated */
+  const char **plugins; /* --plugin PATH (repeatable), NULL-terminated */
   size_t n_plugins;
-  const char **config;      /* --set key=value (repeatable), NULL-terminated */
+  const char **config; /* --set key=value (repeatable), NULL-terminated */
   size_t n_config;
-  int no_plugin_dir;        /* --no-plugin-dir */
-  const char *plugin_dir;   /* --plugin-dir DIR */
-  vbx_log_level log_level;  /* --log-level */
-  const char *file;         /* -f/--file SPEC (commands that take a spec) */
+  int no_plugin_dir;       /* --no-plugin-dir */
+  const char *plugin_dir;  /* --plugin-dir DIR */
+  vbx_log_level log_level; /* --log-level */
+  const char *file;        /* -f/--file SPEC (commands that take a spec) */
 } vbx__cli_common;
 
 /* Try to consume one common option at argv[*i] (advancing *i past its

@@ -46,16 +46,16 @@ static int parse_jobs(const char *s) {
 }
 
 static json_t *kernel_json(const vbx__kernel_result *k) {
-  return json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:b,s:i,s:f}", "key", k->key, "dir", k->dir,
-                   "release", k->release, "config_sha256", k->config_sha256, "bzimage_size",
+  return json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:b,s:i,s:f}", "key", k->key, "dir", k->dir, "release",
+                   k->release, "config_sha256", k->config_sha256, "bzimage_size",
                    (json_int_t)k->bzimage_size, "vmlinux_size", (json_int_t)k->vmlinux_size,
                    "cached", k->cached, "unmet_options", k->unmet, "seconds", k->seconds);
 }
 
 static json_t *initramfs_json(const vbx__initramfs_result *r) {
-  return json_pack("{s:s,s:s,s:s,s:I,s:I,s:f}", "path", r->path, "manifest", r->manifest,
-                   "sha256", r->sha256, "size", (json_int_t)r->size, "entries",
-                   (json_int_t)r->entries, "seconds", r->seconds);
+  return json_pack("{s:s,s:s,s:s,s:I,s:I,s:f}", "path", r->path, "manifest", r->manifest, "sha256",
+                   r->sha256, "size", (json_int_t)r->size, "entries", (json_int_t)r->entries,
+                   "seconds", r->seconds);
 }
 
 static int cmd_build(int argc, char **argv) {
@@ -125,23 +125,25 @@ static int cmd_build(int argc, char **argv) {
   if (do_k && vbx__image_build_kernel(&o, &k, &err)) goto fail;
   if (do_i && vbx__image_build_initramfs(&o, do_k ? &k : NULL, &r, &err)) goto fail;
   if (json) {
-    json_t *doc = json_pack("{s:s,s:o,s:o}", "cache_dir", dir, "kernel",
-                            do_k ? kernel_json(&k) : json_null(), "initramfs",
-                            do_i ? initramfs_json(&r) : json_null());
+    json_t *doc =
+        json_pack("{s:s,s:o,s:o}", "cache_dir", dir, "kernel", do_k ? kernel_json(&k) : json_null(),
+                  "initramfs", do_i ? initramfs_json(&r) : json_null());
     char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
     if (text) printf("%s\n", text);
     free(text);
     json_decref(doc);
   } else {
     if (do_k)
-      printf("kernel     %s %s (%s, %.1f s)\n  bzImage  %s/bzImage (%llu bytes)\n"
-             "  vmlinux  %s/vmlinux (%llu bytes)\n",
-             k.release, k.key, k.cached ? "cached" : "built", k.seconds, k.dir,
-             (unsigned long long)k.bzimage_size, k.dir, (unsigned long long)k.vmlinux_size);
+      printf(
+          "kernel     %s %s (%s, %.1f s)\n  bzImage  %s/bzImage (%llu bytes)\n"
+          "  vmlinux  %s/vmlinux (%llu bytes)\n",
+          k.release, k.key, k.cached ? "cached" : "built", k.seconds, k.dir,
+          (unsigned long long)k.bzimage_size, k.dir, (unsigned long long)k.vmlinux_size);
     if (do_i)
-      printf("initramfs  %s (%llu bytes, %zu entries, %.1f s)\n  sha256   %s\n"
-             "  manifest %s\n",
-             r.path, (unsigned long long)r.size, r.entries, r.seconds, r.sha256, r.manifest);
+      printf(
+          "initramfs  %s (%llu bytes, %zu entries, %.1f s)\n  sha256   %s\n"
+          "  manifest %s\n",
+          r.path, (unsigned long long)r.size, r.entries, r.seconds, r.sha256, r.manifest);
   }
   close(lock);
   return VBX_EXIT_OK;
@@ -152,10 +154,14 @@ fail:
 }
 
 static void fmt_age(long long s, char *out, size_t size) {
-  if (s < 120) snprintf(out, size, "%llds", s);
-  else if (s < 7200) snprintf(out, size, "%lldm", s / 60);
-  else if (s < 172800) snprintf(out, size, "%lldh", s / 3600);
-  else snprintf(out, size, "%lldd", s / 86400);
+  if (s < 120)
+    snprintf(out, size, "%llds", s);
+  else if (s < 7200)
+    snprintf(out, size, "%lldm", s / 60);
+  else if (s < 172800)
+    snprintf(out, size, "%lldh", s / 3600);
+  else
+    snprintf(out, size, "%lldd", s / 86400);
 }
 
 static void list_human(json_t *doc) {

@@ -50,9 +50,12 @@ static void plugin_human(const vbx__plugin *pl) {
     printf("  %-9s %s", vbx__kind_name(im->kind), im->name);
     if (im->kind == VBX_KIND_SANDBOX) {
       const vbx_sandbox_backend_vtable *vt = im->vtable;
-      if (vt->flags & VBX_SANDBOX_IS_VM) printf("  [VM isolation]");
-      else if (vt->flags & VBX_SANDBOX_IS_SIMULATED) printf("  [simulated: runs nothing]");
-      else printf("  [process isolation, not a VM]");
+      if (vt->flags & VBX_SANDBOX_IS_VM)
+        printf("  [VM isolation]");
+      else if (vt->flags & VBX_SANDBOX_IS_SIMULATED)
+        printf("  [simulated: runs nothing]");
+      else
+        printf("  [process isolation, not a VM]");
     }
     printf("\n");
   }
@@ -99,7 +102,8 @@ int vbx__cmd_plugins(int argc, char **argv) {
     json_decref(arr);
   } else {
     size_t n = 0;
-    for (size_t i = 0; (pl = vbx__registry_plugin_at(rt->reg, i)); i++, n++) plugin_human(pl);
+    for (size_t i = 0; (pl = vbx__registry_plugin_at(rt->reg, i)); i++, n++)
+      plugin_human(pl);
     if (!n) printf("no plugins loaded\n");
   }
   rc = VBX_EXIT_OK;

@@ -30,15 +30,16 @@ static void help(FILE *out) {
           "                       (default %d)\n",
           VBX_SUP_LOAD_TIMEOUT_S);
   vbx__cli_common_help(out);
-  fprintf(out, "  -h, --help           this help\n"
-               "\nSIGINT or SIGTERM cancels the run (the report is still written); a second\n"
-               "one stops it at once.\n"
-               "exit codes: 0 success, 1 run failed or cancelled, 2 usage/spec/plugin error\n");
+  fprintf(out,
+          "  -h, --help           this help\n"
+          "\nSIGINT or SIGTERM cancels the run (the report is still written); a second\n"
+          "one stops it at once.\n"
+          "exit codes: 0 success, 1 run failed or cancelled, 2 usage/spec/plugin error\n");
 }
 
 static const char *const k_options[] = {
-    "--file",        "--input",     "--output",    "--load-timeout", "--plugin", "--plugin-dir",
-    "--no-plugin-dir", "--set",     "--log-level", "--help",         NULL};
+    "--file",          "--input", "--output",    "--load-timeout", "--plugin", "--plugin-dir",
+    "--no-plugin-dir", "--set",   "--log-level", "--help",         NULL};
 
 /* `--output json` anywhere on the line: errors before the option is
  * reached are JSON documents too. */
@@ -86,8 +87,7 @@ int vbx__cmd_run(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     int c = vbx__cli_common_opt(&common, argc, argv, &i);
     if (c < 0) {
-      rc = json ? vbx__cli_print_error_doc(VBX_EXIT_USAGE, VBX_E_INVAL, vbx__cli_last_error(),
-                                           NULL)
+      rc = json ? vbx__cli_print_error_doc(VBX_EXIT_USAGE, VBX_E_INVAL, vbx__cli_last_error(), NULL)
                 : VBX_EXIT_USAGE;
       goto out;
     }

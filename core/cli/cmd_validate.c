@@ -49,8 +49,8 @@ int vbx__cmd_validate(int argc, char **argv) {
       rc = VBX_EXIT_OK;
       goto out;
     }
-    static const char *const known[] = {"--file", "--plugin", "--plugin-dir", "--no-plugin-dir",
-                                        "--set", "--log-level", "--help", NULL};
+    static const char *const known[] = {"--file", "--plugin",    "--plugin-dir", "--no-plugin-dir",
+                                        "--set",  "--log-level", "--help",       NULL};
     char opt[128];
     snprintf(opt, sizeof(opt), "%.*s", (int)strcspn(argv[i], "="), argv[i]);
     vbx__cli_error("validate: unknown option '%s'%s (see `voidbox validate --help`)", argv[i],

@@ -29,7 +29,8 @@ void vbx__outq_push(vbx__outq *q, const char *data, size_t n) {
       q->off = 0;
     }
     size_t cap = q->cap ? q->cap : 64 * 1024;
-    while (cap < q->len + n) cap *= 2;
+    while (cap < q->len + n)
+      cap *= 2;
     char *b = cap != q->cap ? realloc(q->buf, cap) : q->buf;
     if (b == NULL) {
       q->failed_alloc = 1;

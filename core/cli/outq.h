@@ -22,10 +22,10 @@
 typedef struct vbx__outq {
   int fd;
   char *buf;
-  size_t off, len, cap;  /* pending bytes are buf[off, len) */
-  size_t chunk;          /* bytes per write */
-  int broken;            /* errno of the failed write, 0 while healthy */
-  int failed_alloc;      /* a push could not grow the buffer */
+  size_t off, len, cap; /* pending bytes are buf[off, len) */
+  size_t chunk;         /* bytes per write */
+  int broken;           /* errno of the failed write, 0 while healthy */
+  int failed_alloc;     /* a push could not grow the buffer */
 } vbx__outq;
 
 /* Prepare q for fd (borrowed). */

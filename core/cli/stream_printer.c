@@ -15,14 +15,14 @@ typedef struct line_buf {
   char *box;
   vbx_output_kind kind;
   vbx__strbuf line;
-  int continued;         /* the last piece printed was cut at the cap */
+  int continued; /* the last piece printed was cut at the cap */
 } line_buf;
 
 struct vbx__printer {
   vbx__outq *out;
   line_buf *bufs;
   size_t n_bufs;
-  vbx__strbuf scratch;   /* one formatted line at a time */
+  vbx__strbuf scratch; /* one formatted line at a time */
 };
 
 vbx__printer *vbx__printer_new(vbx__outq *out) {
@@ -91,8 +91,8 @@ static void add_partial(vbx__printer *p, line_buf *b, const char *s, size_t n) {
   }
 }
 
-void vbx__printer_stream(vbx__printer *p, const char *box, vbx_output_kind kind,
-                         const char *data, size_t len) {
+void vbx__printer_stream(vbx__printer *p, const char *box, vbx_output_kind kind, const char *data,
+                         size_t len) {
   line_buf *b = find_buf(p, box, kind);
   if (b == NULL) { /* out of memory: print the bytes as their own line */
     emit(p, box, kind, data, len, 0, 0);
@@ -161,13 +161,13 @@ void vbx__printer_event(vbx__printer *p, const vbx_event *ev) {
     if (ev->box) flush_box(p, ev->box);
     if (ev->box && ev->status != VBX_STATUS_OK) print_box_end(p, ev);
     break;
-  default:
-    break;
+  default: break;
   }
 }
 
 void vbx__printer_flush(vbx__printer *p) {
-  for (size_t i = 0; i < p->n_bufs; i++) flush_buf(p, &p->bufs[i]);
+  for (size_t i = 0; i < p->n_bufs; i++)
+    flush_buf(p, &p->bufs[i]);
 }
 
 void vbx__printer_free(vbx__printer *p) {

@@ -23,8 +23,8 @@ typedef struct vbx__printer vbx__printer;
 /* A printer writing into `out` (borrowed). NULL on OOM. */
 vbx__printer *vbx__printer_new(vbx__outq *out);
 /* Buffer bytes for `box`, print every complete line. */
-void vbx__printer_stream(vbx__printer *p, const char *box, vbx_output_kind kind,
-                         const char *data, size_t len);
+void vbx__printer_stream(vbx__printer *p, const char *box, vbx_output_kind kind, const char *data,
+                         size_t len);
 /* Print tool calls and failed boxes; flushes a box's partial lines when a
  * turn, a tool call or the box ends. */
 void vbx__printer_event(vbx__printer *p, const vbx_event *ev);

@@ -12,8 +12,10 @@
 
 static void fmt_duration(char *buf, size_t n, uint64_t ns) {
   double ms = (double)ns / 1e6;
-  if (ms < 1000.0) snprintf(buf, n, "%.1f ms", ms);
-  else snprintf(buf, n, "%.2f s", ms / 1000.0);
+  if (ms < 1000.0)
+    snprintf(buf, n, "%.1f ms", ms);
+  else
+    snprintf(buf, n, "%.2f s", ms / 1000.0);
 }
 
 static void row(vbx__strbuf *sb, const char *stage, const char *box, const char *status,

@@ -96,8 +96,7 @@ static void track(vbx__sup *s, const vbx_event *ev) {
       vbx__box_result_add_call(b, ev->tool, ev->text, "", ev->status == VBX_STATUS_FAILED,
                                ev->duration_ns);
     break;
-  default:
-    break;
+  default: break;
   }
 }
 
@@ -157,16 +156,16 @@ static char *dup_text(const uint8_t *p, size_t len) {
 int vbx__sup_frame(void *user, const vbx__ch_header *h, const uint8_t *p) {
   vbx__sup *s = user;
   switch (h->type) {
-  case VBX_CH_LOADED:
-    s->loaded = 1;
-    return 0;
+  case VBX_CH_LOADED: s->loaded = 1; return 0;
   case VBX_CH_LOAD_ERROR:
   case VBX_CH_RUN_ERROR: {
     char **slot = h->type == VBX_CH_LOAD_ERROR ? &s->load_error : &s->run_error;
     if (*slot != NULL) return -1;
     *slot = dup_text(p, h->len);
-    if (h->type == VBX_CH_LOAD_ERROR) s->load_code = h->a, s->load_vbx_code = -(int)h->b;
-    else s->run_code = h->a, s->run_vbx_code = -(int)h->b;
+    if (h->type == VBX_CH_LOAD_ERROR)
+      s->load_code = h->a, s->load_vbx_code = -(int)h->b;
+    else
+      s->run_code = h->a, s->run_vbx_code = -(int)h->b;
     return 0;
   }
   case VBX_CH_STREAM: return s->loaded ? on_stream(s, h, p) : -1;
@@ -192,20 +191,25 @@ void vbx__sup_signal_text(int sig, char *buf, size_t cap) {
 static void death_text(const vbx__sup *s, int have, const vbx__inflight_entry *who, char *buf,
                        size_t cap) {
   char call[300], sig[96];
-  if (have) vbx__inflight_entry_text(who, call, sizeof(call));
-  else vbx__inflight_list(s->table, call, sizeof(call));
+  if (have)
+    vbx__inflight_entry_text(who, call, sizeof(call));
+  else
+    vbx__inflight_list(s->table, call, sizeof(call));
   int fault = s->table ? atomic_load(&s->table->fault_signal) : -1;
   if (WIFSIGNALED(s->wstatus)) {
     vbx__sup_signal_text(WTERMSIG(s->wstatus), sig, sizeof(sig));
-    if (have) snprintf(buf, cap, "%s crashed: %s", call, sig);
-    else snprintf(buf, cap, "the worker process died of %s (in flight: %s)", sig, call);
+    if (have)
+      snprintf(buf, cap, "%s crashed: %s", call, sig);
+    else
+      snprintf(buf, cap, "the worker process died of %s (in flight: %s)", sig, call);
   } else if (have && fault == 0) {
     snprintf(buf, cap, "%s called exit(%d)", call, WEXITSTATUS(s->wstatus));
   } else if (have) {
     snprintf(buf, cap, "%s ended the process with status %d", call, WEXITSTATUS(s->wstatus));
   } else {
-    snprintf(buf, cap, "the worker process exited with status %d before the run ended (in "
-                       "flight: %s)",
+    snprintf(buf, cap,
+             "the worker process exited with status %d before the run ended (in "
+             "flight: %s)",
              WEXITSTATUS(s->wstatus), call);
   }
 }
@@ -214,8 +218,10 @@ void vbx__sup_load_failure(const vbx__sup *s, char *buf, size_t cap) {
   vbx__inflight_entry who;
   int have = vbx__inflight_culprit(s->table, &who);
   char call[300];
-  if (have) vbx__inflight_entry_text(&who, call, sizeof(call));
-  else vbx__inflight_list(s->table, call, sizeof(call));
+  if (have)
+    vbx__inflight_entry_text(&who, call, sizeof(call));
+  else
+    vbx__inflight_list(s->table, call, sizeof(call));
   if (s->kill == VBX_SUP_KILL_LOAD)
     snprintf(buf, cap, "loading plugins took longer than %u s: %s did not return",
              s->o->load_timeout_s, call);
@@ -278,8 +284,10 @@ const char *vbx__sup_settle(vbx__sup *s) {
     code = VBX_E_CANCELLED;
     vbx__inflight_list(s->table, call, sizeof(call));
     if (s->kill == VBX_SUP_KILL_USER)
-      snprintf(why, sizeof(why), "cancelled (%s); stopped at once by a second signal (in flight: "
-               "%s)", s->cancel_why ? s->cancel_why : "interrupted", call);
+      snprintf(why, sizeof(why),
+               "cancelled (%s); stopped at once by a second signal (in flight: "
+               "%s)",
+               s->cancel_why ? s->cancel_why : "interrupted", call);
     else
       snprintf(why, sizeof(why),
                "cancelled (%s); the worker was stopped because it did not end within %d ms (in "

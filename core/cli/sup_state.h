@@ -17,38 +17,38 @@
 /* Why the parent killed the worker. */
 typedef enum vbx__sup_kill {
   VBX_SUP_NOT_KILLED = 0,
-  VBX_SUP_KILL_HANG,    /* a plugin call ran past its deadline + grace */
-  VBX_SUP_KILL_CANCEL,  /* it did not stop within the grace after a cancel */
-  VBX_SUP_KILL_USER,    /* a second interrupt */
-  VBX_SUP_KILL_LOAD,    /* loading took longer than the load timeout */
-  VBX_SUP_KILL_FRAME    /* it sent a malformed frame */
+  VBX_SUP_KILL_HANG,   /* a plugin call ran past its deadline + grace */
+  VBX_SUP_KILL_CANCEL, /* it did not stop within the grace after a cancel */
+  VBX_SUP_KILL_USER,   /* a second interrupt */
+  VBX_SUP_KILL_LOAD,   /* loading took longer than the load timeout */
+  VBX_SUP_KILL_FRAME   /* it sent a malformed frame */
 } vbx__sup_kill;
 
 typedef struct vbx__sup {
   const vbx__sup_options *o;
-  vbx__outq out, err;            /* stdout, stderr */
-  vbx__outq *stream_q;           /* where box output goes (err with --output json) */
+  vbx__outq out, err;  /* stdout, stderr */
+  vbx__outq *stream_q; /* where box output goes (err with --output json) */
   vbx__printer *printer;
   vbx__ch_decoder dec;
   vbx__inflight_table *table;
   pid_t worker;
-  int wstatus;                   /* valid once exited */
+  int wstatus; /* valid once exited */
   int exited;
-  int chan_fd;                   /* -1 after EOF */
+  int chan_fd; /* -1 after EOF */
   int loaded;
-  uint64_t t_start;              /* CLOCK_MONOTONIC */
-  char *load_error;              /* LOAD_ERROR text */
-  int load_code;                 /* its exit code */
-  int load_vbx_code;             /* its VBX_E_* code, 0: unknown */
-  char *run_error;               /* RUN_ERROR text */
+  uint64_t t_start;  /* CLOCK_MONOTONIC */
+  char *load_error;  /* LOAD_ERROR text */
+  int load_code;     /* its exit code */
+  int load_vbx_code; /* its VBX_E_* code, 0: unknown */
+  char *run_error;   /* RUN_ERROR text */
   int run_code;
   int run_vbx_code;
-  vbx_result *partial;           /* the pipeline's shape, boxes as reported */
-  vbx_result *final;             /* the worker's report */
-  uint64_t cancel_at;            /* when a cancel was sent, 0: none */
-  const char *cancel_why;        /* "interrupted", "stdout was closed" */
+  vbx_result *partial;    /* the pipeline's shape, boxes as reported */
+  vbx_result *final;      /* the worker's report */
+  uint64_t cancel_at;     /* when a cancel was sent, 0: none */
+  const char *cancel_why; /* "interrupted", "stdout was closed" */
   vbx__sup_kill kill;
-  vbx__inflight_entry hung;      /* the overdue call, for VBX_SUP_KILL_HANG */
+  vbx__inflight_entry hung; /* the overdue call, for VBX_SUP_KILL_HANG */
 } vbx__sup;
 
 /* sup_report.c: apply one frame (vbx__ch_frame_fn). Returns 0, or -1 for a

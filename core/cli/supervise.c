@@ -26,9 +26,9 @@
 #define READ_CHUNK (256u * 1024u)
 #define SWEEP_TIMEOUT_MS 10000
 
-static volatile sig_atomic_t g_signals;   /* SIGINT/SIGTERM received */
-static volatile int g_drain_stop;         /* a signal during the final drain */
-static int g_wake[2] = {-1, -1};          /* self-pipe: a signal wakes poll */
+static volatile sig_atomic_t g_signals; /* SIGINT/SIGTERM received */
+static volatile int g_drain_stop;       /* a signal during the final drain */
+static int g_wake[2] = {-1, -1};        /* self-pipe: a signal wakes poll */
 
 static void on_signal(int sig) {
   (void)sig;
@@ -135,7 +135,8 @@ static void loop(vbx__sup *s) {
     int r = poll(p, (nfds_t)n, 100);
     if (r > 0 && (p[0].revents & POLLIN)) {
       char b[64];
-      while (read(g_wake[0], b, sizeof(b)) > 0) {}
+      while (read(g_wake[0], b, sizeof(b)) > 0) {
+      }
     }
     if (r > 0 && iout >= 0 && (p[iout].revents & POLLERR) && !vbx__outq_pending(&s->out))
       s->out.broken = EPIPE;
@@ -254,8 +255,8 @@ static int conclude(vbx__sup *s) {
   if (s->run_error != NULL)
     return worker_error(s, s->run_error, s->run_code ? s->run_code : VBX_EXIT_FAILED,
                         s->run_vbx_code);
-  int clean = s->kill == VBX_SUP_NOT_KILLED && WIFEXITED(s->wstatus) &&
-              WEXITSTATUS(s->wstatus) == 0;
+  int clean =
+      s->kill == VBX_SUP_NOT_KILLED && WIFEXITED(s->wstatus) && WEXITSTATUS(s->wstatus) == 0;
   if (s->final != NULL) {
     if (!clean) {
       char why[1200];

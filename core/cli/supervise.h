@@ -25,10 +25,10 @@
 
 typedef struct vbx__sup_options {
   const vbx__cli_common *common;
-  vbx_pipeline *p;           /* the loaded spec (the parent checked its syntax) */
-  const char *input;         /* --input, may be NULL */
-  int json;                  /* --output json */
-  unsigned load_timeout_s;   /* loading plugins and checking the spec */
+  vbx_pipeline *p;         /* the loaded spec (the parent checked its syntax) */
+  const char *input;       /* --input, may be NULL */
+  int json;                /* --output json */
+  unsigned load_timeout_s; /* loading plugins and checking the spec */
 } vbx__sup_options;
 
 /* Run o->p supervised and print its output and report. Returns the exit
@@ -41,7 +41,7 @@ typedef struct vbx__worker_args {
   const vbx__cli_common *common;
   vbx_pipeline *p;
   const char *input;
-  int fd;                    /* the channel's write end */
+  int fd; /* the channel's write end */
   vbx__inflight_table *table;
   pid_t parent;
 } vbx__worker_args;

@@ -33,9 +33,12 @@ void vbx__term_append(vbx__strbuf *sb, const char *s, size_t n) {
     }
     if (run) vbx__strbuf_append(sb, s + i - run, run);
     run = 0;
-    if (k == 0) snprintf(esc, sizeof(esc), "\\x%02x", u[i]), k = 1;
-    else if (k == 1) snprintf(esc, sizeof(esc), "^%c", cp == 0x7f ? '?' : (char)(cp + 0x40));
-    else snprintf(esc, sizeof(esc), "\\u%04x", (unsigned)cp);
+    if (k == 0)
+      snprintf(esc, sizeof(esc), "\\x%02x", u[i]), k = 1;
+    else if (k == 1)
+      snprintf(esc, sizeof(esc), "^%c", cp == 0x7f ? '?' : (char)(cp + 0x40));
+    else
+      snprintf(esc, sizeof(esc), "\\u%04x", (unsigned)cp);
     vbx__strbuf_puts(sb, esc);
     i += k;
   }

@@ -31,8 +31,10 @@ static vbx__ch_writer g_ch;
 
 static void on_cancel_signal(int sig) {
   (void)sig;
-  if (g_rt) vbx_runtime_cancel(g_rt); /* async-signal-safe */
-  else g_early_cancel = 1;
+  if (g_rt)
+    vbx_runtime_cancel(g_rt); /* async-signal-safe */
+  else
+    g_early_cancel = 1;
 }
 
 /* A fatal signal: record this thread's call, then die of the same signal. */
@@ -55,7 +57,8 @@ static void install_handlers(void) {
   sa.sa_handler = on_fatal_signal;
   sa.sa_flags = SA_ONSTACK | SA_NODEFER | SA_RESETHAND;
   static const int fatal[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGSYS, SIGTRAP};
-  for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++) sigaction(fatal[i], &sa, NULL);
+  for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
+    sigaction(fatal[i], &sa, NULL);
   sa.sa_handler = on_cancel_signal;
   sa.sa_flags = 0;
   sigaction(SIGINT, &sa, NULL);
@@ -167,9 +170,10 @@ _Noreturn void vbx__worker_main(const vbx__worker_args *a) {
               err.message[0] ? err.message : vbx_strerror(rc));
   } else {
     char *doc = vbx_result_to_json(res);
-    if (doc) send(VBX_CH_REPORT, 0, 0, doc, strlen(doc), NULL, 0);
-    else send_text(VBX_CH_RUN_ERROR, VBX_EXIT_FAILED, VBX_E_NOMEM,
-                   "out of memory writing the report");
+    if (doc)
+      send(VBX_CH_REPORT, 0, 0, doc, strlen(doc), NULL, 0);
+    else
+      send_text(VBX_CH_RUN_ERROR, VBX_EXIT_FAILED, VBX_E_NOMEM, "out of memory writing the report");
     free(doc);
   }
   vbx_result_free(res);

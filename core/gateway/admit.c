@@ -47,10 +47,14 @@
 
 /* Unlink a pending connection. conn_mu held. */
 static void unlink_pending(vbx__gateway *gw, vbx__gw_conn *k) {
-  if (k->prev) k->prev->next = k->next;
-  else gw->pend_head = k->next;
-  if (k->next) k->next->prev = k->prev;
-  else gw->pend_tail = k->prev;
+  if (k->prev)
+    k->prev->next = k->next;
+  else
+    gw->pend_head = k->next;
+  if (k->next)
+    k->next->prev = k->prev;
+  else
+    gw->pend_tail = k->prev;
   k->prev = k->next = NULL;
   gw->n_pending--;
   gw->n_live--;
@@ -109,7 +113,8 @@ void vbx__gw_admit_stop(vbx__gateway *gw) {
 }
 
 static void started(vbx__gateway *gw, struct MHD_Connection *c, void **socket_context) {
-  const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+  const union MHD_ConnectionInfo *ci =
+      MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
   vbx__gw_conn *k = calloc(1, sizeof(*k));
   if (ci == NULL || k == NULL) { /* cannot account for it: do not keep it */
     if (ci != NULL) shutdown(ci->connect_fd, SHUT_RDWR);
@@ -135,8 +140,10 @@ static void started(vbx__gateway *gw, struct MHD_Connection *c, void **socket_co
     k->state = VBX__GW_CONN_PENDING;
     k->deadline_ns = vbx__now_ns() + gw->header_ns;
     k->prev = gw->pend_tail;
-    if (gw->pend_tail) gw->pend_tail->next = k;
-    else gw->pend_head = k;
+    if (gw->pend_tail)
+      gw->pend_tail->next = k;
+    else
+      gw->pend_head = k;
     gw->pend_tail = k;
     gw->n_pending++;
     gw->n_live++;
@@ -150,8 +157,10 @@ static void closed(vbx__gateway *gw, void **socket_context) {
   vbx__gw_conn *k = *socket_context;
   if (k == NULL) return;
   pthread_mutex_lock(&gw->conn_mu);
-  if (k->state == VBX__GW_CONN_PENDING) unlink_pending(gw, k);
-  else if (k->state == VBX__GW_CONN_TRUSTED) gw->n_live--;
+  if (k->state == VBX__GW_CONN_PENDING)
+    unlink_pending(gw, k);
+  else if (k->state == VBX__GW_CONN_TRUSTED)
+    gw->n_live--;
   pthread_mutex_unlock(&gw->conn_mu);
   free(k);
   *socket_context = NULL;
@@ -160,12 +169,15 @@ static void closed(vbx__gateway *gw, void **socket_context) {
 void vbx__gw_on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
                            enum MHD_ConnectionNotificationCode code) {
   vbx__gateway *gw = cls;
-  if (code == MHD_CONNECTION_NOTIFY_STARTED) started(gw, c, socket_context);
-  else if (code == MHD_CONNECTION_NOTIFY_CLOSED) closed(gw, socket_context);
+  if (code == MHD_CONNECTION_NOTIFY_STARTED)
+    started(gw, c, socket_context);
+  else if (code == MHD_CONNECTION_NOTIFY_CLOSED)
+    closed(gw, socket_context);
 }
 
 vbx__gw_conn *vbx__gw_conn_of(struct MHD_Connection *c) {
-  const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+  const union MHD_ConnectionInfo *ci =
+      MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
   return ci ? (vbx__gw_conn *)ci->socket_context : NULL;
 }
 

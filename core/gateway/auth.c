@@ -56,7 +56,8 @@ int vbx__gw_authorised(const vbx__gateway *gw, struct MHD_Connection *c) {
   const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
   if (auth != NULL && strncasecmp(auth, "Bearer ", 7) == 0) {
     const char *t = auth + 7;
-    while (*t == ' ') t++;
+    while (*t == ' ')
+      t++;
     ok |= token_equal(gw, t);
   }
   return ok;
@@ -82,7 +83,7 @@ int vbx__gw_header_block_authorised(const vbx__gateway *gw, const char *buf, siz
   const char *end = len >= 4 ? memmem(buf, len, "\r\n\r\n", 4) : NULL;
   if (end == NULL) return 0; /* not a whole header block (yet): MHD decides later */
   const char *p = memmem(buf, (size_t)(end - buf), "\r\n", 2); /* skip the request line */
-  if (p == NULL) p = end;                                         /* no header at all */
+  if (p == NULL) p = end;                                      /* no header at all */
   int ok = 0;
   while (p < end) {
     p += 2; /* a header line starts after each CRLF, up to the blank line */
@@ -91,14 +92,17 @@ int vbx__gw_header_block_authorised(const vbx__gateway *gw, const char *buf, siz
     const char *colon = memchr(p, ':', (size_t)(eol - p));
     if (colon != NULL) {
       const char *v = colon + 1, *ve = eol;
-      while (v < ve && (*v == ' ' || *v == '\t')) v++;
-      while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t')) ve--;
+      while (v < ve && (*v == ' ' || *v == '\t'))
+        v++;
+      while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+        ve--;
       if (name_is(p, (size_t)(colon - p), "x-api-key")) {
         ok |= value_is_token(gw, v, (size_t)(ve - v));
       } else if (name_is(p, (size_t)(colon - p), "authorization") && ve - v > 7 &&
                  strncasecmp(v, "Bearer ", 7) == 0) {
         v += 7;
-        while (v < ve && *v == ' ') v++;
+        while (v < ve && *v == ' ')
+          v++;
         ok |= value_is_token(gw, v, (size_t)(ve - v));
       }
     }

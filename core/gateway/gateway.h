@@ -47,7 +47,7 @@
 #include "plugin/registry.h"
 #include "voidbox/voidbox.h"
 
-#define VBX__GATEWAY_DEFAULT_BODY_MAX ((size_t)8 << 20)   /* 8 MiB */
+#define VBX__GATEWAY_DEFAULT_BODY_MAX ((size_t)8 << 20)    /* 8 MiB */
 #define VBX__GATEWAY_DEFAULT_HEADER_MAX ((size_t)64 << 10) /* 64 KiB */
 #define VBX__GATEWAY_DEFAULT_CONNS 16u
 #define VBX__GATEWAY_DEFAULT_TIMEOUT_S 120u
@@ -79,7 +79,7 @@ typedef struct vbx__gateway_config {
   size_t max_body_bytes;
   size_t max_header_bytes;
   unsigned max_connections;
-  unsigned timeout_secs;        /* connection inactivity timeout */
+  unsigned timeout_secs; /* connection inactivity timeout */
   /* Time from accepting a connection until it has presented the token
    * (the whole header block of a request carrying it), whatever it sends
    * meanwhile; past it the connection is closed. */
@@ -116,11 +116,11 @@ uint64_t vbx__gateway_requests(const vbx__gateway *gw);
 /* What admission did so far (see header_timeout_secs, max_unauthenticated),
  * for tests and diagnostics. Thread-safe. */
 typedef struct vbx__gateway_admission {
-  uint64_t evicted;             /* unauthenticated connections pushed out by a newer one */
-  uint64_t expired;             /* unauthenticated connections past the header deadline */
-  uint64_t refused;             /* new connections closed: every slot held by a trusted one */
-  uint64_t trusted_early;       /* connections trusted at accept (token already waiting) */
-  uint64_t over_limit;          /* closed by libmicrohttpd at its own connection limit */
+  uint64_t evicted;       /* unauthenticated connections pushed out by a newer one */
+  uint64_t expired;       /* unauthenticated connections past the header deadline */
+  uint64_t refused;       /* new connections closed: every slot held by a trusted one */
+  uint64_t trusted_early; /* connections trusted at accept (token already waiting) */
+  uint64_t over_limit;    /* closed by libmicrohttpd at its own connection limit */
 } vbx__gateway_admission;
 void vbx__gateway_admission_counts(const vbx__gateway *gw, vbx__gateway_admission *out);
 

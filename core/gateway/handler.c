@@ -58,8 +58,8 @@ static enum MHD_Result complete_buffered(vbx__gateway *gw, struct MHD_Connection
 static enum MHD_Result messages(vbx__gateway *gw, struct MHD_Connection *c, gw_req *r) {
   char why[512];
   vbx__gw_msgreq req;
-  int rc = vbx__gw_parse_request(r->body.data ? r->body.data : "", r->body.len, &req, why,
-                                 sizeof(why));
+  int rc =
+      vbx__gw_parse_request(r->body.data ? r->body.data : "", r->body.len, &req, why, sizeof(why));
   vbx__strbuf_reset(&r->body);
   if (rc == VBX_E_NOMEM) return vbx__gw_reply_error(c, 500, "api_error", why);
   if (rc != 0) return vbx__gw_reply_error(c, 400, "invalid_request_error", why);
@@ -88,10 +88,12 @@ static enum MHD_Result on_headers(vbx__gateway *gw, struct MHD_Connection *c, co
   int is_messages = strcmp(url, "/v1/messages") == 0;
   int is_models = strcmp(url, "/v1/models") == 0;
   if (is_messages && strcmp(method, MHD_HTTP_METHOD_POST) == 0) {
-    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *cl =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl != NULL && strtoull(cl, NULL, 10) > gw->max_body) {
       r->route = R_DONE;
-      return vbx__gw_reply_error(c, 413, "request_too_large", "request body exceeds the gateway's limit");
+      return vbx__gw_reply_error(c, 413, "request_too_large",
+                                 "request body exceeds the gateway's limit");
     }
     r->route = R_MESSAGES;
     return MHD_YES;
@@ -109,9 +111,8 @@ static enum MHD_Result on_headers(vbx__gateway *gw, struct MHD_Connection *c, co
 }
 
 enum MHD_Result vbx__gw_on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                   const char *method, const char *version,
-                                   const char *upload_data, size_t *upload_data_size,
-                                   void **con_cls) {
+                                   const char *method, const char *version, const char *upload_data,
+                                   size_t *upload_data_size, void **con_cls) {
   vbx__gateway *gw = cls;
   gw_req *r = *con_cls;
   (void)version;
@@ -144,7 +145,8 @@ enum MHD_Result vbx__gw_on_request(void *cls, struct MHD_Connection *c, const ch
   }
   r->route = R_DONE;
   if (r->too_big)
-    return vbx__gw_reply_error(c, 413, "request_too_large", "request body exceeds the gateway's limit");
+    return vbx__gw_reply_error(c, 413, "request_too_large",
+                               "request body exceeds the gateway's limit");
   return messages(gw, c, r);
 }
 

@@ -24,62 +24,61 @@
 #define VBX__GW_MAX_MESSAGES 100000u
 #define VBX__GW_MAX_TOKENS 1000000u
 #define VBX__GW_STREAM_QUEUE_MAX ((size_t)4 << 20) /* pending SSE bytes before on_text waits */
-#define VBX__GW_PING_SECS 10u                       /* SSE ping after this long idle */
-#define VBX__GW_PEEK_MAX 4096u                      /* bytes looked at on accept */
-#define VBX__GW_BACKLOG 256                         /* listen() backlog */
-#define VBX__GW_TEARDOWN_SLACK 1024u                /* MHD connections beyond the live ones */
-#define VBX__GW_DESTROY_NS (30ull * 1000000000ull)  /* the provider's destroy, in flight */
+#define VBX__GW_PING_SECS 10u                      /* SSE ping after this long idle */
+#define VBX__GW_PEEK_MAX 4096u                     /* bytes looked at on accept */
+#define VBX__GW_BACKLOG 256                        /* listen() backlog */
+#define VBX__GW_TEARDOWN_SLACK 1024u               /* MHD connections beyond the live ones */
+#define VBX__GW_DESTROY_NS (30ull * 1000000000ull) /* the provider's destroy, in flight */
 
 /* One accepted connection, from MHD's NOTIFY_CONNECTION (admit.c). Its
  * socket context; freed when MHD reports it closed. */
 typedef enum { VBX__GW_CONN_PENDING, VBX__GW_CONN_TRUSTED, VBX__GW_CONN_CUT } vbx__gw_conn_state;
 typedef struct vbx__gw_conn {
   struct vbx__gw_conn *prev, *next; /* the pending list, oldest first */
-  int fd;                        /* MHD's socket (borrowed: shut down, never closed) */
-  uint64_t deadline_ns;          /* CLOCK_MONOTONIC: token by then, or cut */
-  vbx__gw_conn_state state;      /* under gw->conn_mu */
+  int fd;                           /* MHD's socket (borrowed: shut down, never closed) */
+  uint64_t deadline_ns;             /* CLOCK_MONOTONIC: token by then, or cut */
+  vbx__gw_conn_state state;         /* under gw->conn_mu */
 } vbx__gw_conn;
 
 struct vbx__gateway {
   struct MHD_Daemon *mhd;
-  vbx__inst llm;                   /* the box's provider instance (plugin/instance.h) */
-  int thread_safe;                 /* vtable flags has VBX_VT_THREAD_SAFE */
-  pthread_mutex_t provider_mu;     /* serialises complete() unless thread_safe */
-  char *model;                     /* configured model (strdup) or NULL */
+  vbx__inst llm;               /* the box's provider instance (plugin/instance.h) */
+  int thread_safe;             /* vtable flags has VBX_VT_THREAD_SAFE */
+  pthread_mutex_t provider_mu; /* serialises complete() unless thread_safe */
+  char *model;                 /* configured model (strdup) or NULL */
   char token[VBX__GATEWAY_TOKEN_MAX];
   size_t token_len;
   char url[160];
   uint16_t port;
-  char *unix_path;                 /* strdup, unlinked on stop */
+  char *unix_path; /* strdup, unlinked on stop */
   size_t max_body;
-  vbx__cancel stopping;            /* set by vbx__gateway_stop */
-  const vbx__cancel *ext_cancel;   /* cfg->cancel, may be NULL */
-  pthread_mutex_t mu;              /* workers, inflight, last_error */
-  pthread_cond_t cv;               /* CLOCK_MONOTONIC */
-  unsigned workers;                /* provider worker threads alive */
-  unsigned inflight;               /* requests between their headers and MHD's completion */
-  char last_error[256];            /* MHD's last log line */
-  uint64_t n_over_limit;           /* connections MHD closed at its own limit */
+  vbx__cancel stopping;          /* set by vbx__gateway_stop */
+  const vbx__cancel *ext_cancel; /* cfg->cancel, may be NULL */
+  pthread_mutex_t mu;            /* workers, inflight, last_error */
+  pthread_cond_t cv;             /* CLOCK_MONOTONIC */
+  unsigned workers;              /* provider worker threads alive */
+  unsigned inflight;             /* requests between their headers and MHD's completion */
+  char last_error[256];          /* MHD's last log line */
+  uint64_t n_over_limit;         /* connections MHD closed at its own limit */
   atomic_uint_fast64_t requests;
   /* Admission (admit.c), all under conn_mu. */
   pthread_mutex_t conn_mu;
-  pthread_cond_t conn_cv;          /* CLOCK_MONOTONIC; wakes the reaper */
+  pthread_cond_t conn_cv; /* CLOCK_MONOTONIC; wakes the reaper */
   vbx__gw_conn *pend_head, *pend_tail;
-  unsigned n_pending;              /* connections without the token yet */
-  unsigned n_live;                 /* pending + trusted (not cut) */
+  unsigned n_pending; /* connections without the token yet */
+  unsigned n_live;    /* pending + trusted (not cut) */
   unsigned max_conns, max_pending;
-  uint64_t header_ns;              /* header deadline */
+  uint64_t header_ns; /* header deadline */
   int reaper_started, reaper_stop;
   pthread_t reaper;
   uint64_t n_evicted, n_expired, n_refused, n_early;
 };
 
-
 /* A parsed and normalised POST /v1/messages body. */
 typedef struct vbx__gw_msgreq {
-  json_t *messages;                /* canonical array (new reference) */
-  json_t *tools;                   /* canonical array or NULL */
-  char *system;                    /* malloc'd or NULL */
+  json_t *messages; /* canonical array (new reference) */
+  json_t *tools;    /* canonical array or NULL */
+  char *system;     /* malloc'd or NULL */
   uint32_t max_tokens;
   int stream;
 } vbx__gw_msgreq;
@@ -101,25 +100,25 @@ typedef struct vbx__gw_sink {
 
 typedef struct vbx__gw_xchg {
   vbx__gateway *gw;
-  vbx__gw_msgreq req;              /* owned */
-  const vbx__gw_sink *sink;        /* streaming: where the output goes; NULL: buffered */
-  int client_fd;                   /* the connection's socket (MHD's; watched only), -1: none */
-  int wake_fd;                     /* eventfd: the worker says something changed */
-  vbx__cancel gone;                /* the client went away */
-  pthread_mutex_t mu;              /* everything below */
-  pthread_cond_t cv;               /* CLOCK_MONOTONIC; the worker waits here (back-pressure) */
+  vbx__gw_msgreq req;       /* owned */
+  const vbx__gw_sink *sink; /* streaming: where the output goes; NULL: buffered */
+  int client_fd;            /* the connection's socket (MHD's; watched only), -1: none */
+  int wake_fd;              /* eventfd: the worker says something changed */
+  vbx__cancel gone;         /* the client went away */
+  pthread_mutex_t mu;       /* everything below */
+  pthread_cond_t cv;        /* CLOCK_MONOTONIC; the worker waits here (back-pressure) */
   unsigned refs;
-  int done;                        /* complete() returned */
-  int rc;                          /* its result, once done */
-  char errmsg[1024];               /* its message when rc != 0 */
-  vbx_llm_response resp;           /* buffered: the answer, once done (rc == 0) */
-  char id[48];                     /* "msg_vbx_..." */
+  int done;              /* complete() returned */
+  int rc;                /* its result, once done */
+  char errmsg[1024];     /* its message when rc != 0 */
+  vbx_llm_response resp; /* buffered: the answer, once done (rc == 0) */
+  char id[48];           /* "msg_vbx_..." */
   /* Streaming (stream.c). */
-  vbx__strbuf q;                   /* SSE bytes not yet handed to MHD */
+  vbx__strbuf q; /* SSE bytes not yet handed to MHD */
   size_t q_off;
   int started, text_open;
-  size_t next_index;               /* next content block index */
-  vbx__strbuf streamed;            /* text already sent as text_delta */
+  size_t next_index;    /* next content block index */
+  vbx__strbuf streamed; /* text already sent as text_delta */
   uint64_t last_out_ns;
 } vbx__gw_xchg;
 
@@ -248,9 +247,8 @@ void vbx__gw_response_free(vbx_llm_response *resp);
 
 /* MHD access handler and completion callback (server.c registers them). */
 enum MHD_Result vbx__gw_on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                   const char *method, const char *version,
-                                   const char *upload_data, size_t *upload_data_size,
-                                   void **con_cls);
+                                   const char *method, const char *version, const char *upload_data,
+                                   size_t *upload_data_size, void **con_cls);
 void vbx__gw_on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                           enum MHD_RequestTerminationCode toe);
 
@@ -260,7 +258,7 @@ void vbx__gw_on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
  * it. Returns MHD_YES or MHD_NO. */
 enum MHD_Result vbx__gw_reply(struct MHD_Connection *c, unsigned status, const char *json);
 /* Queue an Anthropic error response. */
-enum MHD_Result vbx__gw_reply_error(struct MHD_Connection *c, unsigned status,
-                                    const char *type, const char *message);
+enum MHD_Result vbx__gw_reply_error(struct MHD_Connection *c, unsigned status, const char *type,
+                                    const char *message);
 
 #endif

@@ -19,36 +19,26 @@ char *vbx__gw_error_json(const char *type, const char *message) {
 
 int vbx__gw_status_for(int code, const char *message, const char **type) {
   switch (code) {
-    case VBX_E_INVAL:
-    case VBX_E_SPEC:
+  case VBX_E_INVAL:
+  case VBX_E_SPEC: *type = "invalid_request_error"; return 400;
+  case VBX_E_NOTFOUND: *type = "not_found_error"; return 404;
+  case VBX_E_TIMEOUT: *type = "api_error"; return 504;
+  case VBX_E_CANCELLED: *type = "overloaded_error"; return 503;
+  case VBX_E_NOMEM: *type = "api_error"; return 500;
+  case VBX_E_PROVIDER:
+    /* The provider refused the prompt's size: a client error the engine
+       * can act on (compact its context). */
+    if (message && strstr(message, "context too long") != NULL) {
       *type = "invalid_request_error";
       return 400;
-    case VBX_E_NOTFOUND:
-      *type = "not_found_error";
-      return 404;
-    case VBX_E_TIMEOUT:
-      *type = "api_error";
-      return 504;
-    case VBX_E_CANCELLED:
-      *type = "overloaded_error";
-      return 503;
-    case VBX_E_NOMEM:
-      *type = "api_error";
-      return 500;
-    case VBX_E_PROVIDER:
-      /* The provider refused the prompt's size: a client error the engine
-       * can act on (compact its context). */
-      if (message && strstr(message, "context too long") != NULL) {
-        *type = "invalid_request_error";
-        return 400;
-      }
-      *type = "api_error";
-      return 502;
-    default:
-      /* AUTH (the host's key, which the guest cannot fix), HTTP, PROTOCOL,
+    }
+    *type = "api_error";
+    return 502;
+  default:
+    /* AUTH (the host's key, which the guest cannot fix), HTTP, PROTOCOL,
        * TOOBIG...: an upstream failure. */
-      *type = "api_error";
-      return 502;
+    *type = "api_error";
+    return 502;
   }
 }
 
@@ -93,11 +83,11 @@ char *vbx__gw_message_json(const vbx_llm_response *resp, const char *id, const c
       if (nb) json_array_append_new(content, nb);
     }
   }
-  json_t *msg = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:n, s:o}", "id", id, "type", "message",
-                          "role", "assistant", "model",
-                          resp->model ? resp->model : (model ? model : "unknown"), "content",
-                          content, "stop_reason", resp->stop_reason ? resp->stop_reason : "end_turn",
-                          "stop_sequence", "usage", vbx__gw_usage(&resp->usage));
+  json_t *msg = json_pack(
+      "{s:s, s:s, s:s, s:s, s:o, s:s, s:n, s:o}", "id", id, "type", "message", "role", "assistant",
+      "model", resp->model ? resp->model : (model ? model : "unknown"), "content", content,
+      "stop_reason", resp->stop_reason ? resp->stop_reason : "end_turn", "stop_sequence", "usage",
+      vbx__gw_usage(&resp->usage));
   char *s = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
   json_decref(msg);
   return s;

@@ -51,8 +51,10 @@ static int tool_result_content(ctx *x, const json_t *c, const char *at, json_t *
     json_t *tx = json_object_get(b, "text");
     if (t == NULL || strcmp(t, "text") != 0 || !json_is_string(tx)) {
       json_decref(arr);
-      return bad(x, "%s.content[%zu]: block type '%s' is not supported by the voidbox gateway "
-                 "(tool results carry text only)", at, i, t ? t : "?");
+      return bad(x,
+                 "%s.content[%zu]: block type '%s' is not supported by the voidbox gateway "
+                 "(tool results carry text only)",
+                 at, i, t ? t : "?");
     }
     if (json_array_append_new(arr, text_block(json_string_value(tx), json_string_length(tx)))) {
       json_decref(arr);
@@ -67,7 +69,8 @@ static int tool_result_content(ctx *x, const json_t *c, const char *at, json_t *
 static int norm_block(ctx *x, const json_t *b, const char *at, json_t **out) {
   *out = NULL;
   const char *t = json_string_value(json_object_get(b, "type"));
-  if (!json_is_object(b) || t == NULL) return bad(x, "%s: a block must be an object with a \"type\"", at);
+  if (!json_is_object(b) || t == NULL)
+    return bad(x, "%s: a block must be an object with a \"type\"", at);
   if (strcmp(t, "text") == 0) {
     json_t *tx = json_object_get(b, "text");
     if (!json_is_string(tx)) return bad(x, "%s.text: must be a string", at);
@@ -76,7 +79,8 @@ static int norm_block(ctx *x, const json_t *b, const char *at, json_t **out) {
     const char *id = json_string_value(json_object_get(b, "id"));
     const char *name = json_string_value(json_object_get(b, "name"));
     json_t *in = json_object_get(b, "input");
-    if (id == NULL || name == NULL) return bad(x, "%s: tool_use needs string \"id\" and \"name\"", at);
+    if (id == NULL || name == NULL)
+      return bad(x, "%s: tool_use needs string \"id\" and \"name\"", at);
     if (in != NULL && !json_is_object(in)) return bad(x, "%s.input: must be an object", at);
     json_t *input = in ? json_incref(in) : json_object();
     if (input == NULL) return VBX_E_NOMEM;
@@ -88,7 +92,8 @@ static int norm_block(ctx *x, const json_t *b, const char *at, json_t **out) {
     json_t *content = NULL;
     int rc = tool_result_content(x, json_object_get(b, "content"), at, &content);
     if (rc) return rc;
-    *out = json_pack("{s:s, s:s, s:o}", "type", "tool_result", "tool_use_id", id, "content", content);
+    *out =
+        json_pack("{s:s, s:s, s:o}", "type", "tool_result", "tool_use_id", id, "content", content);
     if (*out && json_is_true(json_object_get(b, "is_error")))
       json_object_set_new(*out, "is_error", json_true());
   } else if (strcmp(t, "thinking") == 0 || strcmp(t, "redacted_thinking") == 0) {
@@ -178,8 +183,10 @@ static int norm_tools(ctx *x, const json_t *t, json_t **out) {
     }
     if (!json_is_object(schema)) {
       json_decref(arr);
-      return bad(x, "tools[%zu] ('%s'): needs an \"input_schema\" object (server tools are not "
-                 "supported by the voidbox gateway)", i, name);
+      return bad(x,
+                 "tools[%zu] ('%s'): needs an \"input_schema\" object (server tools are not "
+                 "supported by the voidbox gateway)",
+                 i, name);
     }
     if (desc != NULL && !json_is_string(desc)) {
       json_decref(arr);

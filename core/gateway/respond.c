@@ -9,8 +9,9 @@
 
 enum MHD_Result vbx__gw_reply(struct MHD_Connection *c, unsigned status, const char *json) {
   const char *body =
-      json ? json
-           : "{\"type\":\"error\",\"error\":{\"type\":\"api_error\",\"message\":\"out of memory\"}}";
+      json
+          ? json
+          : "{\"type\":\"error\",\"error\":{\"type\":\"api_error\",\"message\":\"out of memory\"}}";
   struct MHD_Response *r =
       MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
   if (r == NULL) return MHD_NO;

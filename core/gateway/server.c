@@ -40,8 +40,9 @@ static int listen_unix(vbx__gateway *gw, const char *path, vbx_error *err) {
   memset(&a, 0, sizeof(a));
   a.sun_family = AF_UNIX;
   if (strlen(path) >= sizeof(a.sun_path))
-    return vbx__error_set(err, VBX_E_TOOBIG, "gateway: unix socket path '%s' is longer than %zu bytes",
-                          path, sizeof(a.sun_path) - 1);
+    return vbx__error_set(err, VBX_E_TOOBIG,
+                          "gateway: unix socket path '%s' is longer than %zu bytes", path,
+                          sizeof(a.sun_path) - 1);
   memcpy(a.sun_path, path, strlen(path) + 1);
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return vbx__error_set(err, VBX_E_IO, "gateway: socket: %s", strerror(errno));
@@ -81,7 +82,8 @@ static int listen_tcp(vbx__gateway *gw, const char *addr, uint16_t port, vbx_err
     v6 = 1;
   } else {
     return vbx__error_set(err, VBX_E_INVAL,
-                          "gateway: listen address '%s' is not a numeric IPv4 or IPv6 address", addr);
+                          "gateway: listen address '%s' is not a numeric IPv4 or IPv6 address",
+                          addr);
   }
   int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return vbx__error_set(err, VBX_E_IO, "gateway: socket: %s", strerror(errno));
@@ -127,9 +129,10 @@ int vbx__gateway_start(const vbx__gateway_config *cfg, vbx__gateway **out, vbx_e
   if (cfg == NULL || out == NULL) return vbx__error_set(err, VBX_E_INVAL, "gateway: no config");
   *out = NULL;
   if (cfg->token != NULL && !vbx__gw_token_ok(cfg->token))
-    return vbx__error_set(err, VBX_E_INVAL,
-                          "gateway: token must be 16 to %d printable ASCII characters without spaces",
-                          VBX__GATEWAY_TOKEN_MAX - 1);
+    return vbx__error_set(
+        err, VBX_E_INVAL,
+        "gateway: token must be 16 to %d printable ASCII characters without spaces",
+        VBX__GATEWAY_TOKEN_MAX - 1);
   vbx__gateway *gw = calloc(1, sizeof(*gw));
   if (gw == NULL) return vbx__error_set(err, VBX_E_NOMEM, "gateway: out of memory");
   pthread_mutex_init(&gw->mu, NULL);
@@ -147,9 +150,9 @@ int vbx__gateway_start(const vbx__gateway_config *cfg, vbx__gateway **out, vbx_e
   }
   gw->token_len = strlen(gw->token);
   if ((rc = vbx__gw_provider_create(gw, cfg, err)) != 0) goto fail;
-  int fd = cfg->unix_path ? listen_unix(gw, cfg->unix_path, err)
-                          : listen_tcp(gw, cfg->listen_addr ? cfg->listen_addr : "127.0.0.1",
-                                       cfg->port, err);
+  int fd = cfg->unix_path
+               ? listen_unix(gw, cfg->unix_path, err)
+               : listen_tcp(gw, cfg->listen_addr ? cfg->listen_addr : "127.0.0.1", cfg->port, err);
   if (fd < 0) {
     rc = fd;
     goto fail;
@@ -159,8 +162,8 @@ int vbx__gateway_start(const vbx__gateway_config *cfg, vbx__gateway **out, vbx_e
   if (pending == 0) pending = 1;
   if (pending > conns) pending = conns;
   unsigned tmo = cfg->timeout_secs ? cfg->timeout_secs : VBX__GATEWAY_DEFAULT_TIMEOUT_S;
-  unsigned htmo = cfg->header_timeout_secs ? cfg->header_timeout_secs
-                                           : VBX__GATEWAY_DEFAULT_HEADER_TIMEOUT_S;
+  unsigned htmo =
+      cfg->header_timeout_secs ? cfg->header_timeout_secs : VBX__GATEWAY_DEFAULT_HEADER_TIMEOUT_S;
   size_t hdr = cfg->max_header_bytes ? cfg->max_header_bytes : VBX__GATEWAY_DEFAULT_HEADER_MAX;
   if ((rc = vbx__gw_admit_start(gw, conns, pending, htmo, err)) != 0) {
     close(fd); /* MHD never saw it */
@@ -173,15 +176,11 @@ int vbx__gateway_start(const vbx__gateway_config *cfg, vbx__gateway **out, vbx_e
   gw->mhd = MHD_start_daemon(
       MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
           MHD_USE_ERROR_LOG,
-      0, NULL, NULL, (MHD_AccessHandlerCallback)vbx__gw_on_request, gw,
-      MHD_OPTION_EXTERNAL_LOGGER, mhd_log, gw,
-      MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-      MHD_OPTION_CONNECTION_LIMIT, conns + pending + VBX__GW_TEARDOWN_SLACK,
-      MHD_OPTION_CONNECTION_TIMEOUT, tmo,
-      MHD_OPTION_CONNECTION_MEMORY_LIMIT, hdr,
-      MHD_OPTION_NOTIFY_CONNECTION, vbx__gw_on_connection, gw,
-      MHD_OPTION_NOTIFY_COMPLETED, vbx__gw_on_completed, gw,
-      MHD_OPTION_END);
+      0, NULL, NULL, (MHD_AccessHandlerCallback)vbx__gw_on_request, gw, MHD_OPTION_EXTERNAL_LOGGER,
+      mhd_log, gw, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_CONNECTION_LIMIT,
+      conns + pending + VBX__GW_TEARDOWN_SLACK, MHD_OPTION_CONNECTION_TIMEOUT, tmo,
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, hdr, MHD_OPTION_NOTIFY_CONNECTION, vbx__gw_on_connection,
+      gw, MHD_OPTION_NOTIFY_COMPLETED, vbx__gw_on_completed, gw, MHD_OPTION_END);
   if (gw->mhd == NULL) {
     rc = vbx__error_set(err, VBX_E_IO, "gateway: cannot start the HTTP server on %s: %s", gw->url,
                         gw->last_error[0] ? gw->last_error : "libmicrohttpd refused the options");
@@ -221,7 +220,8 @@ void vbx__gateway_stop(vbx__gateway *gw) {
   pthread_mutex_unlock(&gw->mu);
   MHD_stop_daemon(gw->mhd); /* shuts down and joins every connection; closes the socket */
   pthread_mutex_lock(&gw->mu);
-  while (gw->workers > 0) pthread_cond_wait(&gw->cv, &gw->mu);
+  while (gw->workers > 0)
+    pthread_cond_wait(&gw->cv, &gw->mu);
   pthread_mutex_unlock(&gw->mu);
   gw_free(gw);
 }

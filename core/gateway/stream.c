@@ -47,18 +47,20 @@ static void ensure_started(vbx__gw_xchg *s) {
   emit(s, "message_start",
        json_pack("{s:s, s:{s:s, s:s, s:s, s:s, s:[], s:n, s:n, s:{s:i, s:i}}}", "type",
                  "message_start", "message", "id", s->id, "type", "message", "role", "assistant",
-                 "model", model, "content", "stop_reason", "stop_sequence", "usage",
-                 "input_tokens", 0, "output_tokens", 0));
+                 "model", model, "content", "stop_reason", "stop_sequence", "usage", "input_tokens",
+                 0, "output_tokens", 0));
 }
 
 static void block_start(vbx__gw_xchg *s, json_t *block) {
-  emit(s, "content_block_start", json_pack("{s:s, s:I, s:o}", "type", "content_block_start",
-                                           "index", (json_int_t)s->next_index, "content_block", block));
+  emit(s, "content_block_start",
+       json_pack("{s:s, s:I, s:o}", "type", "content_block_start", "index",
+                 (json_int_t)s->next_index, "content_block", block));
 }
 
 static void block_delta(vbx__gw_xchg *s, json_t *delta) {
-  emit(s, "content_block_delta", json_pack("{s:s, s:I, s:o}", "type", "content_block_delta",
-                                           "index", (json_int_t)s->next_index, "delta", delta));
+  emit(s, "content_block_delta",
+       json_pack("{s:s, s:I, s:o}", "type", "content_block_delta", "index",
+                 (json_int_t)s->next_index, "delta", delta));
 }
 
 static void block_stop(vbx__gw_xchg *s) {
@@ -145,11 +147,13 @@ static void finish(vbx__gw_xchg *s, const vbx_llm_response *resp) {
       block_stop(s);
     } else if (t && strcmp(t, "tool_use") == 0) {
       char *args = json_dumps(json_object_get(nb, "input"), JSON_COMPACT);
-      block_start(s, json_pack("{s:s, s:O, s:O, s:{}}", "type", "tool_use", "id",
-                               json_object_get(nb, "id"), "name", json_object_get(nb, "name"),
-                               "input"));
-      if (args) block_delta(s, json_pack("{s:s, s:s}", "type", "input_json_delta", "partial_json", args));
-      else s->q.failed = 1;
+      block_start(
+          s, json_pack("{s:s, s:O, s:O, s:{}}", "type", "tool_use", "id", json_object_get(nb, "id"),
+                       "name", json_object_get(nb, "name"), "input"));
+      if (args)
+        block_delta(s, json_pack("{s:s, s:s}", "type", "input_json_delta", "partial_json", args));
+      else
+        s->q.failed = 1;
       free(args);
       block_stop(s);
     }
@@ -170,8 +174,9 @@ static void sse_end(vbx__gw_xchg *s, int rc, const vbx_llm_response *resp) {
   } else if (s->started) {
     const char *type;
     vbx__gw_status_for(rc, s->errmsg, &type);
-    emit(s, "error", json_pack("{s:s, s:{s:s, s:s}}", "type", "error", "error", "type", type,
-                               "message", s->errmsg));
+    emit(s, "error",
+         json_pack("{s:s, s:{s:s, s:s}}", "type", "error", "error", "type", type, "message",
+                   s->errmsg));
   }
 }
 

@@ -25,8 +25,7 @@ int vbx__image_cache_dir(const char *explicit_dir, char *out, size_t size, vbx_e
                           "HOME to put images in");
   if (rc) return vbx__error_set(err, rc, "image cache: directory path too long");
   if (vbx__img_mkdir_p(out, 0755))
-    return vbx__error_set(err, VBX_E_IO, "image cache: cannot create %s: %s", out,
-                          strerror(errno));
+    return vbx__error_set(err, VBX_E_IO, "image cache: cannot create %s: %s", out, strerror(errno));
   return 0;
 }
 
@@ -56,11 +55,9 @@ int vbx__image_cache_lock(const char *dir, void *progress_file, vbx_error *err) 
     return vbx__error_set(err, VBX_E_TOOBIG, "image cache: path too long");
   int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0)
-    return vbx__error_set(err, VBX_E_IO, "image cache: cannot open %s: %s", path,
-                          strerror(errno));
+    return vbx__error_set(err, VBX_E_IO, "image cache: cannot open %s: %s", path, strerror(errno));
   if (flock(fd, LOCK_EX | LOCK_NB) == 0) return fd;
-  if (progress_file)
-    fprintf(progress_file, "image: waiting for another build holding %s\n", path);
+  if (progress_file) fprintf(progress_file, "image: waiting for another build holding %s\n", path);
   while (flock(fd, LOCK_EX)) {
     if (errno == EINTR) continue;
     close(fd);

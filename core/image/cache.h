@@ -33,10 +33,10 @@ int vbx__image_cache_dir(const char *explicit_dir, char *out, size_t size, vbx_e
 
 /* What the kernel cache key is made of. */
 typedef struct vbx__kernel_key_input {
-  const char *fragment;       /* config fragment contents */
+  const char *fragment; /* config fragment contents */
   size_t fragment_len;
-  const char *tarball_path;   /* kernel source tarball identity: */
-  uint64_t tarball_size;      /*   path, size and mtime */
+  const char *tarball_path; /* kernel source tarball identity: */
+  uint64_t tarball_size;    /*   path, size and mtime */
   int64_t tarball_mtime;
   const char *builder_version;
 } vbx__kernel_key_input;

@@ -121,7 +121,8 @@ int vbx__img_copy_file(const char *src, const char *dst, mode_t mode) {
   int rc = VBX_E_IO, in = -1, fd = -1;
   char tmp[PATH_MAX], buf[65536];
   if (vbx__img_path(tmp, sizeof(tmp), "%s.tmp.%d", dst, (int)getpid())) return VBX_E_IO;
-  if ((in = open(src, O_RDONLY | O_CLOEXEC)) < 0) return errno == ENOENT ? VBX_E_NOTFOUND : VBX_E_IO;
+  if ((in = open(src, O_RDONLY | O_CLOEXEC)) < 0)
+    return errno == ENOENT ? VBX_E_NOTFOUND : VBX_E_IO;
   if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)) < 0) goto out;
   for (;;) {
     ssize_t n = read(in, buf, sizeof(buf));

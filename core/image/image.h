@@ -25,27 +25,27 @@
 #define VBX__IMAGE_SOURCE_DATE_EPOCH 0u
 
 typedef struct vbx__image_opts {
-  const char *cache_dir;      /* resolved and created (vbx__image_cache_dir) */
-  const char *fragment;       /* --config; NULL: vbx__image_find_fragment */
-  const char *tarball;        /* --kernel-source; NULL: default */
-  const char *agent;          /* --agent; NULL: vbx__image_find_agent */
-  const char *busybox;        /* NULL: /bin/busybox */
-  const char *ca_bundle;      /* NULL: /etc/ssl/certs/ca-certificates.crt */
-  int jobs;                   /* make -jN; <= 0: number of online CPUs */
-  int force;                  /* rebuild even when cached */
-  int allow_drift;            /* warn instead of failing on unmet options */
-  FILE *progress;             /* phase lines; NULL: quiet */
+  const char *cache_dir; /* resolved and created (vbx__image_cache_dir) */
+  const char *fragment;  /* --config; NULL: vbx__image_find_fragment */
+  const char *tarball;   /* --kernel-source; NULL: default */
+  const char *agent;     /* --agent; NULL: vbx__image_find_agent */
+  const char *busybox;   /* NULL: /bin/busybox */
+  const char *ca_bundle; /* NULL: /etc/ssl/certs/ca-certificates.crt */
+  int jobs;              /* make -jN; <= 0: number of online CPUs */
+  int force;             /* rebuild even when cached */
+  int allow_drift;       /* warn instead of failing on unmet options */
+  FILE *progress;        /* phase lines; NULL: quiet */
 } vbx__image_opts;
 
 typedef struct vbx__kernel_result {
-  char key[VBX__SHA256_HEX];            /* cache key */
-  char dir[PATH_MAX];                   /* CACHE/kernel-<key16> */
+  char key[VBX__SHA256_HEX]; /* cache key */
+  char dir[PATH_MAX];        /* CACHE/kernel-<key16> */
   char fragment_sha256[VBX__SHA256_HEX];
-  char config_sha256[VBX__SHA256_HEX];  /* of the final .config */
-  char release[128];                    /* "6.1.0" (kernel.release) */
+  char config_sha256[VBX__SHA256_HEX]; /* of the final .config */
+  char release[128];                   /* "6.1.0" (kernel.release) */
   uint64_t bzimage_size, vmlinux_size;
-  int cached;                           /* 1: found in the cache, no make */
-  int unmet;                            /* fragment options that did not stick */
+  int cached; /* 1: found in the cache, no make */
+  int unmet;  /* fragment options that did not stick */
   double seconds;
 } vbx__kernel_result;
 
@@ -53,8 +53,8 @@ typedef struct vbx__initramfs_result {
   char sha256[VBX__SHA256_HEX];
   uint64_t size;
   size_t entries;
-  char path[PATH_MAX];                  /* CACHE/initramfs-<sha16>.cpio */
-  char manifest[PATH_MAX];              /* CACHE/initramfs-<sha16>.manifest.json */
+  char path[PATH_MAX];     /* CACHE/initramfs-<sha16>.cpio */
+  char manifest[PATH_MAX]; /* CACHE/initramfs-<sha16>.manifest.json */
   double seconds;
 } vbx__initramfs_result;
 

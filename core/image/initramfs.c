@@ -26,9 +26,10 @@
 /* Unprivileged user that commands in the guest run as. */
 #define SANDBOX_UID 1000
 
-static const char etc_passwd[] = "root:x:0:0:root:/root:/bin/sh\n"
-                                 "sandbox:x:1000:1000:sandbox:/home/sandbox:/bin/sh\n"
-                                 "nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n";
+static const char etc_passwd[] =
+    "root:x:0:0:root:/root:/bin/sh\n"
+    "sandbox:x:1000:1000:sandbox:/home/sandbox:/bin/sh\n"
+    "nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n";
 static const char etc_group[] = "root:x:0:\nsandbox:x:1000:\nnogroup:x:65534:\n";
 static const char etc_hosts[] = "127.0.0.1\tlocalhost\n::1\tlocalhost\n";
 static const char etc_hostname[] = "voidbox\n";
@@ -38,8 +39,8 @@ static int check_static(const char *what, const char *path, vbx_error *err) {
   vbx__elf_info info;
   int rc = vbx__image_elf_info(path, &info);
   if (rc)
-    return vbx__error_set(err, rc == VBX_E_INVAL ? VBX_E_INVAL : rc, "%s %s: not an ELF64 file (%s)",
-                          what, path, vbx__error_text(rc));
+    return vbx__error_set(err, rc == VBX_E_INVAL ? VBX_E_INVAL : rc,
+                          "%s %s: not an ELF64 file (%s)", what, path, vbx__error_text(rc));
   if (info.machine != 62)
     return vbx__error_set(err, VBX_E_INVAL, "%s %s: not an x86-64 binary (e_machine %d)", what,
                           path, info.machine);
@@ -56,7 +57,8 @@ static int add_host_file(vbx__tree *t, const char *name, uint32_t perm, const ch
   char *data = NULL;
   size_t len = 0;
   int rc = vbx__img_read_file(path, max, &data, &len);
-  if (rc) return vbx__error_set(err, rc, "initramfs: cannot read %s: %s", path, vbx__error_text(rc));
+  if (rc)
+    return vbx__error_set(err, rc, "initramfs: cannot read %s: %s", path, vbx__error_text(rc));
   rc = vbx__tree_add_file(t, name, perm, data, len);
   if (!rc && sha) vbx__sha256_buf_hex(data, len, sha);
   free(data);
@@ -94,11 +96,13 @@ static int add_applets(vbx__tree *t, const char *busybox, char *version, size_t 
   free(list);
   /* The engine's `bash` tool runs `bash -c COMMAND`; without a bash applet,
    * busybox's ash (POSIX sh with some bash extensions) stands in. */
-  static const char bash_shim[] = "#!/bin/sh\n# voidbox guest image: busybox ash stands in for "
-                                  "bash\nexec /bin/sh \"$@\"\n";
+  static const char bash_shim[] =
+      "#!/bin/sh\n# voidbox guest image: busybox ash stands in for "
+      "bash\nexec /bin/sh \"$@\"\n";
   if (!rc && !has_bash)
     rc = vbx__tree_add_file(t, "bin/bash", 0755, bash_shim, sizeof(bash_shim) - 1);
-  if (rc) return vbx__error_set(err, rc, "initramfs: busybox applet links: %s", vbx__error_text(rc));
+  if (rc)
+    return vbx__error_set(err, rc, "initramfs: busybox applet links: %s", vbx__error_text(rc));
   if (count < 10)
     return vbx__error_set(err, VBX_E_INVAL,
                           "initramfs: %s lists only %zu applets; is it busybox-static?", busybox,
@@ -121,9 +125,9 @@ static int collect(vbx__tree *t, const char *agent, const char *busybox, const c
   static const struct {
     const char *path;
     uint32_t perm;
-  } dirs[] = {{"bin", 0755},  {"dev", 0755},  {"etc", 0755},      {"etc/ssl/certs", 0755},
-              {"home", 0755}, {"mnt", 0755},  {"proc", 0755},     {"root", 0700},
-              {"run", 0755},  {"sbin", 0755}, {"sys", 0755},      {"tmp", 01777},
+  } dirs[] = {{"bin", 0755},     {"dev", 0755},      {"etc", 0755},     {"etc/ssl/certs", 0755},
+              {"home", 0755},    {"mnt", 0755},      {"proc", 0755},    {"root", 0700},
+              {"run", 0755},     {"sbin", 0755},     {"sys", 0755},     {"tmp", 01777},
               {"usr/bin", 0755}, {"usr/sbin", 0755}, {"var/tmp", 01777}};
   int rc;
   for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
@@ -179,8 +183,9 @@ static int current_kernel(const char *cache, vbx__kernel_result *k) {
   return ok ? 0 : -1;
 }
 
-static int write_outputs(const vbx__image_opts *o, const vbx__tree *t, const vbx__manifest_input *mi_in,
-                         vbx__initramfs_result *res, vbx_error *err) {
+static int write_outputs(const vbx__image_opts *o, const vbx__tree *t,
+                         const vbx__manifest_input *mi_in, vbx__initramfs_result *res,
+                         vbx_error *err) {
   char tmp[PATH_MAX], file[64], link[PATH_MAX];
   int rc, fd;
   if (vbx__img_path(tmp, sizeof(tmp), "%s/initramfs.tmp.%d", o->cache_dir, (int)getpid()))
@@ -230,8 +235,7 @@ static int write_outputs(const vbx__image_opts *o, const vbx__tree *t, const vbx
       vbx__img_symlink_replace(file, link) ||
       vbx__img_path(link, sizeof(link), "%s/initramfs.manifest.json", o->cache_dir) ||
       vbx__img_symlink_replace(mtarget, link))
-    return vbx__error_set(err, VBX_E_IO, "initramfs: cannot update the links in %s",
-                          o->cache_dir);
+    return vbx__error_set(err, VBX_E_IO, "initramfs: cannot update the links in %s", o->cache_dir);
   return 0;
 }
 
@@ -263,8 +267,11 @@ int vbx__image_build_initramfs(const vbx__image_opts *o, const vbx__kernel_resul
   if ((rc = collect(&t, agent, busybox, ca, agent_sha, bb_version, sizeof(bb_version), err)))
     goto out;
   if (!kernel && current_kernel(o->cache_dir, &cur) == 0) kernel = &cur;
-  vbx__manifest_input mi = {.tree = &t, .kernel = kernel, .agent_path = agent,
-                            .agent_sha256 = agent_sha, .busybox_path = busybox,
+  vbx__manifest_input mi = {.tree = &t,
+                            .kernel = kernel,
+                            .agent_path = agent,
+                            .agent_sha256 = agent_sha,
+                            .busybox_path = busybox,
                             .busybox_version = bb_version[0] ? bb_version : NULL,
                             .ca_bundle_path = ca};
   if ((rc = write_outputs(o, &t, &mi, res, err))) goto out;

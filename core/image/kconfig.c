@@ -45,14 +45,17 @@ int vbx__kconfig_parse(const char *text, size_t len, const char *origin, int str
     line++;
     const char *s = p, *e = eol;
     p = eol < end ? eol + 1 : end;
-    while (s < e && isspace((unsigned char)*s)) s++;
-    while (e > s && isspace((unsigned char)e[-1])) e--;
+    while (s < e && isspace((unsigned char)*s))
+      s++;
+    while (e > s && isspace((unsigned char)e[-1]))
+      e--;
     if (s == e) continue;
     static const char notset[] = " is not set";
     size_t ns = sizeof(notset) - 1;
     if (*s == '#') {
       const char *q = s + 1;
-      while (q < e && *q == ' ') q++;
+      while (q < e && *q == ' ')
+        q++;
       if ((size_t)(e - q) > ns && !memcmp(e - ns, notset, ns) && is_sym(q, (size_t)(e - ns - q))) {
         if ((rc = push(&k, q, (size_t)(e - ns - q), NULL, 0, 0, line))) goto fail;
       }
@@ -115,8 +118,8 @@ int vbx__kconfig_verify(const vbx__kconfig *want, const vbx__kconfig *have, vbx_
     int ok = w->value ? (got && !strcmp(got, w->value)) : !got;
     if (ok) continue;
     unmet++;
-    if (report && vbx__strbuf_printf(report, "%s: wanted %s, got %s (fragment line %d)\n",
-                                     w->name, w->value ? w->value : "is not set",
+    if (report && vbx__strbuf_printf(report, "%s: wanted %s, got %s (fragment line %d)\n", w->name,
+                                     w->value ? w->value : "is not set",
                                      got ? got : (present ? "is not set" : "absent"), w->line))
       return VBX_E_NOMEM;
   }

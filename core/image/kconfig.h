@@ -15,9 +15,9 @@
 #include "voidbox/voidbox.h"
 
 typedef struct vbx__kconfig_opt {
-  char *name;   /* "CONFIG_SMP" */
-  char *value;  /* "y", "8", "\"str\""; NULL for "# CONFIG_X is not set" */
-  int line;     /* 1-based line in the parsed text */
+  char *name;  /* "CONFIG_SMP" */
+  char *value; /* "y", "8", "\"str\""; NULL for "# CONFIG_X is not set" */
+  int line;    /* 1-based line in the parsed text */
 } vbx__kconfig_opt;
 
 typedef struct vbx__kconfig {

@@ -62,8 +62,8 @@ static int extract(kbuild *b, const char *tarid, vbx_error *err) {
   double t0 = vbx__img_now();
   phase(b->o, "extract %s ...", b->tarball);
   const char *argv[] = {"tar", "-xf", b->tarball, "-C", tmp, "--strip-components=1", NULL};
-  int rc = vbx__img_run_logged(argv, NULL, NULL, b->log, "kernel: extract", 30, b->o->progress,
-                               err);
+  int rc =
+      vbx__img_run_logged(argv, NULL, NULL, b->log, "kernel: extract", 30, b->o->progress, err);
   if (rc) return rc;
   char m2[PATH_MAX + 32];
   if (vbx__img_path(m2, sizeof(m2), "%s/.voidbox-extracted", tmp) ||
@@ -85,7 +85,8 @@ static int make(kbuild *b, const char *what, const char *const *targets, int hea
   argv[n++] = objarg;
   argv[n++] = "ARCH=x86_64";
   argv[n++] = jobs;
-  for (size_t i = 0; targets[i] && n < 15; i++) argv[n++] = targets[i];
+  for (size_t i = 0; targets[i] && n < 15; i++)
+    argv[n++] = targets[i];
   argv[n] = NULL;
   static const char *const env[] = {"KBUILD_BUILD_USER=voidbox", "KBUILD_BUILD_HOST=voidbox",
                                     "KBUILD_BUILD_TIMESTAMP=1970-01-01", "KBUILD_BUILD_VERSION=1",
@@ -103,8 +104,8 @@ static int configure(kbuild *b, vbx__kernel_result *res, json_t *unmet_out, vbx_
     return vbx__error_set(err, VBX_E_TOOBIG, "kernel: path too long");
   int rc = make(b, "kernel: make tinyconfig", tiny, 0, err);
   if (rc) return rc;
-  const char *merge[] = {"scripts/kconfig/merge_config.sh", "-m", "-O", b->obj, dotconfig,
-                         b->fragment, NULL};
+  const char *merge[] = {
+      "scripts/kconfig/merge_config.sh", "-m", "-O", b->obj, dotconfig, b->fragment, NULL};
   if ((rc = vbx__img_run_logged(merge, b->src, NULL, b->log, "kernel: merge_config.sh", 0,
                                 b->o->progress, err)))
     return rc;
@@ -192,12 +193,11 @@ static int collect(kbuild *b, vbx__kernel_result *res, json_t *unmet, double sta
   res->seconds = vbx__img_now() - start;
   json_t *doc = json_pack(
       "{s:s,s:s,s:s,s:s,s:s,s:{s:s,s:I,s:I},s:s,s:s,s:o,s:o,s:O,s:i,s:f}", "format",
-      "voidbox-kernel", "key", res->key, "builder_version", VBX__IMAGE_BUILDER_VERSION,
-      "fragment", b->fragment, "fragment_sha256", res->fragment_sha256, "source", "path",
-      b->tarball, "size", (json_int_t)b->tar_st.st_size, "mtime",
-      (json_int_t)b->tar_st.st_mtime, "release", res->release, "config_sha256",
-      res->config_sha256, "bzImage", bz, "vmlinux", vm, "unmet_options", unmet, "jobs",
-      b->o->jobs, "build_seconds", res->seconds);
+      "voidbox-kernel", "key", res->key, "builder_version", VBX__IMAGE_BUILDER_VERSION, "fragment",
+      b->fragment, "fragment_sha256", res->fragment_sha256, "source", "path", b->tarball, "size",
+      (json_int_t)b->tar_st.st_size, "mtime", (json_int_t)b->tar_st.st_mtime, "release",
+      res->release, "config_sha256", res->config_sha256, "bzImage", bz, "vmlinux", vm,
+      "unmet_options", unmet, "jobs", b->o->jobs, "build_seconds", res->seconds);
   char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
   json_decref(doc);
   int rc = 0;
@@ -301,8 +301,12 @@ int vbx__image_build_kernel(const vbx__image_opts *o, vbx__kernel_result *res, v
     rc = vbx__error_set(err, VBX_E_IO, "kernel: stat %s: %s", b.tarball, strerror(errno));
     goto out;
   }
-  vbx__kernel_key_input in = {b.frag_text, b.frag_len, b.tarball, (uint64_t)b.tar_st.st_size,
-                              (int64_t)b.tar_st.st_mtime, VBX__IMAGE_BUILDER_VERSION};
+  vbx__kernel_key_input in = {b.frag_text,
+                              b.frag_len,
+                              b.tarball,
+                              (uint64_t)b.tar_st.st_size,
+                              (int64_t)b.tar_st.st_mtime,
+                              VBX__IMAGE_BUILDER_VERSION};
   vbx__image_kernel_key(&in, res->key);
   vbx__sha256_buf_hex(b.frag_text, b.frag_len, res->fragment_sha256);
   if (vbx__img_path(b.out, sizeof(b.out), "%s/kernel-%.16s", o->cache_dir, res->key)) {

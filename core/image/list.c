@@ -33,19 +33,17 @@ static json_t *kernel_item(const char *cache, const char *name, const char *curr
   if (vbx__img_path(path, sizeof(path), "%s/%s/kernel.json", cache, name)) return NULL;
   json_t *doc = json_load_file(path, 0, NULL);
   if (!doc) return NULL; /* a partial or foreign directory */
-  json_t *o = json_pack("{s:s,s:O,s:O,s:O,s:O,s:O}", "name", name, "key",
-                        json_object_get(doc, "key"), "release", json_object_get(doc, "release"),
-                        "config_sha256", json_object_get(doc, "config_sha256"), "bzImage",
-                        json_object_get(doc, "bzImage"), "vmlinux",
-                        json_object_get(doc, "vmlinux"));
+  json_t *o = json_pack(
+      "{s:s,s:O,s:O,s:O,s:O,s:O}", "name", name, "key", json_object_get(doc, "key"), "release",
+      json_object_get(doc, "release"), "config_sha256", json_object_get(doc, "config_sha256"),
+      "bzImage", json_object_get(doc, "bzImage"), "vmlinux", json_object_get(doc, "vmlinux"));
   json_decref(doc);
   if (!o) return NULL;
   struct stat st;
   if (!vbx__img_path(path, sizeof(path), "%s/%s/bzImage", cache, name) && !stat(path, &st))
     json_object_set_new(o, "age_seconds", json_integer((json_int_t)(now - st.st_mtime)));
   size_t n = strlen(name);
-  json_object_set_new(o, "current",
-                      json_boolean(!strncmp(current, name, n) && current[n] == '/'));
+  json_object_set_new(o, "current", json_boolean(!strncmp(current, name, n) && current[n] == '/'));
   return o;
 }
 
@@ -94,10 +92,11 @@ char *vbx__image_list_json(const char *cache_dir) {
       json_array_append_new(initrds, it);
     }
   }
-  for (size_t i = 0; i < n; i++) free(names[i]);
+  for (size_t i = 0; i < n; i++)
+    free(names[i]);
   free(names);
-  json_t *doc = json_pack("{s:s,s:o,s:o}", "cache_dir", cache_dir, "kernels", kernels,
-                          "initramfs", initrds);
+  json_t *doc =
+      json_pack("{s:s,s:o,s:o}", "cache_dir", cache_dir, "kernels", kernels, "initramfs", initrds);
   char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
   json_decref(doc);
   return text;

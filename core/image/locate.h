@@ -27,10 +27,10 @@ int vbx__image_find_tarball(const char *explicit_path, char *out, size_t size, v
 int vbx__image_find_agent(const char *explicit_path, char *out, size_t size, vbx_error *err);
 
 typedef struct vbx__elf_info {
-  int is_elf64;       /* ELF class 64, little endian */
-  int machine;        /* e_machine (62 = x86-64) */
-  int type;           /* e_type (2 = EXEC, 3 = DYN) */
-  int has_interp;     /* a PT_INTERP program header: dynamically linked */
+  int is_elf64;   /* ELF class 64, little endian */
+  int machine;    /* e_machine (62 = x86-64) */
+  int type;       /* e_type (2 = EXEC, 3 = DYN) */
+  int has_interp; /* a PT_INTERP program header: dynamically linked */
 } vbx__elf_info;
 
 /* Read the ELF header and program headers of path. Returns 0, VBX_E_NOTFOUND,

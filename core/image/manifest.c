@@ -21,8 +21,8 @@ static json_t *entry_json(const vbx__tree_entry *e) {
   char path[VBX__NEWC_NAME_MAX + 2], mode[16];
   snprintf(path, sizeof(path), "/%s", e->name);
   snprintf(mode, sizeof(mode), "%04o", (unsigned)(e->mode & 07777));
-  json_t *o = json_pack("{s:s,s:s,s:s,s:i,s:i}", "path", path, "type", type_name(e->mode),
-                        "mode", mode, "uid", (int)e->uid, "gid", (int)e->gid);
+  json_t *o = json_pack("{s:s,s:s,s:s,s:i,s:i}", "path", path, "type", type_name(e->mode), "mode",
+                        mode, "uid", (int)e->uid, "gid", (int)e->gid);
   if (!o) return NULL;
   if (S_ISREG(e->mode)) {
     json_object_set_new(o, "size", json_integer((json_int_t)e->size));
@@ -50,9 +50,9 @@ json_t *vbx__image_manifest(const vbx__manifest_input *in) {
     }
   }
   if (in->kernel)
-    kernel = json_pack("{s:s,s:s,s:s,s:s}", "key", in->kernel->key, "release",
-                       in->kernel->release, "fragment_sha256", in->kernel->fragment_sha256,
-                       "config_sha256", in->kernel->config_sha256);
+    kernel = json_pack("{s:s,s:s,s:s,s:s}", "key", in->kernel->key, "release", in->kernel->release,
+                       "fragment_sha256", in->kernel->fragment_sha256, "config_sha256",
+                       in->kernel->config_sha256);
   return json_pack(
       "{s:s,s:i,s:s,s:s,s:i,s:{s:s,s:s,s:s,s:I,s:s,s:I},s:o,s:{s:{s:o,s:o},s:{s:o,s:o},s:{s:o}},"
       "s:o}",
@@ -60,8 +60,8 @@ json_t *vbx__image_manifest(const vbx__manifest_input *in) {
       VBX__IMAGE_BUILDER_VERSION, "voidbox_version", VBX_VERSION_STRING, "source_date_epoch",
       (int)VBX__IMAGE_SOURCE_DATE_EPOCH, "initramfs", "file", in->file, "format", "newc",
       "compression", "none", "size", (json_int_t)in->size, "sha256", in->sha256, "entries",
-      (json_int_t)in->tree->n, "kernel", kernel ? kernel : json_null(), "inputs", "agent",
-      "path", str_or_null(in->agent_path), "sha256", str_or_null(in->agent_sha256), "busybox",
-      "path", str_or_null(in->busybox_path), "version", str_or_null(in->busybox_version),
-      "ca_bundle", "path", str_or_null(in->ca_bundle_path), "files", files);
+      (json_int_t)in->tree->n, "kernel", kernel ? kernel : json_null(), "inputs", "agent", "path",
+      str_or_null(in->agent_path), "sha256", str_or_null(in->agent_sha256), "busybox", "path",
+      str_or_null(in->busybox_path), "version", str_or_null(in->busybox_version), "ca_bundle",
+      "path", str_or_null(in->ca_bundle_path), "files", files);
 }

@@ -14,11 +14,11 @@
 #include "image/tree.h"
 
 typedef struct vbx__manifest_input {
-  const vbx__tree *tree;             /* finalized */
-  const char *file;                  /* "initramfs-<sha16>.cpio" */
-  const char *sha256;                /* of the archive */
+  const vbx__tree *tree; /* finalized */
+  const char *file;      /* "initramfs-<sha16>.cpio" */
+  const char *sha256;    /* of the archive */
   uint64_t size;
-  const vbx__kernel_result *kernel;  /* may be NULL: "kernel": null */
+  const vbx__kernel_result *kernel; /* may be NULL: "kernel": null */
   const char *agent_path, *agent_sha256;
   const char *busybox_path, *busybox_version;
   const char *ca_bundle_path;

@@ -39,13 +39,12 @@ void vbx__newc_init(vbx__newc *w, int fd, uint32_t mtime) {
 }
 
 static int write_header(vbx__newc *w, const char *name, uint32_t ino, uint32_t mode, uint32_t uid,
-                        uint32_t gid, uint32_t nlink, uint32_t mtime, uint32_t size,
-                        uint32_t rmaj, uint32_t rmin) {
+                        uint32_t gid, uint32_t nlink, uint32_t mtime, uint32_t size, uint32_t rmaj,
+                        uint32_t rmin) {
   char hdr[VBX__NEWC_HEADER_LEN + 1];
   size_t namesize = strlen(name) + 1;
-  snprintf(hdr, sizeof(hdr),
-           "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X", ino, mode, uid,
-           gid, nlink, mtime, size, 0u, 0u, rmaj, rmin, (uint32_t)namesize, 0u);
+  snprintf(hdr, sizeof(hdr), "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X", ino,
+           mode, uid, gid, nlink, mtime, size, 0u, 0u, rmaj, rmin, (uint32_t)namesize, 0u);
   int rc = out(w, hdr, VBX__NEWC_HEADER_LEN);
   if (!rc) rc = out(w, name, namesize);
   if (!rc) rc = pad(w, 4);
@@ -84,8 +83,7 @@ int vbx__newc_add(vbx__newc *w, const vbx__newc_entry *e) {
   case S_IFBLK:
     if (e->size) return VBX_E_INVAL;
     break;
-  default:
-    return VBX_E_INVAL;
+  default: return VBX_E_INVAL;
   }
   if (e->size > 0xffffffffu) return VBX_E_TOOBIG;
   if (e->size && !e->data) return VBX_E_INVAL;

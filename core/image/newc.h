@@ -29,22 +29,22 @@
 #define VBX__NEWC_NAME_MAX 4096
 
 typedef struct vbx__newc_entry {
-  const char *name;       /* relative path, no leading '/', e.g. "bin/sh" */
-  uint32_t mode;          /* file type and permissions: S_IFREG | 0755 ... */
+  const char *name; /* relative path, no leading '/', e.g. "bin/sh" */
+  uint32_t mode;    /* file type and permissions: S_IFREG | 0755 ... */
   uint32_t uid, gid;
-  uint32_t rdev_major;    /* character/block devices only */
+  uint32_t rdev_major; /* character/block devices only */
   uint32_t rdev_minor;
-  const void *data;       /* regular file: contents; symlink: target (no NUL) */
-  size_t size;            /* bytes at data; must be 0 for dirs and devices */
+  const void *data; /* regular file: contents; symlink: target (no NUL) */
+  size_t size;      /* bytes at data; must be 0 for dirs and devices */
 } vbx__newc_entry;
 
 typedef struct vbx__newc {
-  int fd;                 /* borrowed output descriptor */
-  uint32_t mtime;         /* every entry's mtime (SOURCE_DATE_EPOCH) */
+  int fd;         /* borrowed output descriptor */
+  uint32_t mtime; /* every entry's mtime (SOURCE_DATE_EPOCH) */
   uint32_t next_ino;
-  uint64_t offset;        /* bytes written so far */
+  uint64_t offset; /* bytes written so far */
   char last_name[VBX__NEWC_NAME_MAX + 1];
-  vbx__sha256 sha;        /* digest of everything written */
+  vbx__sha256 sha; /* digest of everything written */
   size_t entries;
 } vbx__newc;
 

@@ -33,10 +33,12 @@ static void last_line(const char *path, char *buf, size_t size) {
   close(fd);
   if (n <= 0) return;
   tail[n] = '\0';
-  while (n > 0 && (tail[n - 1] == '\n' || tail[n - 1] == '\r')) tail[--n] = '\0';
+  while (n > 0 && (tail[n - 1] == '\n' || tail[n - 1] == '\r'))
+    tail[--n] = '\0';
   char *nl = strrchr(tail, '\n');
   const char *s = nl ? nl + 1 : tail;
-  while (*s == ' ') s++;
+  while (*s == ' ')
+    s++;
   snprintf(buf, size, "%.120s", s);
 }
 
@@ -72,21 +74,23 @@ static void child_exec(const char *const *argv, const char *cwd, const char *con
   if (outfd >= 0) dup2(outfd, 1);
   if (errfd >= 0) dup2(errfd, 2);
   if (cwd && chdir(cwd)) _exit(126);
-  for (size_t i = 0; extra_env && extra_env[i]; i++) putenv((char *)extra_env[i]);
+  for (size_t i = 0; extra_env && extra_env[i]; i++)
+    putenv((char *)extra_env[i]);
   signal(SIGPIPE, SIG_DFL);
   execvp(argv[0], (char *const *)argv);
   _exit(127);
 }
 
 int vbx__img_run_logged(const char *const *argv, const char *cwd, const char *const *extra_env,
-                        const char *log_path, const char *what, int heartbeat_secs,
-                        FILE *progress, vbx_error *err) {
+                        const char *log_path, const char *what, int heartbeat_secs, FILE *progress,
+                        vbx_error *err) {
   int logfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (logfd < 0)
     return vbx__error_set(err, VBX_E_IO, "%s: cannot open log %s: %s", what, log_path,
                           strerror(errno));
   dprintf(logfd, "\n=== voidbox image: %s:", what);
-  for (size_t i = 0; argv[i]; i++) dprintf(logfd, " %s", argv[i]);
+  for (size_t i = 0; argv[i]; i++)
+    dprintf(logfd, " %s", argv[i]);
   dprintf(logfd, "\n");
   pid_t pid = fork();
   if (pid < 0) {
@@ -110,8 +114,7 @@ int vbx__img_run_logged(const char *const *argv, const char *cwd, const char *co
       if (progress && now >= next) {
         char last[128];
         last_line(log_path, last, sizeof(last));
-        fprintf(progress, "image: %s: still running (%.0f s, last: %s)\n", what, now - start,
-                last);
+        fprintf(progress, "image: %s: still running (%.0f s, last: %s)\n", what, now - start, last);
         fflush(progress);
         next = now + heartbeat_secs;
       }
@@ -124,8 +127,8 @@ int vbx__img_run_logged(const char *const *argv, const char *cwd, const char *co
   if (WIFEXITED(status))
     return vbx__error_set(err, VBX_E_GENERIC, "%s: `%s` exited with status %d (log: %s)", what,
                           argv[0], WEXITSTATUS(status), log_path);
-  return vbx__error_set(err, VBX_E_GENERIC, "%s: `%s` killed by signal %d (log: %s)", what,
-                        argv[0], WIFSIGNALED(status) ? WTERMSIG(status) : 0, log_path);
+  return vbx__error_set(err, VBX_E_GENERIC, "%s: `%s` killed by signal %d (log: %s)", what, argv[0],
+                        WIFSIGNALED(status) ? WTERMSIG(status) : 0, log_path);
 }
 
 int vbx__img_capture(const char *const *argv, size_t max, char **out) {
@@ -172,9 +175,12 @@ int vbx__img_capture(const char *const *argv, size_t max, char **out) {
   }
   if (!buf) return VBX_E_NOMEM;
   buf[len] = '\0';
-  if (toobig) rc = VBX_E_TOOBIG;
-  else if (WIFEXITED(status) && WEXITSTATUS(status) == 127) rc = VBX_E_NOTFOUND;
-  else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) rc = 0;
+  if (toobig)
+    rc = VBX_E_TOOBIG;
+  else if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+    rc = VBX_E_NOTFOUND;
+  else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+    rc = 0;
   if (rc) {
     free(buf);
     return rc;

@@ -25,8 +25,8 @@ double vbx__img_now(void);
  * exit or a signal: err says which, the last 25 log lines are copied to
  * progress (or stderr when NULL), and VBX_E_GENERIC is returned. */
 int vbx__img_run_logged(const char *const *argv, const char *cwd, const char *const *extra_env,
-                        const char *log_path, const char *what, int heartbeat_secs,
-                        FILE *progress, vbx_error *err);
+                        const char *log_path, const char *what, int heartbeat_secs, FILE *progress,
+                        vbx_error *err);
 
 /* Run argv and capture its stdout (at most max bytes, NUL-terminated,
  * malloc'd into *out, caller frees); stderr is discarded. Returns 0 when it

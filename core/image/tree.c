@@ -97,7 +97,8 @@ int vbx__tree_finalize(vbx__tree *t, vbx_error *err) {
     if (!slash) continue;
     char parent[VBX__NEWC_NAME_MAX + 1];
     size_t n = (size_t)(slash - t->e[i].name);
-    if (n > VBX__NEWC_NAME_MAX) return vbx__error_set(err, VBX_E_TOOBIG, "initramfs: name too long");
+    if (n > VBX__NEWC_NAME_MAX)
+      return vbx__error_set(err, VBX_E_TOOBIG, "initramfs: name too long");
     memcpy(parent, t->e[i].name, n);
     parent[n] = '\0';
     const vbx__tree_entry *p = find_sorted(t, parent);
@@ -114,8 +115,8 @@ int vbx__tree_write(const vbx__tree *t, int fd, uint32_t mtime, char sha_hex[VBX
   vbx__newc_init(&w, fd, mtime);
   for (size_t i = 0; i < t->n; i++) {
     const vbx__tree_entry *e = &t->e[i];
-    vbx__newc_entry ne = {e->name, e->mode, e->uid, e->gid, e->rdev_major, e->rdev_minor,
-                          e->data, e->size};
+    vbx__newc_entry ne = {e->name,       e->mode,       e->uid,  e->gid,
+                          e->rdev_major, e->rdev_minor, e->data, e->size};
     int rc = vbx__newc_add(&w, &ne);
     if (rc)
       return vbx__error_set(err, rc, "initramfs: writing '%s': %s", e->name, vbx__error_text(rc));

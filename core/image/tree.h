@@ -14,11 +14,11 @@
 #include "voidbox/voidbox.h"
 
 typedef struct vbx__tree_entry {
-  char *name;          /* relative path: "bin/sh" */
-  uint32_t mode;       /* type | permissions */
+  char *name;    /* relative path: "bin/sh" */
+  uint32_t mode; /* type | permissions */
   uint32_t uid, gid;
   uint32_t rdev_major, rdev_minor;
-  char *data;          /* file contents / symlink target; owned */
+  char *data; /* file contents / symlink target; owned */
   size_t size;
   char sha256[VBX__SHA256_HEX]; /* regular files: digest of data */
 } vbx__tree_entry;

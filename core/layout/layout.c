@@ -17,8 +17,7 @@ int vbx_layout_object_dir(const void *addr, char *buf, size_t n) {
   Dl_info info;
   struct link_map *lm = NULL;
   char file[PATH_MAX], real[PATH_MAX];
-  if (dladdr1(addr, &info, (void **)&lm, RTLD_DL_LINKMAP) == 0 || lm == NULL)
-    return VBX_E_NOTFOUND;
+  if (dladdr1(addr, &info, (void **)&lm, RTLD_DL_LINKMAP) == 0 || lm == NULL) return VBX_E_NOTFOUND;
   if (lm->l_name == NULL || lm->l_name[0] == '\0') {
     /* The main program: dladdr names it by argv[0], the kernel by path. */
     ssize_t len = readlink("/proc/self/exe", file, sizeof(file) - 1);

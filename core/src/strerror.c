@@ -7,6 +7,4 @@
 #include "util/error.h"
 #include "voidbox/voidbox.h"
 
-VBX_API const char *vbx_strerror(int code) {
-  return vbx__error_text(code);
-}
+VBX_API const char *vbx_strerror(int code) { return vbx__error_text(code); }

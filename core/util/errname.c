@@ -65,7 +65,6 @@ size_t vbx__error_name(int code, char *buf, size_t cap) {
 int vbx__error_code(const char *name) {
   size_t n = name ? strlen(name) : 0;
   for (size_t i = 0; n && i < N_CODES; i++)
-    if (strncmp(k_codes[i].text, name, n) == 0 && k_codes[i].text[n] == ':')
-      return k_codes[i].code;
+    if (strncmp(k_codes[i].text, name, n) == 0 && k_codes[i].text[n] == ':') return k_codes[i].code;
   return VBX_E_GENERIC;
 }

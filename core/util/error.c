@@ -15,8 +15,8 @@ int vbx__error_set(vbx_error *err, int code, const char *fmt, ...) {
   return code;
 }
 
-int vbx__error_at(vbx_error *err, int code, const char *file, int line, int column,
-                  const char *fmt, ...) {
+int vbx__error_at(vbx_error *err, int code, const char *file, int line, int column, const char *fmt,
+                  ...) {
   if (!err) return code;
   memset(err, 0, sizeof(*err));
   err->code = code;
@@ -46,7 +46,8 @@ static size_t edit_distance(const char *a, const char *b) {
   size_t la = strlen(a), lb = strlen(b);
   if (la > 63 || lb > 63) return (size_t)-1;
   size_t prev[64], cur[64];
-  for (size_t j = 0; j <= lb; j++) prev[j] = j;
+  for (size_t j = 0; j <= lb; j++)
+    prev[j] = j;
   for (size_t i = 1; i <= la; i++) {
     cur[0] = i;
     for (size_t j = 1; j <= lb; j++) {

@@ -12,8 +12,8 @@ int vbx__error_set(vbx_error *err, int code, const char *fmt, ...)
 
 /* Set err to a positioned error: message becomes "FILE:LINE:COLUMN: text".
  * line/column are 1-based; 0 leaves them out. Returns code. */
-int vbx__error_at(vbx_error *err, int code, const char *file, int line, int column,
-                  const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+int vbx__error_at(vbx_error *err, int code, const char *file, int line, int column, const char *fmt,
+                  ...) __attribute__((format(printf, 6, 7)));
 
 /* "VBX_E_NAME: description" of a code, "unknown error" for others; static
  * storage. What vbx_strerror returns. Thread-safe. */

@@ -12,7 +12,8 @@ static int strbuf_reserve(vbx__strbuf *sb, size_t extra) {
   size_t need = sb->len + extra + 1;
   if (need <= sb->cap) return 0;
   size_t cap = sb->cap ? sb->cap : 64;
-  while (cap < need) cap *= 2;
+  while (cap < need)
+    cap *= 2;
   char *p = realloc(sb->data, cap);
   if (!p) goto fail;
   sb->data = p;
@@ -59,8 +60,10 @@ int vbx__strbuf_printf(vbx__strbuf *sb, const char *fmt, ...) {
 
 char *vbx__strbuf_take(vbx__strbuf *sb) {
   char *out = NULL;
-  if (!sb->failed) out = sb->data ? sb->data : strdup("");
-  else free(sb->data);
+  if (!sb->failed)
+    out = sb->data ? sb->data : strdup("");
+  else
+    free(sb->data);
   sb->data = NULL;
   sb->len = sb->cap = 0;
   sb->failed = 0;

@@ -12,21 +12,21 @@
 #include <stddef.h>
 
 typedef struct vbx__strbuf {
-  char *data;     /* NUL-terminated once anything was appended; may be NULL */
+  char *data; /* NUL-terminated once anything was appended; may be NULL */
   size_t len;
   size_t cap;
-  int failed;     /* an allocation failed */
+  int failed; /* an allocation failed */
 } vbx__strbuf;
 
-#define VBX__STRBUF_INIT {NULL, 0, 0, 0}
+#define VBX__STRBUF_INIT \
+  { NULL, 0, 0, 0 }
 
 /* Append len bytes. Returns 0 or VBX_E_NOMEM. */
 int vbx__strbuf_append(vbx__strbuf *sb, const char *data, size_t len);
 /* Append a C string. */
 int vbx__strbuf_puts(vbx__strbuf *sb, const char *s);
 /* Append formatted text. */
-int vbx__strbuf_printf(vbx__strbuf *sb, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+int vbx__strbuf_printf(vbx__strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int vbx__strbuf_vprintf(vbx__strbuf *sb, const char *fmt, va_list ap);
 /* Give the buffer's malloc'd string to the caller (never NULL unless
  * allocation failed: an empty buffer yields ""). The buffer is reset. */

@@ -13,10 +13,14 @@ size_t vbx__utf8_decode(const unsigned char *s, size_t n, uint32_t *cp) {
     *cp = c;
     return 1;
   }
-  if (c >= 0xc2 && c <= 0xdf) len = 2, *cp = c & 0x1f;
-  else if (c >= 0xe0 && c <= 0xef) len = 3, *cp = c & 0x0f;
-  else if (c >= 0xf0 && c <= 0xf4) len = 4, *cp = c & 0x07;
-  else return 0;
+  if (c >= 0xc2 && c <= 0xdf)
+    len = 2, *cp = c & 0x1f;
+  else if (c >= 0xe0 && c <= 0xef)
+    len = 3, *cp = c & 0x0f;
+  else if (c >= 0xf0 && c <= 0xf4)
+    len = 4, *cp = c & 0x07;
+  else
+    return 0;
   if (n < len) return 0;
   for (size_t i = 1; i < len; i++) {
     if ((s[i] & 0xc0) != 0x80) return 0;

@@ -31,8 +31,10 @@ int main(int argc, char **argv) {
   if (vbx_pipeline_run(rt, p, NULL, &res, &err) != 0) goto out;
   printf("%s\n", vbx_result_text(res));
   printf("== %s: %s (%s)\n", argv[1], vbx_status_name(vbx_result_status(res)), vbx_version());
-  if (vbx_result_status(res) == VBX_STATUS_OK) status = 0;
-  else fprintf(stderr, "embed: %s\n", vbx_result_error(res) ? vbx_result_error(res) : "failed");
+  if (vbx_result_status(res) == VBX_STATUS_OK)
+    status = 0;
+  else
+    fprintf(stderr, "embed: %s\n", vbx_result_error(res) ? vbx_result_error(res) : "failed");
 out:
   if (err.code != 0) fprintf(stderr, "embed: %s (%s)\n", err.message, vbx_strerror(err.code));
   vbx_result_free(res);

@@ -41,8 +41,9 @@ int main(int argc, char **argv) {
     goto out;
   }
   vbx_box *b = vbx_box_new("ollama_local");
-  vbx_box_prompt(b, "Use the shell to count the files in /etc whose names end in \".conf\", "
-                    "then answer with the number and two example names.");
+  vbx_box_prompt(b,
+                 "Use the shell to count the files in /etc whose names end in \".conf\", "
+                 "then answer with the number and two example names.");
   vbx_box_llm(b, "ollama", model);
   vbx_box_llm_option(b, "temperature", "0.2");
   vbx_box_llm_option(b, "num_ctx", "8192");
@@ -63,8 +64,7 @@ int main(int argc, char **argv) {
     goto out;
   }
   printf("\n--\nstatus %s, %llu input + %llu output tokens, cost $%.4f\n",
-         vbx_status_name(vbx_result_status(res)),
-         (unsigned long long)vbx_result_input_tokens(res),
+         vbx_status_name(vbx_result_status(res)), (unsigned long long)vbx_result_input_tokens(res),
          (unsigned long long)vbx_result_output_tokens(res), vbx_result_cost_usd(res));
   if (vbx_result_status(res) != VBX_STATUS_OK) {
     const char *e = vbx_result_error(res);

@@ -44,10 +44,8 @@ static line_buf lines[8];
 
 static line_buf *line_for(const char *box) {
   for (size_t i = 0; i < 8; i++) {
-    if (lines[i].box[0] == '\0')
-      snprintf(lines[i].box, sizeof lines[i].box, "%s", box);
-    if (strcmp(lines[i].box, box) == 0)
-      return &lines[i];
+    if (lines[i].box[0] == '\0') snprintf(lines[i].box, sizeof lines[i].box, "%s", box);
+    if (strcmp(lines[i].box, box) == 0) return &lines[i];
   }
   return &lines[7];
 }
@@ -64,10 +62,8 @@ static void on_stream(void *user, const char *box, vbx_output_kind kind, const c
   pthread_mutex_lock(&print_lock);
   line_buf *l = line_for(box);
   for (size_t i = 0; i < len; i++) {
-    if (data[i] == '\n' || l->len == sizeof l->text)
-      flush_line(l);
-    if (data[i] != '\n')
-      l->text[l->len++] = data[i];
+    if (data[i] == '\n' || l->len == sizeof l->text) flush_line(l);
+    if (data[i] != '\n') l->text[l->len++] = data[i];
   }
   fflush(stdout);
   pthread_mutex_unlock(&print_lock);
@@ -99,10 +95,10 @@ int main(int argc, char **argv) {
     goto out;
   }
   vbx_box *fan[2] = {
-      vbx_box_sandbox_option(mock_box("sentiment",
-                                      "Score the sentiment of these headlines per symbol.",
-                                      "parallel_pipeline/sentiment.yaml"),
-                             "barrier", BARRIER),
+      vbx_box_sandbox_option(
+          mock_box("sentiment", "Score the sentiment of these headlines per symbol.",
+                   "parallel_pipeline/sentiment.yaml"),
+          "barrier", BARRIER),
       vbx_box_sandbox_option(mock_box("risk", "Estimate one-day value at risk per symbol.",
                                       "parallel_pipeline/risk.yaml"),
                              "barrier", BARRIER),
@@ -120,8 +116,7 @@ int main(int argc, char **argv) {
     goto out;
   }
   for (size_t i = 0; i < 8; i++)
-    if (lines[i].len > 0)
-      flush_line(&lines[i]);
+    if (lines[i].len > 0) flush_line(&lines[i]);
   for (size_t s = 0; s < vbx_result_stage_count(res); s++)
     for (size_t b = 0; b < vbx_result_box_count(res, s); b++) {
       const vbx_box_result *br = vbx_result_box(res, s, b);
@@ -136,11 +131,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "parallel_pipeline: %s\n", vbx_result_error(res));
   status = vbx_result_status(res) == VBX_STATUS_OK ? 0 : 1;
 out:
-  if (res != NULL)
-    vbx_result_free(res);
-  if (p != NULL)
-    vbx_pipeline_free(p);
-  if (rt != NULL)
-    vbx_runtime_free(rt);
+  if (res != NULL) vbx_result_free(res);
+  if (p != NULL) vbx_pipeline_free(p);
+  if (rt != NULL) vbx_runtime_free(rt);
   return status;
 }

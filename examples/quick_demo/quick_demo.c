@@ -37,15 +37,17 @@ static void on_stream(void *user, const char *box, vbx_output_kind kind, const c
   static int at_line_start = 1;
   (void)user;
   if (strncmp(last_box, box, sizeof last_box - 1) != 0 || kind != last_kind) {
-    if (!at_line_start)
-      fputc('\n', stdout);
+    if (!at_line_start) fputc('\n', stdout);
     snprintf(last_box, sizeof last_box, "%s", box);
     last_kind = kind;
     at_line_start = 1;
   }
   for (size_t i = 0; i < len; i++) {
     if (at_line_start)
-      printf("[%s]%s", box, kind == VBX_OUT_TEXT ? " " : kind == VBX_OUT_TOOL_STDOUT ? " | " : " ! ");
+      printf("[%s]%s", box,
+             kind == VBX_OUT_TEXT          ? " "
+             : kind == VBX_OUT_TOOL_STDOUT ? " | "
+                                           : " ! ");
     fputc(data[i], stdout);
     at_line_start = data[i] == '\n';
   }
@@ -94,18 +96,13 @@ int main(int argc, char **argv) {
     goto out;
   }
   printf("\n== %s: %s, %llu input + %llu output tokens, $%.6f\n", "quick_demo",
-         vbx_status_name(vbx_result_status(res)),
-         (unsigned long long)vbx_result_input_tokens(res),
+         vbx_status_name(vbx_result_status(res)), (unsigned long long)vbx_result_input_tokens(res),
          (unsigned long long)vbx_result_output_tokens(res), vbx_result_cost_usd(res));
-  if (vbx_result_error(res) != NULL)
-    fprintf(stderr, "quick_demo: %s\n", vbx_result_error(res));
+  if (vbx_result_error(res) != NULL) fprintf(stderr, "quick_demo: %s\n", vbx_result_error(res));
   status = vbx_result_status(res) == VBX_STATUS_OK ? 0 : 1;
 out:
-  if (res != NULL)
-    vbx_result_free(res);
-  if (p != NULL)
-    vbx_pipeline_free(p);
-  if (rt != NULL)
-    vbx_runtime_free(rt);
+  if (res != NULL) vbx_result_free(res);
+  if (p != NULL) vbx_pipeline_free(p);
+  if (rt != NULL) vbx_runtime_free(rt);
   return status;
 }

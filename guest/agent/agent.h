@@ -160,8 +160,8 @@ struct vbx__child {
   pid_t pid;
   int done;
   int status;
-  struct rusage *ru;      /* filled when done */
-  int wake_fd;            /* eventfd written once done */
+  struct rusage *ru; /* filled when done */
+  int wake_fd;       /* eventfd written once done */
 };
 
 /* vbx__reaper_fork - fork with the child registered before the reaper can
@@ -190,24 +190,29 @@ struct vbx__get;
 struct vbx__conn {
   struct vbx__agent *agent;
   int fd;
-  pthread_mutex_t wlock;       /* serialises frame writes */
-  pthread_mutex_t lock;        /* protects the request table and refs */
+  pthread_mutex_t wlock; /* serialises frame writes */
+  pthread_mutex_t lock;  /* protects the request table and refs */
   int refs;
-  int broken;                  /* write failed or reader ended */
+  int broken; /* write failed or reader ended */
   uint32_t features;
-  struct vbx__req *reqs;       /* live requests (list) */
-  int n_telem;                 /* live telemetry subscriptions (telem.c) */
+  struct vbx__req *reqs; /* live requests (list) */
+  int n_telem;           /* live telemetry subscriptions (telem.c) */
 };
 
 /* Kinds of live requests a connection tracks by id. */
-enum vbx__req_kind { VBX__REQ_EXEC = 1, VBX__REQ_PUT = 2, VBX__REQ_GET = 3, VBX__REQ_TELEM = 4,
-                     VBX__REQ_FILE = 5 /* MKDIR or STAT on its worker: no frames expected */ };
+enum vbx__req_kind {
+  VBX__REQ_EXEC = 1,
+  VBX__REQ_PUT = 2,
+  VBX__REQ_GET = 3,
+  VBX__REQ_TELEM = 4,
+  VBX__REQ_FILE = 5 /* MKDIR or STAT on its worker: no frames expected */
+};
 
 struct vbx__req {
   struct vbx__req *next;
   uint32_t id;
   int kind;
-  void *obj;                   /* struct vbx__exec*, put state, ... */
+  void *obj; /* struct vbx__exec*, put state, ... */
 };
 
 /* The agent: configuration shared read-only by every thread. */
@@ -215,14 +220,14 @@ struct vbx__agent {
   struct vbx_proto_policy policy;
   uint8_t secret[256];
   size_t secret_len;
-  const char *root;            /* jail root as the agent sees it */
-  int rootfd;                  /* O_PATH directory fd of root */
-  const char *cwd;             /* default cwd of commands */
-  int is_init;                 /* PID 1 duties */
-  int shutdown_reboot;         /* end the VM with a reboot, not a power-off */
+  const char *root;    /* jail root as the agent sees it */
+  int rootfd;          /* O_PATH directory fd of root */
+  const char *cwd;     /* default cwd of commands */
+  int is_init;         /* PID 1 duties */
+  int shutdown_reboot; /* end the VM with a reboot, not a power-off */
   volatile int shutting_down;
   pthread_mutex_t lock;
-  int n_execs;                 /* running execs (all connections) */
+  int n_execs; /* running execs (all connections) */
 };
 
 /* vbx__conn_serve - run one connection to its end on the calling thread
@@ -305,7 +310,8 @@ int vbx__file_stat(struct vbx__conn *c, uint32_t id, const struct vbx_proto_stat
  * overrun, more than announced, data after FILE_END: the connection
  * closes). */
 int vbx__file_put_data(struct vbx__conn *c, void *put, const struct vbx_proto_data *d);
-int vbx__file_put_end(struct vbx__conn *c, uint32_t id, void *put, const struct vbx_proto_file_end *m);
+int vbx__file_put_end(struct vbx__conn *c, uint32_t id, void *put,
+                      const struct vbx_proto_file_end *m);
 int vbx__file_get_window(void *get, uint32_t inc);
 /* The connection is closing (c->lock held): the worker ends without
  * replying, removes its temporary file (put) and unregisters itself. */

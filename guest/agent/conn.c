@@ -19,15 +19,12 @@
 #include "agent.h"
 #include "voidbox/errors.h"
 
-
 /* Write the n buffers of iov (advanced in place) to c->fd. 0 or VBX_E_IO. */
 static int write_all(struct vbx__conn *c, struct iovec *iov, int n) {
   while (n > 0) {
     ssize_t w = writev(c->fd, iov, n);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w <= 0)
-      return VBX_E_IO;
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return VBX_E_IO;
     size_t left = (size_t)w;
     while (n > 0 && left >= iov->iov_len) {
       left -= iov->iov_len;
@@ -47,8 +44,7 @@ static int send_iov(struct vbx__conn *c, struct iovec *iov, int n) {
   pthread_mutex_lock(&c->wlock);
   if (!c->broken) {
     rc = write_all(c, iov, n);
-    if (rc != 0)
-      c->broken = 1;
+    if (rc != 0) c->broken = 1;
   }
   pthread_mutex_unlock(&c->wlock);
   return rc;
@@ -63,8 +59,7 @@ int vbx__conn_send_data(struct vbx__conn *c, unsigned type, uint32_t id, uint64_
                         const void *data, uint32_t len) {
   uint8_t hdr[VBX_PROTO_DATA_HEADER_SIZE];
   int rc = vbx_proto_data_header(hdr, type, id, off, len);
-  if (rc != 0)
-    return rc;
+  if (rc != 0) return rc;
   struct iovec iov[2] = {{hdr, sizeof hdr}, {(void *)data, len}};
   return send_iov(c, iov, 2);
 }
@@ -101,8 +96,7 @@ void vbx__conn_put(struct vbx__conn *c) {
   pthread_mutex_lock(&c->lock);
   int last = --c->refs == 0;
   pthread_mutex_unlock(&c->lock);
-  if (!last)
-    return;
+  if (!last) return;
   close(c->fd);
   pthread_mutex_destroy(&c->lock);
   pthread_mutex_destroy(&c->wlock);
@@ -111,8 +105,7 @@ void vbx__conn_put(struct vbx__conn *c) {
 
 struct vbx__req *vbx__conn_req_find(struct vbx__conn *c, uint32_t id) {
   for (struct vbx__req *r = c->reqs; r != NULL; r = r->next)
-    if (r->id == id)
-      return r;
+    if (r->id == id) return r;
   return NULL;
 }
 
@@ -130,8 +123,7 @@ void vbx__conn_req_del(struct vbx__conn *c, uint32_t id) {
 
 int vbx__conn_req_add(struct vbx__conn *c, uint32_t id, int kind, void *obj) {
   struct vbx__req *r = calloc(1, sizeof *r);
-  if (r == NULL)
-    return VBX_E_NOMEM;
+  if (r == NULL) return VBX_E_NOMEM;
   r->id = id, r->kind = kind, r->obj = obj;
   pthread_mutex_lock(&c->lock);
   r->next = c->reqs;

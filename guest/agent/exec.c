@@ -38,13 +38,13 @@ struct vbx__exec {
   char **argv, **envp, *cwd;
   char *arena;
   char path[4096];
-  pthread_mutex_t lock;       /* fields below, shared with the reader */
-  int wake;                   /* eventfd */
+  pthread_mutex_t lock; /* fields below, shared with the reader */
+  int wake;             /* eventfd */
   struct vbx_proto_credit out_credit;
   struct vbx_proto_window in_win;
-  uint8_t *inq;               /* stdin ring, STDIN_WINDOW bytes */
+  uint8_t *inq; /* stdin ring, STDIN_WINDOW bytes */
   size_t inq_head, inq_len;
-  uint64_t in_off;            /* next expected STDIN_DATA offset */
+  uint64_t in_off; /* next expected STDIN_DATA offset */
   int in_close_req;
   uint32_t pending_sig;
   int abandoned;
@@ -69,8 +69,7 @@ static void wake(struct vbx__exec *e) {
  * -errno (-ENOENT: not found in AGENT_PATH; -ENAMETOOLONG). */
 static int resolve(const char *argv0, char *out, size_t cap) {
   if (strchr(argv0, '/') != NULL) {
-    if (strlen(argv0) >= cap)
-      return -ENAMETOOLONG;
+    if (strlen(argv0) >= cap) return -ENAMETOOLONG;
     strcpy(out, argv0);
     return access(out, X_OK) == 0 ? 0 : -errno;
   }
@@ -83,8 +82,7 @@ static int resolve(const char *argv0, char *out, size_t cap) {
       out[n] = '/';
       strcpy(out + n + 1, argv0);
       struct stat st;
-      if (stat(out, &st) == 0 && S_ISREG(st.st_mode) && access(out, X_OK) == 0)
-        return 0;
+      if (stat(out, &st) == 0 && S_ISREG(st.st_mode) && access(out, X_OK) == 0) return 0;
     }
     p = e ? e + 1 : p + n;
   }
@@ -101,36 +99,27 @@ static void child_exec(struct vbx__exec *e, int in_fd, int out_fd, int err_fd, i
   signal(SIGPIPE, SIG_DFL);
   setsid();
   prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
-    goto fail;
+  if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0) goto fail;
   for (size_t i = 0; i < e->nrl; i++) {
     struct rlimit r = {e->rl[i].soft, e->rl[i].hard};
-    if (setrlimit((int)e->rl[i].resource, &r) != 0)
-      goto fail;
+    if (setrlimit((int)e->rl[i].resource, &r) != 0) goto fail;
   }
   for (size_t i = 0; i < pol->n_rlimits; i++) { /* policy caps win */
     struct rlimit cur, r = {pol->rlimits[i].soft, pol->rlimits[i].hard};
     if (getrlimit(pol->rlimits[i].resource, &cur) == 0) {
-      if (cur.rlim_max < r.rlim_max)
-        r.rlim_max = cur.rlim_max;
-      if (cur.rlim_cur < r.rlim_cur)
-        r.rlim_cur = cur.rlim_cur;
-      if (r.rlim_cur > r.rlim_max)
-        r.rlim_cur = r.rlim_max;
+      if (cur.rlim_max < r.rlim_max) r.rlim_max = cur.rlim_max;
+      if (cur.rlim_cur < r.rlim_cur) r.rlim_cur = cur.rlim_cur;
+      if (r.rlim_cur > r.rlim_max) r.rlim_cur = r.rlim_max;
     }
-    if (setrlimit(pol->rlimits[i].resource, &r) != 0)
-      goto fail;
+    if (setrlimit(pol->rlimits[i].resource, &r) != 0) goto fail;
   }
   if (pol->max_procs) {
     struct rlimit r = {pol->max_procs, pol->max_procs};
-    if (setrlimit(RLIMIT_NPROC, &r) != 0)
-      goto fail;
+    if (setrlimit(RLIMIT_NPROC, &r) != 0) goto fail;
   }
-  if (e->cwd != NULL && chdir(e->cwd) != 0)
-    goto fail;
+  if (e->cwd != NULL && chdir(e->cwd) != 0) goto fail;
   if (getuid() == 0 && (e->uid != 0 || e->gid != 0)) {
-    if (setgroups(0, NULL) != 0 || setgid(e->gid) != 0 || setuid(e->uid) != 0)
-      goto fail;
+    if (setgroups(0, NULL) != 0 || setgid(e->gid) != 0 || setuid(e->uid) != 0) goto fail;
   }
   prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
   execve(e->path, e->argv, e->envp);
@@ -171,8 +160,8 @@ static int send_exit(struct vbx__exec *e, int timed_out, uint64_t dur) {
 struct stream {
   int fd;
   unsigned type;
-  uint64_t off;      /* bytes sent */
-  uint64_t seen;     /* bytes read from the pipe (cap accounting) */
+  uint64_t off;  /* bytes sent */
+  uint64_t seen; /* bytes read from the pipe (cap accounting) */
   int noted;
 };
 
@@ -184,15 +173,11 @@ static int pump_out(struct vbx__exec *e, struct stream *s, uint8_t *buf) {
   uint32_t avail = vbx_proto_credit_available(&e->out_credit);
   pthread_mutex_unlock(&e->lock);
   size_t want = avail < READ_CHUNK ? avail : READ_CHUNK;
-  if (cap && s->seen >= cap)
-    want = READ_CHUNK; /* over the cap: drain and discard */
-  if (want == 0)
-    return 0;
+  if (cap && s->seen >= cap) want = READ_CHUNK; /* over the cap: drain and discard */
+  if (want == 0) return 0;
   ssize_t n = read(s->fd, buf, want);
-  if (n < 0)
-    return errno == EAGAIN || errno == EINTR ? 0 : 1;
-  if (n == 0)
-    return 1;
+  if (n < 0) return errno == EAGAIN || errno == EINTR ? 0 : 1;
+  if (n == 0) return 1;
   size_t send = (size_t)n;
   if (cap) {
     if (s->seen >= cap)
@@ -221,11 +206,9 @@ static void pump_in(struct vbx__exec *e, int *in_fd) {
   pthread_mutex_lock(&e->lock);
   while (e->inq_len > 0 && *in_fd >= 0) {
     size_t n = e->inq_len, room = STDIN_WINDOW - e->inq_head;
-    if (n > room)
-      n = room;
+    if (n > room) n = room;
     ssize_t w = write(*in_fd, e->inq + e->inq_head, n);
-    if (w < 0 && errno == EAGAIN)
-      break;
+    if (w < 0 && errno == EAGAIN) break;
     if (w <= 0) { /* EPIPE: the child closed stdin; discard the rest */
       close(*in_fd);
       *in_fd = -1;
@@ -239,8 +222,7 @@ static void pump_in(struct vbx__exec *e, int *in_fd) {
   uint32_t inc = e->in_close_req ? 0 : vbx_proto_window_grant(&e->in_win);
   int close_now = e->in_close_req && e->inq_len == 0 && *in_fd >= 0;
   pthread_mutex_unlock(&e->lock);
-  if (inc)
-    vbx__conn_send_window(e->c, e->id, inc);
+  if (inc) vbx__conn_send_window(e->c, e->id, inc);
   if (close_now) {
     close(*in_fd);
     *in_fd = -1;
@@ -285,8 +267,7 @@ static int open_pipes(const struct vbx__exec *e, struct io *io) {
   if (pipe2(io->out, O_CLOEXEC) != 0 || (io->sep && pipe2(io->err, O_CLOEXEC) != 0) ||
       pipe2(io->ep, O_CLOEXEC) != 0)
     return -errno;
-  if (e->stdin_pipe)
-    return pipe2(io->in, O_CLOEXEC) != 0 ? -errno : 0;
+  if (e->stdin_pipe) return pipe2(io->in, O_CLOEXEC) != 0 ? -errno : 0;
   io->in[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
   return io->in[0] < 0 ? -errno : 0;
 }
@@ -307,15 +288,13 @@ static int exec_error(struct vbx__exec *e, struct io *io, int *err) {
   close(io->ep[1]), io->ep[1] = -1;
   close(io->in[0]), io->in[0] = -1;
   close(io->out[1]), io->out[1] = -1;
-  if (io->sep)
-    close(io->err[1]), io->err[1] = -1;
+  if (io->sep) close(io->err[1]), io->err[1] = -1;
   int cerr = 0;
   ssize_t got;
   do
     got = read(io->ep[0], &cerr, sizeof cerr);
   while (got < 0 && errno == EINTR);
-  if (got != (ssize_t)sizeof cerr)
-    return 0;
+  if (got != (ssize_t)sizeof cerr) return 0;
   wait_reaped(e); /* reap before reporting */
   *err = cerr != 0 ? cerr : EIO;
   return vbx__errno_code(*err);
@@ -329,10 +308,8 @@ static int exec_error(struct vbx__exec *e, struct io *io, int *err) {
 static int pump_loop(struct vbx__exec *e, struct io *io, pid_t pid, uint64_t start, uint8_t *buf,
                      uint64_t *exit_at) {
   fcntl(io->out[0], F_SETFL, O_NONBLOCK);
-  if (io->sep)
-    fcntl(io->err[0], F_SETFL, O_NONBLOCK);
-  if (io->in[1] >= 0)
-    fcntl(io->in[1], F_SETFL, O_NONBLOCK);
+  if (io->sep) fcntl(io->err[0], F_SETFL, O_NONBLOCK);
+  if (io->in[1] >= 0) fcntl(io->in[1], F_SETFL, O_NONBLOCK);
   struct stream so = {io->out[0], VBX_PROTO_T_STDOUT_DATA, 0, 0, 0};
   struct stream se = {io->sep ? io->err[0] : -1, VBX_PROTO_T_STDERR_DATA, 0, 0, 0};
   uint64_t deadline = e->timeout_ms ? start + (uint64_t)e->timeout_ms * 1000000u : 0;
@@ -340,8 +317,7 @@ static int pump_loop(struct vbx__exec *e, struct io *io, pid_t pid, uint64_t sta
   int timed_out = 0, killed = 0;
   for (;;) {
     int done = vbx__reaper_done(&e->child);
-    if (done && *exit_at == 0)
-      *exit_at = now_ns();
+    if (done && *exit_at == 0) *exit_at = now_ns();
     pthread_mutex_lock(&e->lock);
     uint32_t sig = e->pending_sig;
     e->pending_sig = 0;
@@ -349,15 +325,13 @@ static int pump_loop(struct vbx__exec *e, struct io *io, pid_t pid, uint64_t sta
     int credit = vbx_proto_credit_available(&e->out_credit) > 0;
     int want_in = e->inq_len > 0 || e->in_close_req;
     pthread_mutex_unlock(&e->lock);
-    if (!done && sig)
-      kill((e->flags & VBX_PROTO_EXEC_F_NEW_SESSION) ? -pid : pid, (int)sig);
+    if (!done && sig) kill((e->flags & VBX_PROTO_EXEC_F_NEW_SESSION) ? -pid : pid, (int)sig);
     if (!done && !killed && (abandoned || (deadline && now_ns() >= deadline))) {
       kill(-pid, SIGKILL);
       killed = 1;
       timed_out = !abandoned;
     }
-    if ((abandoned && done) || (done && so.fd < 0 && se.fd < 0))
-      break;
+    if ((abandoned && done) || (done && so.fd < 0 && se.fd < 0)) break;
     struct pollfd p[4];
     int np = 0, iso = -1, ise = -1, iin = -1;
     p[np++] = (struct pollfd){e->wake, POLLIN, 0};
@@ -365,18 +339,15 @@ static int pump_loop(struct vbx__exec *e, struct io *io, pid_t pid, uint64_t sta
       iso = np, p[np++] = (struct pollfd){so.fd, POLLIN, 0};
     if (se.fd >= 0 && (credit || (max_out && se.seen >= max_out)))
       ise = np, p[np++] = (struct pollfd){se.fd, POLLIN, 0};
-    if (io->in[1] >= 0 && want_in)
-      iin = np, p[np++] = (struct pollfd){io->in[1], POLLOUT, 0};
+    if (io->in[1] >= 0 && want_in) iin = np, p[np++] = (struct pollfd){io->in[1], POLLOUT, 0};
     int tmo = -1;
     if (deadline && !killed) {
       uint64_t now = now_ns();
       tmo = deadline > now ? (int)((deadline - now) / 1000000u) + 1 : 0;
     }
-    if (done && credit && (tmo < 0 || tmo > DRAIN_GRACE_MS))
-      tmo = DRAIN_GRACE_MS;
+    if (done && credit && (tmo < 0 || tmo > DRAIN_GRACE_MS)) tmo = DRAIN_GRACE_MS;
     int r = poll(p, (nfds_t)np, tmo);
-    if (r < 0 && errno != EINTR)
-      break;
+    if (r < 0 && errno != EINTR) break;
     if (r == 0 && done && credit) {
       /* Child gone, nothing more within the grace: background processes
        * may hold the pipes; stop reading them. */
@@ -391,8 +362,7 @@ static int pump_loop(struct vbx__exec *e, struct io *io, pid_t pid, uint64_t sta
       close(so.fd), so.fd = -1, io->out[0] = -1;
     if (ise >= 0 && p[ise].revents && pump_out(e, &se, buf))
       close(se.fd), se.fd = -1, io->err[0] = -1;
-    if (iin >= 0 || want_in)
-      pump_in(e, &io->in[1]);
+    if (iin >= 0 || want_in) pump_in(e, &io->in[1]);
   }
   return timed_out;
 }
@@ -414,8 +384,7 @@ static void run(struct vbx__exec *e) {
   e->child.wake_fd = e->wake;
   uint64_t start = now_ns();
   pid_t pid = vbx__reaper_fork(&e->child);
-  if (pid == 0)
-    child_exec(e, io.in[0], io.out[1], io.sep ? io.err[1] : io.out[1], io.ep[1]);
+  if (pid == 0) child_exec(e, io.in[0], io.out[1], io.sep ? io.err[1] : io.out[1], io.ep[1]);
   if (pid < 0) {
     vbx__conn_send_error(e->c, e->id, VBX_E_LIMIT, "fork: %s", strerror((int)-pid));
     goto out;
@@ -454,16 +423,14 @@ static int copy_strings(struct vbx__exec *e, const struct vbx_proto_exec_start_v
   need += m->cwd.len + 1 + 16;
   e->arena = malloc(need);
   e->argv = calloc(m->argv.count + m->env.count + 2, sizeof(char *));
-  if (e->arena == NULL || e->argv == NULL)
-    return VBX_E_NOMEM;
+  if (e->arena == NULL || e->argv == NULL) return VBX_E_NOMEM;
   e->envp = e->argv + m->argv.count + 1;
   size_t used = 0;
   if (vbx_proto_strlist_copy(&m->argv, e->argv, m->argv.count + 1, e->arena, need) != 0)
     return VBX_E_NOMEM;
   for (uint32_t i = 0; i < m->argv.count; i++)
     used += strlen(e->argv[i]) + 1;
-  if (vbx_proto_strlist_copy(&m->env, e->envp, m->env.count + 1, e->arena + used,
-                             need - used) != 0)
+  if (vbx_proto_strlist_copy(&m->env, e->envp, m->env.count + 1, e->arena + used, need - used) != 0)
     return VBX_E_NOMEM;
   for (uint32_t i = 0; i < m->env.count; i++)
     used += strlen(e->envp[i]) + 1;
@@ -500,14 +467,11 @@ int vbx__exec_start(struct vbx__conn *c, uint32_t id, const struct vbx_proto_exe
   pthread_mutex_lock(&a->lock);
   uint32_t max = pol->max_execs ? pol->max_execs : 64;
   int busy = a->n_execs >= (int)max || a->shutting_down;
-  if (!busy)
-    a->n_execs++;
+  if (!busy) a->n_execs++;
   pthread_mutex_unlock(&a->lock);
-  if (busy)
-    return vbx__conn_send_error(c, id, VBX_E_LIMIT, "too many running execs (max %u)", max);
+  if (busy) return vbx__conn_send_error(c, id, VBX_E_LIMIT, "too many running execs (max %u)", max);
   struct vbx__exec *e = calloc(1, sizeof *e);
-  if (e == NULL)
-    goto nomem;
+  if (e == NULL) goto nomem;
   e->c = c, e->id = id, e->flags = m->p.flags, e->uid = uid, e->gid = gid;
   e->timeout_ms = m->p.timeout_ms;
   e->stdin_pipe = m->p.stdin_mode == VBX_PROTO_STDIN_PIPE;
@@ -519,8 +483,7 @@ int vbx__exec_start(struct vbx__conn *c, uint32_t id, const struct vbx_proto_exe
   vbx_proto_window_init(&e->in_win, STDIN_WINDOW);
   if (e->wake < 0 || copy_strings(e, m) != 0 ||
       (e->stdin_pipe && (e->inq = malloc(STDIN_WINDOW)) == NULL)) {
-    if (e->wake >= 0)
-      close(e->wake);
+    if (e->wake >= 0) close(e->wake);
     free(e->inq), free(e->arena), free(e->argv), free(e);
     goto nomem;
   }
@@ -558,8 +521,7 @@ int vbx__exec_stdin(struct vbx__exec *e, const struct vbx_proto_data *d) {
       vbx_proto_window_on_data(&e->in_win, d->len) != 0 || e->inq_len + d->len > STDIN_WINDOW)
     goto out;
   size_t tail = (e->inq_head + e->inq_len) % STDIN_WINDOW, first = STDIN_WINDOW - tail;
-  if (first > d->len)
-    first = d->len;
+  if (first > d->len) first = d->len;
   memcpy(e->inq + tail, d->data, first);
   memcpy(e->inq, d->data + first, d->len - first);
   e->inq_len += d->len;
@@ -567,8 +529,7 @@ int vbx__exec_stdin(struct vbx__exec *e, const struct vbx_proto_data *d) {
   rc = 0;
 out:
   pthread_mutex_unlock(&e->lock);
-  if (rc == 0)
-    wake(e);
+  if (rc == 0) wake(e);
   return rc;
 }
 

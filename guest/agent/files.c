@@ -58,10 +58,9 @@ static int job_init(struct job *j, struct vbx__conn *c, uint32_t id, struct vbx_
     return vbx__conn_send_error(c, id, VBX_E_TOOBIG, "path too long");
   int rc = vbx__jail_relpath(c->agent->root, j->path, j->rel, sizeof j->rel);
   if (rc != 0)
-    return vbx__conn_send_error(c, id, rc,
-                                rc == VBX_E_PERM ? "%s: outside the sandbox root %s"
-                                                 : "%s: invalid path%s",
-                                j->path, rc == VBX_E_PERM ? c->agent->root : "");
+    return vbx__conn_send_error(
+        c, id, rc, rc == VBX_E_PERM ? "%s: outside the sandbox root %s" : "%s: invalid path%s",
+        j->path, rc == VBX_E_PERM ? c->agent->root : "");
   if (write && !vbx__policy_writable(&c->agent->policy, j->rel))
     return vbx__conn_send_error(c, id, VBX_E_PERM, "%s: not under a writable path of the policy",
                                 j->path);
@@ -79,8 +78,7 @@ static int job_start(struct job *j, int kind, void *obj, void *(*fn)(void *), in
   *refused = 1;
   pthread_mutex_lock(&g_lock);
   int full = g_workers >= VBX__FILE_MAX_WORKERS;
-  if (!full)
-    g_workers++;
+  if (!full) g_workers++;
   pthread_mutex_unlock(&g_lock);
   if (full)
     return vbx__conn_send_error(c, j->id, VBX_E_LIMIT,
@@ -116,8 +114,7 @@ static int job_start(struct job *j, int kind, void *obj, void *(*fn)(void *), in
  * has that frame it may reuse the id) and again, harmlessly, at the end.
  * Afterwards the reader can no longer reach the request's object. */
 static void job_unregister(struct job *j) {
-  if (j->registered)
-    vbx__conn_req_del(j->c, j->id);
+  if (j->registered) vbx__conn_req_del(j->c, j->id);
   j->registered = 0;
 }
 
@@ -137,7 +134,8 @@ static void job_fail(struct job *j, int err, const char *why) {
   if (why != NULL) {
     vbx__conn_send_error(j->c, j->id, err == EISDIR ? VBX_E_INVAL : VBX_E_PERM,
                          "%s %s; file operations open only regular files on ordinary file "
-                         "systems", j->path, why);
+                         "systems",
+                         j->path, why);
     return;
   }
   const char *text = err == EXDEV   ? "path escapes the sandbox root"
@@ -153,20 +151,20 @@ static void job_ok(struct job *j) {
   uint8_t mem[64];
   struct vbx_proto_buf b;
   vbx_proto_buf_init_fixed(&b, mem, sizeof mem);
-  if (vbx_proto_encode_empty(&b, VBX_PROTO_T_OK, j->id) == 0)
-    vbx__conn_send(j->c, &b);
+  if (vbx_proto_encode_empty(&b, VBX_PROTO_T_OK, j->id) == 0) vbx__conn_send(j->c, &b);
 }
 
 /* Worker's first step. Returns 0, or VBX_E_PERM with the ERROR sent. */
 static int job_become(struct job *j) {
   const struct vbx_proto_policy *p = &j->c->agent->policy;
   int rc = vbx__jail_become(p);
-  if (rc == 0)
-    return 0;
+  if (rc == 0) return 0;
   vbx__log(0, "file request %u: cannot take the commands' identity: %s", j->id, strerror(-rc));
   job_unregister(j);
-  vbx__conn_send_error(j->c, j->id, VBX_E_PERM, "%s: cannot take the commands' identity "
-                       "(uid %u, gid %u): %s", j->path, p->uid, p->gid, strerror(-rc));
+  vbx__conn_send_error(j->c, j->id, VBX_E_PERM,
+                       "%s: cannot take the commands' identity "
+                       "(uid %u, gid %u): %s",
+                       j->path, p->uid, p->gid, strerror(-rc));
   return VBX_E_PERM;
 }
 
@@ -184,10 +182,8 @@ static ssize_t read_retry(int fd, void *buf, size_t n) {
 static int write_all(int fd, const uint8_t *d, size_t n) {
   while (n > 0) {
     ssize_t w = write(fd, d, n);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w <= 0)
-      return w < 0 ? -errno : -EIO;
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return w < 0 ? -errno : -EIO;
     d += w, n -= (size_t)w;
   }
   return 0;
@@ -197,8 +193,7 @@ static void deadline_in(struct timespec *ts, long ms) {
   clock_gettime(CLOCK_MONOTONIC, ts);
   ts->tv_sec += ms / 1000;
   ts->tv_nsec += (ms % 1000) * 1000000L;
-  if (ts->tv_nsec >= 1000000000L)
-    ts->tv_sec++, ts->tv_nsec -= 1000000000L;
+  if (ts->tv_nsec >= 1000000000L) ts->tv_sec++, ts->tv_nsec -= 1000000000L;
 }
 
 /* ---- put ---------------------------------------------------------------- */
@@ -206,12 +201,12 @@ static void deadline_in(struct timespec *ts, long ms) {
 struct put {
   struct job j;
   uint32_t mode;
-  uint64_t size;                /* announced by FILE_PUT_BEGIN */
-  pthread_mutex_t lock;         /* the fields below, shared with the reader */
-  pthread_cond_t cond;          /* CLOCK_MONOTONIC; signalled on data, end, abandon */
-  uint8_t *ring;                /* received, not yet written: PUT_WINDOW bytes */
+  uint64_t size;        /* announced by FILE_PUT_BEGIN */
+  pthread_mutex_t lock; /* the fields below, shared with the reader */
+  pthread_cond_t cond;  /* CLOCK_MONOTONIC; signalled on data, end, abandon */
+  uint8_t *ring;        /* received, not yet written: PUT_WINDOW bytes */
   size_t head, len;
-  uint64_t got;                 /* bytes received = next expected offset */
+  uint64_t got; /* bytes received = next expected offset */
   struct vbx_proto_window win;
   int ended, abandoned;
   struct vbx_proto_file_end end;
@@ -234,11 +229,9 @@ static int put_drain(struct put *p, int fd, struct vbx_sha256 *sha, int *err) {
   deadline_in(&idle, IDLE_MS);
   pthread_mutex_lock(&p->lock);
   for (;;) {
-    if (p->abandoned)
-      break;
+    if (p->abandoned) break;
     if (p->len == 0) {
-      if (p->ended)
-        break;
+      if (p->ended) break;
       if (pthread_cond_timedwait(&p->cond, &p->lock, &idle) == ETIMEDOUT && p->len == 0 &&
           !p->ended && !p->abandoned) {
         pthread_mutex_unlock(&p->lock);
@@ -293,8 +286,7 @@ static void put_run(struct put *p) {
     goto out;
   }
   uint32_t r = 0;
-  if (getrandom(&r, sizeof r, 0) != sizeof r)
-    r = j->id;
+  if (getrandom(&r, sizeof r, 0) != sizeof r) r = j->id;
   snprintf(tmp, sizeof tmp, ".vbx-put-%u-%08x", j->id, r);
   /* A new name with O_EXCL: always a fresh regular file, created (and so
    * owned) with this thread's identity. */
@@ -312,8 +304,10 @@ static void put_run(struct put *p) {
     goto out; /* nothing to reply */
   if (rc == VBX_E_TIMEOUT) {
     job_unregister(j);
-    vbx__conn_send_error(j->c, j->id, VBX_E_TIMEOUT, "%s: nothing from the host for %d s; "
-                         "transfer dropped", j->path, IDLE_MS / 1000);
+    vbx__conn_send_error(j->c, j->id, VBX_E_TIMEOUT,
+                         "%s: nothing from the host for %d s; "
+                         "transfer dropped",
+                         j->path, IDLE_MS / 1000);
     goto out;
   }
   if (rc != 0) {
@@ -346,18 +340,17 @@ out:
 static void *put_worker(void *arg) {
   struct put *p = arg;
   struct vbx__conn *c = p->j.c;
-  if (job_become(&p->j) == 0)
-    put_run(p);
+  if (job_become(&p->j) == 0) put_run(p);
   job_unregister(&p->j);
   put_free(p);
   job_release(c);
   return NULL;
 }
 
-int vbx__file_put_begin(struct vbx__conn *c, uint32_t id, const struct vbx_proto_file_put_begin *m) {
+int vbx__file_put_begin(struct vbx__conn *c, uint32_t id,
+                        const struct vbx_proto_file_put_begin *m) {
   struct put *p = calloc(1, sizeof *p);
-  if (p == NULL)
-    return VBX_E_NOMEM;
+  if (p == NULL) return VBX_E_NOMEM;
   int refused;
   int rc = job_init(&p->j, c, id, m->path, 1, &refused);
   if (rc != 0 || refused) {
@@ -378,8 +371,7 @@ int vbx__file_put_begin(struct vbx__conn *c, uint32_t id, const struct vbx_proto
     return VBX_E_NOMEM;
   }
   rc = job_start(&p->j, VBX__REQ_PUT, p, put_worker, &refused);
-  if (rc != 0 || refused)
-    put_free(p);
+  if (rc != 0 || refused) put_free(p);
   return rc;
 }
 
@@ -393,8 +385,7 @@ int vbx__file_put_data(struct vbx__conn *c, void *pv, const struct vbx_proto_dat
       d->len > PUT_WINDOW - p->len || vbx_proto_window_on_data(&p->win, d->len) != 0)
     goto out;
   size_t tail = (p->head + p->len) % PUT_WINDOW, first = PUT_WINDOW - tail;
-  if (first > d->len)
-    first = d->len;
+  if (first > d->len) first = d->len;
   memcpy(p->ring + tail, d->data, first);
   memcpy(p->ring, d->data + first, d->len - first);
   p->len += d->len;
@@ -406,7 +397,8 @@ out:
   return rc;
 }
 
-int vbx__file_put_end(struct vbx__conn *c, uint32_t id, void *pv, const struct vbx_proto_file_end *m) {
+int vbx__file_put_end(struct vbx__conn *c, uint32_t id, void *pv,
+                      const struct vbx_proto_file_end *m) {
   (void)c, (void)id;
   struct put *p = pv;
   pthread_mutex_lock(&p->lock);
@@ -432,9 +424,9 @@ void vbx__file_put_abandon(void *pv) {
 
 struct get {
   struct job j;
-  uint64_t max;                 /* max_size of the request */
-  pthread_mutex_t lock;         /* the fields below, shared with the reader */
-  pthread_cond_t cond;          /* CLOCK_MONOTONIC; signalled on credit, abandon */
+  uint64_t max;         /* max_size of the request */
+  pthread_mutex_t lock; /* the fields below, shared with the reader */
+  pthread_cond_t cond;  /* CLOCK_MONOTONIC; signalled on credit, abandon */
   struct vbx_proto_credit credit;
   int abandoned;
 };
@@ -460,11 +452,13 @@ static void get_toobig(struct get *g, long long st_size, int grew) {
   if (grew)
     vbx__conn_send_error(g->j.c, g->j.id, VBX_E_TOOBIG,
                          "%s: more than the %llu bytes allowed (its size said %lld: the file "
-                         "grew while being read); cut at the limit", g->j.path,
-                         (unsigned long long)g->max, st_size);
+                         "grew while being read); cut at the limit",
+                         g->j.path, (unsigned long long)g->max, st_size);
   else
-    vbx__conn_send_error(g->j.c, g->j.id, VBX_E_TOOBIG, "%s: %lld bytes, more than the %llu "
-                         "allowed", g->j.path, st_size, (unsigned long long)g->max);
+    vbx__conn_send_error(g->j.c, g->j.id, VBX_E_TOOBIG,
+                         "%s: %lld bytes, more than the %llu "
+                         "allowed",
+                         g->j.path, st_size, (unsigned long long)g->max);
 }
 
 /* Stream the file under the host's credit, never more than g->max bytes:
@@ -510,27 +504,24 @@ static void get_run(struct get *g) {
       break;
     }
     int64_t avail = get_credit(g);
-    if (avail == 0)
-      goto out; /* abandoned: the connection is closing */
+    if (avail == 0) goto out; /* abandoned: the connection is closing */
     if (avail == VBX_E_TIMEOUT) {
       job_unregister(j);
-      vbx__conn_send_error(j->c, j->id, VBX_E_TIMEOUT, "%s: no credit from the host for %d s "
-                           "after %llu bytes; transfer dropped", j->path, IDLE_MS / 1000,
-                           (unsigned long long)off);
+      vbx__conn_send_error(j->c, j->id, VBX_E_TIMEOUT,
+                           "%s: no credit from the host for %d s "
+                           "after %llu bytes; transfer dropped",
+                           j->path, IDLE_MS / 1000, (unsigned long long)off);
       goto out;
     }
     uint64_t want = g->max - off;
-    if (want > (uint64_t)avail)
-      want = (uint64_t)avail;
-    if (want > GET_CHUNK)
-      want = GET_CHUNK;
+    if (want > (uint64_t)avail) want = (uint64_t)avail;
+    if (want > GET_CHUNK) want = GET_CHUNK;
     ssize_t n = read_retry(fd, buf, (size_t)want);
     if (n < 0) {
       job_fail(j, errno, NULL);
       goto out;
     }
-    if (n == 0)
-      break;
+    if (n == 0) break;
     pthread_mutex_lock(&g->lock);
     vbx_proto_credit_consume(&g->credit, (uint32_t)n);
     pthread_mutex_unlock(&g->lock);
@@ -547,8 +538,7 @@ static void get_run(struct get *g) {
   struct vbx_proto_buf b;
   vbx_proto_buf_init_fixed(&b, mem, sizeof mem);
   job_unregister(j);
-  if (vbx_proto_encode_file_end(&b, j->id, &e) == 0)
-    vbx__conn_send(j->c, &b);
+  if (vbx_proto_encode_file_end(&b, j->id, &e) == 0) vbx__conn_send(j->c, &b);
 out:
   free(buf);
   close(fd);
@@ -557,8 +547,7 @@ out:
 static void *get_worker(void *arg) {
   struct get *g = arg;
   struct vbx__conn *c = g->j.c;
-  if (job_become(&g->j) == 0)
-    get_run(g);
+  if (job_become(&g->j) == 0) get_run(g);
   job_unregister(&g->j);
   pthread_cond_destroy(&g->cond);
   pthread_mutex_destroy(&g->lock);
@@ -569,8 +558,7 @@ static void *get_worker(void *arg) {
 
 int vbx__file_get(struct vbx__conn *c, uint32_t id, const struct vbx_proto_file_get *m) {
   struct get *g = calloc(1, sizeof *g);
-  if (g == NULL)
-    return VBX_E_NOMEM;
+  if (g == NULL) return VBX_E_NOMEM;
   int refused;
   int rc = job_init(&g->j, c, id, m->path, 0, &refused);
   if (rc != 0 || refused) {
@@ -615,7 +603,7 @@ void vbx__file_get_abandon(void *gv) {
 
 struct simple {
   struct job j;
-  int type;                     /* VBX_PROTO_T_MKDIR or VBX_PROTO_T_STAT */
+  int type; /* VBX_PROTO_T_MKDIR or VBX_PROTO_T_STAT */
   uint32_t mode, flags;
 };
 
@@ -627,8 +615,7 @@ static int mkdir_parents(int rootfd, char *rel, mode_t mode, const char **why) {
   char *save = NULL;
   for (char *comp = strtok_r(rel, "/", &save); d >= 0 && comp != NULL;
        comp = strtok_r(NULL, "/", &save)) {
-    if (strcmp(comp, ".") == 0)
-      continue;
+    if (strcmp(comp, ".") == 0) continue;
     int err = 0;
     if (strcmp(comp, "..") == 0)
       err = EXDEV;
@@ -644,8 +631,7 @@ static int mkdir_parents(int rootfd, char *rel, mode_t mode, const char **why) {
     close(d);
     d = nd;
   }
-  if (d < 0)
-    return d;
+  if (d < 0) return d;
   close(d);
   return 0;
 }
@@ -666,8 +652,7 @@ static void do_mkdir(struct simple *s) {
       err = EPERM;
     else if (mkdirat(d, leaf, mode) != 0)
       err = errno;
-    if (d >= 0)
-      close(d);
+    if (d >= 0) close(d);
   }
   if (err != 0)
     job_fail(j, err, why);
@@ -706,9 +691,10 @@ static void do_stat(struct simple *s) {
   }
   struct vbx_proto_stat_result res;
   memset(&res, 0, sizeof res);
-  res.type = S_ISREG(st.st_mode) ? VBX_PROTO_FT_REGULAR
+  res.type = S_ISREG(st.st_mode)   ? VBX_PROTO_FT_REGULAR
              : S_ISDIR(st.st_mode) ? VBX_PROTO_FT_DIR
-             : S_ISLNK(st.st_mode) ? VBX_PROTO_FT_SYMLINK : VBX_PROTO_FT_OTHER;
+             : S_ISLNK(st.st_mode) ? VBX_PROTO_FT_SYMLINK
+                                   : VBX_PROTO_FT_OTHER;
   res.mode = st.st_mode & 07777;
   res.size = (uint64_t)st.st_size;
   res.mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
@@ -716,8 +702,7 @@ static void do_stat(struct simple *s) {
   struct vbx_proto_buf b;
   vbx_proto_buf_init_fixed(&b, mem, sizeof mem);
   job_unregister(j);
-  if (vbx_proto_encode_stat_result(&b, j->id, &res) == 0)
-    vbx__conn_send(j->c, &b);
+  if (vbx_proto_encode_stat_result(&b, j->id, &res) == 0) vbx__conn_send(j->c, &b);
 }
 
 static void *simple_worker(void *arg) {
@@ -739,16 +724,14 @@ static void *simple_worker(void *arg) {
 static int simple_start(struct vbx__conn *c, uint32_t id, struct vbx_proto_str path, int type,
                         uint32_t mode, uint32_t flags) {
   struct simple *s = calloc(1, sizeof *s);
-  if (s == NULL)
-    return VBX_E_NOMEM;
+  if (s == NULL) return VBX_E_NOMEM;
   int refused;
   int rc = job_init(&s->j, c, id, path, type == VBX_PROTO_T_MKDIR, &refused);
   if (rc == 0 && !refused) {
     s->type = type, s->mode = mode, s->flags = flags;
     rc = job_start(&s->j, VBX__REQ_FILE, s, simple_worker, &refused);
   }
-  if (rc != 0 || refused)
-    free(s);
+  if (rc != 0 || refused) free(s);
   return rc;
 }
 

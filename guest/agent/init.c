@@ -43,8 +43,7 @@ static void lo_up(void) {
   strcpy(ifr.ifr_name, "lo");
   if (ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
     ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-    if (ioctl(s, SIOCSIFFLAGS, &ifr) != 0)
-      vbx__log(0, "lo: SIOCSIFFLAGS: %s", strerror(errno));
+    if (ioctl(s, SIOCSIFFLAGS, &ifr) != 0) vbx__log(0, "lo: SIOCSIFFLAGS: %s", strerror(errno));
   } else {
     vbx__log(0, "lo: SIOCGIFFLAGS: %s", strerror(errno));
   }
@@ -88,8 +87,7 @@ static int disk_bind(const char *sub, const char *at, uid_t uid, gid_t gid, mode
 }
 
 int vbx__init_disk(unsigned disk_mb) {
-  if (disk_mb == 0)
-    disk_mb = VBX__DEFAULT_DISK_MB;
+  if (disk_mb == 0) disk_mb = VBX__DEFAULT_DISK_MB;
   /* /workspace keeps what the image (the per-box archive) made it:
    * owned by the commands' identity. */
   struct stat ws;
@@ -110,8 +108,7 @@ int vbx__init_disk(unsigned disk_mb) {
    * leave the disk unbounded: refuse it. */
   struct statfs sf;
   uint64_t bytes = 0;
-  if (statfs(DISK_STAGE, &sf) == 0)
-    bytes = (uint64_t)sf.f_blocks * (uint64_t)sf.f_bsize;
+  if (statfs(DISK_STAGE, &sf) == 0) bytes = (uint64_t)sf.f_blocks * (uint64_t)sf.f_bsize;
   int rc = 0;
   if (bytes != (uint64_t)disk_mb << 20) {
     vbx__log(0, "disk: the tmpfs on %s has %llu bytes, not the %u MiB asked for", DISK_STAGE,
@@ -119,17 +116,13 @@ int vbx__init_disk(unsigned disk_mb) {
     rc = VBX_E_IO;
   }
   mkdir("/var", 0755);
-  if (rc == 0)
-    rc = disk_bind("tmp", "/tmp", 0, 0, 01777);
-  if (rc == 0)
-    rc = disk_bind("var-tmp", "/var/tmp", 0, 0, 01777);
-  if (rc == 0)
-    rc = disk_bind("workspace", "/workspace", ws.st_uid, ws.st_gid, ws.st_mode & 07777);
+  if (rc == 0) rc = disk_bind("tmp", "/tmp", 0, 0, 01777);
+  if (rc == 0) rc = disk_bind("var-tmp", "/var/tmp", 0, 0, 01777);
+  if (rc == 0) rc = disk_bind("workspace", "/workspace", ws.st_uid, ws.st_gid, ws.st_mode & 07777);
   /* The binds hold the tmpfs; its staging mount goes. */
   umount2(DISK_STAGE, MNT_DETACH);
   rmdir(DISK_STAGE);
-  if (rc == 0)
-    vbx__log(1, "disk: %u MiB tmpfs on /tmp, /var/tmp and /workspace", disk_mb);
+  if (rc == 0) vbx__log(1, "disk: %u MiB tmpfs on /tmp, /var/tmp and /workspace", disk_mb);
   return rc;
 }
 
@@ -141,26 +134,21 @@ void vbx__init_poweroff(int use_reboot) {
 
 int vbx__init_find_virtio_port(const char *name, char *path, size_t cap) {
   DIR *d = opendir("/sys/class/virtio-ports");
-  if (d == NULL)
-    return VBX_E_NOTFOUND;
+  if (d == NULL) return VBX_E_NOTFOUND;
   struct dirent *e;
   int rc = VBX_E_NOTFOUND;
   while (rc != 0 && (e = readdir(d)) != NULL) {
-    if (e->d_name[0] == '.' || strlen(e->d_name) > 64)
-      continue;
+    if (e->d_name[0] == '.' || strlen(e->d_name) > 64) continue;
     char np[128], got[128];
     snprintf(np, sizeof np, "/sys/class/virtio-ports/%.64s/name", e->d_name);
     int fd = open(np, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-      continue;
+    if (fd < 0) continue;
     ssize_t n = read(fd, got, sizeof got - 1);
     close(fd);
-    if (n <= 0)
-      continue;
+    if (n <= 0) continue;
     got[n] = '\0';
     got[strcspn(got, "\n")] = '\0';
-    if (strcmp(got, name) == 0 && (size_t)snprintf(path, cap, "/dev/%s", e->d_name) < cap)
-      rc = 0;
+    if (strcmp(got, name) == 0 && (size_t)snprintf(path, cap, "/dev/%s", e->d_name) < cap) rc = 0;
   }
   closedir(d);
   return rc;

@@ -24,39 +24,33 @@
 #include "voidbox/errors.h"
 
 int vbx__jail_relpath(const char *root, const char *path, char *out, size_t cap) {
-  if (path == NULL || path[0] == '\0' || cap < 2)
-    return VBX_E_INVAL;
+  if (path == NULL || path[0] == '\0' || cap < 2) return VBX_E_INVAL;
   const char *rest = path;
   if (path[0] == '/') {
     size_t rn = strlen(root);
     while (rn > 0 && root[rn - 1] == '/')
       rn--; /* "/" -> "" */
-    if (strncmp(path, root, rn) != 0 || (path[rn] != '\0' && path[rn] != '/'))
-      return VBX_E_PERM;
+    if (strncmp(path, root, rn) != 0 || (path[rn] != '\0' && path[rn] != '/')) return VBX_E_PERM;
     rest = path + rn;
   }
   size_t o = 0;
   while (*rest != '\0') {
     while (*rest == '/')
       rest++;
-    if (*rest == '\0')
-      break;
+    if (*rest == '\0') break;
     const char *e = strchr(rest, '/');
     size_t n = e ? (size_t)(e - rest) : strlen(rest);
     if (n == 1 && rest[0] == '.') {
       rest += n;
       continue;
     }
-    if (o + (o ? 1 : 0) + n + 1 > cap)
-      return VBX_E_INVAL;
-    if (o)
-      out[o++] = '/';
+    if (o + (o ? 1 : 0) + n + 1 > cap) return VBX_E_INVAL;
+    if (o) out[o++] = '/';
     memcpy(out + o, rest, n);
     o += n;
     rest += n;
   }
-  if (o == 0)
-    out[o++] = '.';
+  if (o == 0) out[o++] = '.';
   out[o] = '\0';
   return 0;
 }
@@ -77,15 +71,12 @@ int vbx__jail_open(int rootfd, const char *rel, int flags, mode_t mode) {
 int vbx__jail_open_parent(int rootfd, const char *rel, const char **leaf) {
   const char *slash = strrchr(rel, '/');
   const char *l = slash ? slash + 1 : rel;
-  if (strcmp(l, ".") == 0 || strcmp(l, "..") == 0 || *l == '\0')
-    return -EINVAL;
+  if (strcmp(l, ".") == 0 || strcmp(l, "..") == 0 || *l == '\0') return -EINVAL;
   *leaf = l;
-  if (slash == NULL)
-    return vbx__jail_open(rootfd, ".", O_PATH | O_DIRECTORY, 0);
+  if (slash == NULL) return vbx__jail_open(rootfd, ".", O_PATH | O_DIRECTORY, 0);
   char dir[VBX_PROTO_MAX_PATH_LEN + 1];
   size_t n = (size_t)(slash - rel);
-  if (n >= sizeof dir)
-    return -ENAMETOOLONG;
+  if (n >= sizeof dir) return -ENAMETOOLONG;
   memcpy(dir, rel, n);
   dir[n] = '\0';
   return vbx__jail_open(rootfd, dir, O_PATH | O_DIRECTORY, 0);
@@ -96,26 +87,22 @@ int vbx__jail_become(const struct vbx_proto_policy *p) {
     return 0; /* commands keep the agent's identity too (exec.c) */
   uid_t u = p->have_uid ? p->uid : geteuid();
   gid_t g = p->have_gid ? p->gid : getegid();
-  if (u == 0 && g == 0)
-    return 0;
+  if (u == 0 && g == 0) return 0;
   /* Raw system calls: the kernel changes only this thread's credentials,
    * whereas glibc's setgroups() would apply to every thread. */
-  if (syscall(SYS_setgroups, 0, NULL) != 0)
-    return -errno;
+  if (syscall(SYS_setgroups, 0, NULL) != 0) return -errno;
   syscall(SYS_setfsgid, g);
   if ((gid_t)syscall(SYS_setfsgid, (gid_t)-1) != g) /* -1: query only */
     return -EPERM;
   syscall(SYS_setfsuid, u);
-  if ((uid_t)syscall(SYS_setfsuid, (uid_t)-1) != u)
-    return -EPERM;
+  if ((uid_t)syscall(SYS_setfsuid, (uid_t)-1) != u) return -EPERM;
   if (u != 0) {
     /* A non-zero fsuid already clears the file capabilities from the
      * effective set; drop every capability of this thread for good. */
     struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
     struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
     memset(d, 0, sizeof d);
-    if (syscall(SYS_capset, &h, d) != 0)
-      return -errno;
+    if (syscall(SYS_capset, &h, d) != 0) return -errno;
   }
   /* A credential change resets the process's dumpable flag to
    * fs.suid_dumpable; keep the agent undumpable (main.c). */
@@ -140,18 +127,15 @@ const char *vbx__jail_special_fs(int fd) {
       {PSTOREFS_MAGIC, "is on pstore"},
   };
   struct statfs sf;
-  if (fstatfs(fd, &sf) != 0)
-    return "its file system cannot be examined (fstatfs failed)";
+  if (fstatfs(fd, &sf) != 0) return "its file system cannot be examined (fstatfs failed)";
   for (size_t i = 0; i < sizeof fs / sizeof fs[0]; i++)
-    if ((unsigned long)sf.f_type == fs[i].magic)
-      return fs[i].why;
+    if ((unsigned long)sf.f_type == fs[i].magic) return fs[i].why;
   return NULL;
 }
 
 int vbx__jail_check_file(int fd, const char **why) {
   struct stat st;
-  if (fstat(fd, &st) != 0)
-    return -errno;
+  if (fstat(fd, &st) != 0) return -errno;
   const char *w = S_ISREG(st.st_mode)    ? NULL
                   : S_ISDIR(st.st_mode)  ? "is a directory"
                   : S_ISFIFO(st.st_mode) ? "is a FIFO"
@@ -176,18 +160,15 @@ int vbx__jail_open_file(int rootfd, const char *rel, int flags, const char **why
   /* First look without opening: O_PATH runs no driver open and no FIFO
    * rendezvous, so devices and FIFOs are refused before anything happens. */
   int fd = vbx__jail_open(rootfd, rel, O_PATH | O_NOFOLLOW, 0);
-  if (fd < 0)
-    return fd;
+  if (fd < 0) return fd;
   int rc = vbx__jail_check_file(fd, why);
   close(fd);
-  if (rc != 0)
-    return rc;
+  if (rc != 0) return rc;
   /* The entry may have been replaced since: O_NONBLOCK keeps a FIFO from
    * blocking the open, O_NOCTTY a terminal from becoming ours, and the
    * same checks run again on what was really opened. */
   fd = vbx__jail_open(rootfd, rel, (flags & ~O_CREAT) | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY, 0);
-  if (fd < 0)
-    return fd;
+  if (fd < 0) return fd;
   if ((rc = vbx__jail_check_file(fd, why)) != 0) {
     close(fd);
     return rc;
@@ -198,28 +179,21 @@ int vbx__jail_open_file(int rootfd, const char *rel, int flags, const char **why
 int vbx__errno_code(int err) {
   switch (err) {
   case ENOENT:
-  case ENOTDIR:
-    return VBX_E_NOTFOUND;
+  case ENOTDIR: return VBX_E_NOTFOUND;
   case EEXIST:
-  case ENOTEMPTY:
-    return VBX_E_EXISTS;
+  case ENOTEMPTY: return VBX_E_EXISTS;
   case EACCES:
   case EPERM:
   case EROFS:
   case EXDEV:
-  case ELOOP:
-    return VBX_E_PERM;
-  case ENOMEM:
-    return VBX_E_NOMEM;
+  case ELOOP: return VBX_E_PERM;
+  case ENOMEM: return VBX_E_NOMEM;
   case EFBIG:
   case ENOSPC:
   case EDQUOT:
-  case ENAMETOOLONG:
-    return VBX_E_TOOBIG;
+  case ENAMETOOLONG: return VBX_E_TOOBIG;
   case EINVAL:
-  case EISDIR:
-    return VBX_E_INVAL;
-  default:
-    return VBX_E_IO;
+  case EISDIR: return VBX_E_INVAL;
+  default: return VBX_E_IO;
   }
 }

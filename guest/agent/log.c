@@ -23,20 +23,20 @@ void vbx__log_init(int kmsg, int verbose) {
 }
 
 void vbx__log(int level, const char *fmt, ...) {
-  if (g_fd < 0 || (level >= 2 && !g_verbose))
-    return;
+  if (g_fd < 0 || (level >= 2 && !g_verbose)) return;
   char line[1024];
   /* kmsg priorities: 3 err, 6 info, 7 debug. */
   int n = snprintf(line, sizeof line, "<%d>voidbox-agent: ", level == 0 ? 3 : level == 1 ? 6 : 7);
   const char *start = line;
-  if (g_fd == 2)
-    start = line + 3; /* no priority prefix on stderr */
+  if (g_fd == 2) start = line + 3; /* no priority prefix on stderr */
   va_list ap;
   va_start(ap, fmt);
   int m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
   va_end(ap);
-  size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m < sizeof line - (size_t)n - 1 ? (size_t)m
-                                                                                 : sizeof line - (size_t)n - 2);
+  size_t len =
+      (size_t)n + (m < 0                                     ? 0
+                   : (size_t)m < sizeof line - (size_t)n - 1 ? (size_t)m
+                                                             : sizeof line - (size_t)n - 2);
   line[len++] = '\n';
   ssize_t w = write(g_fd, start, len - (size_t)(start - line)); /* one write: one record */
   (void)w;

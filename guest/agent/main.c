@@ -21,31 +21,32 @@
 #include "agent.h"
 
 static void usage(FILE *f) {
-  fputs("usage: voidbox-guest-agent [options]\n"
-        "  --listen unix:PATH | vsock:PORT | dev:PATH | virtio-port:NAME\n"
-        "                                  where to serve (one byte stream per connection;\n"
-        "                                  dev: a character device such as a virtio-serial\n"
-        "                                  port; virtio-port: the port QEMU named NAME)\n"
-        "  --listen-fd N                  serve an already listening socket\n"
-        "  --policy-file PATH | --policy-fd N   policy, read before serving\n"
-        "  --secret-file PATH | --secret-fd N   session secret (16..256 bytes), read\n"
-        "                                  once at start-up; the file must be mode 0400\n"
-        "                                  or 0600; the fd is closed after reading\n"
-        "  --unlink-secret                remove --secret-file after reading it\n"
-        "  --root DIR                     jail root of file operations (default /)\n"
-        "  --cwd DIR                      default working directory of commands\n"
-        "  --init | --no-init             force PID 1 duties on or off (default: on\n"
-        "                                  when getpid() == 1)\n"
-        "  --disk-mb N                    PID 1: /tmp, /var/tmp and /workspace are one\n"
-        "                                  tmpfs of N MiB (default 256; 0: the default)\n"
-        "  --shutdown poweroff|reboot     how PID 1 ends the machine on SHUTDOWN\n"
-        "                                  (default poweroff; reboot for a VM without ACPI\n"
-        "                                  whose monitor runs with -no-reboot)\n"
-        "  --verbose                      debug logging\n"
-        "As PID 1 without arguments, the arguments are read from /etc/voidbox/agent.args\n"
-        "(one per line).\n"
-        "  --help\n",
-        f);
+  fputs(
+      "usage: voidbox-guest-agent [options]\n"
+      "  --listen unix:PATH | vsock:PORT | dev:PATH | virtio-port:NAME\n"
+      "                                  where to serve (one byte stream per connection;\n"
+      "                                  dev: a character device such as a virtio-serial\n"
+      "                                  port; virtio-port: the port QEMU named NAME)\n"
+      "  --listen-fd N                  serve an already listening socket\n"
+      "  --policy-file PATH | --policy-fd N   policy, read before serving\n"
+      "  --secret-file PATH | --secret-fd N   session secret (16..256 bytes), read\n"
+      "                                  once at start-up; the file must be mode 0400\n"
+      "                                  or 0600; the fd is closed after reading\n"
+      "  --unlink-secret                remove --secret-file after reading it\n"
+      "  --root DIR                     jail root of file operations (default /)\n"
+      "  --cwd DIR                      default working directory of commands\n"
+      "  --init | --no-init             force PID 1 duties on or off (default: on\n"
+      "                                  when getpid() == 1)\n"
+      "  --disk-mb N                    PID 1: /tmp, /var/tmp and /workspace are one\n"
+      "                                  tmpfs of N MiB (default 256; 0: the default)\n"
+      "  --shutdown poweroff|reboot     how PID 1 ends the machine on SHUTDOWN\n"
+      "                                  (default poweroff; reboot for a VM without ACPI\n"
+      "                                  whose monitor runs with -no-reboot)\n"
+      "  --verbose                      debug logging\n"
+      "As PID 1 without arguments, the arguments are read from /etc/voidbox/agent.args\n"
+      "(one per line).\n"
+      "  --help\n",
+      f);
 }
 
 /* Read the secret from fd (to EOF) into a. Returns 0, or VBX_E_IO (read
@@ -56,17 +57,13 @@ static int read_secret(int fd, struct vbx__agent *a) {
   size_t have = 0;
   for (;;) {
     ssize_t r = read(fd, a->secret + have, sizeof a->secret - have);
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r < 0)
-      return VBX_E_IO;
-    if (r == 0)
-      break;
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return VBX_E_IO;
+    if (r == 0) break;
     have += (size_t)r;
     if (have == sizeof a->secret) {
       char extra;
-      if (read(fd, &extra, 1) > 0)
-        return VBX_E_TOOBIG;
+      if (read(fd, &extra, 1) > 0) return VBX_E_TOOBIG;
       break;
     }
   }
@@ -88,8 +85,7 @@ static int open_unix_listener(const char *path) {
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
   strcpy(sa.sun_path, tmp);
   int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (s < 0)
-    return -errno;
+  if (s < 0) return -errno;
   unlink(tmp);
   mode_t old = umask(077);
   int rc = bind(s, (struct sockaddr *)&sa, sizeof sa);
@@ -108,8 +104,7 @@ static int open_unix_listener(const char *path) {
  * -errno on failure (-EINVAL: an unknown kind). */
 static int open_listener(const char *spec, int *is_dev) {
   *is_dev = 0;
-  if (strncmp(spec, "unix:", 5) == 0)
-    return open_unix_listener(spec + 5);
+  if (strncmp(spec, "unix:", 5) == 0) return open_unix_listener(spec + 5);
   if (strncmp(spec, "vsock:", 6) == 0) {
     struct sockaddr_vm sa = {.svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_ANY};
     sa.svm_port = (unsigned)strtoul(spec + 6, NULL, 10);
@@ -137,21 +132,18 @@ static int load_args_file(int *argc, char ***argv) {
   static char buf[4096];
   static char *args[ARGS_MAX + 2];
   int fd = open(ARGS_FILE, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return errno == ENOENT ? 0 : VBX_E_IO;
+  if (fd < 0) return errno == ENOENT ? 0 : VBX_E_IO;
   ssize_t n = read(fd, buf, sizeof buf - 1);
   char extra;
   int more = n == (ssize_t)sizeof buf - 1 && read(fd, &extra, 1) > 0;
   close(fd);
-  if (n < 0 || more)
-    return n < 0 ? VBX_E_IO : VBX_E_TOOBIG;
+  if (n < 0 || more) return n < 0 ? VBX_E_IO : VBX_E_TOOBIG;
   buf[n] = '\0';
   int c = 0;
   args[c++] = (*argv)[0];
   for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line != NULL;
        line = strtok_r(NULL, "\n", &save)) {
-    if (c > ARGS_MAX)
-      return VBX_E_TOOBIG;
+    if (c > ARGS_MAX) return VBX_E_TOOBIG;
     args[c++] = line;
   }
   args[c] = NULL;
@@ -184,8 +176,8 @@ static int parse_disk_mb(const char *arg, struct args *g) {
   errno = 0;
   unsigned long v = strtoul(arg, &end, 10);
   if (errno != 0 || end == arg || *end != '\0' || arg[0] == '-' || v > VBX__MAX_DISK_MB) {
-    fprintf(stderr, "voidbox-guest-agent: --disk-mb must be 0..%u, not '%s'\n",
-            VBX__MAX_DISK_MB, arg);
+    fprintf(stderr, "voidbox-guest-agent: --disk-mb must be 0..%u, not '%s'\n", VBX__MAX_DISK_MB,
+            arg);
     return VBX_E_INVAL;
   }
   g->disk_mb = (unsigned)v;
@@ -197,17 +189,39 @@ static int parse_disk_mb(const char *arg, struct args *g) {
  * usage printed on stdout), or VBX_E_INVAL (a usage error, said on
  * stderr). */
 static int parse_args(int argc, char **argv, struct vbx__agent *a, struct args *g) {
-  enum { O_LISTEN = 256, O_LFD, O_PFILE, O_PFD, O_SFILE, O_SFD, O_UNLINK, O_ROOT, O_CWD,
-         O_INIT, O_NOINIT, O_SHUTDOWN, O_VERBOSE, O_HELP, O_DISK };
-  static const struct option opts[] = {
-      {"listen", 1, 0, O_LISTEN},       {"listen-fd", 1, 0, O_LFD},
-      {"policy-file", 1, 0, O_PFILE},   {"policy-fd", 1, 0, O_PFD},
-      {"secret-file", 1, 0, O_SFILE},   {"secret-fd", 1, 0, O_SFD},
-      {"unlink-secret", 0, 0, O_UNLINK}, {"root", 1, 0, O_ROOT},
-      {"cwd", 1, 0, O_CWD},             {"init", 0, 0, O_INIT},
-      {"no-init", 0, 0, O_NOINIT},      {"shutdown", 1, 0, O_SHUTDOWN},
-      {"verbose", 0, 0, O_VERBOSE},     {"disk-mb", 1, 0, O_DISK},
-      {"help", 0, 0, O_HELP},           {0, 0, 0, 0}};
+  enum {
+    O_LISTEN = 256,
+    O_LFD,
+    O_PFILE,
+    O_PFD,
+    O_SFILE,
+    O_SFD,
+    O_UNLINK,
+    O_ROOT,
+    O_CWD,
+    O_INIT,
+    O_NOINIT,
+    O_SHUTDOWN,
+    O_VERBOSE,
+    O_HELP,
+    O_DISK
+  };
+  static const struct option opts[] = {{"listen", 1, 0, O_LISTEN},
+                                       {"listen-fd", 1, 0, O_LFD},
+                                       {"policy-file", 1, 0, O_PFILE},
+                                       {"policy-fd", 1, 0, O_PFD},
+                                       {"secret-file", 1, 0, O_SFILE},
+                                       {"secret-fd", 1, 0, O_SFD},
+                                       {"unlink-secret", 0, 0, O_UNLINK},
+                                       {"root", 1, 0, O_ROOT},
+                                       {"cwd", 1, 0, O_CWD},
+                                       {"init", 0, 0, O_INIT},
+                                       {"no-init", 0, 0, O_NOINIT},
+                                       {"shutdown", 1, 0, O_SHUTDOWN},
+                                       {"verbose", 0, 0, O_VERBOSE},
+                                       {"disk-mb", 1, 0, O_DISK},
+                                       {"help", 0, 0, O_HELP},
+                                       {0, 0, 0, 0}};
   int o;
   while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
     switch (o) {
@@ -234,7 +248,10 @@ static int parse_args(int argc, char **argv, struct vbx__agent *a, struct args *
       if (parse_disk_mb(optarg, g) != 0) return VBX_E_INVAL;
       break;
     case O_VERBOSE: g->verbose = 1; break;
-    case O_HELP: usage(stdout); g->help = 1; return 0;
+    case O_HELP:
+      usage(stdout);
+      g->help = 1;
+      return 0;
     default: usage(stderr); return VBX_E_INVAL;
     }
   }
@@ -242,15 +259,15 @@ static int parse_args(int argc, char **argv, struct vbx__agent *a, struct args *
   if ((g->listen_spec == NULL) == (g->listen_fd < 0) ||
       (g->policy_file == NULL) == (g->policy_fd < 0) ||
       (g->secret_file == NULL) == (g->secret_fd < 0) || a->root[0] != '/') {
-    fputs("voidbox-guest-agent: need exactly one of --listen/--listen-fd, of "
-          "--policy-file/--policy-fd and of --secret-file/--secret-fd; --root must be absolute\n",
-          stderr);
+    fputs(
+        "voidbox-guest-agent: need exactly one of --listen/--listen-fd, of "
+        "--policy-file/--policy-fd and of --secret-file/--secret-fd; --root must be absolute\n",
+        stderr);
     usage(stderr);
     return VBX_E_INVAL;
   }
   if (g->disk_set && !a->is_init) {
-    fputs("voidbox-guest-agent: --disk-mb is a PID-1 duty (give --init or run as PID 1)\n",
-          stderr);
+    fputs("voidbox-guest-agent: --disk-mb is a PID-1 duty (give --init or run as PID 1)\n", stderr);
     return VBX_E_INVAL;
   }
   return 0;
@@ -268,8 +285,7 @@ static int load_policy(struct vbx__agent *a, const struct args *g) {
     return vbx__errno_code(e);
   }
   int rc = vbx__policy_load_fd(fd, &a->policy, err, sizeof err);
-  if (rc != 0)
-    vbx__log(0, "%s%s%s", g->policy_file ? g->policy_file : "policy fd", ": ", err);
+  if (rc != 0) vbx__log(0, "%s%s%s", g->policy_file ? g->policy_file : "policy fd", ": ", err);
   close(fd);
   return rc;
 }
@@ -286,8 +302,7 @@ static int load_secret(struct vbx__agent *a, const struct args *g) {
     if (fd < 0 || fstat(fd, &st) != 0) {
       int e = errno;
       vbx__log(0, "secret %s: %s", g->secret_file, strerror(e));
-      if (fd >= 0)
-        close(fd);
+      if (fd >= 0) close(fd);
       return vbx__errno_code(e);
     }
     if ((st.st_mode & 077) != 0 || st.st_uid != geteuid()) {
@@ -299,12 +314,12 @@ static int load_secret(struct vbx__agent *a, const struct args *g) {
   }
   int rc = read_secret(fd, a);
   close(fd);
-  if (g->secret_file != NULL && g->unlink_secret)
-    unlink(g->secret_file);
+  if (g->secret_file != NULL && g->unlink_secret) unlink(g->secret_file);
   if (rc != 0)
-    vbx__log(0, "secret: %s", rc == VBX_E_IO      ? strerror(errno)
-                              : rc == VBX_E_TOOBIG ? "longer than 256 bytes"
-                                                   : "shorter than 16 bytes");
+    vbx__log(0, "secret: %s",
+             rc == VBX_E_IO       ? strerror(errno)
+             : rc == VBX_E_TOOBIG ? "longer than 256 bytes"
+                                  : "shorter than 16 bytes");
   return rc;
 }
 
@@ -318,8 +333,7 @@ static void serve_device(struct vbx__agent *a, const char *listen_spec) {
     if (port == NULL) {
       snprintf(dev, sizeof dev, "%s", listen_spec + 4);
     } else if (vbx__init_find_virtio_port(port, dev, sizeof dev) != 0) {
-      if (tries % 50 == 0)
-        vbx__log(0, "no virtio-serial port named '%s' (yet)", port);
+      if (tries % 50 == 0) vbx__log(0, "no virtio-serial port named '%s' (yet)", port);
       usleep(20000);
       continue;
     }
@@ -352,8 +366,7 @@ static int serve_socket(int ls) {
     int fd = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED || errno == EMFILE || errno == ENFILE) {
-        if (errno == EMFILE || errno == ENFILE)
-          usleep(100000);
+        if (errno == EMFILE || errno == ENFILE) usleep(100000);
         continue;
       }
       vbx__log(0, "accept: %s", strerror(errno));
@@ -363,8 +376,7 @@ static int serve_socket(int ls) {
     pthread_attr_t at;
     pthread_attr_init(&at);
     pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-    if (pthread_create(&t, &at, conn_thread, (void *)(intptr_t)fd) != 0)
-      close(fd);
+    if (pthread_create(&t, &at, conn_thread, (void *)(intptr_t)fd) != 0) close(fd);
     pthread_attr_destroy(&at);
   }
 }
@@ -379,8 +391,7 @@ static int serve(struct vbx__agent *a, const struct args *g) {
     vbx__log(0, "root %s: %s", a->root, strerror(e));
     return vbx__errno_code(e);
   }
-  if (a->cwd == NULL)
-    a->cwd = a->root;
+  if (a->cwd == NULL) a->cwd = a->root;
   vbx__g_agent = a;
   int rc = vbx__reaper_start();
   if (rc != 0) {
@@ -403,8 +414,7 @@ static int serve(struct vbx__agent *a, const struct args *g) {
   vbx__log(1, "serving %s (root %s, %zu allowed commands%s)",
            g->listen_spec ? g->listen_spec : "fd", a->root, a->policy.n_allow,
            a->policy.allow_all ? ", all allowed" : "");
-  if (is_dev)
-    serve_device(a, g->listen_spec);
+  if (is_dev) serve_device(a, g->listen_spec);
   return serve_socket(ls);
 }
 
@@ -417,22 +427,18 @@ int main(int argc, char **argv) {
     return 1;
   }
   int rc = parse_args(argc, argv, &a, &g);
-  if (rc != 0 || g.help)
-    return rc != 0 ? 2 : 0;
-  vbx__log_init(0, g.verbose); /* stderr until PID 1 has mounted /dev */
+  if (rc != 0 || g.help) return rc != 0 ? 2 : 0;
+  vbx__log_init(0, g.verbose);        /* stderr until PID 1 has mounted /dev */
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* no ptrace, no /proc/PID/mem, no core */
   signal(SIGPIPE, SIG_IGN);
-  if (a.is_init && vbx__init_system() != 0)
-    vbx__log(0, "init: continuing without /proc");
-  if (a.is_init)
-    vbx__log_init(1, g.verbose); /* /dev/kmsg: timestamped with the kernel's log */
+  if (a.is_init && vbx__init_system() != 0) vbx__log(0, "init: continuing without /proc");
+  if (a.is_init) vbx__log_init(1, g.verbose); /* /dev/kmsg: timestamped with the kernel's log */
   if (a.is_init && vbx__init_disk(g.disk_mb) != 0) {
     vbx__log(0, "init: cannot set up the box's disk; not serving with unbounded storage");
     return 1;
   }
   pthread_mutex_init(&a.lock, NULL);
-  if ((rc = load_policy(&a, &g)) == 0 && (rc = load_secret(&a, &g)) == 0)
-    rc = serve(&a, &g);
+  if ((rc = load_policy(&a, &g)) == 0 && (rc = load_secret(&a, &g)) == 0) rc = serve(&a, &g);
   /* Serving has ended (or never began): the secret goes before the
    * agent does (docs/protocol.md). */
   vbx__agent_forget_secret(&a);

@@ -30,8 +30,7 @@ static void *reaper_main(void *arg) {
     struct rusage ru;
     pid_t pid = wait4(-1, &st, __WALL, &ru);
     if (pid < 0) {
-      if (errno == EINTR)
-        continue;
+      if (errno == EINTR) continue;
       /* ECHILD: sleep until something is forked. */
       pthread_mutex_lock(&g_lock);
       while (g_forked == 0)
@@ -45,8 +44,7 @@ static void *reaper_main(void *arg) {
       struct vbx__child *c = g_tab[i];
       if (c != NULL && c->pid == pid) {
         c->status = st;
-        if (c->ru != NULL)
-          *c->ru = ru;
+        if (c->ru != NULL) *c->ru = ru;
         __atomic_store_n(&c->done, 1, __ATOMIC_RELEASE);
         g_tab[i] = NULL;
         uint64_t one = 1;
@@ -62,8 +60,7 @@ static void *reaper_main(void *arg) {
 
 int vbx__reaper_start(void) {
   pthread_t t;
-  if (pthread_create(&t, NULL, reaper_main, NULL) != 0)
-    return VBX_E_LIMIT;
+  if (pthread_create(&t, NULL, reaper_main, NULL) != 0) return VBX_E_LIMIT;
   pthread_detach(t);
   return 0;
 }
@@ -82,8 +79,7 @@ pid_t vbx__reaper_fork(struct vbx__child *c) {
   }
   c->done = 0;
   pid_t pid = fork();
-  if (pid == 0)
-    return 0; /* child: the lock copy is never used */
+  if (pid == 0) return 0; /* child: the lock copy is never used */
   if (pid < 0) {
     int e = errno;
     pthread_mutex_unlock(&g_lock);
@@ -109,7 +105,6 @@ int vbx__reaper_done(struct vbx__child *c) {
 void vbx__reaper_kill_all(int sig) {
   pthread_mutex_lock(&g_lock);
   for (int i = 0; i < MAX_CHILDREN; i++)
-    if (g_tab[i] != NULL)
-      kill(-g_tab[i]->pid, sig);
+    if (g_tab[i] != NULL) kill(-g_tab[i]->pid, sig);
   pthread_mutex_unlock(&g_lock);
 }

@@ -19,7 +19,7 @@
 #include "voidbox/errors.h"
 
 #define HANDSHAKE_MS 10000
-#define AGENT_FEATURES                                                                     \
+#define AGENT_FEATURES \
   (VBX_PROTO_FEAT_STDIN | VBX_PROTO_FEAT_FILES | VBX_PROTO_FEAT_SIGNAL | VBX_PROTO_FEAT_TELEMETRY)
 
 /* Read with a deadline (ms, -1 none). Returns bytes, 0 on EOF,
@@ -31,8 +31,7 @@ static ssize_t read_some(int fd, uint8_t *buf, size_t cap, int timeout_ms) {
     do
       r = poll(&p, 1, timeout_ms);
     while (r < 0 && errno == EINTR);
-    if (r <= 0)
-      return r == 0 ? VBX_E_TIMEOUT : VBX_E_IO;
+    if (r <= 0) return r == 0 ? VBX_E_TIMEOUT : VBX_E_IO;
   }
   ssize_t n;
   do
@@ -57,8 +56,7 @@ static int next_frame(struct vbx__conn *c, struct reader *r, struct vbx_proto_fr
       size_t used = 0;
       int rc = vbx_proto_decoder_feed(&r->dec, r->buf + r->pos, r->have - r->pos, &used, f);
       r->pos += used;
-      if (rc == 0)
-        return 0;
+      if (rc == 0) return 0;
       if (rc != VBX_PROTO_E_AGAIN) {
         vbx__log(1, "connection closed: bad frame (%d)", rc);
         vbx__conn_send_error(c, 0, rc, "malformed frame");
@@ -67,8 +65,7 @@ static int next_frame(struct vbx__conn *c, struct reader *r, struct vbx_proto_fr
     }
     r->pos = r->have = 0;
     ssize_t n = read_some(c->fd, r->buf, sizeof r->buf, timeout_ms);
-    if (n <= 0)
-      return n == 0 ? VBX_E_IO : (int)n;
+    if (n <= 0) return n == 0 ? VBX_E_IO : (int)n;
     r->have = (size_t)n;
   }
 }
@@ -79,19 +76,16 @@ static int next_frame(struct vbx__conn *c, struct reader *r, struct vbx_proto_fr
  * ERROR sent). */
 static int handshake(struct vbx__conn *c, struct reader *r) {
   struct vbx__agent *a = c->agent;
-  struct vbx_proto_challenge ch = {VBX_PROTO_VERSION_MIN, VBX_PROTO_VERSION_MAX, AGENT_FEATURES,
-                                   {0}};
-  if (getrandom(ch.nonce, sizeof ch.nonce, 0) != (ssize_t)sizeof ch.nonce)
-    return VBX_E_IO;
+  struct vbx_proto_challenge ch = {
+      VBX_PROTO_VERSION_MIN, VBX_PROTO_VERSION_MAX, AGENT_FEATURES, {0}};
+  if (getrandom(ch.nonce, sizeof ch.nonce, 0) != (ssize_t)sizeof ch.nonce) return VBX_E_IO;
   uint8_t mem[256];
   struct vbx_proto_buf b;
   vbx_proto_buf_init_fixed(&b, mem, sizeof mem);
   int rc = vbx_proto_encode_challenge(&b, &ch);
-  if (rc != 0 || (rc = vbx__conn_send(c, &b)) != 0)
-    return rc;
+  if (rc != 0 || (rc = vbx__conn_send(c, &b)) != 0) return rc;
   struct vbx_proto_frame f;
-  if ((rc = next_frame(c, r, &f, HANDSHAKE_MS)) != 0)
-    return rc;
+  if ((rc = next_frame(c, r, &f, HANDSHAKE_MS)) != 0) return rc;
   struct vbx_proto_msg m;
   if (f.hdr.type != VBX_PROTO_T_HELLO || vbx_proto_decode_msg(&f, &m) != 0) {
     vbx__conn_send_error(c, 0, VBX_E_PROTOCOL, "expected HELLO");
@@ -108,14 +102,13 @@ static int handshake(struct vbx__conn *c, struct reader *r) {
   pthread_mutex_unlock(&a->lock);
   if (rc != 0) {
     vbx__log(1, "handshake refused: %s", rc == VBX_PROTO_E_AUTH ? "bad proof" : "version");
-    vbx__conn_send_error(c, 0, rc, rc == VBX_PROTO_E_AUTH ? "authentication failed"
-                                                          : "no common protocol version");
+    vbx__conn_send_error(
+        c, 0, rc, rc == VBX_PROTO_E_AUTH ? "authentication failed" : "no common protocol version");
     return rc;
   }
   vbx_proto_buf_reset(&b);
   rc = vbx_proto_encode_hello_ok(&b, &ok);
-  if (rc != 0 || (rc = vbx__conn_send(c, &b)) != 0)
-    return rc;
+  if (rc != 0 || (rc = vbx__conn_send(c, &b)) != 0) return rc;
   c->features = ok.features;
   return 0;
 }
@@ -131,13 +124,11 @@ static void do_shutdown(struct vbx__agent *a, uint32_t grace_ms) {
   a->shutting_down = 1;
   vbx__log(1, "shutdown (grace %u ms)", grace_ms);
   vbx__reaper_kill_all(SIGTERM);
-  if (grace_ms > 10000)
-    grace_ms = 10000;
+  if (grace_ms > 10000) grace_ms = 10000;
   usleep(grace_ms * 1000u);
   vbx__reaper_kill_all(SIGKILL);
   vbx__agent_forget_secret(a); /* the agent stops serving */
-  if (a->is_init)
-    vbx__init_poweroff(a->shutdown_reboot);
+  if (a->is_init) vbx__init_poweroff(a->shutdown_reboot);
   _exit(0);
 }
 
@@ -148,11 +139,9 @@ static int unsubscribe(struct vbx__conn *c, uint32_t id) {
   pthread_mutex_lock(&c->lock);
   struct vbx__req *t = vbx__conn_req_find(c, id);
   int kind = t != NULL ? t->kind : 0;
-  if (kind == VBX__REQ_TELEM)
-    vbx__telem_stop(t->obj);
+  if (kind == VBX__REQ_TELEM) vbx__telem_stop(t->obj);
   pthread_mutex_unlock(&c->lock);
-  if (kind == VBX__REQ_TELEM)
-    return 0;
+  if (kind == VBX__REQ_TELEM) return 0;
   if (kind != 0) {
     vbx__conn_send_error(c, 0, VBX_E_PROTOCOL, "request %u is not a subscription", id);
     return VBX_E_PROTOCOL;
@@ -172,18 +161,12 @@ static int new_request(struct vbx__conn *c, const struct vbx_proto_msg *m) {
     return VBX_E_PROTOCOL;
   }
   switch (m->type) {
-  case VBX_PROTO_T_EXEC_START:
-    return vbx__exec_start(c, id, &m->u.exec);
-  case VBX_PROTO_T_FILE_PUT_BEGIN:
-    return vbx__file_put_begin(c, id, &m->u.put);
-  case VBX_PROTO_T_FILE_GET:
-    return vbx__file_get(c, id, &m->u.get);
-  case VBX_PROTO_T_MKDIR:
-    return vbx__file_mkdir(c, id, &m->u.mkdir);
-  case VBX_PROTO_T_STAT:
-    return vbx__file_stat(c, id, &m->u.stat);
-  default:
-    return vbx__telem_subscribe(c, id, m->u.interval_ms);
+  case VBX_PROTO_T_EXEC_START: return vbx__exec_start(c, id, &m->u.exec);
+  case VBX_PROTO_T_FILE_PUT_BEGIN: return vbx__file_put_begin(c, id, &m->u.put);
+  case VBX_PROTO_T_FILE_GET: return vbx__file_get(c, id, &m->u.get);
+  case VBX_PROTO_T_MKDIR: return vbx__file_mkdir(c, id, &m->u.mkdir);
+  case VBX_PROTO_T_STAT: return vbx__file_stat(c, id, &m->u.stat);
+  default: return vbx__telem_subscribe(c, id, m->u.interval_ms);
   }
 }
 
@@ -194,14 +177,10 @@ static int new_request(struct vbx__conn *c, const struct vbx_proto_msg *m) {
 static int to_live(struct vbx__conn *c, struct vbx__req *r, const struct vbx_proto_msg *m) {
   switch (r->kind) {
   case VBX__REQ_EXEC:
-    if (m->type == VBX_PROTO_T_STDIN_DATA)
-      return vbx__exec_stdin(r->obj, &m->u.data);
-    if (m->type == VBX_PROTO_T_STDIN_CLOSE)
-      return vbx__exec_stdin_close(r->obj);
-    if (m->type == VBX_PROTO_T_WINDOW_UPDATE)
-      return vbx__exec_window(r->obj, m->u.increment);
-    if (m->type == VBX_PROTO_T_SIGNAL)
-      return vbx__exec_signal(r->obj, m->u.signo);
+    if (m->type == VBX_PROTO_T_STDIN_DATA) return vbx__exec_stdin(r->obj, &m->u.data);
+    if (m->type == VBX_PROTO_T_STDIN_CLOSE) return vbx__exec_stdin_close(r->obj);
+    if (m->type == VBX_PROTO_T_WINDOW_UPDATE) return vbx__exec_window(r->obj, m->u.increment);
+    if (m->type == VBX_PROTO_T_SIGNAL) return vbx__exec_signal(r->obj, m->u.signo);
     return VBX_E_PROTOCOL;
   case VBX__REQ_GET:
     return m->type == VBX_PROTO_T_WINDOW_UPDATE ? vbx__file_get_window(r->obj, m->u.increment)
@@ -210,8 +189,7 @@ static int to_live(struct vbx__conn *c, struct vbx__req *r, const struct vbx_pro
     return m->type == VBX_PROTO_T_FILE_DATA  ? vbx__file_put_data(c, r->obj, &m->u.data)
            : m->type == VBX_PROTO_T_FILE_END ? vbx__file_put_end(c, m->id, r->obj, &m->u.end)
                                              : VBX_E_PROTOCOL;
-  default:
-    return VBX_E_PROTOCOL;
+  default: return VBX_E_PROTOCOL;
   }
 }
 
@@ -258,8 +236,7 @@ static int dispatch(struct vbx__conn *c, const struct vbx_proto_frame *f) {
     return vbx__conn_send(c, &b);
   }
   case VBX_PROTO_T_PONG:
-  case VBX_PROTO_T_ERROR:
-    return 0;
+  case VBX_PROTO_T_ERROR: return 0;
   case VBX_PROTO_T_SHUTDOWN:
     do_shutdown(c->agent, m.u.grace_ms);
     return VBX_E_STATE; /* not reached: do_shutdown ends the agent */
@@ -268,10 +245,8 @@ static int dispatch(struct vbx__conn *c, const struct vbx_proto_frame *f) {
   case VBX_PROTO_T_FILE_GET:
   case VBX_PROTO_T_MKDIR:
   case VBX_PROTO_T_STAT:
-  case VBX_PROTO_T_TELEMETRY_SUBSCRIBE:
-    return new_request(c, &m);
-  default:
-    return for_request(c, &m);
+  case VBX_PROTO_T_TELEMETRY_SUBSCRIBE: return new_request(c, &m);
+  default: return for_request(c, &m);
   }
 }
 
@@ -316,8 +291,7 @@ void vbx__conn_serve(struct vbx__agent *a, int fd) {
     vbx__log(1, "connection authenticated (features 0x%x)", c->features);
     struct vbx_proto_frame f;
     while (!c->broken && next_frame(c, r, &f, -1) == 0)
-      if (dispatch(c, &f) != 0)
-        break;
+      if (dispatch(c, &f) != 0) break;
   }
   if (vbx_proto_decoder_pending(&r->dec) != 0)
     vbx__log(1, "connection closed with a partial frame");

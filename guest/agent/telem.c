@@ -32,8 +32,8 @@ struct telem {
   uint32_t interval_ms;
   pthread_mutex_t lock;
   pthread_cond_t cond;
-  int stop;       /* unsubscribed: send OK and end */
-  int abandoned;  /* connection closing: end silently */
+  int stop;      /* unsubscribed: send OK and end */
+  int abandoned; /* connection closing: end silently */
 };
 
 static pthread_mutex_t count_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -42,15 +42,12 @@ static pthread_mutex_t count_lock = PTHREAD_MUTEX_INITIALIZER;
  * or VBX_E_IO when it cannot be opened. */
 static ssize_t read_small(const char *path, char *buf, size_t cap) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return VBX_E_IO;
+  if (fd < 0) return VBX_E_IO;
   size_t have = 0;
   while (have + 1 < cap) {
     ssize_t n = read(fd, buf + have, cap - 1 - have);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      break;
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
     have += (size_t)n;
   }
   close(fd);
@@ -60,8 +57,7 @@ static ssize_t read_small(const char *path, char *buf, size_t cap) {
 
 static uint64_t meminfo_field(const char *text, const char *key) {
   const char *p = strstr(text, key);
-  if (p == NULL)
-    return UINT64_MAX;
+  if (p == NULL) return UINT64_MAX;
   p += strlen(key);
   while (*p == ' ' || *p == '\t')
     p++;
@@ -70,14 +66,11 @@ static uint64_t meminfo_field(const char *text, const char *key) {
 
 static void sample_mem(struct vbx_proto_telemetry_sample *s) {
   char buf[8192];
-  if (read_small("/proc/meminfo", buf, sizeof buf) <= 0)
-    return;
+  if (read_small("/proc/meminfo", buf, sizeof buf) <= 0) return;
   uint64_t total = meminfo_field(buf, "MemTotal:");
   uint64_t avail = meminfo_field(buf, "MemAvailable:");
-  if (avail == UINT64_MAX)
-    avail = meminfo_field(buf, "MemFree:");
-  if (total == UINT64_MAX)
-    return;
+  if (avail == UINT64_MAX) avail = meminfo_field(buf, "MemFree:");
+  if (total == UINT64_MAX) return;
   s->mem_total_kib = total;
   s->mem_used_kib = avail != UINT64_MAX && avail <= total ? total - avail : 0;
 }
@@ -89,8 +82,8 @@ static int sample_system_cpu(uint64_t hz, uint64_t *usec) {
   if (read_small("/proc/stat", buf, sizeof buf) <= 0 || strncmp(buf, "cpu ", 4) != 0)
     return VBX_E_IO;
   unsigned long long v[8] = {0};
-  if (sscanf(buf + 4, "%llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
-             &v[4], &v[5], &v[6], &v[7]) < 4)
+  if (sscanf(buf + 4, "%llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4],
+             &v[5], &v[6], &v[7]) < 4)
     return VBX_E_IO;
   uint64_t ticks = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
   *usec = ticks * (1000000u / hz);
@@ -115,17 +108,15 @@ static int cmp_pid(const void *a, const void *b) {
 static int read_pstat(int pid, struct pinfo *pi) {
   char path[64], buf[1024];
   snprintf(path, sizeof path, "/proc/%d/stat", pid);
-  if (read_small(path, buf, sizeof buf) <= 0)
-    return VBX_E_IO;
+  if (read_small(path, buf, sizeof buf) <= 0) return VBX_E_IO;
   char *p = strrchr(buf, ')');
-  if (p == NULL)
-    return VBX_E_IO;
+  if (p == NULL) return VBX_E_IO;
   char state;
   int ppid;
   long long f[13];
   if (sscanf(p + 1, " %c %d %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld",
-             &state, &ppid, &f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6], &f[7], &f[8],
-             &f[9], &f[10], &f[11], &f[12]) != 15)
+             &state, &ppid, &f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6], &f[7], &f[8], &f[9],
+             &f[10], &f[11], &f[12]) != 15)
     return VBX_E_IO;
   pi->pid = pid;
   pi->ppid = ppid;
@@ -139,25 +130,20 @@ static int read_pstat(int pid, struct pinfo *pi) {
  * /proc) or VBX_E_NOMEM. */
 static int sample_tree(uint32_t *procs, uint64_t *ticks) {
   DIR *d = opendir("/proc");
-  if (d == NULL)
-    return VBX_E_IO;
+  if (d == NULL) return VBX_E_IO;
   size_t n = 0, cap = 256;
   struct pinfo *v = malloc(cap * sizeof *v);
   int rc = VBX_E_NOMEM;
-  if (v == NULL)
-    goto out;
+  if (v == NULL) goto out;
   struct dirent *e;
   while ((e = readdir(d)) != NULL && n < TELEM_MAX_PROCS) {
-    if (!isdigit((unsigned char)e->d_name[0]))
-      continue;
+    if (!isdigit((unsigned char)e->d_name[0])) continue;
     if (n == cap) {
       struct pinfo *nv = realloc(v, 2 * cap * sizeof *v);
-      if (nv == NULL)
-        goto out;
+      if (nv == NULL) goto out;
       v = nv, cap *= 2;
     }
-    if (read_pstat(atoi(e->d_name), &v[n]) == 0)
-      n++;
+    if (read_pstat(atoi(e->d_name), &v[n]) == 0) n++;
   }
   /* Sort by pid, link each process to its parent's index, then propagate
    * the mark from the agent down (passes bounded by the tree depth). */
@@ -172,14 +158,12 @@ static int sample_tree(uint32_t *procs, uint64_t *ticks) {
   for (int changed = 1; changed;) {
     changed = 0;
     for (size_t i = 0; i < n; i++)
-      if (!v[i].mark && v[i].parent >= 0 && v[v[i].parent].mark)
-        v[i].mark = 1, changed = 1;
+      if (!v[i].mark && v[i].parent >= 0 && v[v[i].parent].mark) v[i].mark = 1, changed = 1;
   }
   uint32_t cnt = 0;
   uint64_t sum = 0;
   for (size_t i = 0; i < n; i++)
-    if (v[i].mark)
-      cnt++, sum += v[i].ticks;
+    if (v[i].mark) cnt++, sum += v[i].ticks;
   *procs = cnt;
   *ticks = sum;
   rc = 0;
@@ -197,8 +181,7 @@ void vbx__telem_sample(int is_init, struct vbx_proto_telemetry_sample *s) {
   clock_gettime(CLOCK_MONOTONIC, &ts);
   s->uptime_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
   long hz = sysconf(_SC_CLK_TCK);
-  if (hz <= 0 || hz > 1000000)
-    hz = 100;
+  if (hz <= 0 || hz > 1000000) hz = 100;
   sample_mem(s);
   uint32_t procs = 0;
   uint64_t ticks = 0;
@@ -207,8 +190,7 @@ void vbx__telem_sample(int is_init, struct vbx_proto_telemetry_sample *s) {
     s->cpu_usec = ticks * (1000000u / (uint64_t)hz);
   }
   uint64_t sys;
-  if (is_init && sample_system_cpu((uint64_t)hz, &sys) == 0)
-    s->cpu_usec = sys;
+  if (is_init && sample_system_cpu((uint64_t)hz, &sys) == 0) s->cpu_usec = sys;
 }
 
 /* TELEMETRY_SAMPLE(id) of the current figures. 0 or a negative VBX_E_*
@@ -230,14 +212,12 @@ static void *telem_worker(void *arg) {
     pthread_mutex_lock(&t->lock);
     stopped = t->stop, abandoned = t->abandoned;
     pthread_mutex_unlock(&t->lock);
-    if (stopped || abandoned || send_sample(t) != 0)
-      break;
+    if (stopped || abandoned || send_sample(t) != 0) break;
     struct timespec until;
     clock_gettime(CLOCK_MONOTONIC, &until);
     until.tv_sec += t->interval_ms / 1000u;
     until.tv_nsec += (long)(t->interval_ms % 1000u) * 1000000L;
-    if (until.tv_nsec >= 1000000000L)
-      until.tv_sec++, until.tv_nsec -= 1000000000L;
+    if (until.tv_nsec >= 1000000000L) until.tv_sec++, until.tv_nsec -= 1000000000L;
     pthread_mutex_lock(&t->lock);
     while (!t->stop && !t->abandoned &&
            pthread_cond_timedwait(&t->cond, &t->lock, &until) != ETIMEDOUT)
@@ -248,8 +228,7 @@ static void *telem_worker(void *arg) {
     uint8_t mem[64];
     struct vbx_proto_buf b;
     vbx_proto_buf_init_fixed(&b, mem, sizeof mem);
-    if (vbx_proto_encode_empty(&b, VBX_PROTO_T_OK, t->id) == 0)
-      vbx__conn_send(t->c, &b);
+    if (vbx_proto_encode_empty(&b, VBX_PROTO_T_OK, t->id) == 0) vbx__conn_send(t->c, &b);
   }
   struct vbx__conn *c = t->c;
   vbx__conn_req_del(c, t->id);
@@ -269,15 +248,14 @@ int vbx__telem_subscribe(struct vbx__conn *c, uint32_t id, uint32_t interval_ms)
                                 "telemetry was not negotiated on this connection");
   pthread_mutex_lock(&count_lock);
   int full = c->n_telem >= TELEM_MAX_PER_CONN;
-  if (!full)
-    c->n_telem++;
+  if (!full) c->n_telem++;
   pthread_mutex_unlock(&count_lock);
   if (full)
-    return vbx__conn_send_error(c, id, VBX_E_LIMIT, "at most %d telemetry subscriptions per connection",
+    return vbx__conn_send_error(c, id, VBX_E_LIMIT,
+                                "at most %d telemetry subscriptions per connection",
                                 TELEM_MAX_PER_CONN);
   struct telem *t = calloc(1, sizeof *t);
-  if (t == NULL)
-    goto fail;
+  if (t == NULL) goto fail;
   t->c = c, t->id = id, t->interval_ms = interval_ms;
   pthread_condattr_t ca;
   pthread_condattr_init(&ca);

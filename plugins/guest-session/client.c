@@ -52,15 +52,12 @@ static int write_iov(int fd, struct iovec *iov, int n) {
     mh.msg_iov = iov;
     mh.msg_iovlen = (size_t)n;
     ssize_t w = sendmsg(fd, &mh, MSG_NOSIGNAL); /* never SIGPIPE the host */
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w <= 0)
-      return VBX_E_IO;
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return VBX_E_IO;
     size_t left = (size_t)w;
     while (n > 0 && left >= iov->iov_len)
       left -= iov->iov_len, iov++, n--;
-    if (n > 0)
-      iov->iov_base = (char *)iov->iov_base + left, iov->iov_len -= left;
+    if (n > 0) iov->iov_base = (char *)iov->iov_base + left, iov->iov_len -= left;
   }
   return 0;
 }
@@ -80,8 +77,7 @@ int gc_send_buf(gc_conn *c, const struct vbx_proto_buf *b) {
 int gc_send_data(gc_conn *c, unsigned type, uint32_t id, uint64_t off, const void *data,
                  uint32_t len) {
   uint8_t hdr[VBX_PROTO_DATA_HEADER_SIZE];
-  if (vbx_proto_data_header(hdr, type, id, off, len) != 0)
-    return VBX_E_INVAL;
+  if (vbx_proto_data_header(hdr, type, id, off, len) != 0) return VBX_E_INVAL;
   struct iovec iov[2] = {{hdr, sizeof hdr}, {(void *)data, len}};
   return send_iov(c, iov, 2);
 }
@@ -90,8 +86,7 @@ int gc_send_msg(gc_conn *c, const struct vbx_proto_msg *m) {
   struct vbx_proto_buf b;
   vbx_proto_buf_init_growable(&b, 0);
   int rc = vbx_proto_encode_msg(&b, m);
-  if (rc == 0)
-    rc = gc_send_buf(c, &b);
+  if (rc == 0) rc = gc_send_buf(c, &b);
   vbx_proto_buf_fini(&b);
   return rc;
 }
@@ -115,16 +110,14 @@ static void die(gc_conn *c, const char *fmt, ...) {
 int gc_dead(gc_conn *c, char *msg, size_t cap) {
   pthread_mutex_lock(&c->lock);
   int d = c->dead;
-  if (d && msg != NULL && cap > 0)
-    snprintf(msg, cap, "%s", c->why);
+  if (d && msg != NULL && cap > 0) snprintf(msg, cap, "%s", c->why);
   pthread_mutex_unlock(&c->lock);
   return d;
 }
 
 static gc_req *find(gc_conn *c, uint32_t id) {
   for (gc_req *r = c->reqs; r != NULL; r = r->next)
-    if (r->id == id)
-      return r;
+    if (r->id == id) return r;
   return NULL;
 }
 
@@ -147,28 +140,24 @@ static int route(gc_conn *c, const struct vbx_proto_frame *f) {
     }
     if (t == VBX_PROTO_T_PING) {
       uint64_t cookie;
-      if (vbx_proto_decode_ping(f->payload, f->hdr.length, &cookie) != 0)
-        return -1;
+      if (vbx_proto_decode_ping(f->payload, f->hdr.length, &cookie) != 0) return -1;
       struct vbx_proto_msg m = {.type = VBX_PROTO_T_PONG, .id = 0, .u.cookie = cookie};
       return gc_send_msg(c, &m) == 0 ? 0 : -1;
     }
-    if (t == VBX_PROTO_T_PONG)
-      return 0;
+    if (t == VBX_PROTO_T_PONG) return 0;
     die(c, "guest sent %s on id 0", vbx_proto_type_name(t));
     return -1;
   }
   if (t == VBX_PROTO_T_PING) {
     uint64_t cookie;
-    if (vbx_proto_decode_ping(f->payload, f->hdr.length, &cookie) != 0)
-      return -1;
+    if (vbx_proto_decode_ping(f->payload, f->hdr.length, &cookie) != 0) return -1;
     struct vbx_proto_msg m = {.type = VBX_PROTO_T_PONG, .id = id, .u.cookie = cookie};
     return gc_send_msg(c, &m) == 0 ? 0 : -1;
   }
   int rc = 0;
   pthread_mutex_lock(&c->lock);
   gc_req *r = find(c, id);
-  if (r == NULL)
-    goto out; /* request already given up: drop */
+  if (r == NULL) goto out; /* request already given up: drop */
   if (t == VBX_PROTO_T_WINDOW_UPDATE) {
     uint32_t inc;
     if (vbx_proto_decode_window_update(f->payload, f->hdr.length, &inc) != 0 ||
@@ -193,8 +182,7 @@ static int route(gc_conn *c, const struct vbx_proto_frame *f) {
   it->next = NULL;
   it->type = (uint8_t)t;
   it->len = f->hdr.length;
-  if (f->hdr.length)
-    memcpy(it->payload, f->payload, f->hdr.length);
+  if (f->hdr.length) memcpy(it->payload, f->payload, f->hdr.length);
   if (r->tail)
     r->tail->next = it;
   else
@@ -216,8 +204,7 @@ static void *reader_main(void *arg) {
   uint8_t *buf = malloc(65536);
   while (buf != NULL) {
     ssize_t n = read(c->fd, buf, 65536);
-    if (n < 0 && errno == EINTR)
-      continue;
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       die(c, "guest agent connection lost (%s)", n == 0 ? "EOF" : strerror(errno));
       break;
@@ -229,17 +216,14 @@ static void *reader_main(void *arg) {
       struct vbx_proto_frame f;
       int rc = vbx_proto_decoder_feed(&d, buf + pos, (size_t)n - pos, &used, &f);
       pos += used;
-      if (rc == VBX_PROTO_E_AGAIN)
-        break;
+      if (rc == VBX_PROTO_E_AGAIN) break;
       if (rc != 0 || route(c, &f) != 0) {
-        if (rc != 0)
-          die(c, "guest sent a malformed frame (%d)", rc);
+        if (rc != 0) die(c, "guest sent a malformed frame (%d)", rc);
         bad = 1;
         break;
       }
     }
-    if (bad)
-      break;
+    if (bad) break;
   }
   free(buf);
   vbx_proto_decoder_fini(&d);
@@ -248,22 +232,19 @@ static void *reader_main(void *arg) {
 }
 
 /* Blocking read of one whole frame during the handshake. */
-static int read_frame(int fd, struct vbx_proto_decoder *d, uint8_t *buf, size_t *have,
-                      size_t *pos, struct vbx_proto_frame *f, int timeout_ms) {
+static int read_frame(int fd, struct vbx_proto_decoder *d, uint8_t *buf, size_t *have, size_t *pos,
+                      struct vbx_proto_frame *f, int timeout_ms) {
   for (;;) {
     if (*pos < *have) {
       size_t used = 0;
       int rc = vbx_proto_decoder_feed(d, buf + *pos, *have - *pos, &used, f);
       *pos += used;
-      if (rc != VBX_PROTO_E_AGAIN)
-        return rc;
+      if (rc != VBX_PROTO_E_AGAIN) return rc;
     }
     struct pollfd p = {fd, POLLIN, 0};
-    if (poll(&p, 1, timeout_ms) <= 0)
-      return VBX_E_TIMEOUT;
+    if (poll(&p, 1, timeout_ms) <= 0) return VBX_E_TIMEOUT;
     ssize_t n = read(fd, buf, 4096);
-    if (n <= 0)
-      return VBX_E_IO;
+    if (n <= 0) return VBX_E_IO;
     *have = (size_t)n;
     *pos = 0;
   }
@@ -284,8 +265,8 @@ int gc_connect_fd(int fd, const void *secret, size_t secret_len, int timeout_ms,
     rc = rc == VBX_E_TIMEOUT ? rc : VBX_E_PROTOCOL;
     goto fail;
   }
-  struct vbx_proto_hello hello = {VBX_PROTO_VERSION_MIN, VBX_PROTO_VERSION_MAX, HOST_FEATURES,
-                                  {0}, {0}};
+  struct vbx_proto_hello hello = {
+      VBX_PROTO_VERSION_MIN, VBX_PROTO_VERSION_MAX, HOST_FEATURES, {0}, {0}};
   vbx_proto_host_proof(secret, secret_len, m.u.challenge.nonce, hello.proof);
   if (getrandom(hello.host_nonce, sizeof hello.host_nonce, 0) != sizeof hello.host_nonce) {
     rc = VBX_E_IO;
@@ -368,19 +349,16 @@ int gc_connect_unix(const char *path, const void *secret, size_t secret_len, int
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
     snprintf(err, errcap, "connect %s: %s", path, strerror(errno));
-    if (fd >= 0)
-      close(fd);
+    if (fd >= 0) close(fd);
     return VBX_E_IO;
   }
   return gc_connect_fd(fd, secret, secret_len, timeout_ms, out, err, errcap);
 }
 
 void gc_close(gc_conn *c) {
-  if (c == NULL)
-    return;
+  if (c == NULL) return;
   shutdown(c->fd, SHUT_RDWR);
-  if (c->reader_started)
-    pthread_join(c->reader, NULL);
+  if (c->reader_started) pthread_join(c->reader, NULL);
   close(c->fd);
   pthread_mutex_destroy(&c->wlock);
   pthread_mutex_destroy(&c->lock);
@@ -390,8 +368,7 @@ void gc_close(gc_conn *c) {
 
 int gc_req_new(gc_conn *c, uint32_t in_window, gc_req **out) {
   gc_req *r = calloc(1, sizeof *r);
-  if (r == NULL)
-    return VBX_E_NOMEM;
+  if (r == NULL) return VBX_E_NOMEM;
   r->c = c;
   vbx_proto_window_init(&r->win, in_window ? in_window : VBX_PROTO_INITIAL_WINDOW);
   vbx_proto_credit_init(&r->credit);
@@ -417,15 +394,13 @@ static void deadline_ts(struct timespec *ts, int timeout_ms) {
   clock_gettime(CLOCK_MONOTONIC, ts);
   ts->tv_sec += timeout_ms / 1000;
   ts->tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-  if (ts->tv_nsec >= 1000000000L)
-    ts->tv_sec++, ts->tv_nsec -= 1000000000L;
+  if (ts->tv_nsec >= 1000000000L) ts->tv_sec++, ts->tv_nsec -= 1000000000L;
 }
 
 int gc_req_next(gc_req *r, int timeout_ms, gc_item **item) {
   gc_conn *c = r->c;
   struct timespec ts;
-  if (timeout_ms >= 0)
-    deadline_ts(&ts, timeout_ms);
+  if (timeout_ms >= 0) deadline_ts(&ts, timeout_ms);
   int rc = 0;
   pthread_mutex_lock(&c->lock);
   while (r->head == NULL && !c->dead && !r->credit_evt) {
@@ -438,8 +413,7 @@ int gc_req_next(gc_req *r, int timeout_ms, gc_item **item) {
   if (r->head != NULL) {
     *item = r->head;
     r->head = r->head->next;
-    if (r->head == NULL)
-      r->tail = NULL;
+    if (r->head == NULL) r->tail = NULL;
   } else {
     rc = c->dead ? VBX_E_SANDBOX : VBX_E_AGAIN;
   }
@@ -453,8 +427,7 @@ int gc_req_consumed(gc_req *r, uint32_t n) {
   vbx_proto_window_on_consumed(&r->win, n);
   uint32_t inc = vbx_proto_window_grant(&r->win);
   pthread_mutex_unlock(&c->lock);
-  if (inc == 0)
-    return 0;
+  if (inc == 0) return 0;
   struct vbx_proto_msg m = {.type = VBX_PROTO_T_WINDOW_UPDATE, .id = r->id, .u.increment = inc};
   return gc_send_msg(c, &m);
 }
@@ -473,10 +446,8 @@ uint32_t gc_req_wait_credit(gc_req *r, int timeout_ms) {
   pthread_mutex_lock(&c->lock);
   uint32_t a;
   while ((a = vbx_proto_credit_available(&r->credit)) == 0 && !c->dead)
-    if (pthread_cond_timedwait(&c->cond, &c->lock, &ts) == ETIMEDOUT)
-      break;
-  if (c->dead)
-    a = 0;
+    if (pthread_cond_timedwait(&c->cond, &c->lock, &ts) == ETIMEDOUT) break;
+  if (c->dead) a = 0;
   pthread_mutex_unlock(&c->lock);
   return a;
 }
@@ -488,8 +459,7 @@ void gc_req_consume_credit(gc_req *r, uint32_t n) {
 }
 
 void gc_req_free(gc_req *r) {
-  if (r == NULL)
-    return;
+  if (r == NULL) return;
   gc_conn *c = r->c;
   pthread_mutex_lock(&c->lock);
   for (gc_req **pp = &c->reqs; *pp != NULL; pp = &(*pp)->next)

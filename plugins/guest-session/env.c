@@ -14,8 +14,7 @@ char **guest_default_env(const char *const *extra) {
   for (const char *const *e = extra; e && *e; e++)
     m++;
   char **env = calloc(n + m + 1, sizeof(char *));
-  if (env == NULL)
-    return NULL;
+  if (env == NULL) return NULL;
   for (size_t i = 0; i < n + m; i++)
     if ((env[i] = strdup(i < n ? base[i] : extra[i - n])) == NULL) {
       guest_env_free(env);

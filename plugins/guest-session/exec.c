@@ -35,11 +35,9 @@ static int build_env(guest_session *b, const vbx_exec_request *req, const char *
     cnt++;
   for (const char *const *e = req->env; e && *e; e++)
     cnt++;
-  if (cnt > VBX_PROTO_MAX_ENVC)
-    return VBX_E_TOOBIG;
+  if (cnt > VBX_PROTO_MAX_ENVC) return VBX_E_TOOBIG;
   const char **v = calloc(cnt + 1, sizeof *v);
-  if (v == NULL)
-    return VBX_E_NOMEM;
+  if (v == NULL) return VBX_E_NOMEM;
   size_t i = 0;
   for (char **e = b->env; e && *e; e++)
     v[i++] = *e;
@@ -71,8 +69,7 @@ static int exec_begin(exec_run *x) {
   es.argv = req->argv;
   es.cwd = req->cwd;
   int rc = build_env(x->b, req, &env, &es.envc);
-  if (rc != 0)
-    return h->set_error(x->call, rc, NULL, "exec: too many environment entries");
+  if (rc != 0) return h->set_error(x->call, rc, NULL, "exec: too many environment entries");
   es.envp = env;
   if (gc_req_new(x->b->conn, GUEST_EXEC_WINDOW, &x->r) != 0) {
     free(env);
@@ -82,8 +79,7 @@ static int exec_begin(exec_run *x) {
   struct vbx_proto_buf eb;
   vbx_proto_buf_init_growable(&eb, 0);
   rc = vbx_proto_encode_exec_start(&eb, x->id, &es);
-  if (rc == 0)
-    rc = gc_send_buf(x->b->conn, &eb) == 0 ? 0 : VBX_E_IO;
+  if (rc == 0) rc = gc_send_buf(x->b->conn, &eb) == 0 ? 0 : VBX_E_IO;
   vbx_proto_buf_fini(&eb);
   free(env);
   if (rc != 0)
@@ -104,12 +100,9 @@ static void exec_feed_stdin(exec_run *x) {
       x->in_closed = 1;
       return;
     }
-    if (cr == 0)
-      return;
-    if (n > cr)
-      n = cr;
-    if (n > STDIN_CHUNK)
-      n = STDIN_CHUNK;
+    if (cr == 0) return;
+    if (n > cr) n = cr;
+    if (n > STDIN_CHUNK) n = STDIN_CHUNK;
     gc_req_consume_credit(x->r, (uint32_t)n);
     if (gc_send_data(x->b->conn, VBX_PROTO_T_STDIN_DATA, x->id, x->in_off,
                      req->stdin_data + x->in_off, (uint32_t)n) != 0)
@@ -168,8 +161,7 @@ static int exec_exit(exec_run *x, gc_item *it) {
   struct vbx_proto_exit e;
   int bad = vbx_proto_decode_exit(it->payload, it->len, &e);
   free(it);
-  if (bad)
-    return h->set_error(x->call, VBX_E_PROTOCOL, NULL, "exec: malformed EXIT");
+  if (bad) return h->set_error(x->call, VBX_E_PROTOCOL, NULL, "exec: malformed EXIT");
   if (x->stop_rc != 0)
     return h->set_error(x->call, x->stop_rc, NULL, "exec %s: %s", x->req->argv[0],
                         x->stop_rc == VBX_E_CANCELLED ? "cancelled"
@@ -179,8 +171,8 @@ static int exec_exit(exec_run *x, gc_item *it) {
   res->term_signal = e.reason == VBX_PROTO_EXIT_EXITED ? 0 : e.code;
   res->timed_out = e.reason == VBX_PROTO_EXIT_TIMEOUT;
   res->duration_ns = h->monotonic_ns() - x->start;
-  int rc = guest_capture_finish(h, &x->out, &res->stdout_data, &res->stdout_len,
-                                &res->stdout_truncated);
+  int rc =
+      guest_capture_finish(h, &x->out, &res->stdout_data, &res->stdout_len, &res->stdout_truncated);
   if (rc == 0)
     rc = guest_capture_finish(h, &x->err, &res->stderr_data, &res->stderr_len,
                               &res->stderr_truncated);
@@ -193,19 +185,15 @@ static int exec_loop(exec_run *x) {
     exec_feed_stdin(x);
     gc_item *it = NULL;
     int rc = gc_req_next(x->r, GUEST_POLL_MS, &it);
-    if (rc == VBX_E_SANDBOX)
-      return guest_dead_error(x->b, x->call, "exec");
+    if (rc == VBX_E_SANDBOX) return guest_dead_error(x->b, x->call, "exec");
     int wrc = exec_watch(x);
     if (wrc != 0) {
-      if (rc != VBX_E_AGAIN)
-        free(it);
+      if (rc != VBX_E_AGAIN) free(it);
       return wrc;
     }
-    if (rc == VBX_E_AGAIN)
-      continue;
+    if (rc == VBX_E_AGAIN) continue;
     if (it->type == VBX_PROTO_T_STDOUT_DATA || it->type == VBX_PROTO_T_STDERR_DATA) {
-      if ((rc = exec_output(x, it)) != 0)
-        return rc;
+      if ((rc = exec_output(x, it)) != 0) return rc;
     } else if (it->type == VBX_PROTO_T_EXIT) {
       return exec_exit(x, it);
     } else if (it->type == VBX_PROTO_T_ERROR) {
@@ -222,8 +210,7 @@ int guest_exec(guest_session *b, const vbx_exec_request *req, vbx_exec_result *r
                vbx_call *call) {
   const vbx_host_services *h = b->host;
   int rc = guest_check_box(b, call);
-  if (rc != 0)
-    return rc;
+  if (rc != 0) return rc;
   if (req->argv == NULL || req->argv[0] == NULL)
     return h->set_error(call, VBX_E_INVAL, NULL, "exec: empty argv");
   size_t limit = req->max_output_bytes ? req->max_output_bytes : GUEST_DEFAULT_OUTPUT_CAP;

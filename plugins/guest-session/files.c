@@ -15,8 +15,7 @@ static int wait_reply(guest_session *b, gc_req *r, vbx_call *call, const char *w
   for (;;) {
     gc_item *it;
     int rc = gc_req_next(r, GUEST_POLL_MS, &it);
-    if (rc == VBX_E_SANDBOX)
-      return guest_dead_error(b, call, what);
+    if (rc == VBX_E_SANDBOX) return guest_dead_error(b, call, what);
     if (rc == VBX_E_AGAIN) {
       if (b->host->is_cancelled(call))
         return b->host->set_error(call, VBX_E_CANCELLED, NULL, "%s: cancelled", what);
@@ -37,16 +36,15 @@ static int wait_reply(guest_session *b, gc_req *r, vbx_call *call, const char *w
 
 static int mkdir_p(guest_session *b, const char *dir, vbx_call *call) {
   gc_req *r;
-  if (gc_req_new(b->conn, 0, &r) != 0)
-    return guest_dead_error(b, call, "mkdir");
+  if (gc_req_new(b->conn, 0, &r) != 0) return guest_dead_error(b, call, "mkdir");
   struct vbx_proto_msg m = {.type = VBX_PROTO_T_MKDIR, .id = gc_req_id(r)};
   m.u.mkdir.mode = 0755;
   m.u.mkdir.flags = VBX_PROTO_MKDIR_F_PARENTS;
   m.u.mkdir.path = vbx_proto_str_c(dir);
   int rc = gc_send_msg(b->conn, &m);
-  rc = rc == 0 ? wait_reply(b, r, call, dir, VBX_PROTO_T_OK)
-               : rc == VBX_E_IO ? guest_dead_error(b, call, "mkdir")
-                                : b->host->set_error(call, VBX_E_INVAL, NULL, "bad path %s", dir);
+  rc = rc == 0          ? wait_reply(b, r, call, dir, VBX_PROTO_T_OK)
+       : rc == VBX_E_IO ? guest_dead_error(b, call, "mkdir")
+                        : b->host->set_error(call, VBX_E_INVAL, NULL, "bad path %s", dir);
   gc_req_free(r);
   return rc;
 }
@@ -56,8 +54,7 @@ int guest_file_write(guest_session *b, const char *path, const void *data, size_
   const vbx_host_services *h = b->host;
   char pb[VBX_PROTO_MAX_PATH_LEN + 2];
   int rc = guest_check_box(b, call);
-  if (rc != 0)
-    return rc;
+  if (rc != 0) return rc;
   if (path == NULL || path[0] == '\0' || strlen(path) + sizeof GUEST_WORKSPACE + 1 > sizeof pb)
     return h->set_error(call, VBX_E_INVAL, NULL, "file_write: bad path");
   const char *p = guest_abs_path(path, pb, sizeof pb);
@@ -66,12 +63,10 @@ int guest_file_write(guest_session *b, const char *path, const void *data, size_
   char *slash = strrchr(dir, '/');
   if (slash != NULL && slash != dir) {
     *slash = '\0';
-    if ((rc = mkdir_p(b, dir, call)) != 0)
-      return rc;
+    if ((rc = mkdir_p(b, dir, call)) != 0) return rc;
   }
   gc_req *r;
-  if (gc_req_new(b->conn, 0, &r) != 0)
-    return guest_dead_error(b, call, "file_write");
+  if (gc_req_new(b->conn, 0, &r) != 0) return guest_dead_error(b, call, "file_write");
   uint32_t id = gc_req_id(r);
   struct vbx_proto_msg m = {.type = VBX_PROTO_T_FILE_PUT_BEGIN, .id = id};
   m.u.put.mode = mode & 07777;
@@ -107,12 +102,9 @@ int guest_file_write(guest_session *b, const char *path, const void *data, size_
       goto out;
     }
     size_t n = len - off;
-    if (n > cr)
-      n = cr;
-    if (n > VBX_PROTO_MAX_DATA)
-      n = VBX_PROTO_MAX_DATA;
-    if (n == 0)
-      continue;
+    if (n > cr) n = cr;
+    if (n > VBX_PROTO_MAX_DATA) n = VBX_PROTO_MAX_DATA;
+    if (n == 0) continue;
     gc_req_consume_credit(r, (uint32_t)n);
     vbx_proto_sha256_update(&sha, (const uint8_t *)data + off, n);
     if (gc_send_data(b->conn, VBX_PROTO_T_FILE_DATA, id, off, (const uint8_t *)data + off,
@@ -142,8 +134,7 @@ int guest_file_read(guest_session *b, const char *path, size_t max_len, char **o
   *out = NULL;
   *out_len = 0;
   int rc = guest_check_box(b, call);
-  if (rc != 0)
-    return rc;
+  if (rc != 0) return rc;
   if (path == NULL || path[0] == '\0' || strlen(path) + sizeof GUEST_WORKSPACE + 1 > sizeof pb)
     return h->set_error(call, VBX_E_INVAL, NULL, "file_read: bad path");
   const char *p = guest_abs_path(path, pb, sizeof pb);
@@ -205,8 +196,7 @@ int guest_file_read(guest_session *b, const char *path, size_t max_len, char **o
       }
       int t;
       rc = guest_capture_finish(h, &cap, out, out_len, &t);
-      if (rc != 0)
-        rc = h->set_error(call, rc, NULL, "out of memory");
+      if (rc != 0) rc = h->set_error(call, rc, NULL, "out of memory");
       goto out;
     }
     rc = it->type == VBX_PROTO_T_ERROR

@@ -56,13 +56,12 @@ void gs_box_set_pid(gs_box *b, pid_t pid) {
   pthread_mutex_lock(&b->pid_lock);
   b->pid = pid;
   pthread_mutex_unlock(&b->pid_lock);
-  if (b->ops->proc_file == NULL)
-    return;
+  if (b->ops->proc_file == NULL) return;
   /* For a later voidbox's sweep, should the process outlive this one. */
   int rc = gs_owner_record_pid(b->dir, b->ops->proc_file, pid);
   if (rc != 0 && rc != -ESRCH) /* ESRCH: it exited already (reported later) */
-    b->host->log(b->host->ctx, VBX_LOG_WARN, "box %s: cannot record its process in %s: %s",
-                 b->name, b->dir, strerror(-rc));
+    b->host->log(b->host->ctx, VBX_LOG_WARN, "box %s: cannot record its process in %s: %s", b->name,
+                 b->dir, strerror(-rc));
 }
 
 /* The box directory root/<prefix><dir_name>-XXXXXX (mode 0700: nobody
@@ -78,7 +77,8 @@ static int make_dir(gs_box *b, const char *root, int root_set, const char *dir_n
     b->dir[0] = '\0';
     return h->set_error(call, VBX_E_TOOBIG, field,
                         "box directory under %s: path too long for a Unix socket (set "
-                        "work_root to a shorter directory)", root);
+                        "work_root to a shorter directory)",
+                        root);
   }
   if (mkdtemp(b->dir) == NULL) {
     int e = errno;
@@ -94,8 +94,7 @@ static int make_dir(gs_box *b, const char *root, int root_set, const char *dir_n
   int rc = dfd < 0   ? -errno
            : len < 0 ? -ENAMETOOLONG
                      : gs_write_new(dfd, "owner", text, (size_t)len);
-  if (dfd >= 0)
-    close(dfd);
+  if (dfd >= 0) close(dfd);
   if (rc != 0) {
     rmdir(b->dir);
     b->dir[0] = '\0';
@@ -117,13 +116,11 @@ int gs_box_create(gs_box *b, const vbx_sandbox_config *cfg, const char *root, in
   if (rc != 0)
     return h->set_error(call, VBX_E_SANDBOX, NULL, "cannot read this process's start time: %s",
                         strerror(-rc));
-  if ((rc = make_dir(b, root, work_root_set, dir_name, call)) != 0)
-    return rc;
+  if ((rc = make_dir(b, root, work_root_set, dir_name, call)) != 0) return rc;
   if (getrandom(b->secret, sizeof b->secret, 0) != (ssize_t)sizeof b->secret)
     return h->set_error(call, VBX_E_SANDBOX, NULL, "getrandom: %s", strerror(errno));
   rc = b->ops->start(b, cfg, call);
-  if (rc == 0)
-    rc = b->ops->connect(b, call);
+  if (rc == 0) rc = b->ops->connect(b, call);
   vbx__wipe(b->secret, sizeof b->secret);
   return rc;
 }
@@ -132,8 +129,7 @@ int gs_box_create(gs_box *b, const vbx_sandbox_config *cfg, const char *root, in
  * (KILL_REAP_MS bound) if it still runs. Caller holds nothing. */
 static void stop_process(gs_box *b, unsigned wait_ms) {
   int st;
-  if (gs_box_wait_exit(b, wait_ms, &st))
-    return;
+  if (gs_box_wait_exit(b, wait_ms, &st)) return;
   if (b->gs.conn != NULL)
     b->host->log(b->host->ctx, VBX_LOG_WARN,
                  "box %s: its process did not stop after SHUTDOWN; killing it", b->name);
@@ -167,8 +163,7 @@ void gs_box_teardown(gs_box *b) {
       removed = 0;
     }
   }
-  if (b->ops->release)
-    b->ops->release(b, removed);
+  if (b->ops->release) b->ops->release(b, removed);
   b->dir[0] = '\0';
 }
 

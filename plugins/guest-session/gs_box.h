@@ -48,8 +48,8 @@
 typedef struct gs_owner {
   pid_t pid;
   unsigned long long start;
-  char boot[40];                 /* "" unknown */
-  char pidns[48];                /* "" unknown */
+  char boot[40];  /* "" unknown */
+  char pidns[48]; /* "" unknown */
 } gs_owner;
 
 enum { GS_OWNER_LIVE, GS_OWNER_DEAD, GS_OWNER_UNKNOWN };
@@ -119,19 +119,19 @@ typedef struct gs_swept {
 } gs_swept;
 /* gs_sweep_once - gs_sweep_root(root) the first time s sees root (beyond
  * GS_SWEPT_MAX roots every call sweeps). Any thread. */
-void gs_sweep_once(gs_swept *s, const vbx_host_services *h, const char *root,
-                   const char *prefix, const char *proc_file);
+void gs_sweep_once(gs_swept *s, const vbx_host_services *h, const char *root, const char *prefix,
+                   const char *proc_file);
 
 /* ---- the box skeleton (gs_box.c, gs_exit.c) ----------------------------- */
 typedef struct gs_box gs_box;
 
 typedef struct gs_box_ops {
-  const char *dir_prefix;        /* box directory names: "<prefix><name>-XXXXXX" */
-  const char *sock_name;         /* a socket in it whose path must fit sun_path */
-  const char *proc_file;         /* record of the started process (the sweep
+  const char *dir_prefix; /* box directory names: "<prefix><name>-XXXXXX" */
+  const char *sock_name;  /* a socket in it whose path must fit sun_path */
+  const char *proc_file;  /* record of the started process (the sweep
                                     kills it if it outlives us), or NULL */
-  unsigned stop_wait_ms;         /* after SHUTDOWN, before SIGKILL */
-  unsigned exit_wait_ms;         /* bound on waiting for the exit once the
+  unsigned stop_wait_ms;  /* after SHUTDOWN, before SIGKILL */
+  unsigned exit_wait_ms;  /* bound on waiting for the exit once the
                                     connection ended (gs_box_why_dead) */
   /* owner_text - the box's owner record text into buf (length, or -1);
    * NULL: gs_owner_format without workdir. */
@@ -154,17 +154,17 @@ typedef struct gs_box_ops {
 } gs_box_ops;
 
 struct gs_box {
-  guest_session gs;              /* FIRST: the vtable methods are guest_vt_* */
+  guest_session gs; /* FIRST: the vtable methods are guest_vt_* */
   const gs_box_ops *ops;
   const vbx_host_services *host;
-  char *name;                    /* for messages (malloc'd, freed by clear) */
-  char dir[512];                 /* the box directory, "" until made */
-  gs_owner owner;                /* the process that created the box */
-  uint8_t secret[GS_SECRET_SIZE];/* wiped once connected */
-  pthread_mutex_t pid_lock;      /* pid and status */
-  pid_t pid;                     /* agent or VM; -1 once reaped (never
+  char *name;                     /* for messages (malloc'd, freed by clear) */
+  char dir[512];                  /* the box directory, "" until made */
+  gs_owner owner;                 /* the process that created the box */
+  uint8_t secret[GS_SECRET_SIZE]; /* wiped once connected */
+  pthread_mutex_t pid_lock;       /* pid and status */
+  pid_t pid;                      /* agent or VM; -1 once reaped (never
                                     kill/wait it then) */
-  int status;                    /* wait status once reaped, else -1 */
+  int status;                     /* wait status once reaped, else -1 */
 };
 _Static_assert(offsetof(gs_box, gs) == 0, "guest_vt_* need the session first");
 

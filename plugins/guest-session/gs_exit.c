@@ -41,8 +41,7 @@ int gs_box_wait_exit(gs_box *b, unsigned wait_ms, int *status) {
 
 void gs_box_why_dead(gs_box *b, unsigned wait_ms, char *msg, size_t cap) {
   char why[256] = "";
-  if (b->gs.conn != NULL)
-    gc_dead(b->gs.conn, why, sizeof why);
+  if (b->gs.conn != NULL) gc_dead(b->gs.conn, why, sizeof why);
   int status;
   int gone = gs_box_wait_exit(b, wait_ms, &status);
   b->ops->why_dead(b, gone, status, why, msg, cap);

@@ -23,13 +23,11 @@
  * following a symlink. Returns the length or -errno. */
 static ssize_t read_small(int dirfd, const char *name, char *out, size_t cap) {
   int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0)
-    return -errno;
+  if (fd < 0) return -errno;
   ssize_t n = read(fd, out, cap - 1);
   int e = errno;
   close(fd);
-  if (n < 0)
-    return -e;
+  if (n < 0) return -e;
   out[n] = '\0';
   return n;
 }
@@ -37,33 +35,27 @@ static ssize_t read_small(int dirfd, const char *name, char *out, size_t cap) {
 int gs_proc_start(pid_t pid, unsigned long long *start) {
   char path[64], buf[1024];
   snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-  if (pid <= 0 || read_small(AT_FDCWD, path, buf, sizeof buf) <= 0)
-    return -1;
+  if (pid <= 0 || read_small(AT_FDCWD, path, buf, sizeof buf) <= 0) return -1;
   /* "pid (comm) state ...": comm may hold spaces and ')' */
   char *p = strrchr(buf, ')');
-  if (p == NULL || p[1] != ' ')
-    return -1;
-  if (p[2] == 'Z' || p[2] == 'X' || p[2] == 'x')
-    return -1; /* exited, not yet reaped: gone */
+  if (p == NULL || p[1] != ' ') return -1;
+  if (p[2] == 'Z' || p[2] == 'X' || p[2] == 'x') return -1; /* exited, not yet reaped: gone */
   p += 2; /* field 3; field 22 (starttime) is 19 fields on */
   for (int f = 3; f < 22; f++) {
-    if ((p = strchr(p, ' ')) == NULL)
-      return -1;
+    if ((p = strchr(p, ' ')) == NULL) return -1;
     p++;
   }
   char *end;
   errno = 0;
   unsigned long long v = strtoull(p, &end, 10);
-  if (errno != 0 || end == p)
-    return -1;
+  if (errno != 0 || end == p) return -1;
   *start = v;
   return 0;
 }
 
 /* This machine's boot id and our pid namespace ("" when unreadable). */
 static void host_ids(char *boot, size_t bcap, char *pidns, size_t ncap) {
-  if (read_small(AT_FDCWD, "/proc/sys/kernel/random/boot_id", boot, bcap) <= 0)
-    boot[0] = '\0';
+  if (read_small(AT_FDCWD, "/proc/sys/kernel/random/boot_id", boot, bcap) <= 0) boot[0] = '\0';
   boot[strcspn(boot, "\n")] = '\0';
   ssize_t n = readlink("/proc/self/ns/pid", pidns, ncap - 1);
   pidns[n > 0 ? n : 0] = '\0';
@@ -71,17 +63,16 @@ static void host_ids(char *boot, size_t bcap, char *pidns, size_t ncap) {
 
 int gs_owner_of(pid_t pid, gs_owner *out) {
   memset(out, 0, sizeof *out);
-  if (gs_proc_start(pid, &out->start) != 0)
-    return -ESRCH;
+  if (gs_proc_start(pid, &out->start) != 0) return -ESRCH;
   out->pid = pid;
   host_ids(out->boot, sizeof out->boot, out->pidns, sizeof out->pidns);
   return out->boot[0] ? 0 : -EIO;
 }
 
 int gs_owner_format(const gs_owner *o, const char *workdir, char *buf, size_t cap) {
-  int n = snprintf(buf, cap, "pid=%d\nstart=%llu\nboot=%s\npidns=%s\n%s%s%s", (int)o->pid,
-                   o->start, o->boot, o->pidns, workdir ? "workdir=" : "",
-                   workdir ? workdir : "", workdir ? "\n" : "");
+  int n = snprintf(buf, cap, "pid=%d\nstart=%llu\nboot=%s\npidns=%s\n%s%s%s", (int)o->pid, o->start,
+                   o->boot, o->pidns, workdir ? "workdir=" : "", workdir ? workdir : "",
+                   workdir ? "\n" : "");
   return n < 0 || (size_t)n >= cap ? -1 : n;
 }
 
@@ -93,8 +84,7 @@ static int field(const char *text, const char *key, char *out, size_t cap) {
   for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
     if (strncmp(l, key, kl) == 0 && l[kl] == '=') {
       size_t n = strcspn(l + kl + 1, "\n");
-      if (n >= cap)
-        return -1;
+      if (n >= cap) return -1;
       memcpy(out, l + kl + 1, n);
       out[n] = '\0';
       return 0;
@@ -110,12 +100,12 @@ static int parse_local_v1(const char *text, gs_owner *o, char *workdir, size_t w
   int pid = 0;
   char boot[40], wd[600];
   if (sscanf(text, "voidbox-local owner 1\npid %d\nstart %llu\nboot %39s\nworkdir %599[^\n]\n",
-             &pid, &o->start, boot, wd) != 4 || pid <= 0)
+             &pid, &o->start, boot, wd) != 4 ||
+      pid <= 0)
     return -1;
   o->pid = pid;
   snprintf(o->boot, sizeof o->boot, "%s", boot);
-  if (workdir != NULL && snprintf(workdir, wcap, "%s", wd) >= (int)wcap)
-    return -1;
+  if (workdir != NULL && snprintf(workdir, wcap, "%s", wd) >= (int)wcap) return -1;
   return 0;
 }
 
@@ -130,22 +120,17 @@ int gs_owner_parse(const char *text, gs_owner *o, char *workdir, size_t wcap) {
   memset(o, 0, sizeof *o);
   if (strncmp(text, "voidbox-local owner 1\n", 22) == 0)
     return parse_local_v1(text, o, workdir, wcap);
-  if (field(text, "pid", v, sizeof v) != 0)
-    return -1;
+  if (field(text, "pid", v, sizeof v) != 0) return -1;
   long p = strtol(v, &end, 10);
-  if (v[0] == '\0' || *end != '\0' || p <= 0 || p > 0x3fffffff)
-    return -1;
-  if (field(text, "start", v, sizeof v) != 0)
-    return -1;
+  if (v[0] == '\0' || *end != '\0' || p <= 0 || p > 0x3fffffff) return -1;
+  if (field(text, "start", v, sizeof v) != 0) return -1;
   errno = 0;
   o->start = strtoull(v, &end, 10);
-  if (v[0] == '\0' || *end != '\0' || errno != 0)
-    return -1;
+  if (v[0] == '\0' || *end != '\0' || errno != 0) return -1;
   o->pid = (pid_t)p;
   field(text, "boot", o->boot, sizeof o->boot);
   field(text, "pidns", o->pidns, sizeof o->pidns);
-  if (workdir != NULL && field(text, "workdir", workdir, wcap) != 0)
-    workdir[0] = '\0';
+  if (workdir != NULL && field(text, "workdir", workdir, wcap) != 0) workdir[0] = '\0';
   return 0;
 }
 
@@ -166,8 +151,7 @@ int gs_owner_judge(const gs_owner *o, char *why, size_t cap) {
     return GS_OWNER_DEAD;
   }
   if (now != o->start) {
-    snprintf(why, cap,
-             "pid %d has exited (the pid now names a process started at %llu, not %llu)",
+    snprintf(why, cap, "pid %d has exited (the pid now names a process started at %llu, not %llu)",
              (int)o->pid, now, o->start);
     return GS_OWNER_DEAD;
   }
@@ -178,8 +162,7 @@ int gs_owner_judge(const gs_owner *o, char *why, size_t cap) {
 int gs_owner_read(int dirfd, const char *file, gs_owner *o, char *why, size_t cap) {
   char text[1024];
   gs_owner own;
-  if (o == NULL)
-    o = &own;
+  if (o == NULL) o = &own;
   if (read_small(dirfd, file, text, sizeof text) <= 0) {
     snprintf(why, cap, "no readable %s record", file);
     return GS_OWNER_UNKNOWN;
@@ -193,26 +176,21 @@ int gs_owner_read(int dirfd, const char *file, gs_owner *o, char *why, size_t ca
 
 int gs_write_new(int dirfd, const char *name, const char *text, size_t len) {
   int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0)
-    return -errno;
+  if (fd < 0) return -errno;
   ssize_t w = write(fd, text, len);
   int e = w == (ssize_t)len ? 0 : w < 0 ? errno : EIO;
-  if (close(fd) != 0 && e == 0)
-    e = errno;
-  if (e != 0)
-    unlinkat(dirfd, name, 0);
+  if (close(fd) != 0 && e == 0) e = errno;
+  if (e != 0) unlinkat(dirfd, name, 0);
   return -e;
 }
 
 int gs_owner_record_pid(const char *dir, const char *file, pid_t pid) {
   gs_owner o;
   char text[256];
-  if (gs_owner_of(pid, &o) == -ESRCH)
-    return -ESRCH;
+  if (gs_owner_of(pid, &o) == -ESRCH) return -ESRCH;
   int n = gs_owner_format(&o, NULL, text, sizeof text);
   int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (dfd < 0)
-    return -errno;
+  if (dfd < 0) return -errno;
   int rc = n < 0 ? -ENAMETOOLONG : gs_write_new(dfd, file, text, (size_t)n);
   close(dfd);
   return rc;

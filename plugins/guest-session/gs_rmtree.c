@@ -21,13 +21,13 @@
 
 struct where {
   dev_t dev;
-  uint64_t mnt;                  /* 0: unknown (statx without STATX_MNT_ID) */
+  uint64_t mnt; /* 0: unknown (statx without STATX_MNT_ID) */
 };
 
 static int where_at(int dirfd, const char *name, struct where *w, mode_t *mode) {
   struct statx sx;
-  if (statx(dirfd, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_TYPE | STATX_MNT_ID,
-            &sx) != 0)
+  if (statx(dirfd, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_TYPE | STATX_MNT_ID, &sx) !=
+      0)
     return -errno;
   w->dev = makedev(sx.stx_dev_major, sx.stx_dev_minor);
   w->mnt = (sx.stx_mask & STATX_MNT_ID) ? sx.stx_mnt_id : 0;
@@ -35,22 +35,17 @@ static int where_at(int dirfd, const char *name, struct where *w, mode_t *mode) 
   return 0;
 }
 
-static int rm_at(int at, const char *name, const struct where *top, int depth,
-                 const char *last) {
+static int rm_at(int at, const char *name, const struct where *top, int depth, const char *last) {
   struct where w;
   mode_t mode;
   int rc = where_at(at, name, &w, &mode);
-  if (rc != 0)
-    return rc == -ENOENT ? 0 : rc;
-  if (!S_ISDIR(mode))
-    return unlinkat(at, name, 0) == 0 || errno == ENOENT ? 0 : -errno;
+  if (rc != 0) return rc == -ENOENT ? 0 : rc;
+  if (!S_ISDIR(mode)) return unlinkat(at, name, 0) == 0 || errno == ENOENT ? 0 : -errno;
   if (w.dev != top->dev || (w.mnt && top->mnt && w.mnt != top->mnt))
     return -EXDEV; /* a mount point: left alone */
-  if (depth >= RMTREE_DEPTH)
-    return -ELOOP;
+  if (depth >= RMTREE_DEPTH) return -ELOOP;
   int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0)
-    return errno == ENOENT ? 0 : -errno;
+  if (fd < 0) return errno == ENOENT ? 0 : -errno;
   DIR *d = fdopendir(fd);
   if (d == NULL) {
     int e = errno;
@@ -64,28 +59,23 @@ static int rm_at(int at, const char *name, const struct where *top, int depth,
         (last && strcmp(e->d_name, last) == 0))
       continue;
     int r = rm_at(dirfd(d), e->d_name, top, depth + 1, NULL);
-    if (r != 0 && rc == 0)
-      rc = r;
+    if (r != 0 && rc == 0) rc = r;
   }
-  if (last && rc == 0 && unlinkat(dirfd(d), last, 0) != 0 && errno != ENOENT)
-    rc = -errno;
+  if (last && rc == 0 && unlinkat(dirfd(d), last, 0) != 0 && errno != ENOENT) rc = -errno;
   closedir(d);
-  if (unlinkat(at, name, AT_REMOVEDIR) != 0 && errno != ENOENT && rc == 0)
-    rc = -errno;
+  if (unlinkat(at, name, AT_REMOVEDIR) != 0 && errno != ENOENT && rc == 0) rc = -errno;
   return rc;
 }
 
 int gs_rmtree(const char *path, int owner_last) {
   const char *slash = strrchr(path, '/');
-  if (path[0] != '/' || slash == NULL || slash[1] == '\0' || strlen(path) >= 4096)
-    return -EINVAL;
+  if (path[0] != '/' || slash == NULL || slash[1] == '\0' || strlen(path) >= 4096) return -EINVAL;
   char parent[4096];
   size_t n = slash == path ? 1 : (size_t)(slash - path);
   memcpy(parent, path, n);
   parent[n] = '\0';
   int pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (pfd < 0)
-    return -errno;
+  if (pfd < 0) return -errno;
   struct where top;
   mode_t mode;
   int rc = where_at(pfd, slash + 1, &top, &mode);

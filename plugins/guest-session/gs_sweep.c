@@ -34,11 +34,9 @@ static int kill_orphan(const vbx_host_services *h, int dfd, const char *file, co
   gs_owner o;
   unsigned long long now;
   char why[200];
-  if (file == NULL || gs_owner_read(dfd, file, &o, why, sizeof why) != GS_OWNER_LIVE)
-    return 0;
+  if (file == NULL || gs_owner_read(dfd, file, &o, why, sizeof why) != GS_OWNER_LIVE) return 0;
   int pfd = (int)syscall(SYS_pidfd_open, o.pid, 0);
-  if (pfd < 0)
-    return 0; /* gone meanwhile */
+  if (pfd < 0) return 0; /* gone meanwhile */
   int killed = 0;
   if (gs_proc_start(o.pid, &now) == 0 && now == o.start &&
       syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0) == 0) {
@@ -55,8 +53,7 @@ static int kill_orphan(const vbx_host_services *h, int dfd, const char *file, co
 /* Why at/name is not a box directory this process may judge, or NULL. */
 static const char *not_ours(int dfd, const gs_owner *expect) {
   struct stat st;
-  if (fstat(dfd, &st) != 0 || !S_ISDIR(st.st_mode))
-    return "not a directory";
+  if (fstat(dfd, &st) != 0 || !S_ISDIR(st.st_mode)) return "not a directory";
   if (st.st_uid != geteuid() || (st.st_mode & 077) != 0)
     return "not ours (another owner, or open to others)";
   if (expect != NULL) {
@@ -64,10 +61,8 @@ static const char *not_ours(int dfd, const gs_owner *expect) {
     gs_owner o;
     int fd = openat(dfd, "owner", O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     ssize_t n = fd < 0 ? -1 : read(fd, own, sizeof own - 1);
-    if (fd >= 0)
-      close(fd);
-    if (n >= 0)
-      own[n] = '\0';
+    if (fd >= 0) close(fd);
+    if (n >= 0) own[n] = '\0';
     if (n < 0 || gs_owner_parse(own, &o, NULL, 0) != 0 || o.pid != expect->pid ||
         o.start != expect->start || strcmp(o.boot, expect->boot) != 0 ||
         strcmp(o.pidns, expect->pidns) != 0)
@@ -103,16 +98,15 @@ int gs_sweep_dir(const vbx_host_services *h, int at, const char *name, const cha
            strerror(-rc));
     return rc;
   }
-  h->log(h->ctx, VBX_LOG_INFO, "sweep: removed the stale box directory %s (its voidbox %s%s)",
-         path, why, killed ? "; its process was still running" : "");
+  h->log(h->ctx, VBX_LOG_INFO, "sweep: removed the stale box directory %s (its voidbox %s%s)", path,
+         why, killed ? "; its process was still running" : "");
   return 1;
 }
 
 unsigned gs_sweep_root(const vbx_host_services *h, const char *root, const char *prefix,
                        const char *proc_file) {
   DIR *d = opendir(root);
-  if (d == NULL)
-    return 0;
+  if (d == NULL) return 0;
   unsigned swept = 0;
   size_t pl = strlen(prefix);
   struct dirent *e;
@@ -121,8 +115,7 @@ unsigned gs_sweep_root(const vbx_host_services *h, const char *root, const char 
     if (strncmp(e->d_name, prefix, pl) != 0 || (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN))
       continue;
     snprintf(path, sizeof path, "%s/%s", root, e->d_name);
-    if (gs_sweep_dir(h, dirfd(d), e->d_name, path, proc_file, NULL, why, sizeof why) == 1)
-      swept++;
+    if (gs_sweep_dir(h, dirfd(d), e->d_name, path, proc_file, NULL, why, sizeof why) == 1) swept++;
   }
   closedir(d);
   if (swept > 0)
@@ -131,8 +124,8 @@ unsigned gs_sweep_root(const vbx_host_services *h, const char *root, const char 
   return swept;
 }
 
-void gs_sweep_once(gs_swept *s, const vbx_host_services *h, const char *root,
-                   const char *prefix, const char *proc_file) {
+void gs_sweep_once(gs_swept *s, const vbx_host_services *h, const char *root, const char *prefix,
+                   const char *proc_file) {
   int seen = 0;
   pthread_mutex_lock(&s->lock);
   for (unsigned i = 0; i < s->n && !seen; i++)
@@ -140,6 +133,5 @@ void gs_sweep_once(gs_swept *s, const vbx_host_services *h, const char *root,
   if (!seen && s->n < GS_SWEPT_MAX && strlen(root) < sizeof s->roots[0])
     snprintf(s->roots[s->n++], sizeof s->roots[0], "%s", root);
   pthread_mutex_unlock(&s->lock);
-  if (!seen)
-    gs_sweep_root(h, root, prefix, proc_file);
+  if (!seen) gs_sweep_root(h, root, prefix, proc_file);
 }

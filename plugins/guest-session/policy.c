@@ -15,8 +15,8 @@
 #include "voidbox/protocol/policy.h"
 
 /* The sandbox family's wording: "sandbox option 'KEY' must be ...". */
-static vbx_popt sandbox_opt(const vbx_host_services *h, const char *key, vbx_call *call,
-                            char *what, size_t cap) {
+static vbx_popt sandbox_opt(const vbx_host_services *h, const char *key, vbx_call *call, char *what,
+                            size_t cap) {
   snprintf(what, cap, "sandbox option '%s'", key);
   vbx_popt o = {.h = h, .call = call, .field = key, .what = what, .code = VBX_E_SPEC};
   return o;
@@ -35,8 +35,7 @@ int guest_opt_uint(const vbx_host_services *h, const vbx_json *v, const char *ke
   vbx_popt o = sandbox_opt(h, key, call, what, sizeof what);
   int64_t n = 0;
   int rc = vbx_popt_int(&o, v, 0, max > INT64_MAX ? INT64_MAX : (int64_t)max, &n);
-  if (rc == 0)
-    *out = (uint64_t)n;
+  if (rc == 0) *out = (uint64_t)n;
   return rc;
 }
 
@@ -76,10 +75,8 @@ int guest_policy_option(const vbx_host_services *h, const char *k, const vbx_jso
                         guest_policy *p, vbx_call *call) {
   uint64_t u = 0;
   int rc;
-  if (strcmp(k, "allow") == 0)
-    return list_opt(h, v, k, p->allow, &p->n_allow, 0, call);
-  if (strcmp(k, "writable") == 0)
-    return list_opt(h, v, k, p->writable, &p->n_writable, 1, call);
+  if (strcmp(k, "allow") == 0) return list_opt(h, v, k, p->allow, &p->n_allow, 0, call);
+  if (strcmp(k, "writable") == 0) return list_opt(h, v, k, p->writable, &p->n_writable, 1, call);
   if (strcmp(k, "uid") == 0 || strcmp(k, "gid") == 0) {
     if ((rc = guest_opt_uint(h, v, k, 0xfffffffe, &u, call)) == 0)
       *(k[0] == 'u' ? &p->uid : &p->gid) = (uint32_t)u;
@@ -91,8 +88,7 @@ int guest_policy_option(const vbx_host_services *h, const char *k, const vbx_jso
     return rc;
   }
   if (strcmp(k, "max_output_bytes") == 0) {
-    if ((rc = guest_opt_uint(h, v, k, UINT64_MAX >> 1, &u, call)) == 0)
-      p->max_output_bytes = u;
+    if ((rc = guest_opt_uint(h, v, k, UINT64_MAX >> 1, &u, call)) == 0) p->max_output_bytes = u;
     return rc;
   }
   return 1;

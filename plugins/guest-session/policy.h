@@ -17,13 +17,13 @@
 #define GUEST_MAX_LIST 64
 
 typedef struct guest_policy {
-  char *allow[GUEST_MAX_LIST];   /* command allowlist; none: "*" */
+  char *allow[GUEST_MAX_LIST]; /* command allowlist; none: "*" */
   size_t n_allow;
   char *writable[GUEST_MAX_LIST];
   size_t n_writable;
-  uint32_t uid, gid;             /* identity of commands (default 65534) */
-  uint32_t max_procs;            /* default 256 */
-  uint64_t max_output_bytes;     /* guest-side cap per stream; 0: none */
+  uint32_t uid, gid;         /* identity of commands (default 65534) */
+  uint32_t max_procs;        /* default 256 */
+  uint64_t max_output_bytes; /* guest-side cap per stream; 0: none */
 } guest_policy;
 
 /* The policy option names, for "known: ..." lists in error messages. */

@@ -30,11 +30,11 @@
 
 typedef struct guest_session {
   const vbx_host_services *host;
-  const char *name;              /* box name, for messages */
-  gc_conn *conn;                 /* NULL until connected */
-  char **env;                    /* default env of execs, NULL-terminated */
-  uint32_t uid, gid;             /* identity of commands */
-  uint64_t expires_ns;           /* sandbox lifetime (timeout_secs), 0: none */
+  const char *name;    /* box name, for messages */
+  gc_conn *conn;       /* NULL until connected */
+  char **env;          /* default env of execs, NULL-terminated */
+  uint32_t uid, gid;   /* identity of commands */
+  uint64_t expires_ns; /* sandbox lifetime (timeout_secs), 0: none */
   /* why_dead - describe why the agent or its connection is gone (exit
    * status, console tail...) into msg; called from any method's thread. */
   void (*why_dead)(void *ctx, char *msg, size_t cap);
@@ -43,24 +43,22 @@ typedef struct guest_session {
 
 /* The vtable methods, with the contracts of vbx_sandbox_backend_vtable in
  * voidbox/plugin.h. Relative paths are relative to GUEST_WORKSPACE. */
-int guest_exec(guest_session *s, const vbx_exec_request *req, vbx_exec_result *res,
-               vbx_call *call);
+int guest_exec(guest_session *s, const vbx_exec_request *req, vbx_exec_result *res, vbx_call *call);
 int guest_file_write(guest_session *s, const char *path, const void *data, size_t len,
                      uint32_t mode, vbx_call *call);
-int guest_file_read(guest_session *s, const char *path, size_t max_len, char **out,
-                    size_t *out_len, vbx_call *call);
+int guest_file_read(guest_session *s, const char *path, size_t max_len, char **out, size_t *out_len,
+                    vbx_call *call);
 /* One TELEMETRY_SUBSCRIBE per call; the first sample is the answer, then
  * the subscription is ended before returning (docs/sandbox-local.md). */
 int guest_telemetry(guest_session *s, vbx_sandbox_telemetry *out, vbx_call *call);
 
 /* The same methods in the vtable's form, for backends whose sandbox struct
  * has a guest_session as its FIRST member (the pointer converts). */
-int guest_vt_exec(void *sandbox, const vbx_exec_request *req, vbx_exec_result *res,
-                  vbx_call *call);
+int guest_vt_exec(void *sandbox, const vbx_exec_request *req, vbx_exec_result *res, vbx_call *call);
 int guest_vt_file_write(void *sandbox, const char *path, const void *data, size_t len,
                         uint32_t mode, vbx_call *call);
-int guest_vt_file_read(void *sandbox, const char *path, size_t max_len, char **out,
-                       size_t *out_len, vbx_call *call);
+int guest_vt_file_read(void *sandbox, const char *path, size_t max_len, char **out, size_t *out_len,
+                       vbx_call *call);
 int guest_vt_telemetry(void *sandbox, vbx_sandbox_telemetry *out, vbx_call *call);
 
 /* guest_safe_name - replace every byte of s outside [A-Za-z0-9_-] with

@@ -3,8 +3,9 @@
  * TELEMETRY_SUBSCRIBE per call on the box's connection, the first
  * TELEMETRY_SAMPLE (the agent sends one at once) is the answer, then
  * SUBSCRIBE(0) and a bounded wait for the agent's terminal OK, so no
- * subscription outlives the call (the wait ends at 2 s or the deadline). The wait for the sample honours the
- * call's cancellation and deadline (polled every 50 ms).
+ * subscription outlives the call (the wait ends at 2 s or the deadline).
+ * The wait for the sample honours the call's cancellation and deadline
+ * (polled every GUEST_POLL_MS).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,8 +13,8 @@
 #include "request.h"
 #include "session.h"
 
-#define TELEM_INTERVAL_MS 60000u      /* only the first sample is used */
-#define UNSUB_WAIT_MS 2000            /* bound on waiting for the final OK */
+#define TELEM_INTERVAL_MS 60000u /* only the first sample is used */
+#define UNSUB_WAIT_MS 2000       /* bound on waiting for the final OK */
 
 /* End subscription r: SUBSCRIBE(0), then wait for OK / ERROR (at most
  * UNSUB_WAIT_MS and never past the call's deadline, 0: none), dropping
@@ -23,22 +24,17 @@
 static void unsubscribe(guest_session *b, gc_req *r, uint64_t deadline_ns) {
   struct vbx_proto_msg m = {.type = VBX_PROTO_T_TELEMETRY_SUBSCRIBE, .id = gc_req_id(r)};
   m.u.interval_ms = 0;
-  if (gc_send_msg(b->conn, &m) != 0)
-    return;
+  if (gc_send_msg(b->conn, &m) != 0) return;
   uint64_t until = b->host->monotonic_ns() + (uint64_t)UNSUB_WAIT_MS * 1000000u;
-  if (deadline_ns != 0 && deadline_ns < until)
-    until = deadline_ns;
+  if (deadline_ns != 0 && deadline_ns < until) until = deadline_ns;
   while (b->host->monotonic_ns() < until) {
     gc_item *it;
     int rc = gc_req_next(r, GUEST_POLL_MS, &it);
-    if (rc == VBX_E_AGAIN)
-      continue;
-    if (rc != 0)
-      return;
+    if (rc == VBX_E_AGAIN) continue;
+    if (rc != 0) return;
     int done = it->type != VBX_PROTO_T_TELEMETRY_SAMPLE;
     free(it);
-    if (done)
-      return;
+    if (done) return;
   }
   b->host->log(b->host->ctx, VBX_LOG_WARN, "box %s: no reply to telemetry unsubscribe", b->name);
 }
@@ -53,18 +49,16 @@ static int err_box(guest_session *b, vbx_call *call, int code, const char *what)
 }
 
 int guest_telemetry(guest_session *b, vbx_sandbox_telemetry *out, vbx_call *call) {
-    const vbx_host_services *h = b->host;
+  const vbx_host_services *h = b->host;
   if (out == NULL || out->struct_size < sizeof(uint32_t))
     return h->set_error(call, VBX_E_INVAL, NULL, "telemetry: out->struct_size is not set");
-  if (b->conn == NULL || gc_dead(b->conn, NULL, 0))
-    return err_box(b, call, VBX_E_SANDBOX, NULL);
+  if (b->conn == NULL || gc_dead(b->conn, NULL, 0)) return err_box(b, call, VBX_E_SANDBOX, NULL);
   if (h->is_cancelled(call))
     return h->set_error(call, VBX_E_CANCELLED, NULL, "box %s: telemetry: cancelled", b->name);
   if ((gc_features(b->conn) & VBX_PROTO_FEAT_TELEMETRY) == 0)
     return err_box(b, call, VBX_E_UNSUPPORTED, "the guest agent does not offer telemetry");
   gc_req *r;
-  if (gc_req_new(b->conn, 0, &r) != 0)
-    return err_box(b, call, VBX_E_SANDBOX, NULL);
+  if (gc_req_new(b->conn, 0, &r) != 0) return err_box(b, call, VBX_E_SANDBOX, NULL);
   struct vbx_proto_msg m = {.type = VBX_PROTO_T_TELEMETRY_SUBSCRIBE, .id = gc_req_id(r)};
   m.u.interval_ms = TELEM_INTERVAL_MS;
   int rc = gc_send_msg(b->conn, &m);
@@ -108,8 +102,7 @@ int guest_telemetry(guest_session *b, vbx_sandbox_telemetry *out, vbx_call *call
         t.procs = s.procs;
         t.time_ns = s.uptime_ns;
         size_t n = out->struct_size < sizeof t ? out->struct_size : sizeof t;
-        memcpy((char *)out + sizeof(uint32_t), (char *)&t + sizeof(uint32_t),
-               n - sizeof(uint32_t));
+        memcpy((char *)out + sizeof(uint32_t), (char *)&t + sizeof(uint32_t), n - sizeof(uint32_t));
       }
     } else if (it->type == VBX_PROTO_T_ERROR) {
       struct vbx_proto_error e;
@@ -118,8 +111,7 @@ int guest_telemetry(guest_session *b, vbx_sandbox_telemetry *out, vbx_call *call
         rc = err_box(b, call, VBX_E_PROTOCOL, "malformed ERROR");
       else
         rc = h->set_error(call, e.code < 0 && e.code >= -64 ? e.code : VBX_E_SANDBOX, NULL,
-                          "box %s: telemetry: %.*s", b->name, (int)e.message.len,
-                          e.message.ptr);
+                          "box %s: telemetry: %.*s", b->name, (int)e.message.len, e.message.ptr);
     } else {
       subscribed = 0;
       rc = err_box(b, call, VBX_E_PROTOCOL, "unexpected reply to TELEMETRY_SUBSCRIBE");
@@ -127,8 +119,7 @@ int guest_telemetry(guest_session *b, vbx_sandbox_telemetry *out, vbx_call *call
     free(it);
     break;
   }
-  if (subscribed)
-    unsubscribe(b, r, dl);
+  if (subscribed) unsubscribe(b, r, dl);
   gc_req_free(r);
   return rc;
 }

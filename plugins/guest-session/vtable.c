@@ -14,8 +14,8 @@ int guest_vt_file_write(void *sandbox, const char *path, const void *data, size_
   return guest_file_write(sandbox, path, data, len, mode, call);
 }
 
-int guest_vt_file_read(void *sandbox, const char *path, size_t max_len, char **out,
-                       size_t *out_len, vbx_call *call) {
+int guest_vt_file_read(void *sandbox, const char *path, size_t max_len, char **out, size_t *out_len,
+                       vbx_call *call) {
   return guest_file_read(sandbox, path, max_len, out, out_len, call);
 }
 

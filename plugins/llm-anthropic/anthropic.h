@@ -11,8 +11,8 @@
 #define VBX_ANTHROPIC_VERSION "2023-06-01"
 
 /* wire.body: the /v1/messages request (messages and tools unchanged). */
-int vbx_anthropic_body(vbx_lj *j, vbx_json *o, const vbx_llm_base *b,
-                       const vbx_llm_request *req, int stream, vbx_call *call);
+int vbx_anthropic_body(vbx_lj *j, vbx_json *o, const vbx_llm_base *b, const vbx_llm_request *req,
+                       int stream, vbx_call *call);
 /* wire.unit: one SSE event of the Messages stream. */
 int vbx_anthropic_event(vbx_llm_turn *t, const char *event, const char *data, size_t len);
 /* wire.buffered: a whole Messages response (`stream: false`). */

@@ -6,8 +6,8 @@
 #include "anthropic.h"
 #include "body.h"
 
-int vbx_anthropic_body(vbx_lj *j, vbx_json *o, const vbx_llm_base *b,
-                       const vbx_llm_request *req, int stream, vbx_call *call) {
+int vbx_anthropic_body(vbx_lj *j, vbx_json *o, const vbx_llm_base *b, const vbx_llm_request *req,
+                       int stream, vbx_call *call) {
   const vbx_host_services *h = b->h;
   (void)call;
   vbx_lj_set(j, o, "model", vbx_lj_str(j, b->model));

@@ -117,7 +117,8 @@ int vbx_anthropic_buffered(vbx_llm_turn *t, const char *body, size_t len) {
       vbx_json *s = vbx_lj_get_typed(h, blk, "text", VBX_JSON_STRING);
       if (s) rc = vbx_llm_turn_text(t, (long)i, h->json_string_value(s), h->json_string_length(s));
     } else if (type && !strcmp(type, "tool_use")) {
-      rc = vbx_blocks_tool(&t->blocks, (long)i, vbx_lj_get_str(h, blk, "id"), vbx_lj_get_str(h, blk, "name"));
+      rc = vbx_blocks_tool(&t->blocks, (long)i, vbx_lj_get_str(h, blk, "id"),
+                           vbx_lj_get_str(h, blk, "name"));
       vbx_json *in = h->json_object_get(blk, "input");
       if (!rc && in) rc = vbx_blocks_tool_input(&t->blocks, (long)i, in);
     }

@@ -36,7 +36,8 @@ int vbx_llm_base_init(vbx_llm_base *b, const vbx_host_services *h, const vbx_llm
     goto out;
   }
   size_t n = strlen(b->base_url);
-  while (n > 0 && b->base_url[n - 1] == '/') b->base_url[--n] = 0;
+  while (n > 0 && b->base_url[n - 1] == '/')
+    b->base_url[--n] = 0;
   const char *env = cfg->api_key_env && *cfg->api_key_env ? cfg->api_key_env : d->api_key_env;
   if (env) {
     b->api_key_env = strdup(env);
@@ -52,7 +53,8 @@ int vbx_llm_base_init(vbx_llm_base *b, const vbx_host_services *h, const vbx_llm
     }
     if (strpbrk(key, "\r\n") || strlen(key) > 4096) {
       rc = h->set_error(call, VBX_E_AUTH, "api_key_env",
-                        "authentication failed: $%s holds an invalid API key (newline or too long)", env);
+                        "authentication failed: $%s holds an invalid API key (newline or too long)",
+                        env);
       goto out;
     }
     b->api_key = dup_or_null(key);
@@ -104,8 +106,8 @@ uint32_t vbx_llm_max_tokens(const vbx_llm_base *b, const vbx_llm_request *req) {
 
 void vbx_llm_price(vbx_llm_base *b, const char *model, vbx_llm_usage *usage) {
   usage->struct_size = sizeof(*usage);
-  usage->cost_usd = b->d->priced ? vbx_pricing_cost(b->h, &b->pricing, model ? model : b->model, usage)
-                                 : 0.0;
+  usage->cost_usd =
+      b->d->priced ? vbx_pricing_cost(b->h, &b->pricing, model ? model : b->model, usage) : 0.0;
 }
 
 int vbx_llm_set_strings(const vbx_host_services *h, vbx_llm_response *resp, const char *stop,
@@ -118,8 +120,8 @@ int vbx_llm_set_strings(const vbx_host_services *h, vbx_llm_response *resp, cons
 }
 
 int vbx_llm_finish_response(vbx_llm_base *b, vbx_blocks *blocks, const char *stop,
-                            const char *model, const vbx_llm_usage *usage,
-                            vbx_llm_response *resp, vbx_call *call) {
+                            const char *model, const vbx_llm_usage *usage, vbx_llm_response *resp,
+                            vbx_call *call) {
   int rc = vbx_blocks_build(blocks, &resp->content, call);
   if (rc) return rc;
   if (!stop) stop = vbx_blocks_tools(blocks) ? "tool_use" : "end_turn";
@@ -143,6 +145,7 @@ void vbx_llm_secret_free(char *header) {
   if (!header) return;
   /* volatile so the wipe of memory about to be freed is not optimised out */
   volatile char *p = header;
-  while (*p) *p++ = 0;
+  while (*p)
+    *p++ = 0;
   free(header);
 }

@@ -18,21 +18,21 @@
 #include "voidbox/plugin.h"
 
 typedef struct vbx_llm_defaults {
-  const char *provider;          /* "anthropic" */
-  const char *base_url;          /* default base URL */
-  const char *api_key_env;       /* default variable, NULL: no key at all */
-  const char *model;             /* default model */
-  unsigned opt_flags;            /* VBX_LLM_OPT_* */
-  int priced;                    /* 0: local provider, cost always 0 */
+  const char *provider;    /* "anthropic" */
+  const char *base_url;    /* default base URL */
+  const char *api_key_env; /* default variable, NULL: no key at all */
+  const char *model;       /* default model */
+  unsigned opt_flags;      /* VBX_LLM_OPT_* */
+  int priced;              /* 0: local provider, cost always 0 */
 } vbx_llm_defaults;
 
 typedef struct vbx_llm_base {
   const vbx_host_services *h;
   const vbx_llm_defaults *d;
   char *model;
-  char *base_url;                /* no trailing '/' */
-  char *api_key_env;             /* NULL when the provider uses no key */
-  char *api_key;                 /* NULL when none */
+  char *base_url;    /* no trailing '/' */
+  char *api_key_env; /* NULL when the provider uses no key */
+  char *api_key;     /* NULL when none */
   vbx_llm_opts opts;
   vbx_pricing pricing;
   uint64_t rng;
@@ -64,8 +64,8 @@ int vbx_llm_set_strings(const vbx_host_services *h, vbx_llm_response *resp, cons
  * configured one; usage copied and priced. 0 or a VBX_E_* code (call set).
  * resp's strings and content belong to the host afterwards. */
 int vbx_llm_finish_response(vbx_llm_base *b, vbx_blocks *blocks, const char *stop,
-                            const char *model, const vbx_llm_usage *usage,
-                            vbx_llm_response *resp, vbx_call *call);
+                            const char *model, const vbx_llm_usage *usage, vbx_llm_response *resp,
+                            vbx_call *call);
 /* An API-key header "PREFIXKEY" (e.g. prefix "x-api-key: "), malloc'd, or
  * NULL on OOM. Release it with vbx_llm_secret_free, which wipes the bytes
  * before freeing so the key does not linger in freed memory. */

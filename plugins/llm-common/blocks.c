@@ -78,7 +78,8 @@ int vbx_blocks_tool_input(vbx_blocks *bs, long key, const vbx_json *input) {
 
 size_t vbx_blocks_tools(const vbx_blocks *bs) {
   size_t k = 0;
-  for (size_t i = 0; i < bs->n; i++) k += bs->b[i].kind == VBX_BLOCK_TOOL;
+  for (size_t i = 0; i < bs->n; i++)
+    k += bs->b[i].kind == VBX_BLOCK_TOOL;
   return k;
 }
 

@@ -26,10 +26,10 @@ typedef enum vbx_block_kind { VBX_BLOCK_TEXT = 1, VBX_BLOCK_TOOL = 2 } vbx_block
 typedef struct vbx_block {
   vbx_block_kind kind;
   long key;
-  char *id;                      /* tool_use id, malloc'd */
-  char *name;                    /* tool name, malloc'd */
-  vbx__strbuf text;              /* text, or tool input JSON text */
-  vbx_json *input;               /* whole input object (owned ref) or NULL */
+  char *id;         /* tool_use id, malloc'd */
+  char *name;       /* tool name, malloc'd */
+  vbx__strbuf text; /* text, or tool input JSON text */
+  vbx_json *input;  /* whole input object (owned ref) or NULL */
 } vbx_block;
 
 typedef struct vbx_blocks {

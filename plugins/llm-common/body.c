@@ -13,7 +13,8 @@ int vbx_llm_content_text(const vbx_host_services *h, const vbx_json *content, vb
   int first = 1;
   for (size_t i = 0; i < h->json_array_size(content); i++) {
     vbx_json *blk = h->json_array_get(content, i);
-    vbx_json *t = blk && h->json_type(blk) == VBX_JSON_OBJECT ? h->json_object_get(blk, "type") : NULL;
+    vbx_json *t =
+        blk && h->json_type(blk) == VBX_JSON_OBJECT ? h->json_object_get(blk, "type") : NULL;
     const char *ty = t ? h->json_string_value(t) : NULL;
     if (!ty || strcmp(ty, "text") != 0) continue;
     vbx_json *tx = h->json_object_get(blk, "text");

@@ -32,8 +32,7 @@ static int st_data(void *user, const char *data, size_t len) {
   if (rc && !t->msg_set) {
     t->msg_set = 1;
     vbx_llm_err_set(&t->err, rc, rc == VBX_E_TOOBIG ? "max_response_bytes" : NULL,
-                    t->w->framing_error[rc == VBX_E_TOOBIG ? 0 : 1],
-                    t->b->opts.max_response_bytes);
+                    t->w->framing_error[rc == VBX_E_TOOBIG ? 0 : 1], t->b->opts.max_response_bytes);
   }
   return rc;
 }
@@ -51,8 +50,10 @@ static void turn_init(vbx_llm_turn *t, vbx_llm_base *b, const vbx_llm_wire *w,
   t->call = call;
   t->w = w;
   size_t bound = b->opts.max_response_bytes;
-  if (w->framing == VBX_LLM_SSE) vbx_sse_init(&t->sse, bound, bound, on_event, t);
-  else vbx_ndjson_init(&t->nd, bound, on_line, t);
+  if (w->framing == VBX_LLM_SSE)
+    vbx_sse_init(&t->sse, bound, bound, on_event, t);
+  else
+    vbx_ndjson_init(&t->nd, bound, on_line, t);
   vbx_blocks_init(&t->blocks, b->h, bound);
 }
 
@@ -94,7 +95,12 @@ static int post(vbx_llm_turn *t, int stream, const char *body, char **rbody, siz
     headers[n++] = w->headers[i];
   headers[n++] = w->accept[stream ? 1 : 0];
   headers[n] = NULL;
-  vbx_llm_post p = {t->url,  headers, body, strlen(body), b->model, key ? b->api_key_env : NULL,
+  vbx_llm_post p = {t->url,
+                    headers,
+                    body,
+                    strlen(body),
+                    b->model,
+                    key ? b->api_key_env : NULL,
                     key ? b->api_key : NULL};
   vbx_llm_stream_ops ops = {st_data, st_reset, st_delivered, t, &t->err};
   int rc = vbx_llm_http_post(h, &b->opts, &p, stream ? &ops : NULL, rbody, rlen, &b->rng, t->call);

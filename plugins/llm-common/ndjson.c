@@ -36,7 +36,8 @@ static int append(vbx_ndjson_splitter *s, const char *p, size_t n) {
   if (s->len + n > s->max_line) return VBX_E_TOOBIG;
   if (s->len + n + 1 > s->cap) {
     size_t c = s->cap ? s->cap : 256;
-    while (c < s->len + n + 1) c *= 2;
+    while (c < s->len + n + 1)
+      c *= 2;
     char *nb = realloc(s->buf, c);
     if (!nb) return VBX_E_NOMEM;
     s->buf = nb;

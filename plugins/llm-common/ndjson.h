@@ -24,7 +24,7 @@ typedef struct vbx_ndjson_splitter {
   char *buf;
   size_t len, cap;
   int error;
-  size_t lines;                  /* lines delivered so far */
+  size_t lines; /* lines delivered so far */
 } vbx_ndjson_splitter;
 
 /* Initialise s; max_line must be > 0. Never fails. */

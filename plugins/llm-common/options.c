@@ -15,7 +15,11 @@ static int apply(const vbx_host_services *h, const char *key, const vbx_json *v,
   /* the providers' wording: "option 'KEY' must be ...", VBX_E_INVAL at the key */
   char what[64];
   snprintf(what, sizeof(what), "option '%s'", key);
-  vbx_popt p = {.h = h, .call = call, .field = key, .what = what, .code = VBX_E_INVAL,
+  vbx_popt p = {.h = h,
+                .call = call,
+                .field = key,
+                .what = what,
+                .code = VBX_E_INVAL,
                 .precise = VBX_POPT_BETWEEN};
   int64_t i = 0;
   int rc;
@@ -26,7 +30,8 @@ static int apply(const vbx_host_services *h, const char *key, const vbx_json *v,
     vbx_json_type t = h->json_type(v);
     double d = h->json_number_value(v);
     if ((t != VBX_JSON_INTEGER && t != VBX_JSON_REAL) || !isfinite(d) || d < 0 || d > 2)
-      return h->set_error(call, VBX_E_INVAL, key, "option 'temperature' must be a number from 0 to 2");
+      return h->set_error(call, VBX_E_INVAL, key,
+                          "option 'temperature' must be a number from 0 to 2");
     o->has_temperature = 1;
     o->temperature = d;
   } else if (!strcmp(key, "stream")) {

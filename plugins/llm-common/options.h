@@ -26,7 +26,7 @@
 #define VBX_LLM_OPT_OLLAMA 0x1u
 
 typedef struct vbx_llm_opts {
-  uint32_t max_tokens;           /* 0: not set */
+  uint32_t max_tokens; /* 0: not set */
   int has_temperature;
   double temperature;
   int stream;
@@ -35,9 +35,9 @@ typedef struct vbx_llm_opts {
   uint32_t connect_timeout_ms;
   uint32_t idle_timeout_ms;
   size_t max_response_bytes;
-  char *pricing_file;            /* malloc'd or NULL */
-  int64_t num_ctx;               /* 0: not set */
-  char *keep_alive;              /* malloc'd or NULL */
+  char *pricing_file; /* malloc'd or NULL */
+  int64_t num_ctx;    /* 0: not set */
+  char *keep_alive;   /* malloc'd or NULL */
 } vbx_llm_opts;
 
 /* Fill out with defaults, then apply `options` (an object or NULL). Unknown

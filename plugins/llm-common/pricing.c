@@ -22,7 +22,8 @@ int vbx_pricing_parse(const vbx_host_services *h, const char *text, size_t len, 
   if (!doc) return h->set_error(call, VBX_E_INVAL, "pricing_file", "%s: not valid JSON", name);
   vbx_json *models = h->json_object_get(doc, "models");
   if (h->json_type(doc) != VBX_JSON_OBJECT || !models || h->json_type(models) != VBX_JSON_OBJECT) {
-    rc = h->set_error(call, VBX_E_INVAL, "pricing_file", "%s: expected an object with a \"models\" object", name);
+    rc = h->set_error(call, VBX_E_INVAL, "pricing_file",
+                      "%s: expected an object with a \"models\" object", name);
     goto out;
   }
   size_t n = h->json_object_size(models);
@@ -35,7 +36,8 @@ int vbx_pricing_parse(const vbx_host_services *h, const char *text, size_t len, 
   const char *model;
   for (size_t i = 0; (model = h->json_object_key_at(models, i, &m)) != NULL && i < n; i++) {
     if (h->json_type(m) != VBX_JSON_OBJECT) {
-      rc = h->set_error(call, VBX_E_INVAL, "pricing_file", "%s: model '%s' must be an object", name, model);
+      rc = h->set_error(call, VBX_E_INVAL, "pricing_file", "%s: model '%s' must be an object", name,
+                        model);
       goto out;
     }
     double vals[4] = {0, 0, 0, 0};
@@ -46,7 +48,8 @@ int vbx_pricing_parse(const vbx_host_services *h, const char *text, size_t len, 
       double d = h->json_number_value(v);
       if ((t != VBX_JSON_INTEGER && t != VBX_JSON_REAL) || !isfinite(d) || d < 0) {
         rc = h->set_error(call, VBX_E_INVAL, "pricing_file",
-                          "%s: models.%s.%s must be a non-negative number", name, model, price_keys[k]);
+                          "%s: models.%s.%s must be a non-negative number", name, model,
+                          price_keys[k]);
         goto out;
       }
       vals[k] = d;
@@ -86,8 +89,8 @@ static int read_file(const vbx_host_services *h, const char *path, char **out, s
     goto out;
   }
   if (n > VBX_PRICING_MAX_BYTES) {
-    rc = h->set_error(call, VBX_E_TOOBIG, "pricing_file", "pricing file %s is larger than %zu bytes",
-                      path, VBX_PRICING_MAX_BYTES);
+    rc = h->set_error(call, VBX_E_TOOBIG, "pricing_file",
+                      "pricing file %s is larger than %zu bytes", path, VBX_PRICING_MAX_BYTES);
     goto out;
   }
   buf[n] = 0;
@@ -100,7 +103,8 @@ out:
   return rc;
 }
 
-static int load_path(const vbx_host_services *h, const char *path, vbx_pricing *out, vbx_call *call) {
+static int load_path(const vbx_host_services *h, const char *path, vbx_pricing *out,
+                     vbx_call *call) {
   char *text = NULL;
   size_t len = 0;
   int rc = read_file(h, path, &text, &len, call);
@@ -175,21 +179,25 @@ double vbx_pricing_cost(const vbx_host_services *h, vbx_pricing *p, const char *
     if (!p->warned) {
       p->warned = 1;
       if (!p->path)
-        h->log(h->ctx, VBX_LOG_WARN, "no pricing file found; cost is reported as 0 "
-                                     "(set pricing_file or VOIDBOX_PRICING_FILE)");
+        h->log(h->ctx, VBX_LOG_WARN,
+               "no pricing file found; cost is reported as 0 "
+               "(set pricing_file or VOIDBOX_PRICING_FILE)");
       else
-        h->log(h->ctx, VBX_LOG_WARN, "model '%s' is not in pricing file %s; its cost is reported as 0",
+        h->log(h->ctx, VBX_LOG_WARN,
+               "model '%s' is not in pricing file %s; its cost is reported as 0",
                model ? model : "(none)", p->path);
     }
     return 0.0;
   }
   return ((double)u->input_tokens * pr->input + (double)u->output_tokens * pr->output +
           (double)u->cache_read_tokens * pr->cache_read +
-          (double)u->cache_write_tokens * pr->cache_write) / 1e6;
+          (double)u->cache_write_tokens * pr->cache_write) /
+         1e6;
 }
 
 void vbx_pricing_free(vbx_pricing *p) {
-  for (size_t i = 0; i < p->n; i++) free(p->entries[i].model);
+  for (size_t i = 0; i < p->n; i++)
+    free(p->entries[i].model);
   free(p->entries);
   free(p->path);
   memset(p, 0, sizeof(*p));

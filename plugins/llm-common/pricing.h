@@ -38,10 +38,10 @@ typedef struct vbx_price_entry {
 } vbx_price_entry;
 
 typedef struct vbx_pricing {
-  char *path;                    /* file used, or NULL when none */
+  char *path; /* file used, or NULL when none */
   vbx_price_entry *entries;
   size_t n;
-  int warned;                    /* one-time warning already logged */
+  int warned; /* one-time warning already logged */
 } vbx_pricing;
 
 /* Load the pricing table (search order above). opt_path may be NULL;

@@ -12,8 +12,7 @@ typedef struct instance {
 } instance;
 
 int vbx_llm_plugin_register(vbx_llm_plugin *pl, const vbx_llm_provider_vtable *vt,
-                            const vbx_host_services *host, const vbx_registrar *reg,
-                            void **state) {
+                            const vbx_host_services *host, const vbx_registrar *reg, void **state) {
   pl->host = host;
   *state = pl;
   return reg->register_llm_provider(reg->reg, vt);

@@ -15,7 +15,7 @@
 #include "wire.h"
 
 typedef struct vbx_llm_plugin {
-  const vbx_host_services *host;  /* set by vbx_llm_plugin_register */
+  const vbx_host_services *host; /* set by vbx_llm_plugin_register */
   const vbx_llm_defaults *d;
   const vbx_llm_wire *wire;
   /* Base URL from the environment (e.g. $OLLAMA_HOST), malloc'd, or NULL. */
@@ -23,16 +23,17 @@ typedef struct vbx_llm_plugin {
 } vbx_llm_plugin;
 
 /* A provider vtable (a static initializer) with the vbx_llm_vt_* methods. */
-#define VBX_LLM_VTABLE(NAME, DESCRIPTION)                                                  \
-  {sizeof(vbx_llm_provider_vtable), NAME, DESCRIPTION, 0, vbx_llm_vt_validate,            \
-   vbx_llm_vt_create, vbx_llm_vt_destroy, vbx_llm_vt_complete}
+#define VBX_LLM_VTABLE(NAME, DESCRIPTION)                                                          \
+  {                                                                                                \
+    sizeof(vbx_llm_provider_vtable), NAME, DESCRIPTION, 0, vbx_llm_vt_validate, vbx_llm_vt_create, \
+        vbx_llm_vt_destroy, vbx_llm_vt_complete                                                    \
+  }
 
 /* The body of a plugin's init(): remember the host in pl, make pl the
  * plugin state and register vt (both static: they outlive the call, the
  * host keeps vt). Returns the registrar's result. */
 int vbx_llm_plugin_register(vbx_llm_plugin *pl, const vbx_llm_provider_vtable *vt,
-                            const vbx_host_services *host, const vbx_registrar *reg,
-                            void **state);
+                            const vbx_host_services *host, const vbx_registrar *reg, void **state);
 
 /* validate_options: check the options object without side effects. */
 int vbx_llm_vt_validate(void *plugin_state, const vbx_json *options, vbx_call *call);

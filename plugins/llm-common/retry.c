@@ -18,9 +18,11 @@ int vbx_retry_transport(int code) { return code == VBX_E_HTTP || code == VBX_E_T
 
 int vbx_retry_after_parse(const char *value, int64_t now_s, uint64_t *out_ms) {
   if (!value) return VBX_E_INVAL;
-  while (*value == ' ' || *value == '\t') value++;
+  while (*value == ' ' || *value == '\t')
+    value++;
   size_t n = strlen(value);
-  while (n > 0 && isspace((unsigned char)value[n - 1])) n--;
+  while (n > 0 && isspace((unsigned char)value[n - 1]))
+    n--;
   if (n == 0 || n > 64) return VBX_E_INVAL;
   char buf[65];
   memcpy(buf, value, n);
@@ -61,7 +63,8 @@ static uint64_t next_rand(uint64_t *s) {
 uint64_t vbx_retry_backoff_ms(unsigned attempt, uint64_t base_ms, uint64_t cap_ms, uint64_t *rng) {
   if (attempt == 0) attempt = 1;
   uint64_t hi = base_ms;
-  for (unsigned i = 1; i < attempt && hi < cap_ms; i++) hi *= 2;
+  for (unsigned i = 1; i < attempt && hi < cap_ms; i++)
+    hi *= 2;
   if (hi > cap_ms) hi = cap_ms;
   uint64_t lo = base_ms / 2;
   if (lo > hi) lo = hi;

@@ -20,7 +20,8 @@ void vbx_sse_init(vbx_sse_parser *p, size_t max_line, size_t max_event, vbx_sse_
 static int grow(char **buf, size_t *cap, size_t need) {
   if (need <= *cap) return 0;
   size_t n = *cap ? *cap : 256;
-  while (n < need) n *= 2;
+  while (n < need)
+    n *= 2;
   char *nb = realloc(*buf, n);
   if (!nb) return VBX_E_NOMEM;
   *buf = nb;
@@ -88,7 +89,8 @@ int vbx_sse_feed(vbx_sse_parser *p, const char *buf, size_t len) {
     }
     /* find the next line end in this chunk */
     size_t j = i;
-    while (j < len && buf[j] != '\n' && buf[j] != '\r') j++;
+    while (j < len && buf[j] != '\n' && buf[j] != '\r')
+      j++;
     size_t seg = j - i;
     if (p->line_len + seg > p->max_line) {
       p->error = VBX_E_TOOBIG;

@@ -34,16 +34,16 @@ typedef struct vbx_sse_parser {
   void *user;
   size_t max_line;
   size_t max_event;
-  char *line;                    /* current partial line */
+  char *line; /* current partial line */
   size_t line_len, line_cap;
-  char *data;                    /* data of the current event */
+  char *data; /* data of the current event */
   size_t data_len, data_cap;
   int has_data;
   char event[VBX_SSE_NAME_MAX];
-  char id[VBX_SSE_NAME_MAX];     /* last event id (persists across events) */
-  int skip_lf;                   /* previous byte was CR: ignore one LF */
-  int error;                     /* sticky error code, 0 when none */
-  size_t events;                 /* events dispatched so far */
+  char id[VBX_SSE_NAME_MAX]; /* last event id (persists across events) */
+  int skip_lf;               /* previous byte was CR: ignore one LF */
+  int error;                 /* sticky error code, 0 when none */
+  size_t events;             /* events dispatched so far */
 } vbx_sse_parser;
 
 /* Initialise p. max_line and max_event must be > 0. Never fails. */

@@ -20,8 +20,8 @@ typedef struct attempt {
   const vbx_host_services *h;
   const vbx_llm_stream_ops *ops;
   size_t total, max_total;
-  vbx__strbuf errbody;           /* first ERRBODY_MAX bytes, for error statuses */
-  int cb_rc;                     /* error returned by ops->on_data */
+  vbx__strbuf errbody; /* first ERRBODY_MAX bytes, for error statuses */
+  int cb_rc;           /* error returned by ops->on_data */
 } attempt;
 
 int vbx_llm_err_set(vbx_llm_err *e, int code, const char *field, const char *fmt, ...) {
@@ -62,7 +62,8 @@ void vbx_llm_error_message(const vbx_host_services *h, const char *body, size_t 
   const char *msg = NULL;
   if (doc && h->json_type(doc) == VBX_JSON_OBJECT) {
     vbx_json *e = h->json_object_get(doc, "error");
-    if (e && h->json_type(e) == VBX_JSON_STRING) msg = h->json_string_value(e);
+    if (e && h->json_type(e) == VBX_JSON_STRING)
+      msg = h->json_string_value(e);
     else if (e && h->json_type(e) == VBX_JSON_OBJECT) {
       vbx_json *m = h->json_object_get(e, "message");
       if (m) msg = h->json_string_value(m);
@@ -77,7 +78,8 @@ void vbx_llm_error_message(const vbx_host_services *h, const char *body, size_t 
   } else {
     size_t n = len < 200 ? len : 200;
     if (n >= cap) n = cap - 1;
-    for (size_t i = 0; i < n; i++) dst[i] = isprint((unsigned char)body[i]) ? body[i] : ' ';
+    for (size_t i = 0; i < n; i++)
+      dst[i] = isprint((unsigned char)body[i]) ? body[i] : ' ';
     dst[n] = 0;
   }
   if (doc) h->json_decref(doc);
@@ -94,7 +96,8 @@ void vbx_llm_redact(char *s, size_t cap, const char *secret) {
   }
   for (const char *p = s; *p && o + 1 < cap;) {
     if (!strncmp(p, secret, kl)) {
-      for (size_t i = 0; mark[i] && o + 1 < cap; i++) out[o++] = mark[i];
+      for (size_t i = 0; mark[i] && o + 1 < cap; i++)
+        out[o++] = mark[i];
       p += kl;
     } else {
       out[o++] = *p++;
@@ -121,12 +124,13 @@ int vbx_llm_sleep_ms(const vbx_host_services *h, uint64_t ms, vbx_call *call) {
 }
 
 static int context_too_long(const char *msg) {
-  static const char *const hints[] = {"context length", "context_length", "too long",
-                                      "maximum context", "context window", "too many tokens",
-                                      "prompt is too long", NULL};
+  static const char *const hints[] = {
+      "context length", "context_length",  "too long",           "maximum context",
+      "context window", "too many tokens", "prompt is too long", NULL};
   char low[512];
   size_t i;
-  for (i = 0; msg[i] && i < sizeof(low) - 1; i++) low[i] = (char)tolower((unsigned char)msg[i]);
+  for (i = 0; msg[i] && i < sizeof(low) - 1; i++)
+    low[i] = (char)tolower((unsigned char)msg[i]);
   low[i] = 0;
   for (const char *const *p = hints; *p; p++)
     if (strstr(low, *p)) return 1;
@@ -147,8 +151,8 @@ static int status_error(const vbx_host_services *h, const vbx_llm_post *p, long 
     return h->set_error(call, VBX_E_NOTFOUND, "model", "unknown model '%s' (HTTP 404 from %s: %s)",
                         p->model ? p->model : "", p->url, msg);
   if (status == 400 || status == 413 || status == 422) {
-    if (strstr(msg, "model_not_found") || (strstr(msg, "model") && strstr(msg, "not found") &&
-                                           !context_too_long(msg)))
+    if (strstr(msg, "model_not_found") ||
+        (strstr(msg, "model") && strstr(msg, "not found") && !context_too_long(msg)))
       return h->set_error(call, VBX_E_NOTFOUND, "model", "unknown model '%s' (HTTP %ld: %s)",
                           p->model ? p->model : "", status, msg);
     if (context_too_long(msg))
@@ -260,8 +264,8 @@ int vbx_llm_http_post(const vbx_host_services *h, const vbx_llm_opts *o, const v
     if (vbx_retry_transport(rc) && n < o->max_retries && !delivered &&
         !(dl && h->monotonic_ns() >= dl)) {
       uint64_t ms = vbx_retry_backoff_ms(n + 1, o->retry_base_ms, VBX_RETRY_CAP_MS, rng);
-      h->log(h->ctx, VBX_LOG_WARN, "request to %s failed (error %d); retry %u/%u in %llu ms", p->url,
-             rc, n + 1, o->max_retries, (unsigned long long)ms);
+      h->log(h->ctx, VBX_LOG_WARN, "request to %s failed (error %d); retry %u/%u in %llu ms",
+             p->url, rc, n + 1, o->max_retries, (unsigned long long)ms);
       int src = vbx_llm_sleep_ms(h, ms, call);
       if (src) {
         rc = h->set_error(call, src, NULL, "cancelled while waiting to retry");

@@ -39,7 +39,7 @@
  * its own message when on_data aborts a transfer, so the transport puts
  * this one back into the call afterwards. */
 typedef struct vbx_llm_err {
-  int code;                      /* 0: none */
+  int code; /* 0: none */
   char field[64];
   char msg[768];
 } vbx_llm_err;
@@ -50,20 +50,20 @@ int vbx_llm_err_set(vbx_llm_err *e, int code, const char *field, const char *fmt
 
 typedef struct vbx_llm_stream_ops {
   int (*on_data)(void *user, const char *data, size_t len);
-  void (*reset)(void *user);     /* also clears *err */
+  void (*reset)(void *user); /* also clears *err */
   int (*delivered)(void *user);
   void *user;
-  vbx_llm_err *err;              /* where on_data records why it failed */
+  vbx_llm_err *err; /* where on_data records why it failed */
 } vbx_llm_stream_ops;
 
 typedef struct vbx_llm_post {
   const char *url;
-  const char *const *headers;    /* NULL-terminated */
+  const char *const *headers; /* NULL-terminated */
   const char *body;
   size_t body_len;
-  const char *model;             /* for "unknown model" */
-  const char *api_key_env;       /* NULL: the provider uses no key */
-  const char *api_key;           /* NULL: none; redacted from every message */
+  const char *model;       /* for "unknown model" */
+  const char *api_key_env; /* NULL: the provider uses no key */
+  const char *api_key;     /* NULL: none; redacted from every message */
 } vbx_llm_post;
 
 /* POST p with retries. Buffered (ops NULL): on success *body_out is the

@@ -36,18 +36,18 @@ typedef struct vbx_llm_turn {
   const vbx_llm_request *req;
   vbx_call *call;
   const struct vbx_llm_wire *w;
-  const char *url;               /* the endpoint (for messages) */
-  vbx_sse_parser sse;            /* the framing's parser: SSE ... */
-  vbx_ndjson_splitter nd;        /* ... or NDJSON (only one is used) */
-  vbx_blocks blocks;             /* the answer's content */
-  int done;                      /* the wire's end marker was seen */
-  int delivered;                 /* text reached the caller: no retry */
-  int msg_set;                   /* err already says why the stream failed */
-  long ntools;                   /* tool calls numbered so far (wires without ids) */
-  char stop[64];                 /* the wire's stop reason, as sent */
-  char model[257];               /* the model that answered, as sent */
+  const char *url;        /* the endpoint (for messages) */
+  vbx_sse_parser sse;     /* the framing's parser: SSE ... */
+  vbx_ndjson_splitter nd; /* ... or NDJSON (only one is used) */
+  vbx_blocks blocks;      /* the answer's content */
+  int done;               /* the wire's end marker was seen */
+  int delivered;          /* text reached the caller: no retry */
+  int msg_set;            /* err already says why the stream failed */
+  long ntools;            /* tool calls numbered so far (wires without ids) */
+  char stop[64];          /* the wire's stop reason, as sent */
+  char model[257];        /* the model that answered, as sent */
   vbx_llm_usage usage;
-  vbx_llm_err err;               /* recorded for the transport */
+  vbx_llm_err err; /* recorded for the transport */
 } vbx_llm_turn;
 
 /* Forget what an earlier attempt read (parser, content, flags, strings,

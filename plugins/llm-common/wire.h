@@ -27,25 +27,25 @@
 #include "turn.h"
 
 typedef enum vbx_llm_framing {
-  VBX_LLM_SSE = 1,               /* Server-Sent Events (sse.h) */
-  VBX_LLM_NDJSON = 2             /* one JSON document a line (ndjson.h) */
+  VBX_LLM_SSE = 1,   /* Server-Sent Events (sse.h) */
+  VBX_LLM_NDJSON = 2 /* one JSON document a line (ndjson.h) */
 } vbx_llm_framing;
 
 typedef struct vbx_llm_wire {
-  const char *path;              /* "/v1/messages", appended to base_url */
-  const char *key_prefix;        /* "x-api-key: "; NULL: no key is sent */
-  const char *headers[3];        /* fixed headers, NULL-terminated */
-  const char *accept[2];         /* Accept header: [0] buffered, [1] streamed */
+  const char *path;       /* "/v1/messages", appended to base_url */
+  const char *key_prefix; /* "x-api-key: "; NULL: no key is sent */
+  const char *headers[3]; /* fixed headers, NULL-terminated */
+  const char *accept[2];  /* Accept header: [0] buffered, [1] streamed */
   vbx_llm_framing framing;
   /* The message when the parser fails, %zu the bound: [0] for a line or
    * event over it, [1] otherwise (out of memory). */
   const char *framing_error[2];
-  const char *end_marker;        /* "message_stop event": named when missing */
+  const char *end_marker; /* "message_stop event": named when missing */
 
   /* Fill the request body object `o` (j's sticky flag catches failed
    * allocations). req->messages is an array. 0 or a VBX_E_* code (call set). */
-  int (*body)(vbx_lj *j, vbx_json *o, const vbx_llm_base *b, const vbx_llm_request *req,
-              int stream, vbx_call *call);
+  int (*body)(vbx_lj *j, vbx_json *o, const vbx_llm_base *b, const vbx_llm_request *req, int stream,
+              vbx_call *call);
   /* One streamed unit: an SSE event (`event` its type) or an NDJSON line
    * (`event` NULL). 0 or a VBX_E_* code, recorded with vbx_llm_turn_fail. */
   int (*unit)(vbx_llm_turn *t, const char *event, const char *data, size_t len);

@@ -19,7 +19,7 @@
 #define LM_MAX_NODES 200000
 #define LM_MAX_DEPTH 64
 #define LM_MAX_TURNS 10000
-#define LM_MAX_TEXT (4u << 20)   /* a substituted text or string */
+#define LM_MAX_TEXT (4u << 20) /* a substituted text or string */
 #define LM_DEFAULT_PRICE_IN 3.0
 #define LM_DEFAULT_PRICE_OUT 15.0
 
@@ -29,14 +29,14 @@ typedef enum lm_kind { LM_SCALAR = 0, LM_SEQ = 1, LM_MAP = 2 } lm_kind;
  * (unquoted: may be a number, bool or null) or quoted (always a string). */
 typedef struct lm_node {
   lm_kind kind;
-  char *str;              /* scalar text (malloc'd) */
+  char *str; /* scalar text (malloc'd) */
   size_t len;
   int plain;
-  struct lm_node **kids;  /* sequence items / map values */
-  char **keys;            /* map keys */
-  int *key_pos;           /* map keys' line,col pairs (2 per key); may be NULL */
+  struct lm_node **kids; /* sequence items / map values */
+  char **keys;           /* map keys */
+  int *key_pos;          /* map keys' line,col pairs (2 per key); may be NULL */
   size_t n;
-  int line, col;          /* 1-based; 0 when unknown (inline options) */
+  int line, col; /* 1-based; 0 when unknown (inline options) */
 } lm_node;
 
 /* Error sink for parsing: where and what. */
@@ -61,11 +61,11 @@ int lm_node_number(const lm_node *n, double *out);
 /* ---- script.c ---- */
 typedef struct lm_call {
   char *name;
-  lm_node *input;         /* a map, owned (copied from the document) */
+  lm_node *input; /* a map, owned (copied from the document) */
 } lm_call;
 
 typedef struct lm_turn {
-  char *text;             /* NULL when the turn has none */
+  char *text; /* NULL when the turn has none */
   lm_call *calls;
   size_t n_calls;
   int has_usage;
@@ -73,8 +73,8 @@ typedef struct lm_turn {
 } lm_turn;
 
 typedef struct lm_script {
-  char *label;            /* the script path, or "inline turns" */
-  char *model;            /* NULL: from the config, else "mock" */
+  char *label;                /* the script path, or "inline turns" */
+  char *model;                /* NULL: from the config, else "mock" */
   double price_in, price_out; /* USD per million tokens */
   lm_turn *turns;
   size_t n_turns;

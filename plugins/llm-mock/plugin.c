@@ -17,13 +17,13 @@ typedef struct lm_provider {
   const vbx_host_services *host;
   lm_script script;
   char *cfg_model;
-  size_t next;           /* next turn */
-  uint64_t tool_ids;     /* toolu_mock_N counter */
+  size_t next;       /* next turn */
+  uint64_t tool_ids; /* toolu_mock_N counter */
 } lm_provider;
 
 /* Report a parse error: "LABEL:LINE:COL: msg" when positioned. */
-static int report(const vbx_host_services *h, vbx_call *call, const char *field,
-                  const char *label, const lm_err *e) {
+static int report(const vbx_host_services *h, vbx_call *call, const char *field, const char *label,
+                  const lm_err *e) {
   int code = e->code ? e->code : VBX_E_SPEC;
   if (e->line > 0)
     return h->set_error(call, code, field, "%s:%d:%d: %s", label, e->line, e->col, e->msg);
@@ -63,8 +63,7 @@ static int load_options(const vbx_host_services *h, const vbx_json *options, con
     const char *p = h->json_string_value(script);
     if (p == NULL || p[0] == '\0' || h->json_string_length(script) > 4096)
       return h->set_error(call, VBX_E_INVAL, "script", "script must be a path (1..4096 bytes)");
-    if (!read_file)
-      goto price;
+    if (!read_file) goto price;
     size_t n = strlen(p) + (spec_dir ? strlen(spec_dir) : 0) + 2;
     path = malloc(n);
     if (path == NULL) {
@@ -108,8 +107,7 @@ price:
 out:
   lm_node_free(tree);
   free(path);
-  if (rc != 0)
-    lm_script_clear(s);
+  if (rc != 0) lm_script_clear(s);
   return rc;
 }
 
@@ -129,8 +127,7 @@ static int lm_create(void *state, const vbx_llm_config *cfg, vbx_call *call, voi
   const vbx_host_services *h = st->host;
   *out = NULL;
   lm_provider *p = calloc(1, sizeof *p);
-  if (p == NULL)
-    return h->set_error(call, VBX_E_NOMEM, NULL, "out of memory");
+  if (p == NULL) return h->set_error(call, VBX_E_NOMEM, NULL, "out of memory");
   p->host = h;
   int rc = load_options(h, cfg->options, cfg->spec_dir, 1, &p->script, call);
   if (rc == 0 && cfg->model != NULL && (p->cfg_model = strdup(cfg->model)) == NULL)
@@ -146,8 +143,7 @@ static int lm_create(void *state, const vbx_llm_config *cfg, vbx_call *call, voi
 
 static void lm_destroy(void *provider) {
   lm_provider *p = provider;
-  if (p == NULL)
-    return;
+  if (p == NULL) return;
   lm_script_clear(&p->script);
   free(p->cfg_model);
   free(p);
@@ -155,8 +151,7 @@ static void lm_destroy(void *provider) {
 
 /* Stream text as words, each with its following whitespace. */
 static int stream_words(const vbx_llm_request *req, const char *text) {
-  if (req->on_text == NULL)
-    return 0;
+  if (req->on_text == NULL) return 0;
   const char *p = text;
   while (*p != '\0') {
     const char *q = p;
@@ -165,8 +160,7 @@ static int stream_words(const vbx_llm_request *req, const char *text) {
     while (*q == ' ' || *q == '\n' || *q == '\t')
       q++;
     int rc = req->on_text(req->user, p, (size_t)(q - p));
-    if (rc != 0)
-      return rc;
+    if (rc != 0) return rc;
     p = q;
   }
   return 0;
@@ -188,13 +182,11 @@ static int lm_complete(void *provider, const vbx_llm_request *req, vbx_llm_respo
   input = lm_first_user_text(h, req->messages);
   last = lm_last_tool_output(h, req->messages);
   content = h->json_array_new();
-  if (input == NULL || last == NULL || content == NULL)
-    goto nomem;
+  if (input == NULL || last == NULL || content == NULL) goto nomem;
   size_t out_bytes = 0;
   if (t->text != NULL) {
     text = lm_substitute(t->text, input, last);
-    if (text == NULL)
-      goto nomem;
+    if (text == NULL) goto nomem;
     out_bytes += strlen(text);
     if (text[0] != '\0') {
       vbx_json *b = h->json_object_new();
@@ -208,8 +200,7 @@ static int lm_complete(void *provider, const vbx_llm_request *req, vbx_llm_respo
     snprintf(id, sizeof id, "toolu_mock_%llu", (unsigned long long)++p->tool_ids);
     vbx_json *in = t->calls[i].input ? lm_node_to_json(h, t->calls[i].input, input, last)
                                      : h->json_object_new();
-    if (in == NULL)
-      goto nomem;
+    if (in == NULL) goto nomem;
     char *s = h->json_dump(in);
     out_bytes += s ? strlen(s) : 0;
     h->free(s);
@@ -236,7 +227,8 @@ static int lm_complete(void *provider, const vbx_llm_request *req, vbx_llm_respo
   }
   resp->usage.struct_size = sizeof resp->usage;
   resp->usage.cost_usd = ((double)resp->usage.input_tokens * p->script.price_in +
-                          (double)resp->usage.output_tokens * p->script.price_out) / 1e6;
+                          (double)resp->usage.output_tokens * p->script.price_out) /
+                         1e6;
   const char *model = p->script.model ? p->script.model : p->cfg_model ? p->cfg_model : "mock";
   resp->stop_reason = h->strdup(t->n_calls > 0 ? "tool_use" : "end_turn");
   resp->model = h->strdup(model);
@@ -252,8 +244,7 @@ static int lm_complete(void *provider, const vbx_llm_request *req, vbx_llm_respo
 nomem:
   rc = h->set_error(call, VBX_E_NOMEM, NULL, "out of memory");
 out:
-  if (content != NULL)
-    h->json_decref(content);
+  if (content != NULL) h->json_decref(content);
   h->free(dump);
   free(input);
   free(last);
@@ -274,8 +265,7 @@ static const vbx_llm_provider_vtable lm_vtable = {
 
 static int lm_init(const vbx_host_services *host, const vbx_registrar *reg, void **state) {
   lm_state *st = calloc(1, sizeof *st);
-  if (st == NULL)
-    return VBX_E_NOMEM;
+  if (st == NULL) return VBX_E_NOMEM;
   st->host = host;
   int rc = reg->register_llm_provider(reg->reg, &lm_vtable);
   if (rc != 0) {

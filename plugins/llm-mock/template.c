@@ -22,14 +22,12 @@ static void put(vbx__strbuf *b, const char *s, size_t n) {
 
 /* Text of a content value: a string, or text blocks joined with "\n". */
 static void content_text(const vbx_host_services *h, const vbx_json *c, vbx__strbuf *b) {
-  if (c == NULL)
-    return;
+  if (c == NULL) return;
   if (h->json_type(c) == VBX_JSON_STRING) {
     put(b, h->json_string_value(c), h->json_string_length(c));
     return;
   }
-  if (h->json_type(c) != VBX_JSON_ARRAY)
-    return;
+  if (h->json_type(c) != VBX_JSON_ARRAY) return;
   int first = 1;
   for (size_t i = 0; i < h->json_array_size(c); i++) {
     const vbx_json *blk = h->json_array_get(c, i);
@@ -39,8 +37,7 @@ static void content_text(const vbx_host_services *h, const vbx_json *c, vbx__str
     if (ts == NULL || strcmp(ts, "text") != 0 || text == NULL ||
         h->json_type(text) != VBX_JSON_STRING)
       continue;
-    if (!first)
-      put(b, "\n", 1);
+    if (!first) put(b, "\n", 1);
     put(b, h->json_string_value(text), h->json_string_length(text));
     first = 0;
   }
@@ -48,8 +45,8 @@ static void content_text(const vbx_host_services *h, const vbx_json *c, vbx__str
 
 char *lm_first_user_text(const vbx_host_services *h, const vbx_json *messages) {
   vbx__strbuf b = VBX__STRBUF_INIT;
-  size_t n = messages && h->json_type(messages) == VBX_JSON_ARRAY ? h->json_array_size(messages)
-                                                                   : 0;
+  size_t n =
+      messages && h->json_type(messages) == VBX_JSON_ARRAY ? h->json_array_size(messages) : 0;
   for (size_t i = 0; i < n; i++) {
     const vbx_json *m = h->json_array_get(messages, i);
     const vbx_json *role = h->json_object_get(m, "role");
@@ -64,12 +61,11 @@ char *lm_first_user_text(const vbx_host_services *h, const vbx_json *messages) {
 
 char *lm_last_tool_output(const vbx_host_services *h, const vbx_json *messages) {
   vbx__strbuf b = VBX__STRBUF_INIT;
-  size_t n = messages && h->json_type(messages) == VBX_JSON_ARRAY ? h->json_array_size(messages)
-                                                                   : 0;
+  size_t n =
+      messages && h->json_type(messages) == VBX_JSON_ARRAY ? h->json_array_size(messages) : 0;
   for (size_t i = n; i-- > 0;) {
     const vbx_json *content = h->json_object_get(h->json_array_get(messages, i), "content");
-    if (content == NULL || h->json_type(content) != VBX_JSON_ARRAY)
-      continue;
+    if (content == NULL || h->json_type(content) != VBX_JSON_ARRAY) continue;
     for (size_t j = h->json_array_size(content); j-- > 0;) {
       const vbx_json *blk = h->json_array_get(content, j);
       const vbx_json *type = h->json_object_get(blk, "type");
@@ -109,21 +105,17 @@ char *lm_substitute(const char *text, const char *input, const char *last_tool) 
 static vbx_json *scalar_json(const vbx_host_services *h, const lm_node *n, const char *input,
                              const char *last_tool) {
   if (n->plain) {
-    if (strcmp(n->str, "null") == 0 || strcmp(n->str, "~") == 0)
-      return h->json_null_new();
+    if (strcmp(n->str, "null") == 0 || strcmp(n->str, "~") == 0) return h->json_null_new();
     if (strcmp(n->str, "true") == 0 || strcmp(n->str, "false") == 0)
       return h->json_bool_new(n->str[0] == 't');
     char *end = NULL;
     long long ll = strtoll(n->str, &end, 10);
-    if (n->len > 0 && end != NULL && *end == '\0')
-      return h->json_integer_new(ll);
+    if (n->len > 0 && end != NULL && *end == '\0') return h->json_integer_new(ll);
     double d;
-    if (lm_node_number(n, &d) == 0)
-      return h->json_real_new(d);
+    if (lm_node_number(n, &d) == 0) return h->json_real_new(d);
   }
   char *s = lm_substitute(n->str, input, last_tool);
-  if (s == NULL)
-    return NULL;
+  if (s == NULL) return NULL;
   vbx_json *v = h->json_string_new(s, strlen(s));
   free(s);
   return v;
@@ -131,14 +123,12 @@ static vbx_json *scalar_json(const vbx_host_services *h, const lm_node *n, const
 
 vbx_json *lm_node_to_json(const vbx_host_services *h, const lm_node *n, const char *input,
                           const char *last_tool) {
-  if (n->kind == LM_SCALAR)
-    return scalar_json(h, n, input, last_tool);
+  if (n->kind == LM_SCALAR) return scalar_json(h, n, input, last_tool);
   vbx_json *v = n->kind == LM_MAP ? h->json_object_new() : h->json_array_new();
-  if (v == NULL)
-    return NULL;
+  if (v == NULL) return NULL;
   for (size_t i = 0; i < n->n; i++) {
     vbx_json *kid = lm_node_to_json(h, n->kids[i], input, last_tool);
-    int rc = kid == NULL ? -1
+    int rc = kid == NULL         ? -1
              : n->kind == LM_MAP ? h->json_object_set(v, n->keys[i], kid)
                                  : h->json_array_append(v, kid);
     if (rc != 0) {

@@ -8,22 +8,21 @@
 #include "ollama.h"
 #include "provider.h"
 
-static const vbx_llm_defaults ol_defaults = {
-    "ollama", VBX_OLLAMA_DEFAULT_URL, NULL, "llama3.2", VBX_LLM_OPT_OLLAMA, 0};
+static const vbx_llm_defaults ol_defaults = {"ollama",   VBX_OLLAMA_DEFAULT_URL, NULL,
+                                             "llama3.2", VBX_LLM_OPT_OLLAMA,     0};
 
-static const vbx_llm_wire ol_wire = {
-    "/api/chat",
-    NULL,
-    {"Content-Type: application/json", NULL},
-    {"Accept: application/json", "Accept: application/x-ndjson"},
-    VBX_LLM_NDJSON,
-    {"NDJSON line longer than %zu bytes, or out of memory",
-     "NDJSON line longer than %zu bytes, or out of memory"},
-    "\"done\": true",
-    vbx_ollama_body,
-    vbx_ollama_line,
-    NULL,
-    vbx_ollama_stop};
+static const vbx_llm_wire ol_wire = {"/api/chat",
+                                     NULL,
+                                     {"Content-Type: application/json", NULL},
+                                     {"Accept: application/json", "Accept: application/x-ndjson"},
+                                     VBX_LLM_NDJSON,
+                                     {"NDJSON line longer than %zu bytes, or out of memory",
+                                      "NDJSON line longer than %zu bytes, or out of memory"},
+                                     "\"done\": true",
+                                     vbx_ollama_body,
+                                     vbx_ollama_line,
+                                     NULL,
+                                     vbx_ollama_stop};
 
 static char *ol_env_url(void) { return vbx_ollama_normalise_host(getenv("OLLAMA_HOST")); }
 

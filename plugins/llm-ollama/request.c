@@ -14,16 +14,19 @@
 
 char *vbx_ollama_normalise_host(const char *v) {
   if (!v || !*v) return NULL;
-  while (*v == ' ') v++;
+  while (*v == ' ')
+    v++;
   const char *scheme = "http://";
   const char *rest = v;
-  if (!strncmp(v, "http://", 7)) rest = v + 7;
+  if (!strncmp(v, "http://", 7))
+    rest = v + 7;
   else if (!strncmp(v, "https://", 8)) {
     scheme = "https://";
     rest = v + 8;
   }
   size_t n = strlen(rest);
-  while (n > 0 && rest[n - 1] == '/') n--;
+  while (n > 0 && rest[n - 1] == '/')
+    n--;
   if (n == 0 || n > 1024) return NULL;
   /* a port is present when a ':' follows the host (after ']' for IPv6) */
   const char *host_end = rest;
@@ -66,7 +69,8 @@ static const char *tool_name_for(const vbx_host_services *h, const vbx_json *msg
     for (size_t k = 0; content && k < h->json_array_size(content); k++) {
       vbx_json *blk = h->json_array_get(content, k);
       const char *t = vbx_lj_get_str(h, blk, "type"), *bid = vbx_lj_get_str(h, blk, "id");
-      if (t && !strcmp(t, "tool_use") && bid && !strcmp(bid, id)) return vbx_lj_get_str(h, blk, "name");
+      if (t && !strcmp(t, "tool_use") && bid && !strcmp(bid, id))
+        return vbx_lj_get_str(h, blk, "name");
     }
   }
   return NULL;
@@ -76,9 +80,11 @@ static int one_message(vbx_lj *j, vbx_json *out, const vbx_json *msgs, size_t i,
   const vbx_host_services *h = j->h;
   vbx_json *msg = h->json_array_get(msgs, i);
   const char *role = vbx_lj_get_str(h, msg, "role");
-  vbx_json *content = h->json_type(msg) == VBX_JSON_OBJECT ? h->json_object_get(msg, "content") : NULL;
+  vbx_json *content =
+      h->json_type(msg) == VBX_JSON_OBJECT ? h->json_object_get(msg, "content") : NULL;
   if (!role || !content || (strcmp(role, "user") && strcmp(role, "assistant")))
-    return h->set_error(call, VBX_E_INVAL, "messages", "message %zu needs role user|assistant and content", i);
+    return h->set_error(call, VBX_E_INVAL, "messages",
+                        "message %zu needs role user|assistant and content", i);
   int is_user = !strcmp(role, "user");
   size_t n = h->json_type(content) == VBX_JSON_ARRAY ? h->json_array_size(content) : 0;
   vbx_json *calls = NULL;
@@ -136,7 +142,8 @@ int vbx_ollama_body(vbx_lj *j, vbx_json *o, const vbx_llm_base *b, const vbx_llm
   vbx_lj_set(j, o, "stream", h->json_bool_new(stream));
   vbx_json *opts = vbx_lj_obj(j);
   vbx_lj_set(j, opts, "num_predict", h->json_integer_new(vbx_llm_max_tokens(b, req)));
-  if (b->opts.has_temperature) vbx_lj_set(j, opts, "temperature", h->json_real_new(b->opts.temperature));
+  if (b->opts.has_temperature)
+    vbx_lj_set(j, opts, "temperature", h->json_real_new(b->opts.temperature));
   if (b->opts.num_ctx) vbx_lj_set(j, opts, "num_ctx", h->json_integer_new(b->opts.num_ctx));
   vbx_lj_set(j, o, "options", opts);
   if (b->opts.keep_alive) vbx_lj_set(j, o, "keep_alive", vbx_lj_str(j, b->opts.keep_alive));

@@ -28,7 +28,8 @@ static int user_msg(vbx_lj *j, vbx_json *out, const vbx_json *content, vbx_call 
       const char *t = block_type(h, blk);
       if (!t || strcmp(t, "tool_result") != 0) continue;
       const char *id = vbx_lj_get_str(h, blk, "tool_use_id");
-      if (!id) return h->set_error(call, VBX_E_INVAL, "messages", "tool_result block without tool_use_id");
+      if (!id)
+        return h->set_error(call, VBX_E_INVAL, "messages", "tool_result block without tool_use_id");
       vbx_lbuf txt = {0};
       if (vbx_llm_tool_result_text(h, blk, &txt)) j->failed = 1;
       vbx_json *m = vbx_lj_obj(j);
@@ -100,7 +101,8 @@ int vbx_openai_body(vbx_lj *j, vbx_json *o, const vbx_llm_base *b, const vbx_llm
   for (size_t i = 0; i < h->json_array_size(req->messages) && !rc; i++) {
     vbx_json *msg = h->json_array_get(req->messages, i);
     const char *role = vbx_lj_get_str(h, msg, "role");
-    vbx_json *content = h->json_type(msg) == VBX_JSON_OBJECT ? h->json_object_get(msg, "content") : NULL;
+    vbx_json *content =
+        h->json_type(msg) == VBX_JSON_OBJECT ? h->json_object_get(msg, "content") : NULL;
     if (!role || !content) {
       rc = h->set_error(call, VBX_E_INVAL, "messages", "message %zu has no role or content", i);
     } else if (!strcmp(role, "user")) {
@@ -108,7 +110,8 @@ int vbx_openai_body(vbx_lj *j, vbx_json *o, const vbx_llm_base *b, const vbx_llm
     } else if (!strcmp(role, "assistant")) {
       rc = assistant_msg(j, msgs, content, call);
     } else {
-      rc = h->set_error(call, VBX_E_INVAL, "messages", "message %zu has unknown role '%s'", i, role);
+      rc =
+          h->set_error(call, VBX_E_INVAL, "messages", "message %zu has unknown role '%s'", i, role);
     }
   }
   vbx_lj_set(j, o, "model", vbx_lj_str(j, b->model));

@@ -39,10 +39,12 @@ static int tool_delta(vbx_llm_turn *t, const vbx_json *tc) {
   if (idx < 0 || idx > 1024)
     return vbx_llm_turn_fail(t, VBX_E_PROTOCOL, "tool_calls index out of range");
   vbx_json *fn = vbx_lj_get_typed(h, tc, "function", VBX_JSON_OBJECT);
-  int rc = vbx_blocks_tool(&t->blocks, idx, vbx_lj_get_str(h, tc, "id"), vbx_lj_get_str(h, fn, "name"));
+  int rc =
+      vbx_blocks_tool(&t->blocks, idx, vbx_lj_get_str(h, tc, "id"), vbx_lj_get_str(h, fn, "name"));
   vbx_json *args = vbx_lj_get_typed(h, fn, "arguments", VBX_JSON_STRING);
   if (!rc && args)
-    rc = vbx_blocks_tool_json(&t->blocks, idx, h->json_string_value(args), h->json_string_length(args));
+    rc = vbx_blocks_tool_json(&t->blocks, idx, h->json_string_value(args),
+                              h->json_string_length(args));
   return rc;
 }
 
@@ -51,7 +53,8 @@ static int take_message(vbx_llm_turn *t, const vbx_json *m) {
   const vbx_host_services *h = t->h;
   int rc = 0;
   vbx_json *c = vbx_lj_get_typed(h, m, "content", VBX_JSON_STRING);
-  if (c) rc = vbx_llm_turn_text(t, VBX_LLM_TEXT_KEY, h->json_string_value(c), h->json_string_length(c));
+  if (c)
+    rc = vbx_llm_turn_text(t, VBX_LLM_TEXT_KEY, h->json_string_value(c), h->json_string_length(c));
   vbx_json *tcs = vbx_lj_get_typed(h, m, "tool_calls", VBX_JSON_ARRAY);
   for (size_t i = 0; tcs && i < h->json_array_size(tcs) && !rc; i++) {
     vbx_json *tc = h->json_array_get(tcs, i);
@@ -59,9 +62,11 @@ static int take_message(vbx_llm_turn *t, const vbx_json *m) {
       /* buffered responses carry no index: use the position */
       vbx_json *fn = vbx_lj_get_typed(h, tc, "function", VBX_JSON_OBJECT);
       vbx_json *args = vbx_lj_get_typed(h, fn, "arguments", VBX_JSON_STRING);
-      rc = vbx_blocks_tool(&t->blocks, (long)i, vbx_lj_get_str(h, tc, "id"), vbx_lj_get_str(h, fn, "name"));
+      rc = vbx_blocks_tool(&t->blocks, (long)i, vbx_lj_get_str(h, tc, "id"),
+                           vbx_lj_get_str(h, fn, "name"));
       if (!rc && args)
-        rc = vbx_blocks_tool_json(&t->blocks, (long)i, h->json_string_value(args), h->json_string_length(args));
+        rc = vbx_blocks_tool_json(&t->blocks, (long)i, h->json_string_value(args),
+                                  h->json_string_length(args));
     } else {
       rc = tool_delta(t, tc);
     }
@@ -103,8 +108,8 @@ int vbx_openai_event(vbx_llm_turn *t, const char *event, const char *data, size_
   }
   vbx_json *doc = vbx_llm_turn_object(t, data, len);
   if (!doc)
-    return vbx_llm_turn_fail(t, VBX_E_PROTOCOL, "malformed JSON in '%s' event (chat.completion.chunk)",
-                             event);
+    return vbx_llm_turn_fail(t, VBX_E_PROTOCOL,
+                             "malformed JSON in '%s' event (chat.completion.chunk)", event);
   int rc = take_chunk(t, doc, "a chat.completion.chunk event");
   t->h->json_decref(doc);
   return rc;

@@ -19,8 +19,7 @@ int vbx_popt_string(const vbx_popt *o, const vbx_json *v, size_t min_len, size_t
   if (len < min_len || len > max_len)
     return h->set_error(o->call, o->code, o->field, "%s must be %s", o->what, rule);
   char *s = malloc(len + 1);
-  if (s == NULL)
-    return h->set_error(o->call, VBX_E_NOMEM, o->field, "out of memory");
+  if (s == NULL) return h->set_error(o->call, VBX_E_NOMEM, o->field, "out of memory");
   memcpy(s, h->json_string_value(v), len);
   s[len] = '\0';
   free(*out);
@@ -39,8 +38,7 @@ int vbx_popt_int(const vbx_popt *o, const vbx_json *v, int64_t lo, int64_t hi, i
   if (o->precise == VBX_POPT_TERSE)
     return h->set_error(o->call, o->code, o->field, "%s must be an integer in %lld..%lld", o->what,
                         (long long)lo, (long long)hi);
-  if (!is_int)
-    return h->set_error(o->call, o->code, o->field, "%s must be an integer", o->what);
+  if (!is_int) return h->set_error(o->call, o->code, o->field, "%s must be an integer", o->what);
   if (o->precise == VBX_POPT_BETWEEN)
     return h->set_error(o->call, o->code, o->field, "%s must be between %lld and %lld (got %lld)",
                         o->what, (long long)lo, (long long)hi, (long long)n);
@@ -57,11 +55,9 @@ int vbx_popt_bool(const vbx_popt *o, const vbx_json *v, int *out) {
 
 int vbx_popt_none(const vbx_host_services *h, const vbx_json *options, const char *who,
                   vbx_call *call) {
-  if (options == NULL || h->json_type(options) != VBX_JSON_OBJECT)
-    return 0;
+  if (options == NULL || h->json_type(options) != VBX_JSON_OBJECT) return 0;
   vbx_json *v;
   const char *key = h->json_object_key_at(options, 0, &v);
-  if (key != NULL)
-    return h->set_error(call, VBX_E_INVAL, key, "%s takes no option `%s`", who, key);
+  if (key != NULL) return h->set_error(call, VBX_E_INVAL, key, "%s takes no option `%s`", who, key);
   return 0;
 }

@@ -39,10 +39,10 @@
 typedef struct vbx_popt {
   const vbx_host_services *h;
   vbx_call *call;
-  const char *field;  /* the error's field: the spec key (may be NULL) */
-  const char *what;   /* the value's name in messages */
-  int code;           /* the code of a refused value: VBX_E_SPEC, VBX_E_INVAL */
-  int precise;        /* the wording: VBX_POPT_TERSE (0), _PRECISE (1), _BETWEEN */
+  const char *field; /* the error's field: the spec key (may be NULL) */
+  const char *what;  /* the value's name in messages */
+  int code;          /* the code of a refused value: VBX_E_SPEC, VBX_E_INVAL */
+  int precise;       /* the wording: VBX_POPT_TERSE (0), _PRECISE (1), _BETWEEN */
 } vbx_popt;
 
 /* vbx_popt_string - v must be a string of min_len..max_len bytes; *out

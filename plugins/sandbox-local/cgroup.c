@@ -28,8 +28,7 @@ static int put(const char *dir, const char *file, const char *val) {
   char p[400];
   snprintf(p, sizeof p, "%s/%s", dir, file);
   int fd = open(p, O_WRONLY | O_CLOEXEC);
-  if (fd < 0)
-    return -errno;
+  if (fd < 0) return -errno;
   ssize_t n = write(fd, val, strlen(val));
   int e = errno;
   close(fd);
@@ -48,21 +47,16 @@ static int mkcg(local_cgroup *cg, const char *base, const char *owner, const cha
   char d[256];
   snprintf(d, sizeof d, "%s/voidbox-local", base);
   mkdir(d, 0755);
-  if (v2)
-    put(d, "cgroup.subtree_control", "+memory +cpu +pids");
+  if (v2) put(d, "cgroup.subtree_control", "+memory +cpu +pids");
   char od[sizeof cg->owner_dirs[0]];
   snprintf(od, sizeof od, "%s/voidbox-local/%s", base, owner);
   memcpy(cg->owner_dirs[cg->n], od, sizeof od);
   snprintf(cg->dirs[cg->n], sizeof cg->dirs[0], "%s/%s", od, name);
   for (int t = 0; t < 3; t++) {
-    if (mkdir(cg->owner_dirs[cg->n], 0755) != 0 && errno != EEXIST)
-      break;
-    if (v2)
-      put(cg->owner_dirs[cg->n], "cgroup.subtree_control", "+memory +cpu +pids");
-    if (mkdir(cg->dirs[cg->n], 0755) == 0 || errno == EEXIST)
-      return cg->n++;
-    if (errno != ENOENT)
-      break;
+    if (mkdir(cg->owner_dirs[cg->n], 0755) != 0 && errno != EEXIST) break;
+    if (v2) put(cg->owner_dirs[cg->n], "cgroup.subtree_control", "+memory +cpu +pids");
+    if (mkdir(cg->dirs[cg->n], 0755) == 0 || errno == EEXIST) return cg->n++;
+    if (errno != ENOENT) break;
   }
   cg->dirs[cg->n][0] = cg->owner_dirs[cg->n][0] = '\0';
   return -1;
@@ -71,12 +65,10 @@ static int mkcg(local_cgroup *cg, const char *base, const char *owner, const cha
 static int v2_has(const char *ctrl) {
   char buf[512] = "";
   int fd = open(CG "/cgroup.controllers", O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return 0;
+  if (fd < 0) return 0;
   ssize_t n = read(fd, buf, sizeof buf - 1);
   close(fd);
-  if (n <= 0)
-    return 0;
+  if (n <= 0) return 0;
   buf[n] = '\0';
   return strstr(buf, ctrl) != NULL;
 }
@@ -92,8 +84,7 @@ int local_cgroup_roots(const char *roots[3]) {
     for (int i = 0; i < 3; i++) {
       char p[64];
       snprintf(p, sizeof p, "%s/cgroup.procs", v1_roots[i]);
-      if (access(p, F_OK) == 0)
-        roots[n++] = v1_roots[i];
+      if (access(p, F_OK) == 0) roots[n++] = v1_roots[i];
     }
   } else if (access(CG "/cgroup.controllers", F_OK) == 0) {
     roots[n++] = CG;
@@ -143,9 +134,9 @@ void local_cgroup_create(const vbx_host_services *h, local_cgroup *cg, const cha
   }
   if (!mem_ok || !cpu_ok || !pids_ok)
     h->log(h->ctx, VBX_LOG_WARN,
-           "box %s: cgroup limits NOT enforced for:%s%s%s (cgroup v%d%s); only rlimits apply",
-           name, mem_ok ? "" : " memory", cpu_ok ? "" : " cpu", pids_ok ? "" : " pids",
-           cg->version, cg->version ? "" : ": no usable cgroup hierarchy");
+           "box %s: cgroup limits NOT enforced for:%s%s%s (cgroup v%d%s); only rlimits apply", name,
+           mem_ok ? "" : " memory", cpu_ok ? "" : " cpu", pids_ok ? "" : " pids", cg->version,
+           cg->version ? "" : ": no usable cgroup hierarchy");
 }
 
 int local_cgroup_attach(local_cgroup *cg, pid_t pid) {
@@ -153,15 +144,13 @@ int local_cgroup_attach(local_cgroup *cg, pid_t pid) {
   snprintf(v, sizeof v, "%d", (int)pid);
   int rc = 0;
   for (int i = 0; i < cg->n; i++)
-    if (cg->dirs[i][0] && put(cg->dirs[i], "cgroup.procs", v) != 0)
-      rc = -1;
+    if (cg->dirs[i][0] && put(cg->dirs[i], "cgroup.procs", v) != 0) rc = -1;
   return rc;
 }
 
 void local_cgroup_destroy(local_cgroup *cg) {
   for (int i = 0; i < cg->n; i++) {
-    if (!cg->dirs[i][0])
-      continue;
+    if (!cg->dirs[i][0]) continue;
     for (int t = 0; t < 50 && rmdir(cg->dirs[i]) != 0 && errno == EBUSY; t++)
       pause_ms(10);
     rmdir(cg->owner_dirs[i]); /* EBUSY while the owner has other boxes */
@@ -175,19 +164,16 @@ static int member(pid_t pid, const char *rel) {
   char p[64], buf[4096];
   snprintf(p, sizeof p, "/proc/%d/cgroup", (int)pid);
   int fd = open(p, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return 0;
+  if (fd < 0) return 0;
   ssize_t n = read(fd, buf, sizeof buf - 1);
   close(fd);
-  if (n <= 0)
-    return 0;
+  if (n <= 0) return 0;
   buf[n] = '\0';
   size_t rl = strlen(rel);
   for (char *l = buf; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
     char *c = strchr(l, ':');
     c = c ? strchr(c + 1, ':') : NULL; /* "id:controllers:path" */
-    if (c && strncmp(c + 1, rel, rl) == 0 && (c[1 + rl] == '\n' || c[1 + rl] == '\0'))
-      return 1;
+    if (c && strncmp(c + 1, rel, rl) == 0 && (c[1 + rl] == '\n' || c[1 + rl] == '\0')) return 1;
   }
   return 0;
 }
@@ -196,11 +182,9 @@ static int member(pid_t pid, const char *rel) {
  * pins it, so a pid reused after it exited is never signalled. */
 static int kill_member(pid_t pid, const char *rel) {
   int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
-  if (pfd < 0)
-    return errno == ENOSYS && member(pid, rel) ? kill(pid, SIGKILL) : -1;
+  if (pfd < 0) return errno == ENOSYS && member(pid, rel) ? kill(pid, SIGKILL) : -1;
   int rc = -1;
-  if (member(pid, rel))
-    rc = (int)syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
+  if (member(pid, rel)) rc = (int)syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
   close(pfd);
   return rc;
 }
@@ -212,8 +196,7 @@ int local_cgroup_kill(const char *dir, int wait_ms) {
   int killed = 0;
   for (int waited = 0;; waited += 10) {
     FILE *f = fopen(procs, "re");
-    if (f == NULL)
-      return errno == ENOENT ? killed : -1;
+    if (f == NULL) return errno == ENOENT ? killed : -1;
     int pid, any = 0;
     while (fscanf(f, "%d", &pid) == 1) {
       any = 1;
@@ -221,10 +204,8 @@ int local_cgroup_kill(const char *dir, int wait_ms) {
         killed++; /* later passes only repeat the signal */
     }
     fclose(f);
-    if (!any)
-      return killed;
-    if (waited >= wait_ms)
-      return -1;
+    if (!any) return killed;
+    if (waited >= wait_ms) return -1;
     pause_ms(10);
   }
 }

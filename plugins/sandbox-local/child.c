@@ -65,8 +65,7 @@ static int unescape(const char *s, const char *e, char *out, size_t cap) {
       c = (char)((s[0] - '0') * 64 + (s[1] - '0') * 8 + (s[2] - '0'));
       s += 3;
     }
-    if (n + 1 >= cap)
-      return -1;
+    if (n + 1 >= cap) return -1;
     out[n++] = c;
   }
   out[n] = '\0';
@@ -94,8 +93,7 @@ static unsigned long kept_flags(const char *s, const char *e) {
  * the mount (p->mp) or is left NULL (o->b itself). */
 static int ro_walk(struct plan *p, const struct plan_op *o, const char **failed) {
   int fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return -1;
+  if (fd < 0) return -1;
   size_t n = 0;
   ssize_t r = 0;
   while (n < PLAN_MOUNTINFO_CAP - 1 &&
@@ -106,19 +104,16 @@ static int ro_walk(struct plan *p, const struct plan_op *o, const char **failed)
     r = -1, errno = EFBIG; /* larger than the buffer: refuse, never guess */
   int e = errno;
   close(fd);
-  if (r < 0)
-    return errno = e, -1;
+  if (r < 0) return errno = e, -1;
   p->mountinfo[n] = '\0';
   size_t tl = strlen(o->b);
   int matched = 0;
   for (char *line = p->mountinfo; *line;) {
     char *eol = strchr(line, '\n');
-    if (eol == NULL)
-      eol = line + strlen(line);
+    if (eol == NULL) eol = line + strlen(line);
     const char *f = line; /* fields: id parent maj:min root mountpoint options */
     for (int k = 0; k < 4 && f != NULL; k++)
-      if ((f = memchr(f, ' ', (size_t)(eol - f))) != NULL)
-        f++;
+      if ((f = memchr(f, ' ', (size_t)(eol - f))) != NULL) f++;
     const char *fe = f ? memchr(f, ' ', (size_t)(eol - f)) : NULL;
     if (fe != NULL) {
       const char *opt = fe + 1, *oe = memchr(opt, ' ', (size_t)(eol - opt));
@@ -128,8 +123,8 @@ static int ro_walk(struct plan *p, const struct plan_op *o, const char **failed)
           return -1;
         }
       } else if (strncmp(p->mp, o->b, tl) == 0 && (p->mp[tl] == '\0' || p->mp[tl] == '/')) {
-        unsigned long fl = MS_BIND | MS_REMOUNT | MS_RDONLY | o->flags |
-                           kept_flags(opt, oe ? oe : eol);
+        unsigned long fl =
+            MS_BIND | MS_REMOUNT | MS_RDONLY | o->flags | kept_flags(opt, oe ? oe : eol);
         if (mount(NULL, p->mp, NULL, fl, NULL) != 0) {
           *failed = p->mp;
           return -1;
@@ -154,8 +149,7 @@ static int make_ro(struct plan *p, const struct plan_op *o, const char **failed)
     if (syscall(SYS_mount_setattr, AT_FDCWD, o->b, AT_RECURSIVE | AT_SYMLINK_NOFOLLOW, &attr,
                 sizeof attr) == 0)
       return 0;
-    if (errno != ENOSYS)
-      return -1;
+    if (errno != ENOSYS) return -1;
   }
   if (p->mountinfo == NULL) { /* the parent saw mount_setattr work */
     errno = ENOSYS;
@@ -168,24 +162,19 @@ static int run_op(struct plan *p, struct plan_op *o, const char **failed) {
   switch (o->kind) {
   case OP_MKDIR:
     mkparents(o->b);
-    if (mkdir(o->b, o->mode) != 0 && errno != EEXIST)
-      return -1;
+    if (mkdir(o->b, o->mode) != 0 && errno != EEXIST) return -1;
     return chmod(o->b, o->mode);
   case OP_FILE: {
     mkparents(o->b);
     int fd = open(o->b, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
     return fd < 0 ? -1 : close(fd);
   }
-  case OP_SYMLINK:
-    mkparents(o->b);
-    return symlink(o->a, o->b) != 0 && errno != EEXIST ? -1 : 0;
+  case OP_SYMLINK: mkparents(o->b); return symlink(o->a, o->b) != 0 && errno != EEXIST ? -1 : 0;
   case OP_MOUNT:
     return mount(o->a[0] ? o->a : NULL, o->b, o->fstype[0] ? o->fstype : NULL, o->flags,
                  o->data[0] ? o->data : NULL);
-  case OP_CHOWN:
-    return chown(o->b, o->uid, o->gid);
-  case OP_RDONLY:
-    return make_ro(p, o, failed);
+  case OP_CHOWN: return chown(o->b, o->uid, o->gid);
+  case OP_RDONLY: return make_ro(p, o, failed);
   }
   errno = EINVAL;
   return -1;
@@ -194,8 +183,7 @@ static int run_op(struct plan *p, struct plan_op *o, const char **failed) {
 /* Loopback up in the box's own net namespace, so 127.0.0.1 works. */
 static int lo_up(void) {
   int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (s < 0)
-    return -1;
+  if (s < 0) return -1;
   struct ifreq ifr;
   memset(&ifr, 0, sizeof ifr);
   memcpy(ifr.ifr_name, "lo", 3);
@@ -215,19 +203,16 @@ static int lo_up(void) {
  * other descriptor closed. Sources are first moved above the targets so no
  * dup2 overwrites a source still needed. */
 static int arrange_fds(struct plan *p) {
-  int src[] = {p->log_fd, p->log_fd, p->listen_fd, p->policy_fd, p->secret_fd, p->err_fd,
-               p->agent_fd};
+  int src[] = {p->log_fd,    p->log_fd, p->listen_fd, p->policy_fd,
+               p->secret_fd, p->err_fd, p->agent_fd};
   int tmp[7];
   for (int i = 0; i < 7; i++)
-    if ((tmp[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 64)) < 0)
-      return -1;
+    if ((tmp[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 64)) < 0) return -1;
   p->err_fd = tmp[5]; /* still reachable if what follows fails */
   for (int i = 0; i < 7; i++)
-    if (dup2(tmp[i], i + 1) < 0)
-      return -1;
+    if (dup2(tmp[i], i + 1) < 0) return -1;
   int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (devnull < 0 || dup2(devnull, 0) < 0)
-    return -1;
+  if (devnull < 0 || dup2(devnull, 0) < 0) return -1;
   p->err_fd = 6, p->agent_fd = 7;
   syscall(SYS_close_range, 8, ~0u, 0);
   return fcntl(6, F_SETFD, FD_CLOEXEC) == 0 && fcntl(7, F_SETFD, FD_CLOEXEC) == 0 ? 0 : -1;
@@ -239,24 +224,18 @@ int child_main(void *arg) {
    * go below sees EOF: the child holds no write end of the sync pipe. */
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   for (int i = 0; i < 2; i++)
-    if (p->parent_fds[i] >= 0)
-      close(p->parent_fds[i]);
-  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
-    child_fail(p, STEP_PRIVATE, NULL);
+    if (p->parent_fds[i] >= 0) close(p->parent_fds[i]);
+  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) child_fail(p, STEP_PRIVATE, NULL);
   int bind_failed = 0; /* an optional bind that failed has nothing to make read-only */
   for (int i = 0; i < p->n; i++) {
     struct plan_op *o = &p->ops[i];
     const char *failed = NULL;
-    if (o->kind == OP_RDONLY && bind_failed)
-      continue;
+    if (o->kind == OP_RDONLY && bind_failed) continue;
     int rc = run_op(p, o, &failed);
-    if (o->kind == OP_MOUNT && (o->flags & MS_BIND))
-      bind_failed = rc != 0;
-    if (rc != 0 && o->required)
-      child_fail(p, i, failed);
+    if (o->kind == OP_MOUNT && (o->flags & MS_BIND)) bind_failed = rc != 0;
+    if (rc != 0 && o->required) child_fail(p, i, failed);
   }
-  if (p->new_net && lo_up() != 0)
-    child_fail(p, STEP_LOOPBACK, NULL);
+  if (p->new_net && lo_up() != 0) child_fail(p, STEP_LOOPBACK, NULL);
   if (chdir(p->root) != 0 || syscall(SYS_pivot_root, ".", ".") != 0 ||
       umount2(".", MNT_DETACH) != 0 || chdir("/") != 0)
     child_fail(p, STEP_PIVOT, NULL);
@@ -266,10 +245,8 @@ int child_main(void *arg) {
   /* The parent attached the cgroups. EOF: it died; no go in time: give up. */
   struct pollfd pf = {.fd = p->sync_fd, .events = POLLIN};
   char go;
-  if (poll(&pf, 1, p->wait_ms) != 1 || read(p->sync_fd, &go, 1) != 1)
-    _exit(121);
-  if (arrange_fds(p) != 0)
-    child_fail(p, STEP_FDS, NULL);
+  if (poll(&pf, 1, p->wait_ms) != 1 || read(p->sync_fd, &go, 1) != 1) _exit(121);
+  if (arrange_fds(p) != 0) child_fail(p, STEP_FDS, NULL);
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
       prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, p->seccomp) != 0)
     child_fail(p, STEP_SECCOMP, NULL);

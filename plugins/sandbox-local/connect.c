@@ -18,10 +18,9 @@ static int local_connect(gs_box *box, vbx_call *call) {
   char sock[600], logp[600], err[300], why[300];
   gs_box_path(box, "agent.sock", sock, sizeof sock);
   gs_box_path(box, "agent.log", logp, sizeof logp);
-  int rc = gc_connect_unix(sock, box->secret, sizeof box->secret,
-                           (int)b->opt.handshake_timeout_ms, &box->gs.conn, err, sizeof err);
-  if (rc == 0)
-    return 0;
+  int rc = gc_connect_unix(sock, box->secret, sizeof box->secret, (int)b->opt.handshake_timeout_ms,
+                           &box->gs.conn, err, sizeof err);
+  if (rc == 0) return 0;
   gs_box_why_dead(box, 0, why, sizeof why);
   return h->set_error(call, VBX_E_SANDBOX, NULL, "box %s: %s; %s (log: %s)", box->name, err, why,
                       logp);
@@ -33,8 +32,7 @@ static int local_connect(gs_box *box, vbx_call *call) {
 static void local_release(gs_box *box, int dir_removed) {
   local_box *b = (local_box *)box;
   local_cgroup_destroy(&b->cg);
-  if (b->recorded && dir_removed)
-    local_registry_remove(b->st, box->dir);
+  if (b->recorded && dir_removed) local_registry_remove(b->st, box->dir);
   b->recorded = 0;
   local_uid_release(&b->uid);
 }

@@ -42,15 +42,15 @@
 
 typedef struct local_state {
   const vbx_host_services *host;
-  struct sock_fprog seccomp;     /* built once at init (libseccomp) */
-  pthread_mutex_t lock;          /* next_box, next_uid */
+  struct sock_fprog seccomp; /* built once at init (libseccomp) */
+  pthread_mutex_t lock;      /* next_box, next_uid */
   unsigned long next_box;
-  uint32_t next_uid;             /* allocation hint, index into the range */
+  uint32_t next_uid; /* allocation hint, index into the range */
   /* host settings, read once at init (settings.c) */
   uint32_t uid_base, uid_count;
   char run_dir[256];
-  int ro_walk;                   /* 1: read-only by the mountinfo walk */
-  int have_setattr;              /* mount_setattr(2) exists */
+  int ro_walk;      /* 1: read-only by the mountinfo walk */
+  int have_setattr; /* mount_setattr(2) exists */
 } local_state;
 
 /* settings.c: read local.uid_base, local.uid_count, local.run_dir and
@@ -83,8 +83,7 @@ int local_rundir_open(const local_state *st, const char *sub, char *err, size_t 
  * (0600, created exclusively): the owner record o with "workdir=" - how
  * the sweep finds box directories under any work_root. Returns 0 or a
  * negative VBX_E_* set on call. */
-int local_registry_add(local_state *st, const gs_owner *o, const char *workdir,
-                       vbx_call *call);
+int local_registry_add(local_state *st, const gs_owner *o, const char *workdir, vbx_call *call);
 /* The box's owner file text: the registry entry's (ops->owner_text). */
 int local_owner_text(const gs_box *b, char *buf, size_t cap);
 /* Remove the registry entry of workdir (destroy). Never fails. */
@@ -95,7 +94,7 @@ void local_owner_cgname(const gs_owner *o, char *buf, size_t cap);
 
 /* uid.c: one uid/gid per box from [uid_base, uid_base + uid_count). */
 typedef struct local_uid {
-  int fd;                        /* holds the OFD lock on byte <id> of
+  int fd; /* holds the OFD lock on byte <id> of
                                     <run_dir>/uids.lock; -1: none */
   uint32_t id;
 } local_uid;
@@ -109,10 +108,10 @@ void local_uid_release(local_uid *u);
 
 /* cgroup limits of one box (cgroup.c). */
 typedef struct local_cgroup {
-  char dirs[3][320];             /* created box directories ("" unused) */
-  char owner_dirs[3][256];       /* their parents voidbox-local/o<pid>-<start> */
+  char dirs[3][320];       /* created box directories ("" unused) */
+  char owner_dirs[3][256]; /* their parents voidbox-local/o<pid>-<start> */
   int n;
-  int version;                   /* 1, 2, or 0: none */
+  int version; /* 1, 2, or 0: none */
 } local_cgroup;
 /* Create cgroups voidbox-local/<owner>/<name> with the limits; logs a WARN
  * through host for every limit that cannot be enforced. Never fails the
@@ -138,12 +137,12 @@ int local_cgroup_kill(const char *dir, int wait_ms);
 void local_sweep(local_state *st);
 
 typedef struct local_box {
-  gs_box box;                    /* FIRST: the skeleton; its gs is the session */
+  gs_box box; /* FIRST: the skeleton; its gs is the session */
   local_state *st;
   local_options opt;
-  int recorded;                  /* registry entry written */
-  local_uid uid;                 /* allocated id (fd -1 when explicit) */
-  uint32_t disk_mb;              /* size of the box's tmpfs root */
+  int recorded;     /* registry entry written */
+  local_uid uid;    /* allocated id (fd -1 when explicit) */
+  uint32_t disk_mb; /* size of the box's tmpfs root */
   local_cgroup cg;
 } local_box;
 _Static_assert(offsetof(local_box, box) == 0, "the skeleton comes first");

@@ -13,8 +13,7 @@ int local_options_parse(const vbx_host_services *h, const vbx_json *o, local_opt
   memset(out, 0, sizeof *out);
   guest_policy_defaults(&out->pol);
   out->handshake_timeout_ms = 10000;
-  if (o == NULL)
-    return 0;
+  if (o == NULL) return 0;
   if (h->json_type(o) != VBX_JSON_OBJECT)
     return h->set_error(call, VBX_E_SPEC, NULL, "sandbox options must be a map");
   vbx_json *v;
@@ -40,8 +39,7 @@ int local_options_parse(const vbx_host_services *h, const vbx_json *o, local_opt
                         "work_root, " GUEST_POLICY_KEYS ", handshake_timeout_ms)",
                         k);
   }
-  if (rc != 0)
-    local_options_clear(out);
+  if (rc != 0) local_options_clear(out);
   return rc;
 }
 

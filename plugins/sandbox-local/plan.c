@@ -35,8 +35,7 @@ static struct plan_op *add(struct plan *p, int kind, int required) {
 static int boxpath(struct plan *p, char *dst, size_t cap, const char *rel) {
   int n = snprintf(dst, cap, "%s%s", p->root, rel);
   if (n < 0 || (size_t)n >= cap) {
-    if (!p->err[0])
-      snprintf(p->err, sizeof p->err, "box path too long: %.200s", rel);
+    if (!p->err[0]) snprintf(p->err, sizeof p->err, "box path too long: %.200s", rel);
     return -1;
   }
   return 0;
@@ -44,8 +43,7 @@ static int boxpath(struct plan *p, char *dst, size_t cap, const char *rel) {
 
 static void plan_dir(struct plan *p, const char *rel, mode_t mode) {
   struct plan_op *o = add(p, OP_MKDIR, 1);
-  if (o && boxpath(p, o->b, sizeof o->b, rel) == 0)
-    o->mode = mode;
+  if (o && boxpath(p, o->b, sizeof o->b, rel) == 0) o->mode = mode;
 }
 
 /* Bind host onto rel; read-only (recursively) when ro. A missing host
@@ -73,12 +71,10 @@ static void plan_bind(struct plan *p, const char *host, const char *rel, int ro,
     return;
   }
   struct plan_op *o = add(p, S_ISDIR(st.st_mode) ? OP_MKDIR : OP_FILE, required);
-  if (o == NULL || boxpath(p, o->b, sizeof o->b, rel) != 0)
-    return;
+  if (o == NULL || boxpath(p, o->b, sizeof o->b, rel) != 0) return;
   o->mode = 0755;
   o = add(p, OP_MOUNT, required);
-  if (o == NULL || boxpath(p, o->b, sizeof o->b, rel) != 0)
-    return;
+  if (o == NULL || boxpath(p, o->b, sizeof o->b, rel) != 0) return;
   snprintf(o->a, sizeof o->a, "%s", host);
   o->flags = MS_BIND | MS_REC;
   if (ro) { /* every mount of the bind, submounts included (child.c) */
@@ -94,11 +90,9 @@ static void plan_fs(struct plan *p, const char *rel, const char *type, unsigned 
                     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 static void plan_fs(struct plan *p, const char *rel, const char *type, unsigned long fl,
                     const char *fmt, ...) {
-  if (rel[0])
-    plan_dir(p, rel, 0755);
+  if (rel[0]) plan_dir(p, rel, 0755);
   struct plan_op *o = add(p, OP_MOUNT, 1);
-  if (o == NULL || boxpath(p, o->b, sizeof o->b, rel) != 0)
-    return;
+  if (o == NULL || boxpath(p, o->b, sizeof o->b, rel) != 0) return;
   snprintf(o->a, sizeof o->a, "%s", strcmp(type, "proc") == 0 ? "proc" : "voidbox");
   snprintf(o->fstype, sizeof o->fstype, "%s", type);
   o->flags = fl;
@@ -111,13 +105,13 @@ static void plan_fs(struct plan *p, const char *rel, const char *type, unsigned 
 }
 
 int plan_build(struct plan *p, const local_box *b, const vbx_sandbox_config *cfg) {
-  static const char *const sys_dirs[] = {"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64",
-                                         "/libx32"};
-  static const char *const etc[] = {"/etc/passwd", "/etc/group", "/etc/hosts", "/etc/resolv.conf",
-                                    "/etc/nsswitch.conf", "/etc/ld.so.cache", "/etc/ld.so.conf",
-                                    "/etc/ld.so.conf.d", "/etc/alternatives", "/etc/localtime",
-                                    "/etc/ssl", "/etc/ca-certificates", "/etc/mime.types",
-                                    "/etc/python3", "/etc/bash.bashrc", "/etc/profile"};
+  static const char *const sys_dirs[] = {"/usr",   "/bin",   "/sbin",  "/lib",
+                                         "/lib32", "/lib64", "/libx32"};
+  static const char *const etc[] = {
+      "/etc/passwd",        "/etc/group",       "/etc/hosts",       "/etc/resolv.conf",
+      "/etc/nsswitch.conf", "/etc/ld.so.cache", "/etc/ld.so.conf",  "/etc/ld.so.conf.d",
+      "/etc/alternatives",  "/etc/localtime",   "/etc/ssl",         "/etc/ca-certificates",
+      "/etc/mime.types",    "/etc/python3",     "/etc/bash.bashrc", "/etc/profile"};
   static const char *const devs[] = {"/dev/null", "/dev/zero", "/dev/full", "/dev/random",
                                      "/dev/urandom"};
   p->n = 0;

@@ -16,10 +16,10 @@ enum plan_op_kind { OP_MKDIR, OP_FILE, OP_SYMLINK, OP_MOUNT, OP_CHOWN, OP_RDONLY
 struct plan_op {
   int kind;
   int required;
-  char a[512], b[512];          /* src/target, dst/path; OP_RDONLY: guest path, path */
-  char fstype[16];              /* OP_MOUNT of a file system; "" for binds */
-  unsigned long flags;          /* OP_MOUNT: mount flags; OP_RDONLY: MS_NOSUID or 0 */
-  char data[64];                /* OP_MOUNT options */
+  char a[512], b[512]; /* src/target, dst/path; OP_RDONLY: guest path, path */
+  char fstype[16];     /* OP_MOUNT of a file system; "" for binds */
+  unsigned long flags; /* OP_MOUNT: mount flags; OP_RDONLY: MS_NOSUID or 0 */
+  char data[64];       /* OP_MOUNT options */
   mode_t mode;
   uid_t uid;
   gid_t gid;
@@ -40,23 +40,23 @@ enum {
 
 /* What a failing child writes on err_fd (one write, < PIPE_BUF). */
 struct child_err {
-  int step;                     /* op index or STEP_* */
-  int err;                      /* errno */
-  char path[512];               /* the mount that failed, when not the op's */
+  int step;       /* op index or STEP_* */
+  int err;        /* errno */
+  char path[512]; /* the mount that failed, when not the op's */
 };
 
 struct plan {
   struct plan_op ops[PLAN_MAX_OPS];
   int n;
-  char root[256];               /* <workdir>/root: the tmpfs that becomes / */
-  char err[300];                /* plan_build's error */
-  int ro_walk;                  /* read-only by walking mountinfo */
-  char *mountinfo;              /* PLAN_MOUNTINFO_CAP bytes when ro_walk */
-  char mp[4096];                /* a decoded mount point (walk) */
-  int new_net;                  /* own net namespace: bring lo up */
-  int wait_ms;                  /* bound on the wait for the parent's go */
+  char root[256];  /* <workdir>/root: the tmpfs that becomes / */
+  char err[300];   /* plan_build's error */
+  int ro_walk;     /* read-only by walking mountinfo */
+  char *mountinfo; /* PLAN_MOUNTINFO_CAP bytes when ro_walk */
+  char mp[4096];   /* a decoded mount point (walk) */
+  int new_net;     /* own net namespace: bring lo up */
+  int wait_ms;     /* bound on the wait for the parent's go */
   int agent_fd, listen_fd, policy_fd, secret_fd, log_fd, sync_fd, err_fd;
-  int parent_fds[2];            /* the parent's pipe ends: closed first */
+  int parent_fds[2]; /* the parent's pipe ends: closed first */
   const struct sock_fprog *seccomp;
   char *argv[16];
   char *envp[2];

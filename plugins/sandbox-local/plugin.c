@@ -15,8 +15,7 @@ static int local_validate(void *state, const vbx_json *options, vbx_call *call) 
   local_state *st = state;
   local_options o;
   int rc = local_options_parse(st->host, options, &o, call);
-  if (rc == 0)
-    local_options_clear(&o);
+  if (rc == 0) local_options_clear(&o);
   return rc;
 }
 
@@ -31,15 +30,11 @@ static void box_free(local_box *b) {
  * the spec set both uid and gid (such boxes share that identity). */
 static int box_identity(local_box *b, vbx_call *call) {
   b->uid.fd = -1;
-  if (b->opt.uid_set && b->opt.gid_set)
-    return 0;
+  if (b->opt.uid_set && b->opt.gid_set) return 0;
   int rc = local_uid_alloc(b->st, &b->uid, call);
-  if (rc != 0)
-    return rc;
-  if (!b->opt.uid_set)
-    b->opt.pol.uid = b->uid.id;
-  if (!b->opt.gid_set)
-    b->opt.pol.gid = b->uid.id;
+  if (rc != 0) return rc;
+  if (!b->opt.uid_set) b->opt.pol.uid = b->uid.id;
+  if (!b->opt.gid_set) b->opt.pol.gid = b->uid.id;
   return 0;
 }
 
@@ -53,15 +48,13 @@ static int local_create(void *state, const vbx_sandbox_config *cfg, vbx_call *ca
                         "pivot_root); running as uid %u",
                         geteuid());
   local_box *b = calloc(1, sizeof *b);
-  if (b == NULL)
-    return h->set_error(call, VBX_E_NOMEM, NULL, "out of memory");
+  if (b == NULL) return h->set_error(call, VBX_E_NOMEM, NULL, "out of memory");
   pthread_mutex_lock(&st->lock);
   unsigned long seq = ++st->next_box;
   pthread_mutex_unlock(&st->lock);
   char name[200];
-  snprintf(name, sizeof name, "%.64s-%d-%lu", cfg->box_name && cfg->box_name[0] ? cfg->box_name
-                                                                                : "box",
-           (int)getpid(), seq);
+  snprintf(name, sizeof name, "%.64s-%d-%lu",
+           cfg->box_name && cfg->box_name[0] ? cfg->box_name : "box", (int)getpid(), seq);
   guest_safe_name(name);
   gs_box_init(&b->box, h, &local_box_ops, strdup(name));
   b->st = st;
@@ -80,29 +73,29 @@ static int local_create(void *state, const vbx_sandbox_config *cfg, vbx_call *ca
   }
   b->box.gs.uid = b->opt.pol.uid;
   b->box.gs.gid = b->opt.pol.gid;
-  rc = gs_box_create(&b->box, cfg, gs_work_root(b->opt.work_root), b->opt.work_root != NULL,
-                     name, call);
+  rc = gs_box_create(&b->box, cfg, gs_work_root(b->opt.work_root), b->opt.work_root != NULL, name,
+                     call);
   if (rc != 0) {
     box_free(b);
     return rc;
   }
-  h->log(h->ctx, VBX_LOG_DEBUG, "box %s: agent pid %d uid %u in %s", b->box.name,
-         (int)b->box.pid, b->opt.pol.uid, b->box.dir);
+  h->log(h->ctx, VBX_LOG_DEBUG, "box %s: agent pid %d uid %u in %s", b->box.name, (int)b->box.pid,
+         b->opt.pol.uid, b->box.dir);
   *out = b;
   return 0;
 }
 
 static void local_destroy(void *sandbox) {
-  if (sandbox != NULL)
-    box_free(sandbox);
+  if (sandbox != NULL) box_free(sandbox);
 }
 
 static const vbx_sandbox_backend_vtable local_vtable = {
     .struct_size = sizeof(vbx_sandbox_backend_vtable),
     .name = "local",
-    .description = "process isolation, NOT a VM: the guest agent in new mount/pid/ipc/uts/net "
-                   "namespaces with its own root, seccomp, rlimits and cgroup limits; shares "
-                   "the host kernel",
+    .description =
+        "process isolation, NOT a VM: the guest agent in new mount/pid/ipc/uts/net "
+        "namespaces with its own root, seccomp, rlimits and cgroup limits; shares "
+        "the host kernel",
     .flags = VBX_VT_THREAD_SAFE,
     .validate_options = local_validate,
     .create = local_create,
@@ -115,8 +108,7 @@ static const vbx_sandbox_backend_vtable local_vtable = {
 
 static int local_init(const vbx_host_services *host, const vbx_registrar *reg, void **state) {
   local_state *st = calloc(1, sizeof *st);
-  if (st == NULL)
-    return host->set_error(NULL, VBX_E_NOMEM, NULL, "out of memory");
+  if (st == NULL) return host->set_error(NULL, VBX_E_NOMEM, NULL, "out of memory");
   st->host = host;
   pthread_mutex_init(&st->lock, NULL);
   int rc = local_settings_read(st);
@@ -145,8 +137,7 @@ static int local_init(const vbx_host_services *host, const vbx_registrar *reg, v
 
 static void local_fini(void *state) {
   local_state *st = state;
-  if (st == NULL)
-    return;
+  if (st == NULL) return;
   free(st->seccomp.filter);
   pthread_mutex_destroy(&st->lock);
   free(st);

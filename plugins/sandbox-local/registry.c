@@ -20,8 +20,7 @@ void local_owner_cgname(const gs_owner *o, char *buf, size_t cap) {
   snprintf(buf, cap, "o%d-%llu", (int)o->pid, o->start);
 }
 
-int local_registry_add(local_state *st, const gs_owner *o, const char *workdir,
-                       vbx_call *call) {
+int local_registry_add(local_state *st, const gs_owner *o, const char *workdir, vbx_call *call) {
   const vbx_host_services *h = st->host;
   char text[900], err[300];
   int len = gs_owner_format_local_v1(o, workdir, text, sizeof text);
@@ -30,8 +29,7 @@ int local_registry_add(local_state *st, const gs_owner *o, const char *workdir,
     return h->set_error(call, VBX_E_SANDBOX, "work_root", "box directory path too long: %s",
                         workdir);
   int bfd = local_rundir_open(st, "boxes", err, sizeof err);
-  if (bfd < 0)
-    return h->set_error(call, VBX_E_SANDBOX, NULL, "%s", err);
+  if (bfd < 0) return h->set_error(call, VBX_E_SANDBOX, NULL, "%s", err);
   int rc = gs_write_new(bfd, base + 1, text, (size_t)len);
   close(bfd);
   if (rc != 0)

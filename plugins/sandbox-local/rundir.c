@@ -42,8 +42,7 @@ static int open_private(int at, const char *dir, const char *shown, char *err, s
 
 int local_rundir_open(const local_state *st, const char *sub, char *err, size_t errcap) {
   int fd = open_private(AT_FDCWD, st->run_dir, st->run_dir, err, errcap);
-  if (fd < 0 || sub == NULL)
-    return fd;
+  if (fd < 0 || sub == NULL) return fd;
   char shown[320];
   snprintf(shown, sizeof shown, "%s/%s", st->run_dir, sub);
   int sfd = open_private(fd, sub, shown, err, errcap);

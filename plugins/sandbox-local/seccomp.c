@@ -17,13 +17,49 @@
 #include "local.h"
 
 static const char *const denied[] = {
-    "mount", "umount2", "pivot_root", "chroot", "ptrace", "process_vm_readv",
-    "process_vm_writev", "kexec_load", "kexec_file_load", "init_module", "finit_module",
-    "delete_module", "reboot", "swapon", "swapoff", "acct", "bpf", "perf_event_open",
-    "open_by_handle_at", "name_to_handle_at", "unshare", "setns", "keyctl", "add_key",
-    "request_key", "userfaultfd", "settimeofday", "clock_settime", "clock_adjtime", "adjtimex",
-    "syslog", "quotactl", "lookup_dcookie", "iopl", "ioperm", "fsopen", "fsmount", "fsconfig",
-    "move_mount", "open_tree", "mount_setattr", "fanotify_init", "vhangup",
+    "mount",
+    "umount2",
+    "pivot_root",
+    "chroot",
+    "ptrace",
+    "process_vm_readv",
+    "process_vm_writev",
+    "kexec_load",
+    "kexec_file_load",
+    "init_module",
+    "finit_module",
+    "delete_module",
+    "reboot",
+    "swapon",
+    "swapoff",
+    "acct",
+    "bpf",
+    "perf_event_open",
+    "open_by_handle_at",
+    "name_to_handle_at",
+    "unshare",
+    "setns",
+    "keyctl",
+    "add_key",
+    "request_key",
+    "userfaultfd",
+    "settimeofday",
+    "clock_settime",
+    "clock_adjtime",
+    "adjtimex",
+    "syslog",
+    "quotactl",
+    "lookup_dcookie",
+    "iopl",
+    "ioperm",
+    "fsopen",
+    "fsmount",
+    "fsconfig",
+    "move_mount",
+    "open_tree",
+    "mount_setattr",
+    "fanotify_init",
+    "vhangup",
 };
 
 int local_seccomp_build(struct sock_fprog *out, char *err, size_t errcap) {
@@ -35,8 +71,7 @@ int local_seccomp_build(struct sock_fprog *out, char *err, size_t errcap) {
   }
   for (size_t i = 0; i < sizeof denied / sizeof denied[0]; i++) {
     int nr = seccomp_syscall_resolve_name(denied[i]);
-    if (nr == __NR_SCMP_ERROR)
-      continue; /* not on this architecture */
+    if (nr == __NR_SCMP_ERROR) continue; /* not on this architecture */
     if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0) != 0) {
       snprintf(err, errcap, "seccomp rule for %s failed", denied[i]);
       goto out;
@@ -44,7 +79,7 @@ int local_seccomp_build(struct sock_fprog *out, char *err, size_t errcap) {
   }
   /* No new namespaces from inside the box; clone3 gets ENOSYS so libc
    * falls back to clone, whose flags the filter can see. */
-  static const unsigned long ns[] = {CLONE_NEWNS,  CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET,
+  static const unsigned long ns[] = {CLONE_NEWNS,  CLONE_NEWUSER, CLONE_NEWPID,   CLONE_NEWNET,
                                      CLONE_NEWIPC, CLONE_NEWUTS,  CLONE_NEWCGROUP};
   for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++)
     if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
@@ -78,8 +113,7 @@ int local_seccomp_build(struct sock_fprog *out, char *err, size_t errcap) {
   out->len = (unsigned short)((size_t)st.st_size / sizeof(struct sock_filter));
   rc = 0;
 out:
-  if (mfd >= 0)
-    close(mfd);
+  if (mfd >= 0) close(mfd);
   seccomp_release(ctx);
   return rc;
 }

@@ -30,8 +30,9 @@
 /* The guest agent of this plugin's own tree (core/layout): BUILD/bin in a
  * build tree, PREFIX/libexec/voidbox when installed. An installed plugin
  * never runs a build tree's agent. Computed once: the .so does not move. */
-static char tree_agent[PATH_MAX] = "(not found: this sandbox-local.so is neither installed nor "
-                                   "in a build tree)";
+static char tree_agent[PATH_MAX] =
+    "(not found: this sandbox-local.so is neither installed nor "
+    "in a build tree)";
 
 static void find_tree_agent(void) {
   static const char *const dirs[] = {VBX_LAYOUT_PLUGINDIR, NULL};
@@ -44,8 +45,7 @@ static void find_tree_agent(void) {
 
 static const char *agent_path(const local_box *b) {
   static pthread_once_t once = PTHREAD_ONCE_INIT;
-  if (b->opt.agent_path)
-    return b->opt.agent_path;
+  if (b->opt.agent_path) return b->opt.agent_path;
   pthread_once(&once, find_tree_agent);
   return tree_agent;
 }
@@ -53,8 +53,7 @@ static const char *agent_path(const local_box *b) {
 static int write_all(int fd, const void *d, size_t n) {
   while (n > 0) {
     ssize_t w = write(fd, d, n);
-    if (w <= 0)
-      return -1;
+    if (w <= 0) return -1;
     d = (const char *)d + w, n -= (size_t)w;
   }
   return 0;
@@ -69,16 +68,15 @@ static const char *in_box(const struct plan *p, const char *path) {
 }
 
 /* The child's report as the create's error. */
-static int child_error(local_box *b, const struct plan *p, struct child_err *ce,
-                       const char *ap, vbx_call *call) {
+static int child_error(local_box *b, const struct plan *p, struct child_err *ce, const char *ap,
+                       vbx_call *call) {
   const vbx_host_services *h = b->box.host;
   ce->path[sizeof ce->path - 1] = '\0';
   const char *e = strerror(ce->err);
   if (ce->step >= 0 && ce->step < p->n && p->ops[ce->step].kind == OP_RDONLY) {
     const struct plan_op *o = &p->ops[ce->step];
-    return h->set_error(call, VBX_E_SANDBOX, NULL,
-                        "box %s: cannot make %s read-only%s%s: %s (%s)", b->box.name, o->a,
-                        ce->path[0] ? " at its submount " : "",
+    return h->set_error(call, VBX_E_SANDBOX, NULL, "box %s: cannot make %s read-only%s%s: %s (%s)",
+                        b->box.name, o->a, ce->path[0] ? " at its submount " : "",
                         ce->path[0] ? in_box(p, ce->path) : "", e,
                         p->ro_walk ? "bind remount of each mount" : "mount_setattr");
   }
@@ -105,7 +103,7 @@ struct spawn {
   int lfd, pol[2], sec[2], syn[2], er[2], logfd, afd;
   char *policy, *stack;
   struct plan *p;
-  const char *ap;                /* agent binary */
+  const char *ap; /* agent binary */
   char sock[600], logp[600];
 };
 
@@ -113,13 +111,10 @@ static void spawn_free(const vbx_host_services *h, struct spawn *s) {
   int fds[] = {s->lfd,    s->pol[0], s->pol[1], s->sec[0], s->sec[1], s->syn[0],
                s->syn[1], s->er[0],  s->er[1],  s->logfd,  s->afd};
   for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
-    if (fds[i] >= 0)
-      close(fds[i]);
-  if (s->policy)
-    h->free(s->policy);
+    if (fds[i] >= 0) close(fds[i]);
+  if (s->policy) h->free(s->policy);
   free(s->stack);
-  if (s->p)
-    free(s->p->mountinfo);
+  if (s->p) free(s->p->mountinfo);
   free(s->p);
 }
 
@@ -142,8 +137,7 @@ static int spawn_files(local_box *b, struct spawn *s, vbx_call *call) {
   s->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (s->lfd < 0 || bind(s->lfd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
       chmod(s->sock, 0600) != 0 || listen(s->lfd, 16) != 0)
-    return h->set_error(call, VBX_E_SANDBOX, NULL, "agent socket %s: %s", s->sock,
-                        strerror(errno));
+    return h->set_error(call, VBX_E_SANDBOX, NULL, "agent socket %s: %s", s->sock, strerror(errno));
   s->policy = guest_policy_text(h, &b->opt.pol, "sandbox-local");
   if (s->policy == NULL || strlen(s->policy) > 60000 || pipe2(s->pol, O_CLOEXEC) != 0 ||
       pipe2(s->sec, O_CLOEXEC) != 0 || pipe2(s->syn, O_CLOEXEC) != 0 ||
@@ -200,13 +194,13 @@ static int spawn_clone(local_box *b, struct spawn *s, const vbx_sandbox_config *
   if ((s->stack = malloc(ssz)) == NULL)
     return h->set_error(call, VBX_E_NOMEM, NULL, "out of memory");
   int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | SIGCHLD;
-  if (!cfg->network)
-    flags |= CLONE_NEWNET;
+  if (!cfg->network) flags |= CLONE_NEWNET;
   pid_t pid = clone(child_main, s->stack + ssz, flags, s->p);
   if (pid < 0)
     return h->set_error(call, errno == EPERM ? VBX_E_PERM : VBX_E_SANDBOX, NULL,
                         "clone into new namespaces: %s (the local backend needs root or "
-                        "CAP_SYS_ADMIN)", strerror(errno));
+                        "CAP_SYS_ADMIN)",
+                        strerror(errno));
   gs_box_set_pid(&b->box, pid);
   close(s->er[1]), s->er[1] = -1;
   if (local_cgroup_attach(&b->cg, pid) != 0)
@@ -217,8 +211,7 @@ static int spawn_clone(local_box *b, struct spawn *s, const vbx_sandbox_config *
                         b->box.name);
   struct child_err ce;
   ssize_t got = read(s->er[0], &ce, sizeof ce); /* EOF once execveat succeeded */
-  if (got == (ssize_t)sizeof ce)
-    return child_error(b, s->p, &ce, s->ap, call);
+  if (got == (ssize_t)sizeof ce) return child_error(b, s->p, &ce, s->ap, call);
   return 0;
 }
 
@@ -226,11 +219,15 @@ int local_spawn(gs_box *box, const vbx_sandbox_config *cfg, vbx_call *call) {
   local_box *b = (local_box *)box;
   const vbx_host_services *h = box->host;
   int rc = local_registry_add(b->st, &box->owner, box->dir, call);
-  if (rc != 0)
-    return rc;
+  if (rc != 0) return rc;
   b->recorded = 1;
-  struct spawn s = {.lfd = -1, .pol = {-1, -1}, .sec = {-1, -1}, .syn = {-1, -1},
-                    .er = {-1, -1}, .logfd = -1, .afd = -1};
+  struct spawn s = {.lfd = -1,
+                    .pol = {-1, -1},
+                    .sec = {-1, -1},
+                    .syn = {-1, -1},
+                    .er = {-1, -1},
+                    .logfd = -1,
+                    .afd = -1};
   if ((s.p = calloc(1, sizeof *s.p)) == NULL)
     return h->set_error(call, VBX_E_NOMEM, NULL, "out of memory");
   int n = snprintf(s.p->root, sizeof s.p->root, "%s/root", box->dir);

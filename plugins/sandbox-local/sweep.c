@@ -36,13 +36,11 @@ static const char *owner_gone(const gs_owner *o, char *why, size_t cap) {
 static void sweep_owner_cgroup(const vbx_host_services *h, const char *odir, int pid,
                                const char *why) {
   DIR *d = opendir(odir);
-  if (d == NULL)
-    return;
+  if (d == NULL) return;
   struct dirent *e;
   char box[1024];
   while ((e = readdir(d)) != NULL) {
-    if (e->d_type != DT_DIR || e->d_name[0] == '.')
-      continue;
+    if (e->d_type != DT_DIR || e->d_name[0] == '.') continue;
     snprintf(box, sizeof box, "%s/%s", odir, e->d_name);
     int killed = local_cgroup_kill(box, 2000);
     if (killed < 0) {
@@ -83,36 +81,32 @@ static void sweep_cgroups(const vbx_host_services *h) {
         continue; /* not an owner directory (or another layout): not ours to judge */
       o.pid = pid;
       const char *why = owner_gone(&o, whybuf, sizeof whybuf);
-      if (why == NULL)
-        continue;
+      if (why == NULL) continue;
       snprintf(odir, sizeof odir, "%s/%s", dir, e->d_name);
       sweep_owner_cgroup(h, odir, pid, why);
     }
-    if (d)
-      closedir(d);
+    if (d) closedir(d);
   }
 }
 
 static ssize_t read_at(int dirfd, const char *name, char *buf, size_t cap) {
   int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0)
-    return -errno;
+  if (fd < 0) return -errno;
   struct stat st;
-  ssize_t n = fstat(fd, &st) != 0 ? -errno : !S_ISREG(st.st_mode) ? -EINVAL
-                                                                   : read(fd, buf, cap - 1);
-  if (n == -1)
-    n = -errno;
+  ssize_t n = fstat(fd, &st) != 0    ? -errno
+              : !S_ISREG(st.st_mode) ? -EINVAL
+                                     : read(fd, buf, cap - 1);
+  if (n == -1) n = -errno;
   close(fd);
-  if (n >= 0)
-    buf[n] = '\0';
+  if (n >= 0) buf[n] = '\0';
   return n;
 }
 
 /* The directory wd named by the dead owner o's entry `name`: removed
  * through gs_sweep_dir when it is that box. Returns 0 when the entry may
  * go, -1 when it stays (removal failed: tried again at the next start). */
-static int sweep_entry_dir(local_state *st, const char *name, const char *wd,
-                           const gs_owner *o, const char *why) {
+static int sweep_entry_dir(local_state *st, const char *name, const char *wd, const gs_owner *o,
+                           const char *why) {
   const vbx_host_services *h = st->host;
   const char *base = strrchr(wd, '/');
   char parent[600], left[200];
@@ -124,8 +118,8 @@ static int sweep_entry_dir(local_state *st, const char *name, const char *wd,
     return 0;
   }
   if (lstat(wd, &sb) != 0) {
-    h->log(h->ctx, VBX_LOG_INFO, "sweep: box directory %s of voidbox process %d already gone",
-           wd, (int)o->pid);
+    h->log(h->ctx, VBX_LOG_INFO, "sweep: box directory %s of voidbox process %d already gone", wd,
+           (int)o->pid);
     return 0;
   }
   snprintf(parent, sizeof parent, "%.*s", (int)(base - wd > 0 ? base - wd : 1), wd);
@@ -137,8 +131,7 @@ static int sweep_entry_dir(local_state *st, const char *name, const char *wd,
   }
   int rc = gs_sweep_dir(h, pfd, name, wd, NULL, o, left, sizeof left);
   close(pfd);
-  if (rc < 0)
-    return -1; /* logged by gs_sweep_dir */
+  if (rc < 0) return -1; /* logged by gs_sweep_dir */
   if (rc == 0)
     h->log(h->ctx, VBX_LOG_WARN, "sweep: %s named by %s/boxes/%s left in place: %s", wd,
            st->run_dir, name, left);
@@ -161,8 +154,7 @@ static void sweep_boxes(local_state *st) {
   struct dirent *e;
   char entry[1024], wd[600], why[200];
   while ((e = readdir(d)) != NULL) {
-    if (e->d_name[0] == '.')
-      continue;
+    if (e->d_name[0] == '.') continue;
     gs_owner o;
     if (read_at(dirfd(d), e->d_name, entry, sizeof entry) < 0 ||
         gs_owner_parse(entry, &o, wd, sizeof wd) != 0 || wd[0] == '\0') {
@@ -171,17 +163,14 @@ static void sweep_boxes(local_state *st) {
       unlinkat(dirfd(d), e->d_name, 0);
       continue;
     }
-    if (owner_gone(&o, why, sizeof why) == NULL)
-      continue;
-    if (sweep_entry_dir(st, e->d_name, wd, &o, why) == 0)
-      unlinkat(dirfd(d), e->d_name, 0);
+    if (owner_gone(&o, why, sizeof why) == NULL) continue;
+    if (sweep_entry_dir(st, e->d_name, wd, &o, why) == 0) unlinkat(dirfd(d), e->d_name, 0);
   }
   closedir(d);
 }
 
 void local_sweep(local_state *st) {
-  if (geteuid() != 0)
-    return; /* boxes need root; a non-root process has none to sweep */
+  if (geteuid() != 0) return; /* boxes need root; a non-root process has none to sweep */
   sweep_cgroups(st->host);
   sweep_boxes(st);
 }

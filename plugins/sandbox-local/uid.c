@@ -37,8 +37,8 @@ int local_uid_alloc(local_state *st, local_uid *u, vbx_call *call) {
   pthread_mutex_unlock(&st->lock);
   for (uint32_t i = 0; i < st->uid_count; i++) {
     uint32_t idx = (uint32_t)(((uint64_t)start + i) % st->uid_count);
-    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET,
-                       .l_start = (off_t)st->uid_base + idx, .l_len = 1};
+    struct flock fl = {
+        .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = (off_t)st->uid_base + idx, .l_len = 1};
     if (fcntl(fd, F_OFD_SETLK, &fl) == 0) {
       u->fd = fd;
       u->id = st->uid_base + idx;
@@ -62,7 +62,6 @@ int local_uid_alloc(local_state *st, local_uid *u, vbx_call *call) {
 }
 
 void local_uid_release(local_uid *u) {
-  if (u->fd >= 0)
-    close(u->fd);
+  if (u->fd >= 0) close(u->fd);
   u->fd = -1;
 }

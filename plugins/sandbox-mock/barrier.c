@@ -16,11 +16,9 @@
 
 static mock_barrier *get_barrier(mock_state *st, const char *name, uint32_t parties) {
   for (mock_barrier *b = st->barriers; b != NULL; b = b->next)
-    if (strcmp(b->name, name) == 0)
-      return b;
+    if (strcmp(b->name, name) == 0) return b;
   mock_barrier *b = calloc(1, sizeof *b);
-  if (b == NULL)
-    return NULL;
+  if (b == NULL) return NULL;
   b->name = strdup(name);
   if (b->name == NULL) {
     free(b);

@@ -32,13 +32,10 @@ static int do_delay(const vbx_host_services *h, uint32_t delay_ms, uint32_t time
       return h->set_error(call, VBX_E_TIMEOUT, NULL, "mock exec passed the call deadline");
     if (h->is_cancelled(call))
       return h->set_error(call, VBX_E_CANCELLED, NULL, "mock exec cancelled during its delay");
-    if (tmo != 0 && now >= tmo && tmo < end)
-      return 1;
-    if (now >= end)
-      return 0;
+    if (tmo != 0 && now >= tmo && tmo < end) return 1;
+    if (now >= end) return 0;
     uint64_t left = end - now;
-    if (left > (uint64_t)DELAY_SLICE_MS * 1000000u)
-      left = (uint64_t)DELAY_SLICE_MS * 1000000u;
+    if (left > (uint64_t)DELAY_SLICE_MS * 1000000u) left = (uint64_t)DELAY_SLICE_MS * 1000000u;
     struct timespec ts = {0, (long)left};
     nanosleep(&ts, NULL);
   }
@@ -47,17 +44,13 @@ static int do_delay(const vbx_host_services *h, uint32_t delay_ms, uint32_t time
 /* Stream `len` bytes in (up to) two chunks split after a newline near the
  * middle. Returns the callback's non-zero value, if any. */
 static int stream(const vbx_exec_request *req, vbx_stream which, const char *data, size_t len) {
-  if (req->on_output == NULL || len == 0)
-    return 0;
+  if (req->on_output == NULL || len == 0) return 0;
   size_t cut = len / 2;
   const char *nl = memchr(data + cut, '\n', len - cut);
-  if (nl != NULL && (size_t)(nl - data) + 1 < len)
-    cut = (size_t)(nl - data) + 1;
-  if (cut == 0 || cut >= len)
-    return req->on_output(req->user, which, data, len);
+  if (nl != NULL && (size_t)(nl - data) + 1 < len) cut = (size_t)(nl - data) + 1;
+  if (cut == 0 || cut >= len) return req->on_output(req->user, which, data, len);
   int rc = req->on_output(req->user, which, data, cut);
-  if (rc != 0)
-    return rc;
+  if (rc != 0) return rc;
   return req->on_output(req->user, which, data + cut, len - cut);
 }
 
@@ -69,8 +62,7 @@ static char *host_copy(const vbx_host_services *h, const vbx__strbuf *b, size_t 
     *truncated = 1;
   }
   char *s = h->alloc(n + 1);
-  if (s != NULL && n > 0)
-    memcpy(s, b->data, n);
+  if (s != NULL && n > 0) memcpy(s, b->data, n);
   *len = n;
   return s;
 }
@@ -82,8 +74,7 @@ static vbx_json *str_json(const vbx_host_services *h, const char *s, size_t len)
 static void record_exec(mock_sandbox *sb, const vbx_exec_request *req, const vbx_exec_result *res,
                         int rc, vbx_call *call, int *rc_out) {
   const vbx_host_services *h = sb->st->host;
-  if (sb->opt.record == NULL)
-    return;
+  if (sb->opt.record == NULL) return;
   vbx_json *o = h->json_object_new(), *argv = h->json_array_new();
   for (size_t i = 0; req->argv != NULL && req->argv[i] != NULL; i++)
     h->json_array_append(argv, h->json_string_new(req->argv[i], strlen(req->argv[i])));
@@ -98,8 +89,7 @@ static void record_exec(mock_sandbox *sb, const vbx_exec_request *req, const vbx
     h->json_object_set(o, "stderr", str_json(h, res->stderr_data, res->stderr_len));
   }
   int r = mock_record(sb, "exec", o, rc == 0 ? call : NULL);
-  if (rc == 0 && r != 0)
-    *rc_out = r;
+  if (rc == 0 && r != 0) *rc_out = r;
 }
 
 static void free_result(const vbx_host_services *h, vbx_exec_result *res) {
@@ -134,13 +124,11 @@ int mock_exec(void *sandbox, const vbx_exec_request *req, vbx_exec_result *res, 
   if (sb->opt.barrier_name != NULL && !sb->passed_barrier) {
     rc = mock_barrier_wait(sb->st, sb->opt.barrier_name, sb->opt.barrier_parties,
                            sb->opt.barrier_timeout_ms, call);
-    if (rc != 0)
-      goto done;
+    if (rc != 0) goto done;
     sb->passed_barrier = 1;
   }
   rc = mock_shell_run(sb, req->argv, req->cwd, req->stdin_data, req->stdin_len, &oc);
-  if (rc == 0 && (oc.out.failed || oc.err.failed))
-    rc = VBX_E_NOMEM;
+  if (rc == 0 && (oc.out.failed || oc.err.failed)) rc = VBX_E_NOMEM;
   if (rc != 0) {
     rc = h->set_error(call, rc, NULL, "mock exec: %s",
                       rc == VBX_E_LIMIT ? "nesting of sh -c too deep" : "out of memory");
@@ -161,8 +149,7 @@ int mock_exec(void *sandbox, const vbx_exec_request *req, vbx_exec_result *res, 
     }
   }
   int cb = stream(req, VBX_STREAM_STDOUT, oc.out.data, oc.out.len);
-  if (cb == 0)
-    cb = stream(req, VBX_STREAM_STDERR, oc.err.data, oc.err.len);
+  if (cb == 0) cb = stream(req, VBX_STREAM_STDERR, oc.err.data, oc.err.len);
   if (cb != 0) {
     rc = h->set_error(call, cb < 0 ? cb : VBX_E_CANCELLED, NULL,
                       "mock exec: output callback stopped the command");
@@ -181,8 +168,7 @@ int mock_exec(void *sandbox, const vbx_exec_request *req, vbx_exec_result *res, 
   res->duration_ns = mono_ns() - start;
 done:
   record_exec(sb, req, res, rc, call, &rc);
-  if (rc != 0)
-    free_result(h, res);
+  if (rc != 0) free_result(h, res);
 out:
   free(oc.out.data);
   free(oc.err.data);

@@ -11,13 +11,10 @@
 #define MOCK_PATH_MAX 4096
 
 char *mock_path_norm(const char *cwd, const char *path) {
-  if (path == NULL)
-    return NULL;
-  if (cwd == NULL || cwd[0] != '/')
-    cwd = "/workspace";
+  if (path == NULL) return NULL;
+  if (cwd == NULL || cwd[0] != '/') cwd = "/workspace";
   size_t n = strlen(cwd) + strlen(path) + 2;
-  if (n > MOCK_PATH_MAX)
-    return NULL;
+  if (n > MOCK_PATH_MAX) return NULL;
   char *in = malloc(n), *out = malloc(n);
   if (in == NULL || out == NULL) {
     free(in);
@@ -40,21 +37,18 @@ char *mock_path_norm(const char *cwd, const char *path) {
     while (*p != '\0' && *p != '/')
       p++;
     size_t len = (size_t)(p - seg);
-    if (len == 0 || (len == 1 && seg[0] == '.'))
-      continue;
+    if (len == 0 || (len == 1 && seg[0] == '.')) continue;
     if (len == 2 && seg[0] == '.' && seg[1] == '.') {
       while (o > 0 && out[o - 1] != '/')
         o--;
-      if (o > 0)
-        o--; /* drop the slash too */
+      if (o > 0) o--; /* drop the slash too */
       continue;
     }
     out[o++] = '/';
     memcpy(out + o, seg, len);
     o += len;
   }
-  if (o == 0)
-    out[o++] = '/';
+  if (o == 0) out[o++] = '/';
   out[o] = '\0';
   free(in);
   return out;
@@ -62,8 +56,7 @@ char *mock_path_norm(const char *cwd, const char *path) {
 
 mock_file *mock_fs_find(mock_fs *fs, const char *norm) {
   for (size_t i = 0; i < fs->n; i++)
-    if (strcmp(fs->files[i].path, norm) == 0)
-      return &fs->files[i];
+    if (strcmp(fs->files[i].path, norm) == 0) return &fs->files[i];
   return NULL;
 }
 
@@ -75,15 +68,11 @@ int mock_fs_write(mock_fs *fs, const char *norm, const char *data, size_t len, u
   if (len > MOCK_FS_LIMIT || keep + len > MOCK_FS_LIMIT ||
       fs->total - old + keep + len > MOCK_FS_LIMIT)
     return VBX_E_LIMIT;
-  if (mock_fs_is_dir(fs, norm) && f == NULL)
-    return VBX_E_INVAL;
+  if (mock_fs_is_dir(fs, norm) && f == NULL) return VBX_E_INVAL;
   char *buf = malloc(keep + len + 1);
-  if (buf == NULL)
-    return VBX_E_NOMEM;
-  if (keep > 0)
-    memcpy(buf, f->data, keep);
-  if (len > 0)
-    memcpy(buf + keep, data, len);
+  if (buf == NULL) return VBX_E_NOMEM;
+  if (keep > 0) memcpy(buf, f->data, keep);
+  if (len > 0) memcpy(buf + keep, data, len);
   buf[keep + len] = '\0';
   if (f == NULL) {
     if (fs->n >= MOCK_FS_MAX_FILES) {
@@ -120,20 +109,16 @@ int mock_fs_write(mock_fs *fs, const char *norm, const char *data, size_t len, u
 
 /* Whether file path `p` lies below directory `dir` (both normalised). */
 static const char *below(const char *p, const char *dir) {
-  if (strcmp(dir, "/") == 0)
-    return p + 1;
+  if (strcmp(dir, "/") == 0) return p + 1;
   size_t n = strlen(dir);
-  if (strncmp(p, dir, n) == 0 && p[n] == '/')
-    return p + n + 1;
+  if (strncmp(p, dir, n) == 0 && p[n] == '/') return p + n + 1;
   return NULL;
 }
 
 int mock_fs_is_dir(const mock_fs *fs, const char *norm) {
-  if (strcmp(norm, "/") == 0)
-    return 1;
+  if (strcmp(norm, "/") == 0) return 1;
   for (size_t i = 0; i < fs->n; i++)
-    if (below(fs->files[i].path, norm) != NULL)
-      return 1;
+    if (below(fs->files[i].path, norm) != NULL) return 1;
   return 0;
 }
 
@@ -142,8 +127,7 @@ static int cmp_str(const void *a, const void *b) {
 }
 
 void mock_fs_list(const mock_fs *fs, const char *norm, vbx__strbuf *buf) {
-  if (fs->n == 0)
-    return;
+  if (fs->n == 0) return;
   char **names = calloc(fs->n, sizeof *names);
   size_t k = 0;
   if (names == NULL) {
@@ -152,8 +136,7 @@ void mock_fs_list(const mock_fs *fs, const char *norm, vbx__strbuf *buf) {
   }
   for (size_t i = 0; i < fs->n; i++) {
     const char *rest = below(fs->files[i].path, norm);
-    if (rest == NULL)
-      continue;
+    if (rest == NULL) continue;
     size_t len = strcspn(rest, "/");
     char *nm = strndup(rest, len);
     if (nm == NULL) {

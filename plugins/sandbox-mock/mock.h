@@ -18,20 +18,20 @@
 #include "voidbox/plugin.h"
 
 #define MOCK_MAX_COMMANDS 1024
-#define MOCK_MAX_STRING (1u << 20)        /* any scripted string */
-#define MOCK_FS_LIMIT (16u << 20)         /* total bytes in one sandbox's files */
+#define MOCK_MAX_STRING (1u << 20) /* any scripted string */
+#define MOCK_FS_LIMIT (16u << 20)  /* total bytes in one sandbox's files */
 #define MOCK_FS_MAX_FILES 4096
 #define MOCK_DEFAULT_OUTPUT_CAP (1u << 20)
 #define MOCK_MAX_DELAY_MS 600000
 #define MOCK_MAX_PARTIES 1024
 #define MOCK_DEFAULT_BARRIER_MS 30000
-#define MOCK_MAX_NESTING 8                /* bash -c "bash -c ..." depth */
+#define MOCK_MAX_NESTING 8 /* bash -c "bash -c ..." depth */
 
 /* One scripted command. */
 typedef struct mock_command {
-  char *match;          /* fnmatch pattern over the joined command line */
-  char *out;            /* stdout, may be NULL */
-  char *err;            /* stderr, may be NULL */
+  char *match; /* fnmatch pattern over the joined command line */
+  char *out;   /* stdout, may be NULL */
+  char *err;   /* stderr, may be NULL */
   int exit_code;
   uint32_t delay_ms;
 } mock_command;
@@ -40,8 +40,8 @@ typedef struct mock_command {
 typedef struct mock_options {
   mock_command *commands;
   size_t n_commands;
-  char *record;         /* resolved path (spec_dir applied), or NULL */
-  char *barrier_name;   /* NULL: no barrier */
+  char *record;       /* resolved path (spec_dir applied), or NULL */
+  char *barrier_name; /* NULL: no barrier */
   uint32_t barrier_parties;
   uint32_t barrier_timeout_ms;
   int fail_exec;
@@ -59,15 +59,15 @@ typedef struct mock_barrier {
 /* Plugin-wide state returned by init(). */
 typedef struct mock_state {
   const vbx_host_services *host;
-  pthread_mutex_t lock;         /* barriers list and each barrier */
+  pthread_mutex_t lock; /* barriers list and each barrier */
   mock_barrier *barriers;
-  pthread_mutex_t record_lock;  /* serialises record appends */
-  uint64_t next_id;             /* sandbox ids, under lock */
+  pthread_mutex_t record_lock; /* serialises record appends */
+  uint64_t next_id;            /* sandbox ids, under lock */
 } mock_state;
 
 typedef struct mock_file {
-  char *path;                   /* normalised absolute path */
-  char *data;                   /* malloc'd, NUL-terminated */
+  char *path; /* normalised absolute path */
+  char *data; /* malloc'd, NUL-terminated */
   size_t len;
   uint32_t mode;
 } mock_file;
@@ -75,7 +75,7 @@ typedef struct mock_file {
 typedef struct mock_fs {
   mock_file *files;
   size_t n, cap;
-  size_t total;                 /* sum of lengths, <= MOCK_FS_LIMIT */
+  size_t total; /* sum of lengths, <= MOCK_FS_LIMIT */
 } mock_fs;
 
 /* One sandbox instance. */
@@ -86,8 +86,8 @@ typedef struct mock_sandbox {
   char *box_name;
   uint64_t id;
   int passed_barrier;
-  uint32_t memory_mb;           /* cfg->memory_mb (telemetry's total) */
-  uint64_t n_samples;           /* telemetry calls so far */
+  uint32_t memory_mb; /* cfg->memory_mb (telemetry's total) */
+  uint64_t n_samples; /* telemetry calls so far */
 } mock_sandbox;
 
 /* ---- options.c ---- */
@@ -123,7 +123,7 @@ typedef struct mock_outcome {
   vbx__strbuf err;
   int exit_code;
   uint32_t delay_ms;
-  int scripted;          /* matched a `commands` entry */
+  int scripted; /* matched a `commands` entry */
 } mock_outcome;
 /* Interpret argv inside sandbox sb: scripted commands first (fnmatch over
  * the joined line), then built-ins, then `bash -c`/`sh -c` recursion.

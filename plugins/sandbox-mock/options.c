@@ -13,8 +13,8 @@
  * 0..255"), VBX_E_INVAL, the error at `field`. */
 static vbx_popt mock_opt(const vbx_host_services *h, vbx_call *call, const char *field,
                          const char *what) {
-  vbx_popt o = {.h = h, .call = call, .field = field, .what = what, .code = VBX_E_INVAL,
-                .precise = 1};
+  vbx_popt o = {
+      .h = h, .call = call, .field = field, .what = what, .code = VBX_E_INVAL, .precise = 1};
   return o;
 }
 
@@ -30,8 +30,8 @@ static int get_string(const vbx_host_services *h, const vbx_json *v, const char 
   return vbx_popt_string(&o, v, 0, MOCK_MAX_STRING, out);
 }
 
-static int parse_command(const vbx_host_services *h, const vbx_json *v, size_t idx,
-                         mock_command *c, vbx_call *call) {
+static int parse_command(const vbx_host_services *h, const vbx_json *v, size_t idx, mock_command *c,
+                         vbx_call *call) {
   char what[96];
   int rc = 0;
   if (h->json_type(v) != VBX_JSON_OBJECT)
@@ -61,12 +61,10 @@ static int parse_command(const vbx_host_services *h, const vbx_json *v, size_t i
                         "unknown key %s (expected match, stdout, stderr, exit_code, delay_ms)",
                         what);
     }
-    if (rc != 0)
-      return rc;
+    if (rc != 0) return rc;
   }
   if (c->match == NULL)
-    return h->set_error(call, VBX_E_INVAL, "commands", "commands[%zu] has no `match` pattern",
-                        idx);
+    return h->set_error(call, VBX_E_INVAL, "commands", "commands[%zu] has no `match` pattern", idx);
   return 0;
 }
 
@@ -78,16 +76,13 @@ static int parse_commands(const vbx_host_services *h, const vbx_json *v, mock_op
   if (n > MOCK_MAX_COMMANDS)
     return h->set_error(call, VBX_E_LIMIT, "commands", "%zu commands, over the limit of %d", n,
                         MOCK_MAX_COMMANDS);
-  if (n == 0)
-    return 0;
+  if (n == 0) return 0;
   o->commands = calloc(n, sizeof *o->commands);
-  if (o->commands == NULL)
-    return h->set_error(call, VBX_E_NOMEM, "commands", "out of memory");
+  if (o->commands == NULL) return h->set_error(call, VBX_E_NOMEM, "commands", "out of memory");
   for (size_t i = 0; i < n; i++) {
     o->n_commands = i + 1;
     int rc = parse_command(h, h->json_array_get(v, i), i, &o->commands[i], call);
-    if (rc != 0)
-      return rc;
+    if (rc != 0) return rc;
   }
   return 0;
 }
@@ -116,8 +111,7 @@ static int parse_barrier(const vbx_host_services *h, const vbx_json *v, mock_opt
       rc = h->set_error(call, VBX_E_INVAL, "barrier",
                         "unknown key barrier.%s (expected name, parties, timeout_ms)", key);
     }
-    if (rc != 0)
-      return rc;
+    if (rc != 0) return rc;
   }
   if (o->barrier_name == NULL || parties == 0)
     return h->set_error(call, VBX_E_INVAL, "barrier", "barrier needs both `name` and `parties`");
@@ -130,8 +124,7 @@ static int set_record(const vbx_host_services *h, const vbx_json *v, const char 
                       mock_options *o, vbx_call *call) {
   char *p = NULL;
   int rc = get_string(h, v, "record", "record", &p, call);
-  if (rc != 0)
-    return rc;
+  if (rc != 0) return rc;
   if (p[0] == '\0' || strlen(p) > 4096) {
     free(p);
     return h->set_error(call, VBX_E_INVAL, "record", "record must be a path of 1..4096 bytes");
@@ -155,8 +148,7 @@ int mock_options_parse(const vbx_host_services *h, const vbx_json *options, cons
                        mock_options *out, vbx_call *call) {
   int rc = 0;
   memset(out, 0, sizeof *out);
-  if (options == NULL || h->json_type(options) == VBX_JSON_NULL)
-    return 0;
+  if (options == NULL || h->json_type(options) == VBX_JSON_NULL) return 0;
   if (h->json_type(options) != VBX_JSON_OBJECT)
     return h->set_error(call, VBX_E_INVAL, NULL, "mock sandbox options must be a map");
   vbx_json *val;
@@ -177,8 +169,7 @@ int mock_options_parse(const vbx_host_services *h, const vbx_json *options, cons
                         "fail_exec)",
                         key);
     }
-    if (rc != 0)
-      goto fail;
+    if (rc != 0) goto fail;
   }
   return 0;
 fail:

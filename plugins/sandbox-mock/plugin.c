@@ -13,8 +13,7 @@ static int mock_validate(void *state, const vbx_json *options, vbx_call *call) {
   mock_state *st = state;
   mock_options o;
   int rc = mock_options_parse(st->host, options, NULL, &o, call);
-  if (rc == 0)
-    mock_options_clear(&o);
+  if (rc == 0) mock_options_clear(&o);
   return rc;
 }
 
@@ -31,8 +30,7 @@ static int mock_create(void *state, const vbx_sandbox_config *cfg, vbx_call *cal
   int rc = 0;
   *out = NULL;
   mock_sandbox *sb = calloc(1, sizeof *sb);
-  if (sb == NULL)
-    return h->set_error(call, VBX_E_NOMEM, NULL, "out of memory");
+  if (sb == NULL) return h->set_error(call, VBX_E_NOMEM, NULL, "out of memory");
   sb->st = st;
   sb->memory_mb = cfg->memory_mb;
   sb->box_name = strdup(cfg->box_name ? cfg->box_name : "");
@@ -41,8 +39,7 @@ static int mock_create(void *state, const vbx_sandbox_config *cfg, vbx_call *cal
     goto fail;
   }
   rc = mock_options_parse(h, cfg->options, cfg->spec_dir, &sb->opt, call);
-  if (rc != 0)
-    goto fail;
+  if (rc != 0) goto fail;
   pthread_mutex_lock(&st->lock);
   sb->id = ++st->next_id;
   pthread_mutex_unlock(&st->lock);
@@ -58,8 +55,7 @@ static int mock_create(void *state, const vbx_sandbox_config *cfg, vbx_call *cal
     h->json_object_set(o, "n_mounts", h->json_integer_new((int64_t)cfg->n_mounts));
     h->json_object_set(o, "rc", h->json_integer_new(0));
     rc = mock_record(sb, "create", o, call);
-    if (rc != 0)
-      goto fail;
+    if (rc != 0) goto fail;
   }
   *out = sb;
   return 0;
@@ -70,8 +66,7 @@ fail:
 
 static void mock_destroy(void *sandbox) {
   mock_sandbox *sb = sandbox;
-  if (sb == NULL)
-    return;
+  if (sb == NULL) return;
   const vbx_host_services *h = sb->st->host;
   if (sb->opt.record != NULL) {
     vbx_json *o = h->json_object_new();
@@ -117,8 +112,7 @@ done:
     h->json_object_set(o, "data", data ? h->json_string_new(data, len) : h->json_null_new());
     h->json_object_set(o, "rc", h->json_integer_new(rc));
     int r = mock_record(sb, "file_write", o, rc == 0 ? call : NULL);
-    if (rc == 0)
-      rc = r;
+    if (rc == 0) rc = r;
   }
   free(p);
   return rc;
@@ -187,8 +181,7 @@ static const vbx_sandbox_backend_vtable mock_vtable = {
 
 static int mock_init(const vbx_host_services *host, const vbx_registrar *reg, void **state) {
   mock_state *st = calloc(1, sizeof *st);
-  if (st == NULL)
-    return VBX_E_NOMEM;
+  if (st == NULL) return VBX_E_NOMEM;
   st->host = host;
   pthread_mutex_init(&st->lock, NULL);
   pthread_mutex_init(&st->record_lock, NULL);
@@ -205,8 +198,7 @@ static int mock_init(const vbx_host_services *host, const vbx_registrar *reg, vo
 
 static void mock_fini(void *state) {
   mock_state *st = state;
-  if (st == NULL)
-    return;
+  if (st == NULL) return;
   mock_barrier_free_all(st);
   pthread_mutex_destroy(&st->lock);
   pthread_mutex_destroy(&st->record_lock);

@@ -16,16 +16,13 @@ int mock_record(mock_sandbox *sb, const char *op, vbx_json *obj, vbx_call *call)
   int rc = 0;
   char *line = NULL;
   if (sb->opt.record == NULL) {
-    if (obj != NULL)
-      h->json_decref(obj);
+    if (obj != NULL) h->json_decref(obj);
     return 0;
   }
-  if (obj == NULL)
-    goto nomem;
+  if (obj == NULL) goto nomem;
   /* The first keys of a line are op, box and sandbox id. */
   vbx_json *o = h->json_object_new();
-  if (o == NULL)
-    goto nomem;
+  if (o == NULL) goto nomem;
   h->json_object_set(o, "op", h->json_string_new(op, strlen(op)));
   h->json_object_set(o, "box", h->json_string_new(sb->box_name, strlen(sb->box_name)));
   h->json_object_set(o, "sandbox", h->json_integer_new((int64_t)sb->id));
@@ -36,8 +33,7 @@ int mock_record(mock_sandbox *sb, const char *op, vbx_json *obj, vbx_call *call)
   h->json_decref(obj);
   obj = o;
   line = h->json_dump(obj);
-  if (line == NULL)
-    goto nomem;
+  if (line == NULL) goto nomem;
   size_t len = strlen(line);
   line[len] = '\n'; /* replaced NUL; written with explicit length */
   pthread_mutex_lock(&sb->st->record_lock);
@@ -47,8 +43,7 @@ int mock_record(mock_sandbox *sb, const char *op, vbx_json *obj, vbx_call *call)
     err = errno;
   } else {
     ssize_t w = write(fd, line, len + 1);
-    if (w != (ssize_t)(len + 1))
-      err = w < 0 ? errno : EIO;
+    if (w != (ssize_t)(len + 1)) err = w < 0 ? errno : EIO;
     close(fd);
   }
   pthread_mutex_unlock(&sb->st->record_lock);
@@ -63,7 +58,6 @@ nomem:
   rc = call ? h->set_error(call, VBX_E_NOMEM, NULL, "out of memory while recording") : 0;
 out:
   h->free(line);
-  if (obj != NULL)
-    h->json_decref(obj);
+  if (obj != NULL) h->json_decref(obj);
   return rc;
 }

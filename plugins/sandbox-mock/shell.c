@@ -26,8 +26,7 @@ static int run_string(ctx *c, const char *cmd, int depth);
 
 static const mock_command *find_script(const mock_sandbox *sb, const char *line) {
   for (size_t i = 0; i < sb->opt.n_commands; i++)
-    if (fnmatch(sb->opt.commands[i].match, line, 0) == 0)
-      return &sb->opt.commands[i];
+    if (fnmatch(sb->opt.commands[i].match, line, 0) == 0) return &sb->opt.commands[i];
   return NULL;
 }
 
@@ -36,22 +35,18 @@ static char *join_words(const char *const *argv) {
   for (size_t i = 0; argv[i] != NULL; i++)
     n += strlen(argv[i]) + 1;
   char *s = malloc(n);
-  if (s == NULL)
-    return NULL;
+  if (s == NULL) return NULL;
   s[0] = '\0';
   for (size_t i = 0; argv[i] != NULL; i++) {
-    if (i > 0)
-      strcat(s, " ");
+    if (i > 0) strcat(s, " ");
     strcat(s, argv[i]);
   }
   return s;
 }
 
 static void apply_script(mock_outcome *oc, const mock_command *cmd) {
-  if (cmd->out != NULL)
-    vbx__strbuf_puts(&oc->out, cmd->out);
-  if (cmd->err != NULL)
-    vbx__strbuf_puts(&oc->err, cmd->err);
+  if (cmd->out != NULL) vbx__strbuf_puts(&oc->out, cmd->out);
+  if (cmd->err != NULL) vbx__strbuf_puts(&oc->err, cmd->err);
   oc->exit_code = cmd->exit_code;
   oc->delay_ms += cmd->delay_ms;
   oc->scripted = 1;
@@ -83,8 +78,7 @@ static int builtin_cat(ctx *c, const char *const *argv, vbx__strbuf *out) {
 static int builtin_ls(ctx *c, const char *const *argv, vbx__strbuf *out) {
   int code = 0, any = 0;
   for (size_t i = 1; argv[i] != NULL; i++) {
-    if (argv[i][0] == '-')
-      continue; /* flags are accepted and ignored */
+    if (argv[i][0] == '-') continue; /* flags are accepted and ignored */
     any = 1;
     char *p = mock_path_norm(c->cwd, argv[i]);
     if (p != NULL && mock_fs_find(&c->sb->fs, p) != NULL) {
@@ -102,8 +96,7 @@ static int builtin_ls(ctx *c, const char *const *argv, vbx__strbuf *out) {
   }
   if (!any) {
     char *p = mock_path_norm(c->cwd, ".");
-    if (p != NULL)
-      mock_fs_list(&c->sb->fs, p, out);
+    if (p != NULL) mock_fs_list(&c->sb->fs, p, out);
     free(p);
   }
   return code;
@@ -113,28 +106,23 @@ static int builtin_ls(ctx *c, const char *const *argv, vbx__strbuf *out) {
  * or combined like -lc, before the string), or NULL. */
 static const char *shell_c_arg(const char *const *argv) {
   for (size_t i = 1; argv[i] != NULL && argv[i][0] == '-' && argv[i][1] != '-'; i++)
-    if (strchr(argv[i], 'c') != NULL)
-      return argv[i + 1];
+    if (strchr(argv[i], 'c') != NULL) return argv[i + 1];
   return NULL;
 }
 
 /* Run one argv: scripts, then `sh -c`, then built-ins. Output to `out`.
  * (The output of a nested `sh -c` goes to the exec's stdout.) */
 static int run_argv(ctx *c, const char *const *argv, vbx__strbuf *out, int depth) {
-  if (argv[0] == NULL)
-    return 0;
+  if (argv[0] == NULL) return 0;
   char *line = join_words(argv);
-  if (line == NULL)
-    return VBX_E_NOMEM;
+  if (line == NULL) return VBX_E_NOMEM;
   int rc = 0;
   const char *inner = NULL;
   const mock_command *cmd = find_script(c->sb, line);
   const char *prog = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
   if (cmd != NULL) {
-    if (cmd->out != NULL)
-      vbx__strbuf_puts(out, cmd->out);
-    if (cmd->err != NULL)
-      vbx__strbuf_puts(&c->oc->err, cmd->err);
+    if (cmd->out != NULL) vbx__strbuf_puts(out, cmd->out);
+    if (cmd->err != NULL) vbx__strbuf_puts(&c->oc->err, cmd->err);
     c->oc->exit_code = cmd->exit_code;
     c->oc->delay_ms += cmd->delay_ms;
     c->oc->scripted = 1;
@@ -153,12 +141,10 @@ static int run_argv(ctx *c, const char *const *argv, vbx__strbuf *out, int depth
       i = 2;
     }
     for (size_t k = i; argv[k] != NULL; k++) {
-      if (k > i)
-        vbx__strbuf_puts(out, " ");
+      if (k > i) vbx__strbuf_puts(out, " ");
       vbx__strbuf_puts(out, argv[k]);
     }
-    if (nl)
-      vbx__strbuf_puts(out, "\n");
+    if (nl) vbx__strbuf_puts(out, "\n");
     c->oc->exit_code = 0;
   } else if (strcmp(prog, "cat") == 0) {
     c->oc->exit_code = builtin_cat(c, argv, out);
@@ -170,8 +156,7 @@ static int run_argv(ctx *c, const char *const *argv, vbx__strbuf *out, int depth
     vbx__strbuf_puts(out, "\n");
     free(p);
     c->oc->exit_code = 0;
-  } else if (strcmp(prog, "true") == 0 || strcmp(prog, "mkdir") == 0 ||
-             strcmp(prog, ":") == 0) {
+  } else if (strcmp(prog, "true") == 0 || strcmp(prog, "mkdir") == 0 || strcmp(prog, ":") == 0) {
     c->oc->exit_code = 0; /* directories are implicit */
   } else if (strcmp(prog, "false") == 0) {
     c->oc->exit_code = 1;
@@ -189,30 +174,33 @@ done:
 /* ---- a tiny tokenizer for `sh -c` strings ---- */
 
 typedef struct tok {
-  char *word;   /* malloc'd */
-  int op;       /* 0 word, ';', '&' (&&), '|' (||), 'p' (pipe), '>' , 'a' (>>) */
+  char *word; /* malloc'd */
+  int op;     /* 0 word, ';', '&' (&&), '|' (||), 'p' (pipe), '>' , 'a' (>>) */
 } tok;
 
 static int tokenize(const char *s, tok *toks, size_t max, size_t *n_out) {
   size_t n = 0;
   size_t slen = strlen(s);
   char *w = malloc(slen + 1);
-  if (w == NULL)
-    return VBX_E_NOMEM;
+  if (w == NULL) return VBX_E_NOMEM;
   while (*s != '\0') {
     while (*s == ' ' || *s == '\t' || *s == '\n')
       s++;
-    if (*s == '\0')
-      break;
-    if (n >= max)
-      goto toomany;
+    if (*s == '\0') break;
+    if (n >= max) goto toomany;
     int op = 0;
-    if (s[0] == ';') op = ';', s += 1;
-    else if (s[0] == '&' && s[1] == '&') op = '&', s += 2;
-    else if (s[0] == '|' && s[1] == '|') op = '|', s += 2;
-    else if (s[0] == '|') op = 'p', s += 1;
-    else if (s[0] == '>' && s[1] == '>') op = 'a', s += 2;
-    else if (s[0] == '>') op = '>', s += 1;
+    if (s[0] == ';')
+      op = ';', s += 1;
+    else if (s[0] == '&' && s[1] == '&')
+      op = '&', s += 2;
+    else if (s[0] == '|' && s[1] == '|')
+      op = '|', s += 2;
+    else if (s[0] == '|')
+      op = 'p', s += 1;
+    else if (s[0] == '>' && s[1] == '>')
+      op = 'a', s += 2;
+    else if (s[0] == '>')
+      op = '>', s += 1;
     if (op != 0) {
       toks[n].op = op;
       toks[n++].word = NULL;
@@ -225,17 +213,14 @@ static int tokenize(const char *s, tok *toks, size_t max, size_t *n_out) {
         s++;
         while (*s != '\0' && *s != '\'')
           w[k++] = *s++;
-        if (*s == '\'')
-          s++;
+        if (*s == '\'') s++;
       } else if (*s == '"') {
         s++;
         while (*s != '\0' && *s != '"') {
-          if (*s == '\\' && (s[1] == '"' || s[1] == '\\' || s[1] == '$' || s[1] == '`'))
-            s++;
+          if (*s == '\\' && (s[1] == '"' || s[1] == '\\' || s[1] == '$' || s[1] == '`')) s++;
           w[k++] = *s++;
         }
-        if (*s == '"')
-          s++;
+        if (*s == '"') s++;
       } else if (*s == '\\' && s[1] != '\0') {
         s++;
         w[k++] = *s++;
@@ -282,8 +267,7 @@ static int run_simple(ctx *c, tok *toks, size_t a, size_t b, int depth) {
     }
   }
   argv[n] = NULL;
-  if (redir == NULL)
-    return run_argv(c, argv, &c->oc->out, depth);
+  if (redir == NULL) return run_argv(c, argv, &c->oc->out, depth);
   vbx__strbuf tmp = VBX__STRBUF_INIT;
   int rc = run_argv(c, argv, &tmp, depth);
   if (rc == 0 && !tmp.failed) {
@@ -317,8 +301,7 @@ static int run_string(ctx *c, const char *cmd, int depth) {
     rc = 0;
     goto done;
   }
-  if (rc != 0)
-    goto done;
+  if (rc != 0) goto done;
   for (size_t i = 0; i < n; i++) {
     if (toks[i].op == 'p') {
       vbx__strbuf_puts(&c->oc->err, "mock: command not scripted: ");
@@ -333,10 +316,8 @@ static int run_string(ctx *c, const char *cmd, int depth) {
   c->oc->exit_code = 0;
   for (size_t i = 0; i <= n && rc == 0; i++) {
     int op = i < n ? toks[i].op : ';';
-    if (op != ';' && op != '&' && op != '|')
-      continue;
-    if (!skip && i > start)
-      rc = run_simple(c, toks, start, i, depth);
+    if (op != ';' && op != '&' && op != '|') continue;
+    if (!skip && i > start) rc = run_simple(c, toks, start, i, depth);
     if (op == '&')
       skip = c->oc->exit_code != 0;
     else if (op == '|')

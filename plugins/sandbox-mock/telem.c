@@ -31,8 +31,7 @@ int mock_telemetry(void *sandbox, vbx_sandbox_telemetry *out, vbx_call *call) {
   vbx_sandbox_telemetry t = {.struct_size = sizeof t};
   t.mem_total_kib = sb->memory_mb ? (uint64_t)sb->memory_mb * 1024u : MOCK_DEFAULT_MEM_KIB;
   t.mem_used_kib = MOCK_BASE_USED_KIB + (sb->fs.total + 1023u) / 1024u;
-  if (t.mem_used_kib > t.mem_total_kib)
-    t.mem_used_kib = t.mem_total_kib;
+  if (t.mem_used_kib > t.mem_total_kib) t.mem_used_kib = t.mem_total_kib;
   t.cpu_usec = 1000u * k;
   t.procs = 1;
   t.time_ns = 1000000000ull * k;
@@ -44,8 +43,7 @@ done:
     h->json_object_set(o, "sample", h->json_integer_new((int64_t)sb->n_samples));
     h->json_object_set(o, "rc", h->json_integer_new(rc));
     int r = mock_record(sb, "telemetry", o, rc == 0 ? call : NULL);
-    if (rc == 0)
-      rc = r;
+    if (rc == 0) rc = r;
   }
   return rc;
 }

@@ -13,8 +13,7 @@
 
 static int cpu_has_hw_virt(void) {
   FILE *f = fopen("/proc/cpuinfo", "re");
-  if (f == NULL)
-    return 0;
+  if (f == NULL) return 0;
   char line[4096];
   int found = 0;
   while (!found && fgets(line, sizeof line, f) != NULL)
@@ -31,8 +30,7 @@ int qemu_accel_resolve(int wanted, char *why, size_t cap) {
   }
   int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
   int kvm_ok = fd >= 0;
-  if (fd >= 0)
-    close(fd);
+  if (fd >= 0) close(fd);
   int hw = cpu_has_hw_virt();
   if (kvm_ok && hw) {
     snprintf(why, cap, "/dev/kvm and hardware virtualization present");

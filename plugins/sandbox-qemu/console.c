@@ -10,22 +10,18 @@
 #include "qemu.h"
 
 size_t qemu_file_tail(const char *file, unsigned lines, char *out, size_t cap) {
-  if (cap == 0)
-    return 0;
+  if (cap == 0) return 0;
   out[0] = '\0';
   int fd = open(file, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return 0;
+  if (fd < 0) return 0;
   struct stat st;
   char buf[4096];
   size_t want = cap - 1 < sizeof buf ? cap - 1 : sizeof buf;
   off_t from = 0;
-  if (fstat(fd, &st) == 0 && st.st_size > (off_t)want)
-    from = st.st_size - (off_t)want;
+  if (fstat(fd, &st) == 0 && st.st_size > (off_t)want) from = st.st_size - (off_t)want;
   ssize_t n = pread(fd, buf, want, from);
   close(fd);
-  if (n <= 0)
-    return 0;
+  if (n <= 0) return 0;
   size_t len = (size_t)n;
   while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
     len--;
@@ -33,22 +29,19 @@ size_t qemu_file_tail(const char *file, unsigned lines, char *out, size_t cap) {
   size_t start = len;
   unsigned seen = 0;
   while (start > 0) {
-    if (buf[start - 1] == '\n' && ++seen == lines)
-      break;
+    if (buf[start - 1] == '\n' && ++seen == lines) break;
     start--;
   }
   /* The buffer began mid-file: drop the partial first line, if another
    * line follows it. */
   if (start == 0 && from > 0) {
     const char *nl = memchr(buf, '\n', len);
-    if (nl != NULL)
-      start = (size_t)(nl - buf) + 1;
+    if (nl != NULL) start = (size_t)(nl - buf) + 1;
   }
   size_t o = 0;
   for (size_t i = start; i < len && o + 1 < cap; i++) {
     unsigned char c = (unsigned char)buf[i];
-    if (c == '\r')
-      continue;
+    if (c == '\r') continue;
     out[o++] = (c == '\n' || c == '\t' || (c >= 0x20 && c < 0x7f)) ? (char)c : '?';
   }
   out[o] = '\0';
@@ -58,18 +51,15 @@ size_t qemu_file_tail(const char *file, unsigned lines, char *out, size_t cap) {
 void qemu_console_panic(const char *file, char *out, size_t cap) {
   static const char needle[] = "Kernel panic - not syncing:";
   char buf[16384];
-  if (cap == 0)
-    return;
+  if (cap == 0) return;
   out[0] = '\0';
   qemu_file_tail(file, 100000, buf, sizeof buf);
   const char *last = NULL;
   for (const char *p = buf; (p = strstr(p, needle)) != NULL; p++)
     last = p;
-  if (last == NULL)
-    return;
+  if (last == NULL) return;
   size_t len = strcspn(last, "\n");
-  if (len >= cap)
-    len = cap - 1;
+  if (len >= cap) len = cap - 1;
   memcpy(out, last, len);
   out[len] = '\0';
 }

@@ -34,12 +34,10 @@
 
 static int listen_unix(const char *path) {
   struct sockaddr_un sa = {.sun_family = AF_UNIX};
-  if (strlen(path) >= sizeof sa.sun_path)
-    return -ENAMETOOLONG;
+  if (strlen(path) >= sizeof sa.sun_path) return -ENAMETOOLONG;
   strcpy(sa.sun_path, path);
   int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (s < 0)
-    return -errno;
+  if (s < 0) return -errno;
   if (bind(s, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(s, 1) != 0) {
     int e = errno;
     close(s);
@@ -109,10 +107,8 @@ static int spawn_qemu(qemu_box *b, const char *const *argv, vbx_call *call) {
   int nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (logfd < 0 || nullfd < 0) {
     int e = errno;
-    if (logfd >= 0)
-      close(logfd);
-    if (nullfd >= 0)
-      close(nullfd);
+    if (logfd >= 0) close(logfd);
+    if (nullfd >= 0) close(nullfd);
     return b->box.host->set_error(call, VBX_E_IO, NULL, "cannot open %s: %s", qlog, strerror(e));
   }
   pid_t parent = getpid();
@@ -124,8 +120,7 @@ static int spawn_qemu(qemu_box *b, const char *const *argv, vbx_call *call) {
      * PDEATHSIG follows the creating thread: the engine creates and
      * destroys a box on one thread (core/src/engine/loop.c). */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent)
-      _exit(127);
+    if (getppid() != parent) _exit(127);
     setsid();
     dup2(nullfd, 0);
     dup2(nullfd, 1);
@@ -139,8 +134,7 @@ static int spawn_qemu(qemu_box *b, const char *const *argv, vbx_call *call) {
   int e = errno;
   close(logfd);
   close(nullfd);
-  if (pid < 0)
-    return b->box.host->set_error(call, VBX_E_SANDBOX, NULL, "fork: %s", strerror(e));
+  if (pid < 0) return b->box.host->set_error(call, VBX_E_SANDBOX, NULL, "fork: %s", strerror(e));
   gs_box_set_pid(&b->box, pid); /* recorded in qemu.pid for a later sweep */
   return 0;
 }
@@ -163,8 +157,7 @@ static int boot_check(qemu_box *b, uint64_t deadline, const char *gone, const ch
                       vbx_call *call) {
   const vbx_host_services *h = b->box.host;
   int st;
-  if (gs_box_wait_exit(&b->box, 0, &st))
-    return launch_error(b, call, VBX_E_SANDBOX, gone);
+  if (gs_box_wait_exit(&b->box, 0, &st)) return launch_error(b, call, VBX_E_SANDBOX, gone);
   if (h->is_cancelled(call)) {
     uint64_t cd = h->deadline_ns(call);
     if (cd != 0 && h->monotonic_ns() >= cd)
@@ -172,8 +165,7 @@ static int boot_check(qemu_box *b, uint64_t deadline, const char *gone, const ch
     return h->set_error(call, VBX_E_CANCELLED, NULL, "box %s: cancelled while starting",
                         b->box.name);
   }
-  if (h->monotonic_ns() >= deadline)
-    return launch_error(b, call, VBX_E_TIMEOUT, late);
+  if (h->monotonic_ns() >= deadline) return launch_error(b, call, VBX_E_TIMEOUT, late);
   return 0;
 }
 
@@ -184,15 +176,13 @@ static int accept_qemu(qemu_box *b, int ls, uint64_t deadline, vbx_call *call) {
     struct pollfd p = {.fd = ls, .events = POLLIN};
     if (poll(&p, 1, 50) > 0) {
       int fd = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
-      if (fd >= 0)
-        return fd;
+      if (fd >= 0) return fd;
       if (errno != EINTR && errno != EAGAIN && errno != ECONNABORTED)
         return b->box.host->set_error(call, VBX_E_SANDBOX, NULL, "accept: %s", strerror(errno));
     }
     int rc = boot_check(b, deadline, "QEMU ended before it connected",
                         "QEMU did not connect in time", call);
-    if (rc != 0)
-      return rc;
+    if (rc != 0) return rc;
   }
 }
 
@@ -204,12 +194,10 @@ static int accept_qemu(qemu_box *b, int ls, uint64_t deadline, vbx_call *call) {
 static int wait_agent(qemu_box *b, int fd, uint64_t deadline, vbx_call *call) {
   for (;;) {
     struct pollfd p = {.fd = fd, .events = POLLIN};
-    if (poll(&p, 1, 50) > 0)
-      return 0;
+    if (poll(&p, 1, 50) > 0) return 0;
     int rc = boot_check(b, deadline, "QEMU ended before the guest agent answered",
                         "the guest agent did not come up in time (boot_timeout_ms)", call);
-    if (rc != 0)
-      return rc;
+    if (rc != 0) return rc;
   }
 }
 
@@ -219,13 +207,11 @@ int qemu_start(gs_box *box, const vbx_sandbox_config *cfg, vbx_call *call) {
   char sock[600];
   (void)cfg;
   int rc = qemu_image_box_initrd(b, box->secret, sizeof box->secret, call);
-  if (rc != 0)
-    return rc;
+  if (rc != 0) return rc;
   gs_box_path(box, "ctl.sock", sock, sizeof sock);
   b->ls = listen_unix(sock);
   if (b->ls < 0) {
-    rc = h->set_error(call, VBX_E_SANDBOX, NULL, "cannot listen on %s: %s", sock,
-                      strerror(-b->ls));
+    rc = h->set_error(call, VBX_E_SANDBOX, NULL, "cannot listen on %s: %s", sock, strerror(-b->ls));
     b->ls = -1;
     return rc;
   }
@@ -244,8 +230,7 @@ int qemu_connect(gs_box *box, vbx_call *call) {
   uint64_t deadline = b->boot_ns[0] + (uint64_t)b->opt.boot_timeout_ms * 1000000ull;
   int fd = accept_qemu(b, b->ls, deadline, call);
   qemu_close_listener(b);
-  if (fd < 0)
-    return fd;
+  if (fd < 0) return fd;
   b->boot_ns[1] = h->monotonic_ns();
   int rc = wait_agent(b, fd, deadline, call);
   if (rc != 0) {
@@ -254,8 +239,7 @@ int qemu_connect(gs_box *box, vbx_call *call) {
   }
   uint64_t now = h->monotonic_ns();
   int left_ms = now < deadline ? (int)((deadline - now) / 1000000u) : 1;
-  rc = gc_connect_fd(fd, box->secret, sizeof box->secret, left_ms, &box->gs.conn, err,
-                     sizeof err);
+  rc = gc_connect_fd(fd, box->secret, sizeof box->secret, left_ms, &box->gs.conn, err, sizeof err);
   if (rc != 0) {
     box->gs.conn = NULL;
     char what[400];
@@ -271,8 +255,7 @@ int qemu_connect(gs_box *box, vbx_call *call) {
 
 void qemu_close_listener(qemu_box *b) {
   char sock[600];
-  if (b->ls < 0)
-    return;
+  if (b->ls < 0) return;
   close(b->ls);
   b->ls = -1;
   gs_box_path(&b->box, "ctl.sock", sock, sizeof sock);

@@ -14,8 +14,7 @@ int qemu_options_parse(const vbx_host_services *h, const vbx_json *o, qemu_optio
   memset(out, 0, sizeof *out);
   guest_policy_defaults(&out->pol);
   out->boot_timeout_ms = QEMU_DEFAULT_BOOT_TIMEOUT_MS;
-  if (o == NULL)
-    return 0;
+  if (o == NULL) return 0;
   if (h->json_type(o) != VBX_JSON_OBJECT)
     return h->set_error(call, VBX_E_SPEC, NULL, "sandbox options must be a map");
   vbx_json *v;
@@ -45,8 +44,7 @@ int qemu_options_parse(const vbx_host_services *h, const vbx_json *o, qemu_optio
       else if (s != NULL && strcmp(s, "tcg") == 0)
         out->accel = QEMU_ACCEL_TCG;
       else
-        rc = h->set_error(call, VBX_E_SPEC, k,
-                          "sandbox option 'accel' must be auto, kvm or tcg");
+        rc = h->set_error(call, VBX_E_SPEC, k, "sandbox option 'accel' must be auto, kvm or tcg");
     } else if (strcmp(k, "boot_timeout_ms") == 0) {
       if ((rc = guest_opt_uint(h, v, k, 600000, &u, call)) == 0)
         out->boot_timeout_ms = u ? (uint32_t)u : QEMU_DEFAULT_BOOT_TIMEOUT_MS;
@@ -57,14 +55,11 @@ int qemu_options_parse(const vbx_host_services *h, const vbx_json *o, qemu_optio
                         k);
     }
   }
-  if (rc != 0)
-    qemu_options_clear(out);
+  if (rc != 0) qemu_options_clear(out);
   return rc;
 }
 
-const char *qemu_work_root(const qemu_options *o) {
-  return gs_work_root(o->work_root);
-}
+const char *qemu_work_root(const qemu_options *o) { return gs_work_root(o->work_root); }
 
 void qemu_options_clear(qemu_options *o) {
   free(o->qemu);

@@ -16,8 +16,7 @@ static int qemu_validate(void *state, const vbx_json *options, vbx_call *call) {
   qemu_state *st = state;
   qemu_options o;
   int rc = qemu_options_parse(st->host, options, &o, call);
-  if (rc == 0)
-    qemu_options_clear(&o);
+  if (rc == 0) qemu_options_clear(&o);
   return rc;
 }
 
@@ -63,8 +62,7 @@ static int qemu_create(void *state, const vbx_sandbox_config *cfg, vbx_call *cal
                         "sandbox backend 'qemu': disk_mb %u is more than %u", disk_mb,
                         QEMU_MAX_DISK_MB);
   qemu_box *b = calloc(1, sizeof *b);
-  if (b == NULL)
-    return h->set_error(call, VBX_E_NOMEM, NULL, "out of memory");
+  if (b == NULL) return h->set_error(call, VBX_E_NOMEM, NULL, "out of memory");
   gs_box_init(&b->box, h, &qemu_box_ops,
               strdup(cfg->box_name && cfg->box_name[0] ? cfg->box_name : "box"));
   b->st = st;
@@ -119,16 +117,16 @@ static int qemu_create(void *state, const vbx_sandbox_config *cfg, vbx_call *cal
 }
 
 static void qemu_destroy(void *sandbox) {
-  if (sandbox != NULL)
-    box_free(sandbox);
+  if (sandbox != NULL) box_free(sandbox);
 }
 
 static const vbx_sandbox_backend_vtable qemu_vtable = {
     .struct_size = sizeof(vbx_sandbox_backend_vtable),
     .name = "qemu",
-    .description = "a fresh QEMU microvm per box (KVM with hardware virtualization, software "
-                   "emulation otherwise) booting the voidbox guest image; the guest agent is "
-                   "PID 1, reached over virtio-serial",
+    .description =
+        "a fresh QEMU microvm per box (KVM with hardware virtualization, software "
+        "emulation otherwise) booting the voidbox guest image; the guest agent is "
+        "PID 1, reached over virtio-serial",
     .flags = VBX_VT_THREAD_SAFE | VBX_SANDBOX_IS_VM, /* a separate guest kernel, also
                                                         under TCG */
     .validate_options = qemu_validate,
@@ -142,8 +140,7 @@ static const vbx_sandbox_backend_vtable qemu_vtable = {
 
 static int qemu_init(const vbx_host_services *host, const vbx_registrar *reg, void **state) {
   qemu_state *st = calloc(1, sizeof *st);
-  if (st == NULL)
-    return host->set_error(NULL, VBX_E_NOMEM, NULL, "out of memory");
+  if (st == NULL) return host->set_error(NULL, VBX_E_NOMEM, NULL, "out of memory");
   st->host = host;
   pthread_mutex_init(&st->lock, NULL);
   pthread_mutex_init(&st->swept.lock, NULL);
@@ -162,8 +159,7 @@ static int qemu_init(const vbx_host_services *host, const vbx_registrar *reg, vo
 
 static void qemu_fini(void *state) {
   qemu_state *st = state;
-  if (st == NULL)
-    return;
+  if (st == NULL) return;
   pthread_mutex_destroy(&st->swept.lock);
   pthread_mutex_destroy(&st->lock);
   free(st);

@@ -34,7 +34,7 @@
 
 #define QEMU_PORT_NAME "voidbox.ctl"
 #define QEMU_DEFAULT_MEMORY_MB 256u
-#define QEMU_DEFAULT_DISK_MB 256u      /* the spec's default (docs/spec.md) */
+#define QEMU_DEFAULT_DISK_MB 256u /* the spec's default (docs/spec.md) */
 #define QEMU_MAX_DISK_MB 1048576u
 #define QEMU_DEFAULT_BOOT_TIMEOUT_MS 60000u
 #define QEMU_SHUTDOWN_WAIT_MS 3000u
@@ -43,23 +43,23 @@
 
 typedef struct qemu_state {
   const vbx_host_services *host;
-  pthread_mutex_t lock;          /* next_box */
+  pthread_mutex_t lock; /* next_box */
   unsigned long next_box;
-  gs_swept swept;                /* work roots swept by this process */
+  gs_swept swept; /* work roots swept by this process */
 } qemu_state;
 
 enum qemu_accel { QEMU_ACCEL_AUTO, QEMU_ACCEL_KVM, QEMU_ACCEL_TCG };
 
 /* The `sandbox:` options of `backend: qemu` (options.c). */
 typedef struct qemu_options {
-  char *qemu;                    /* NULL: qemu-system-x86_64 from PATH */
-  char *image_dir;               /* NULL: the image cache (docs/guest-image.md) */
-  char *kernel;                  /* NULL: IMAGE_DIR/vmlinux (PVH entry: no
+  char *qemu;               /* NULL: qemu-system-x86_64 from PATH */
+  char *image_dir;          /* NULL: the image cache (docs/guest-image.md) */
+  char *kernel;             /* NULL: IMAGE_DIR/vmlinux (PVH entry: no
                                     decompression, ~10% faster than bzImage) */
-  char *initramfs;               /* NULL: IMAGE_DIR/initramfs.cpio */
-  char *work_root;               /* NULL: $TMPDIR or /tmp */
-  int accel;                     /* enum qemu_accel */
-  uint32_t boot_timeout_ms;      /* start of QEMU to authenticated agent */
+  char *initramfs;          /* NULL: IMAGE_DIR/initramfs.cpio */
+  char *work_root;          /* NULL: $TMPDIR or /tmp */
+  int accel;                /* enum qemu_accel */
+  uint32_t boot_timeout_ms; /* start of QEMU to authenticated agent */
   guest_policy pol;
 } qemu_options;
 
@@ -73,18 +73,18 @@ void qemu_options_clear(qemu_options *o);
 const char *qemu_work_root(const qemu_options *o);
 
 typedef struct qemu_box {
-  gs_box box;                    /* FIRST: the skeleton; its gs is the session */
+  gs_box box; /* FIRST: the skeleton; its gs is the session */
   qemu_state *st;
   qemu_options opt;
   char kernel[512], initramfs[512];
-  int accel;                     /* QEMU_ACCEL_KVM or QEMU_ACCEL_TCG, resolved */
+  int accel; /* QEMU_ACCEL_KVM or QEMU_ACCEL_TCG, resolved */
   uint32_t memory_mb, vcpus;
-  uint32_t disk_mb;              /* the guest's tmpfs for /tmp, /var/tmp and
+  uint32_t disk_mb; /* the guest's tmpfs for /tmp, /var/tmp and
                                     /workspace; the VM gets memory_mb +
                                     disk_mb of RAM so that it fits */
   int network;
-  int ls;                        /* listening ctl.sock until QEMU joined, else -1 */
-  uint64_t boot_ns[3];           /* spawn, QEMU connected, handshake done */
+  int ls;              /* listening ctl.sock until QEMU joined, else -1 */
+  uint64_t boot_ns[3]; /* spawn, QEMU connected, handshake done */
 } qemu_box;
 _Static_assert(offsetof(qemu_box, box) == 0, "the skeleton comes first");
 

@@ -27,17 +27,15 @@ static void describe_status(int st, char *out, size_t cap) {
 
 void qemu_why_dead(gs_box *box, int gone, int status, const char *why, char *msg, size_t cap) {
   char what[256] = "", qlog[400], panic[200], path[600];
-  if (gone)
-    describe_status(status, what, sizeof what);
+  if (gone) describe_status(status, what, sizeof what);
   gs_box_path(box, "qemu.log", path, sizeof path);
   qemu_file_tail(path, 4, qlog, sizeof qlog);
   gs_box_path(box, "console.log", path, sizeof path);
   qemu_console_panic(path, panic, sizeof panic);
   int n = snprintf(msg, cap, "%s%s%s%s%s%s%s%s", gone ? what : "QEMU is still running",
-                   why[0] ? " (" : "", why, why[0] ? ")" : "", qlog[0] ? "; QEMU said: " : "",
-                   qlog, panic[0] ? "; guest " : "", panic);
-  if (n < 0 || (size_t)n >= cap)
-    return;
+                   why[0] ? " (" : "", why, why[0] ? ")" : "", qlog[0] ? "; QEMU said: " : "", qlog,
+                   panic[0] ? "; guest " : "", panic);
+  if (n < 0 || (size_t)n >= cap) return;
   /* The console tail gets what room is left; it is read from the end, so a
    * short budget keeps the newest lines. */
   static const char hdr[] = "; guest console (last lines):\n";

@@ -25,11 +25,9 @@ static int sf_load(const vbx_host_services *h, const vbx_skill_config *cfg, skil
                    vbx_call *call) {
   char msg[900];
   int rc = vbx_popt_none(h, cfg->options, "the file skill", call);
-  if (rc != 0)
-    return rc;
+  if (rc != 0) return rc;
   rc = skill_md_load(cfg->spec_dir, cfg->value, md, msg, sizeof msg);
-  if (rc != 0)
-    return h->set_error(call, rc, NULL, "%s", msg);
+  if (rc != 0) return h->set_error(call, rc, NULL, "%s", msg);
   return 0;
 }
 
@@ -37,8 +35,7 @@ static int sf_validate(void *state, const vbx_skill_config *cfg, vbx_call *call)
   sf_state *st = state;
   skill_md md;
   int rc = sf_load(st->host, cfg, &md, call);
-  if (rc == 0)
-    skill_md_clear(&md);
+  if (rc == 0) skill_md_clear(&md);
   return rc;
 }
 
@@ -46,8 +43,7 @@ static int sf_create(void *state, const vbx_skill_config *cfg, vbx_call *call, v
   sf_state *st = state;
   *out = NULL;
   sf_skill *s = calloc(1, sizeof *s);
-  if (s == NULL)
-    return st->host->set_error(call, VBX_E_NOMEM, NULL, "out of memory");
+  if (s == NULL) return st->host->set_error(call, VBX_E_NOMEM, NULL, "out of memory");
   s->host = st->host;
   int rc = sf_load(st->host, cfg, &s->md, call);
   if (rc != 0) {
@@ -60,8 +56,7 @@ static int sf_create(void *state, const vbx_skill_config *cfg, vbx_call *call, v
 
 static void sf_destroy(void *skill) {
   sf_skill *s = skill;
-  if (s == NULL)
-    return;
+  if (s == NULL) return;
   skill_md_clear(&s->md);
   free(s);
 }
@@ -76,8 +71,7 @@ static int sf_provision(void *skill, const vbx_sandbox_ref *sandbox, vbx_skill_c
                         "file skill '%s': the sandbox cannot write files", s->md.name);
   snprintf(path, sizeof path, "/skills/%s/SKILL.md", s->md.name);
   int rc = sandbox->file_write(sandbox->handle, path, s->md.content, s->md.len, 0644, call);
-  if (rc != 0)
-    return rc; /* the sandbox set the message */
+  if (rc != 0) return rc; /* the sandbox set the message */
   size_t body = strlen(s->md.body);
   size_t n = strlen(s->md.name) + body + 16;
   out->name = h->strdup(s->md.name);
@@ -107,8 +101,7 @@ static const vbx_skill_type_vtable sf_vtable = {
 
 static int sf_init(const vbx_host_services *host, const vbx_registrar *reg, void **state) {
   sf_state *st = calloc(1, sizeof *st);
-  if (st == NULL)
-    return VBX_E_NOMEM;
+  if (st == NULL) return VBX_E_NOMEM;
   st->host = host;
   int rc = reg->register_skill_type(reg->reg, &sf_vtable);
   if (rc != 0) {
@@ -121,5 +114,5 @@ static int sf_init(const vbx_host_services *host, const vbx_registrar *reg, void
 
 static void sf_fini(void *state) { free(state); }
 
-VBX_PLUGIN_DEFINE("skill-file", "0.1.0", "Apache-2.0",
-                  "skill type \"file\": local SKILL.md files", sf_init, sf_fini)
+VBX_PLUGIN_DEFINE("skill-file", "0.1.0", "Apache-2.0", "skill type \"file\": local SKILL.md files",
+                  sf_init, sf_fini)

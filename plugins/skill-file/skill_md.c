@@ -14,12 +14,11 @@
 
 static int valid_name(const char *s) {
   size_t n = strlen(s);
-  if (n == 0 || n > SKILL_NAME_MAX || s[0] == '.')
-    return 0;
+  if (n == 0 || n > SKILL_NAME_MAX || s[0] == '.') return 0;
   for (size_t i = 0; i < n; i++) {
     char c = s[i];
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-          c == '-' || c == '_' || c == '.'))
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+          c == '_' || c == '.'))
       return 0;
   }
   return 1;
@@ -35,8 +34,7 @@ static char *name_from_path(const char *path) {
     const char *start = end;
     while (start > path && start[-1] != '/')
       start--;
-    if (end > start)
-      return strndup(start, (size_t)(end - start));
+    if (end > start) return strndup(start, (size_t)(end - start));
   }
   const char *dot = strrchr(base, '.');
   return strndup(base, dot && dot > base ? (size_t)(dot - base) : strlen(base));
@@ -103,8 +101,7 @@ static int parse_front(skill_md *s, const char *text, size_t len, int line0, cha
     return VBX_E_SPEC;
   }
   yaml_node_t *root = yaml_document_get_root_node(&doc);
-  if (root == NULL)
-    goto out; /* empty front matter */
+  if (root == NULL) goto out; /* empty front matter */
   if (root->type != YAML_MAPPING_NODE) {
     snprintf(msg, msg_len, "%s:%d:%d: front matter must be a map", s->path,
              (int)root->start_mark.line + line0, (int)root->start_mark.column + 1);
@@ -115,14 +112,12 @@ static int parse_front(skill_md *s, const char *text, size_t len, int line0, cha
        p++) {
     yaml_node_t *k = yaml_document_get_node(&doc, p->key);
     yaml_node_t *v = yaml_document_get_node(&doc, p->value);
-    if (k == NULL || v == NULL || k->type != YAML_SCALAR_NODE)
-      continue;
+    if (k == NULL || v == NULL || k->type != YAML_SCALAR_NODE) continue;
     const char *key = (const char *)k->data.scalar.value;
     char **dst = strcmp(key, "name") == 0          ? &s->name
                  : strcmp(key, "description") == 0 ? &s->description
                                                    : NULL;
-    if (dst == NULL)
-      continue; /* other SKILL.md keys (license, allowed-tools, ...) are not ours */
+    if (dst == NULL) continue; /* other SKILL.md keys (license, allowed-tools, ...) are not ours */
     if (v->type != YAML_SCALAR_NODE) {
       snprintf(msg, msg_len, "%s:%d:%d: front matter `%s` must be a string", s->path,
                (int)v->start_mark.line + line0, (int)v->start_mark.column + 1, key);
@@ -182,8 +177,7 @@ int skill_md_load(const char *spec_dir, const char *value, skill_md *out, char *
   else
     snprintf(out->path, n, "%s/%s", spec_dir, value);
   rc = read_file(out->path, out, msg, msg_len);
-  if (rc != 0)
-    goto fail;
+  if (rc != 0) goto fail;
   const char *p = out->content;
   out->body = p;
   size_t first = line_len(p);
@@ -198,8 +192,7 @@ int skill_md_load(const char *spec_dir, const char *value, skill_md *out, char *
       goto fail;
     }
     rc = parse_front(out, p + first, (size_t)(q - (p + first)), 2, msg, msg_len);
-    if (rc != 0)
-      goto fail;
+    if (rc != 0) goto fail;
     out->body = q + ll;
   }
   while (*out->body == '\n' || *out->body == '\r')

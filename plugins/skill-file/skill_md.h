@@ -12,12 +12,12 @@
 #define SKILL_NAME_MAX 64
 
 typedef struct skill_md {
-  char *path;          /* resolved path (malloc'd) */
-  char *content;       /* the whole file, NUL-terminated (malloc'd) */
+  char *path;    /* resolved path (malloc'd) */
+  char *content; /* the whole file, NUL-terminated (malloc'd) */
   size_t len;
-  const char *body;    /* points into content: text after the front matter */
-  char *name;          /* from front matter, else derived from the path */
-  char *description;   /* may be NULL */
+  const char *body;  /* points into content: text after the front matter */
+  char *name;        /* from front matter, else derived from the path */
+  char *description; /* may be NULL */
 } skill_md;
 
 /* Read and parse `value` (relative to spec_dir unless absolute). Returns 0

@@ -174,22 +174,38 @@ static void test_duplicate_registration(void **s) {
 /* An in-process plugin that registers a name "good" already holds. */
 static const vbx_skill_type_vtable clash_vt;
 static int clash_create(void *st, const vbx_skill_config *c, vbx_call *call, void **out) {
-  (void)st; (void)c; (void)call;
+  (void)st;
+  (void)c;
+  (void)call;
   *out = NULL;
   return 0;
 }
 static void clash_destroy(void *x) { (void)x; }
-static const vbx_skill_type_vtable clash_vt = {
-    sizeof(vbx_skill_type_vtable), "fx-skill", "clash", 0, NULL, clash_create, clash_destroy,
-    NULL, NULL};
+static const vbx_skill_type_vtable clash_vt = {sizeof(vbx_skill_type_vtable),
+                                               "fx-skill",
+                                               "clash",
+                                               0,
+                                               NULL,
+                                               clash_create,
+                                               clash_destroy,
+                                               NULL,
+                                               NULL};
 static int clash_init(const vbx_host_services *h, const vbx_registrar *r, void **st) {
   (void)h;
   *st = NULL;
   return r->register_skill_type(r->reg, &clash_vt) == VBX_E_EXISTS ? 0 : VBX_E_GENERIC;
 }
-static const vbx_plugin_descriptor clash_desc = {
-    VBX_PLUGIN_MAGIC, VBX_ABI_MAJOR, VBX_ABI_MINOR, sizeof(vbx_plugin_descriptor),
-    VBX_ABI_FINGERPRINT, "clash", "1.0.0", "MIT", "clash", clash_init, NULL};
+static const vbx_plugin_descriptor clash_desc = {VBX_PLUGIN_MAGIC,
+                                                 VBX_ABI_MAJOR,
+                                                 VBX_ABI_MINOR,
+                                                 sizeof(vbx_plugin_descriptor),
+                                                 VBX_ABI_FINGERPRINT,
+                                                 "clash",
+                                                 "1.0.0",
+                                                 "MIT",
+                                                 "clash",
+                                                 clash_init,
+                                                 NULL};
 static const vbx_plugin_descriptor *clash_entry(void) { return &clash_desc; }
 
 static void test_cross_plugin_clash(void **s) {
@@ -413,13 +429,19 @@ static void test_default_dir(void **s) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_good_plugin),          cmocka_unit_test(test_unload_reverse_order),
-      cmocka_unit_test(test_older_vtable),         cmocka_unit_test(test_descriptor_checks),
-      cmocka_unit_test(test_duplicate_plugin_name), cmocka_unit_test(test_same_file_twice),
+      cmocka_unit_test(test_good_plugin),
+      cmocka_unit_test(test_unload_reverse_order),
+      cmocka_unit_test(test_older_vtable),
+      cmocka_unit_test(test_descriptor_checks),
+      cmocka_unit_test(test_duplicate_plugin_name),
+      cmocka_unit_test(test_same_file_twice),
       cmocka_unit_test(test_duplicate_registration),
-      cmocka_unit_test(test_cross_plugin_clash),   cmocka_unit_test(test_register_outside_init),
-      cmocka_unit_test(test_init_failure),         cmocka_unit_test(test_file_checks),
-      cmocka_unit_test(test_load_dir),             cmocka_unit_test(test_runtime),
+      cmocka_unit_test(test_cross_plugin_clash),
+      cmocka_unit_test(test_register_outside_init),
+      cmocka_unit_test(test_init_failure),
+      cmocka_unit_test(test_file_checks),
+      cmocka_unit_test(test_load_dir),
+      cmocka_unit_test(test_runtime),
       cmocka_unit_test(test_default_dir),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -44,10 +44,11 @@ static int bench_initramfs(void) {
   vbx__initramfs_result a, b;
   int rc = build_initramfs(tmp, agent, &a) || build_initramfs(tmp, agent, &b) ? -1 : 0;
   if (!rc)
-    printf("bench_image: initramfs %llu bytes, %zu entries%s\n"
-           "bench_image: initramfs build %.3f s, rebuild %.3f s (not cached; sha256 %s)\n",
-           (unsigned long long)a.size, a.entries, note, a.seconds, b.seconds,
-           strcmp(a.sha256, b.sha256) ? "DIFFERS: not reproducible" : "identical");
+    printf(
+        "bench_image: initramfs %llu bytes, %zu entries%s\n"
+        "bench_image: initramfs build %.3f s, rebuild %.3f s (not cached; sha256 %s)\n",
+        (unsigned long long)a.size, a.entries, note, a.seconds, b.seconds,
+        strcmp(a.sha256, b.sha256) ? "DIFFERS: not reproducible" : "identical");
   vbx__img_rm_rf(tmp);
   return rc;
 }
@@ -64,8 +65,10 @@ static int bench_kernel(void) {
     return 0;
   }
   long n = sysconf(_SC_NPROCESSORS_ONLN);
-  vbx__image_opts o = {.cache_dir = cache, .fragment = VBX_BENCH_FRAGMENT,
-                       .jobs = n > 0 ? (int)n : 1, .progress = cold ? stderr : NULL};
+  vbx__image_opts o = {.cache_dir = cache,
+                       .fragment = VBX_BENCH_FRAGMENT,
+                       .jobs = n > 0 ? (int)n : 1,
+                       .progress = cold ? stderr : NULL};
   vbx__kernel_result k;
   vbx_error err = {0};
   int rc = 0, lock = -1;
@@ -75,9 +78,10 @@ static int bench_kernel(void) {
     struct stat st;
     snprintf(link, sizeof(link), "%s/bzImage", cache);
     if (stat(link, &st)) {
-      printf("bench_image: kernel: skipped (no kernel in %s; run `voidbox image build`, or "
-             "VBX_BENCH_IMAGE_COLD=1 for a cold build)\n",
-             cache);
+      printf(
+          "bench_image: kernel: skipped (no kernel in %s; run `voidbox image build`, or "
+          "VBX_BENCH_IMAGE_COLD=1 for a cold build)\n",
+          cache);
       return 0;
     }
   }

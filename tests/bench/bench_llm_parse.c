@@ -24,8 +24,9 @@ static uint64_t now_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static const char *words[] = {"the ", "model ", "streams ", "tokens, ", "one ", "delta ", "at ",
-                              "a ", "time; ", "\\\"quoted\\\" ", "caf\\u00e9 ", "x = 1\\n"};
+static const char *words[] = {"the ",   "model ",          "streams ",    "tokens, ",
+                              "one ",   "delta ",          "at ",         "a ",
+                              "time; ", "\\\"quoted\\\" ", "caf\\u00e9 ", "x = 1\\n"};
 
 /* A text piece of 1..6 words, JSON-escaped. */
 static size_t piece(char *out, unsigned *seed) {
@@ -53,16 +54,24 @@ static char *make_stream(kind k, size_t target, size_t *len, size_t *events) {
     piece(p, &seed);
     int w;
     if (k == ANTHROPIC)
-      w = sprintf(buf + n, "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,"
-                           "\"delta\":{\"type\":\"text_delta\",\"text\":\"%s\"}}\n\n", p);
+      w = sprintf(buf + n,
+                  "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,"
+                  "\"delta\":{\"type\":\"text_delta\",\"text\":\"%s\"}}\n\n",
+                  p);
     else if (k == OPENAI)
-      w = sprintf(buf + n, "data: {\"id\":\"chatcmpl-9x8y7z\",\"object\":\"chat.completion.chunk\",\"created\":"
-                           "1736000000,\"model\":\"gpt-4o-2024-08-06\",\"system_fingerprint\":\"fp_abc\","
-                           "\"choices\":[{\"index\":0,\"delta\":{\"content\":\"%s\"},\"logprobs\":null,"
-                           "\"finish_reason\":null}]}\n\n", p);
+      w = sprintf(
+          buf + n,
+          "data: {\"id\":\"chatcmpl-9x8y7z\",\"object\":\"chat.completion.chunk\",\"created\":"
+          "1736000000,\"model\":\"gpt-4o-2024-08-06\",\"system_fingerprint\":\"fp_abc\","
+          "\"choices\":[{\"index\":0,\"delta\":{\"content\":\"%s\"},\"logprobs\":null,"
+          "\"finish_reason\":null}]}\n\n",
+          p);
     else
-      w = sprintf(buf + n, "{\"model\":\"llama3.2\",\"created_at\":\"2025-01-01T00:00:00.000000Z\",\"message\":"
-                           "{\"role\":\"assistant\",\"content\":\"%s\"},\"done\":false}\n", p);
+      w = sprintf(
+          buf + n,
+          "{\"model\":\"llama3.2\",\"created_at\":\"2025-01-01T00:00:00.000000Z\",\"message\":"
+          "{\"role\":\"assistant\",\"content\":\"%s\"},\"done\":false}\n",
+          p);
     n += (size_t)w;
     ev++;
   }
@@ -90,14 +99,16 @@ static double run(kind k, const char *buf, size_t len, size_t chunk, size_t want
   if (k == OLLAMA) {
     vbx_ndjson_splitter s;
     vbx_ndjson_init(&s, 1 << 20, on_line, NULL);
-    for (size_t o = 0; o < len; o += chunk) vbx_ndjson_feed(&s, buf + o, len - o < chunk ? len - o : chunk);
+    for (size_t o = 0; o < len; o += chunk)
+      vbx_ndjson_feed(&s, buf + o, len - o < chunk ? len - o : chunk);
     vbx_ndjson_finish(&s);
     got = s.lines;
     vbx_ndjson_free(&s);
   } else {
     vbx_sse_parser p;
     vbx_sse_init(&p, 1 << 20, 1 << 20, on_event, NULL);
-    for (size_t o = 0; o < len; o += chunk) vbx_sse_feed(&p, buf + o, len - o < chunk ? len - o : chunk);
+    for (size_t o = 0; o < len; o += chunk)
+      vbx_sse_feed(&p, buf + o, len - o < chunk ? len - o : chunk);
     vbx_sse_finish(&p);
     got = p.events;
     vbx_sse_free(&p);
@@ -129,7 +140,8 @@ int main(void) {
   static const char *names[] = {"anthropic SSE", "openai SSE", "ollama NDJSON"};
   static const size_t chunks[] = {1460, 16384};
   printf("bench_llm_parse: %zu MiB per stream, best of 3 runs\n", mb);
-  printf("%-14s %6s %10s %12s %10s %10s\n", "stream", "chunk", "MB/s", "events/s", "ns/event", "vs memchr");
+  printf("%-14s %6s %10s %12s %10s %10s\n", "stream", "chunk", "MB/s", "events/s", "ns/event",
+         "vs memchr");
   for (int k = 0; k < 3; k++) {
     size_t len, events;
     char *buf = make_stream((kind)k, mb << 20, &len, &events);

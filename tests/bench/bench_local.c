@@ -32,10 +32,8 @@ static long hwm_kib(void) {
   char l[256];
   long v = -1;
   while (f && fgets(l, sizeof l, f))
-    if (strncmp(l, "VmHWM:", 6) == 0)
-      v = strtol(l + 6, NULL, 10);
-  if (f)
-    fclose(f);
+    if (strncmp(l, "VmHWM:", 6) == 0) v = strtol(l + 6, NULL, 10);
+  if (f) fclose(f);
   return v;
 }
 static uint64_t streamed;
@@ -65,8 +63,8 @@ int main(void) {
   const vbx_host_services *h = vbx__plugin_host(impl->plugin);
   const char *opts = "{\"agent_path\":\"" VBX_BENCH_AGENT "\"}";
   vbx_json *o = h->json_parse(opts, strlen(opts), NULL);
-  vbx_sandbox_config cfg = {.struct_size = sizeof cfg, .box_name = "bench", .memory_mb = 1024,
-                            .vcpus = 2, .options = o};
+  vbx_sandbox_config cfg = {
+      .struct_size = sizeof cfg, .box_name = "bench", .memory_mb = 1024, .vcpus = 2, .options = o};
   vbx_call call;
   vbx__call_init(&call, NULL, NULL, 0);
   void *box;
@@ -100,16 +98,16 @@ int main(void) {
   }
   qsort(lat, N, sizeof lat[0], cmp);
   qsort(host, N, sizeof host[0], cmp);
-  printf("exec `true` via sandbox-local: p50 %.3f ms  p99 %.3f ms  (%d calls)\n",
-         lat[N / 2] / 1e6, lat[N * 99 / 100] / 1e6, N);
+  printf("exec `true` via sandbox-local: p50 %.3f ms  p99 %.3f ms  (%d calls)\n", lat[N / 2] / 1e6,
+         lat[N * 99 / 100] / 1e6, N);
   printf("plain spawn+wait on the host:  p50 %.3f ms  p99 %.3f ms\n", host[N / 2] / 1e6,
          host[N * 99 / 100] / 1e6);
   printf("ratio sandbox/host: p50 %.2fx  p99 %.2fx\n", (double)lat[N / 2] / (double)host[N / 2],
          (double)lat[N * 99 / 100] / (double)host[N * 99 / 100]);
   long hwm0 = hwm_kib();
   const char *big[] = {"/bin/sh", "-c", "head -c 1073741824 /dev/zero", NULL};
-  vbx_exec_request req = {.struct_size = sizeof req, .argv = big, .on_output = on_out,
-                          .max_output_bytes = 1 << 20};
+  vbx_exec_request req = {
+      .struct_size = sizeof req, .argv = big, .on_output = on_out, .max_output_bytes = 1 << 20};
   vbx_exec_result res = {.struct_size = sizeof res};
   uint64_t s = now();
   if (vt->exec(box, &req, &res, &call) != 0) {

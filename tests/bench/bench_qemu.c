@@ -25,8 +25,8 @@
 #include "qemu.h"
 
 enum { F_TOTAL, F_CONNECT, F_KERNEL, F_INIT, F_HANDSHAKE, F_REST, F_N };
-static const char *const field_names[F_N] = {"total", "qemu connect", "kernel", "init",
-                                             "handshake", "host rest"};
+static const char *const field_names[F_N] = {"total", "qemu connect", "kernel",
+                                             "init",  "handshake",    "host rest"};
 
 static uint64_t now_ns(void) {
   struct timespec t;
@@ -48,8 +48,7 @@ static double pct(const double *v, int n, int p) {
 /* Guest timestamp (seconds) of the first console line containing s. */
 static double console_ts(const char *log, const char *s) {
   const char *m = strstr(log, s);
-  if (m == NULL)
-    return -1;
+  if (m == NULL) return -1;
   const char *line = m;
   while (line > log && line[-1] != '\n')
     line--;
@@ -59,8 +58,7 @@ static double console_ts(const char *log, const char *s) {
 
 static char *slurp(const char *path) {
   FILE *f = fopen(path, "re");
-  if (f == NULL)
-    return NULL;
+  if (f == NULL) return NULL;
   char *buf = calloc(1, 1 << 20);
   size_t n = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
   (void)n;
@@ -69,11 +67,13 @@ static char *slurp(const char *path) {
 }
 
 /* One boot: create, first exec, read the console, destroy. */
-static int boot_once(const vbx__impl *impl, const vbx_json *opts, double out[F_N],
-                     int *accel) {
+static int boot_once(const vbx__impl *impl, const vbx_json *opts, double out[F_N], int *accel) {
   const vbx_sandbox_backend_vtable *vt = impl->vtable;
-  vbx_sandbox_config cfg = {.struct_size = sizeof cfg, .box_name = "bench", .memory_mb = 256,
-                            .vcpus = 1, .options = opts};
+  vbx_sandbox_config cfg = {.struct_size = sizeof cfg,
+                            .box_name = "bench",
+                            .memory_mb = 256,
+                            .vcpus = 1,
+                            .options = opts};
   vbx_call call;
   vbx__call_init(&call, NULL, NULL, 0);
   void *box = NULL;
@@ -122,8 +122,7 @@ static int file_size(const char *dir, const char *name, long long *out) {
   char p[600];
   struct stat st;
   snprintf(p, sizeof p, "%s/%s", dir, name);
-  if (stat(p, &st) != 0)
-    return -1;
+  if (stat(p, &st) != 0) return -1;
   *out = (long long)st.st_size;
   return 0;
 }
@@ -131,7 +130,10 @@ static int file_size(const char *dir, const char *name, long long *out) {
 int main(void) {
   const char *env = getenv("VOIDBOX_CACHE_DIR"), *home = getenv("HOME");
   char dir[512];
-  snprintf(dir, sizeof dir, "%s%s", env && env[0] ? env : home ? home : "",
+  snprintf(dir, sizeof dir, "%s%s",
+           env && env[0] ? env
+           : home        ? home
+                         : "",
            env && env[0] ? "" : "/.cache/voidbox/images");
   long long vm = 0, bz = 0, ird = 0;
   if (file_size(dir, "vmlinux", &vm) || file_size(dir, "bzImage", &bz) ||
@@ -144,8 +146,7 @@ int main(void) {
     return 0;
   }
   int boots = getenv("VBX_BENCH_QEMU_BOOTS") ? atoi(getenv("VBX_BENCH_QEMU_BOOTS")) : 10;
-  if (boots < 1 || boots > 1000)
-    boots = 10;
+  if (boots < 1 || boots > 1000) boots = 10;
 
   vbx__registry *reg;
   vbx_error err;
@@ -160,8 +161,8 @@ int main(void) {
   const vbx__impl *impl = vbx__registry_find(reg, VBX_KIND_SANDBOX, "qemu");
   const vbx_host_services *h = vbx__plugin_host(impl->plugin);
 
-  printf("guest image %s: vmlinux %lld bytes, bzImage %lld bytes, initramfs %lld bytes\n", dir,
-         vm, bz, ird);
+  printf("guest image %s: vmlinux %lld bytes, bzImage %lld bytes, initramfs %lld bytes\n", dir, vm,
+         bz, ird);
   static const char *const kernels[] = {"vmlinux", "bzImage"};
   double p50_total[2] = {0, 0};
   int accel = 0, rc = 0;
@@ -185,16 +186,14 @@ int main(void) {
       printf("  %-13s %9s %9s\n", "phase", "p50", "p95");
       for (int f = 0; f < F_N; f++) {
         qsort(v[f], (size_t)boots, sizeof(double), cmp_double);
-        printf("  %-13s %9.1f %9.1f\n", field_names[f], pct(v[f], boots, 50),
-               pct(v[f], boots, 95));
+        printf("  %-13s %9.1f %9.1f\n", field_names[f], pct(v[f], boots, 50), pct(v[f], boots, 95));
       }
       p50_total[k] = pct(v[F_TOTAL], boots, 50);
     }
     for (int f = 0; f < F_N; f++)
       free(v[f]);
   }
-  if (rc == 0)
-    printf("\nratio bzImage/vmlinux (p50 total): %.2f\n", p50_total[1] / p50_total[0]);
+  if (rc == 0) printf("\nratio bzImage/vmlinux (p50 total): %.2f\n", p50_total[1] / p50_total[0]);
   vbx__registry_free(reg);
   return rc == 0 ? 0 : 1;
 }

@@ -35,18 +35,22 @@ static int reference(const char *buf, size_t len) {
   int ok = 0;
   while (line != NULL && line < end) {
     const char *eol = line;
-    while (!(eol[0] == '\r' && eol[1] == '\n')) eol++;
+    while (!(eol[0] == '\r' && eol[1] == '\n'))
+      eol++;
     const char *colon = memchr(line, ':', (size_t)(eol - line));
     if (colon != NULL) {
       size_t nl = (size_t)(colon - line);
       const char *v = colon + 1, *ve = eol;
-      while (v < ve && (*v == ' ' || *v == '\t')) v++;
-      while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t')) ve--;
+      while (v < ve && (*v == ' ' || *v == '\t'))
+        v++;
+      while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+        ve--;
       int bearer = 0;
       if (nl == 13 && strncasecmp(line, "authorization", 13) == 0 && ve - v > 7 &&
           strncasecmp(v, "Bearer ", 7) == 0) {
         v += 7;
-        while (v < ve && *v == ' ') v++;
+        while (v < ve && *v == ' ')
+          v++;
         bearer = 1;
       }
       if ((bearer || (nl == 9 && strncasecmp(line, "x-api-key", 9) == 0)) &&
@@ -78,7 +82,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   free(b);
   /* The input split at its first byte's position, a header carrying the
    * token spliced in between. */
-  static const char *const hdr[] = {"x-api-key: " TOKEN "\r\n", "Authorization: Bearer " TOKEN "\r\n",
+  static const char *const hdr[] = {"x-api-key: " TOKEN "\r\n",
+                                    "Authorization: Bearer " TOKEN "\r\n",
                                     "X-API-KEY:\t" TOKEN " \r\n"};
   size_t cut = size ? data[0] % (size + 1) : 0;
   for (size_t h = 0; h < sizeof hdr / sizeof hdr[0]; h++) {

@@ -20,7 +20,8 @@ static int on_line(void *user, const char *line, size_t len) {
   digest *d = user;
   if (len > MAX_LINE || memchr(line, 0x0a, len) || line[len] != 0 || len == 0) abort();
   d->n++;
-  for (size_t i = 0; i < len; i++) d->h = (d->h ^ (unsigned char)line[i]) * 1099511628211ull;
+  for (size_t i = 0; i < len; i++)
+    d->h = (d->h ^ (unsigned char)line[i]) * 1099511628211ull;
   d->h = (d->h ^ 0xff) * 1099511628211ull;
   return 0;
 }

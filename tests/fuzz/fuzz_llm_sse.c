@@ -21,7 +21,8 @@ typedef struct digest {
 
 static void mix(digest *d, const void *p, size_t n) {
   const unsigned char *b = p;
-  for (size_t i = 0; i < n; i++) d->h = (d->h ^ b[i]) * 1099511628211ull;
+  for (size_t i = 0; i < n; i++)
+    d->h = (d->h ^ b[i]) * 1099511628211ull;
 }
 
 static int on_event(void *user, const char *event, const char *data, size_t len, const char *id) {

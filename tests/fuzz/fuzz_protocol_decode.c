@@ -21,142 +21,137 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(c) do { if (!(c)) __builtin_trap(); } while (0)
+#define CHECK(c)                \
+  do {                          \
+    if (!(c)) __builtin_trap(); \
+  } while (0)
 
-static void check_views(const struct vbx_proto_msg *m)
-{
-    static char *vec[VBX_PROTO_MAX_ARGC + 1];
-    static char arena[VBX_PROTO_MAX_PAYLOAD];
-    struct vbx_proto_str s;
+static void check_views(const struct vbx_proto_msg *m) {
+  static char *vec[VBX_PROTO_MAX_ARGC + 1];
+  static char arena[VBX_PROTO_MAX_PAYLOAD];
+  struct vbx_proto_str s;
 
-    if (m->type != VBX_PROTO_T_EXEC_START)
-        return;
-    CHECK(m->u.exec.argv.count >= 1);
-    CHECK(vbx_proto_strlist_get(&m->u.exec.argv, m->u.exec.argv.count - 1, &s) == 0);
-    CHECK(vbx_proto_strlist_copy(&m->u.exec.argv, vec, VBX_PROTO_MAX_ARGC + 1, arena,
-                                 sizeof(arena)) == 0);
-    CHECK(vbx_proto_strlist_copy(&m->u.exec.env, vec, VBX_PROTO_MAX_ENVC + 1, arena,
-                                 sizeof(arena)) == 0);
-    CHECK(strlen(vec[0]) > 0);
+  if (m->type != VBX_PROTO_T_EXEC_START) return;
+  CHECK(m->u.exec.argv.count >= 1);
+  CHECK(vbx_proto_strlist_get(&m->u.exec.argv, m->u.exec.argv.count - 1, &s) == 0);
+  CHECK(vbx_proto_strlist_copy(&m->u.exec.argv, vec, VBX_PROTO_MAX_ARGC + 1, arena,
+                               sizeof(arena)) == 0);
+  CHECK(vbx_proto_strlist_copy(&m->u.exec.env, vec, VBX_PROTO_MAX_ENVC + 1, arena, sizeof(arena)) ==
+        0);
+  CHECK(strlen(vec[0]) > 0);
 }
 
-static void check_frame(const struct vbx_proto_frame *f, struct vbx_proto_buf *re)
-{
-    struct vbx_proto_msg m, m2;
-    struct vbx_proto_frame f2;
-    uint8_t hdr[VBX_PROTO_HEADER_SIZE];
-    size_t flen;
+static void check_frame(const struct vbx_proto_frame *f, struct vbx_proto_buf *re) {
+  struct vbx_proto_msg m, m2;
+  struct vbx_proto_frame f2;
+  uint8_t hdr[VBX_PROTO_HEADER_SIZE];
+  size_t flen;
 
-    if (vbx_proto_decode_msg(f, &m) != 0)
-        return;
-    check_views(&m);
-    vbx_proto_buf_reset(re);
-    CHECK(vbx_proto_encode_msg(re, &m) == 0);
-    vbx_proto_header_pack(&f->hdr, hdr);
-    CHECK(re->len == VBX_PROTO_HEADER_SIZE + (size_t)f->hdr.length);
-    CHECK(memcmp(re->data, hdr, VBX_PROTO_HEADER_SIZE) == 0);
-    CHECK(f->hdr.length == 0 ||
-          memcmp(re->data + VBX_PROTO_HEADER_SIZE, f->payload, f->hdr.length) == 0);
-    CHECK(vbx_proto_frame_parse(re->data, re->len, 0, &f2, &flen) == 0);
-    CHECK(flen == re->len);
-    CHECK(vbx_proto_decode_msg(&f2, &m2) == 0);
-    CHECK(m2.type == m.type && m2.id == m.id);
+  if (vbx_proto_decode_msg(f, &m) != 0) return;
+  check_views(&m);
+  vbx_proto_buf_reset(re);
+  CHECK(vbx_proto_encode_msg(re, &m) == 0);
+  vbx_proto_header_pack(&f->hdr, hdr);
+  CHECK(re->len == VBX_PROTO_HEADER_SIZE + (size_t)f->hdr.length);
+  CHECK(memcmp(re->data, hdr, VBX_PROTO_HEADER_SIZE) == 0);
+  CHECK(f->hdr.length == 0 ||
+        memcmp(re->data + VBX_PROTO_HEADER_SIZE, f->payload, f->hdr.length) == 0);
+  CHECK(vbx_proto_frame_parse(re->data, re->len, 0, &f2, &flen) == 0);
+  CHECK(flen == re->len);
+  CHECK(vbx_proto_decode_msg(&f2, &m2) == 0);
+  CHECK(m2.type == m.type && m2.id == m.id);
 }
 
-static void run_stream(const uint8_t *data, size_t size, uint32_t max,
-                       void *storage, size_t cap, struct vbx_proto_buf *re)
-{
-    struct vbx_proto_decoder d;
-    struct vbx_proto_frame f;
-    size_t off = 0, used, step, n;
-    int rc = 0, frames = 0;
+static void run_stream(const uint8_t *data, size_t size, uint32_t max, void *storage, size_t cap,
+                       struct vbx_proto_buf *re) {
+  struct vbx_proto_decoder d;
+  struct vbx_proto_frame f;
+  size_t off = 0, used, step, n;
+  int rc = 0, frames = 0;
 
-    vbx_proto_decoder_init(&d, max, storage, cap);
-    step = size ? (size_t)(data[0] % 23) + 1 : 1;
-    while (off < size && frames < 4096) {
-        n = size - off < step ? size - off : step;
-        rc = vbx_proto_decoder_feed(&d, data + off, n, &used, &f);
-        CHECK(used <= n);
-        off += used;
-        if (rc == 0) {
-            frames++;
-            CHECK(f.hdr.length <= d.max_payload);
-            check_frame(&f, re);
-        } else if (rc == VBX_PROTO_E_AGAIN) {
-            CHECK(used == n);
-        } else {
-            CHECK(rc == VBX_PROTO_E_PROTOCOL || rc == VBX_PROTO_E_VERSION ||
-                  rc == VBX_PROTO_E_TOOBIG);
-            /* sticky */
-            CHECK(vbx_proto_decoder_feed(&d, data, size, &used, &f) == rc);
-            break;
-        }
-        CHECK(vbx_proto_decoder_pending(&d) <= VBX_PROTO_HEADER_SIZE + d.max_payload);
+  vbx_proto_decoder_init(&d, max, storage, cap);
+  step = size ? (size_t)(data[0] % 23) + 1 : 1;
+  while (off < size && frames < 4096) {
+    n = size - off < step ? size - off : step;
+    rc = vbx_proto_decoder_feed(&d, data + off, n, &used, &f);
+    CHECK(used <= n);
+    off += used;
+    if (rc == 0) {
+      frames++;
+      CHECK(f.hdr.length <= d.max_payload);
+      check_frame(&f, re);
+    } else if (rc == VBX_PROTO_E_AGAIN) {
+      CHECK(used == n);
+    } else {
+      CHECK(rc == VBX_PROTO_E_PROTOCOL || rc == VBX_PROTO_E_VERSION || rc == VBX_PROTO_E_TOOBIG);
+      /* sticky */
+      CHECK(vbx_proto_decoder_feed(&d, data, size, &used, &f) == rc);
+      break;
     }
-    vbx_proto_decoder_fini(&d);
+    CHECK(vbx_proto_decoder_pending(&d) <= VBX_PROTO_HEADER_SIZE + d.max_payload);
+  }
+  vbx_proto_decoder_fini(&d);
 }
 
-static void run_typed(const uint8_t *p, size_t n)
-{
-    union {
-        struct vbx_proto_challenge ch;
-        struct vbx_proto_hello he;
-        struct vbx_proto_hello_ok ok;
-        struct vbx_proto_error er;
-        struct vbx_proto_exec_start_view ex;
-        struct vbx_proto_data da;
-        struct vbx_proto_exit xt;
-        struct vbx_proto_file_put_begin pb;
-        struct vbx_proto_file_end fe;
-        struct vbx_proto_file_get fg;
-        struct vbx_proto_mkdir mk;
-        struct vbx_proto_stat st;
-        struct vbx_proto_stat_result sr;
-        struct vbx_proto_telemetry_sample ts;
-        uint64_t u64;
-        uint32_t u32;
-    } u;
+static void run_typed(const uint8_t *p, size_t n) {
+  union {
+    struct vbx_proto_challenge ch;
+    struct vbx_proto_hello he;
+    struct vbx_proto_hello_ok ok;
+    struct vbx_proto_error er;
+    struct vbx_proto_exec_start_view ex;
+    struct vbx_proto_data da;
+    struct vbx_proto_exit xt;
+    struct vbx_proto_file_put_begin pb;
+    struct vbx_proto_file_end fe;
+    struct vbx_proto_file_get fg;
+    struct vbx_proto_mkdir mk;
+    struct vbx_proto_stat st;
+    struct vbx_proto_stat_result sr;
+    struct vbx_proto_telemetry_sample ts;
+    uint64_t u64;
+    uint32_t u32;
+  } u;
 
-    (void)vbx_proto_decode_challenge(p, n, &u.ch);
-    (void)vbx_proto_decode_hello(p, n, &u.he);
-    (void)vbx_proto_decode_hello_ok(p, n, &u.ok);
-    if (vbx_proto_decode_error(p, n, &u.er) == 0)
-        CHECK(u.er.code < 0 && u.er.message.len <= VBX_PROTO_MAX_ERRMSG_LEN);
-    (void)vbx_proto_decode_empty(p, n);
-    (void)vbx_proto_decode_ping(p, n, &u.u64);
-    (void)vbx_proto_decode_shutdown(p, n, &u.u32);
-    if (vbx_proto_decode_exec_start(p, n, &u.ex) == 0) {
-        CHECK(u.ex.argv.count >= 1 && u.ex.argv.count <= VBX_PROTO_MAX_ARGC);
-        CHECK(u.ex.env.count <= VBX_PROTO_MAX_ENVC);
-        CHECK(u.ex.argv.enc >= p && u.ex.argv.enc + u.ex.argv.enc_len <= p + n);
-    }
-    if (vbx_proto_decode_data(p, n, &u.da) == 0)
-        CHECK(u.da.len >= 1 && u.da.data + u.da.len == p + n);
-    (void)vbx_proto_decode_window_update(p, n, &u.u32);
-    (void)vbx_proto_decode_exit(p, n, &u.xt);
-    (void)vbx_proto_decode_signal(p, n, &u.u32);
-    if (vbx_proto_decode_file_put_begin(p, n, &u.pb) == 0)
-        CHECK(u.pb.path.len >= 1 && u.pb.path.len <= VBX_PROTO_MAX_PATH_LEN);
-    (void)vbx_proto_decode_file_end(p, n, &u.fe);
-    (void)vbx_proto_decode_file_get(p, n, &u.fg);
-    (void)vbx_proto_decode_mkdir(p, n, &u.mk);
-    (void)vbx_proto_decode_stat(p, n, &u.st);
-    (void)vbx_proto_decode_stat_result(p, n, &u.sr);
-    (void)vbx_proto_decode_telemetry_subscribe(p, n, &u.u32);
-    (void)vbx_proto_decode_telemetry_sample(p, n, &u.ts);
+  (void)vbx_proto_decode_challenge(p, n, &u.ch);
+  (void)vbx_proto_decode_hello(p, n, &u.he);
+  (void)vbx_proto_decode_hello_ok(p, n, &u.ok);
+  if (vbx_proto_decode_error(p, n, &u.er) == 0)
+    CHECK(u.er.code < 0 && u.er.message.len <= VBX_PROTO_MAX_ERRMSG_LEN);
+  (void)vbx_proto_decode_empty(p, n);
+  (void)vbx_proto_decode_ping(p, n, &u.u64);
+  (void)vbx_proto_decode_shutdown(p, n, &u.u32);
+  if (vbx_proto_decode_exec_start(p, n, &u.ex) == 0) {
+    CHECK(u.ex.argv.count >= 1 && u.ex.argv.count <= VBX_PROTO_MAX_ARGC);
+    CHECK(u.ex.env.count <= VBX_PROTO_MAX_ENVC);
+    CHECK(u.ex.argv.enc >= p && u.ex.argv.enc + u.ex.argv.enc_len <= p + n);
+  }
+  if (vbx_proto_decode_data(p, n, &u.da) == 0)
+    CHECK(u.da.len >= 1 && u.da.data + u.da.len == p + n);
+  (void)vbx_proto_decode_window_update(p, n, &u.u32);
+  (void)vbx_proto_decode_exit(p, n, &u.xt);
+  (void)vbx_proto_decode_signal(p, n, &u.u32);
+  if (vbx_proto_decode_file_put_begin(p, n, &u.pb) == 0)
+    CHECK(u.pb.path.len >= 1 && u.pb.path.len <= VBX_PROTO_MAX_PATH_LEN);
+  (void)vbx_proto_decode_file_end(p, n, &u.fe);
+  (void)vbx_proto_decode_file_get(p, n, &u.fg);
+  (void)vbx_proto_decode_mkdir(p, n, &u.mk);
+  (void)vbx_proto_decode_stat(p, n, &u.st);
+  (void)vbx_proto_decode_stat_result(p, n, &u.sr);
+  (void)vbx_proto_decode_telemetry_subscribe(p, n, &u.u32);
+  (void)vbx_proto_decode_telemetry_sample(p, n, &u.ts);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-    static uint8_t small[512];
-    struct vbx_proto_buf re;
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  static uint8_t small[512];
+  struct vbx_proto_buf re;
 
-    vbx_proto_buf_init_growable(&re, 0);
-    run_stream(data, size, 0, NULL, 0, &re);
-    run_stream(data, size, 0, small, sizeof(small), &re);
-    vbx_proto_buf_fini(&re);
-    run_typed(data, size);
-    if (size >= VBX_PROTO_HEADER_SIZE)
-        run_typed(data + VBX_PROTO_HEADER_SIZE, size - VBX_PROTO_HEADER_SIZE);
-    return 0;
+  vbx_proto_buf_init_growable(&re, 0);
+  run_stream(data, size, 0, NULL, 0, &re);
+  run_stream(data, size, 0, small, sizeof(small), &re);
+  vbx_proto_buf_fini(&re);
+  run_typed(data, size);
+  if (size >= VBX_PROTO_HEADER_SIZE)
+    run_typed(data + VBX_PROTO_HEADER_SIZE, size - VBX_PROTO_HEADER_SIZE);
+  return 0;
 }

@@ -18,20 +18,16 @@ static char path[64];
 
 static void check_printable(const char *s, size_t cap) {
   size_t n = strnlen(s, cap);
-  if (n == cap)
-    abort(); /* not terminated inside the buffer */
+  if (n == cap) abort(); /* not terminated inside the buffer */
   for (size_t i = 0; i < n; i++)
-    if ((unsigned char)s[i] < 0x20 && s[i] != '\n' && s[i] != '\t')
-      abort();
+    if ((unsigned char)s[i] < 0x20 && s[i] != '\n' && s[i] != '\t') abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  if (path[0] == '\0')
-    snprintf(path, sizeof path, "/tmp/vbx-fuzz-console-%d", (int)getpid());
+  if (path[0] == '\0') snprintf(path, sizeof path, "/tmp/vbx-fuzz-console-%d", (int)getpid());
   FILE *f = fopen(path, "we");
-  if (f == NULL)
-    return 0;
+  if (f == NULL) return 0;
   fwrite(data, 1, size, f);
   fclose(f);
   static const size_t caps[] = {1, 2, 17, 200, 4096, 5000};
@@ -40,16 +36,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     for (size_t l = 0; l < sizeof lines / sizeof lines[0]; l++) {
       char *out = malloc(caps[c]);
       size_t n = qemu_file_tail(path, lines[l], out, caps[c]);
-      if (n >= caps[c] || strlen(out) != n)
-        abort();
+      if (n >= caps[c] || strlen(out) != n) abort();
       check_printable(out, caps[c]);
       free(out);
     }
   char panic[200];
   qemu_console_panic(path, panic, sizeof panic);
   check_printable(panic, sizeof panic);
-  if (panic[0] && strncmp(panic, "Kernel panic - not syncing:", 27) != 0)
-    abort();
+  if (panic[0] && strncmp(panic, "Kernel panic - not syncing:", 27) != 0) abort();
   unlink(path);
   return 0;
 }

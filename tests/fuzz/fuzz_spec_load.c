@@ -24,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       if (p == NULL) abort(); /* success must give a pipeline */
       vbx_pipeline_free(p);
     } else {
-      if (p != NULL) abort();        /* failure must not hand one out */
+      if (p != NULL) abort();              /* failure must not hand one out */
       if (err.message[0] == '\0') abort(); /* and must say why */
     }
   }

@@ -14,8 +14,10 @@ json_t *vbx__doctor_run(const char *cache_dir) {
   struct utsname u;
   char dir[4096];
   const char *cache = NULL;
-  if (cache_dir && *cache_dir) cache = cache_dir;
-  else if (vbx__cache_dir(NULL, dir, sizeof(dir)) == 0) cache = dir;
+  if (cache_dir && *cache_dir)
+    cache = cache_dir;
+  else if (vbx__cache_dir(NULL, dir, sizeof(dir)) == 0)
+    cache = dir;
   if (uname(&u)) memset(&u, 0, sizeof(u));
   json_t *caps = json_object();
   if (!caps) return NULL;
@@ -30,9 +32,8 @@ json_t *vbx__doctor_run(const char *cache_dir) {
                          : (q ? "QEMU runs guests with software emulation (TCG)" : ""),
                   !q ? "qemu-system-x86_64 not available"
                      : "no hardware virtualization: QEMU falls back to software emulation (TCG)");
-  return json_pack("{s:s,s:{s:s,s:s},s:s?,s:o}", "voidbox_version", vbx_version(), "host",
-                   "kernel", u.release, "machine", u.machine, "cache_dir", cache,
-                   "capabilities", caps);
+  return json_pack("{s:s,s:{s:s,s:s},s:s?,s:o}", "voidbox_version", vbx_version(), "host", "kernel",
+                   u.release, "machine", u.machine, "cache_dir", cache, "capabilities", caps);
 }
 
 void vbx__doctor_print(const json_t *doc, FILE *out) {

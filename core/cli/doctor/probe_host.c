@@ -87,8 +87,10 @@ static void probe_cgroups(json_t *caps) {
     const char *s = json_string_value(c);
     cpu |= !strcmp(s, "cpu"), mem |= !strcmp(s, "memory"), pids |= !strcmp(s, "pids");
   }
-  if (!v2path[0]) snprintf(detail, sizeof(detail), "no cgroup2 mount");
-  else snprintf(detail, sizeof(detail), "cgroup2 at %s with %zu controller(s)", v2path, n2);
+  if (!v2path[0])
+    snprintf(detail, sizeof(detail), "no cgroup2 mount");
+  else
+    snprintf(detail, sizeof(detail), "cgroup2 at %s with %zu controller(s)", v2path, n2);
   json_t *o = vbx__doctor_cap(caps, "cgroup_v2", cpu && mem && pids, detail,
                               !v2path[0] ? "no cgroup2 filesystem is mounted"
                                          : "the cgroup2 mount lacks the cpu, memory or pids "

@@ -38,8 +38,7 @@ void vbx__doctor_probe_images(json_t *caps, const char *cache_dir) {
     json_object_set_new(o, "vmlinux", json_string(vm));
   }
   int i = present(cache_dir, "initramfs.cpio", ird, sizeof(ird), &irs);
-  snprintf(detail, sizeof(detail), i ? "%s (%lld bytes)" : "none in %s", i ? ird : cache_dir,
-           irs);
+  snprintf(detail, sizeof(detail), i ? "%s (%lld bytes)" : "none in %s", i ? ird : cache_dir, irs);
   snprintf(reason, sizeof(reason),
            "no guest initramfs in %s: run `voidbox image build` (needs the guest agent)",
            cache_dir);

@@ -93,9 +93,7 @@ const char *vbx_box_result_output(const vbx_box_result *b) {
 const char *vbx_box_result_error(const vbx_box_result *b) { return b ? b->error : NULL; }
 uint32_t vbx_box_result_turns(const vbx_box_result *b) { return b ? b->turns : 0; }
 uint64_t vbx_box_result_input_tokens(const vbx_box_result *b) { return b ? b->input_tokens : 0; }
-uint64_t vbx_box_result_output_tokens(const vbx_box_result *b) {
-  return b ? b->output_tokens : 0;
-}
+uint64_t vbx_box_result_output_tokens(const vbx_box_result *b) { return b ? b->output_tokens : 0; }
 double vbx_box_result_cost_usd(const vbx_box_result *b) { return b ? b->cost_usd : 0.0; }
 uint64_t vbx_box_result_duration_ns(const vbx_box_result *b) { return b ? b->duration_ns : 0; }
 size_t vbx_box_result_tool_call_count(const vbx_box_result *b) { return b ? b->n_calls : 0; }

@@ -19,8 +19,8 @@
 /* One executed tool call. */
 typedef struct vbx__tool_call {
   char *name;
-  char *input;             /* the tool_use input as compact JSON text */
-  char *output;            /* the tool_result text (bounded, valid UTF-8) */
+  char *input;  /* the tool_use input as compact JSON text */
+  char *output; /* the tool_result text (bounded, valid UTF-8) */
   int is_error;
   uint64_t duration_ns;
 } vbx__tool_call;
@@ -50,9 +50,8 @@ int vbx__box_result_init(vbx_box_result *r, const char *name);
 /* Free everything r owns and zero it. */
 VBX__TOOL_API void vbx__box_result_clear(vbx_box_result *r);
 /* Append a tool call; the strings are copied. Returns 0 or VBX_E_NOMEM. */
-VBX__TOOL_API int vbx__box_result_add_call(vbx_box_result *r, const char *name,
-                                           const char *input, const char *output, int is_error,
-                                           uint64_t duration_ns);
+VBX__TOOL_API int vbx__box_result_add_call(vbx_box_result *r, const char *name, const char *input,
+                                           const char *output, int is_error, uint64_t duration_ns);
 /* Set the error text and code unless an error is already set (the first
  * error wins). Returns `code`. */
 VBX__TOOL_API int vbx__box_result_fail(vbx_box_result *r, int code, const char *fmt, ...)

@@ -17,18 +17,17 @@ static json_t *def(const char *name, const char *desc, json_t *props, json_t *re
 
 int vbx__builtin_tool_defs(json_t *defs) {
   json_t *d[3];
-  d[0] = def("bash",
-             "Run a shell command in the sandbox (bash -c). Returns stdout, then stderr, then "
-             "the exit code when it is not zero.",
-             json_pack("{s:{s:s, s:s}}", "command", "type", "string", "description",
-                       "the command line"),
-             json_pack("[s]", "command"));
+  d[0] = def(
+      "bash",
+      "Run a shell command in the sandbox (bash -c). Returns stdout, then stderr, then "
+      "the exit code when it is not zero.",
+      json_pack("{s:{s:s, s:s}}", "command", "type", "string", "description", "the command line"),
+      json_pack("[s]", "command"));
   d[1] = def("read_file", "Read a text file in the sandbox.",
              json_pack("{s:{s:s, s:s}}", "path", "type", "string", "description", "file path"),
              json_pack("[s]", "path"));
   d[2] = def("write_file", "Write a text file in the sandbox, creating parent directories.",
-             json_pack("{s:{s:s}, s:{s:s}}", "path", "type", "string", "content", "type",
-                       "string"),
+             json_pack("{s:{s:s}, s:{s:s}}", "path", "type", "string", "content", "type", "string"),
              json_pack("[s, s]", "path", "content"));
   int rc = 0;
   for (size_t i = 0; i < 3; i++) {
@@ -50,8 +49,8 @@ static char *dupf(const char *fmt, const char *a, const char *b) {
 
 static int on_output(void *user, vbx_stream stream, const char *data, size_t len) {
   vbx__box_run *br = user;
-  vbx__box_stream(br, stream == VBX_STREAM_STDERR ? VBX_OUT_TOOL_STDERR : VBX_OUT_TOOL_STDOUT,
-                  data, len);
+  vbx__box_stream(br, stream == VBX_STREAM_STDERR ? VBX_OUT_TOOL_STDERR : VBX_OUT_TOOL_STDOUT, data,
+                  len);
   return vbx__box_stopped(br);
 }
 
@@ -76,8 +75,10 @@ static int run_bash(vbx__box_run *br, const char *command, char **out, int *is_e
   if (rc == 0) {
     /* Every byte counts: a NUL or binary output is escaped, not cut. */
     size_t binary = 0;
-    if (res.stdout_data) binary += vbx__text_escape(&sb, res.stdout_data, res.stdout_len, cap, &trunc);
-    if (res.stderr_data) binary += vbx__text_escape(&sb, res.stderr_data, res.stderr_len, cap, &trunc);
+    if (res.stdout_data)
+      binary += vbx__text_escape(&sb, res.stdout_data, res.stdout_len, cap, &trunc);
+    if (res.stderr_data)
+      binary += vbx__text_escape(&sb, res.stderr_data, res.stderr_len, cap, &trunc);
     if (sb.len && sb.data[sb.len - 1] != '\n' &&
         (res.exit_code || res.term_signal || res.timed_out || trunc || res.stdout_truncated ||
          res.stderr_truncated || binary))
@@ -128,8 +129,8 @@ static int run_read(vbx__box_run *br, const char *path, char **out, int *is_erro
   if (len > VBX__READ_FILE_MAX) len = VBX__READ_FILE_MAX; /* a backend ignoring max_len */
   vbx__strbuf sb = VBX__STRBUF_INIT;
   int trunc = 0;
-  size_t binary = vbx__text_escape(&sb, data ? data : "", data ? len : 0, VBX__TOOL_OUTPUT_MAX - 128,
-                                   &trunc);
+  size_t binary =
+      vbx__text_escape(&sb, data ? data : "", data ? len : 0, VBX__TOOL_OUTPUT_MAX - 128, &trunc);
   free(data);
   if (trunc) vbx__strbuf_puts(&sb, "\n[output truncated]\n");
   if (binary) vbx__strbuf_printf(&sb, "%s" VBX__BINARY_NOTE, trunc ? "" : "\n", binary);
@@ -166,26 +167,23 @@ int vbx__builtin_tool_run(vbx__box_run *br, vbx__tool_kind kind, const json_t *i
   *is_error = 0;
   const char *path = str_arg(input, "path");
   switch (kind) {
-    case VBX_TOOL_BASH: {
-      const char *cmd = str_arg(input, "command");
-      if (cmd != NULL) return run_bash(br, cmd, out, is_error);
-      *out = strdup("bash: the input needs a string 'command'");
-      break;
-    }
-    case VBX_TOOL_READ_FILE:
-      if (path != NULL) return run_read(br, path, out, is_error);
-      *out = strdup("read_file: the input needs a string 'path'");
-      break;
-    case VBX_TOOL_WRITE_FILE: {
-      const json_t *content = json_object_get(input, "content");
-      if (path != NULL && json_is_string(content))
-        return run_write(br, path, content, out, is_error);
-      *out = strdup("write_file: the input needs strings 'path' and 'content'");
-      break;
-    }
-    default:
-      *out = strdup("not a built-in tool");
-      break;
+  case VBX_TOOL_BASH: {
+    const char *cmd = str_arg(input, "command");
+    if (cmd != NULL) return run_bash(br, cmd, out, is_error);
+    *out = strdup("bash: the input needs a string 'command'");
+    break;
+  }
+  case VBX_TOOL_READ_FILE:
+    if (path != NULL) return run_read(br, path, out, is_error);
+    *out = strdup("read_file: the input needs a string 'path'");
+    break;
+  case VBX_TOOL_WRITE_FILE: {
+    const json_t *content = json_object_get(input, "content");
+    if (path != NULL && json_is_string(content)) return run_write(br, path, content, out, is_error);
+    *out = strdup("write_file: the input needs strings 'path' and 'content'");
+    break;
+  }
+  default: *out = strdup("not a built-in tool"); break;
   }
   *is_error = 1;
   return *out ? 0 : VBX_E_NOMEM;

@@ -17,10 +17,9 @@ static int add_tool(vbx__box_run *br, const char *name, vbx__tool_kind kind, siz
       return vbx__box_result_fail(br->res, VBX_E_INVAL,
                                   "skill '%s' declares tool '%s', the name of a built-in tool",
                                   br->skills[skill].label, name);
-    return vbx__box_result_fail(br->res, VBX_E_INVAL,
-                                "tool name '%s' is declared by both skill '%s' and skill '%s'",
-                                name, br->skills[br->tools[i].skill].label,
-                                br->skills[skill].label);
+    return vbx__box_result_fail(
+        br->res, VBX_E_INVAL, "tool name '%s' is declared by both skill '%s' and skill '%s'", name,
+        br->skills[br->tools[i].skill].label, br->skills[skill].label);
   }
   if (br->n_tools >= MAX_TOOLS)
     return vbx__box_result_fail(br->res, VBX_E_LIMIT, "more than %d tools", MAX_TOOLS);

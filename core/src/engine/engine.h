@@ -25,13 +25,13 @@ typedef void (*vbx__emit_fn)(void *user, vbx_event *ev);
 
 /* Everything a box run needs from its caller. Borrowed for the run. */
 typedef struct vbx__engine_env {
-  const vbx__cancel *run_cancel; /* the pipeline run's token (may be NULL) */
-  const vbx__cancel *rt_cancel;  /* the runtime's token (may be NULL) */
+  const vbx__cancel *run_cancel;   /* the pipeline run's token (may be NULL) */
+  const vbx__cancel *rt_cancel;    /* the runtime's token (may be NULL) */
   const vbx__cancel *stage_cancel; /* a fail-fast fan_out's token (may be NULL) */
-  const char *stage_why;         /* why stage_cancel was set (read once it is) */
-  vbx_stream_fn on_stream;       /* may be NULL */
+  const char *stage_why;           /* why stage_cancel was set (read once it is) */
+  vbx_stream_fn on_stream;         /* may be NULL */
   void *stream_user;
-  vbx__emit_fn emit;             /* may be NULL */
+  vbx__emit_fn emit; /* may be NULL */
   void *emit_user;
 } vbx__engine_env;
 
@@ -45,8 +45,8 @@ typedef struct vbx__engine_env {
  * returning. Returns 0 when the box ran OK, else the negative code of the
  * failure (VBX_E_CANCELLED, VBX_E_TIMEOUT, the plugin's code, ...).
  * Thread-safe: boxes may run concurrently. */
-int vbx__engine_run_box(const vbx__engine_env *env, const vbx__resolved_box *rb,
-                        const char *input, vbx_box_result *res);
+int vbx__engine_run_box(const vbx__engine_env *env, const vbx__resolved_box *rb, const char *input,
+                        vbx_box_result *res);
 
 /* The CLOCK_MONOTONIC deadline of a box started at start_ns: the earlier
  * of its own timeout_secs and its sandbox's timeout_secs; 0 when neither. */

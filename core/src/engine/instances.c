@@ -12,8 +12,7 @@
 
 /* "FILE:LINE:COLUMN: " of the option a refusing create named, when its
  * position is known, else "" (builder-made boxes, unnamed fields). */
-static const char *refused_at(const vbx__options *o, const vbx_call *call, char *buf,
-                              size_t cap) {
+static const char *refused_at(const vbx__options *o, const vbx_call *call, char *buf, size_t cap) {
   const vbx__pos *p = vbx__field_pos(o, call, NULL);
   buf[0] = '\0';
   if (p != NULL && p->file != NULL && p->line > 0)
@@ -58,9 +57,8 @@ static int create_provider(vbx__box_run *br) {
   vbx__llm_config(br->box, &cfg);
   const vbx__impl *impl = br->rb->llm;
   if (!vbx__impl_has(impl, VBX_M_CREATE) || !vbx__impl_has(impl, VBX_M_COMPLETE))
-    return vbx__box_result_fail(br->res, VBX_E_PLUGIN,
-                                "llm provider '%s' lacks the create or complete method",
-                                impl->name);
+    return vbx__box_result_fail(
+        br->res, VBX_E_PLUGIN, "llm provider '%s' lacks the create or complete method", impl->name);
   vbx_call call;
   vbx__box_call(br, &call);
   int rc = vbx__inst_llm_create(&br->provider, impl, br->box->name, &cfg, &call);
@@ -85,12 +83,12 @@ static int create_skill(vbx__box_run *br, size_t i) {
   memset(si, 0, sizeof(*si));
   const vbx__impl *impl = br->rb->skills[i];
   si->inst.impl = impl;
-  if ((si->label = skill_label(s)) == NULL) return vbx__box_result_fail(br->res, VBX_E_NOMEM, "out of memory");
+  if ((si->label = skill_label(s)) == NULL)
+    return vbx__box_result_fail(br->res, VBX_E_NOMEM, "out of memory");
   br->n_skills = i + 1;
   if (!vbx__impl_has(impl, VBX_M_CREATE) || !vbx__impl_has(impl, VBX_M_PROVISION))
     return vbx__box_result_fail(br->res, VBX_E_PLUGIN,
-                                "skill type '%s' lacks the create or provision method",
-                                impl->name);
+                                "skill type '%s' lacks the create or provision method", impl->name);
   vbx_skill_config cfg;
   vbx__skill_config(br->box, i, &cfg);
   vbx_call call;

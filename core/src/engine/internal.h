@@ -15,17 +15,17 @@
 #include "util/utf8.h"
 
 /* Bounds on what plugins and guests hand back. */
-#define VBX__TOOL_OUTPUT_MAX (64u * 1024u)    /* tool_result text */
-#define VBX__READ_FILE_MAX (256u * 1024u)     /* read_file tool */
-#define VBX__OUTPUT_FILE_MAX (1024u * 1024u)  /* output_file */
-#define VBX__MAX_TOKENS 4096u                 /* per completion */
+#define VBX__TOOL_OUTPUT_MAX (64u * 1024u)   /* tool_result text */
+#define VBX__READ_FILE_MAX (256u * 1024u)    /* read_file tool */
+#define VBX__OUTPUT_FILE_MAX (1024u * 1024u) /* output_file */
+#define VBX__MAX_TOKENS 4096u                /* per completion */
 
 /* A provisioned skill. */
 typedef struct vbx__skill_inst {
-  vbx__inst inst;            /* handle NULL until created */
-  char *label;               /* "TYPE:VALUE" or the name the skill gave */
-  char *system_prompt;       /* host->alloc'd by the plugin, or NULL */
-  json_t *tools;             /* array or NULL */
+  vbx__inst inst;      /* handle NULL until created */
+  char *label;         /* "TYPE:VALUE" or the name the skill gave */
+  char *system_prompt; /* host->alloc'd by the plugin, or NULL */
+  json_t *tools;       /* array or NULL */
 } vbx__skill_inst;
 
 /* Where a tool name goes. */
@@ -37,29 +37,29 @@ typedef enum vbx__tool_kind {
 } vbx__tool_kind;
 
 typedef struct vbx__tool_entry {
-  const char *name;          /* borrowed from the tool definition */
+  const char *name; /* borrowed from the tool definition */
   vbx__tool_kind kind;
-  size_t skill;              /* index into skills for VBX_TOOL_SKILL */
+  size_t skill; /* index into skills for VBX_TOOL_SKILL */
 } vbx__tool_entry;
 
 typedef struct vbx__box_run {
   const vbx__engine_env *env;
   const vbx_box *box;
   vbx_box_result *res;
-  uint64_t deadline_ns;      /* CLOCK_MONOTONIC, 0: none */
+  uint64_t deadline_ns;        /* CLOCK_MONOTONIC, 0: none */
   const vbx__resolved_box *rb; /* the box's implementations (vbx_pipeline_check's) */
-  vbx__inst sandbox;         /* handle NULL until created */
-  vbx__inst provider;        /* handle NULL until created */
+  vbx__inst sandbox;           /* handle NULL until created */
+  vbx__inst provider;          /* handle NULL until created */
   vbx__skill_inst skills[VBX__MAX_SKILLS];
-  size_t n_skills;           /* created so far */
-  vbx_sandbox_ref ref;       /* forwards to the backend */
+  size_t n_skills;     /* created so far */
+  vbx_sandbox_ref ref; /* forwards to the backend */
   vbx__tool_entry *tools;
   size_t n_tools;
-  json_t *tool_defs;         /* array given to the provider */
-  char *system;              /* system prompt */
-  json_t *messages;          /* conversation so far */
-  int streamed_text;         /* on_text was called during this turn */
-  int sandbox_lost;          /* a sandbox call said VBX_E_SANDBOX_LOST */
+  json_t *tool_defs; /* array given to the provider */
+  char *system;      /* system prompt */
+  json_t *messages;  /* conversation so far */
+  int streamed_text; /* on_text was called during this turn */
+  int sandbox_lost;  /* a sandbox call said VBX_E_SANDBOX_LOST */
 } vbx__box_run;
 
 /* Deadline given to destroy calls, which have no vbx_call: a plugin whose
@@ -125,10 +125,10 @@ void vbx__tools_free(vbx__box_run *br);
  * when something did not fit. Returns how many bytes were escaped. */
 size_t vbx__text_escape(vbx__strbuf *sb, const char *s, size_t n, size_t max, int *truncated);
 /* The line a tool result ends with when `escaped` bytes were escaped. */
-#define VBX__BINARY_NOTE "[binary output: %zu bytes that are not text are shown as \\xNN escapes (\\0 for NUL)]\n"
+#define VBX__BINARY_NOTE \
+  "[binary output: %zu bytes that are not text are shown as \\xNN escapes (\\0 for NUL)]\n"
 /* text.c: append bytes to sb, keeping sb->len <= max; sets *truncated
  * when something was dropped. */
-void vbx__text_append_bounded(vbx__strbuf *sb, const char *s, size_t n, size_t max,
-                              int *truncated);
+void vbx__text_append_bounded(vbx__strbuf *sb, const char *s, size_t n, size_t max, int *truncated);
 
 #endif

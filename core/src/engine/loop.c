@@ -224,8 +224,8 @@ static void finish(vbx__box_run *br, int rc) {
   }
 }
 
-int vbx__engine_run_box(const vbx__engine_env *env, const vbx__resolved_box *rb,
-                        const char *input, vbx_box_result *res) {
+int vbx__engine_run_box(const vbx__engine_env *env, const vbx__resolved_box *rb, const char *input,
+                        vbx_box_result *res) {
   const vbx_box *box = rb->box;
   uint64_t t0 = vbx__now_ns();
   vbx__box_run *br = calloc(1, sizeof(*br));

@@ -28,13 +28,13 @@ static int issue_set(vbx__box_issue *issue, int code, const vbx__pos *pos, const
 }
 
 /* "unknown KIND 'x' (did you mean 'y'?); loaded PLURAL: a, b" */
-static int unknown(const vbx__registry *reg, vbx__kind kind, const char *what,
-                   const char *plural, const char *name, const vbx__pos *pos,
-                   vbx__box_issue *issue) {
+static int unknown(const vbx__registry *reg, vbx__kind kind, const char *what, const char *plural,
+                   const char *name, const vbx__pos *pos, vbx__box_issue *issue) {
   const char *const *names = vbx__registry_names(reg, kind);
   const char *hint = vbx__did_you_mean(name, names);
   vbx__strbuf sb = VBX__STRBUF_INIT;
-  for (size_t i = 0; names && names[i]; i++) vbx__strbuf_printf(&sb, "%s%s", i ? ", " : "", names[i]);
+  for (size_t i = 0; names && names[i]; i++)
+    vbx__strbuf_printf(&sb, "%s%s", i ? ", " : "", names[i]);
   char hints[160] = "";
   if (hint) snprintf(hints, sizeof(hints), " (did you mean '%s'?)", hint);
   issue_set(issue, VBX_E_NOTFOUND, pos, "unknown %s '%s'%s; loaded %s: %s", what, name, hints,
@@ -108,9 +108,8 @@ const vbx__pos *vbx__field_pos(const vbx__options *o, const vbx_call *call,
 }
 
 /* One plugin's validate_options (sandbox backend or LLM provider). */
-static int validate_options(const vbx__impl *impl, const vbx__options *o,
-                            const vbx__pos *fallback, const vbx__cancel *c1,
-                            const vbx__cancel *c2, vbx__box_issue *issue) {
+static int validate_options(const vbx__impl *impl, const vbx__options *o, const vbx__pos *fallback,
+                            const vbx__cancel *c1, const vbx__cancel *c2, vbx__box_issue *issue) {
   const char *what = vbx__impl_what(impl);
   const char *key = first_key(o);
   if (!vbx__impl_has(impl, VBX_M_VALIDATE)) {
@@ -174,8 +173,7 @@ int vbx__box_prepare(const vbx__registry *reg, const vbx_box *box, const vbx__ca
   return rc != 0 ? rc : vbx__box_validate(out, cancel, cancel2, issue);
 }
 
-int vbx__box_probe(const vbx__resolved_box *rb, const vbx__cancel *cancel,
-                   vbx__box_issue *issue) {
+int vbx__box_probe(const vbx__resolved_box *rb, const vbx__cancel *cancel, vbx__box_issue *issue) {
   const vbx_box *box = rb->box;
   const vbx__impl *impl = rb->llm;
   if (!vbx__impl_has(impl, VBX_M_CREATE)) return 0; /* the engine says so */

@@ -67,8 +67,7 @@ int vbx__box_prepare(const vbx__registry *reg, const vbx_box *box, const vbx__ca
  * key: callers may treat that as the environment's, not the spec's). The
  * box must have been prepared (vbx__box_prepare). Runs plugin code in
  * the calling process. Thread-safe. */
-int vbx__box_probe(const vbx__resolved_box *rb, const vbx__cancel *cancel,
-                   vbx__box_issue *issue);
+int vbx__box_probe(const vbx__resolved_box *rb, const vbx__cancel *cancel, vbx__box_issue *issue);
 
 /* The plugin-facing skill configuration of box->skills[i] (borrowed). */
 void vbx__skill_config(const vbx_box *box, size_t i, vbx_skill_config *cfg);

@@ -32,7 +32,8 @@ void vbx_box_free(vbx_box *box) {
   if (box == NULL) return;
   free(box->name);
   free(box->prompt);
-  for (size_t i = 0; i < box->n_skills; i++) vbx__skill_decl_clear(&box->skills[i]);
+  for (size_t i = 0; i < box->n_skills; i++)
+    vbx__skill_decl_clear(&box->skills[i]);
   free(box->skills);
   vbx__llm_decl_clear(&box->llm);
   vbx__sandbox_decl_clear(&box->sandbox);

@@ -18,8 +18,7 @@ VBX_API vbx_box *vbx_box_new(const char *name) {
   if (name == NULL)
     vbx__box_fail(b, VBX_E_INVAL, "vbx_box_new: name is NULL");
   else if (!vbx__name_valid(name))
-    vbx__box_fail(b, VBX_E_INVAL,
-                  "invalid box name '%.200s' (1 to %d of A-Z a-z 0-9 _ . -)", name,
+    vbx__box_fail(b, VBX_E_INVAL, "invalid box name '%.200s' (1 to %d of A-Z a-z 0-9 _ . -)", name,
                   VBX__NAME_MAX);
   return b;
 }
@@ -85,8 +84,8 @@ VBX_API vbx_box *vbx_box_llm_base_url(vbx_box *box, const char *base_url) {
 VBX_API vbx_box *vbx_box_llm_api_key_env(vbx_box *box, const char *env_name) {
   if (box == NULL) return NULL;
   if (env_name != NULL && !vbx__env_name_valid(env_name)) {
-    vbx__box_fail(box, VBX_E_INVAL, "vbx_box_llm_api_key_env: '%s' is not an environment variable name",
-                  env_name);
+    vbx__box_fail(box, VBX_E_INVAL,
+                  "vbx_box_llm_api_key_env: '%s' is not an environment variable name", env_name);
     return box;
   }
   if (vbx__str_replace(&box->llm.api_key_env, env_name) != 0) OOM(box);

@@ -37,7 +37,8 @@ static void free_mounts(vbx_mount *m, size_t n) {
 void vbx__sandbox_decl_clear(vbx__sandbox_decl *s) {
   if (s == NULL) return;
   free(s->backend);
-  for (size_t i = 0; i < s->n_env; i++) free(s->env[i]);
+  for (size_t i = 0; i < s->n_env; i++)
+    free(s->env[i]);
   free(s->env);
   free_mounts(s->mounts, s->n_mounts);
   vbx__options_clear(&s->options);
@@ -94,8 +95,8 @@ int vbx__name_valid(const char *s) {
   if (s == NULL || *s == '\0' || strlen(s) > VBX__NAME_MAX) return 0;
   for (; *s; s++) {
     char c = *s;
-    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-          c == '_' || c == '.' || c == '-'))
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+          c == '.' || c == '-'))
       return 0;
   }
   return 1;

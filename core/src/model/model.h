@@ -37,41 +37,41 @@ typedef struct vbx__keypos {
 } vbx__keypos;
 
 typedef struct vbx__options {
-  json_t *obj;             /* JSON object of extra keys, or NULL when none */
-  vbx__keypos *keys;       /* positions of obj's keys */
+  json_t *obj;       /* JSON object of extra keys, or NULL when none */
+  vbx__keypos *keys; /* positions of obj's keys */
   size_t n_keys;
 } vbx__options;
 
 typedef struct vbx__skill_decl {
-  char *type;              /* "file", "cli", "mcp", ... */
-  char *value;             /* may be NULL */
-  vbx__options options;    /* other keys of the map form */
-  vbx__pos pos;            /* the declaration */
-  vbx__pos type_pos;       /* the TYPE text */
+  char *type;           /* "file", "cli", "mcp", ... */
+  char *value;          /* may be NULL */
+  vbx__options options; /* other keys of the map form */
+  vbx__pos pos;         /* the declaration */
+  vbx__pos type_pos;    /* the TYPE text */
 } vbx__skill_decl;
 
 typedef struct vbx__llm_decl {
-  char *provider;          /* required by the time a box runs */
-  char *model;             /* NULL: provider default */
+  char *provider; /* required by the time a box runs */
+  char *model;    /* NULL: provider default */
   char *base_url;
   char *api_key_env;
-  vbx__options options;    /* provider-specific keys */
+  vbx__options options; /* provider-specific keys */
   vbx__pos pos;
   vbx__pos provider_pos;
 } vbx__llm_decl;
 
 typedef struct vbx__sandbox_decl {
-  char *backend;           /* default "mock" */
-  uint32_t memory_mb;      /* default 512 */
-  uint32_t vcpus;          /* default 1 */
-  int network;             /* default 0 */
-  char **env;              /* "KEY=VALUE", NULL-terminated, may be NULL */
+  char *backend;      /* default "mock" */
+  uint32_t memory_mb; /* default 512 */
+  uint32_t vcpus;     /* default 1 */
+  int network;        /* default 0 */
+  char **env;         /* "KEY=VALUE", NULL-terminated, may be NULL */
   size_t n_env;
-  vbx_mount *mounts;       /* host_path/guest_path malloc'd */
+  vbx_mount *mounts; /* host_path/guest_path malloc'd */
   size_t n_mounts;
-  uint32_t timeout_secs;   /* default 0 (none) */
-  uint32_t disk_mb;        /* writable storage (/tmp + /workspace), default 256 */
-  vbx__options options;    /* backend-specific keys */
+  uint32_t timeout_secs; /* default 0 (none) */
+  uint32_t disk_mb;      /* writable storage (/tmp + /workspace), default 256 */
+  vbx__options options;  /* backend-specific keys */
   vbx__pos pos;
   vbx__pos backend_pos;
 } vbx__sandbox_decl;
@@ -86,10 +86,11 @@ struct vbx_box {
   size_t n_skills;
   vbx__llm_decl llm;
   vbx__sandbox_decl sandbox;
-  uint32_t max_turns;      /* default 10 */
-  uint32_t timeout_secs;   /* default 0 (none) */
-  char *output_file;       /* path inside the sandbox whose content is the structured output; may be NULL */
-  char *base_dir;          /* directory for relative paths (spec dir or "."); never NULL */
+  uint32_t max_turns;    /* default 10 */
+  uint32_t timeout_secs; /* default 0 (none) */
+  char *
+      output_file; /* path inside the sandbox whose content is the structured output; may be NULL */
+  char *base_dir;  /* directory for relative paths (spec dir or "."); never NULL */
   vbx__pos pos;
   /* Sticky builder error: first failure of a builder call. */
   int error_code;
@@ -97,27 +98,27 @@ struct vbx_box {
 };
 
 typedef struct vbx__stage {
-  char *name;              /* the box name, or "fan_out[a,b]" */
-  vbx_box **boxes;         /* borrowed from the pipeline's box list */
+  char *name;      /* the box name, or "fan_out[a,b]" */
+  vbx_box **boxes; /* borrowed from the pipeline's box list */
   size_t n_boxes;
   int is_fan_out;
-  int fail_fast;           /* fan_out: a failed box cancels its siblings (default 1) */
+  int fail_fast; /* fan_out: a failed box cancels its siblings (default 1) */
   vbx__pos pos;
 } vbx__stage;
 
 struct vbx_pipeline {
   char *name;
-  char *kind;              /* "agent" or "pipeline" */
-  char *spec_path;         /* NULL for builder-made pipelines */
-  char *spec_dir;          /* directory of spec_path, or "." */
-  vbx_box **boxes;         /* owned, in declaration order */
+  char *kind;      /* "agent" or "pipeline" */
+  char *spec_path; /* NULL for builder-made pipelines */
+  char *spec_dir;  /* directory of spec_path, or "." */
+  vbx_box **boxes; /* owned, in declaration order */
   size_t n_boxes;
   vbx__stage *stages;
   size_t n_stages;
-  unsigned max_parallel;   /* boxes of one fan_out run at once; 0: cores x 4 */
-  json_t *observe;         /* the reserved `observe:` block, or NULL */
+  unsigned max_parallel; /* boxes of one fan_out run at once; 0: cores x 4 */
+  json_t *observe;       /* the reserved `observe:` block, or NULL */
   vbx__options observe_opts;
-  int error_code;          /* sticky builder error */
+  int error_code; /* sticky builder error */
   char *error;
 };
 

@@ -10,7 +10,8 @@
 void vbx__options_clear(vbx__options *o) {
   if (o == NULL) return;
   json_decref(o->obj);
-  for (size_t i = 0; i < o->n_keys; i++) free(o->keys[i].key);
+  for (size_t i = 0; i < o->n_keys; i++)
+    free(o->keys[i].key);
   free(o->keys);
   memset(o, 0, sizeof(*o));
 }
@@ -25,7 +26,8 @@ const vbx__pos *vbx__options_pos(const vbx__options *o, const char *field) {
 /* Index of key in o->keys, or n_keys when absent. */
 static size_t key_index(const vbx__options *o, const char *key) {
   size_t i = 0;
-  while (i < o->n_keys && strcmp(o->keys[i].key, key) != 0) i++;
+  while (i < o->n_keys && strcmp(o->keys[i].key, key) != 0)
+    i++;
   return i;
 }
 
@@ -42,7 +44,8 @@ int vbx__options_set(vbx__options *o, const char *key, json_t *value, const vbx_
     o->n_keys++;
   }
   if (json_object_set(o->obj, key, value) != 0) goto out;
-  if (pos != NULL) o->keys[i].pos = *pos;
+  if (pos != NULL)
+    o->keys[i].pos = *pos;
   else if (i < o->n_keys) {
     /* A builder value replaces a positioned one: the old position no
      * longer describes it. */

@@ -23,7 +23,8 @@ vbx_pipeline *vbx__pipeline_alloc(const char *name) {
 
 VBX_API void vbx_pipeline_free(vbx_pipeline *p) {
   if (p == NULL) return;
-  for (size_t i = 0; i < p->n_boxes; i++) vbx_box_free(p->boxes[i]);
+  for (size_t i = 0; i < p->n_boxes; i++)
+    vbx_box_free(p->boxes[i]);
   free(p->boxes);
   for (size_t i = 0; i < p->n_stages; i++) {
     free(p->stages[i].name);
@@ -101,8 +102,9 @@ VBX_API vbx_pipeline *vbx_pipeline_named(const char *name) {
   if (name == NULL)
     vbx__pipeline_fail(p, VBX_E_INVAL, "vbx_pipeline_named: name is NULL");
   else if (!vbx__name_valid(name))
-    vbx__pipeline_fail(p, VBX_E_INVAL, "invalid pipeline name '%.200s' (1 to %d of A-Z a-z 0-9 _ . -)",
-                       name, VBX__NAME_MAX);
+    vbx__pipeline_fail(p, VBX_E_INVAL,
+                       "invalid pipeline name '%.200s' (1 to %d of A-Z a-z 0-9 _ . -)", name,
+                       VBX__NAME_MAX);
   return p;
 }
 
@@ -112,8 +114,7 @@ static int adopt(vbx_pipeline *p, vbx_box *box) {
   vbx_box *same = vbx__pipeline_find_box(p, box->name);
   if (same != NULL && same != box) {
     vbx__pipeline_fail(p, VBX_E_EXISTS, "duplicate box name '%.200s'", box->name);
-    if (vbx__pipeline_add_box(p, box) != 0)
-      vbx__pipeline_fail(p, VBX_E_NOMEM, "out of memory");
+    if (vbx__pipeline_add_box(p, box) != 0) vbx__pipeline_fail(p, VBX_E_NOMEM, "out of memory");
     return VBX_E_EXISTS;
   }
   if (box->error_code != 0)

@@ -16,8 +16,8 @@ int vbx__abi_copy_in(void *dst, size_t dst_size, const void *src, const char *wh
   uint32_t size;
   memcpy(&size, src, sizeof(size));
   if (size < sizeof(uint32_t) || size > ABI_STRUCT_MAX)
-    return vbx__call_fail(call, VBX_E_ABI, NULL, "%s struct_size %u is out of range (4..%u)",
-                          what, (unsigned)size, ABI_STRUCT_MAX);
+    return vbx__call_fail(call, VBX_E_ABI, NULL, "%s struct_size %u is out of range (4..%u)", what,
+                          (unsigned)size, ABI_STRUCT_MAX);
   if (size > dst_size) {
     const unsigned char *tail = (const unsigned char *)src + dst_size;
     for (size_t i = 0; i < size - dst_size; i++)

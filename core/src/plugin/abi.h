@@ -15,7 +15,6 @@
  * below 4 or above 64 KiB is refused with VBX_E_ABI. `what` names the
  * struct in the error put into call (may be NULL). dst->struct_size is set
  * to dst_size. Returns 0 or VBX_E_INVAL (NULL src) / VBX_E_ABI. */
-int vbx__abi_copy_in(void *dst, size_t dst_size, const void *src, const char *what,
-                     vbx_call *call);
+int vbx__abi_copy_in(void *dst, size_t dst_size, const void *src, const char *what, vbx_call *call);
 
 #endif

@@ -59,4 +59,3 @@ int vbx__cancel_is_set(const vbx__cancel *c) {
   /* atomic_load takes a non-const pointer in some C libraries. */
   return c != NULL && atomic_load((atomic_int *)&c->cancelled) != 0;
 }
-

@@ -24,13 +24,13 @@ typedef struct vbx__cancel {
 } vbx__cancel;
 
 struct vbx_call {
-  int code;                  /* last error set, 0 when none */
-  char field[128];           /* offending option/key, "" when none */
+  int code;        /* last error set, 0 when none */
+  char field[128]; /* offending option/key, "" when none */
   char message[1024];
-  const vbx__cancel *cancel; /* may be NULL */
-  const vbx__cancel *cancel2;/* a second source (e.g. runtime-wide Ctrl-C) */
-  const vbx__cancel *cancel3;/* a third (a fail-fast fan_out stage); set after init */
-  uint64_t deadline_ns;      /* CLOCK_MONOTONIC, 0: none */
+  const vbx__cancel *cancel;  /* may be NULL */
+  const vbx__cancel *cancel2; /* a second source (e.g. runtime-wide Ctrl-C) */
+  const vbx__cancel *cancel3; /* a third (a fail-fast fan_out stage); set after init */
+  uint64_t deadline_ns;       /* CLOCK_MONOTONIC, 0: none */
 };
 
 /* Initialise a call with up to two cancellation sources and a deadline. */

@@ -46,7 +46,8 @@ static const char *hs_config_get(vbx_plugin_ctx *ctx, const char *key) {
   vbx__registry *reg = ctx ? ctx->reg : NULL;
   if (reg != NULL) {
     size_t n = 0;
-    while (reg->config[n]) n++;
+    while (reg->config[n])
+      n++;
     const char *v = lookup(reg->config, n, key, klen);
     if (v) return v;
   }
@@ -99,8 +100,8 @@ static int hs_set_error(vbx_call *call, int code, const char *field, const char 
   if (call != NULL) return vbx__call_fail(call, code, field, "%s", msg);
   if (current_init != NULL) {
     if (field && field[0])
-      snprintf(current_init->init_message, sizeof(current_init->init_message), "%.120s: %.880s", field,
-               msg);
+      snprintf(current_init->init_message, sizeof(current_init->init_message), "%.120s: %.880s",
+               field, msg);
     else
       snprintf(current_init->init_message, sizeof(current_init->init_message), "%s", msg);
   }

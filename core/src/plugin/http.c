@@ -28,9 +28,9 @@ typedef struct xfer {
   vbx__strbuf body;
   size_t max_body;
   uint64_t idle_ns;
-  uint64_t last_ns;          /* last time a byte moved */
+  uint64_t last_ns; /* last time a byte moved */
   curl_off_t last_dl, last_ul;
-  int abort_code;            /* why a callback stopped the transfer */
+  int abort_code; /* why a callback stopped the transfer */
   char abort_msg[256];
   char *retry_after;
   char *content_type;
@@ -95,8 +95,10 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *ud) {
   if (slot == NULL) return n;
   const char *v = buf + skip;
   size_t len = n - skip;
-  while (len > 0 && (*v == ' ' || *v == '\t')) v++, len--;
-  while (len > 0 && isspace((unsigned char)v[len - 1])) len--;
+  while (len > 0 && (*v == ' ' || *v == '\t'))
+    v++, len--;
+  while (len > 0 && isspace((unsigned char)v[len - 1]))
+    len--;
   if (len > MAX_CAPTURED_HEADER) len = MAX_CAPTURED_HEADER;
   free(*slot);
   *slot = strndup(v, len);
@@ -283,8 +285,7 @@ static int hs_http_request(vbx_plugin_ctx *ctx, const vbx_http_request *req,
                         curl_easy_strerror(cc), errbuf[0] ? errbuf : "no detail");
   }
   fill_response(resp, status, &x, rc == 0);
-  if (rc == 0)
-    vbx__ctx_log(ctx, VBX_LOG_DEBUG, "%.16s %s -> %ld", m, where, status);
+  if (rc == 0) vbx__ctx_log(ctx, VBX_LOG_DEBUG, "%.16s %s -> %ld", m, where, status);
 out:
   vbx__strbuf_reset(&x.body);
   free(x.retry_after);

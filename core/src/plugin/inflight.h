@@ -27,21 +27,21 @@
 #include "tool_api.h"
 
 #define VBX__INFLIGHT_MAGIC 0x76626966u /* "vbif" */
-#define VBX__INFLIGHT_SLOTS 128        /* threads recorded at once */
-#define VBX__INFLIGHT_DEPTH 4          /* nested calls recorded per thread */
+#define VBX__INFLIGHT_SLOTS 128         /* threads recorded at once */
+#define VBX__INFLIGHT_DEPTH 4           /* nested calls recorded per thread */
 
 typedef struct vbx__inflight_entry {
-  char plugin[64];         /* plugin name (or file name while loading) */
-  char call[32];           /* "llm.complete", "sandbox.exec", "init", ... */
-  char box[64];            /* box name, "" outside a box */
-  uint64_t start_ns;       /* CLOCK_MONOTONIC (system-wide) */
-  uint64_t deadline_ns;    /* CLOCK_MONOTONIC; 0: none */
+  char plugin[64];      /* plugin name (or file name while loading) */
+  char call[32];        /* "llm.complete", "sandbox.exec", "init", ... */
+  char box[64];         /* box name, "" outside a box */
+  uint64_t start_ns;    /* CLOCK_MONOTONIC (system-wide) */
+  uint64_t deadline_ns; /* CLOCK_MONOTONIC; 0: none */
 } vbx__inflight_entry;
 
 typedef struct vbx__inflight_slot {
-  atomic_uint seq;         /* odd while the owner writes */
-  atomic_int tid;          /* owning thread (gettid), 0: free */
-  uint32_t depth;          /* entries in use, may exceed DEPTH (not recorded) */
+  atomic_uint seq; /* odd while the owner writes */
+  atomic_int tid;  /* owning thread (gettid), 0: free */
+  uint32_t depth;  /* entries in use, may exceed DEPTH (not recorded) */
   vbx__inflight_entry e[VBX__INFLIGHT_DEPTH];
 } vbx__inflight_slot;
 
@@ -93,11 +93,11 @@ VBX__TOOL_API void vbx__inflight_list(const vbx__inflight_table *t, char *buf, s
 VBX__TOOL_API void vbx__inflight_entry_text(const vbx__inflight_entry *e, char *buf, size_t cap);
 
 /* Bracket `stmt` (a statement calling into a plugin) with enter/leave. */
-#define VBX__PLUGIN_CALL(plugin, call, box, deadline_ns, stmt)                  \
-  do {                                                                         \
+#define VBX__PLUGIN_CALL(plugin, call, box, deadline_ns, stmt)                      \
+  do {                                                                              \
     int vbx__ifl_tok = vbx__inflight_enter((plugin), (call), (box), (deadline_ns)); \
-    stmt;                                                                      \
-    vbx__inflight_leave(vbx__ifl_tok);                                         \
+    stmt;                                                                           \
+    vbx__inflight_leave(vbx__ifl_tok);                                              \
   } while (0)
 
 #endif

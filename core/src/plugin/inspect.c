@@ -64,7 +64,8 @@ static void child_main(const char *path, int fd) {
   /* Crash handlers inherited from the host (or a sanitizer) would turn a
    * crash into an exit status: let the real signal end the child. */
   static const int fatal[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
-  for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++) signal(fatal[i], SIG_DFL);
+  for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
+    signal(fatal[i], SIG_DFL);
   vbx_error err;
   memset(&err, 0, sizeof(err));
   vbx__logger log = {VBX_LOG_ERROR, NULL, NULL};
@@ -183,9 +184,9 @@ int vbx__plugin_inspect(const char *path, int timeout_ms, char **json_report, vb
   if (timed_out || !wait_child(pid, deadline, &status)) {
     kill(pid, SIGKILL);
     waitpid(pid, &status, 0);
-    rc = vbx__error_set(err, VBX_E_TIMEOUT,
-                        "%s: plugin inspect timed out after %d ms (child killed)", path,
-                        timeout_ms);
+    rc =
+        vbx__error_set(err, VBX_E_TIMEOUT,
+                       "%s: plugin inspect timed out after %d ms (child killed)", path, timeout_ms);
   } else if (too_big) {
     rc = vbx__error_set(err, VBX_E_TOOBIG, "%s: inspect report larger than %zu bytes", path,
                         REPORT_MAX);

@@ -18,6 +18,6 @@
  * process that is not holding locks other threads need in the child (the
  * CLI). Not async-signal-safe. */
 VBX__TOOL_API int vbx__plugin_inspect(const char *path, int timeout_ms, char **json_report,
-                                       vbx_error *err);
+                                      vbx_error *err);
 
 #endif

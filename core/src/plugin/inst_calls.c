@@ -8,9 +8,9 @@
 #include "plugin/instance.h"
 
 /* Bracket stmt as method m of inst, with deadline. */
-#define CALL(inst, m, deadline, stmt)                                                          \
-  VBX__PLUGIN_CALL(vbx__plugin_name((inst)->impl->plugin),                                   \
-                   vbx__impl_call_name((inst)->impl, (m)), (inst)->box, (deadline), stmt)
+#define CALL(inst, m, deadline, stmt)                                                              \
+  VBX__PLUGIN_CALL(vbx__plugin_name((inst)->impl->plugin), vbx__impl_call_name((inst)->impl, (m)), \
+                   (inst)->box, (deadline), stmt)
 
 /* The vtable of inst when it is of `kind` and has m, else NULL. */
 static const void *method(const vbx__inst *inst, vbx__kind kind, vbx__method m) {

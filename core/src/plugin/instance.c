@@ -11,14 +11,20 @@
 
 /* The in-flight name of each method a kind has; NULL: not a method of it. */
 static const char *const call_names[VBX_KIND_COUNT][VBX_M_COUNT] = {
-    [VBX_KIND_SKILL] = {[VBX_M_VALIDATE] = "skill.validate", [VBX_M_CREATE] = "skill.create",
-                        [VBX_M_DESTROY] = "skill.destroy", [VBX_M_PROVISION] = "skill.provision",
+    [VBX_KIND_SKILL] = {[VBX_M_VALIDATE] = "skill.validate",
+                        [VBX_M_CREATE] = "skill.create",
+                        [VBX_M_DESTROY] = "skill.destroy",
+                        [VBX_M_PROVISION] = "skill.provision",
                         [VBX_M_CALL_TOOL] = "skill.call_tool"},
-    [VBX_KIND_LLM] = {[VBX_M_VALIDATE] = "llm.validate_options", [VBX_M_CREATE] = "llm.create",
-                      [VBX_M_DESTROY] = "llm.destroy", [VBX_M_COMPLETE] = "llm.complete"},
+    [VBX_KIND_LLM] = {[VBX_M_VALIDATE] = "llm.validate_options",
+                      [VBX_M_CREATE] = "llm.create",
+                      [VBX_M_DESTROY] = "llm.destroy",
+                      [VBX_M_COMPLETE] = "llm.complete"},
     [VBX_KIND_SANDBOX] = {[VBX_M_VALIDATE] = "sandbox.validate_options",
-                          [VBX_M_CREATE] = "sandbox.create", [VBX_M_DESTROY] = "sandbox.destroy",
-                          [VBX_M_EXEC] = "sandbox.exec", [VBX_M_FILE_WRITE] = "sandbox.file_write",
+                          [VBX_M_CREATE] = "sandbox.create",
+                          [VBX_M_DESTROY] = "sandbox.destroy",
+                          [VBX_M_EXEC] = "sandbox.exec",
+                          [VBX_M_FILE_WRITE] = "sandbox.file_write",
                           [VBX_M_FILE_READ] = "sandbox.file_read"},
     [VBX_KIND_EXPORTER] = {[VBX_M_VALIDATE] = "exporter.validate_options",
                            [VBX_M_CREATE] = "exporter.create",
@@ -35,65 +41,65 @@ const char *vbx__impl_call_name(const vbx__impl *impl, vbx__method m) {
 
 static int has_sandbox(const vbx_sandbox_backend_vtable *vt, vbx__method m) {
   switch (m) {
-    case VBX_M_VALIDATE: return VBX_HAS_METHOD(vt, vbx_sandbox_backend_vtable, validate_options);
-    case VBX_M_CREATE: return VBX_HAS_METHOD(vt, vbx_sandbox_backend_vtable, create);
-    case VBX_M_DESTROY: return VBX_HAS_METHOD(vt, vbx_sandbox_backend_vtable, destroy);
-    case VBX_M_EXEC: return VBX_HAS_METHOD(vt, vbx_sandbox_backend_vtable, exec);
-    case VBX_M_FILE_WRITE: return VBX_HAS_METHOD(vt, vbx_sandbox_backend_vtable, file_write);
-    case VBX_M_FILE_READ: return VBX_HAS_METHOD(vt, vbx_sandbox_backend_vtable, file_read);
-    default: return 0;
+  case VBX_M_VALIDATE: return VBX_HAS_METHOD(vt, vbx_sandbox_backend_vtable, validate_options);
+  case VBX_M_CREATE: return VBX_HAS_METHOD(vt, vbx_sandbox_backend_vtable, create);
+  case VBX_M_DESTROY: return VBX_HAS_METHOD(vt, vbx_sandbox_backend_vtable, destroy);
+  case VBX_M_EXEC: return VBX_HAS_METHOD(vt, vbx_sandbox_backend_vtable, exec);
+  case VBX_M_FILE_WRITE: return VBX_HAS_METHOD(vt, vbx_sandbox_backend_vtable, file_write);
+  case VBX_M_FILE_READ: return VBX_HAS_METHOD(vt, vbx_sandbox_backend_vtable, file_read);
+  default: return 0;
   }
 }
 
 static int has_llm(const vbx_llm_provider_vtable *vt, vbx__method m) {
   switch (m) {
-    case VBX_M_VALIDATE: return VBX_HAS_METHOD(vt, vbx_llm_provider_vtable, validate_options);
-    case VBX_M_CREATE: return VBX_HAS_METHOD(vt, vbx_llm_provider_vtable, create);
-    case VBX_M_DESTROY: return VBX_HAS_METHOD(vt, vbx_llm_provider_vtable, destroy);
-    case VBX_M_COMPLETE: return VBX_HAS_METHOD(vt, vbx_llm_provider_vtable, complete);
-    default: return 0;
+  case VBX_M_VALIDATE: return VBX_HAS_METHOD(vt, vbx_llm_provider_vtable, validate_options);
+  case VBX_M_CREATE: return VBX_HAS_METHOD(vt, vbx_llm_provider_vtable, create);
+  case VBX_M_DESTROY: return VBX_HAS_METHOD(vt, vbx_llm_provider_vtable, destroy);
+  case VBX_M_COMPLETE: return VBX_HAS_METHOD(vt, vbx_llm_provider_vtable, complete);
+  default: return 0;
   }
 }
 
 static int has_skill(const vbx_skill_type_vtable *vt, vbx__method m) {
   switch (m) {
-    case VBX_M_VALIDATE: return VBX_HAS_METHOD(vt, vbx_skill_type_vtable, validate);
-    case VBX_M_CREATE: return VBX_HAS_METHOD(vt, vbx_skill_type_vtable, create);
-    case VBX_M_DESTROY: return VBX_HAS_METHOD(vt, vbx_skill_type_vtable, destroy);
-    case VBX_M_PROVISION: return VBX_HAS_METHOD(vt, vbx_skill_type_vtable, provision);
-    case VBX_M_CALL_TOOL: return VBX_HAS_METHOD(vt, vbx_skill_type_vtable, call_tool);
-    default: return 0;
+  case VBX_M_VALIDATE: return VBX_HAS_METHOD(vt, vbx_skill_type_vtable, validate);
+  case VBX_M_CREATE: return VBX_HAS_METHOD(vt, vbx_skill_type_vtable, create);
+  case VBX_M_DESTROY: return VBX_HAS_METHOD(vt, vbx_skill_type_vtable, destroy);
+  case VBX_M_PROVISION: return VBX_HAS_METHOD(vt, vbx_skill_type_vtable, provision);
+  case VBX_M_CALL_TOOL: return VBX_HAS_METHOD(vt, vbx_skill_type_vtable, call_tool);
+  default: return 0;
   }
 }
 
 static int has_exporter(const vbx_exporter_vtable *vt, vbx__method m) {
   switch (m) {
-    case VBX_M_VALIDATE: return VBX_HAS_METHOD(vt, vbx_exporter_vtable, validate_options);
-    case VBX_M_CREATE: return VBX_HAS_METHOD(vt, vbx_exporter_vtable, create);
-    case VBX_M_DESTROY: return VBX_HAS_METHOD(vt, vbx_exporter_vtable, destroy);
-    case VBX_M_ON_EVENT: return VBX_HAS_METHOD(vt, vbx_exporter_vtable, on_event);
-    case VBX_M_FLUSH: return VBX_HAS_METHOD(vt, vbx_exporter_vtable, flush);
-    default: return 0;
+  case VBX_M_VALIDATE: return VBX_HAS_METHOD(vt, vbx_exporter_vtable, validate_options);
+  case VBX_M_CREATE: return VBX_HAS_METHOD(vt, vbx_exporter_vtable, create);
+  case VBX_M_DESTROY: return VBX_HAS_METHOD(vt, vbx_exporter_vtable, destroy);
+  case VBX_M_ON_EVENT: return VBX_HAS_METHOD(vt, vbx_exporter_vtable, on_event);
+  case VBX_M_FLUSH: return VBX_HAS_METHOD(vt, vbx_exporter_vtable, flush);
+  default: return 0;
   }
 }
 
 int vbx__impl_has(const vbx__impl *impl, vbx__method m) {
   switch (impl->kind) {
-    case VBX_KIND_SANDBOX: return has_sandbox(impl->vtable, m);
-    case VBX_KIND_LLM: return has_llm(impl->vtable, m);
-    case VBX_KIND_SKILL: return has_skill(impl->vtable, m);
-    case VBX_KIND_EXPORTER: return has_exporter(impl->vtable, m);
-    default: return 0;
+  case VBX_KIND_SANDBOX: return has_sandbox(impl->vtable, m);
+  case VBX_KIND_LLM: return has_llm(impl->vtable, m);
+  case VBX_KIND_SKILL: return has_skill(impl->vtable, m);
+  case VBX_KIND_EXPORTER: return has_exporter(impl->vtable, m);
+  default: return 0;
   }
 }
 
 uint32_t vbx__impl_flags(const vbx__impl *impl) {
   switch (impl->kind) {
-    case VBX_KIND_SANDBOX: return ((const vbx_sandbox_backend_vtable *)impl->vtable)->flags;
-    case VBX_KIND_LLM: return ((const vbx_llm_provider_vtable *)impl->vtable)->flags;
-    case VBX_KIND_SKILL: return ((const vbx_skill_type_vtable *)impl->vtable)->flags;
-    case VBX_KIND_EXPORTER: return ((const vbx_exporter_vtable *)impl->vtable)->flags;
-    default: return 0;
+  case VBX_KIND_SANDBOX: return ((const vbx_sandbox_backend_vtable *)impl->vtable)->flags;
+  case VBX_KIND_LLM: return ((const vbx_llm_provider_vtable *)impl->vtable)->flags;
+  case VBX_KIND_SKILL: return ((const vbx_skill_type_vtable *)impl->vtable)->flags;
+  case VBX_KIND_EXPORTER: return ((const vbx_exporter_vtable *)impl->vtable)->flags;
+  default: return 0;
   }
 }
 
@@ -105,8 +111,8 @@ const char *vbx__impl_what(const vbx__impl *impl) {
 
 int vbx__impl_unsupported(const vbx__impl *impl, vbx__method m, vbx_call *call) {
   static const char *const method[VBX_M_COUNT] = {
-      "validate_options", "create",     "destroy",   "complete", "provision", "call_tool",
-      "exec",             "file_write", "file_read", "on_event", "flush"};
+      "validate_options", "create",    "destroy",  "complete", "provision", "call_tool", "exec",
+      "file_write",       "file_read", "on_event", "flush"};
   const char *name = (unsigned)m < VBX_M_COUNT ? method[m] : "?";
   if (impl->kind == VBX_KIND_SKILL && m == VBX_M_VALIDATE) name = "validate";
   return vbx__call_fail(call, VBX_E_UNSUPPORTED, NULL, "%s '%s' has no %s method",
@@ -115,7 +121,7 @@ int vbx__impl_unsupported(const vbx__impl *impl, vbx__method m, vbx_call *call) 
 
 /* Bracket stmt as method m of impl for box, with deadline. */
 #define CALL(impl, m, box, deadline, stmt)                                                    \
-  VBX__PLUGIN_CALL(vbx__plugin_name((impl)->plugin), vbx__impl_call_name((impl), (m)), (box),  \
+  VBX__PLUGIN_CALL(vbx__plugin_name((impl)->plugin), vbx__impl_call_name((impl), (m)), (box), \
                    (deadline), stmt)
 
 int vbx__impl_validate_options(const vbx__impl *impl, const char *box, const vbx_json *options,
@@ -216,11 +222,11 @@ void vbx__inst_destroy(vbx__inst *inst, uint64_t deadline_ns) {
   const vbx__impl *impl = inst->impl;
   void (*fn)(void *) = NULL;
   switch (impl->kind) {
-    case VBX_KIND_SANDBOX: fn = ((const vbx_sandbox_backend_vtable *)impl->vtable)->destroy; break;
-    case VBX_KIND_LLM: fn = ((const vbx_llm_provider_vtable *)impl->vtable)->destroy; break;
-    case VBX_KIND_SKILL: fn = ((const vbx_skill_type_vtable *)impl->vtable)->destroy; break;
-    case VBX_KIND_EXPORTER: fn = ((const vbx_exporter_vtable *)impl->vtable)->destroy; break;
-    default: return;
+  case VBX_KIND_SANDBOX: fn = ((const vbx_sandbox_backend_vtable *)impl->vtable)->destroy; break;
+  case VBX_KIND_LLM: fn = ((const vbx_llm_provider_vtable *)impl->vtable)->destroy; break;
+  case VBX_KIND_SKILL: fn = ((const vbx_skill_type_vtable *)impl->vtable)->destroy; break;
+  case VBX_KIND_EXPORTER: fn = ((const vbx_exporter_vtable *)impl->vtable)->destroy; break;
+  default: return;
   }
   CALL(impl, VBX_M_DESTROY, inst->box, deadline_ns, fn(h));
 }

@@ -32,17 +32,17 @@
 
 /* The vtable methods the host calls. */
 typedef enum vbx__method {
-  VBX_M_VALIDATE = 0,   /* validate_options (sandbox, llm, exporter); validate (skill) */
+  VBX_M_VALIDATE = 0, /* validate_options (sandbox, llm, exporter); validate (skill) */
   VBX_M_CREATE,
   VBX_M_DESTROY,
-  VBX_M_COMPLETE,       /* llm */
-  VBX_M_PROVISION,      /* skill */
-  VBX_M_CALL_TOOL,      /* skill */
-  VBX_M_EXEC,           /* sandbox */
-  VBX_M_FILE_WRITE,     /* sandbox */
-  VBX_M_FILE_READ,      /* sandbox */
-  VBX_M_ON_EVENT,       /* exporter */
-  VBX_M_FLUSH,          /* exporter */
+  VBX_M_COMPLETE,   /* llm */
+  VBX_M_PROVISION,  /* skill */
+  VBX_M_CALL_TOOL,  /* skill */
+  VBX_M_EXEC,       /* sandbox */
+  VBX_M_FILE_WRITE, /* sandbox */
+  VBX_M_FILE_READ,  /* sandbox */
+  VBX_M_ON_EVENT,   /* exporter */
+  VBX_M_FLUSH,      /* exporter */
   VBX_M_COUNT
 } vbx__method;
 

@@ -18,26 +18,26 @@
 
 /* What host services know about their caller. */
 struct vbx_plugin_ctx {
-  vbx__registry *reg;   /* NULL for the core table */
-  vbx__plugin *plugin;  /* NULL for the core table */
-  const char *name;     /* log origin: the plugin's name or "voidbox" */
+  vbx__registry *reg;  /* NULL for the core table */
+  vbx__plugin *plugin; /* NULL for the core table */
+  const char *name;    /* log origin: the plugin's name or "voidbox" */
 };
 
 struct vbx__plugin {
-  uint32_t magic;                     /* VBX__PLUGIN_RECORD_MAGIC */
+  uint32_t magic; /* VBX__PLUGIN_RECORD_MAGIC */
   vbx__registry *reg;
-  char *path;                         /* resolved path or the label */
-  void *dl;                           /* dlopen handle; NULL for in-process */
-  dev_t dev;                          /* the file's st_dev and st_ino (when dl != NULL): */
-  ino_t ino;                          /*   loading the same file again is a no-op */
+  char *path; /* resolved path or the label */
+  void *dl;   /* dlopen handle; NULL for in-process */
+  dev_t dev;  /* the file's st_dev and st_ino (when dl != NULL): */
+  ino_t ino;  /*   loading the same file again is a no-op */
   const vbx_plugin_descriptor *desc;
-  void (*fini)(void *state);          /* NULL when absent or not covered */
+  void (*fini)(void *state); /* NULL when absent or not covered */
   void *state;
-  int in_init;                        /* registrar open */
-  int initialised;                    /* init() returned 0: fini is due */
-  int reg_error;                      /* first failed registration's code */
+  int in_init;     /* registrar open */
+  int initialised; /* init() returned 0: fini is due */
+  int reg_error;   /* first failed registration's code */
   char reg_message[512];
-  char init_message[1024];            /* set_error(NULL, ...) during init */
+  char init_message[1024]; /* set_error(NULL, ...) during init */
   vbx_plugin_ctx ctx;
   vbx_host_services host;
   vbx_registrar registrar;
@@ -47,13 +47,13 @@ struct vbx__plugin {
 
 struct vbx__registry {
   vbx__logger log;
-  char **config;                      /* "key=value" copies, NULL-terminated */
+  char **config; /* "key=value" copies, NULL-terminated */
   vbx__plugin **plugins;
   size_t n_plugins, cap_plugins;
   const char **names[VBX_KIND_COUNT]; /* NULL-terminated, rebuilt per load */
   int frozen;
-  pthread_mutex_t lock;               /* env cache and telemetry sink */
-  char **env_cache;                   /* "KEY=value" copies from getenv */
+  pthread_mutex_t lock; /* env cache and telemetry sink */
+  char **env_cache;     /* "KEY=value" copies from getenv */
   size_t n_env, cap_env;
   vbx__telemetry_fn tel_fn;
   void *tel_user;
@@ -67,8 +67,8 @@ extern pthread_mutex_t vbx__plugin_init_lock;
 int vbx__registry_add_plugin(vbx__registry *reg, vbx__plugin *p);
 /* registry.c: find `name` of `kind` among loaded plugins and in `extra`
  * (the plugin being loaded, may be NULL). */
-const vbx__impl *vbx__registry_find_in(const vbx__registry *reg, vbx__kind kind,
-                                       const char *name, const vbx__plugin *extra);
+const vbx__impl *vbx__registry_find_in(const vbx__registry *reg, vbx__kind kind, const char *name,
+                                       const vbx__plugin *extra);
 /* registry.c: fini (when init succeeded), dlclose, free the record. */
 void vbx__plugin_destroy(vbx__plugin *p);
 /* registry.c: the plugin's name, or its file name before the descriptor

@@ -21,8 +21,8 @@ static vbx_json *js_parse(const char *text, size_t len, vbx_call *call) {
   json_error_t e;
   json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &e);
   if (j == NULL)
-    vbx__call_fail(call, VBX_E_PROTOCOL, NULL, "JSON parse error at line %d column %d: %s",
-                   e.line, e.column, e.text);
+    vbx__call_fail(call, VBX_E_PROTOCOL, NULL, "JSON parse error at line %d column %d: %s", e.line,
+                   e.column, e.text);
   return V(j);
 }
 
@@ -36,14 +36,14 @@ static void js_decref(vbx_json *v) { json_decref(J(v)); }
 
 static vbx_json_type js_type(const vbx_json *v) {
   switch (v ? json_typeof(J(v)) : JSON_NULL) {
-    case JSON_OBJECT: return VBX_JSON_OBJECT;
-    case JSON_ARRAY: return VBX_JSON_ARRAY;
-    case JSON_STRING: return VBX_JSON_STRING;
-    case JSON_INTEGER: return VBX_JSON_INTEGER;
-    case JSON_REAL: return VBX_JSON_REAL;
-    case JSON_TRUE:
-    case JSON_FALSE: return VBX_JSON_BOOL;
-    case JSON_NULL: break;
+  case JSON_OBJECT: return VBX_JSON_OBJECT;
+  case JSON_ARRAY: return VBX_JSON_ARRAY;
+  case JSON_STRING: return VBX_JSON_STRING;
+  case JSON_INTEGER: return VBX_JSON_INTEGER;
+  case JSON_REAL: return VBX_JSON_REAL;
+  case JSON_TRUE:
+  case JSON_FALSE: return VBX_JSON_BOOL;
+  case JSON_NULL: break;
   }
   return VBX_JSON_NULL;
 }
@@ -58,7 +58,8 @@ static const char *js_object_key_at(const vbx_json *obj, size_t idx, vbx_json **
   if (value) *value = NULL;
   if (!json_is_object(J(obj))) return NULL;
   void *it = json_object_iter(J(obj));
-  for (size_t i = 0; it != NULL && i < idx; i++) it = json_object_iter_next(J(obj), it);
+  for (size_t i = 0; it != NULL && i < idx; i++)
+    it = json_object_iter_next(J(obj), it);
   if (it == NULL) return NULL;
   if (value) *value = V(json_object_iter_value(it));
   return json_object_iter_key(it);

@@ -23,7 +23,6 @@
 #define STRING_MAX_LEN 4096
 #define DIR_MAX_ENTRIES 1024
 
-
 /* ---- the registrar -------------------------------------------------------- */
 
 static int reg_refuse(vbx__plugin *p, int code, const char *fmt, ...)
@@ -61,8 +60,8 @@ static int name_ok(const char *name) {
   if (n == 0 || n > NAME_MAX_LEN) return 0;
   for (size_t i = 0; i < n; i++) {
     char c = name[i];
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-          c == '-' || c == '_' || c == '.'))
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+          c == '_' || c == '.'))
       return 0;
   }
   return 1;
@@ -72,8 +71,7 @@ static int add_impl(vbx__plugin *p, vbx__kind kind, const void *vt, const char *
                     int has_create, int has_destroy) {
   const char *k = vbx__kind_name(kind);
   if (name == NULL || !name_ok(name))
-    return reg_refuse(p, VBX_E_INVAL,
-                      "%s name '%.64s' is invalid: use 1-%d of [A-Za-z0-9._-]", k,
+    return reg_refuse(p, VBX_E_INVAL, "%s name '%.64s' is invalid: use 1-%d of [A-Za-z0-9._-]", k,
                       name ? name : "(null)", NAME_MAX_LEN);
   if (!has_create)
     return reg_refuse(p, VBX_E_INVAL, "%s '%s': missing required method 'create'", k, name);
@@ -98,17 +96,18 @@ static int add_impl(vbx__plugin *p, vbx__kind kind, const void *vt, const char *
  * validate method, create and destroy; a vtable must cover `destroy`.
  * Later members are optional: a shorter (older) vtable is accepted and its
  * missing methods are "unsupported" (VBX_HAS_METHOD is false). */
-#define DEFINE_REGISTER(FN, TYPE, KIND)                                                   \
-  static int FN(void *regp, const TYPE *vt) {                                            \
-    vbx__plugin *p = regp;                                                               \
-    int rc = reg_open(p, KIND);                                                          \
-    if (rc != 0) return rc;                                                              \
-    size_t min = offsetof(TYPE, destroy) + sizeof(((TYPE *)0)->destroy);                 \
+#define DEFINE_REGISTER(FN, TYPE, KIND)                                                           \
+  static int FN(void *regp, const TYPE *vt) {                                                     \
+    vbx__plugin *p = regp;                                                                        \
+    int rc = reg_open(p, KIND);                                                                   \
+    if (rc != 0) return rc;                                                                       \
+    size_t min = offsetof(TYPE, destroy) + sizeof(((TYPE *)0)->destroy);                          \
     if (vt == NULL) return reg_refuse(p, VBX_E_INVAL, "%s vtable is NULL", vbx__kind_name(KIND)); \
-    if (vt->struct_size < min)                                                           \
-      return reg_refuse(p, VBX_E_ABI, "%s vtable struct_size %u smaller than %zu (must reach 'destroy')", \
-                        vbx__kind_name(KIND), (unsigned)vt->struct_size, min);            \
-    return add_impl(p, KIND, vt, vt->name, vt->create != NULL, vt->destroy != NULL);     \
+    if (vt->struct_size < min)                                                                    \
+      return reg_refuse(p, VBX_E_ABI,                                                             \
+                        "%s vtable struct_size %u smaller than %zu (must reach 'destroy')",       \
+                        vbx__kind_name(KIND), (unsigned)vt->struct_size, min);                    \
+    return add_impl(p, KIND, vt, vt->name, vt->create != NULL, vt->destroy != NULL);              \
   }
 
 DEFINE_REGISTER(register_skill_type, vbx_skill_type_vtable, VBX_KIND_SKILL)
@@ -120,8 +119,8 @@ DEFINE_REGISTER(register_exporter, vbx_exporter_vtable, VBX_KIND_EXPORTER)
 
 static const char *endian_name(uint32_t fp) {
   switch (fp & 0xffu) {
-    case VBX_FP_ENDIAN_LITTLE: return "little-endian";
-    case VBX_FP_ENDIAN_BIG: return "big-endian";
+  case VBX_FP_ENDIAN_LITTLE: return "little-endian";
+  case VBX_FP_ENDIAN_BIG: return "big-endian";
   }
   return "unknown byte order";
 }
@@ -147,7 +146,8 @@ static int plugin_name_ok(const char *s) {
 static int semver_ok(const char *s) {
   for (int part = 0; part < 3; part++) {
     if (*s < '0' || *s > '9') return 0;
-    while (*s >= '0' && *s <= '9') s++;
+    while (*s >= '0' && *s <= '9')
+      s++;
     if (part < 2 && *s++ != '.') return 0;
   }
   return *s == '\0' || *s == '-' || *s == '+';
@@ -200,8 +200,8 @@ static int check_descriptor(vbx__registry *reg, const vbx_plugin_descriptor *d, 
                           d->version);
   for (size_t i = 0; i < reg->n_plugins; i++)
     if (strcmp(reg->plugins[i]->desc->name, d->name) == 0)
-      return vbx__error_set(err, VBX_E_EXISTS, "%s: plugin name '%s' already loaded from %s",
-                            label, d->name, reg->plugins[i]->path);
+      return vbx__error_set(err, VBX_E_EXISTS, "%s: plugin name '%s' already loaded from %s", label,
+                            d->name, reg->plugins[i]->path);
   return 0;
 }
 
@@ -219,8 +219,11 @@ static int check_and_init(vbx__registry *reg, vbx__plugin *p, vbx_plugin_entry_f
   p->desc = d;
   p->fini = VBX_HAS_MEMBER(d, vbx_plugin_descriptor, fini) ? d->fini : NULL;
   vbx__host_services_fill(p);
-  p->registrar = (vbx_registrar){(uint32_t)sizeof(vbx_registrar), p, register_skill_type,
-                                 register_llm_provider, register_sandbox_backend,
+  p->registrar = (vbx_registrar){(uint32_t)sizeof(vbx_registrar),
+                                 p,
+                                 register_skill_type,
+                                 register_llm_provider,
+                                 register_sandbox_backend,
                                  register_exporter};
   void *state = NULL;
   pthread_mutex_lock(&vbx__plugin_init_lock);
@@ -233,7 +236,7 @@ static int check_and_init(vbx__registry *reg, vbx__plugin *p, vbx_plugin_entry_f
   vbx__host_set_current_init(NULL);
   pthread_mutex_unlock(&vbx__plugin_init_lock);
   if (irc != 0) {
-    const char *why = p->init_message[0] ? p->init_message
+    const char *why = p->init_message[0]  ? p->init_message
                       : p->reg_message[0] ? p->reg_message
                                           : "no message";
     rc = vbx__error_set(err, VBX_E_PLUGIN, "%s: plugin '%s' init failed: %s: %s", label, d->name,
@@ -247,7 +250,8 @@ static int check_and_init(vbx__registry *reg, vbx__plugin *p, vbx_plugin_entry_f
                         d->name, p->reg_message);
     goto fail;
   }
-  for (size_t i = 0; i < p->n_impls; i++) p->impls[i].plugin_state = state;
+  for (size_t i = 0; i < p->n_impls; i++)
+    p->impls[i].plugin_state = state;
   rc = vbx__registry_add_plugin(reg, p);
   if (rc != 0) {
     vbx__error_set(err, rc, "%s: out of memory adding plugin", label);
@@ -317,8 +321,8 @@ int vbx__registry_load(vbx__registry *reg, const char *path, vbx_error *err) {
   const vbx__plugin *same = loaded_file(reg, &st);
   if (same != NULL) {
     vbx__log_emit(&reg->log, VBX_LOG_DEBUG, "voidbox",
-                  "%s: plugin '%s' is already loaded from this file (%s)", path,
-                  same->desc->name, same->path);
+                  "%s: plugin '%s' is already loaded from this file (%s)", path, same->desc->name,
+                  same->path);
     return 0;
   }
   char real[PATH_MAX];
@@ -411,7 +415,8 @@ int vbx__registry_load_dir(vbx__registry *reg, const char *dir, vbx_error *err) 
     rc = vbx__registry_load(reg, path, err);
   }
 out:
-  for (size_t i = 0; i < n; i++) free(names[i]);
+  for (size_t i = 0; i < n; i++)
+    free(names[i]);
   free(names);
   closedir(d);
   return rc;

@@ -7,11 +7,11 @@
 
 const char *vbx__log_level_name(vbx_log_level level) {
   switch (level) {
-    case VBX_LOG_TRACE: return "trace";
-    case VBX_LOG_DEBUG: return "debug";
-    case VBX_LOG_INFO: return "info";
-    case VBX_LOG_WARN: return "warn";
-    case VBX_LOG_ERROR: return "error";
+  case VBX_LOG_TRACE: return "trace";
+  case VBX_LOG_DEBUG: return "debug";
+  case VBX_LOG_INFO: return "info";
+  case VBX_LOG_WARN: return "warn";
+  case VBX_LOG_ERROR: return "error";
   }
   return "log";
 }
@@ -31,8 +31,8 @@ void vbx__log_vemit(const vbx__logger *log, vbx_log_level level, const char *ori
   fprintf(stderr, "%s: %s: %s\n", origin, vbx__log_level_name(level), msg);
 }
 
-void vbx__log_emit(const vbx__logger *log, vbx_log_level level, const char *origin,
-                   const char *fmt, ...) {
+void vbx__log_emit(const vbx__logger *log, vbx_log_level level, const char *origin, const char *fmt,
+                   ...) {
   va_list ap;
   va_start(ap, fmt);
   vbx__log_vemit(log, level, origin, fmt, ap);

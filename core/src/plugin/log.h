@@ -18,7 +18,7 @@ const char *vbx__log_level_name(vbx_log_level level);
  * as log->fn is. */
 void vbx__log_vemit(const vbx__logger *log, vbx_log_level level, const char *origin,
                     const char *fmt, va_list ap);
-void vbx__log_emit(const vbx__logger *log, vbx_log_level level, const char *origin,
-                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void vbx__log_emit(const vbx__logger *log, vbx_log_level level, const char *origin, const char *fmt,
+                   ...) __attribute__((format(printf, 4, 5)));
 
 #endif

@@ -19,17 +19,18 @@ const char *vbx__plugin_label(const vbx__plugin *p) {
 
 const char *vbx__kind_name(vbx__kind kind) {
   switch (kind) {
-    case VBX_KIND_SKILL: return "skill";
-    case VBX_KIND_LLM: return "llm";
-    case VBX_KIND_SANDBOX: return "sandbox";
-    case VBX_KIND_EXPORTER: return "exporter";
-    case VBX_KIND_COUNT: break;
+  case VBX_KIND_SKILL: return "skill";
+  case VBX_KIND_LLM: return "llm";
+  case VBX_KIND_SANDBOX: return "sandbox";
+  case VBX_KIND_EXPORTER: return "exporter";
+  case VBX_KIND_COUNT: break;
   }
   return "unknown";
 }
 
 static void free_strv(char **v) {
-  for (size_t i = 0; v && v[i]; i++) free(v[i]);
+  for (size_t i = 0; v && v[i]; i++)
+    free(v[i]);
   free(v);
 }
 
@@ -42,10 +43,13 @@ int vbx__registry_new(const vbx__logger *log, const char *const *config, vbx__re
     free(reg);
     return VBX_E_GENERIC;
   }
-  if (log != NULL) reg->log = *log;
-  else reg->log.level = VBX_LOG_WARN;
+  if (log != NULL)
+    reg->log = *log;
+  else
+    reg->log.level = VBX_LOG_WARN;
   size_t n = 0;
-  while (config && config[n]) n++;
+  while (config && config[n])
+    n++;
   reg->config = calloc(n + 1, sizeof(char *));
   if (reg->config == NULL) goto fail;
   for (size_t i = 0; i < n; i++) {
@@ -108,8 +112,8 @@ static const vbx__impl *find_in_plugin(const vbx__plugin *p, vbx__kind kind, con
   return NULL;
 }
 
-const vbx__impl *vbx__registry_find_in(const vbx__registry *reg, vbx__kind kind,
-                                       const char *name, const vbx__plugin *extra) {
+const vbx__impl *vbx__registry_find_in(const vbx__registry *reg, vbx__kind kind, const char *name,
+                                       const vbx__plugin *extra) {
   if (reg == NULL || name == NULL) return NULL;
   for (size_t i = 0; i < reg->n_plugins; i++) {
     const vbx__impl *im = find_in_plugin(reg->plugins[i], kind, name);
@@ -175,11 +179,14 @@ void vbx__plugin_destroy(vbx__plugin *p) {
 
 void vbx__registry_free(vbx__registry *reg) {
   if (reg == NULL) return;
-  for (size_t i = reg->n_plugins; i > 0; i--) vbx__plugin_destroy(reg->plugins[i - 1]);
+  for (size_t i = reg->n_plugins; i > 0; i--)
+    vbx__plugin_destroy(reg->plugins[i - 1]);
   free(reg->plugins);
-  for (int k = 0; k < VBX_KIND_COUNT; k++) free(reg->names[k]);
+  for (int k = 0; k < VBX_KIND_COUNT; k++)
+    free(reg->names[k]);
   free_strv(reg->config);
-  for (size_t i = 0; i < reg->n_env; i++) free(reg->env_cache[i]);
+  for (size_t i = 0; i < reg->n_env; i++)
+    free(reg->env_cache[i]);
   free(reg->env_cache);
   pthread_mutex_destroy(&reg->lock);
   free(reg);

@@ -34,16 +34,16 @@ typedef struct vbx__registry vbx__registry;
  * read only through VBX_HAS_METHOD), the owning plugin and its state. */
 typedef struct vbx__impl {
   vbx__kind kind;
-  const char *name;            /* borrowed from the vtable */
-  const void *vtable;          /* one of the four vtable types */
+  const char *name;   /* borrowed from the vtable */
+  const void *vtable; /* one of the four vtable types */
   vbx__plugin *plugin;
-  void *plugin_state;          /* the state init() returned */
+  void *plugin_state; /* the state init() returned */
 } vbx__impl;
 
 /* Log sink used by host services and the loader. */
 typedef struct vbx__logger {
   vbx_log_level level;
-  vbx_log_fn fn;               /* NULL: stderr */
+  vbx_log_fn fn; /* NULL: stderr */
   void *user;
 } vbx__logger;
 
@@ -52,14 +52,13 @@ typedef struct vbx__logger {
  * through host services. Called on the reporting thread, without a
  * registry lock held; data is borrowed for the call. */
 typedef struct vbx__metric {
-  const char *plugin;          /* reporting plugin's name ("voidbox" for core) */
+  const char *plugin; /* reporting plugin's name ("voidbox" for core) */
   const char *name;
   double value;
-  const char *unit;            /* may be NULL */
-  uint64_t time_ns;            /* CLOCK_REALTIME */
+  const char *unit; /* may be NULL */
+  uint64_t time_ns; /* CLOCK_REALTIME */
 } vbx__metric;
-typedef void (*vbx__telemetry_fn)(void *user, const vbx_span_data *span,
-                                  const vbx__metric *metric);
+typedef void (*vbx__telemetry_fn)(void *user, const vbx_span_data *span, const vbx__metric *metric);
 
 /* Create an empty, unfrozen registry. `config` ("key=value", NULL-
  * terminated, may be NULL) is copied and served by host->config_get. */

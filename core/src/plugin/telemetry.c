@@ -12,17 +12,17 @@
 #include "plugin/log.h"
 
 #define SPAN_NAME_MAX 256
-#define SPAN_ATTR_MAX 64      /* attributes per span */
-#define SPAN_VALUE_MAX 4096   /* bytes per attribute value */
+#define SPAN_ATTR_MAX 64    /* attributes per span */
+#define SPAN_VALUE_MAX 4096 /* bytes per attribute value */
 
 struct vbx_span {
   vbx__registry *reg;
-  const char *plugin;         /* ctx name, static for the plugin's life */
+  const char *plugin; /* ctx name, static for the plugin's life */
   char *name;
   uint64_t trace_hi, trace_lo, id, parent_id;
   uint64_t start_ns;
-  char **attrs;               /* key, value, ..., NULL */
-  size_t n_attrs;             /* number of pairs */
+  char **attrs;   /* key, value, ..., NULL */
+  size_t n_attrs; /* number of pairs */
 };
 
 static atomic_uint_fast64_t span_counter;
@@ -122,11 +122,13 @@ static void tm_span_end(vbx_span *s, int status) {
     fn(user, &d, NULL);
   } else {
     const vbx__logger *log = s->reg ? &s->reg->log : NULL;
-    vbx__log_emit(log, VBX_LOG_TRACE, s->plugin, "span %s id=%016llx parent=%016llx %.3f ms status %d",
-                  d.name, (unsigned long long)d.span_id, (unsigned long long)d.parent_span_id,
+    vbx__log_emit(log, VBX_LOG_TRACE, s->plugin,
+                  "span %s id=%016llx parent=%016llx %.3f ms status %d", d.name,
+                  (unsigned long long)d.span_id, (unsigned long long)d.parent_span_id,
                   (double)(d.end_ns - d.start_ns) / 1e6, status);
   }
-  for (size_t i = 0; s->attrs[i]; i++) free(s->attrs[i]);
+  for (size_t i = 0; s->attrs[i]; i++)
+    free(s->attrs[i]);
   free(s->attrs);
   free(s->name);
   free(s);

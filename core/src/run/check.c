@@ -128,8 +128,8 @@ static int probe_box(vbx_runtime *rt, const vbx__resolved_box *rb, vbx__probe_no
   return 0;
 }
 
-int vbx__pipeline_probe(vbx_runtime *rt, const vbx__plan *plan, vbx__probe_note_fn note,
-                        void *user, vbx_error *err) {
+int vbx__pipeline_probe(vbx_runtime *rt, const vbx__plan *plan, vbx__probe_note_fn note, void *user,
+                        vbx_error *err) {
   const vbx_pipeline *p = plan->p;
   for (size_t i = 0; i < p->n_boxes; i++) {
     const vbx__resolved_box *rb = vbx__plan_find(plan, p->boxes[i]);

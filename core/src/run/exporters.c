@@ -107,9 +107,9 @@ static int check_entry(const vbx_runtime *rt, const vbx_pipeline *p, const json_
     vbx__call_init(&call, NULL, &rt->cancel, 0);
     int vrc = vbx__impl_validate_options(impl, NULL, (const vbx_json *)opts, &call);
     if (vrc != 0) {
-      snprintf(msg, sizeof(msg), "exporters[%zu]: exporter '%s' refused %s%s%s: %s", i,
-               impl->name, call.field[0] ? "option '" : "its options", call.field,
-               call.field[0] ? "'" : "", vbx__call_message(&call, vrc));
+      snprintf(msg, sizeof(msg), "exporters[%zu]: exporter '%s' refused %s%s%s: %s", i, impl->name,
+               call.field[0] ? "option '" : "its options", call.field, call.field[0] ? "'" : "",
+               vbx__call_message(&call, vrc));
       rc = report(err, p, "exporters", msg);
     }
   }
@@ -183,8 +183,8 @@ void vbx__exporters_close(vbx__run *run) {
     vbx__call_init(&call, NULL, NULL, deadline);
     int rc = vbx__inst_flush(&x->inst, &call);
     if (rc != 0)
-      vbx__runtime_log(run->rt, VBX_LOG_WARN, "exporter '%s': flush failed: %s",
-                       x->inst.impl->name, vbx__call_message(&call, rc));
+      vbx__runtime_log(run->rt, VBX_LOG_WARN, "exporter '%s': flush failed: %s", x->inst.impl->name,
+                       vbx__call_message(&call, rc));
     vbx__inst_destroy(&x->inst, deadline);
     pthread_mutex_destroy(&x->mu);
   }

@@ -35,8 +35,8 @@ static void set_error(vbx__run *run, size_t stage) {
 static void run_stage(vbx__run *run, size_t i, const char *input) {
   const vbx__stage *st = &run->p->stages[i];
   vbx__stage_result *sr = &run->res->stages[i];
-  vbx__events_stage(&run->events, VBX_EV_STAGE_STARTED, sr->name, (int)i, VBX_STATUS_RUNNING,
-                    NULL, 0, NULL);
+  vbx__events_stage(&run->events, VBX_EV_STAGE_STARTED, sr->name, (int)i, VBX_STATUS_RUNNING, NULL,
+                    0, NULL);
   uint64_t t0 = vbx__now_ns();
   sr->status = VBX_STATUS_RUNNING;
   if (st->is_fan_out)

@@ -10,7 +10,8 @@
 
 vbx__plan *vbx__plan_new(const vbx_pipeline *p) {
   size_t slots = 0;
-  for (size_t i = 0; i < p->n_stages; i++) slots += p->stages[i].n_boxes;
+  for (size_t i = 0; i < p->n_stages; i++)
+    slots += p->stages[i].n_boxes;
   vbx__plan *plan = calloc(1, sizeof(*plan));
   if (plan == NULL) return NULL;
   plan->p = p;

@@ -28,7 +28,7 @@
 
 typedef struct vbx__plan {
   const vbx_pipeline *p;
-  vbx__resolved_box *boxes;        /* distinct boxes, in check order */
+  vbx__resolved_box *boxes; /* distinct boxes, in check order */
   size_t n_boxes, cap_boxes;
   const vbx__resolved_box **slots; /* stage i's box j: slots[first[i] + j] */
   size_t *first;                   /* per stage */
@@ -56,8 +56,8 @@ VBX__TOOL_API void vbx__plan_free(vbx__plan *plan);
 /* check.c: vbx_pipeline_check, keeping what it found: on success *out is a
  * plan for p (free with vbx__plan_free), else NULL with err set exactly as
  * vbx_pipeline_check sets it. */
-VBX__TOOL_API int vbx__pipeline_check_plan(vbx_runtime *rt, const vbx_pipeline *p,
-                                           vbx__plan **out, vbx_error *err);
+VBX__TOOL_API int vbx__pipeline_check_plan(vbx_runtime *rt, const vbx_pipeline *p, vbx__plan **out,
+                                           vbx_error *err);
 /* pipeline_run.c: vbx_pipeline_run of plan->p without checking again:
  * the boxes run as the plan resolved them. Same results, events and
  * errors as vbx_pipeline_run after a successful check. */

@@ -53,7 +53,8 @@ void vbx_result_free(vbx_result *r) {
   if (r == NULL) return;
   for (size_t i = 0; i < r->n_stages; i++) {
     vbx__stage_result *sr = &r->stages[i];
-    for (size_t j = 0; j < sr->n_boxes; j++) vbx__box_result_clear(&sr->boxes[j]);
+    for (size_t j = 0; j < sr->n_boxes; j++)
+      vbx__box_result_clear(&sr->boxes[j]);
     free(sr->boxes);
     free(sr->name);
     free(sr->output);
@@ -89,12 +90,12 @@ const vbx_box_result *vbx_result_box(const vbx_result *r, size_t stage, size_t i
 
 const char *vbx_status_name(vbx_status s) {
   switch (s) {
-    case VBX_STATUS_PENDING: return "pending";
-    case VBX_STATUS_RUNNING: return "running";
-    case VBX_STATUS_OK: return "ok";
-    case VBX_STATUS_FAILED: return "failed";
-    case VBX_STATUS_CANCELLED: return "cancelled";
-    case VBX_STATUS_SKIPPED: return "skipped";
+  case VBX_STATUS_PENDING: return "pending";
+  case VBX_STATUS_RUNNING: return "running";
+  case VBX_STATUS_OK: return "ok";
+  case VBX_STATUS_FAILED: return "failed";
+  case VBX_STATUS_CANCELLED: return "cancelled";
+  case VBX_STATUS_SKIPPED: return "skipped";
   }
   return "unknown";
 }

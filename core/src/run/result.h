@@ -22,22 +22,22 @@
 typedef struct vbx__stage_result {
   char *name;
   vbx_status status;
-  vbx_box_result *boxes;   /* n_boxes, in declaration order */
+  vbx_box_result *boxes; /* n_boxes, in declaration order */
   size_t n_boxes;
-  char *output;            /* what the stage passes on (merged for fan-out), or NULL */
+  char *output; /* what the stage passes on (merged for fan-out), or NULL */
 } vbx__stage_result;
 
 struct vbx_result {
   char *name;
   vbx_status status;
-  char *error;             /* NULL when none */
-  char *text;              /* output of the last stage that finished OK; never NULL */
+  char *error; /* NULL when none */
+  char *text;  /* output of the last stage that finished OK; never NULL */
   vbx__stage_result *stages;
   size_t n_stages;
   uint64_t input_tokens;
   uint64_t output_tokens;
   double cost_usd;
-  uint64_t duration_ns;    /* wall time of the whole run */
+  uint64_t duration_ns; /* wall time of the whole run */
 };
 
 /* A result shaped like pipeline p: every stage and box named, status
@@ -54,8 +54,8 @@ int vbx__status_from_name(const char *name, vbx_status *out);
 /* result_parse.c: read one box entry of a report (vbx_box_result_to_json's
  * shape) into b, which it initialises; `path` names the entry in errors.
  * On failure b is cleared and err says which key. */
-VBX__TOOL_API int vbx__box_result_from_json(const json_t *o, const char *path,
-                                            vbx_box_result *b, vbx_error *err);
+VBX__TOOL_API int vbx__box_result_from_json(const json_t *o, const char *path, vbx_box_result *b,
+                                            vbx_error *err);
 /* result_parse.c: from the boxes of r, derive each stage's status (SKIPPED
  * when all its boxes were, PENDING while one is), the output a stage passes
  * on, the result's text (the last OK stage's output) and the totals of

@@ -22,7 +22,7 @@ static int bad(vbx_error *err, const char *path, const char *what) {
 }
 
 int vbx__status_from_name(const char *name, vbx_status *out) {
-  static const vbx_status all[] = {VBX_STATUS_PENDING, VBX_STATUS_RUNNING, VBX_STATUS_OK,
+  static const vbx_status all[] = {VBX_STATUS_PENDING, VBX_STATUS_RUNNING,   VBX_STATUS_OK,
                                    VBX_STATUS_FAILED,  VBX_STATUS_CANCELLED, VBX_STATUS_SKIPPED};
   for (size_t i = 0; name != NULL && i < sizeof(all) / sizeof(all[0]); i++)
     if (strcmp(vbx_status_name(all[i]), name) == 0) {
@@ -160,8 +160,10 @@ int vbx__box_result_from_json(const json_t *o, const char *path, vbx_box_result 
   for (size_t i = 0; rc == 0 && i < json_array_size(calls); i++) {
     char p[300];
     snprintf(p, sizeof(p), "%s.tool_calls[%zu]", path, i);
-    if (!json_is_object(json_array_get(calls, i))) rc = bad(err, p, "not an object");
-    else rc = tool_call(json_array_get(calls, i), p, b, err);
+    if (!json_is_object(json_array_get(calls, i)))
+      rc = bad(err, p, "not an object");
+    else
+      rc = tool_call(json_array_get(calls, i), p, b, err);
   }
   if (b->output == NULL && rc == 0) rc = vbx__error_set(err, VBX_E_NOMEM, "out of memory");
   if (rc != 0) vbx__box_result_clear(b);
@@ -252,7 +254,8 @@ int vbx_result_from_json(const char *text, size_t len, vbx_result **out, vbx_err
   if (rc == 0) rc = stages(json_object_get(root, "stages"), r, err);
   if (rc == 0 && !json_is_object(totals)) rc = bad(err, "totals", "missing or not an object");
   if (rc == 0) rc = get_ms(totals, "totals", "duration_ms", &r->duration_ns, err);
-  if (rc == 0 && (r->text = strdup("")) == NULL) rc = vbx__error_set(err, VBX_E_NOMEM, "out of memory");
+  if (rc == 0 && (r->text = strdup("")) == NULL)
+    rc = vbx__error_set(err, VBX_E_NOMEM, "out of memory");
   if (rc == 0) vbx__result_derive(r);
   json_decref(root);
   if (rc != 0) {

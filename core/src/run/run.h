@@ -19,8 +19,8 @@
 /* One exporter instance created from the pipeline's `observe` block. */
 typedef struct vbx__exporter_inst {
   vbx__inst inst;
-  int serialise;           /* 1: vtable lacks VBX_VT_THREAD_SAFE */
-  pthread_mutex_t mu;      /* serialises calls when `serialise` */
+  int serialise;      /* 1: vtable lacks VBX_VT_THREAD_SAFE */
+  pthread_mutex_t mu; /* serialises calls when `serialise` */
 } vbx__exporter_inst;
 
 /* Where events go: the run options' on_event and every exporter. */
@@ -35,11 +35,11 @@ typedef struct vbx__events {
 typedef struct vbx__run {
   vbx_runtime *rt;
   const vbx_pipeline *p;
-  const vbx__plan *plan;   /* what the check resolved (p == plan->p) */
-  vbx_run_options opts;    /* zero-extended copy */
+  const vbx__plan *plan; /* what the check resolved (p == plan->p) */
+  vbx_run_options opts;  /* zero-extended copy */
   vbx_result *res;
   vbx__events events;
-  vbx__cancel cancel;      /* the run's own token */
+  vbx__cancel cancel; /* the run's own token */
 } vbx__run;
 
 /* How long one exporter call (on_event, flush, destroy) may take before a

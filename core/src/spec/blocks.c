@@ -53,7 +53,8 @@ static int mounts_block(vbx__spec_ctx *c, const vbx__node *n, vbx__sandbox_decl 
   if (rc != 0) return rc;
   vbx_mount *m = calloc(n->n ? n->n : 1, sizeof(*m));
   if (m == NULL) return vbx__spec_oom(c);
-  for (size_t i = 0; rc == 0 && i < n->n; i++) rc = mount_entry(c, n->vals[i], &m[i]);
+  for (size_t i = 0; rc == 0 && i < n->n; i++)
+    rc = mount_entry(c, n->vals[i], &m[i]);
   if (rc == 0 && vbx__sandbox_set_mounts(s, m, n->n) != 0) rc = vbx__spec_oom(c);
   for (size_t i = 0; i < n->n; i++) {
     free((char *)m[i].host_path);

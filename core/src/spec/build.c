@@ -20,8 +20,8 @@ static const char *const k_kinds[] = {"agent", "pipeline", NULL};
 static const char *const k_agent_keys[] = {"prompt",       "skills",      "max_turns",
                                            "timeout_secs", "output_file", NULL};
 static const char *const k_pipeline_keys[] = {"boxes", "stages", "max_parallel", NULL};
-static const char *const k_box_keys[] = {"name",      "prompt",       "skills",      "llm", "sandbox",
-                                         "max_turns", "timeout_secs", "output_file", NULL};
+static const char *const k_box_keys[] = {
+    "name", "prompt", "skills", "llm", "sandbox", "max_turns", "timeout_secs", "output_file", NULL};
 static const char *const k_stage_keys[] = {"box", "fan_out", "fail_fast", NULL};
 
 /* The keys an agent block and a pipeline box share. */
@@ -68,7 +68,8 @@ static int agent_block(vbx__spec_ctx *c, const top *t, const vbx__node *n, vbx_p
   if (rc == 0) rc = new_box(c, t, p->name, n, &b);
   if (rc != 0) return rc;
   if ((rc = add_box(c, p, b)) != 0) return rc;
-  for (size_t i = 0; rc == 0 && i < n->n; i++) rc = box_field(c, n->keys[i]->text, n->vals[i], b);
+  for (size_t i = 0; rc == 0 && i < n->n; i++)
+    rc = box_field(c, n->keys[i]->text, n->vals[i], b);
   if (rc == 0 && vbx__pipeline_add_stage(p, &b, 1, 0, b->pos) != 0) rc = vbx__spec_oom(c);
   return rc;
 }
@@ -95,9 +96,12 @@ static int pipeline_box(vbx__spec_ctx *c, const top *t, const vbx__node *n, vbx_
   for (size_t i = 0; rc == 0 && i < n->n; i++) {
     const char *k = n->keys[i]->text;
     const vbx__node *v = n->vals[i];
-    if (strcmp(k, "llm") == 0) rc = vbx__spec_llm(c, v, &b->llm);
-    else if (strcmp(k, "sandbox") == 0) rc = vbx__spec_sandbox(c, v, &b->sandbox);
-    else rc = box_field(c, k, v, b);
+    if (strcmp(k, "llm") == 0)
+      rc = vbx__spec_llm(c, v, &b->llm);
+    else if (strcmp(k, "sandbox") == 0)
+      rc = vbx__spec_sandbox(c, v, &b->sandbox);
+    else
+      rc = box_field(c, k, v, b);
   }
   return rc;
 }
@@ -115,7 +119,8 @@ static int stage_box(vbx__spec_ctx *c, vbx_pipeline *p, const vbx__node *v, cons
       free(name);
       return vbx__spec_oom(c);
     }
-    for (size_t i = 0; i < p->n_boxes; i++) names[i] = p->boxes[i]->name;
+    for (size_t i = 0; i < p->n_boxes; i++)
+      names[i] = p->boxes[i]->name;
     const char *hint = vbx__did_you_mean(name, names);
     rc = vbx__spec_fail(c, v, "unknown box '%.200s' in stage%s%.200s%s", name,
                         hint ? " (did you mean '" : " (no box of that name is declared)",
@@ -192,10 +197,12 @@ static int pipeline_block(vbx__spec_ctx *c, const top *t, const vbx__node *n, vb
   const vbx__node *boxes = vbx__node_get(n, "boxes"), *stages = vbx__node_get(n, "stages");
   if ((rc = vbx__spec_list(c, boxes, "boxes")) != 0) return rc;
   if (boxes->n == 0) return vbx__spec_fail(c, boxes, "'boxes' must not be empty");
-  for (size_t i = 0; rc == 0 && i < boxes->n; i++) rc = pipeline_box(c, t, boxes->vals[i], p);
+  for (size_t i = 0; rc == 0 && i < boxes->n; i++)
+    rc = pipeline_box(c, t, boxes->vals[i], p);
   if (rc == 0) rc = vbx__spec_list(c, stages, "stages");
   if (rc == 0 && stages->n == 0) return vbx__spec_fail(c, stages, "'stages' must not be empty");
-  for (size_t i = 0; rc == 0 && i < stages->n; i++) rc = stage(c, stages->vals[i], p);
+  for (size_t i = 0; rc == 0 && i < stages->n; i++)
+    rc = stage(c, stages->vals[i], p);
   if (rc == 0) rc = unused_boxes(c, boxes, p);
   const vbx__node *mp = vbx__node_get(n, "max_parallel");
   uint32_t width = 0;

@@ -120,7 +120,8 @@ static int looks_json(const char *path, const char *text, size_t len) {
   }
   size_t i = 0;
   if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) i = 3;
-  while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n')) i++;
+  while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n'))
+    i++;
   return i < len && text[i] == '{';
 }
 

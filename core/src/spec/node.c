@@ -31,10 +31,10 @@ const char *vbx__node_describe(const vbx__node *n) {
   if (n->kind == VBX__NODE_MAP) return "a map";
   if (n->kind == VBX__NODE_SEQ) return "a list";
   switch (n->type) {
-    case VBX__SCALAR_INT: return "an integer";
-    case VBX__SCALAR_FLOAT: return "a number";
-    case VBX__SCALAR_BOOL: return "a boolean";
-    case VBX__SCALAR_NULL: return "null";
-    default: return "a string";
+  case VBX__SCALAR_INT: return "an integer";
+  case VBX__SCALAR_FLOAT: return "a number";
+  case VBX__SCALAR_BOOL: return "a boolean";
+  case VBX__SCALAR_NULL: return "null";
+  default: return "a string";
   }
 }

@@ -35,11 +35,11 @@ typedef enum vbx__scalar_type {
 typedef struct vbx__node vbx__node;
 struct vbx__node {
   vbx__node_kind kind;
-  int line, col;           /* 1-based start of the node */
+  int line, col; /* 1-based start of the node */
   /* scalars */
-  char *text;              /* NUL-terminated, never contains NUL */
+  char *text; /* NUL-terminated, never contains NUL */
   size_t len;
-  int quoted;              /* 1: single- or double-quoted; text starts at col + 1 */
+  int quoted; /* 1: single- or double-quoted; text starts at col + 1 */
   vbx__scalar_type type;
   /* maps: keys[i] -> vals[i]; lists: vals[i] (keys NULL) */
   vbx__node **keys;
@@ -54,8 +54,8 @@ struct vbx__node {
  * are worded. On success *out is the root (a
  * document's top node, never NULL); on failure returns VBX_E_SPEC (or
  * VBX_E_NOMEM) with err filled. */
-int vbx__yaml_parse(const char *text, size_t len, const char *file, int is_json,
-                    vbx__node **out, vbx_error *err);
+int vbx__yaml_parse(const char *text, size_t len, const char *file, int is_json, vbx__node **out,
+                    vbx_error *err);
 
 void vbx__node_free(vbx__node *n);
 

@@ -80,26 +80,26 @@ int vbx__scalar_bool(const vbx__node *n, int *out) {
 
 static json_t *scalar_json(const vbx__node *n, const vbx__node **bad) {
   switch (n->type) {
-    case VBX__SCALAR_NULL: return json_null();
-    case VBX__SCALAR_BOOL: return json_boolean(n->text[0] == 't' || n->text[0] == 'T');
-    case VBX__SCALAR_INT: {
-      int64_t v;
-      if (vbx__scalar_int(n, &v) != 0) {
-        *bad = n;
-        return NULL;
-      }
-      return json_integer((json_int_t)v);
+  case VBX__SCALAR_NULL: return json_null();
+  case VBX__SCALAR_BOOL: return json_boolean(n->text[0] == 't' || n->text[0] == 'T');
+  case VBX__SCALAR_INT: {
+    int64_t v;
+    if (vbx__scalar_int(n, &v) != 0) {
+      *bad = n;
+      return NULL;
     }
-    case VBX__SCALAR_FLOAT: {
-      /* .inf and .nan (the only forms with an 'n') have no JSON form. */
-      double d = strpbrk(n->text, "nN") ? NAN : strtod(n->text, NULL);
-      if (!isfinite(d)) {
-        *bad = n; /* JSON has no infinity or NaN */
-        return NULL;
-      }
-      return json_real(d);
+    return json_integer((json_int_t)v);
+  }
+  case VBX__SCALAR_FLOAT: {
+    /* .inf and .nan (the only forms with an 'n') have no JSON form. */
+    double d = strpbrk(n->text, "nN") ? NAN : strtod(n->text, NULL);
+    if (!isfinite(d)) {
+      *bad = n; /* JSON has no infinity or NaN */
+      return NULL;
     }
-    default: return json_stringn(n->text, n->len);
+    return json_real(d);
+  }
+  default: return json_stringn(n->text, n->len);
   }
 }
 
@@ -110,7 +110,7 @@ json_t *vbx__node_to_json(const vbx__node *n, const vbx__node **bad) {
   if (out == NULL) return NULL;
   for (size_t i = 0; i < n->n; i++) {
     json_t *v = vbx__node_to_json(n->vals[i], bad);
-    int rc = v == NULL ? -1
+    int rc = v == NULL                  ? -1
              : n->kind == VBX__NODE_MAP ? json_object_set_new(out, n->keys[i]->text, v)
                                         : json_array_append_new(out, v);
     if (rc != 0) {

@@ -16,8 +16,7 @@ int vbx__spec_fail(vbx__spec_ctx *c, const vbx__node *at, const char *fmt, ...) 
   va_start(ap, fmt);
   vsnprintf(msg, sizeof(msg), fmt, ap);
   va_end(ap);
-  return vbx__error_at(c->err, VBX_E_SPEC, c->file, at ? at->line : 0, at ? at->col : 0, "%s",
-                       msg);
+  return vbx__error_at(c->err, VBX_E_SPEC, c->file, at ? at->line : 0, at ? at->col : 0, "%s", msg);
 }
 
 int vbx__spec_oom(vbx__spec_ctx *c) {
@@ -36,7 +35,8 @@ int vbx__spec_unknown_key(vbx__spec_ctx *c, const vbx__node *k, const char *cons
     return vbx__spec_fail(c, k, "unknown key '%.100s' in %s (did you mean '%s'?)", k->text, where,
                           hint);
   vbx__strbuf sb = VBX__STRBUF_INIT;
-  for (size_t i = 0; known[i]; i++) vbx__strbuf_printf(&sb, "%s%s", i ? ", " : "", known[i]);
+  for (size_t i = 0; known[i]; i++)
+    vbx__strbuf_printf(&sb, "%s%s", i ? ", " : "", known[i]);
   int rc = vbx__spec_fail(c, k, "unknown key '%.100s' in %s (known keys: %.600s)", k->text, where,
                           sb.data ? sb.data : "");
   vbx__strbuf_reset(&sb);
@@ -47,7 +47,8 @@ int vbx__spec_known_keys(vbx__spec_ctx *c, const vbx__node *m, const char *const
                          const char *where) {
   for (size_t i = 0; i < m->n; i++) {
     size_t j = 0;
-    while (known[j] && strcmp(known[j], m->keys[i]->text) != 0) j++;
+    while (known[j] && strcmp(known[j], m->keys[i]->text) != 0)
+      j++;
     if (known[j] == NULL) return vbx__spec_unknown_key(c, m->keys[i], known, where);
   }
   return 0;
@@ -89,8 +90,8 @@ int vbx__spec_int(vbx__spec_ctx *c, const vbx__node *n, const char *name, int64_
   return 0;
 }
 
-int vbx__spec_u32(vbx__spec_ctx *c, const vbx__node *n, const char *name, uint32_t lo,
-                  uint32_t hi, uint32_t *out) {
+int vbx__spec_u32(vbx__spec_ctx *c, const vbx__node *n, const char *name, uint32_t lo, uint32_t hi,
+                  uint32_t *out) {
   int64_t v = 0;
   int rc = vbx__spec_int(c, n, name, lo, hi, &v);
   if (rc == 0) *out = (uint32_t)v;

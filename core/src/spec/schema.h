@@ -15,8 +15,8 @@
 #include "spec/node.h"
 
 typedef struct vbx__spec_ctx {
-  const char *file;       /* the pipeline's spec_path: positions borrow it */
-  const char *base_dir;   /* directory of the spec file */
+  const char *file;     /* the pipeline's spec_path: positions borrow it */
+  const char *base_dir; /* directory of the spec file */
   vbx_error *err;
 } vbx__spec_ctx;
 
@@ -49,8 +49,8 @@ int vbx__spec_str(vbx__spec_ctx *c, const vbx__node *n, const char *name, char *
 /* An integer scalar within [lo, hi]. */
 int vbx__spec_int(vbx__spec_ctx *c, const vbx__node *n, const char *name, int64_t lo, int64_t hi,
                   int64_t *out);
-int vbx__spec_u32(vbx__spec_ctx *c, const vbx__node *n, const char *name, uint32_t lo,
-                  uint32_t hi, uint32_t *out);
+int vbx__spec_u32(vbx__spec_ctx *c, const vbx__node *n, const char *name, uint32_t lo, uint32_t hi,
+                  uint32_t *out);
 /* A boolean scalar (true/false). */
 int vbx__spec_bool(vbx__spec_ctx *c, const vbx__node *n, const char *name, int *out);
 

@@ -20,7 +20,7 @@
 
 typedef struct frame {
   vbx__node *node;
-  vbx__node *key;   /* maps: a key waiting for its value */
+  vbx__node *key; /* maps: a key waiting for its value */
   size_t cap;
 } frame;
 
@@ -32,7 +32,7 @@ typedef struct state {
   vbx__node *root;
   frame stack[VBX__SPEC_MAX_DEPTH];
   size_t depth;
-  int rc;           /* code of the last failure */
+  int rc; /* code of the last failure */
 } state;
 
 static int fail(state *s, yaml_mark_t m, const char *fmt, ...)
@@ -44,8 +44,7 @@ static int fail(state *s, yaml_mark_t m, const char *fmt, ...) {
   vsnprintf(msg, sizeof(msg), fmt, ap);
   va_end(ap);
   s->rc = VBX_E_SPEC;
-  return vbx__error_at(s->err, VBX_E_SPEC, s->file, (int)m.line + 1, (int)m.column + 1, "%s",
-                       msg);
+  return vbx__error_at(s->err, VBX_E_SPEC, s->file, (int)m.line + 1, (int)m.column + 1, "%s", msg);
 }
 
 static int oom(state *s) {
@@ -73,8 +72,11 @@ static int check_props(state *s, yaml_mark_t m, const yaml_char_t *anchor, const
       static const struct {
         const char *name;
         vbx__scalar_type type;
-      } tags[] = {{"str", VBX__SCALAR_STR},   {"int", VBX__SCALAR_INT}, {"float", VBX__SCALAR_FLOAT},
-                  {"bool", VBX__SCALAR_BOOL}, {"null", VBX__SCALAR_NULL}};
+      } tags[] = {{"str", VBX__SCALAR_STR},
+                  {"int", VBX__SCALAR_INT},
+                  {"float", VBX__SCALAR_FLOAT},
+                  {"bool", VBX__SCALAR_BOOL},
+                  {"null", VBX__SCALAR_NULL}};
       for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++)
         if (strcmp(name, tags[i].name) == 0) {
           *want = tags[i].type;
@@ -250,27 +252,29 @@ static int check_duplicates(state *s, const vbx__node *m) {
 
 static int handle(state *s, const yaml_event_t *ev) {
   switch (ev->type) {
-    case YAML_DOCUMENT_START_EVENT:
-      if (++s->docs > 1) return fail(s, ev->start_mark, "only one YAML document per file");
-      return 0;
-    case YAML_ALIAS_EVENT:
-      return fail(s, ev->start_mark, "YAML aliases are not supported (*%.100s); repeat the value "
-                  "instead", (const char *)ev->data.alias.anchor);
-    case YAML_SCALAR_EVENT: return scalar(s, ev);
-    case YAML_MAPPING_START_EVENT: return open_collection(s, ev, VBX__NODE_MAP);
-    case YAML_SEQUENCE_START_EVENT: return open_collection(s, ev, VBX__NODE_SEQ);
-    case YAML_MAPPING_END_EVENT:
-    case YAML_SEQUENCE_END_EVENT: {
-      if (s->depth == 0) return fail(s, ev->start_mark, "unbalanced YAML events");
-      frame *f = &s->stack[--s->depth];
-      return f->node->kind == VBX__NODE_MAP ? check_duplicates(s, f->node) : 0;
-    }
-    default: return 0;
+  case YAML_DOCUMENT_START_EVENT:
+    if (++s->docs > 1) return fail(s, ev->start_mark, "only one YAML document per file");
+    return 0;
+  case YAML_ALIAS_EVENT:
+    return fail(s, ev->start_mark,
+                "YAML aliases are not supported (*%.100s); repeat the value "
+                "instead",
+                (const char *)ev->data.alias.anchor);
+  case YAML_SCALAR_EVENT: return scalar(s, ev);
+  case YAML_MAPPING_START_EVENT: return open_collection(s, ev, VBX__NODE_MAP);
+  case YAML_SEQUENCE_START_EVENT: return open_collection(s, ev, VBX__NODE_SEQ);
+  case YAML_MAPPING_END_EVENT:
+  case YAML_SEQUENCE_END_EVENT: {
+    if (s->depth == 0) return fail(s, ev->start_mark, "unbalanced YAML events");
+    frame *f = &s->stack[--s->depth];
+    return f->node->kind == VBX__NODE_MAP ? check_duplicates(s, f->node) : 0;
+  }
+  default: return 0;
   }
 }
 
-int vbx__yaml_parse(const char *text, size_t len, const char *file, int is_json,
-                    vbx__node **out, vbx_error *err) {
+int vbx__yaml_parse(const char *text, size_t len, const char *file, int is_json, vbx__node **out,
+                    vbx_error *err) {
   *out = NULL;
   state s;
   memset(&s, 0, sizeof(s));
@@ -304,7 +308,8 @@ int vbx__yaml_parse(const char *text, size_t len, const char *file, int is_json,
   yaml_parser_delete(&parser);
   /* Open collections are attached to the root, so freeing it frees them;
    * only a key waiting for its value is not. */
-  for (size_t i = 0; i < s.depth; i++) vbx__node_free(s.stack[i].key);
+  for (size_t i = 0; i < s.depth; i++)
+    vbx__node_free(s.stack[i].key);
   if (rc == 0 && s.root == NULL) {
     yaml_mark_t m = {0, 0, 0};
     rc = fail(&s, m, "the file holds no document");

@@ -37,8 +37,7 @@ static int hello_validate(void *state, const vbx_skill_config *cfg, vbx_call *ca
 static int hello_create(void *state, const vbx_skill_config *cfg, vbx_call *call, void **out) {
   hello_state *st = state;
   int rc = hello_validate(state, cfg, call);
-  if (rc != 0)
-    return rc;
+  if (rc != 0) return rc;
   hello_skill *s = calloc(1, sizeof *s);
   if (s == NULL || (s->who = strdup(cfg->value)) == NULL) {
     free(s);
@@ -51,8 +50,7 @@ static int hello_create(void *state, const vbx_skill_config *cfg, vbx_call *call
 
 static void hello_destroy(void *skill) {
   hello_skill *s = skill;
-  if (s != NULL)
-    free(s->who);
+  if (s != NULL) free(s->who);
   free(s);
 }
 
@@ -76,8 +74,7 @@ static int hello_provision(void *skill, const vbx_sandbox_ref *sandbox, vbx_skil
   if (out->name == NULL || out->system_prompt == NULL || out->tools == NULL) {
     h->free(out->name);
     h->free(out->system_prompt);
-    if (out->tools != NULL)
-      h->json_decref(out->tools);
+    if (out->tools != NULL) h->json_decref(out->tools);
     out->name = out->system_prompt = NULL;
     out->tools = NULL;
     return h->set_error(call, VBX_E_NOMEM, NULL, "out of memory");
@@ -86,8 +83,7 @@ static int hello_provision(void *skill, const vbx_sandbox_ref *sandbox, vbx_skil
 }
 
 static int hello_call_tool(void *skill, const vbx_sandbox_ref *sandbox, const char *tool,
-                           const vbx_json *input, char **out_text, int *is_error,
-                           vbx_call *call) {
+                           const vbx_json *input, char **out_text, int *is_error, vbx_call *call) {
   hello_skill *s = skill;
   const vbx_host_services *h = s->host;
   (void)sandbox; /* the greeting runs on the host, nothing touches the sandbox */
@@ -95,8 +91,7 @@ static int hello_call_tool(void *skill, const vbx_sandbox_ref *sandbox, const ch
     return h->set_error(call, VBX_E_NOTFOUND, NULL, "the hello skill has no tool '%s'", tool);
   const vbx_json *name = input ? h->json_object_get(input, "name") : NULL;
   const char *who = name ? h->json_string_value(name) : NULL;
-  if (who == NULL || who[0] == '\0')
-    who = s->who;
+  if (who == NULL || who[0] == '\0') who = s->who;
   size_t n = strlen(who) + 16;
   if (n > 4096) {
     *is_error = 1;
@@ -104,8 +99,7 @@ static int hello_call_tool(void *skill, const vbx_sandbox_ref *sandbox, const ch
     return *out_text ? 0 : h->set_error(call, VBX_E_NOMEM, NULL, "out of memory");
   }
   *out_text = h->alloc(n);
-  if (*out_text == NULL)
-    return h->set_error(call, VBX_E_NOMEM, NULL, "out of memory");
+  if (*out_text == NULL) return h->set_error(call, VBX_E_NOMEM, NULL, "out of memory");
   snprintf(*out_text, n, "Hello, %s!", who);
   *is_error = 0;
   return 0;
@@ -125,8 +119,7 @@ static const vbx_skill_type_vtable hello_vtable = {
 
 static int hello_init(const vbx_host_services *host, const vbx_registrar *reg, void **state) {
   hello_state *st = calloc(1, sizeof *st);
-  if (st == NULL)
-    return VBX_E_NOMEM;
+  if (st == NULL) return VBX_E_NOMEM;
   st->host = host;
   int rc = reg->register_skill_type(reg->reg, &hello_vtable);
   if (rc != 0) {

@@ -66,24 +66,22 @@ extern "C" {
 #else
 #define VBX_FP_ENDIAN VBX_FP_ENDIAN_LITTLE
 #endif
-#define VBX_ABI_FINGERPRINT                                                  \
-  ((uint32_t)(0x56000000u | ((uint32_t)sizeof(void *) << 16) |               \
-              ((uint32_t)sizeof(size_t) << 8) | VBX_FP_ENDIAN))
+#define VBX_ABI_FINGERPRINT                                                                      \
+  ((uint32_t)(0x56000000u | ((uint32_t)sizeof(void *) << 16) | ((uint32_t)sizeof(size_t) << 8) | \
+              VBX_FP_ENDIAN))
 
 /* True when a struct produced with size `s->struct_size` contains `member`. */
-#define VBX_HAS_MEMBER(s, type, member)                                      \
-  ((s) != NULL &&                                                            \
-   (s)->struct_size >= offsetof(type, member) + sizeof(((type *)0)->member))
+#define VBX_HAS_MEMBER(s, type, member) \
+  ((s) != NULL && (s)->struct_size >= offsetof(type, member) + sizeof(((type *)0)->member))
 
 /* True when a vtable method is present and non-NULL. */
-#define VBX_HAS_METHOD(vt, type, member)                                     \
-  (VBX_HAS_MEMBER(vt, type, member) && (vt)->member != NULL)
+#define VBX_HAS_METHOD(vt, type, member) (VBX_HAS_MEMBER(vt, type, member) && (vt)->member != NULL)
 
 /* ---- opaque host objects ----------------------------------------------- */
 
-typedef struct vbx_json vbx_json;       /* host JSON value (refcounted) */
-typedef struct vbx_call vbx_call;       /* per-call error slot + cancel */
-typedef struct vbx_span vbx_span;       /* tracing span */
+typedef struct vbx_json vbx_json;             /* host JSON value (refcounted) */
+typedef struct vbx_call vbx_call;             /* per-call error slot + cancel */
+typedef struct vbx_span vbx_span;             /* tracing span */
 typedef struct vbx_plugin_ctx vbx_plugin_ctx; /* identifies the calling plugin */
 
 typedef enum vbx_log_level {
@@ -113,10 +111,10 @@ typedef int (*vbx_http_data_fn)(void *user, const char *data, size_t len);
 
 typedef struct vbx_http_request {
   uint32_t struct_size;
-  const char *method;          /* "GET", "POST", ... */
+  const char *method; /* "GET", "POST", ... */
   const char *url;
-  const char *const *headers;  /* "Name: value" strings, NULL-terminated; may be NULL */
-  const char *body;            /* may be NULL */
+  const char *const *headers; /* "Name: value" strings, NULL-terminated; may be NULL */
+  const char *body;           /* may be NULL */
   size_t body_len;
   uint32_t connect_timeout_ms; /* 0: host default */
   uint32_t idle_timeout_ms;    /* abort when no byte arrives for this long; 0: default */
@@ -127,11 +125,11 @@ typedef struct vbx_http_request {
 
 typedef struct vbx_http_response {
   uint32_t struct_size;
-  long status;                 /* HTTP status, 0 if no response */
-  char *body;                  /* buffered body (host->alloc'd, NUL-terminated) or NULL when streamed */
+  long status; /* HTTP status, 0 if no response */
+  char *body;  /* buffered body (host->alloc'd, NUL-terminated) or NULL when streamed */
   size_t body_len;
-  char *retry_after;           /* Retry-After header value (host->alloc'd) or NULL */
-  char *content_type;          /* Content-Type header value (host->alloc'd) or NULL */
+  char *retry_after;  /* Retry-After header value (host->alloc'd) or NULL */
+  char *content_type; /* Content-Type header value (host->alloc'd) or NULL */
 } vbx_http_response;
 
 /* ---- host services ----------------------------------------------------- */
@@ -163,7 +161,7 @@ typedef struct vbx_host_services {
    * json_decref. Getters (object_get, array_get) return borrowed references
    * valid while the parent lives. Setters that take a value *steal* it. */
   vbx_json *(*json_parse)(const char *text, size_t len, vbx_call *call);
-  char *(*json_dump)(const vbx_json *v);  /* compact text, host->alloc'd */
+  char *(*json_dump)(const vbx_json *v); /* compact text, host->alloc'd */
   vbx_json *(*json_incref)(vbx_json *v);
   void (*json_decref)(vbx_json *v);
   vbx_json_type (*json_type)(const vbx_json *v);
@@ -175,8 +173,8 @@ typedef struct vbx_host_services {
   vbx_json *(*json_array_get)(const vbx_json *arr, size_t idx);
   const char *(*json_string_value)(const vbx_json *v); /* NULL if not a string */
   size_t (*json_string_length)(const vbx_json *v);
-  int64_t (*json_integer_value)(const vbx_json *v);     /* 0 if not an integer */
-  double (*json_number_value)(const vbx_json *v);       /* integer or real; 0 otherwise */
+  int64_t (*json_integer_value)(const vbx_json *v); /* 0 if not an integer */
+  double (*json_number_value)(const vbx_json *v);   /* integer or real; 0 otherwise */
   int (*json_is_true)(const vbx_json *v);
   vbx_json *(*json_object_new)(void);
   vbx_json *(*json_array_new)(void);
@@ -221,8 +219,8 @@ typedef struct vbx_host_services {
    * resp->body/retry_after/content_type with host->free. Honours the call's
    * cancellation and deadline. Returns 0 when a response arrived (any
    * status) or a negative VBX_E_* transport error. */
-  int (*http_request)(vbx_plugin_ctx *ctx, const vbx_http_request *req,
-                      vbx_http_response *resp, vbx_call *call);
+  int (*http_request)(vbx_plugin_ctx *ctx, const vbx_http_request *req, vbx_http_response *resp,
+                      vbx_call *call);
 } vbx_host_services;
 
 /* ---- sandbox backends -------------------------------------------------- */
@@ -240,22 +238,19 @@ typedef struct vbx_sandbox_config {
   const char *box_name;
   uint32_t memory_mb;
   uint32_t vcpus;
-  int network;                  /* 0: no network */
-  const char *const *env;       /* "KEY=VALUE", NULL-terminated */
+  int network;            /* 0: no network */
+  const char *const *env; /* "KEY=VALUE", NULL-terminated */
   const vbx_mount *mounts;
   size_t n_mounts;
-  uint32_t timeout_secs;        /* whole-sandbox lifetime; 0: none */
-  const vbx_json *options;      /* backend-specific keys (object) or NULL */
-  const char *spec_dir;         /* directory of the spec file, for relative paths */
+  uint32_t timeout_secs;   /* whole-sandbox lifetime; 0: none */
+  const vbx_json *options; /* backend-specific keys (object) or NULL */
+  const char *spec_dir;    /* directory of the spec file, for relative paths */
   /* ---- appended in ABI 1.1 (read with VBX_HAS_MEMBER) ---- */
-  uint32_t disk_mb;             /* size of the box's writable storage (/tmp and
+  uint32_t disk_mb; /* size of the box's writable storage (/tmp and
                                    /workspace together) in MiB; 0: backend default */
 } vbx_sandbox_config;
 
-typedef enum vbx_stream {
-  VBX_STREAM_STDOUT = 1,
-  VBX_STREAM_STDERR = 2
-} vbx_stream;
+typedef enum vbx_stream { VBX_STREAM_STDOUT = 1, VBX_STREAM_STDERR = 2 } vbx_stream;
 
 /* Output callback: bytes as they are produced. Return 0 or a negative code
  * to cancel the exec. */
@@ -263,23 +258,23 @@ typedef int (*vbx_output_fn)(void *user, vbx_stream stream, const char *data, si
 
 typedef struct vbx_exec_request {
   uint32_t struct_size;
-  const char *const *argv;       /* NULL-terminated; argv[0] is the program */
-  const char *const *env;        /* extra "KEY=VALUE", NULL-terminated, or NULL */
-  const char *cwd;               /* NULL: sandbox default */
-  const char *stdin_data;        /* NULL: no stdin */
+  const char *const *argv; /* NULL-terminated; argv[0] is the program */
+  const char *const *env;  /* extra "KEY=VALUE", NULL-terminated, or NULL */
+  const char *cwd;         /* NULL: sandbox default */
+  const char *stdin_data;  /* NULL: no stdin */
   size_t stdin_len;
-  uint32_t timeout_ms;           /* 0: none */
-  size_t max_output_bytes;       /* cap on each captured stream; 0: host default */
-  vbx_output_fn on_output;       /* may be NULL */
+  uint32_t timeout_ms;     /* 0: none */
+  size_t max_output_bytes; /* cap on each captured stream; 0: host default */
+  vbx_output_fn on_output; /* may be NULL */
   void *user;
 } vbx_exec_request;
 
 typedef struct vbx_exec_result {
   uint32_t struct_size;
-  int exit_code;                 /* valid when term_signal == 0 */
-  int term_signal;               /* signal that ended it, or 0 */
+  int exit_code;   /* valid when term_signal == 0 */
+  int term_signal; /* signal that ended it, or 0 */
   int timed_out;
-  char *stdout_data;             /* captured, host->alloc'd, NUL-terminated */
+  char *stdout_data; /* captured, host->alloc'd, NUL-terminated */
   size_t stdout_len;
   char *stderr_data;
   size_t stderr_len;
@@ -288,25 +283,25 @@ typedef struct vbx_exec_result {
   uint64_t duration_ns;
 } vbx_exec_result;
 
-#define VBX_VT_THREAD_SAFE 0x1u  /* instances may be called concurrently */
-#define VBX_SANDBOX_IS_VM 0x2u   /* backend gives hardware isolation */
+#define VBX_VT_THREAD_SAFE 0x1u       /* instances may be called concurrently */
+#define VBX_SANDBOX_IS_VM 0x2u        /* backend gives hardware isolation */
 #define VBX_SANDBOX_IS_SIMULATED 0x4u /* runs nothing for real (mock) */
 
 /* One resource-use sample of a sandbox (vtable method `telemetry`). */
 typedef struct vbx_sandbox_telemetry {
   uint32_t struct_size;
-  uint64_t cpu_usec;             /* CPU time used by the sandbox so far
+  uint64_t cpu_usec;      /* CPU time used by the sandbox so far
                                     (monotonic; compare two samples) */
-  uint64_t mem_used_kib;         /* memory in use, <= mem_total_kib */
-  uint64_t mem_total_kib;        /* memory the sandbox can see */
-  uint32_t procs;                /* processes in the sandbox */
-  uint64_t time_ns;              /* sandbox monotonic clock at the sample;
+  uint64_t mem_used_kib;  /* memory in use, <= mem_total_kib */
+  uint64_t mem_total_kib; /* memory the sandbox can see */
+  uint32_t procs;         /* processes in the sandbox */
+  uint64_t time_ns;       /* sandbox monotonic clock at the sample;
                                     only differences are meaningful */
 } vbx_sandbox_telemetry;
 
 typedef struct vbx_sandbox_backend_vtable {
   uint32_t struct_size;
-  const char *name;              /* "mock", "local", "kvm", "qemu" */
+  const char *name; /* "mock", "local", "kvm", "qemu" */
   const char *description;
   uint32_t flags;
 
@@ -326,12 +321,12 @@ typedef struct vbx_sandbox_backend_vtable {
    * non-zero exit status is not an error (returns 0). */
   int (*exec)(void *sandbox, const vbx_exec_request *req, vbx_exec_result *res, vbx_call *call);
   /* Write a whole file inside the sandbox, creating parents. */
-  int (*file_write)(void *sandbox, const char *path, const void *data, size_t len,
-                    uint32_t mode, vbx_call *call);
+  int (*file_write)(void *sandbox, const char *path, const void *data, size_t len, uint32_t mode,
+                    vbx_call *call);
   /* Read a whole file; *out host->alloc'd (NUL-terminated), freed by the
    * caller. Files over max_len fail with VBX_E_TOOBIG. */
-  int (*file_read)(void *sandbox, const char *path, size_t max_len, char **out,
-                   size_t *out_len, vbx_call *call);
+  int (*file_read)(void *sandbox, const char *path, size_t max_len, char **out, size_t *out_len,
+                   vbx_call *call);
   /* ---- appended; optional (check VBX_HAS_METHOD) ---- */
   /* A current sample of the sandbox's resource use. Optional. Fills *out
    * (the caller sets out->struct_size; the backend fills at most that many
@@ -358,10 +353,10 @@ typedef struct vbx_llm_usage {
 typedef struct vbx_llm_config {
   uint32_t struct_size;
   const char *box_name;
-  const char *model;             /* may be NULL: provider default */
-  const char *base_url;          /* may be NULL: provider default */
-  const char *api_key_env;       /* may be NULL: provider default */
-  const vbx_json *options;       /* provider-specific keys (object) or NULL */
+  const char *model;       /* may be NULL: provider default */
+  const char *base_url;    /* may be NULL: provider default */
+  const char *api_key_env; /* may be NULL: provider default */
+  const vbx_json *options; /* provider-specific keys (object) or NULL */
   const char *spec_dir;
 } vbx_llm_config;
 
@@ -377,25 +372,25 @@ typedef int (*vbx_text_fn)(void *user, const char *text, size_t len);
  * tools = [{"name","description","input_schema"}]. */
 typedef struct vbx_llm_request {
   uint32_t struct_size;
-  const char *system;            /* may be NULL */
-  const vbx_json *messages;      /* array, borrowed */
-  const vbx_json *tools;         /* array or NULL, borrowed */
+  const char *system;       /* may be NULL */
+  const vbx_json *messages; /* array, borrowed */
+  const vbx_json *tools;    /* array or NULL, borrowed */
   uint32_t max_tokens;
-  vbx_text_fn on_text;           /* may be NULL */
+  vbx_text_fn on_text; /* may be NULL */
   void *user;
 } vbx_llm_request;
 
 typedef struct vbx_llm_response {
   uint32_t struct_size;
-  vbx_json *content;             /* array of blocks; new reference owned by the host */
-  char *stop_reason;             /* "end_turn", "tool_use", "max_tokens"; host->alloc'd */
-  char *model;                   /* model that answered; host->alloc'd or NULL */
+  vbx_json *content; /* array of blocks; new reference owned by the host */
+  char *stop_reason; /* "end_turn", "tool_use", "max_tokens"; host->alloc'd */
+  char *model;       /* model that answered; host->alloc'd or NULL */
   vbx_llm_usage usage;
 } vbx_llm_response;
 
 typedef struct vbx_llm_provider_vtable {
   uint32_t struct_size;
-  const char *name;              /* "mock", "anthropic", "openai", "ollama" */
+  const char *name; /* "mock", "anthropic", "openai", "ollama" */
   const char *description;
   uint32_t flags;
   int (*validate_options)(void *plugin_state, const vbx_json *options, vbx_call *call);
@@ -413,18 +408,18 @@ typedef struct vbx_sandbox_ref {
   uint32_t struct_size;
   void *handle;
   int (*exec)(void *handle, const vbx_exec_request *req, vbx_exec_result *res, vbx_call *call);
-  int (*file_write)(void *handle, const char *path, const void *data, size_t len,
-                    uint32_t mode, vbx_call *call);
-  int (*file_read)(void *handle, const char *path, size_t max_len, char **out,
-                   size_t *out_len, vbx_call *call);
+  int (*file_write)(void *handle, const char *path, const void *data, size_t len, uint32_t mode,
+                    vbx_call *call);
+  int (*file_read)(void *handle, const char *path, size_t max_len, char **out, size_t *out_len,
+                   vbx_call *call);
 } vbx_sandbox_ref;
 
 /* A skill as declared in a spec: "TYPE:VALUE" or a map with `type`. */
 typedef struct vbx_skill_config {
   uint32_t struct_size;
-  const char *type;              /* selects the skill-type plugin */
-  const char *value;             /* text after "TYPE:" or the map's `value`; may be NULL */
-  const vbx_json *options;       /* other keys of the map form, or NULL */
+  const char *type;        /* selects the skill-type plugin */
+  const char *value;       /* text after "TYPE:" or the map's `value`; may be NULL */
+  const vbx_json *options; /* other keys of the map form, or NULL */
   const char *box_name;
   const char *spec_dir;
 } vbx_skill_config;
@@ -433,14 +428,14 @@ typedef struct vbx_skill_config {
  * NULL; the host frees them. */
 typedef struct vbx_skill_contrib {
   uint32_t struct_size;
-  char *name;                    /* display name of the skill */
-  char *system_prompt;           /* text appended to the box's system prompt */
-  vbx_json *tools;               /* array of tool definitions (canonical shape) */
+  char *name;          /* display name of the skill */
+  char *system_prompt; /* text appended to the box's system prompt */
+  vbx_json *tools;     /* array of tool definitions (canonical shape) */
 } vbx_skill_contrib;
 
 typedef struct vbx_skill_type_vtable {
   uint32_t struct_size;
-  const char *name;              /* the TYPE in "TYPE:VALUE" */
+  const char *name; /* the TYPE in "TYPE:VALUE" */
   const char *description;
   uint32_t flags;
   /* Check a declaration without side effects (validate, dry runs). Optional. */
@@ -467,7 +462,7 @@ typedef enum vbx_event_type {
   VBX_EV_STAGE_FINISHED = 4,
   VBX_EV_BOX_STARTED = 5,
   VBX_EV_BOX_FINISHED = 6,
-  VBX_EV_TOOL_CALL = 7,          /* twice per call: status RUNNING when it starts,
+  VBX_EV_TOOL_CALL = 7, /* twice per call: status RUNNING when it starts,
                                     then OK/FAILED with duration_ns when it ends */
   VBX_EV_LLM_TURN = 8,
   VBX_EV_LOG = 9
@@ -486,15 +481,15 @@ typedef enum vbx_status {
 typedef struct vbx_event {
   uint32_t struct_size;
   vbx_event_type type;
-  uint64_t time_ns;              /* CLOCK_REALTIME */
+  uint64_t time_ns; /* CLOCK_REALTIME */
   const char *pipeline;
-  const char *stage;             /* NULL for pipeline events */
-  int stage_index;               /* -1 for pipeline events */
-  const char *box;               /* NULL for pipeline/stage events */
-  vbx_status status;             /* for *_FINISHED */
-  const char *tool;              /* VBX_EV_TOOL_CALL */
-  const char *text;              /* tool input / log line / error message */
-  uint64_t input_tokens;         /* VBX_EV_LLM_TURN and *_FINISHED: totals */
+  const char *stage;     /* NULL for pipeline events */
+  int stage_index;       /* -1 for pipeline events */
+  const char *box;       /* NULL for pipeline/stage events */
+  vbx_status status;     /* for *_FINISHED */
+  const char *tool;      /* VBX_EV_TOOL_CALL */
+  const char *text;      /* tool input / log line / error message */
+  uint64_t input_tokens; /* VBX_EV_LLM_TURN and *_FINISHED: totals */
   uint64_t output_tokens;
   double cost_usd;
   uint64_t duration_ns;
@@ -506,10 +501,10 @@ typedef struct vbx_span_data {
   const char *plugin;
   uint64_t trace_id_hi, trace_id_lo;
   uint64_t span_id;
-  uint64_t parent_span_id;       /* 0: root */
-  uint64_t start_ns, end_ns;     /* CLOCK_REALTIME */
+  uint64_t parent_span_id;   /* 0: root */
+  uint64_t start_ns, end_ns; /* CLOCK_REALTIME */
   int status;
-  const char *const *attrs;      /* key, value, key, value, ..., NULL */
+  const char *const *attrs; /* key, value, key, value, ..., NULL */
 } vbx_span_data;
 
 typedef struct vbx_exporter_vtable {
@@ -540,14 +535,14 @@ typedef struct vbx_registrar {
 } vbx_registrar;
 
 typedef struct vbx_plugin_descriptor {
-  uint32_t magic;                /* VBX_PLUGIN_MAGIC */
-  uint16_t abi_major;            /* VBX_ABI_MAJOR the plugin was built with */
-  uint16_t abi_minor;            /* VBX_ABI_MINOR the plugin was built with */
-  uint32_t struct_size;          /* sizeof(vbx_plugin_descriptor) */
-  uint32_t fingerprint;          /* VBX_ABI_FINGERPRINT */
-  const char *name;              /* unique, [a-z0-9-]+ */
-  const char *version;           /* semver "1.2.3" */
-  const char *license;           /* SPDX identifier */
+  uint32_t magic;       /* VBX_PLUGIN_MAGIC */
+  uint16_t abi_major;   /* VBX_ABI_MAJOR the plugin was built with */
+  uint16_t abi_minor;   /* VBX_ABI_MINOR the plugin was built with */
+  uint32_t struct_size; /* sizeof(vbx_plugin_descriptor) */
+  uint32_t fingerprint; /* VBX_ABI_FINGERPRINT */
+  const char *name;     /* unique, [a-z0-9-]+ */
+  const char *version;  /* semver "1.2.3" */
+  const char *license;  /* SPDX identifier */
   const char *description;
   /* Register what the plugin provides. *state is passed to vtable
    * create/validate calls and to fini. Return 0 or a VBX_E_* code; on
@@ -579,17 +574,14 @@ typedef const vbx_plugin_descriptor *(*vbx_plugin_entry_fn)(void);
  * Defines the plugin's descriptor and its single exported entry point. Use
  * it once per plugin, at file scope (in C or C++). Built-in plugins use it
  * too. */
-#define VBX_PLUGIN_DEFINE(NAME, VERSION, LICENSE, DESCRIPTION, INIT, FINI)    \
-  static const vbx_plugin_descriptor vbx__plugin_descriptor = {               \
-      VBX_PLUGIN_MAGIC,    VBX_ABI_MAJOR, VBX_ABI_MINOR,                      \
-      (uint32_t)sizeof(vbx_plugin_descriptor), VBX_ABI_FINGERPRINT,           \
-      NAME,                VERSION,       LICENSE,                            \
-      DESCRIPTION,         INIT,          FINI};                              \
-  VBX_PLUGIN_EXTERN_C VBX_PLUGIN_EXPORT const vbx_plugin_descriptor           \
-      *vbx_plugin_entry_v1(void);                                             \
-  VBX_PLUGIN_EXTERN_C VBX_PLUGIN_EXPORT const vbx_plugin_descriptor           \
-      *vbx_plugin_entry_v1(void) {                                            \
-    return &vbx__plugin_descriptor;                                           \
+#define VBX_PLUGIN_DEFINE(NAME, VERSION, LICENSE, DESCRIPTION, INIT, FINI)                        \
+  static const vbx_plugin_descriptor vbx__plugin_descriptor = {                                   \
+      VBX_PLUGIN_MAGIC,    VBX_ABI_MAJOR, VBX_ABI_MINOR, (uint32_t)sizeof(vbx_plugin_descriptor), \
+      VBX_ABI_FINGERPRINT, NAME,          VERSION,       LICENSE,                                 \
+      DESCRIPTION,         INIT,          FINI};                                                  \
+  VBX_PLUGIN_EXTERN_C VBX_PLUGIN_EXPORT const vbx_plugin_descriptor *vbx_plugin_entry_v1(void);   \
+  VBX_PLUGIN_EXTERN_C VBX_PLUGIN_EXPORT const vbx_plugin_descriptor *vbx_plugin_entry_v1(void) {  \
+    return &vbx__plugin_descriptor;                                                               \
   }
 
 #ifdef __cplusplus

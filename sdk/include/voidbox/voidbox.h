@@ -54,11 +54,11 @@ typedef struct vbx_box_result vbx_box_result;
 /* Error report: a code, and a message that names the file, line and column
  * when the error comes from a spec file. */
 typedef struct vbx_error {
-  int code;               /* 0 or VBX_E_* */
-  char file[512];         /* spec file, or "" */
-  int line;               /* 1-based, 0 when unknown */
-  int column;             /* 1-based, 0 when unknown */
-  char message[1024];     /* "FILE:LINE:COLUMN: message" when positioned */
+  int code;           /* 0 or VBX_E_* */
+  char file[512];     /* spec file, or "" */
+  int line;           /* 1-based, 0 when unknown */
+  int column;         /* 1-based, 0 when unknown */
+  char message[1024]; /* "FILE:LINE:COLUMN: message" when positioned */
 } vbx_error;
 
 /* ---- runtime ----------------------------------------------------------- */
@@ -68,14 +68,14 @@ typedef void (*vbx_log_fn)(void *user, vbx_log_level level, const char *origin,
 
 typedef struct vbx_runtime_options {
   uint32_t struct_size;
-  const char *const *plugin_paths;  /* explicit plugin files, NULL-terminated */
-  int skip_plugin_dir;              /* 1: do not load the install's plugin directory */
-  const char *plugin_dir;           /* override the plugin directory (NULL: built-in) */
-  int log_level_set;                /* 0: default level VBX_LOG_WARN */
-  vbx_log_level log_level;          /* used when log_level_set is 1 */
-  vbx_log_fn log_fn;                /* NULL: stderr */
+  const char *const *plugin_paths; /* explicit plugin files, NULL-terminated */
+  int skip_plugin_dir;             /* 1: do not load the install's plugin directory */
+  const char *plugin_dir;          /* override the plugin directory (NULL: built-in) */
+  int log_level_set;               /* 0: default level VBX_LOG_WARN */
+  vbx_log_level log_level;         /* used when log_level_set is 1 */
+  vbx_log_fn log_fn;               /* NULL: stderr */
   void *log_user;
-  const char *const *config;        /* "key=value" host settings, NULL-terminated */
+  const char *const *config; /* "key=value" host settings, NULL-terminated */
 } vbx_runtime_options;
 
 /* Create a runtime: load and check every plugin, call their init, then
@@ -169,8 +169,8 @@ typedef enum vbx_output_kind {
 
 /* Streaming output of one box, in the order it was produced. Called from
  * the box's thread; boxes of a fan-out call it concurrently. */
-typedef void (*vbx_stream_fn)(void *user, const char *box, vbx_output_kind kind,
-                              const char *data, size_t len);
+typedef void (*vbx_stream_fn)(void *user, const char *box, vbx_output_kind kind, const char *data,
+                              size_t len);
 /* Runtime events (see vbx_event in plugin.h). Called from the thread that
  * produced the event, concurrently for fan-out boxes. */
 typedef void (*vbx_event_fn)(void *user, const vbx_event *ev);
@@ -178,12 +178,11 @@ typedef void (*vbx_event_fn)(void *user, const vbx_event *ev);
 /* A box finished (OK, failed or cancelled): its complete result, borrowed
  * for the call, with the stage index and its index in the stage. Called
  * from the box's thread right before its VBX_EV_BOX_FINISHED event. */
-typedef void (*vbx_box_done_fn)(void *user, size_t stage, size_t index,
-                                const vbx_box_result *box);
+typedef void (*vbx_box_done_fn)(void *user, size_t stage, size_t index, const vbx_box_result *box);
 
 typedef struct vbx_run_options {
   uint32_t struct_size;
-  const char *input;       /* input to the first stage, may be NULL */
+  const char *input; /* input to the first stage, may be NULL */
   vbx_stream_fn on_stream;
   vbx_event_fn on_event;
   void *user;

@@ -35,7 +35,7 @@ typedef struct fault_cfg {
   char at[32];
   char tool[32];
   char text[128];
-  char out[256];       /* sandbox stdout */
+  char out[256]; /* sandbox stdout */
   size_t out_len;
   uint64_t repeat;
 } fault_cfg;

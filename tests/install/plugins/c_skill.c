@@ -35,8 +35,7 @@ static int cskill_provision(void *skill, const vbx_sandbox_ref *sandbox, vbx_ski
 }
 
 static int cskill_call_tool(void *skill, const vbx_sandbox_ref *sandbox, const char *tool,
-                            const vbx_json *input, char **out_text, int *is_error,
-                            vbx_call *call) {
+                            const vbx_json *input, char **out_text, int *is_error, vbx_call *call) {
   (void)skill, (void)sandbox;
   if (strcmp(tool, "shout") != 0)
     return host->set_error(call, VBX_E_NOTFOUND, NULL, "cskill has no tool '%s'", tool);
@@ -47,7 +46,8 @@ static int cskill_call_tool(void *skill, const vbx_sandbox_ref *sandbox, const c
   if ((*out_text = host->alloc(n)) == NULL)
     return host->set_error(call, VBX_E_NOMEM, NULL, "out of memory");
   char *p = *out_text + snprintf(*out_text, n, "C says: ");
-  for (; *text; text++) *p++ = (char)toupper((unsigned char)*text);
+  for (; *text; text++)
+    *p++ = (char)toupper((unsigned char)*text);
   *p = '\0';
   *is_error = 0;
   return 0;
@@ -70,5 +70,4 @@ static int cskill_init(const vbx_host_services *h, const vbx_registrar *reg, voi
   return reg->register_skill_type(reg->reg, &cskill_vtable);
 }
 
-VBX_PLUGIN_DEFINE("install-c-skill", "1.0.0", "MIT", "install test plugin in C", cskill_init,
-                  NULL)
+VBX_PLUGIN_DEFINE("install-c-skill", "1.0.0", "MIT", "install test plugin in C", cskill_init, NULL)

@@ -50,27 +50,34 @@ static int check_object(const json_t *obj, const char *path, const field *fields
   json_t *v;
   json_object_foreach((json_t *)obj, key, v) {
     int known = 0;
-    for (size_t i = 0; i < n && !known; i++) known = !strcmp(key, fields[i].key);
-    for (size_t i = 0; optional && optional[i] && !known; i++) known = !strcmp(key, optional[i]);
+    for (size_t i = 0; i < n && !known; i++)
+      known = !strcmp(key, fields[i].key);
+    for (size_t i = 0; optional && optional[i] && !known; i++)
+      known = !strcmp(key, optional[i]);
     snprintf(p, sizeof(p), "%s.%s", path, key);
     if (!known) return fail(p, "unknown key");
   }
   return 0;
 }
 
-static const field top_fields[] = {{"schema_version", JSON_INTEGER, 0},
-                                   {"name", JSON_STRING, 0}, {"status", JSON_STRING, 0},
-                                   {"error", JSON_NULL, 1},  {"stages", JSON_ARRAY, 0},
-                                   {"totals", JSON_OBJECT, 0}};
+static const field top_fields[] = {{"schema_version", JSON_INTEGER, 0}, {"name", JSON_STRING, 0},
+                                   {"status", JSON_STRING, 0},          {"error", JSON_NULL, 1},
+                                   {"stages", JSON_ARRAY, 0},           {"totals", JSON_OBJECT, 0}};
 static const field stage_fields[] = {{"name", JSON_STRING, 0}, {"boxes", JSON_ARRAY, 0}};
-static const field box_fields[] = {
-    {"name", JSON_STRING, 0},         {"status", JSON_STRING, 0},
-    {"error", JSON_NULL, 1},          {"error_code", JSON_NULL, 1},
-    {"output", JSON_STRING, 0},       {"model", JSON_NULL, 1},
-    {"turns", JSON_INTEGER, 0},       {"input_tokens", JSON_INTEGER, 0},
-    {"output_tokens", JSON_INTEGER, 0}, {"cache_read_tokens", JSON_INTEGER, 0},
-    {"cache_write_tokens", JSON_INTEGER, 0}, {"cost_usd", JSON_REAL, 0},
-    {"duration_ms", JSON_REAL, 0}, {"tool_calls", JSON_ARRAY, 0}};
+static const field box_fields[] = {{"name", JSON_STRING, 0},
+                                   {"status", JSON_STRING, 0},
+                                   {"error", JSON_NULL, 1},
+                                   {"error_code", JSON_NULL, 1},
+                                   {"output", JSON_STRING, 0},
+                                   {"model", JSON_NULL, 1},
+                                   {"turns", JSON_INTEGER, 0},
+                                   {"input_tokens", JSON_INTEGER, 0},
+                                   {"output_tokens", JSON_INTEGER, 0},
+                                   {"cache_read_tokens", JSON_INTEGER, 0},
+                                   {"cache_write_tokens", JSON_INTEGER, 0},
+                                   {"cost_usd", JSON_REAL, 0},
+                                   {"duration_ms", JSON_REAL, 0},
+                                   {"tool_calls", JSON_ARRAY, 0}};
 static const char *const box_optional[] = {"structured_output", NULL};
 static const field call_fields[] = {{"name", JSON_STRING, 0},
                                     {"input", JSON_STRING, 0},
@@ -103,8 +110,8 @@ static int check_error_doc(const json_t *doc, long want_exit) {
   if (check_object(e, "$.error", err_fields, N(err_fields), err_optional)) return 1;
   if (strncmp(json_string_value(json_object_get(e, "code")), "VBX_E_", 6) != 0)
     return fail("$.error.code", "not a VBX_E_ name");
-  int has = !!json_object_get(e, "file") + !!json_object_get(e, "line") +
-            !!json_object_get(e, "column");
+  int has =
+      !!json_object_get(e, "file") + !!json_object_get(e, "line") + !!json_object_get(e, "column");
   if (has != 0 && (has != 3 || !json_is_string(json_object_get(e, "file")) ||
                    !json_is_integer(json_object_get(e, "line")) ||
                    !json_is_integer(json_object_get(e, "column"))))
@@ -118,11 +125,16 @@ int main(int argc, char **argv) {
   long want_exit = -1;
   const char *want_status = NULL;
   for (int i = 2; i < argc; i++) {
-    if (!strcmp(argv[i], "--nonzero")) nonzero = 1;
-    else if (!strcmp(argv[i], "--error")) error_doc = 1;
-    else if (!strcmp(argv[i], "--exit") && i + 1 < argc) want_exit = strtol(argv[++i], NULL, 10);
-    else if (!strcmp(argv[i], "--status") && i + 1 < argc) want_status = argv[++i];
-    else return fail("usage", argv[i]);
+    if (!strcmp(argv[i], "--nonzero"))
+      nonzero = 1;
+    else if (!strcmp(argv[i], "--error"))
+      error_doc = 1;
+    else if (!strcmp(argv[i], "--exit") && i + 1 < argc)
+      want_exit = strtol(argv[++i], NULL, 10);
+    else if (!strcmp(argv[i], "--status") && i + 1 < argc)
+      want_status = argv[++i];
+    else
+      return fail("usage", argv[i]);
   }
   json_error_t jerr;
   json_t *doc = json_load_file(argv[1], 0, &jerr);
@@ -157,8 +169,7 @@ int main(int argc, char **argv) {
       for (size_t c = 0; c < json_array_size(calls); c++) {
         char cp[300];
         snprintf(cp, sizeof(cp), "%s.tool_calls[%zu]", p, c);
-        if (check_object(json_array_get(calls, c), cp, call_fields, N(call_fields), NULL))
-          goto out;
+        if (check_object(json_array_get(calls, c), cp, call_fields, N(call_fields), NULL)) goto out;
       }
     }
   }

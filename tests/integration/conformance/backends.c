@@ -25,13 +25,20 @@ static void mock_load(void) {
 }
 
 static const char *const mock_na[] = {
-    "signals", "simulated commands are never killed by a signal",
-    "env", "simulated commands have no process environment",
-    "streaming_order", "a simulated command has no timing between its two streams",
-    "large_output", "simulated output is scripted text, not a producing process",
-    "jail_escape", "the in-memory file system has no host paths and no writable policy",
-    "box_timeout", "mock boxes have no lifetime (timeout_secs is recorded, not enforced)",
-    "teardown", "no box directory and no process exist to be left over",
+    "signals",
+    "simulated commands are never killed by a signal",
+    "env",
+    "simulated commands have no process environment",
+    "streaming_order",
+    "a simulated command has no timing between its two streams",
+    "large_output",
+    "simulated output is scripted text, not a producing process",
+    "jail_escape",
+    "the in-memory file system has no host paths and no writable policy",
+    "box_timeout",
+    "mock boxes have no lifetime (timeout_secs is recorded, not enforced)",
+    "teardown",
+    "no box directory and no process exist to be left over",
     NULL};
 
 static const char *const none[] = {NULL};
@@ -46,14 +53,12 @@ static const cf_backend backends[] = {
 
 const cf_backend *cf_backend_find(const char *name) {
   for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++)
-    if (strcmp(backends[i].name, name) == 0)
-      return &backends[i];
+    if (strcmp(backends[i].name, name) == 0) return &backends[i];
   return NULL;
 }
 
 const char *cf_not_applicable(const char *case_name) {
   for (const char *const *p = CF->not_applicable; p[0] != NULL; p += 2)
-    if (strcmp(p[0], case_name) == 0)
-      return p[1];
+    if (strcmp(p[0], case_name) == 0) return p[1];
   return NULL;
 }

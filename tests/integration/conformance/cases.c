@@ -34,13 +34,13 @@ static double now_s(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-#define APPLIES(case_)                                                                  \
-  do {                                                                                  \
-    const char *na_ = cf_not_applicable(case_);                                         \
-    if (na_ != NULL) {                                                                  \
-      printf("# %s: not applicable to %s: %s\n", case_, CF->name, na_);                 \
-      skip();                                                                           \
-    }                                                                                   \
+#define APPLIES(case_)                                                  \
+  do {                                                                  \
+    const char *na_ = cf_not_applicable(case_);                         \
+    if (na_ != NULL) {                                                  \
+      printf("# %s: not applicable to %s: %s\n", case_, CF->name, na_); \
+      skip();                                                           \
+    }                                                                   \
   } while (0)
 
 /* Run argv in box with optional stdin; asserts the exec rc is 0. */
@@ -49,8 +49,7 @@ static void run(void *box, const char *const *argv, const char *in, size_t in_le
   vbx_call call;
   vbx__call_init(&call, NULL, NULL, 0);
   int rc = th_exec(box, argv, in, in_len, 30000, res, &call);
-  if (rc != 0)
-    fail_msg("exec %s: %d %s", argv[0], rc, call.message);
+  if (rc != 0) fail_msg("exec %s: %d %s", argv[0], rc, call.message);
 }
 
 static void test_exec(void **s) {
@@ -101,8 +100,7 @@ static void test_env(void **s) {
   APPLIES("env");
   const char *argv[] = {"sh", "-c", "echo $CONF_A-$CONF_B-$HOME", NULL};
   const char *env[] = {"CONF_B=beta", NULL};
-  vbx_exec_request req = {.struct_size = sizeof req, .argv = argv, .env = env,
-                          .timeout_ms = 30000};
+  vbx_exec_request req = {.struct_size = sizeof req, .argv = argv, .env = env, .timeout_ms = 30000};
   vbx_exec_result r = {.struct_size = sizeof r};
   vbx_call call;
   vbx__call_init(&call, NULL, NULL, 0);
@@ -119,8 +117,8 @@ static void test_cwd(void **s) {
   run(BOX, argv, NULL, 0, &r);
   assert_string_equal(r.stdout_data, "/workspace\n");
   th_res_free(&r);
-  vbx_exec_request req = {.struct_size = sizeof req, .argv = argv, .cwd = "/tmp",
-                          .timeout_ms = 30000};
+  vbx_exec_request req = {
+      .struct_size = sizeof req, .argv = argv, .cwd = "/tmp", .timeout_ms = 30000};
   vbx_call call;
   vbx__call_init(&call, NULL, NULL, 0);
   memset(&r, 0, sizeof r);
@@ -170,15 +168,17 @@ static int record(void *user, vbx_stream st, const char *d, size_t n) {
 
 static int exec_cb(void *box, const char *cmd, seen *sn, vbx_exec_result *r) {
   const char *argv[] = {"sh", "-c", cmd, NULL};
-  vbx_exec_request req = {.struct_size = sizeof req, .argv = argv, .timeout_ms = 60000,
-                          .on_output = record, .user = sn};
+  vbx_exec_request req = {.struct_size = sizeof req,
+                          .argv = argv,
+                          .timeout_ms = 60000,
+                          .on_output = record,
+                          .user = sn};
   memset(r, 0, sizeof *r);
   r->struct_size = sizeof *r;
   vbx_call call;
   vbx__call_init(&call, NULL, NULL, 0);
   int rc = TH.vt->exec(box, &req, r, &call);
-  if (rc != 0)
-    fail_msg("exec %s: %d %s", cmd, rc, call.message);
+  if (rc != 0) fail_msg("exec %s: %d %s", cmd, rc, call.message);
   return r->exit_code;
 }
 
@@ -192,8 +192,9 @@ static void test_streaming_order(void **s) {
                            "sleep 0.1; done",
                            &sn, &r),
                    0);
-  assert_string_equal(sn.log, "Oout1\nEerr1\nOout2\nEerr2\nOout3\nEerr3\nOout4\nEerr4\n"
-                              "Oout5\nEerr5\n");
+  assert_string_equal(sn.log,
+                      "Oout1\nEerr1\nOout2\nEerr2\nOout3\nEerr3\nOout4\nEerr4\n"
+                      "Oout5\nEerr5\n");
   th_res_free(&r);
 }
 
@@ -235,13 +236,11 @@ static void test_file_roundtrip(void **s) {
   vbx__call_init(&call, NULL, NULL, 0);
   double t0 = now_s();
   int rc = TH.vt->file_write(BOX, "conf/big.bin", data, BIG, 0644, &call);
-  if (rc != 0)
-    fail_msg("file_write: %d %s", rc, call.message);
+  if (rc != 0) fail_msg("file_write: %d %s", rc, call.message);
   char *back = NULL;
   size_t len = 0;
   rc = TH.vt->file_read(BOX, "conf/big.bin", BIG + 1, &back, &len, &call);
-  if (rc != 0)
-    fail_msg("file_read: %d %s", rc, call.message);
+  if (rc != 0) fail_msg("file_read: %d %s", rc, call.message);
   printf("# 10 MiB put + get in %.2f s\n", now_s() - t0);
   assert_int_equal(len, BIG);
   assert_memory_equal(back, data, BIG);
@@ -275,8 +274,7 @@ static void test_jail_escape(void **s) {
   vbx__call_init(&call, NULL, NULL, 0);
   /* traversal out of the writable tree is refused, and never reaches the host */
   assert_int_not_equal(TH.vt->file_write(b, rel, "x", 1, 0644, &call), 0);
-  assert_int_not_equal(TH.vt->file_write(b, "/workspace/../etc/conf-evil", "x", 1, 0644, &call),
-                       0);
+  assert_int_not_equal(TH.vt->file_write(b, "/workspace/../etc/conf-evil", "x", 1, 0644, &call), 0);
   assert_int_not_equal(TH.vt->file_write(b, "../etc/conf-evil", "x", 1, 0644, &call), 0);
   struct stat st;
   assert_int_not_equal(lstat(host, &st), 0);
@@ -363,14 +361,11 @@ static int host_sleeps(const char *secs) {
     line[strcspn(line, "\n")] = '\0';
     FILE *f = fopen(line, "r");
     size_t got = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-    if (f)
-      fclose(f);
+    if (f) fclose(f);
     buf[got] = '\0';
-    if (got > 6 && strcmp(buf, "sleep") == 0 && strcmp(buf + 6, secs) == 0)
-      n++;
+    if (got > 6 && strcmp(buf, "sleep") == 0 && strcmp(buf + 6, secs) == 0) n++;
   }
-  if (p)
-    pclose(p);
+  if (p) pclose(p);
   return n;
 }
 
@@ -392,9 +387,9 @@ static void test_teardown(void **s) {
   assert_int_equal(lstat(dir, &st), 0);
   assert_true(pid > 0);
   TH.vt->destroy(b);
-  assert_int_not_equal(lstat(dir, &st), 0);             /* box directory gone */
-  assert_true(kill(pid, 0) != 0 && errno == ESRCH);     /* agent or VM reaped */
-  assert_int_equal(host_sleeps(secs), 0);                /* no command left */
+  assert_int_not_equal(lstat(dir, &st), 0);         /* box directory gone */
+  assert_true(kill(pid, 0) != 0 && errno == ESRCH); /* agent or VM reaped */
+  assert_int_equal(host_sleeps(secs), 0);           /* no command left */
 }
 
 static int group_setup(void **state) {
@@ -408,8 +403,7 @@ static int group_setup(void **state) {
 
 static int group_teardown(void **state) {
   (void)state;
-  if (BOX)
-    TH.vt->destroy(BOX);
+  if (BOX) TH.vt->destroy(BOX);
   BOX = NULL;
   CF->unload();
   return 0;
@@ -422,13 +416,20 @@ int main(int argc, char **argv) {
   }
   CF->require();
   const struct CMUnitTest cases[] = {
-      cmocka_unit_test(test_exec),         cmocka_unit_test(test_exit_codes),
-      cmocka_unit_test(test_signals),      cmocka_unit_test(test_env),
-      cmocka_unit_test(test_cwd),          cmocka_unit_test(test_stdin),
-      cmocka_unit_test(test_streaming_order), cmocka_unit_test(test_large_output),
-      cmocka_unit_test(test_file_roundtrip), cmocka_unit_test(test_jail_escape),
-      cmocka_unit_test(test_time_limit),   cmocka_unit_test(test_box_timeout),
-      cmocka_unit_test(test_cancel),       cmocka_unit_test(test_teardown),
+      cmocka_unit_test(test_exec),
+      cmocka_unit_test(test_exit_codes),
+      cmocka_unit_test(test_signals),
+      cmocka_unit_test(test_env),
+      cmocka_unit_test(test_cwd),
+      cmocka_unit_test(test_stdin),
+      cmocka_unit_test(test_streaming_order),
+      cmocka_unit_test(test_large_output),
+      cmocka_unit_test(test_file_roundtrip),
+      cmocka_unit_test(test_jail_escape),
+      cmocka_unit_test(test_time_limit),
+      cmocka_unit_test(test_box_timeout),
+      cmocka_unit_test(test_cancel),
+      cmocka_unit_test(test_teardown),
   };
   return cmocka_run_group_tests_name(argv[1], cases, group_setup, group_teardown);
 }

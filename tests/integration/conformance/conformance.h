@@ -11,16 +11,16 @@
 #include "harness.h"
 
 typedef struct cf_backend {
-  const char *name;              /* "mock", "local", "qemu" */
-  void (*require)(void);         /* exit 77 with a reason when it cannot run */
-  void (*load)(void);            /* th_load with the backend's default options */
+  const char *name;      /* "mock", "local", "qemu" */
+  void (*require)(void); /* exit 77 with a reason when it cannot run */
+  void (*load)(void);    /* th_load with the backend's default options */
   void (*unload)(void);
-  int agent;                     /* 1: a guest-session skeleton box (gs_box.h):
+  int agent; /* 1: a guest-session skeleton box (gs_box.h):
                                     box directory and agent pid are checked */
   /* case name -> why it does not apply to this backend (NULL-terminated
    * pairs); a case not listed applies. */
   const char *const *not_applicable;
-  const char *box_opts;          /* options every conformance box adds, or NULL */
+  const char *box_opts; /* options every conformance box adds, or NULL */
 } cf_backend;
 
 extern const cf_backend *CF;

@@ -99,5 +99,6 @@ size_t sse_split(const char *text, sse_ev *evs, size_t max) {
 }
 
 void sse_free(sse_ev *evs, size_t n) {
-  for (size_t i = 0; i < n; i++) json_decref(evs[i].data);
+  for (size_t i = 0; i < n; i++)
+    json_decref(evs[i].data);
 }

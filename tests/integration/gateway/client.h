@@ -11,7 +11,7 @@
 
 typedef struct gwc_resp {
   long status;
-  char *body;                    /* malloc'd, NUL-terminated */
+  char *body; /* malloc'd, NUL-terminated */
   size_t len;
   char ctype[128];
 } gwc_resp;
@@ -28,7 +28,7 @@ void gwc_free(gwc_resp *r);
 
 typedef struct sse_ev {
   char name[64];
-  json_t *data;                  /* parsed data (new reference) or NULL */
+  json_t *data; /* parsed data (new reference) or NULL */
 } sse_ev;
 
 /* Split an SSE body into events (at most max). Returns the count; an event

@@ -20,8 +20,8 @@
 static const char prefix[] = "GET /v1/models HTTP/1.1\r\nHost: gateway\r\nx-drip: ";
 
 typedef struct conn {
-  int fd;                        /* -1: none */
-  size_t sent;                   /* bytes of the header block sent */
+  int fd;      /* -1: none */
+  size_t sent; /* bytes of the header block sent */
 } conn;
 
 struct drip {
@@ -31,10 +31,10 @@ struct drip {
   int stop_pipe[2];
   pthread_t th;
   pthread_mutex_t mu;
-  pthread_cond_t cv;             /* CLOCK_MONOTONIC; broadcast on every cut and byte */
+  pthread_cond_t cv; /* CLOCK_MONOTONIC; broadcast on every cut and byte */
   unsigned opened, cut;
   uint64_t bytes;
-  uint64_t cut_ns[4096];         /* time of each cut, the first 4096 */
+  uint64_t cut_ns[4096]; /* time of each cut, the first 4096 */
   conn c[DRIP_MAX];
 };
 
@@ -94,7 +94,8 @@ static void *run(void *arg) {
   drip *d = arg;
   struct pollfd p[DRIP_MAX + 1];
   uint64_t next = now_ns();
-  for (unsigned i = 0; i < d->n; i++) d->c[i].fd = open_one(d);
+  for (unsigned i = 0; i < d->n; i++)
+    d->c[i].fd = open_one(d);
   for (;;) {
     uint64_t now = now_ns();
     if (now >= next) {
@@ -102,7 +103,8 @@ static void *run(void *arg) {
         if (d->c[i].fd >= 0) drip_one(d, &d->c[i]);
       next = now + (uint64_t)d->interval_ms * 1000000u;
     }
-    for (unsigned i = 0; i < d->n; i++) p[i] = (struct pollfd){d->c[i].fd, POLLIN | POLLRDHUP, 0};
+    for (unsigned i = 0; i < d->n; i++)
+      p[i] = (struct pollfd){d->c[i].fd, POLLIN | POLLRDHUP, 0};
     p[d->n] = (struct pollfd){d->stop_pipe[0], POLLIN, 0};
     now = now_ns();
     int k = poll(p, d->n + 1, next > now ? (int)((next - now) / 1000000u) + 1 : 0);
@@ -128,7 +130,8 @@ drip *drip_start(uint16_t port, unsigned n, unsigned interval_ms, int reconnect)
   d->n = n;
   d->interval_ms = interval_ms;
   d->reconnect = reconnect;
-  for (unsigned i = 0; i < DRIP_MAX; i++) d->c[i].fd = -1;
+  for (unsigned i = 0; i < DRIP_MAX; i++)
+    d->c[i].fd = -1;
   pthread_mutex_init(&d->mu, NULL);
   pthread_condattr_t ca;
   pthread_condattr_init(&ca);

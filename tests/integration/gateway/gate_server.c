@@ -19,12 +19,12 @@
 
 struct gate_server {
   int lfd;
-  int gate_pipe[2];              /* gs_open writes a byte: wakes the server's poll */
+  int gate_pipe[2]; /* gs_open writes a byte: wakes the server's poll */
   pthread_t th;
   pthread_mutex_t mu;
-  pthread_cond_t cv;             /* CLOCK_MONOTONIC */
+  pthread_cond_t cv; /* CLOCK_MONOTONIC */
   int open, sent2, released_by_open, got_request, finished;
-  uint64_t closed_ns;            /* the peer closed while the gate was shut */
+  uint64_t closed_ns; /* the peer closed while the gate was shut */
   unsigned safety_ms;
   const char *ctype, *p1, *p2;
   char url[64];
@@ -98,8 +98,8 @@ static void *serve(void *arg) {
   if (poll(&p, 1, 10000) > 0) fd = accept(g->lfd, NULL, NULL);
   if (fd >= 0 && read_request(fd) == 0) {
     char head[256];
-    int n = snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nConnection: close\r\n\r\n",
-                     g->ctype);
+    int n = snprintf(head, sizeof(head),
+                     "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nConnection: close\r\n\r\n", g->ctype);
     send_all(fd, head, (size_t)n);
     send_all(fd, g->p1, strlen(g->p1));
     pthread_mutex_lock(&g->mu);

@@ -13,12 +13,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RAW_MAX ((size_t)1 << 20)  /* bytes a raw_buf keeps */
+#define RAW_MAX ((size_t)1 << 20) /* bytes a raw_buf keeps */
 
 typedef struct raw_buf {
-  char data[RAW_MAX + 1];        /* NUL-terminated */
+  char data[RAW_MAX + 1]; /* NUL-terminated */
   size_t len;
-  int closed;                    /* the peer closed (EOF or reset) */
+  int closed; /* the peer closed (EOF or reset) */
 } raw_buf;
 
 /* Connect to 127.0.0.1:port (blocking). Returns the fd or -1. */

@@ -81,10 +81,11 @@ static void run_slow_drip(unsigned attackers) {
   assert_true(drip_wait_bytes(d, bytes + attackers, 20000)); /* still dripping */
   vbx__gateway_admission ad;
   vbx__gateway_admission_counts(t.gw, &ad);
-  printf("measure: %u slow-drip attackers: real client served 5/5, slowest %.1f ms; "
-         "attacker connections opened %u, cut %u; gateway evicted %llu, trusted at accept %llu\n",
-         attackers, MS(worst), drip_opened(d), drip_cut(d), (unsigned long long)ad.evicted,
-         (unsigned long long)ad.trusted_early);
+  printf(
+      "measure: %u slow-drip attackers: real client served 5/5, slowest %.1f ms; "
+      "attacker connections opened %u, cut %u; gateway evicted %llu, trusted at accept %llu\n",
+      attackers, MS(worst), drip_opened(d), drip_cut(d), (unsigned long long)ad.evicted,
+      (unsigned long long)ad.trusted_early);
   assert_true(worst < 5000000000ull);
   assert_true(ad.evicted > 0); /* the attackers did compete for the slots */
   assert_int_equal(ad.refused, 0);
@@ -92,8 +93,14 @@ static void run_slow_drip(unsigned attackers) {
   gwt_stop(&t);
 }
 
-static void slow_drip_16(void **s) { (void)s; run_slow_drip(16); }
-static void slow_drip_100(void **s) { (void)s; run_slow_drip(100); }
+static void slow_drip_16(void **s) {
+  (void)s;
+  run_slow_drip(16);
+}
+static void slow_drip_100(void **s) {
+  (void)s;
+  run_slow_drip(100);
+}
 
 /* ---- header deadline ------------------------------------------------------ */
 
@@ -143,7 +150,7 @@ static void header_deadline(void **s) {
   printf("measure: header deadline 1 s: dripper cut after %.0f ms (%llu bytes dripped)\n",
          MS(cut - t0), (unsigned long long)drip_bytes(d));
   assert_true(drip_bytes(d) >= 3);                    /* it was dripping, not idle */
-  assert_true(cut - t0 < 4000000000ull);               /* 1 s deadline, generous bound */
+  assert_true(cut - t0 < 4000000000ull);              /* 1 s deadline, generous bound */
   assert_true(raw_recv_until(silent, q, NULL, 4000)); /* the silent one is closed too */
   assert_int_equal(q->len, 0);                        /* ...without an answer */
   printf("measure: header deadline 1 s: silent connection closed after %.0f ms\n",
@@ -214,8 +221,14 @@ static void run_disconnect(int stream) {
   held_finish(&h);
 }
 
-static void disconnect_stream(void **s) { (void)s; run_disconnect(1); }
-static void disconnect_buffered(void **s) { (void)s; run_disconnect(0); }
+static void disconnect_stream(void **s) {
+  (void)s;
+  run_disconnect(1);
+}
+static void disconnect_buffered(void **s) {
+  (void)s;
+  run_disconnect(0);
+}
 
 /* ---- stop with a request in flight ---------------------------------------- */
 
@@ -252,13 +265,19 @@ static void run_stop(int stream) {
   held_finish(&h);
 }
 
-static void stop_buffered(void **s) { (void)s; run_stop(0); }
-static void stop_stream(void **s) { (void)s; run_stop(1); }
+static void stop_buffered(void **s) {
+  (void)s;
+  run_stop(0);
+}
+static void stop_stream(void **s) {
+  (void)s;
+  run_stop(1);
+}
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(header_deadline),   cmocka_unit_test(slow_drip_16),      cmocka_unit_test(slow_drip_100),
-      cmocka_unit_test(disconnect_stream),
+      cmocka_unit_test(header_deadline),     cmocka_unit_test(slow_drip_16),
+      cmocka_unit_test(slow_drip_100),       cmocka_unit_test(disconnect_stream),
       cmocka_unit_test(disconnect_buffered), cmocka_unit_test(stop_buffered),
       cmocka_unit_test(stop_stream),
   };

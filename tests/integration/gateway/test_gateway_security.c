@@ -21,7 +21,9 @@
 #include "fake_server.h"
 #include "upstream.h"
 
-static const char *str(json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
+static const char *str(json_t *o, const char *k) {
+  return json_string_value(json_object_get(o, k));
+}
 
 /* An Anthropic error body of the given type; returns its message (static copy). */
 static const char *error_of(const gwc_resp *r, const char *type) {
@@ -50,7 +52,8 @@ static int setup(void **state) {
   snprintf(stream, sizeof(stream), "%s%s", PW_ANTHROPIC.part1, PW_ANTHROPIC.part2);
   parts[0] = (fs_part){stream, 0};
   parts[1] = (fs_part){NULL, 0};
-  for (int i = 0; i < 4; i++) ok_script[i] = (fs_response){200, "text/event-stream", NULL, NULL, parts, 0, 0};
+  for (int i = 0; i < 4; i++)
+    ok_script[i] = (fs_response){200, "text/event-stream", NULL, NULL, parts, 0, 0};
   memset(&f, 0, sizeof(f));
   f.fs = fs_start(ok_script, 4);
   if (!f.fs || gwt_start(&f.t, &PW_ANTHROPIC, fs_url(f.fs), NULL, NULL) != 0) return -1;
@@ -66,15 +69,20 @@ static int teardown(void **state) {
 }
 
 static long post(fixture *f, const char *auth, const char *body, size_t len, gwc_resp *r) {
-  assert_int_equal(gwc_request(vbx__gateway_url(f->t.gw), NULL, "/v1/messages", auth, body, len, r, NULL, NULL), 0);
+  assert_int_equal(
+      gwc_request(vbx__gateway_url(f->t.gw), NULL, "/v1/messages", auth, body, len, r, NULL, NULL),
+      0);
   return r->status;
 }
 
 static void token_refused(void **state) {
   fixture *f = *state;
   char *req = client_request(0);
-  const char *bad[] = {NULL, "x-api-key: wrong", "x-api-key: box-token-abcdef012345678X",
-                       "Authorization: Bearer box-token-abcdef01234567", "Authorization: Basic " GW_TOKEN,
+  const char *bad[] = {NULL,
+                       "x-api-key: wrong",
+                       "x-api-key: box-token-abcdef012345678X",
+                       "Authorization: Bearer box-token-abcdef01234567",
+                       "Authorization: Basic " GW_TOKEN,
                        "x-api-key: " GW_TOKEN "0"};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     gwc_resp r;
@@ -118,8 +126,9 @@ static void malformed_400(void **state) {
   assert_int_equal(post(f, "x-api-key: " GW_TOKEN, no_max, strlen(no_max), &r), 400);
   assert_non_null(strstr(error_of(&r, "invalid_request_error"), "max_tokens"));
   gwc_free(&r);
-  const char *image = "{\"max_tokens\":10,\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image\","
-                      "\"source\":{\"type\":\"base64\",\"media_type\":\"image/png\",\"data\":\"AA==\"}}]}]}";
+  const char *image =
+      "{\"max_tokens\":10,\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image\","
+      "\"source\":{\"type\":\"base64\",\"media_type\":\"image/png\",\"data\":\"AA==\"}}]}]}";
   assert_int_equal(post(f, "x-api-key: " GW_TOKEN, image, strlen(image), &r), 400);
   const char *m = error_of(&r, "invalid_request_error");
   assert_non_null(strstr(m, "messages[0].content[0]"));
@@ -135,7 +144,9 @@ static void endpoints(void **state) {
   fixture *f = *state;
   const char *url = vbx__gateway_url(f->t.gw);
   gwc_resp r;
-  assert_int_equal(gwc_request(url, NULL, "/v1/models", "Authorization: Bearer " GW_TOKEN, NULL, 0, &r, NULL, NULL), 0);
+  assert_int_equal(gwc_request(url, NULL, "/v1/models", "Authorization: Bearer " GW_TOKEN, NULL, 0,
+                               &r, NULL, NULL),
+                   0);
   assert_int_equal(r.status, 200);
   json_t *j = json_loads(r.body, 0, NULL);
   assert_string_equal(str(json_array_get(json_object_get(j, "data"), 0), "id"), "claude-test");
@@ -144,11 +155,13 @@ static void endpoints(void **state) {
   assert_int_equal(gwc_request(url, NULL, "/v1/models", NULL, NULL, 0, &r, NULL, NULL), 0);
   assert_int_equal(r.status, 401);
   gwc_free(&r);
-  assert_int_equal(gwc_request(url, NULL, "/v1/complete", "x-api-key: " GW_TOKEN, "{}", 2, &r, NULL, NULL), 0);
+  assert_int_equal(
+      gwc_request(url, NULL, "/v1/complete", "x-api-key: " GW_TOKEN, "{}", 2, &r, NULL, NULL), 0);
   assert_int_equal(r.status, 404);
   error_of(&r, "not_found_error");
   gwc_free(&r);
-  assert_int_equal(gwc_request(url, NULL, "/v1/messages", "x-api-key: " GW_TOKEN, NULL, 0, &r, NULL, NULL), 0);
+  assert_int_equal(
+      gwc_request(url, NULL, "/v1/messages", "x-api-key: " GW_TOKEN, NULL, 0, &r, NULL, NULL), 0);
   assert_int_equal(r.status, 405);
   gwc_free(&r);
   assert_true(vbx__gateway_requests(f->t.gw) >= 4);
@@ -178,10 +191,14 @@ static void unix_socket(void **state) {
   assert_int_equal(vbx__gateway_port(t.gw), 0);
   assert_true(strncmp(vbx__gateway_url(t.gw), "unix:", 5) == 0);
   gwc_resp r;
-  assert_int_equal(gwc_request("http://localhost", path, "/v1/models", "x-api-key: " GW_TOKEN, NULL, 0, &r, NULL, NULL), 0);
+  assert_int_equal(gwc_request("http://localhost", path, "/v1/models", "x-api-key: " GW_TOKEN, NULL,
+                               0, &r, NULL, NULL),
+                   0);
   assert_int_equal(r.status, 200);
   gwc_free(&r);
-  assert_int_equal(gwc_request("http://localhost", path, "/v1/models", "x-api-key: nope", NULL, 0, &r, NULL, NULL), 0);
+  assert_int_equal(gwc_request("http://localhost", path, "/v1/models", "x-api-key: nope", NULL, 0,
+                               &r, NULL, NULL),
+                   0);
   assert_int_equal(r.status, 401);
   gwc_free(&r);
   gwt_stop(&t);
@@ -196,8 +213,9 @@ static void upstream_errors(void **state) {
   assert_int_equal(gwt_start(&t, &PW_OPENAI, fs_url(fs), NULL, NULL), 0);
   char *req = client_request(1);
   gwc_resp r;
-  assert_int_equal(gwc_request(vbx__gateway_url(t.gw), NULL, "/v1/messages", "x-api-key: " GW_TOKEN, req,
-                               strlen(req), &r, NULL, NULL), 0);
+  assert_int_equal(gwc_request(vbx__gateway_url(t.gw), NULL, "/v1/messages", "x-api-key: " GW_TOKEN,
+                               req, strlen(req), &r, NULL, NULL),
+                   0);
   assert_int_equal(r.status, 502); /* the host's key failed: not the client's to fix */
   const char *m = error_of(&r, "api_error");
   assert_non_null(strstr(m, HOST_KEY_ENV));
@@ -244,11 +262,15 @@ static void bad_config(void **state) {
 
 int main(void) {
   const struct CMUnitTest fixture_tests[] = {
-      cmocka_unit_test(token_refused), cmocka_unit_test(oversized_413),
-      cmocka_unit_test(malformed_400), cmocka_unit_test(endpoints),
+      cmocka_unit_test(token_refused),
+      cmocka_unit_test(oversized_413),
+      cmocka_unit_test(malformed_400),
+      cmocka_unit_test(endpoints),
   };
   const struct CMUnitTest alone[] = {
-      cmocka_unit_test(unix_socket), cmocka_unit_test(upstream_errors), cmocka_unit_test(bad_config),
+      cmocka_unit_test(unix_socket),
+      cmocka_unit_test(upstream_errors),
+      cmocka_unit_test(bad_config),
   };
   int rc = cmocka_run_group_tests(fixture_tests, setup, teardown);
   return rc | cmocka_run_group_tests(alone, NULL, NULL);

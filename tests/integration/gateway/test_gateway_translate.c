@@ -24,8 +24,12 @@
 
 #define AUTH "x-api-key: " GW_TOKEN
 
-static const char *str(json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
-static long num(json_t *o, const char *k) { return (long)json_integer_value(json_object_get(o, k)); }
+static const char *str(json_t *o, const char *k) {
+  return json_string_value(json_object_get(o, k));
+}
+static long num(json_t *o, const char *k) {
+  return (long)json_integer_value(json_object_get(o, k));
+}
 
 /* The SSE answer: message_start, text block 0 ("Hello world" in deltas),
  * tool_use block 1 (input via input_json_delta), message_delta, stop. */
@@ -66,8 +70,10 @@ static void check_sse(const char *body, const char *tool_id) {
         strncat(args, str(dl, "partial_json"), sizeof(args) - strlen(args) - 1);
       }
     } else if (strcmp(e, "content_block_stop") == 0) {
-      if (num(d, "index") == 0) pos_tstop = (int)i;
-      else pos_ustop = (int)i;
+      if (num(d, "index") == 0)
+        pos_tstop = (int)i;
+      else
+        pos_ustop = (int)i;
     } else if (strcmp(e, "message_delta") == 0) {
       assert_string_equal(str(json_object_get(d, "delta"), "stop_reason"), "tool_use");
       json_t *u = json_object_get(d, "usage");
@@ -93,8 +99,8 @@ static void check_sse(const char *body, const char *tool_id) {
 
 typedef struct watch {
   gate_server *gate;
-  int opened;                    /* 1 once the client opened the gate */
-  int before_rest;               /* gs_open said the rest was not sent yet */
+  int opened;      /* 1 once the client opened the gate */
+  int before_rest; /* gs_open said the rest was not sent yet */
 } watch;
 
 static void on_bytes(void *user, const char *so_far, size_t len) {
@@ -114,8 +120,9 @@ static void run_stream(const pwire *pw) {
   char *req = client_request(1);
   watch w = {g, 0, 0};
   gwc_resp r;
-  assert_int_equal(gwc_request(vbx__gateway_url(t.gw), NULL, "/v1/messages", AUTH, req, strlen(req), &r,
-                               on_bytes, &w), 0);
+  assert_int_equal(gwc_request(vbx__gateway_url(t.gw), NULL, "/v1/messages", AUTH, req, strlen(req),
+                               &r, on_bytes, &w),
+                   0);
   int released_by_client = gs_finish(g);
   assert_int_equal(r.status, 200);
   assert_non_null(strstr(r.ctype, "text/event-stream"));
@@ -141,7 +148,8 @@ static void run_buffered(const pwire *pw) {
   char *req = client_request(0);
   gwc_resp r;
   assert_int_equal(gwc_request(vbx__gateway_url(t.gw), NULL, "/v1/messages",
-                               "Authorization: Bearer " GW_TOKEN, req, strlen(req), &r, NULL, NULL), 0);
+                               "Authorization: Bearer " GW_TOKEN, req, strlen(req), &r, NULL, NULL),
+                   0);
   assert_int_equal(r.status, 200);
   assert_non_null(strstr(r.ctype, "application/json"));
   json_t *m = json_loads(r.body, 0, NULL);
@@ -164,7 +172,8 @@ static void run_buffered(const pwire *pw) {
   /* The request the provider's upstream received. */
   assert_int_equal(fs_count(fs), 1);
   char *path = fs_path(fs, 0), *body = fs_body(fs, 0);
-  char *auth = pw->auth_header ? fs_header(fs, 0, pw->auth_header) : fs_header(fs, 0, "authorization");
+  char *auth =
+      pw->auth_header ? fs_header(fs, 0, pw->auth_header) : fs_header(fs, 0, "authorization");
   pw->check(path, body, auth);
   free(path);
   free(body);
@@ -175,12 +184,30 @@ static void run_buffered(const pwire *pw) {
   fs_stop(fs);
 }
 
-static void stream_anthropic(void **s) { (void)s; run_stream(&PW_ANTHROPIC); }
-static void stream_openai(void **s) { (void)s; run_stream(&PW_OPENAI); }
-static void stream_ollama(void **s) { (void)s; run_stream(&PW_OLLAMA); }
-static void buffered_anthropic(void **s) { (void)s; run_buffered(&PW_ANTHROPIC); }
-static void buffered_openai(void **s) { (void)s; run_buffered(&PW_OPENAI); }
-static void buffered_ollama(void **s) { (void)s; run_buffered(&PW_OLLAMA); }
+static void stream_anthropic(void **s) {
+  (void)s;
+  run_stream(&PW_ANTHROPIC);
+}
+static void stream_openai(void **s) {
+  (void)s;
+  run_stream(&PW_OPENAI);
+}
+static void stream_ollama(void **s) {
+  (void)s;
+  run_stream(&PW_OLLAMA);
+}
+static void buffered_anthropic(void **s) {
+  (void)s;
+  run_buffered(&PW_ANTHROPIC);
+}
+static void buffered_openai(void **s) {
+  (void)s;
+  run_buffered(&PW_OPENAI);
+}
+static void buffered_ollama(void **s) {
+  (void)s;
+  run_buffered(&PW_OLLAMA);
+}
 
 int main(void) {
   const struct CMUnitTest tests[] = {

@@ -17,21 +17,33 @@
 
 #define EV(name, json) "event: " name "\ndata: " json "\n\n"
 static const char an_p1[] =
-    EV("message_start", "{\"type\":\"message_start\",\"message\":{\"id\":\"msg_up\",\"type\":\"message\","
+    EV("message_start",
+       "{\"type\":\"message_start\",\"message\":{\"id\":\"msg_up\",\"type\":\"message\","
        "\"role\":\"assistant\",\"model\":\"claude-test\",\"content\":[],\"stop_reason\":null,"
        "\"usage\":{\"input_tokens\":12,\"output_tokens\":1}}}")
-    EV("content_block_start", "{\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}")
-    EV("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"Hello\"}}");
+        EV("content_block_start",
+           "{\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\","
+           "\"text\":\"\"}}") EV("content_block_delta",
+                                 "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{"
+                                 "\"type\":\"text_delta\",\"text\":\"Hello\"}}");
 static const char an_p2[] =
-    EV("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\" world\"}}")
-    EV("content_block_stop", "{\"type\":\"content_block_stop\",\"index\":0}")
-    EV("content_block_start", "{\"type\":\"content_block_start\",\"index\":1,\"content_block\":{\"type\":\"tool_use\","
-       "\"id\":\"toolu_1\",\"name\":\"get_weather\",\"input\":{}}}")
-    EV("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"{\\\"city\\\":\"}}")
-    EV("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"\\\"Paris\\\"}\"}}")
-    EV("content_block_stop", "{\"type\":\"content_block_stop\",\"index\":1}")
-    EV("message_delta", "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"tool_use\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":9}}")
-    EV("message_stop", "{\"type\":\"message_stop\"}");
+    EV("content_block_delta",
+       "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":"
+       "\" world\"}}") EV("content_block_stop", "{\"type\":\"content_block_stop\",\"index\":0}")
+        EV("content_block_start",
+           "{\"type\":\"content_block_start\",\"index\":1,\"content_block\":{\"type\":\"tool_use\","
+           "\"id\":\"toolu_1\",\"name\":\"get_weather\",\"input\":{}}}")
+            EV("content_block_delta",
+               "{\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"input_json_"
+               "delta\",\"partial_json\":\"{\\\"city\\\":\"}}")
+                EV("content_block_delta",
+                   "{\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"input_json_"
+                   "delta\",\"partial_json\":\"\\\"Paris\\\"}\"}}")
+                    EV("content_block_stop", "{\"type\":\"content_block_stop\",\"index\":1}")
+                        EV("message_delta",
+                           "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"tool_use\","
+                           "\"stop_sequence\":null},\"usage\":{\"output_tokens\":9}}")
+                            EV("message_stop", "{\"type\":\"message_stop\"}");
 
 static json_t *load(const char *body) {
   json_t *j = json_loads(body, 0, NULL);
@@ -39,7 +51,9 @@ static json_t *load(const char *body) {
   return j;
 }
 
-static const char *str(json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
+static const char *str(json_t *o, const char *k) {
+  return json_string_value(json_object_get(o, k));
+}
 
 static void an_check(const char *path, const char *body, const char *auth) {
   assert_string_equal(path, "/v1/messages");
@@ -64,23 +78,33 @@ static void an_check(const char *path, const char *body, const char *auth) {
   json_decref(j);
 }
 
-const pwire PW_ANTHROPIC = {"anthropic", VBX_TEST_PLUGIN_DIR "/llm-anthropic.so", "claude-test",
-                            HOST_KEY_ENV, "/v1/messages", "text/event-stream", an_p1, an_p2,
-                            "{\"type\":\"error\",\"error\":{\"type\":\"authentication_error\",\"message\":\"invalid x-api-key\"}}",
-                            an_check, "x-api-key"};
+const pwire PW_ANTHROPIC = {"anthropic",
+                            VBX_TEST_PLUGIN_DIR "/llm-anthropic.so",
+                            "claude-test",
+                            HOST_KEY_ENV,
+                            "/v1/messages",
+                            "text/event-stream",
+                            an_p1,
+                            an_p2,
+                            "{\"type\":\"error\",\"error\":{\"type\":\"authentication_error\","
+                            "\"message\":\"invalid x-api-key\"}}",
+                            an_check,
+                            "x-api-key"};
 
 /* ---- openai --------------------------------------------------------------- */
 
 #define D(json) "data: " json "\n\n"
-#define CH(delta, fin) D("{\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"gpt-test\",\"choices\":[{\"index\":0,\"delta\":" delta ",\"finish_reason\":" fin "}]}")
+#define CH(delta, fin)                                                                          \
+  D("{\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"gpt-test\",\"choices\":[{" \
+    "\"index\":0,\"delta\":" delta ",\"finish_reason\":" fin "}]}")
 static const char oa_p1[] = CH("{\"role\":\"assistant\",\"content\":\"Hello\"}", "null");
-static const char oa_p2[] =
-    CH("{\"content\":\" world\"}", "null")
-    CH("{\"tool_calls\":[{\"index\":0,\"id\":\"toolu_1\",\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"arguments\":\"{\\\"city\\\":\"}}]}", "null")
-    CH("{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"\\\"Paris\\\"}\"}}]}", "null")
-    CH("{}", "\"tool_calls\"")
-    D("{\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"gpt-test\",\"choices\":[],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":9,\"total_tokens\":21}}")
-    D("[DONE]");
+static const char oa_p2[] = CH("{\"content\":\" world\"}", "null") CH(
+    "{\"tool_calls\":[{\"index\":0,\"id\":\"toolu_1\",\"type\":\"function\",\"function\":{\"name\":"
+    "\"get_weather\",\"arguments\":\"{\\\"city\\\":\"}}]}",
+    "null") CH("{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"\\\"Paris\\\"}\"}}]}",
+               "null") CH("{}", "\"tool_calls\"")
+    D("{\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"gpt-test\",\"choices\":[],"
+      "\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":9,\"total_tokens\":21}}") D("[DONE]");
 
 static void oa_check(const char *path, const char *body, const char *auth) {
   assert_string_equal(path, "/v1/chat/completions");
@@ -120,19 +144,32 @@ static void oa_check(const char *path, const char *body, const char *auth) {
   json_decref(j);
 }
 
-const pwire PW_OPENAI = {"openai", VBX_TEST_PLUGIN_DIR "/llm-openai.so", "gpt-test", HOST_KEY_ENV,
-                         "/v1/chat/completions", "text/event-stream", oa_p1, oa_p2,
-                         "{\"error\":{\"message\":\"Incorrect API key provided\",\"type\":\"invalid_request_error\",\"code\":\"invalid_api_key\"}}",
-                         oa_check, "authorization"};
+const pwire PW_OPENAI = {
+    "openai",
+    VBX_TEST_PLUGIN_DIR "/llm-openai.so",
+    "gpt-test",
+    HOST_KEY_ENV,
+    "/v1/chat/completions",
+    "text/event-stream",
+    oa_p1,
+    oa_p2,
+    "{\"error\":{\"message\":\"Incorrect API key "
+    "provided\",\"type\":\"invalid_request_error\",\"code\":\"invalid_api_key\"}}",
+    oa_check,
+    "authorization"};
 
 /* ---- ollama --------------------------------------------------------------- */
 
-#define OL(msg, extra) "{\"model\":\"llama-test\",\"created_at\":\"2025-01-01T00:00:00Z\",\"message\":" msg "," extra "}\n"
+#define OL(msg, extra)                                                                           \
+  "{\"model\":\"llama-test\",\"created_at\":\"2025-01-01T00:00:00Z\",\"message\":" msg "," extra \
+  "}\n"
 static const char ol_p1[] = OL("{\"role\":\"assistant\",\"content\":\"Hello\"}", "\"done\":false");
-static const char ol_p2[] =
-    OL("{\"role\":\"assistant\",\"content\":\" world\"}", "\"done\":false")
-    OL("{\"role\":\"assistant\",\"content\":\"\",\"tool_calls\":[{\"function\":{\"name\":\"get_weather\",\"arguments\":{\"city\":\"Paris\"}}}]}", "\"done\":false")
-    OL("{\"role\":\"assistant\",\"content\":\"\"}", "\"done\":true,\"done_reason\":\"stop\",\"prompt_eval_count\":12,\"eval_count\":9");
+static const char ol_p2[] = OL("{\"role\":\"assistant\",\"content\":\" world\"}", "\"done\":false")
+    OL("{\"role\":\"assistant\",\"content\":\"\",\"tool_calls\":[{\"function\":{\"name\":\"get_"
+       "weather\",\"arguments\":{\"city\":\"Paris\"}}}]}",
+       "\"done\":false")
+        OL("{\"role\":\"assistant\",\"content\":\"\"}",
+           "\"done\":true,\"done_reason\":\"stop\",\"prompt_eval_count\":12,\"eval_count\":9");
 
 static void ol_check(const char *path, const char *body, const char *auth) {
   assert_string_equal(path, "/api/chat");
@@ -161,9 +198,17 @@ static void ol_check(const char *path, const char *body, const char *auth) {
   json_decref(j);
 }
 
-const pwire PW_OLLAMA = {"ollama", VBX_TEST_PLUGIN_DIR "/llm-ollama.so", "llama-test", NULL,
-                         "/api/chat", "application/x-ndjson", ol_p1, ol_p2, "{\"error\":\"unauthorized\"}",
-                         ol_check, NULL};
+const pwire PW_OLLAMA = {"ollama",
+                         VBX_TEST_PLUGIN_DIR "/llm-ollama.so",
+                         "llama-test",
+                         NULL,
+                         "/api/chat",
+                         "application/x-ndjson",
+                         ol_p1,
+                         ol_p2,
+                         "{\"error\":\"unauthorized\"}",
+                         ol_check,
+                         NULL};
 
 /* ---- gateway -------------------------------------------------------------- */
 
@@ -174,7 +219,8 @@ static int start(gwt *t, const pwire *w, const char *upstream, const char *unix_
   vbx_error err;
   memset(&err, 0, sizeof(err));
   vbx__logger log = {VBX_LOG_ERROR, NULL, NULL};
-  if (vbx__registry_new(&log, NULL, &t->reg) != 0 || vbx__registry_load(t->reg, w->so_path, &err) != 0) {
+  if (vbx__registry_new(&log, NULL, &t->reg) != 0 ||
+      vbx__registry_load(t->reg, w->so_path, &err) != 0) {
     fprintf(stderr, "loading %s failed: %s\n", w->so_path, err.message);
     return -1;
   }
@@ -232,16 +278,14 @@ char *client_request(int stream) {
       " s:[{s:s, s:s, s:{s:s, s:{s:{s:s}}, s:[s]}}],"
       " s:[{s:s, s:s}, {s:s, s:[{s:s, s:s}, {s:s, s:s, s:s, s:{s:s}}]},"
       "    {s:s, s:[{s:s, s:s, s:s}, {s:s, s:s}]}]}",
-      "model", "claude-sonnet-4-5", "max_tokens", 512, "stream", stream,
-      "system", "type", "text", "text", "You are a test.", "type", "text", "text", "Be brief.",
-      "cache_control", "type", "ephemeral",
-      "tools", "name", "get_weather", "description", "Weather for a city", "input_schema", "type",
-      "object", "properties", "city", "type", "string", "required", "city",
-      "messages", "role", "user", "content", "What is the weather in Lyon?",
-      "role", "assistant", "content", "type", "text", "text", "Checking.", "type", "tool_use", "id",
-      "toolu_0", "name", "get_weather", "input", "city", "Lyon",
-      "role", "user", "content", "type", "tool_result", "tool_use_id", "toolu_0", "content", "sunny",
-      "type", "text", "text", "Now Paris.");
+      "model", "claude-sonnet-4-5", "max_tokens", 512, "stream", stream, "system", "type", "text",
+      "text", "You are a test.", "type", "text", "text", "Be brief.", "cache_control", "type",
+      "ephemeral", "tools", "name", "get_weather", "description", "Weather for a city",
+      "input_schema", "type", "object", "properties", "city", "type", "string", "required", "city",
+      "messages", "role", "user", "content", "What is the weather in Lyon?", "role", "assistant",
+      "content", "type", "text", "text", "Checking.", "type", "tool_use", "id", "toolu_0", "name",
+      "get_weather", "input", "city", "Lyon", "role", "user", "content", "type", "tool_result",
+      "tool_use_id", "toolu_0", "content", "sunny", "type", "text", "text", "Now Paris.");
   assert_non_null(j);
   char *s = json_dumps(j, JSON_COMPACT);
   json_decref(j);

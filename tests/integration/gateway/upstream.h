@@ -19,16 +19,16 @@ typedef struct pwire {
   const char *provider;
   const char *so_path;
   const char *model;
-  const char *key_env;           /* NULL: no key */
-  const char *path;              /* upstream request path */
-  const char *ctype;             /* upstream stream content type */
-  const char *part1;             /* stream up to and including the first text */
-  const char *part2;             /* the rest */
-  const char *err401;            /* an upstream 401 body */
+  const char *key_env; /* NULL: no key */
+  const char *path;    /* upstream request path */
+  const char *ctype;   /* upstream stream content type */
+  const char *part1;   /* stream up to and including the first text */
+  const char *part2;   /* the rest */
+  const char *err401;  /* an upstream 401 body */
   /* Assert the translated request (path, headers, body) has the
    * provider's shape. */
   void (*check)(const char *path, const char *body, const char *auth_value);
-  const char *auth_header;       /* header carrying the key, NULL: none */
+  const char *auth_header; /* header carrying the key, NULL: none */
 } pwire;
 
 extern const pwire PW_ANTHROPIC, PW_OPENAI, PW_OLLAMA;

@@ -22,12 +22,10 @@ void th_load(const char *plugin_file, const char *backend, const char *default_o
   assert_int_equal(vbx__registry_new(&log, NULL, &TH.reg), 0);
   char path[1024];
   snprintf(path, sizeof path, "%s/%s", VBX_TEST_PLUGIN_DIR, plugin_file);
-  if (vbx__registry_load(TH.reg, path, &err) != 0)
-    fail_msg("loading %s: %s", path, err.message);
+  if (vbx__registry_load(TH.reg, path, &err) != 0) fail_msg("loading %s: %s", path, err.message);
   vbx__registry_freeze(TH.reg);
   const vbx__impl *impl = vbx__registry_find(TH.reg, VBX_KIND_SANDBOX, backend);
-  if (impl == NULL)
-    fail_msg("%s registers no sandbox backend '%s'", path, backend);
+  if (impl == NULL) fail_msg("%s registers no sandbox backend '%s'", path, backend);
   TH.vt = impl->vtable;
   TH.state = impl->plugin_state;
   TH.h = vbx__plugin_host(impl->plugin);
@@ -36,16 +34,14 @@ void th_load(const char *plugin_file, const char *backend, const char *default_o
 }
 
 void th_unload(void) {
-  if (TH.reg)
-    vbx__registry_free(TH.reg);
+  if (TH.reg) vbx__registry_free(TH.reg);
   free(TH.default_opts);
   memset(&TH, 0, sizeof TH);
 }
 
 int th_box_try(const th_box_cfg *c, vbx_call *call, void **out) {
   static const th_box_cfg none;
-  if (c == NULL)
-    c = &none;
+  if (c == NULL) c = &none;
   vbx_sandbox_config cfg;
   memset(&cfg, 0, sizeof cfg);
   cfg.struct_size = sizeof cfg;
@@ -61,8 +57,7 @@ int th_box_try(const th_box_cfg *c, vbx_call *call, void **out) {
   assert_non_null(text);
   snprintf(text, cap, "{%s%s%s}", TH.default_opts, TH.default_opts[0] && own[0] ? "," : "", own);
   vbx_json *o = TH.h->json_parse(text, strlen(text), NULL);
-  if (o == NULL)
-    fail_msg("bad options JSON: %s", text);
+  if (o == NULL) fail_msg("bad options JSON: %s", text);
   free(text);
   cfg.options = o;
   vbx__call_init(call, NULL, NULL, 0);
@@ -76,8 +71,7 @@ void *th_box_cfg_box(const th_box_cfg *c) {
   vbx_call call;
   void *box = NULL;
   int rc = th_box_try(c, &call, &box);
-  if (rc != 0)
-    fail_msg("create: %d %s", rc, call.message);
+  if (rc != 0) fail_msg("create: %d %s", rc, call.message);
   assert_non_null(box);
   return box;
 }
@@ -106,8 +100,7 @@ int th_sh(void *box, const char *cmd, vbx_exec_result *res) {
   vbx_call call;
   vbx__call_init(&call, NULL, NULL, 0);
   int rc = th_exec(box, argv, NULL, 0, 30000, res, &call);
-  if (rc != 0)
-    fail_msg("exec sh -c '%s': %d %s", cmd, rc, call.message);
+  if (rc != 0) fail_msg("exec sh -c '%s': %d %s", cmd, rc, call.message);
   return res->exit_code;
 }
 
@@ -123,19 +116,15 @@ long th_status_kib(const char *field) {
   long v = -1;
   size_t n = strlen(field);
   while (f && fgets(line, sizeof line, f))
-    if (strncmp(line, field, n) == 0 && line[n] == ':')
-      v = strtol(line + n + 1, NULL, 10);
-  if (f)
-    fclose(f);
+    if (strncmp(line, field, n) == 0 && line[n] == ':') v = strtol(line + n + 1, NULL, 10);
+  if (f) fclose(f);
   return v;
 }
 
 int th_reset_hwm(void) {
   FILE *f = fopen("/proc/self/clear_refs", "w");
-  if (f == NULL)
-    return -1;
+  if (f == NULL) return -1;
   int rc = fputs("5", f) < 0 ? -1 : 0;
-  if (fclose(f) != 0)
-    rc = -1;
+  if (fclose(f) != 0) rc = -1;
   return rc;
 }

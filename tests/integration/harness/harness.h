@@ -33,10 +33,10 @@ extern th TH;
  * vCPU, name "test", no extra env, no options of its own). */
 typedef struct th_box_cfg {
   const char *name;
-  const char *opts_json;     /* object members without braces, or NULL */
+  const char *opts_json; /* object members without braces, or NULL */
   uint32_t memory_mb, vcpus;
   int network;
-  const char *const *env;    /* "KEY=VALUE", NULL-terminated, or NULL */
+  const char *const *env; /* "KEY=VALUE", NULL-terminated, or NULL */
   uint32_t timeout_secs;
 } th_box_cfg;
 

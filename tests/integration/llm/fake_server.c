@@ -79,7 +79,8 @@ static char *find_header(const char *hdrs, const char *name) {
     if (!e) break;
     if ((size_t)(e - p) > nl && strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
       const char *v = p + nl + 1;
-      while (*v == ' ') v++;
+      while (*v == ' ')
+        v++;
       return strndup(v, (size_t)(e - v));
     }
     p = e + 2;
@@ -152,9 +153,10 @@ static const char *reason(int st) {
 static void respond(fake_server *s, int fd, const fs_response *r) {
   char head[2048];
   if (r->status == 0) return; /* drop the connection without an answer */
-  int n = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nConnection: close\r\n%s",
-                   r->status, reason(r->status), r->content_type ? r->content_type : "application/json",
-                   r->extra_headers ? r->extra_headers : "");
+  int n =
+      snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nConnection: close\r\n%s",
+               r->status, reason(r->status), r->content_type ? r->content_type : "application/json",
+               r->extra_headers ? r->extra_headers : "");
   if (!r->parts && r->body)
     n += snprintf(head + n, sizeof(head) - (size_t)n, "Content-Length: %zu\r\n",
                   strlen(r->body) + r->filler_bytes);
@@ -194,13 +196,15 @@ static void *serve(void *arg) {
     memset(&r, 0, sizeof(r));
     if (read_request(s, fd, &r) == 0) {
       pthread_mutex_lock(&s->mu);
-      if (s->n_reqs < MAX_REQS) s->reqs[s->n_reqs++] = r;
+      if (s->n_reqs < MAX_REQS)
+        s->reqs[s->n_reqs++] = r;
       else {
         free(r.headers);
         free(r.body);
       }
       pthread_mutex_unlock(&s->mu);
-      static const fs_response exhausted = {500, NULL, NULL, "{\"error\":\"script exhausted\"}", NULL, 0, 0};
+      static const fs_response exhausted = {500,  NULL, NULL, "{\"error\":\"script exhausted\"}",
+                                            NULL, 0,    0};
       respond(s, fd, next < s->n_script ? &s->script[next] : &exhausted);
       next++;
     } else {
@@ -251,9 +255,12 @@ static char *get(fake_server *s, size_t i, int what, const char *name) {
   char *out = NULL;
   pthread_mutex_lock(&s->mu);
   if (i < s->n_reqs) {
-    if (what == 0) out = strdup(s->reqs[i].body);
-    else if (what == 1) out = find_header(s->reqs[i].headers, name);
-    else out = strdup(s->reqs[i].path);
+    if (what == 0)
+      out = strdup(s->reqs[i].body);
+    else if (what == 1)
+      out = find_header(s->reqs[i].headers, name);
+    else
+      out = strdup(s->reqs[i].path);
   }
   pthread_mutex_unlock(&s->mu);
   return out;
@@ -265,7 +272,8 @@ char *fs_path(fake_server *s, size_t i) { return get(s, i, 2, NULL); }
 
 void fs_stop(fake_server *s) {
   if (!s) return;
-  if (write(s->stop_pipe[1], "x", 1) != 1) { /* nothing else to do */ }
+  if (write(s->stop_pipe[1], "x", 1) != 1) { /* nothing else to do */
+  }
   pthread_join(s->th, NULL);
   close(s->lfd);
   close(s->stop_pipe[0]);

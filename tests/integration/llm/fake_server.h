@@ -19,25 +19,25 @@
 #include <stddef.h>
 
 typedef struct fs_part {
-  const char *data;              /* NUL-terminated */
-  unsigned delay_ms;             /* wait before sending this part */
+  const char *data;  /* NUL-terminated */
+  unsigned delay_ms; /* wait before sending this part */
 } fs_part;
 
 typedef struct fs_response {
-  int status;                    /* 0: close the connection without answering */
-  const char *content_type;      /* NULL: application/json */
-  const char *extra_headers;     /* "Name: v\r\n..." or NULL */
-  const char *body;              /* sent with Content-Length when parts == NULL */
-  const fs_part *parts;          /* NULL-data-terminated list, sent without length */
-  size_t filler_bytes;           /* then this many 'a' bytes (oversized tests) */
-  unsigned stall_ms;             /* keep the connection open this long before closing */
+  int status;                /* 0: close the connection without answering */
+  const char *content_type;  /* NULL: application/json */
+  const char *extra_headers; /* "Name: v\r\n..." or NULL */
+  const char *body;          /* sent with Content-Length when parts == NULL */
+  const fs_part *parts;      /* NULL-data-terminated list, sent without length */
+  size_t filler_bytes;       /* then this many 'a' bytes (oversized tests) */
+  unsigned stall_ms;         /* keep the connection open this long before closing */
 } fs_response;
 
 typedef struct fs_request {
   char method[16];
   char path[512];
-  char *headers;                 /* raw header block, lower-cased names kept as sent */
-  char *body;                    /* NUL-terminated */
+  char *headers; /* raw header block, lower-cased names kept as sent */
+  char *body;    /* NUL-terminated */
   size_t body_len;
 } fs_request;
 

@@ -30,21 +30,21 @@ typedef struct wire {
   const char *so_path;
   const char *provider;
   const char *model;
-  const char *key_env;           /* NULL: the provider uses no key */
-  const char *path;              /* request path, e.g. "/v1/messages" */
-  const char *stream_ct;         /* Content-Type of streams */
-  const fs_part *ok_stream;      /* streams ok_text, then completes */
-  const fs_part *slow_stream;    /* the same with delays between parts */
+  const char *key_env;        /* NULL: the provider uses no key */
+  const char *path;           /* request path, e.g. "/v1/messages" */
+  const char *stream_ct;      /* Content-Type of streams */
+  const fs_part *ok_stream;   /* streams ok_text, then completes */
+  const fs_part *slow_stream; /* the same with delays between parts */
   const char *ok_text;
-  const char *ok_body;           /* a buffered success body with ok_text */
-  const fs_part *text_then_stall;/* a first text piece; the test adds the stall */
-  const fs_part *truncated;      /* text but no end marker */
-  const fs_part *malformed;      /* an event/line with broken JSON */
-  const char *malformed_hint;    /* text the error must contain */
-  const fs_part *stream_error;   /* an in-stream error object */
+  const char *ok_body;            /* a buffered success body with ok_text */
+  const fs_part *text_then_stall; /* a first text piece; the test adds the stall */
+  const fs_part *truncated;       /* text but no end marker */
+  const fs_part *malformed;       /* an event/line with broken JSON */
+  const char *malformed_hint;     /* text the error must contain */
+  const fs_part *stream_error;    /* an in-stream error object */
   const char *err_auth, *err_notfound, *err_context, *err_busy; /* error bodies */
-  const char *oversize_prefix;   /* start of an endless line */
-  const stop_case *stops;        /* every stop reason the provider maps */
+  const char *oversize_prefix;                                  /* start of an endless line */
+  const stop_case *stops; /* every stop reason the provider maps */
   size_t n_stops;
   /* usage: a streamed and a buffered answer whose usage (cache tokens
    * included where the wire has them) must read as `usage` */

@@ -16,55 +16,71 @@
 #include "harness.h"
 
 #define EV(name, json) "event: " name "\ndata: " json "\n\n"
-#define START(in, cr, cw)                                                                        \
-  EV("message_start", "{\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"type\":"     \
-                      "\"message\",\"role\":\"assistant\",\"model\":\"claude-sonnet-4-5-20250929\"," \
-                      "\"content\":[],\"stop_reason\":null,\"usage\":{\"input_tokens\":" in        \
-                      ",\"cache_creation_input_tokens\":" cw ",\"cache_read_input_tokens\":" cr    \
-                      ",\"output_tokens\":1}}}")
-#define TEXT_START(i) EV("content_block_start", "{\"type\":\"content_block_start\",\"index\":" i ",\"content_block\":{\"type\":\"text\",\"text\":\"\"}}")
-#define TEXT_DELTA(i, t) EV("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":" i ",\"delta\":{\"type\":\"text_delta\",\"text\":\"" t "\"}}")
+#define START(in, cr, cw)                                                           \
+  EV("message_start",                                                               \
+     "{\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"type\":"          \
+     "\"message\",\"role\":\"assistant\",\"model\":\"claude-sonnet-4-5-20250929\"," \
+     "\"content\":[],\"stop_reason\":null,\"usage\":{\"input_tokens\":" in          \
+     ",\"cache_creation_input_tokens\":" cw ",\"cache_read_input_tokens\":" cr      \
+     ",\"output_tokens\":1}}}")
+#define TEXT_START(i)                                                        \
+  EV("content_block_start", "{\"type\":\"content_block_start\",\"index\":" i \
+                            ",\"content_block\":{\"type\":\"text\",\"text\":\"\"}}")
+#define TEXT_DELTA(i, t)                                                     \
+  EV("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":" i \
+                            ",\"delta\":{\"type\":\"text_delta\",\"text\":\"" t "\"}}")
 #define BLOCK_STOP(i) EV("content_block_stop", "{\"type\":\"content_block_stop\",\"index\":" i "}")
-#define MSG_DELTA(stop, out) EV("message_delta", "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"" stop "\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":" out "}}")
+#define MSG_DELTA(stop, out)                                                           \
+  EV("message_delta", "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"" stop \
+                      "\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":" out "}}")
 #define MSG_STOP EV("message_stop", "{\"type\":\"message_stop\"}")
 #define PING EV("ping", "{\"type\": \"ping\"}")
 
-static const fs_part ok_stream[] = {
-    {START("25", "0", "0") PING TEXT_START("0"), 0},
-    {TEXT_DELTA("0", "Hello, "), 0},
-    {TEXT_DELTA("0", "world") BLOCK_STOP("0"), 0},
-    {MSG_DELTA("end_turn", "12") MSG_STOP, 0},
-    {NULL, 0}};
+static const fs_part ok_stream[] = {{START("25", "0", "0") PING TEXT_START("0"), 0},
+                                    {TEXT_DELTA("0", "Hello, "), 0},
+                                    {TEXT_DELTA("0", "world") BLOCK_STOP("0"), 0},
+                                    {MSG_DELTA("end_turn", "12") MSG_STOP, 0},
+                                    {NULL, 0}};
 static const fs_part slow_stream[] = {
-    {START("25", "0", "0") TEXT_START("0"), 0},
-    {TEXT_DELTA("0", "Hello, "), 400},
-    {": keep-alive comment\n\n", 400},
-    {TEXT_DELTA("0", "world") BLOCK_STOP("0"), 400},
-    {MSG_DELTA("end_turn", "12") MSG_STOP, 400},
-    {NULL, 0}};
+    {START("25", "0", "0") TEXT_START("0"), 0},  {TEXT_DELTA("0", "Hello, "), 400},
+    {": keep-alive comment\n\n", 400},           {TEXT_DELTA("0", "world") BLOCK_STOP("0"), 400},
+    {MSG_DELTA("end_turn", "12") MSG_STOP, 400}, {NULL, 0}};
 static const fs_part text_then_stall[] = {
     {START("25", "0", "0") TEXT_START("0") TEXT_DELTA("0", "Hel"), 0}, {NULL, 0}};
-static const fs_part truncated[] = {
-    {START("25", "0", "0") TEXT_START("0") TEXT_DELTA("0", "Hel") BLOCK_STOP("0")
-         MSG_DELTA("end_turn", "3"), 0},
-    {NULL, 0}};
+static const fs_part truncated[] = {{START("25", "0", "0") TEXT_START("0") TEXT_DELTA("0", "Hel")
+                                         BLOCK_STOP("0") MSG_DELTA("end_turn", "3"),
+                                     0},
+                                    {NULL, 0}};
 static const fs_part malformed[] = {
     {START("25", "0", "0") TEXT_START("0"), 0},
-    {"event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\n\n", 0},
+    {"event: content_block_delta\ndata: "
+     "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\n\n",
+     0},
     {NULL, 0}};
 static const fs_part stream_error[] = {
-    {START("25", "0", "0") EV("error", "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}"), 0},
+    {START("25", "0", "0") EV("error",
+                              "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\","
+                              "\"message\":\"Overloaded\"}}"),
+     0},
     {NULL, 0}};
 
 /* one text block, then message_delta with stop_reason `r` */
-#define STOP_STREAM(r)                                                                             \
-  {{START("25", "0", "0") TEXT_START("0") TEXT_DELTA("0", "x") BLOCK_STOP("0") MSG_DELTA(r, "3")   \
-        MSG_STOP, 0},                                                                              \
-   {NULL, 0}}
-#define BODY(content, stop, usage)                                                                 \
-  "{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-sonnet-4-5-20250929\"," \
-  "\"content\":" content ",\"stop_reason\":\"" stop "\",\"stop_sequence\":null,\"usage\":" usage "}"
-#define STOP_BODY(r) BODY("[{\"type\":\"text\",\"text\":\"x\"}]", r, "{\"input_tokens\":25,\"output_tokens\":3}")
+#define STOP_STREAM(r)                                                                            \
+  {                                                                                               \
+    {START("25", "0", "0") TEXT_START("0") TEXT_DELTA("0", "x") BLOCK_STOP("0") MSG_DELTA(r, "3") \
+         MSG_STOP,                                                                                \
+     0},                                                                                          \
+    {                                                                                             \
+      NULL, 0                                                                                     \
+    }                                                                                             \
+  }
+#define BODY(content, stop, usage)                                                               \
+  "{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-sonnet-4-5-" \
+  "20250929\","                                                                                  \
+  "\"content\":" content ",\"stop_reason\":\"" stop "\",\"stop_sequence\":null,\"usage\":" usage \
+  "}"
+#define STOP_BODY(r) \
+  BODY("[{\"type\":\"text\",\"text\":\"x\"}]", r, "{\"input_tokens\":25,\"output_tokens\":3}")
 
 static const fs_part stop_end_turn[] = STOP_STREAM("end_turn");
 static const fs_part stop_max_tokens[] = STOP_STREAM("max_tokens");
@@ -87,14 +103,27 @@ static const fs_part usage_stream[] = {
 
 static const fs_part tool_stream[] = {
     {START("25", "0", "0") TEXT_START("0") TEXT_DELTA("0", "Checking.") BLOCK_STOP("0"), 0},
-    {EV("content_block_start", "{\"type\":\"content_block_start\",\"index\":1,\"content_block\":{\"type\":\"tool_use\",\"id\":\"toolu_01\",\"name\":\"shell\",\"input\":{}}}"), 0},
-    {EV("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"{\\\"cmd\\\": \"}}"), 0},
-    {EV("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"\\\"ls\\\"}\"}}"), 0},
+    {EV("content_block_start",
+        "{\"type\":\"content_block_start\",\"index\":1,\"content_block\":{\"type\":\"tool_use\","
+        "\"id\":\"toolu_01\",\"name\":\"shell\",\"input\":{}}}"),
+     0},
+    {EV("content_block_delta",
+        "{\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"input_json_delta\","
+        "\"partial_json\":\"{\\\"cmd\\\": \"}}"),
+     0},
+    {EV("content_block_delta",
+        "{\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"input_json_delta\","
+        "\"partial_json\":\"\\\"ls\\\"}\"}}"),
+     0},
     {BLOCK_STOP("1") MSG_DELTA("tool_use", "10") MSG_STOP, 0},
     {NULL, 0}};
 
 static const fs_part key_echo_stream[] = {
-    {START("25", "0", "0") EV("error", "{\"type\":\"error\",\"error\":{\"type\":\"authentication_error\",\"message\":\"Incorrect API key provided: " VBX_TEST_KEY_CANARY "\"}}"), 0},
+    {START("25", "0", "0")
+         EV("error",
+            "{\"type\":\"error\",\"error\":{\"type\":\"authentication_error\",\"message\":"
+            "\"Incorrect API key provided: " VBX_TEST_KEY_CANARY "\"}}"),
+     0},
     {NULL, 0}};
 
 static const wire anthropic_wire = {
@@ -114,10 +143,18 @@ static const wire anthropic_wire = {
     .malformed = malformed,
     .malformed_hint = "'content_block_delta'",
     .stream_error = stream_error,
-    .err_auth = "{\"type\":\"error\",\"error\":{\"type\":\"authentication_error\",\"message\":\"invalid x-api-key\"}}",
-    .err_notfound = "{\"type\":\"error\",\"error\":{\"type\":\"not_found_error\",\"message\":\"model: claude-sonnet-4-5\"}}",
-    .err_context = "{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\",\"message\":\"prompt is too long: 250000 tokens > 200000 maximum\"}}",
-    .err_busy = "{\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\",\"message\":\"Number of request tokens has exceeded your rate limit\"}}",
+    .err_auth =
+        "{\"type\":\"error\",\"error\":{\"type\":\"authentication_error\",\"message\":\"invalid "
+        "x-api-key\"}}",
+    .err_notfound =
+        "{\"type\":\"error\",\"error\":{\"type\":\"not_found_error\",\"message\":\"model: "
+        "claude-sonnet-4-5\"}}",
+    .err_context =
+        "{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\",\"message\":\"prompt is "
+        "too long: 250000 tokens > 200000 maximum\"}}",
+    .err_busy =
+        "{\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\",\"message\":\"Number of "
+        "request tokens has exceeded your rate limit\"}}",
     .oversize_prefix = "data: {\"x\":\"",
     .stops = stops,
     .n_stops = sizeof(stops) / sizeof(stops[0]),
@@ -127,11 +164,13 @@ static const wire anthropic_wire = {
                        "\"cache_read_input_tokens\":80,\"output_tokens\":40}"),
     /* claude-sonnet-4-5 list price: 3 input, 15 output, 0.30 cache read,
      * 3.75 cache write per MTok */
-    .usage = {sizeof(vbx_llm_usage), 100, 40, 80, 20, (100 * 3.0 + 40 * 15.0 + 80 * 0.30 + 20 * 3.75) / 1e6},
+    .usage = {sizeof(vbx_llm_usage), 100, 40, 80, 20,
+              (100 * 3.0 + 40 * 15.0 + 80 * 0.30 + 20 * 3.75) / 1e6},
     .tool_stream = tool_stream,
-    .tool_body = BODY("[{\"type\":\"text\",\"text\":\"Checking.\"},{\"type\":\"tool_use\",\"id\":\"toolu_01\","
-                      "\"name\":\"shell\",\"input\":{\"cmd\":\"ls\"}}]",
-                      "tool_use", "{\"input_tokens\":25,\"output_tokens\":10}"),
+    .tool_body = BODY(
+        "[{\"type\":\"text\",\"text\":\"Checking.\"},{\"type\":\"tool_use\",\"id\":\"toolu_01\","
+        "\"name\":\"shell\",\"input\":{\"cmd\":\"ls\"}}]",
+        "tool_use", "{\"input_tokens\":25,\"output_tokens\":10}"),
     .tool_echo = "\"tool_use_id\":\"toolu_01\"",
     .key_echo_stream = key_echo_stream,
 };
@@ -139,18 +178,40 @@ static const wire anthropic_wire = {
 /* turn 1: text + a tool_use whose input arrives in three input_json_delta pieces */
 static const fs_part turn1[] = {
     {START("100", "80", "20") TEXT_START("0") TEXT_DELTA("0", "Let me look.") BLOCK_STOP("0"), 0},
-    {EV("content_block_start", "{\"type\":\"content_block_start\",\"index\":1,\"content_block\":{\"type\":\"tool_use\",\"id\":\"toolu_01\",\"name\":\"shell\",\"input\":{}}}"), 0},
-    {EV("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"\"}}"), 0},
-    {EV("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"{\\\"cmd\\\": \\\"l\"}}"), 0},
-    {EV("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"s -la\\\"}\"}}"), 0},
+    {EV("content_block_start",
+        "{\"type\":\"content_block_start\",\"index\":1,\"content_block\":{\"type\":\"tool_use\","
+        "\"id\":\"toolu_01\",\"name\":\"shell\",\"input\":{}}}"),
+     0},
+    {EV("content_block_delta",
+        "{\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"input_json_delta\","
+        "\"partial_json\":\"\"}}"),
+     0},
+    {EV("content_block_delta",
+        "{\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"input_json_delta\","
+        "\"partial_json\":\"{\\\"cmd\\\": \\\"l\"}}"),
+     0},
+    {EV("content_block_delta",
+        "{\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"input_json_delta\","
+        "\"partial_json\":\"s -la\\\"}\"}}"),
+     0},
     {BLOCK_STOP("1") MSG_DELTA("tool_use", "40") MSG_STOP, 0},
     {NULL, 0}};
 static const fs_part turn2[] = {
-    {START("150", "100", "0") EV("content_block_start", "{\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"tool_use\",\"id\":\"toolu_02\",\"name\":\"read_file\",\"input\":{}}}"), 0},
-    {EV("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"{\\\"path\\\":\\\"a.txt\\\"}\"}}") BLOCK_STOP("0") MSG_DELTA("tool_use", "20") MSG_STOP, 0},
+    {START("150", "100", "0")
+         EV("content_block_start",
+            "{\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"tool_"
+            "use\",\"id\":\"toolu_02\",\"name\":\"read_file\",\"input\":{}}}"),
+     0},
+    {EV("content_block_delta",
+        "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"input_json_delta\","
+        "\"partial_json\":\"{\\\"path\\\":\\\"a.txt\\\"}\"}}") BLOCK_STOP("0")
+         MSG_DELTA("tool_use", "20") MSG_STOP,
+     0},
     {NULL, 0}};
 static const fs_part turn3[] = {
-    {START("200", "0", "0") TEXT_START("0") TEXT_DELTA("0", "Done: 2 files.") BLOCK_STOP("0") MSG_DELTA("end_turn", "5") MSG_STOP, 0},
+    {START("200", "0", "0") TEXT_START("0") TEXT_DELTA("0", "Done: 2 files.") BLOCK_STOP("0")
+         MSG_DELTA("end_turn", "5") MSG_STOP,
+     0},
     {NULL, 0}};
 
 static const char *TOOLS =
@@ -179,7 +240,8 @@ static void check_request(const char *body, size_t n_msgs) {
   assert_int_equal(h->json_array_size(msgs), n_msgs);
   for (size_t i = 0; i < n_msgs; i++) { /* roles alternate, starting with user */
     vbx_json *m = h->json_array_get(msgs, i);
-    assert_string_equal(h->json_string_value(h->json_object_get(m, "role")), i % 2 ? "assistant" : "user");
+    assert_string_equal(h->json_string_value(h->json_object_get(m, "role")),
+                        i % 2 ? "assistant" : "user");
     vbx_json *c = h->json_object_get(m, "content");
     for (size_t k = 0; k < h->json_array_size(c); k++) {
       vbx_json *b = h->json_array_get(c, k);
@@ -206,7 +268,8 @@ static void t_tool_loop(void **state) {
   void *prov = NULL;
   assert_int_equal(lh_create(&L, fs_url(srv), "claude-sonnet-4-5", NULL, &prov, &call), 0);
   const vbx_host_services *h = L.h;
-  vbx_json *msgs = lh_json(&L, "[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"List files\"}]}]");
+  vbx_json *msgs = lh_json(
+      &L, "[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"List files\"}]}]");
   vbx_json *tools = lh_json(&L, TOOLS);
   const char *results[] = {"a.txt\nb.txt", "hello"};
   const char *expect_tool[] = {"shell", "read_file"};
@@ -248,7 +311,8 @@ static void t_tool_loop(void **state) {
       assert_string_equal(resp.stop_reason, "tool_use");
       vbx_json *last = h->json_array_get(resp.content, h->json_array_size(resp.content) - 1);
       assert_string_equal(h->json_string_value(h->json_object_get(last, "type")), "tool_use");
-      assert_string_equal(h->json_string_value(h->json_object_get(last, "name")), expect_tool[turn]);
+      assert_string_equal(h->json_string_value(h->json_object_get(last, "name")),
+                          expect_tool[turn]);
       vbx_json *input = h->json_object_get(last, "input");
       if (turn == 0)
         assert_string_equal(h->json_string_value(h->json_object_get(input, "cmd")), "ls -la");

@@ -16,22 +16,35 @@
 
 #include "harness.h"
 
-#define MSG(content) "{\"model\":\"llama3.2\",\"created_at\":\"2025-01-01T00:00:00Z\",\"message\":{\"role\":\"assistant\",\"content\":\"" content "\"},\"done\":false}\n"
-#define DONE_LINE(reason, p, e) "{\"model\":\"llama3.2\",\"created_at\":\"2025-01-01T00:00:01Z\",\"message\":{\"role\":\"assistant\",\"content\":\"\"},\"done\":true,\"done_reason\":\"" reason "\",\"total_duration\":1000,\"prompt_eval_count\":" p ",\"eval_count\":" e "}\n"
+#define MSG(content)                                                                       \
+  "{\"model\":\"llama3.2\",\"created_at\":\"2025-01-01T00:00:00Z\",\"message\":{\"role\":" \
+  "\"assistant\",\"content\":\"" content "\"},\"done\":false}\n"
+#define DONE_LINE(reason, p, e)                                                            \
+  "{\"model\":\"llama3.2\",\"created_at\":\"2025-01-01T00:00:01Z\",\"message\":{\"role\":" \
+  "\"assistant\",\"content\":\"\"},\"done\":true,\"done_reason\":\"" reason                \
+  "\",\"total_duration\":1000,\"prompt_eval_count\":" p ",\"eval_count\":" e "}\n"
 
 static const fs_part ok_stream[] = {
     {MSG("Hello, "), 0}, {MSG("world"), 0}, {DONE_LINE("stop", "26", "7"), 0}, {NULL, 0}};
-static const fs_part slow_stream[] = {
-    {MSG("Hello, "), 0}, {MSG("world"), 400}, {"\n", 400}, {DONE_LINE("stop", "26", "7"), 400}, {NULL, 0}};
+static const fs_part slow_stream[] = {{MSG("Hello, "), 0},
+                                      {MSG("world"), 400},
+                                      {"\n", 400},
+                                      {DONE_LINE("stop", "26", "7"), 400},
+                                      {NULL, 0}};
 static const fs_part text_then_stall[] = {{MSG("Hel"), 0}, {NULL, 0}};
 static const fs_part truncated[] = {{MSG("Hel") MSG("lo"), 0}, {NULL, 0}};
 static const fs_part malformed[] = {{MSG("Hel") "{\"message\":{\"content\":\n", 0}, {NULL, 0}};
-static const fs_part stream_error[] = {{MSG("Hel") "{\"error\":\"server overloaded, try later\"}\n", 0}, {NULL, 0}};
+static const fs_part stream_error[] = {
+    {MSG("Hel") "{\"error\":\"server overloaded, try later\"}\n", 0}, {NULL, 0}};
 
 /* one text piece, then the done line with done_reason `r` */
-#define STOP_STREAM(r) {{MSG("x") DONE_LINE(r, "26", "7"), 0}, {NULL, 0}}
-#define BODY(message, r, p, e)                                                                     \
-  "{\"model\":\"llama3.2\",\"message\":" message ",\"done\":true,\"done_reason\":\"" r "\","       \
+#define STOP_STREAM(r)                                 \
+  {                                                    \
+    {MSG("x") DONE_LINE(r, "26", "7"), 0}, { NULL, 0 } \
+  }
+#define BODY(message, r, p, e)                                                         \
+  "{\"model\":\"llama3.2\",\"message\":" message ",\"done\":true,\"done_reason\":\"" r \
+  "\","                                                                                \
   "\"prompt_eval_count\":" p ",\"eval_count\":" e "}"
 #define STOP_BODY(r) BODY("{\"role\":\"assistant\",\"content\":\"x\"}", r, "26", "7")
 
@@ -42,10 +55,11 @@ static const stop_case stops[] = {
     {"length", "max_tokens", stop_length, STOP_BODY("length")},
 };
 
-static const fs_part usage_stream[] = {{MSG("Hi"), 0}, {DONE_LINE("stop", "1000", "30"), 0}, {NULL, 0}};
+static const fs_part usage_stream[] = {
+    {MSG("Hi"), 0}, {DONE_LINE("stop", "1000", "30"), 0}, {NULL, 0}};
 
-#define TOOL_MSG                                                                                   \
-  "{\"role\":\"assistant\",\"content\":\"\",\"tool_calls\":[{\"function\":{\"name\":\"shell\","    \
+#define TOOL_MSG                                                                                \
+  "{\"role\":\"assistant\",\"content\":\"\",\"tool_calls\":[{\"function\":{\"name\":\"shell\"," \
   "\"arguments\":{\"cmd\":\"ls\"}}}]}"
 static const fs_part tool_stream[] = {
     {MSG("Checking."), 0},
@@ -81,8 +95,10 @@ static const wire ollama_wire = {
     .usage = {sizeof(vbx_llm_usage), 1000, 30, 0, 0, 0.0}, /* no cache counts; local: cost 0 */
     .tool_stream = tool_stream,
     /* one object carries both the text and the call when not streaming */
-    .tool_body = BODY("{\"role\":\"assistant\",\"content\":\"Checking.\",\"tool_calls\":[{\"function\":"
-                      "{\"name\":\"shell\",\"arguments\":{\"cmd\":\"ls\"}}}]}", "stop", "26", "7"),
+    .tool_body =
+        BODY("{\"role\":\"assistant\",\"content\":\"Checking.\",\"tool_calls\":[{\"function\":"
+             "{\"name\":\"shell\",\"arguments\":{\"cmd\":\"ls\"}}}]}",
+             "stop", "26", "7"),
     .tool_echo = "\"tool_name\":\"shell\"",
     .key_echo_stream = NULL,
 };
@@ -90,13 +106,16 @@ static const wire ollama_wire = {
 static const fs_part turn1[] = {
     {"{\"model\":\"llama3.2\",\"message\":{\"role\":\"assistant\",\"content\":\"\",\"tool_calls\":["
      "{\"function\":{\"name\":\"shell\",\"arguments\":{\"cmd\":\"ls\"}}},"
-     "{\"function\":{\"name\":\"read_file\",\"arguments\":{\"path\":\"a.txt\"}}}]},\"done\":false}\n", 0},
+     "{\"function\":{\"name\":\"read_file\",\"arguments\":{\"path\":\"a.txt\"}}}]},\"done\":false}"
+     "\n",
+     0},
     {DONE_LINE("stop", "100", "20"), 0},
     {NULL, 0}};
 static const fs_part turn2[] = {
     {"{\"model\":\"llama3.2\",\"message\":{\"role\":\"assistant\",\"content\":\"\",\"tool_calls\":["
-     "{\"function\":{\"name\":\"shell\",\"arguments\":{\"cmd\":\"wc -l a.txt\"}}}]},\"done\":false}\n"
-     DONE_LINE("stop", "120", "10"), 0},
+     "{\"function\":{\"name\":\"shell\",\"arguments\":{\"cmd\":\"wc -l "
+     "a.txt\"}}}]},\"done\":false}\n" DONE_LINE("stop", "120", "10"),
+     0},
     {NULL, 0}};
 static const fs_part turn3[] = {{MSG("3 lines.") DONE_LINE("stop", "130", "4"), 0}, {NULL, 0}};
 
@@ -120,7 +139,9 @@ static void check_request(const char *body, int turn) {
   assert_non_null(doc);
   assert_string_equal(str(doc, "model"), "llama3.2");
   assert_true(h->json_is_true(h->json_object_get(doc, "stream")));
-  assert_int_equal(h->json_integer_value(h->json_object_get(h->json_object_get(doc, "options"), "num_predict")), 512);
+  assert_int_equal(
+      h->json_integer_value(h->json_object_get(h->json_object_get(doc, "options"), "num_predict")),
+      512);
   vbx_json *tools = h->json_object_get(doc, "tools");
   assert_int_equal(h->json_array_size(tools), 2);
   assert_string_equal(str(at(tools, 1), "type"), "function");
@@ -211,7 +232,8 @@ static void t_tool_loop(void **state) {
       assert_string_not_equal(first_id, str(at(resp.content, 1), "id"));
     } else if (turn == 1) {
       assert_string_equal(resp.stop_reason, "tool_use");
-      assert_string_not_equal(first_id, str(at(resp.content, 0), "id")); /* ids unique across turns */
+      assert_string_not_equal(first_id,
+                              str(at(resp.content, 0), "id")); /* ids unique across turns */
     } else {
       assert_string_equal(resp.stop_reason, "end_turn");
       char *text = lh_text(&L, &resp);
@@ -248,6 +270,7 @@ static void t_ollama_host(void **state) {
 }
 
 int main(void) {
-  const struct CMUnitTest extra[] = {cmocka_unit_test(t_tool_loop), cmocka_unit_test(t_ollama_host)};
+  const struct CMUnitTest extra[] = {cmocka_unit_test(t_tool_loop),
+                                     cmocka_unit_test(t_ollama_host)};
   return suite_run(&ollama_wire, extra, 2);
 }

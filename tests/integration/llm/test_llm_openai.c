@@ -17,12 +17,12 @@
 #include "harness.h"
 
 #define D(json) "data: " json "\n\n"
-#define CHUNK(delta, finish)                                                                       \
-  D("{\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"gpt-4o-2024-08-06\","      \
+#define CHUNK(delta, finish)                                                               \
+  D("{\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"gpt-4o-2024-08-06\"," \
     "\"choices\":[{\"index\":0,\"delta\":" delta ",\"finish_reason\":" finish "}]}")
-#define USAGE(p, c, cached)                                                                         \
-  D("{\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"gpt-4o-2024-08-06\","      \
-    "\"choices\":[],\"usage\":{\"prompt_tokens\":" p ",\"completion_tokens\":" c                 \
+#define USAGE(p, c, cached)                                                                \
+  D("{\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"gpt-4o-2024-08-06\"," \
+    "\"choices\":[],\"usage\":{\"prompt_tokens\":" p ",\"completion_tokens\":" c           \
     ",\"total_tokens\":1,\"prompt_tokens_details\":{\"cached_tokens\":" cached "}}}")
 #define DONE "data: [DONE]\n\n"
 
@@ -43,17 +43,25 @@ static const fs_part text_then_stall[] = {{CHUNK("{\"content\":\"Hel\"}", "null"
 static const fs_part truncated[] = {
     {CHUNK("{\"content\":\"Hel\"}", "null") CHUNK("{}", "\"stop\"") USAGE("20", "5", "0"), 0},
     {NULL, 0}};
-static const fs_part malformed[] = {{CHUNK("{\"content\":\"Hel\"}", "null") D("{\"choices\":[{\"delta\":"), 0},
-                                    {NULL, 0}};
+static const fs_part malformed[] = {
+    {CHUNK("{\"content\":\"Hel\"}", "null") D("{\"choices\":[{\"delta\":"), 0}, {NULL, 0}};
 static const fs_part stream_error[] = {
-    {D("{\"error\":{\"message\":\"The server is overloaded\",\"type\":\"server_error\"}}"), 0}, {NULL, 0}};
+    {D("{\"error\":{\"message\":\"The server is overloaded\",\"type\":\"server_error\"}}"), 0},
+    {NULL, 0}};
 
 /* one text piece, then finish_reason `f` (a JSON value), usage, [DONE] */
-#define STOP_STREAM(f) {{CHUNK("{\"content\":\"x\"}", "null") CHUNK("{}", f) USAGE("20", "5", "0") DONE, 0}, {NULL, 0}}
-#define BODY(message, f, usage)                                                                    \
-  "{\"id\":\"c1\",\"object\":\"chat.completion\",\"model\":\"gpt-4o-2024-08-06\",\"choices\":[{"  \
+#define STOP_STREAM(f)                                                                     \
+  {                                                                                        \
+    {CHUNK("{\"content\":\"x\"}", "null") CHUNK("{}", f) USAGE("20", "5", "0") DONE, 0}, { \
+      NULL, 0                                                                              \
+    }                                                                                      \
+  }
+#define BODY(message, f, usage)                                                                  \
+  "{\"id\":\"c1\",\"object\":\"chat.completion\",\"model\":\"gpt-4o-2024-08-06\",\"choices\":[{" \
   "\"index\":0,\"message\":" message ",\"finish_reason\":" f "}],\"usage\":" usage "}"
-#define STOP_BODY(f) BODY("{\"role\":\"assistant\",\"content\":\"x\"}", f, "{\"prompt_tokens\":20,\"completion_tokens\":5}")
+#define STOP_BODY(f)                                    \
+  BODY("{\"role\":\"assistant\",\"content\":\"x\"}", f, \
+       "{\"prompt_tokens\":20,\"completion_tokens\":5}")
 
 static const fs_part stop_stop[] = STOP_STREAM("\"stop\"");
 static const fs_part stop_length[] = STOP_STREAM("\"length\"");
@@ -76,13 +84,19 @@ static const fs_part usage_stream[] = {
 
 static const fs_part tool_stream[] = {
     {CHUNK("{\"role\":\"assistant\",\"content\":\"Checking.\"}", "null"), 0},
-    {CHUNK("{\"tool_calls\":[{\"index\":0,\"id\":\"call_A\",\"type\":\"function\",\"function\":{\"name\":\"shell\",\"arguments\":\"{\\\"cmd\\\":\"}}]}", "null"), 0},
-    {CHUNK("{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"\\\"ls\\\"}\"}}]}", "null"), 0},
+    {CHUNK("{\"tool_calls\":[{\"index\":0,\"id\":\"call_A\",\"type\":\"function\",\"function\":{"
+           "\"name\":\"shell\",\"arguments\":\"{\\\"cmd\\\":\"}}]}",
+           "null"),
+     0},
+    {CHUNK("{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"\\\"ls\\\"}\"}}]}", "null"),
+     0},
     {CHUNK("{}", "\"tool_calls\"") USAGE("20", "5", "0") DONE, 0},
     {NULL, 0}};
 
 static const fs_part key_echo_stream[] = {
-    {D("{\"error\":{\"message\":\"Incorrect API key provided: " VBX_TEST_KEY_CANARY "\",\"type\":\"invalid_request_error\"}}"), 0},
+    {D("{\"error\":{\"message\":\"Incorrect API key provided: " VBX_TEST_KEY_CANARY
+       "\",\"type\":\"invalid_request_error\"}}"),
+     0},
     {NULL, 0}};
 
 static const wire openai_wire = {
@@ -102,10 +116,19 @@ static const wire openai_wire = {
     .malformed = malformed,
     .malformed_hint = "chat.completion.chunk",
     .stream_error = stream_error,
-    .err_auth = "{\"error\":{\"message\":\"Incorrect API key provided\",\"type\":\"invalid_request_error\",\"code\":\"invalid_api_key\"}}",
-    .err_notfound = "{\"error\":{\"message\":\"The model `gpt-4o` does not exist\",\"type\":\"invalid_request_error\",\"code\":\"model_not_found\"}}",
-    .err_context = "{\"error\":{\"message\":\"This model's maximum context length is 128000 tokens. However, your messages resulted in 130000 tokens.\",\"type\":\"invalid_request_error\",\"code\":\"context_length_exceeded\"}}",
-    .err_busy = "{\"error\":{\"message\":\"Rate limit reached\",\"type\":\"requests\",\"code\":\"rate_limit_exceeded\"}}",
+    .err_auth =
+        "{\"error\":{\"message\":\"Incorrect API key "
+        "provided\",\"type\":\"invalid_request_error\",\"code\":\"invalid_api_key\"}}",
+    .err_notfound =
+        "{\"error\":{\"message\":\"The model `gpt-4o` does not "
+        "exist\",\"type\":\"invalid_request_error\",\"code\":\"model_not_found\"}}",
+    .err_context =
+        "{\"error\":{\"message\":\"This model's maximum context length is 128000 tokens. However, "
+        "your messages resulted in 130000 "
+        "tokens.\",\"type\":\"invalid_request_error\",\"code\":\"context_length_exceeded\"}}",
+    .err_busy =
+        "{\"error\":{\"message\":\"Rate limit "
+        "reached\",\"type\":\"requests\",\"code\":\"rate_limit_exceeded\"}}",
     .oversize_prefix = "data: {\"x\":\"",
     .stops = stops,
     .n_stops = sizeof(stops) / sizeof(stops[0]),
@@ -116,9 +139,11 @@ static const wire openai_wire = {
     /* gpt-4o list price: 2.50 input, 10.00 output, 1.25 cache read per MTok */
     .usage = {sizeof(vbx_llm_usage), 400, 30, 600, 0, (400 * 2.50 + 30 * 10.0 + 600 * 1.25) / 1e6},
     .tool_stream = tool_stream,
-    .tool_body = BODY("{\"role\":\"assistant\",\"content\":\"Checking.\",\"tool_calls\":[{\"id\":\"call_A\","
-                      "\"type\":\"function\",\"function\":{\"name\":\"shell\",\"arguments\":\"{\\\"cmd\\\":\\\"ls\\\"}\"}}]}",
-                      "\"tool_calls\"", "{\"prompt_tokens\":20,\"completion_tokens\":5}"),
+    .tool_body =
+        BODY("{\"role\":\"assistant\",\"content\":\"Checking.\",\"tool_calls\":[{\"id\":\"call_A\","
+             "\"type\":\"function\",\"function\":{\"name\":\"shell\",\"arguments\":\"{\\\"cmd\\\":"
+             "\\\"ls\\\"}\"}}]}",
+             "\"tool_calls\"", "{\"prompt_tokens\":20,\"completion_tokens\":5}"),
     .tool_echo = "\"tool_call_id\":\"call_A\"",
     .key_echo_stream = key_echo_stream,
 };
@@ -126,20 +151,35 @@ static const wire openai_wire = {
 /* turn 1: text, then two tool calls whose arguments arrive in pieces, interleaved by index */
 static const fs_part turn1[] = {
     {CHUNK("{\"role\":\"assistant\",\"content\":\"Checking.\"}", "null"), 0},
-    {CHUNK("{\"tool_calls\":[{\"index\":0,\"id\":\"call_A\",\"type\":\"function\",\"function\":{\"name\":\"shell\",\"arguments\":\"\"}}]}", "null"), 0},
-    {CHUNK("{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"{\\\"cmd\\\":\"}}]}", "null"), 0},
-    {CHUNK("{\"tool_calls\":[{\"index\":1,\"id\":\"call_B\",\"type\":\"function\",\"function\":{\"name\":\"read_file\",\"arguments\":\"{\\\"path\\\"\"}}]}", "null"), 0},
-    {CHUNK("{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"\\\"ls\\\"}\"}}]}", "null"), 0},
-    {CHUNK("{\"tool_calls\":[{\"index\":1,\"function\":{\"arguments\":\":\\\"a.txt\\\"}\"}}]}", "null"), 0},
+    {CHUNK("{\"tool_calls\":[{\"index\":0,\"id\":\"call_A\",\"type\":\"function\",\"function\":{"
+           "\"name\":\"shell\",\"arguments\":\"\"}}]}",
+           "null"),
+     0},
+    {CHUNK("{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"{\\\"cmd\\\":\"}}]}",
+           "null"),
+     0},
+    {CHUNK("{\"tool_calls\":[{\"index\":1,\"id\":\"call_B\",\"type\":\"function\",\"function\":{"
+           "\"name\":\"read_file\",\"arguments\":\"{\\\"path\\\"\"}}]}",
+           "null"),
+     0},
+    {CHUNK("{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"\\\"ls\\\"}\"}}]}", "null"),
+     0},
+    {CHUNK("{\"tool_calls\":[{\"index\":1,\"function\":{\"arguments\":\":\\\"a.txt\\\"}\"}}]}",
+           "null"),
+     0},
     {CHUNK("{}", "\"tool_calls\"") USAGE("1000", "30", "600") DONE, 0},
     {NULL, 0}};
 static const fs_part turn2[] = {
-    {CHUNK("{\"tool_calls\":[{\"index\":0,\"id\":\"call_C\",\"type\":\"function\",\"function\":{\"name\":\"shell\",\"arguments\":\"{\\\"cmd\\\":\\\"wc -l a.txt\\\"}\"}}]}", "null"), 0},
+    {CHUNK("{\"tool_calls\":[{\"index\":0,\"id\":\"call_C\",\"type\":\"function\",\"function\":{"
+           "\"name\":\"shell\",\"arguments\":\"{\\\"cmd\\\":\\\"wc -l a.txt\\\"}\"}}]}",
+           "null"),
+     0},
     {CHUNK("{}", "\"tool_calls\"") USAGE("1100", "10", "0") DONE, 0},
     {NULL, 0}};
-static const fs_part turn3[] = {
-    {CHUNK("{\"content\":\"a.txt has 3 lines.\"}", "null") CHUNK("{}", "\"length\"") USAGE("1200", "8", "0") DONE, 0},
-    {NULL, 0}};
+static const fs_part turn3[] = {{CHUNK("{\"content\":\"a.txt has 3 lines.\"}", "null")
+                                     CHUNK("{}", "\"length\"") USAGE("1200", "8", "0") DONE,
+                                 0},
+                                {NULL, 0}};
 
 static const char *TOOLS =
     "[{\"name\":\"shell\",\"description\":\"Run a command\",\"input_schema\":{\"type\":\"object\","
@@ -160,7 +200,8 @@ static void check_request(const char *body, int turn) {
   assert_non_null(doc);
   assert_string_equal(h->json_string_value(h->json_object_get(doc, "model")), "gpt-4o");
   assert_true(h->json_is_true(h->json_object_get(doc, "stream")));
-  assert_true(h->json_is_true(h->json_object_get(h->json_object_get(doc, "stream_options"), "include_usage")));
+  assert_true(h->json_is_true(
+      h->json_object_get(h->json_object_get(doc, "stream_options"), "include_usage")));
   assert_true(h->json_integer_value(h->json_object_get(doc, "max_tokens")) > 0);
   vbx_json *tools = h->json_object_get(doc, "tools");
   assert_int_equal(h->json_array_size(tools), 2);
@@ -183,13 +224,15 @@ static void check_request(const char *body, int turn) {
     vbx_json *c0 = h->json_array_get(calls, 0);
     assert_string_equal(h->json_string_value(h->json_object_get(c0, "id")), "call_A");
     assert_string_equal(h->json_string_value(h->json_object_get(c0, "type")), "function");
-    const char *args = h->json_string_value(h->json_object_get(h->json_object_get(c0, "function"), "arguments"));
+    const char *args =
+        h->json_string_value(h->json_object_get(h->json_object_get(c0, "function"), "arguments"));
     assert_non_null(args); /* arguments are JSON text */
     assert_string_equal(args, "{\"cmd\":\"ls\"}");
     for (size_t k = 3; k <= 4; k++) {
       assert_string_equal(role_of(msgs, k), "tool");
       vbx_json *tm = h->json_array_get(msgs, k);
-      assert_string_equal(h->json_string_value(h->json_object_get(tm, "tool_call_id")), k == 3 ? "call_A" : "call_B");
+      assert_string_equal(h->json_string_value(h->json_object_get(tm, "tool_call_id")),
+                          k == 3 ? "call_A" : "call_B");
       assert_non_null(h->json_string_value(h->json_object_get(tm, "content")));
     }
   }
@@ -236,7 +279,8 @@ static void t_tool_loop(void **state) {
   void *prov = NULL;
   assert_int_equal(lh_create(&L, fs_url(srv), "gpt-4o", NULL, &prov, &call), 0);
   const vbx_host_services *h = L.h;
-  vbx_json *msgs = lh_json(&L, "[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"Count lines\"}]}]");
+  vbx_json *msgs = lh_json(
+      &L, "[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"Count lines\"}]}]");
   vbx_json *tools = lh_json(&L, TOOLS);
   for (int turn = 0; turn < 3; turn++) {
     vbx_llm_request req;
@@ -261,7 +305,9 @@ static void t_tool_loop(void **state) {
       assert_string_equal(resp.stop_reason, "tool_use");
       assert_int_equal(h->json_array_size(resp.content), 3);
       vbx_json *b2 = h->json_array_get(resp.content, 2);
-      assert_string_equal(h->json_string_value(h->json_object_get(h->json_object_get(b2, "input"), "path")), "a.txt");
+      assert_string_equal(
+          h->json_string_value(h->json_object_get(h->json_object_get(b2, "input"), "path")),
+          "a.txt");
       assert_int_equal(resp.usage.input_tokens, 400);
       assert_int_equal(resp.usage.cache_read_tokens, 600);
       assert_int_equal(resp.usage.output_tokens, 30);

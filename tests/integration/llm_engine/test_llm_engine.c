@@ -33,52 +33,69 @@
 
 /* ---- anthropic: SSE, tool input as input_json_delta pieces ------------- */
 #define EV(name, json) "event: " name "\ndata: " json "\n\n"
-#define A_START(in)                                                                              \
-  EV("message_start", "{\"type\":\"message_start\",\"message\":{\"id\":\"msg_e2e\",\"type\":"    \
-                      "\"message\",\"role\":\"assistant\",\"model\":\"claude-sonnet-4-5-20250929\"," \
-                      "\"content\":[],\"stop_reason\":null,\"usage\":{\"input_tokens\":" in         \
-                      ",\"output_tokens\":1}}}")
-#define A_TEXT_START(i) EV("content_block_start", "{\"type\":\"content_block_start\",\"index\":" i ",\"content_block\":{\"type\":\"text\",\"text\":\"\"}}")
-#define A_TEXT(i, t) EV("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":" i ",\"delta\":{\"type\":\"text_delta\",\"text\":\"" t "\"}}")
-#define A_JSON(i, t) EV("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":" i ",\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"" t "\"}}")
+#define A_START(in)                                                                 \
+  EV("message_start",                                                               \
+     "{\"type\":\"message_start\",\"message\":{\"id\":\"msg_e2e\",\"type\":"        \
+     "\"message\",\"role\":\"assistant\",\"model\":\"claude-sonnet-4-5-20250929\"," \
+     "\"content\":[],\"stop_reason\":null,\"usage\":{\"input_tokens\":" in          \
+     ",\"output_tokens\":1}}}")
+#define A_TEXT_START(i)                                                      \
+  EV("content_block_start", "{\"type\":\"content_block_start\",\"index\":" i \
+                            ",\"content_block\":{\"type\":\"text\",\"text\":\"\"}}")
+#define A_TEXT(i, t)                                                         \
+  EV("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":" i \
+                            ",\"delta\":{\"type\":\"text_delta\",\"text\":\"" t "\"}}")
+#define A_JSON(i, t)                                  \
+  EV("content_block_delta",                           \
+     "{\"type\":\"content_block_delta\",\"index\":" i \
+     ",\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"" t "\"}}")
 #define A_STOP(i) EV("content_block_stop", "{\"type\":\"content_block_stop\",\"index\":" i "}")
-#define A_END(stop, out)                                                                         \
-  EV("message_delta", "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"" stop "\"},"   \
-                      "\"usage\":{\"output_tokens\":" out "}}")                                  \
+#define A_END(stop, out)                                                               \
+  EV("message_delta", "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"" stop \
+                      "\"},"                                                           \
+                      "\"usage\":{\"output_tokens\":" out "}}")                        \
   EV("message_stop", "{\"type\":\"message_stop\"}")
 
 static const fs_part a_turn1[] = {
     {A_START("120") A_TEXT_START("0") A_TEXT("0", T1_TEXT) A_STOP("0"), 0},
-    {EV("content_block_start", "{\"type\":\"content_block_start\",\"index\":1,\"content_block\":"
-                               "{\"type\":\"tool_use\",\"id\":\"toolu_e2e_01\",\"name\":\"bash\",\"input\":{}}}"), 0},
+    {EV("content_block_start",
+        "{\"type\":\"content_block_start\",\"index\":1,\"content_block\":"
+        "{\"type\":\"tool_use\",\"id\":\"toolu_e2e_01\",\"name\":\"bash\",\"input\":{}}}"),
+     0},
     {A_JSON("1", ""), 0},
     {A_JSON("1", "{\\\"command\\\": \\\"echo hel"), 0},
     {A_JSON("1", "lo-from-tool\\\"}"), 0},
     {A_STOP("1") A_END("tool_use", "30"), 0},
     {NULL, 0}};
-static const fs_part a_turn2[] = {
-    {A_START("180") A_TEXT_START("0") A_TEXT("0", FINAL_A), 0},
-    {A_TEXT("0", FINAL_B) A_STOP("0"), 0},
-    {A_END("end_turn", "9"), 0},
-    {NULL, 0}};
+static const fs_part a_turn2[] = {{A_START("180") A_TEXT_START("0") A_TEXT("0", FINAL_A), 0},
+                                  {A_TEXT("0", FINAL_B) A_STOP("0"), 0},
+                                  {A_END("end_turn", "9"), 0},
+                                  {NULL, 0}};
 
 /* ---- openai: SSE chunks, tool_calls deltas with JSON-text arguments ----- */
 #define D(json) "data: " json "\n\n"
-#define O_CHUNK(delta, finish)                                                                   \
-  D("{\"id\":\"c_e2e\",\"object\":\"chat.completion.chunk\",\"model\":\"gpt-4o-2024-08-06\","  \
+#define O_CHUNK(delta, finish)                                                                \
+  D("{\"id\":\"c_e2e\",\"object\":\"chat.completion.chunk\",\"model\":\"gpt-4o-2024-08-06\"," \
     "\"choices\":[{\"index\":0,\"delta\":" delta ",\"finish_reason\":" finish "}]}")
-#define O_USAGE(p, c)                                                                            \
-  D("{\"id\":\"c_e2e\",\"object\":\"chat.completion.chunk\",\"model\":\"gpt-4o-2024-08-06\","  \
-    "\"choices\":[],\"usage\":{\"prompt_tokens\":" p ",\"completion_tokens\":" c               \
+#define O_USAGE(p, c)                                                                         \
+  D("{\"id\":\"c_e2e\",\"object\":\"chat.completion.chunk\",\"model\":\"gpt-4o-2024-08-06\"," \
+    "\"choices\":[],\"usage\":{\"prompt_tokens\":" p ",\"completion_tokens\":" c              \
     ",\"total_tokens\":1}}")
 #define O_DONE "data: [DONE]\n\n"
 
 static const fs_part o_turn1[] = {
     {O_CHUNK("{\"role\":\"assistant\",\"content\":\"" T1_TEXT "\"}", "null"), 0},
     {O_CHUNK("{\"tool_calls\":[{\"index\":0,\"id\":\"call_e2e_01\",\"type\":\"function\","
-             "\"function\":{\"name\":\"bash\",\"arguments\":\"\"}}]}", "null"), 0},
-    {O_CHUNK("{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"{\\\"command\\\":\"}}]}", "null"), 0},
-    {O_CHUNK("{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"\\\"echo hello-from-tool\\\"}\"}}]}", "null"), 0},
+             "\"function\":{\"name\":\"bash\",\"arguments\":\"\"}}]}",
+             "null"),
+     0},
+    {O_CHUNK("{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"{\\\"command\\\":\"}}]}",
+             "null"),
+     0},
+    {O_CHUNK("{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"\\\"echo "
+             "hello-from-tool\\\"}\"}}]}",
+             "null"),
+     0},
     {O_CHUNK("{}", "\"tool_calls\"") O_USAGE("140", "25") O_DONE, 0},
     {NULL, 0}};
 static const fs_part o_turn2[] = {
@@ -88,19 +105,20 @@ static const fs_part o_turn2[] = {
     {NULL, 0}};
 
 /* ---- ollama: NDJSON, tool calls with object arguments ------------------ */
-#define L_MSG(content)                                                                           \
-  "{\"model\":\"llama3.2\",\"created_at\":\"2025-01-01T00:00:00Z\",\"message\":{\"role\":"     \
+#define L_MSG(content)                                                                     \
+  "{\"model\":\"llama3.2\",\"created_at\":\"2025-01-01T00:00:00Z\",\"message\":{\"role\":" \
   "\"assistant\",\"content\":\"" content "\"},\"done\":false}\n"
-#define L_DONE(p, e)                                                                             \
-  "{\"model\":\"llama3.2\",\"created_at\":\"2025-01-01T00:00:01Z\",\"message\":{\"role\":"     \
-  "\"assistant\",\"content\":\"\"},\"done\":true,\"done_reason\":\"stop\",\"prompt_eval_count\":" p \
-  ",\"eval_count\":" e "}\n"
+#define L_DONE(p, e)                                                                       \
+  "{\"model\":\"llama3.2\",\"created_at\":\"2025-01-01T00:00:01Z\",\"message\":{\"role\":" \
+  "\"assistant\",\"content\":\"\"},\"done\":true,\"done_reason\":\"stop\",\"prompt_eval_"  \
+  "count\":" p ",\"eval_count\":" e "}\n"
 
 static const fs_part l_turn1[] = {
     {L_MSG(T1_TEXT), 0},
     {"{\"model\":\"llama3.2\",\"created_at\":\"2025-01-01T00:00:00Z\",\"message\":{\"role\":"
      "\"assistant\",\"content\":\"\",\"tool_calls\":[{\"function\":{\"name\":\"bash\","
-     "\"arguments\":{\"command\":\"echo hello-from-tool\"}}}]},\"done\":false}\n", 0},
+     "\"arguments\":{\"command\":\"echo hello-from-tool\"}}}]},\"done\":false}\n",
+     0},
     {L_DONE("90", "20"), 0},
     {NULL, 0}};
 static const fs_part l_turn2[] = {
@@ -111,7 +129,7 @@ static const fs_part l_turn2[] = {
 typedef struct pcase {
   const char *provider;
   const char *model;
-  const char *key_env;           /* NULL: no key */
+  const char *key_env; /* NULL: no key */
   const char *key;
   const char *path;
   const char *content_type;
@@ -416,24 +434,39 @@ static void run_case(const pcase *pc) {
 
 static void t_anthropic(void **state) {
   (void)state;
-  static const pcase pc = {"anthropic", "claude-sonnet-4-5", "VBX_E2E_ANTHROPIC_KEY",
-                           "sk-e2e-anthropic", "/v1/messages", "text/event-stream",
-                           a_turn1, a_turn2, 1, check_anthropic};
+  static const pcase pc = {"anthropic",
+                           "claude-sonnet-4-5",
+                           "VBX_E2E_ANTHROPIC_KEY",
+                           "sk-e2e-anthropic",
+                           "/v1/messages",
+                           "text/event-stream",
+                           a_turn1,
+                           a_turn2,
+                           1,
+                           check_anthropic};
   run_case(&pc);
 }
 
 static void t_openai(void **state) {
   (void)state;
-  static const pcase pc = {"openai", "gpt-4o", "VBX_E2E_OPENAI_KEY", "sk-e2e-openai",
-                           "/v1/chat/completions", "text/event-stream", o_turn1, o_turn2, 1,
+  static const pcase pc = {"openai",
+                           "gpt-4o",
+                           "VBX_E2E_OPENAI_KEY",
+                           "sk-e2e-openai",
+                           "/v1/chat/completions",
+                           "text/event-stream",
+                           o_turn1,
+                           o_turn2,
+                           1,
                            check_openai};
   run_case(&pc);
 }
 
 static void t_ollama(void **state) {
   (void)state;
-  static const pcase pc = {"ollama", "llama3.2", NULL, NULL, "/api/chat", "application/x-ndjson",
-                           l_turn1, l_turn2, 0, check_ollama};
+  static const pcase pc = {
+      "ollama", "llama3.2", NULL, NULL,        "/api/chat", "application/x-ndjson",
+      l_turn1,  l_turn2,    0,    check_ollama};
   run_case(&pc);
 }
 

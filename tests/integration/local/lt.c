@@ -16,7 +16,9 @@ void lt_require(void) {
   }
   pid_t p = fork();
   if (p == 0)
-    _exit(unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS) == 0 ? 0 : 1);
+    _exit(unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS) == 0
+              ? 0
+              : 1);
   int st = 0;
   waitpid(p, &st, 0);
   if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {

@@ -55,11 +55,9 @@ static pid_t start_agent(const char *policy, mode_t secret_mode) {
    * path existing means connections are accepted. Bounded generously: a
    * loaded CI machine (ctest -j2, sanitizers) can be slow to start it. */
   for (int i = 0; i < 3000; i++) {
-    if (access(sock, F_OK) == 0)
-      return p;
+    if (access(sock, F_OK) == 0) return p;
     int st;
-    if (waitpid(p, &st, WNOHANG) == p)
-      return -WEXITSTATUS(st) - 1;
+    if (waitpid(p, &st, WNOHANG) == p) return -WEXITSTATUS(st) - 1;
     usleep(10000);
   }
   kill(p, SIGKILL);
@@ -80,8 +78,7 @@ static gc_conn *conn(void) {
   gc_conn *c = NULL;
   char err[256];
   int rc = gc_connect_unix(sock, secret, sizeof secret - 1, 5000, &c, err, sizeof err);
-  if (rc != 0)
-    fail_msg("connect: %d %s", rc, err);
+  if (rc != 0) fail_msg("connect: %d %s", rc, err);
   return c;
 }
 
@@ -104,14 +101,12 @@ static int run(gc_conn *c, const char *const *argv, char *out, size_t cap) {
   for (;;) {
     gc_item *it;
     int rc = gc_req_next(r, 5000, &it);
-    if (rc == VBX_E_AGAIN)
-      continue;
+    if (rc == VBX_E_AGAIN) continue;
     assert_int_equal(rc, 0);
     if (it->type == VBX_PROTO_T_STDOUT_DATA) {
       struct vbx_proto_data d;
       assert_int_equal(vbx_proto_decode_data(it->payload, it->len, &d), 0);
-      if (out && n + d.len < cap)
-        memcpy(out + n, d.data, d.len), n += d.len;
+      if (out && n + d.len < cap) memcpy(out + n, d.data, d.len), n += d.len;
       gc_req_consumed(r, d.len);
     } else if (it->type == VBX_PROTO_T_EXIT) {
       struct vbx_proto_exit x;
@@ -128,8 +123,7 @@ static int run(gc_conn *c, const char *const *argv, char *out, size_t cap) {
     }
     free(it);
   }
-  if (out)
-    out[n] = '\0';
+  if (out) out[n] = '\0';
   gc_req_free(r);
   return result;
 }
@@ -158,8 +152,7 @@ static int get(gc_conn *c, const char *path) {
       result = 0;
     }
     free(it);
-    if (t != VBX_PROTO_T_FILE_DATA)
-      break;
+    if (t != VBX_PROTO_T_FILE_DATA) break;
   }
   gc_req_free(r);
   return result;
@@ -180,10 +173,8 @@ static int closed_by_peer(int fd) {
   char buf[4096];
   for (int i = 0; i < 100; i++) {
     ssize_t n = read(fd, buf, sizeof buf);
-    if (n == 0)
-      return 1;
-    if (n < 0)
-      return errno == ECONNRESET;
+    if (n == 0) return 1;
+    if (n < 0) return errno == ECONNRESET;
   }
   return 0;
 }
@@ -215,8 +206,8 @@ static void test_malformed_closes_only_that_connection(void **s) {
   close(fd);
   /* an authenticated connection that then sends a bad payload */
   gc_conn *bad = conn();
-  uint8_t frame[16 + 3] = {0x56, 0x42, 1, VBX_PROTO_T_EXEC_START, 0, 0, 0, 0, 7, 0, 0, 0, 3, 0, 0, 0,
-                           1, 2, 3};
+  uint8_t frame[16 + 3] = {
+      0x56, 0x42, 1, VBX_PROTO_T_EXEC_START, 0, 0, 0, 0, 7, 0, 0, 0, 3, 0, 0, 0, 1, 2, 3};
   struct vbx_proto_buf b;
   vbx_proto_buf_init_fixed(&b, frame, sizeof frame);
   b.len = sizeof frame;
@@ -254,11 +245,11 @@ static void test_paths_outside_root(void **s) {
   assert_int_equal(get(c, "inside.txt"), 0);
   snprintf(p, sizeof p, "%s/inside.txt", root);
   assert_int_equal(get(c, p), 0);
-  assert_int_equal(get(c, "/etc/passwd"), VBX_E_PERM);      /* absolute, outside */
-  assert_int_equal(get(c, "../secret"), VBX_E_PERM);        /* .. escapes */
+  assert_int_equal(get(c, "/etc/passwd"), VBX_E_PERM); /* absolute, outside */
+  assert_int_equal(get(c, "../secret"), VBX_E_PERM);   /* .. escapes */
   snprintf(p, sizeof p, "%s/../secret", root);
   assert_int_equal(get(c, p), VBX_E_PERM);
-  assert_int_equal(get(c, "link/passwd"), VBX_E_PERM);      /* symlink */
+  assert_int_equal(get(c, "link/passwd"), VBX_E_PERM); /* symlink */
   assert_int_equal(get(c, "missing"), VBX_E_NOTFOUND);
   gc_close(c);
 }

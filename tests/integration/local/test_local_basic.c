@@ -65,7 +65,9 @@ static void test_isolation(void **s) {
   assert_non_null(strstr(r.stdout_data, "\n/workspace\nvoidbox\n"));
   th_res_free(&r);
   /* only loopback in the net namespace */
-  assert_int_equal(th_sh(b, "ls /sys/class/net 2>/dev/null || cat /proc/net/dev | tail -n +3 | cut -d: -f1", &r), 0);
+  assert_int_equal(
+      th_sh(b, "ls /sys/class/net 2>/dev/null || cat /proc/net/dev | tail -n +3 | cut -d: -f1", &r),
+      0);
   assert_null(strstr(r.stdout_data, "eth"));
   th_res_free(&r);
   /* read-only system directories, private /tmp, no host /root */
@@ -121,13 +123,11 @@ static void test_files_50mb(void **s) {
   vbx_call call;
   vbx__call_init(&call, NULL, NULL, 0);
   int rc = TH.vt->file_write(b, "/workspace/sub/dir/big.bin", data, n, 0640, &call);
-  if (rc != 0)
-    fail_msg("file_write: %s", call.message);
+  if (rc != 0) fail_msg("file_write: %s", call.message);
   char *back = NULL;
   size_t back_len = 0;
   rc = TH.vt->file_read(b, "sub/dir/big.bin", n, &back, &back_len, &call);
-  if (rc != 0)
-    fail_msg("file_read: %s", call.message);
+  if (rc != 0) fail_msg("file_read: %s", call.message);
   uint8_t d1[32], d2[32];
   vbx_proto_sha256(data, n, d1);
   vbx_proto_sha256(back, back_len, d2);
@@ -187,7 +187,8 @@ static void test_allowlist_first_exec(void **s) {
   assert_int_equal(th_exec(b, echo, NULL, 0, 0, &r, &call), 0);
   assert_string_equal(r.stdout_data, "ok\n");
   th_res_free(&r);
-  const char *t1[] = {"/bin/true", NULL}, *t2[] = {"true", NULL}, *e2[] = {"/usr/bin/echo", "x", NULL};
+  const char *t1[] = {"/bin/true", NULL}, *t2[] = {"true", NULL},
+             *e2[] = {"/usr/bin/echo", "x", NULL};
   assert_int_equal(th_exec(b, t1, NULL, 0, 0, &r, &call), 0);
   th_res_free(&r);
   assert_int_equal(th_exec(b, t2, NULL, 0, 0, &r, &call), VBX_E_PERM);
@@ -203,14 +204,12 @@ static int count_boxes(void) {
   int n = 0;
   struct dirent *e;
   while (d && (e = readdir(d)) != NULL)
-    if (strncmp(e->d_name, "voidbox-local-test-", 19) == 0 &&
-        strstr(e->d_name, "-") != NULL) {
+    if (strncmp(e->d_name, "voidbox-local-test-", 19) == 0 && strstr(e->d_name, "-") != NULL) {
       char pfx[64];
       snprintf(pfx, sizeof pfx, "voidbox-local-test-%d-", (int)getpid());
       n += strncmp(e->d_name, pfx, strlen(pfx)) == 0;
     }
-  if (d)
-    closedir(d);
+  if (d) closedir(d);
   return n;
 }
 
@@ -224,7 +223,8 @@ static void test_destroy_leaves_nothing(void **s) {
   char cmd[200], pat[128];
   snprintf(cmd, sizeof cmd,
            "sleep 100.%d & p=$!; until [ \"$(cat /proc/$p/comm)\" = sleep ]; do sleep 0.01; done; "
-           "echo started", (int)getpid());
+           "echo started",
+           (int)getpid());
   snprintf(pat, sizeof pat, "pgrep -f '^sleep 100\\.%d$' >/dev/null", (int)getpid());
   assert_int_equal(th_sh(b, cmd, &r), 0);
   th_res_free(&r);
@@ -250,9 +250,12 @@ static int teardown(void **s) {
 int main(void) {
   lt_require();
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_exit_codes),       cmocka_unit_test(test_isolation),
-      cmocka_unit_test(test_stdin_10mb),       cmocka_unit_test(test_files_50mb),
-      cmocka_unit_test(test_path_escapes),     cmocka_unit_test(test_allowlist_first_exec),
+      cmocka_unit_test(test_exit_codes),
+      cmocka_unit_test(test_isolation),
+      cmocka_unit_test(test_stdin_10mb),
+      cmocka_unit_test(test_files_50mb),
+      cmocka_unit_test(test_path_escapes),
+      cmocka_unit_test(test_allowlist_first_exec),
       cmocka_unit_test(test_destroy_leaves_nothing),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

@@ -49,8 +49,7 @@ static void *run_gated(void *arg) {
   l->code = r.exit_code;
   l->end = now_s();
   __atomic_store_n(&l->finished, 1, __ATOMIC_RELEASE);
-  if (l->rc == 0)
-    th_res_free(&r);
+  if (l->rc == 0) th_res_free(&r);
   return NULL;
 }
 

@@ -64,8 +64,7 @@ static int box_try(const char *name, const char *opts, int network, uint32_t mem
   snprintf(text, sizeof text, "{%s%s%s}", TH.default_opts, opts && opts[0] ? "," : "",
            opts ? opts : "");
   vbx_json *o = TH.h->json_parse(text, strlen(text), NULL);
-  if (o == NULL)
-    fail_msg("bad options JSON: %s", text);
+  if (o == NULL) fail_msg("bad options JSON: %s", text);
   vbx_sandbox_config cfg;
   memset(&cfg, 0, sizeof cfg);
   cfg.struct_size = sizeof cfg;
@@ -89,8 +88,7 @@ static void *box(const char *name, const char *opts, int network, uint32_t memor
   vbx_call call;
   void *b = NULL;
   int rc = box_try(name, opts, network, memory_mb, disk_mb, mounts, n_mounts, &call, &b);
-  if (rc != 0)
-    fail_msg("create %s: %d %s", name, rc, call.message);
+  if (rc != 0) fail_msg("create %s: %d %s", name, rc, call.message);
   return b;
 }
 
@@ -112,15 +110,13 @@ static int cgroup_of(pid_t pid, const char *ctrl, char *out, size_t cap) {
   int found = -1;
   while (f && fgets(line, sizeof line, f)) {
     char *c = strstr(line, want);
-    if (c == NULL)
-      continue;
+    if (c == NULL) continue;
     c += strlen(want);
     c[strcspn(c, "\n")] = '\0';
     snprintf(out, cap, CG "/%s%s", ctrl, c);
     found = 0;
   }
-  if (f)
-    fclose(f);
+  if (f) fclose(f);
   return found;
 }
 
@@ -129,12 +125,10 @@ static int dead(pid_t pid) {
   char p[64], st[512];
   snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
   int fd = open(p, O_RDONLY);
-  if (fd < 0)
-    return 1;
+  if (fd < 0) return 1;
   ssize_t n = read(fd, st, sizeof st - 1);
   close(fd);
-  if (n <= 0)
-    return 1;
+  if (n <= 0) return 1;
   st[n] = '\0';
   char *s = strrchr(st, ')');
   return s && (s[2] == 'Z' || s[2] == 'X');
@@ -364,8 +358,7 @@ static void test_sweep_pid_reused(void **s) {
 static void test_sweep_zombie_owner(void **s) {
   (void)s;
   pid_t z = fork();
-  if (z == 0)
-    _exit(0);
+  if (z == 0) _exit(0);
   assert_true(z > 0);
   unsigned long long start = start_time(z);
   siginfo_t si;
@@ -396,8 +389,8 @@ static char ro_host[64], ro_sub[96];
 
 static void ro_checks(const char *how) {
   printf("# read-only by %s\n", how);
-  vbx_mount m = {.struct_size = sizeof m, .host_path = ro_host, .guest_path = "/data",
-                 .read_only = 1};
+  vbx_mount m = {
+      .struct_size = sizeof m, .host_path = ro_host, .guest_path = "/data", .read_only = 1};
   void *b = box("ro", NULL, 0, 256, 0, &m, 1);
   vbx_exec_result r;
   /* readable, top and submount */
@@ -405,16 +398,16 @@ static void ro_checks(const char *how) {
   assert_string_equal(r.stdout_data, "top\nin\n");
   th_res_free(&r);
   static const char *const cmds[] = {
-      "touch /data/x",           "echo no > /data/top.txt", "touch /data/sub/x",
-      "echo no > /data/sub/in.txt", "mkdir /data/sub/d",    "touch /usr/local/src/x",
-      "touch /usr/x",            "touch /etc/ssl/x",
+      "touch /data/x",     "echo no > /data/top.txt",
+      "touch /data/sub/x", "echo no > /data/sub/in.txt",
+      "mkdir /data/sub/d", "touch /usr/local/src/x",
+      "touch /usr/x",      "touch /etc/ssl/x",
   };
   for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
     char c[200];
     snprintf(c, sizeof c, "{ %s; } 2>&1", cmds[i]);
     int code = th_sh(b, c, &r);
-    if (code == 0)
-      fail_msg("'%s' succeeded in a read-only mount", cmds[i]);
+    if (code == 0) fail_msg("'%s' succeeded in a read-only mount", cmds[i]);
     /* never a permission error: read-only file system (uid is not root) */
     if (strstr(cmds[i], "/data/") || strstr(cmds[i], "/usr/local/src/"))
       if (strstr(r.stdout_data, "Read-only file system") == NULL)
@@ -501,8 +494,9 @@ static void test_disk_bounded(void **s) {
   assert_int_not_equal(code, 0);
   assert_non_null(strstr(r.stdout_data, "No space left on device"));
   th_res_free(&r);
-  assert_int_equal(th_sh(b, "rm /tmp/big && dd if=/dev/zero of=/workspace/w bs=1M count=4 "
-                            "2>/dev/null && echo ok",
+  assert_int_equal(th_sh(b,
+                         "rm /tmp/big && dd if=/dev/zero of=/workspace/w bs=1M count=4 "
+                         "2>/dev/null && echo ok",
                          &r),
                    0);
   assert_string_equal(r.stdout_data, "ok\n");
@@ -570,8 +564,9 @@ static void test_uid_per_box(void **s) {
   assert_true(ua >= lo && ua < hi && ub >= lo && ub < hi);
   /* a fork bomb (bounded by max_procs 40) in a ... */
   vbx_exec_result r;
-  th_sh(a, "i=0; while [ $i -lt 100 ]; do sleep 60 >/dev/null 2>&1 & i=$((i+1)); done "
-           "2>/dev/null; echo spawned",
+  th_sh(a,
+        "i=0; while [ $i -lt 100 ]; do sleep 60 >/dev/null 2>&1 & i=$((i+1)); done "
+        "2>/dev/null; echo spawned",
         &r);
   th_res_free(&r);
   /* a is at its limit: the exec itself or its fork is refused */
@@ -582,8 +577,7 @@ static void test_uid_per_box(void **s) {
   printf("# box a after its fork bomb: rc %d exit %d %s%s\n", rc, rc ? -1 : r.exit_code,
          rc ? call.message : r.stdout_data, rc ? "" : r.stderr_data);
   assert_true(rc != 0 || strstr(r.stdout_data, "forked") == NULL);
-  if (rc == 0)
-    th_res_free(&r);
+  if (rc == 0) th_res_free(&r);
   /* ... does not stop b */
   assert_int_equal(th_sh(b, "for i in $(seq 20); do sleep 0.1 & done; wait; echo ok", &r), 0);
   assert_string_equal(r.stdout_data, "ok\n");
@@ -594,8 +588,7 @@ static void test_uid_per_box(void **s) {
   assert_int_equal(st.st_mode & 07777, 0700);
   pid_t c = fork();
   if (c == 0) {
-    if (setgroups(0, NULL) != 0 || setgid(65534) != 0 || setuid(65534) != 0)
-      _exit(2);
+    if (setgroups(0, NULL) != 0 || setgid(65534) != 0 || setuid(65534) != 0) _exit(2);
     char p[700];
     snprintf(p, sizeof p, "%s/agent.log", workdir_of(b));
     DIR *d = opendir(workdir_of(b));
@@ -656,8 +649,7 @@ static void test_loopback_and_mountinfo(void **s) {
   }
   assert_int_equal(th_sh(b, "ip -o link show lo 2>&1 || cat /proc/net/dev", &r), 0);
   printf("# %s", r.stdout_data);
-  if (strstr(r.stdout_data, "link/loopback"))
-    assert_non_null(strstr(r.stdout_data, ",UP"));
+  if (strstr(r.stdout_data, "link/loopback")) assert_non_null(strstr(r.stdout_data, ",UP"));
   th_res_free(&r);
   assert_int_equal(th_sh(b, "cat /proc/self/mountinfo", &r), 0);
   const char *mi = r.stdout_data;
@@ -700,10 +692,13 @@ int main(void) {
   }
   setvbuf(stdout, NULL, _IONBF, 0);
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_owner_death),        cmocka_unit_test(test_sweep_pid_reused),
+      cmocka_unit_test(test_owner_death),
+      cmocka_unit_test(test_sweep_pid_reused),
       cmocka_unit_test(test_sweep_zombie_owner),
-      cmocka_unit_test(test_readonly_recursive), cmocka_unit_test(test_disk_bounded),
-      cmocka_unit_test(test_uid_per_box),        cmocka_unit_test(test_loopback_and_mountinfo),
+      cmocka_unit_test(test_readonly_recursive),
+      cmocka_unit_test(test_disk_bounded),
+      cmocka_unit_test(test_uid_per_box),
+      cmocka_unit_test(test_loopback_and_mountinfo),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

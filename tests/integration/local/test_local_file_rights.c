@@ -72,8 +72,7 @@ static void *watchdog_main(void *arg) {
   int rc = 0;
   while (!w->done && rc == 0)
     rc = pthread_cond_timedwait(&w->cond, &w->lock, &until);
-  if (!w->done)
-    vbx__cancel_set(&w->cancel);
+  if (!w->done) vbx__cancel_set(&w->cancel);
   pthread_mutex_unlock(&w->lock);
   return NULL;
 }
@@ -97,8 +96,8 @@ static void watchdog_stop(struct watchdog *w) {
 }
 
 /* file_read under the watchdog; returns the rc, the message in msg. */
-static int rd(void *b, const char *path, size_t max, char **out, size_t *len, char *msg,
-              size_t cap, uint64_t *ms) {
+static int rd(void *b, const char *path, size_t max, char **out, size_t *len, char *msg, size_t cap,
+              uint64_t *ms) {
   struct watchdog w;
   vbx_call call;
   watchdog_start(&w, &call);
@@ -108,8 +107,7 @@ static int rd(void *b, const char *path, size_t max, char **out, size_t *len, ch
   *ms = now_ms() - t0;
   watchdog_stop(&w);
   snprintf(msg, cap, "%s", call.message);
-  if (rc == VBX_E_CANCELLED)
-    fail_msg("file_read %s did not return within %d ms", path, BOUND_MS);
+  if (rc == VBX_E_CANCELLED) fail_msg("file_read %s did not return within %d ms", path, BOUND_MS);
   print_message("file_read %s: %d in %llu ms%s%s\n", path, rc, (unsigned long long)*ms,
                 rc ? ": " : "", rc ? msg : "");
   return rc;
@@ -122,24 +120,21 @@ static void rd_refused(void *b, const char *path, int want, const char *needle) 
   size_t len = 0;
   uint64_t ms;
   int rc = rd(b, path, 1 << 20, &out, &len, msg, sizeof msg, &ms);
-  if (rc == 0)
-    TH.h->free(out);
+  if (rc == 0) TH.h->free(out);
   assert_int_equal(rc, want);
   assert_true(ms < BOUND_MS);
   if (needle != NULL && strstr(msg, needle) == NULL)
     fail_msg("file_read %s: '%s' not in \"%s\"", path, needle, msg);
 }
 
-static int wr(void *b, const char *path, const char *data, uint32_t mode, char *msg,
-              size_t cap) {
+static int wr(void *b, const char *path, const char *data, uint32_t mode, char *msg, size_t cap) {
   struct watchdog w;
   vbx_call call;
   watchdog_start(&w, &call);
   int rc = TH.vt->file_write(b, path, data, strlen(data), mode, &call);
   watchdog_stop(&w);
   snprintf(msg, cap, "%s", call.message);
-  if (rc == VBX_E_CANCELLED)
-    fail_msg("file_write %s did not return within %d ms", path, BOUND_MS);
+  if (rc == VBX_E_CANCELLED) fail_msg("file_write %s did not return within %d ms", path, BOUND_MS);
   print_message("file_write %s: %d%s%s\n", path, rc, rc ? ": " : "", rc ? msg : "");
   return rc;
 }
@@ -166,8 +161,7 @@ static int stable_threads(void *box) {
   for (int i = 0; i < 40; i++) {
     usleep(50000);
     int m = agent_threads(box);
-    if (m == n)
-      break;
+    if (m == n) break;
     n = m;
   }
   return n;
@@ -228,17 +222,22 @@ static void test_proc_devices_symlinks_refused(void **s) {
   rd_refused(b, "/dev/zero", VBX_E_PERM, "character device");
   rd_refused(b, "/dev/null", VBX_E_PERM, "character device");
   rd_refused(b, "/workspace", VBX_E_INVAL, "is a directory");
-  assert_int_equal(sh_code(b, "ln -s /etc/shadow /workspace/shadow && "
-                              "ln -s /etc/passwd /workspace/passwd && "
-                              "ln -s /etc /workspace/etc"), 0);
+  assert_int_equal(sh_code(b,
+                           "ln -s /etc/shadow /workspace/shadow && "
+                           "ln -s /etc/passwd /workspace/passwd && "
+                           "ln -s /etc /workspace/etc"),
+                   0);
   rd_refused(b, "/workspace/shadow", VBX_E_PERM, "symlink");
   rd_refused(b, "passwd", VBX_E_PERM, "symlink");
   rd_refused(b, "etc/passwd", VBX_E_PERM, "symlink");
   /* writing at the link's name replaces the link, never its target */
   char msg[1100], out[256];
   assert_int_equal(wr(b, "shadow", "mine\n", 0600, msg, sizeof msg), 0);
-  assert_int_equal(sh_out(b, "test ! -L /workspace/shadow && test -f /workspace/shadow && "
-                             "test ! -e /etc/shadow && cat /workspace/shadow", out, sizeof out), 0);
+  assert_int_equal(sh_out(b,
+                          "test ! -L /workspace/shadow && test -f /workspace/shadow && "
+                          "test ! -e /etc/shadow && cat /workspace/shadow",
+                          out, sizeof out),
+                   0);
   assert_string_equal(out, "mine");
   assert_int_equal(wr(b, "etc/evil", "x", 0644, msg, sizeof msg), VBX_E_PERM);
   assert_non_null(strstr(msg, "symlink"));
@@ -298,8 +297,7 @@ static void test_ownership_is_the_commands(void **s) {
   assert_memory_equal(data, "first\nsecond\n", 13);
   TH.h->free(data);
   /* no capability: a file its owner made unreadable stays unreadable */
-  assert_int_equal(sh_code(b, "echo secret > /workspace/locked && chmod 000 /workspace/locked"),
-                   0);
+  assert_int_equal(sh_code(b, "echo secret > /workspace/locked && chmod 000 /workspace/locked"), 0);
   assert_int_not_equal(sh_code(b, "cat /workspace/locked 2>/dev/null"), 0);
   rd_refused(b, "locked", VBX_E_PERM, "EACCES");
   TH.vt->destroy(b);
@@ -311,18 +309,19 @@ static void test_growing_file_vtable(void **s) {
   (void)s;
   void *b = th_box(NULL, 0);
   char out[64];
-  assert_int_equal(sh_code(b, "head -c 65536 /dev/zero > /workspace/chunk; "
-                              "(while :; do cat /workspace/chunk; done >> /workspace/grow) "
-                              ">/dev/null 2>&1 </dev/null & echo $! > /workspace/appender; "
-                              "until [ -s /workspace/grow ]; do sleep 0.01; done"), 0);
+  assert_int_equal(sh_code(b,
+                           "head -c 65536 /dev/zero > /workspace/chunk; "
+                           "(while :; do cat /workspace/chunk; done >> /workspace/grow) "
+                           ">/dev/null 2>&1 </dev/null & echo $! > /workspace/appender; "
+                           "until [ -s /workspace/grow ]; do sleep 0.01; done"),
+                   0);
   int base = stable_threads(b);
   for (int i = 0; i < 3; i++) {
     char *data = NULL, msg[1100];
     size_t len = 0;
     uint64_t ms;
     int rc = rd(b, "grow", 1 << 20, &data, &len, msg, sizeof msg, &ms);
-    if (rc == 0)
-      TH.h->free(data);
+    if (rc == 0) TH.h->free(data);
     assert_int_equal(rc, VBX_E_TOOBIG);
     assert_non_null(strstr(msg, "/workspace/grow"));
   }
@@ -364,7 +363,7 @@ static void test_growing_file_cut_at_limit(void **s) {
   }
   assert_int_equal(got, VBX_PROTO_INITIAL_WINDOW);
   assert_int_equal(gc_req_next(r, 300, &it), VBX_E_AGAIN); /* waiting for credit */
-  assert_int_equal(settle_threads(b, base + 1), base + 1);  /* its worker */
+  assert_int_equal(settle_threads(b, base + 1), base + 1); /* its worker */
   assert_int_equal(sh_code(b, "head -c 4M /dev/zero >> /workspace/g"), 0);
   assert_int_equal(gc_req_consumed(r, (uint32_t)unacked), 0);
   int end = 0;

@@ -71,7 +71,8 @@ static void test_timeout_kills_grandchildren(void **st) {
   (void)st;
   void *b = th_box(NULL, 0);
   vbx_exec_result r;
-  const char *argv[] = {"/bin/sh", "-c", "sleep 300 & echo $! > /tmp/gc; sh -c 'sleep 301' & wait", NULL};
+  const char *argv[] = {"/bin/sh", "-c", "sleep 300 & echo $! > /tmp/gc; sh -c 'sleep 301' & wait",
+                        NULL};
   vbx_call call;
   vbx__call_init(&call, NULL, NULL, 0);
   struct timespec t0, t1;
@@ -86,13 +87,19 @@ static void test_timeout_kills_grandchildren(void **st) {
    * reaped by the agent (PID 1) - until then they linger as zombies, which
    * ps lists too, so allow the reaper a bounded moment (5 s, ample on a
    * loaded machine) for all of them, not just the first */
-  assert_int_equal(th_sh(b, "g=$(cat /tmp/gc); i=0; while [ $i -lt 50 ]; do "
-                            "[ -e /proc/$g ] || break; sleep 0.1; i=$((i+1)); done; "
-                            "[ ! -e /proc/$g ]", &r), 0);
+  assert_int_equal(th_sh(b,
+                         "g=$(cat /tmp/gc); i=0; while [ $i -lt 50 ]; do "
+                         "[ -e /proc/$g ] || break; sleep 0.1; i=$((i+1)); done; "
+                         "[ ! -e /proc/$g ]",
+                         &r),
+                   0);
   th_res_free(&r);
-  assert_int_equal(th_sh(b, "i=0; while [ $i -lt 50 ]; do "
-                            "n=$(ps -e -o comm= 2>/dev/null | grep -c '^sleep$'); "
-                            "[ \"$n\" = 0 ] && break; sleep 0.1; i=$((i+1)); done; echo $n", &r), 0);
+  assert_int_equal(th_sh(b,
+                         "i=0; while [ $i -lt 50 ]; do "
+                         "n=$(ps -e -o comm= 2>/dev/null | grep -c '^sleep$'); "
+                         "[ \"$n\" = 0 ] && break; sleep 0.1; i=$((i+1)); done; echo $n",
+                         &r),
+                   0);
   assert_int_equal(atoi(r.stdout_data), 0);
   th_res_free(&r);
   TH.vt->destroy(b);
@@ -146,31 +153,25 @@ static int kill_own_agents(void) {
   struct dirent *e;
   while (d != NULL && (e = readdir(d)) != NULL) {
     char p[300], buf[512];
-    if (e->d_name[0] < '0' || e->d_name[0] > '9')
-      continue;
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
     snprintf(p, sizeof p, "/proc/%s/stat", e->d_name);
     FILE *f = fopen(p, "r");
-    if (f == NULL)
-      continue;
+    if (f == NULL) continue;
     size_t len = fread(buf, 1, sizeof buf - 1, f);
     fclose(f);
     buf[len] = '\0';
     /* "pid (comm) state ppid ...": comm may hold spaces, so split at the last ')' */
     char *open_paren = strchr(buf, '('), *close_paren = strrchr(buf, ')');
-    if (open_paren == NULL || close_paren == NULL || close_paren < open_paren)
-      continue;
+    if (open_paren == NULL || close_paren == NULL || close_paren < open_paren) continue;
     *close_paren = '\0';
     int ppid = -1;
     char state;
-    if (sscanf(close_paren + 1, " %c %d", &state, &ppid) != 2 || ppid != (int)getpid())
-      continue;
+    if (sscanf(close_paren + 1, " %c %d", &state, &ppid) != 2 || ppid != (int)getpid()) continue;
     if (strcmp(open_paren + 1, "voidbox-guest-a") != 0) /* comm of voidbox-guest-agent */
       continue;
-    if (kill(atoi(e->d_name), SIGKILL) == 0)
-      n++;
+    if (kill(atoi(e->d_name), SIGKILL) == 0) n++;
   }
-  if (d != NULL)
-    closedir(d);
+  if (d != NULL) closedir(d);
   return n;
 }
 

@@ -121,8 +121,11 @@ static void test_figures(void **s) {
    * counted through the agent's cutime) */
   assert_true(t2.cpu_usec >= t1.cpu_usec + 100000);
   /* a running background command is counted as a process of the box */
-  assert_int_equal(th_sh(b, "sleep 30 & p=$!; until [ \"$(cat /proc/$p/comm)\" = sleep ]; "
-                            "do sleep 0.01; done", &r), 0);
+  assert_int_equal(th_sh(b,
+                         "sleep 30 & p=$!; until [ \"$(cat /proc/$p/comm)\" = sleep ]; "
+                         "do sleep 0.01; done",
+                         &r),
+                   0);
   th_res_free(&r);
   sample(b, &t3);
   assert_true(t3.procs >= t0.procs + 1);
@@ -196,8 +199,7 @@ static int method(void *b, vbx_sandbox_telemetry *t) {
   vbx_call call;
   vbx__call_init(&call, NULL, NULL, vbx__now_ns() + 10000000000ull);
   int rc = TH.vt->telemetry(b, t, &call);
-  if (rc != 0)
-    print_message("telemetry: %d %s\n", rc, call.message);
+  if (rc != 0) print_message("telemetry: %d %s\n", rc, call.message);
   return rc;
 }
 

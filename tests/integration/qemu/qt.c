@@ -27,14 +27,12 @@ char QT_WORK_ROOT[128];
 
 static int on_path(const char *prog) {
   const char *path = getenv("PATH");
-  if (path == NULL)
-    path = "/usr/bin:/bin";
+  if (path == NULL) path = "/usr/bin:/bin";
   while (*path) {
     size_t n = strcspn(path, ":");
     char p[1024];
     snprintf(p, sizeof p, "%.*s/%s", (int)n, path, prog);
-    if (n > 0 && access(p, X_OK) == 0)
-      return 1;
+    if (n > 0 && access(p, X_OK) == 0) return 1;
     path += n + (path[n] == ':');
   }
   return 0;
@@ -61,14 +59,16 @@ void qt_require(void) {
   else if (home && home[0])
     snprintf(QT_IMAGE_DIR, sizeof QT_IMAGE_DIR, "%s/.cache/voidbox/images", home);
   else {
-    printf("SKIP: no image directory (none of VBX_TEST_IMAGE_CACHE, VOIDBOX_CACHE_DIR, HOME "
-           "is set)\n");
+    printf(
+        "SKIP: no image directory (none of VBX_TEST_IMAGE_CACHE, VOIDBOX_CACHE_DIR, HOME "
+        "is set)\n");
     exit(77);
   }
   if (!regular(QT_IMAGE_DIR, "bzImage") || !regular(QT_IMAGE_DIR, "initramfs.cpio")) {
-    printf("SKIP: no guest image (bzImage + initramfs.cpio) in %s; build it with "
-           "`voidbox image build`\n",
-           QT_IMAGE_DIR);
+    printf(
+        "SKIP: no guest image (bzImage + initramfs.cpio) in %s; build it with "
+        "`voidbox image build`\n",
+        QT_IMAGE_DIR);
     exit(77);
   }
   if (strchr(QT_IMAGE_DIR, '"') || strchr(QT_IMAGE_DIR, '\\')) {
@@ -119,30 +119,23 @@ int qt_qemu_children(int *pids, int cap) {
   pid_t me = getpid();
   struct dirent *e;
   while ((e = readdir(d)) != NULL) {
-    if (e->d_name[0] < '1' || e->d_name[0] > '9')
-      continue;
+    if (e->d_name[0] < '1' || e->d_name[0] > '9') continue;
     char p[300], buf[600];
     snprintf(p, sizeof p, "/proc/%s/stat", e->d_name);
     int fd = open(p, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-      continue; /* gone meanwhile */
+    if (fd < 0) continue; /* gone meanwhile */
     ssize_t len = read(fd, buf, sizeof buf - 1);
     close(fd);
-    if (len <= 0)
-      continue;
+    if (len <= 0) continue;
     buf[len] = '\0';
     /* "pid (comm) state ppid ..."; comm may hold spaces and parentheses */
     char *open_p = strchr(buf, '('), *close_p = strrchr(buf, ')');
-    if (open_p == NULL || close_p == NULL || close_p < open_p)
-      continue;
+    if (open_p == NULL || close_p == NULL || close_p < open_p) continue;
     char state;
     int ppid;
-    if (sscanf(close_p + 1, " %c %d", &state, &ppid) != 2 || ppid != me)
-      continue;
-    if (strncmp(open_p + 1, "qemu-system", 11) != 0)
-      continue;
-    if (pids && n < cap)
-      pids[n] = atoi(e->d_name);
+    if (sscanf(close_p + 1, " %c %d", &state, &ppid) != 2 || ppid != me) continue;
+    if (strncmp(open_p + 1, "qemu-system", 11) != 0) continue;
+    if (pids && n < cap) pids[n] = atoi(e->d_name);
     n++;
   }
   closedir(d);
@@ -151,8 +144,7 @@ int qt_qemu_children(int *pids, int cap) {
 
 int qt_dir_entries(const char *dir) {
   DIR *d = opendir(dir);
-  if (d == NULL)
-    return -1;
+  if (d == NULL) return -1;
   int n = 0;
   struct dirent *e;
   while ((e = readdir(d)) != NULL)
@@ -165,8 +157,7 @@ int qt_kernel_release(char *out, size_t cap) {
   char p[600];
   snprintf(p, sizeof p, "%s/bzImage", QT_IMAGE_DIR);
   int fd = open(p, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return -1;
+  if (fd < 0) return -1;
   unsigned char hdr[0x210];
   char ver[128];
   int rc = -1;
@@ -192,15 +183,12 @@ int qt_kernel_release(char *out, size_t cap) {
 int qt_kernel_json_release(char *out, size_t cap) {
   char p[600], real[PATH_MAX];
   snprintf(p, sizeof p, "%s/bzImage", QT_IMAGE_DIR);
-  if (realpath(p, real) == NULL)
-    return -1;
+  if (realpath(p, real) == NULL) return -1;
   char *slash = strrchr(real, '/');
-  if (slash == NULL)
-    return -1;
+  if (slash == NULL) return -1;
   snprintf(slash, sizeof real - (size_t)(slash - real), "/kernel.json");
   FILE *f = fopen(real, "re");
-  if (f == NULL)
-    return -1;
+  if (f == NULL) return -1;
   char buf[8192];
   size_t n = fread(buf, 1, sizeof buf - 1, f);
   fclose(f);
@@ -208,8 +196,7 @@ int qt_kernel_json_release(char *out, size_t cap) {
   char *k = strstr(buf, "\"release\"");
   char *q = k ? strchr(k + 9, '"') : NULL;
   char *end = q ? strchr(q + 1, '"') : NULL;
-  if (end == NULL || (size_t)(end - q - 1) >= cap)
-    return -1;
+  if (end == NULL || (size_t)(end - q - 1) >= cap) return -1;
   memcpy(out, q + 1, (size_t)(end - q - 1));
   out[end - q - 1] = '\0';
   return 0;
@@ -246,8 +233,7 @@ int qt_create(const th_box_cfg *c, uint32_t disk_mb, vbx_call *call, void **out)
                    TH.default_opts[0] && own[0] ? "," : "", own);
   assert_true(n > 0 && (size_t)n < sizeof text);
   vbx_json *o = TH.h->json_parse(text, (size_t)n, NULL);
-  if (o == NULL)
-    fail_msg("bad options JSON: %s", text);
+  if (o == NULL) fail_msg("bad options JSON: %s", text);
   cfg.options = o;
   *out = NULL;
   int rc = TH.vt->create(TH.state, &cfg, call, out);
@@ -259,27 +245,23 @@ unsigned long long qt_proc_start(int pid) {
   char p[64], buf[1024];
   snprintf(p, sizeof p, "/proc/%d/stat", pid);
   int fd = open(p, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return 0;
+  if (fd < 0) return 0;
   ssize_t n = read(fd, buf, sizeof buf - 1);
   close(fd);
-  if (n <= 0)
-    return 0;
+  if (n <= 0) return 0;
   buf[n] = '\0';
   char *s = strrchr(buf, ')');
   unsigned long long v = 0;
   /* after "comm)": fields 3 (state) .. 22 (starttime) */
   for (int f = 2; s != NULL && f < 22; f++)
     s = strchr(s + 1, ' ');
-  if (s != NULL)
-    v = strtoull(s + 1, NULL, 10);
+  if (s != NULL) v = strtoull(s + 1, NULL, 10);
   return v;
 }
 
 int qt_box_dir(char *out, size_t cap) {
   DIR *d = opendir(QT_WORK_ROOT);
-  if (d == NULL)
-    return -1;
+  if (d == NULL) return -1;
   struct dirent *e;
   int rc = -1;
   while (rc != 0 && (e = readdir(d)) != NULL)

@@ -36,8 +36,7 @@ static void test_boot_exec(void **s) {
   if (qt_kernel_json_release(json, sizeof json) == 0)
     assert_string_equal(json, want);
   else
-    printf("note: no kernel.json beside %s/bzImage; release from its header only\n",
-           QT_IMAGE_DIR);
+    printf("note: no kernel.json beside %s/bzImage; release from its header only\n", QT_IMAGE_DIR);
   const char *uname[] = {"uname", "-r", NULL};
   vbx_call call;
   vbx__call_init(&call, NULL, NULL, 0);

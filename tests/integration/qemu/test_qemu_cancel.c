@@ -81,15 +81,15 @@ static void cancel_during_boot(const char *opts, long delay_ms) {
   double t0 = qt_now(), connected = 0;
   assert_int_equal(pthread_create(&t, NULL, create_box, &c), 0);
   int seen = wait_qemu_connected(&connected);
-  if (seen == 0 && delay_ms)
-    sleep_ms(delay_ms);
+  if (seen == 0 && delay_ms) sleep_ms(delay_ms);
   double cancelled = qt_now();
   vbx__cancel_set(&c.cancel);
   pthread_join(t, NULL);
   double after = c.done - cancelled;
-  printf("QEMU connected at %.3f s, cancelled at %.3f s, create returned %.3f s after the "
-         "cancel: rc %d, %s\n",
-         connected - t0, cancelled - t0, after, c.rc, c.msg);
+  printf(
+      "QEMU connected at %.3f s, cancelled at %.3f s, create returned %.3f s after the "
+      "cancel: rc %d, %s\n",
+      connected - t0, cancelled - t0, after, c.rc, c.msg);
   assert_int_equal(seen, 0);
   assert_int_equal(c.rc, VBX_E_CANCELLED);
   assert_non_null(strstr(c.msg, "cancelled"));

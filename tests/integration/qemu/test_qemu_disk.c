@@ -28,8 +28,7 @@ static void *disk_box(uint32_t memory_mb, uint32_t disk_mb) {
   vbx__call_init(&call, NULL, NULL, 0);
   void *b = NULL;
   int rc = qt_create(&c, disk_mb, &call, &b);
-  if (rc != 0)
-    fail_msg("create with disk_mb %u: %d %s", disk_mb, rc, call.message);
+  if (rc != 0) fail_msg("create with disk_mb %u: %d %s", disk_mb, rc, call.message);
   return b;
 }
 
@@ -91,8 +90,9 @@ static void test_default_disk(void **s) {
   (void)s;
   void *b = disk_box(192, 0);
   vbx_exec_result r;
-  assert_int_equal(th_sh(b, "df -k /workspace | awk 'NR>1 {print $2}'; "
-                            "sed -n 's/^MemTotal: *\\([0-9]*\\) kB$/\\1/p' /proc/meminfo",
+  assert_int_equal(th_sh(b,
+                         "df -k /workspace | awk 'NR>1 {print $2}'; "
+                         "sed -n 's/^MemTotal: *\\([0-9]*\\) kB$/\\1/p' /proc/meminfo",
                          &r),
                    0);
   long disk = 0, mem = 0;

@@ -36,8 +36,7 @@
 static char tmpdir[64], initrd[128];
 
 static void drop_initrd(void) {
-  if (tmpdir[0] == '\0')
-    return;
+  if (tmpdir[0] == '\0') return;
   unlink(initrd);
   rmdir(tmpdir);
   tmpdir[0] = '\0';
@@ -77,7 +76,9 @@ static void expect_boot_panic(const char *needle) {
 
 static void test_init_not_executable(void **s) {
   (void)s;
-  static const char garbage[] = "\x7f" "ELF? not really; qtest garbage init\x01\x02\x03";
+  static const char garbage[] =
+      "\x7f"
+      "ELF? not really; qtest garbage init\x01\x02\x03";
   make_initrd(0, garbage, sizeof garbage - 1);
   expect_boot_panic("No working init found");
   drop_initrd();
@@ -170,8 +171,7 @@ static void *run_sleep(void *arg) {
   r->rc = th_exec(r->box, argv, NULL, 0, 120000, &res, &call);
   r->done = qt_now();
   snprintf(r->msg, sizeof r->msg, "%s", r->rc ? call.message : "(exec returned)");
-  if (r->rc == 0)
-    th_res_free(&res);
+  if (r->rc == 0) th_res_free(&res);
   return NULL;
 }
 
@@ -190,8 +190,7 @@ static void qemu_killed(int sig, const char *status, const char *said) {
   printf("signal %d to QEMU: exec returned after %.2f s: rc %d, %s\n", sig, secs, r.rc, r.msg);
   assert_int_equal(r.rc, VBX_E_SANDBOX_LOST);
   assert_non_null(strstr(r.msg, status));
-  if (said)
-    assert_non_null(strstr(r.msg, said));
+  if (said) assert_non_null(strstr(r.msg, said));
   /* the console's last lines follow (kernel lines; which ones depends on
    * what the guest printed last, e.g. clocksource warnings under load) */
   const char *tail = strstr(r.msg, "guest console (last lines):\n");

@@ -37,8 +37,7 @@ static struct server {
 static void send_all(int fd, const char *p, size_t n) {
   while (n > 0) {
     ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-    if (w <= 0)
-      return;
+    if (w <= 0) return;
     p += w;
     n -= (size_t)w;
   }
@@ -49,11 +48,9 @@ static void serve_one(int fd) {
   size_t got = 0;
   while (got < sizeof req - 1 && !strstr(req, "\r\n\r\n")) {
     struct pollfd p = {.fd = fd, .events = POLLIN};
-    if (poll(&p, 1, 10000) <= 0)
-      return;
+    if (poll(&p, 1, 10000) <= 0) return;
     ssize_t n = recv(fd, req + got, sizeof req - 1 - got, 0);
-    if (n <= 0)
-      return;
+    if (n <= 0) return;
     got += (size_t)n;
     req[got] = '\0';
   }
@@ -70,7 +67,8 @@ static void serve_one(int fd) {
     send_all(fd, SRV.body, BODY_LEN);
   } else {
     __atomic_add_fetch(&SRV.misses, 1, __ATOMIC_RELAXED);
-    static const char nf[] = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    static const char nf[] =
+        "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
     send_all(fd, nf, sizeof nf - 1);
   }
 }
@@ -79,11 +77,9 @@ static void *serve(void *arg) {
   (void)arg;
   while (!__atomic_load_n(&SRV.stop, __ATOMIC_ACQUIRE)) {
     struct pollfd p = {.fd = SRV.ls, .events = POLLIN};
-    if (poll(&p, 1, 100) <= 0)
-      continue;
+    if (poll(&p, 1, 100) <= 0) continue;
     int fd = accept4(SRV.ls, NULL, NULL, SOCK_CLOEXEC);
-    if (fd < 0)
-      continue;
+    if (fd < 0) continue;
     serve_one(fd);
     shutdown(fd, SHUT_WR);
     close(fd);
@@ -95,7 +91,8 @@ static void server_start(void) {
   memset(&SRV, 0, sizeof SRV);
   uint8_t rnd[BODY_LEN + 8];
   assert_int_equal(getrandom(rnd, sizeof rnd, 0), (ssize_t)sizeof rnd);
-  static const char alpha[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -_.:/";
+  static const char alpha[] =
+      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -_.:/";
   for (int i = 0; i < BODY_LEN; i++)
     SRV.body[i] = i % 64 == 63 ? '\n' : alpha[rnd[i] % (sizeof alpha - 1)];
   snprintf(SRV.path, sizeof SRV.path, "/qtest-%02x%02x%02x%02x.bin", rnd[BODY_LEN],
@@ -127,8 +124,7 @@ static int fetch(void *b, vbx_exec_result *r, double *secs) {
   double t0 = qt_now();
   int rc = th_exec(b, argv, NULL, 0, 60000, r, &call);
   *secs = qt_now() - t0;
-  if (rc != 0)
-    fail_msg("exec wget: %d %s", rc, call.message);
+  if (rc != 0) fail_msg("exec wget: %d %s", rc, call.message);
   return r->exit_code;
 }
 
@@ -138,8 +134,8 @@ static void test_network_on(void **s) {
   vbx_exec_result r;
   double secs;
   int code = fetch(b, &r, &secs);
-  printf("network=1: wget exit %d after %.2f s, %zu bytes, stderr: %s\n", code, secs,
-         r.stdout_len, r.stderr_data ? r.stderr_data : "");
+  printf("network=1: wget exit %d after %.2f s, %zu bytes, stderr: %s\n", code, secs, r.stdout_len,
+         r.stderr_data ? r.stderr_data : "");
   assert_int_equal(code, 0);
   assert_int_equal(r.stdout_len, BODY_LEN);
   assert_memory_equal(r.stdout_data, SRV.body, BODY_LEN);

@@ -53,9 +53,7 @@ static void fresh_root(void) {
   snprintf(opts, sizeof opts, "\"image_dir\":\"%s\",\"work_root\":\"%s\"", QT_IMAGE_DIR, root);
 }
 
-static void drop_root(void) {
-  nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
+static void drop_root(void) { nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS); }
 
 static int exists(const char *name) {
   char p[300];
@@ -74,8 +72,7 @@ static void fake_box(const char *name, int pid, unsigned long long start, const 
   int fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0600);
   assert_true(fd >= 0);
   close(fd);
-  if (pid <= 0)
-    return;
+  if (pid <= 0) return;
   snprintf(p, sizeof p, "%s/%s/owner", root, name);
   int n = snprintf(text, sizeof text, "pid=%d\nstart=%llu\n%s", pid, start, extra ? extra : "");
   fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0600);
@@ -109,8 +106,7 @@ static pid_t sleeper(void) {
 static void load_with_tmpdir(void) {
   const char *old = getenv("TMPDIR");
   char saved[512] = "";
-  if (old)
-    snprintf(saved, sizeof saved, "%s", old);
+  if (old) snprintf(saved, sizeof saved, "%s", old);
   setenv("TMPDIR", root, 1);
   th_load("sandbox-qemu.so", "qemu", opts);
   if (old)
@@ -154,8 +150,7 @@ static void child_box(int wfd) {
     else if (qt_qemu_children(q, 1) == 1)
       msg = q[0];
   }
-  if (write(wfd, &msg, sizeof msg) != (ssize_t)sizeof msg)
-    _exit(3);
+  if (write(wfd, &msg, sizeof msg) != (ssize_t)sizeof msg) _exit(3);
   for (;;)
     pause();
 }
@@ -252,9 +247,10 @@ static void test_owners(void **s) {
       reused = exists("vbx-qemu-reused-3-cccccc"), dead_dir = exists("vbx-qemu-dead-4-dddddd"),
       noowner = exists("vbx-qemu-noowner-5-eeeeee"), oldboot = exists("vbx-qemu-oldboot-6-ffffff"),
       otherns = exists("vbx-qemu-otherns-7-gggggg"), other = exists("other-8");
-  printf("kept: live %d self %d no-owner %d other-ns %d foreign %d; "
-         "swept: reused %d dead %d old-boot %d\n",
-         kept_live, kept_self, noowner, otherns, other, !reused, !dead_dir, !oldboot);
+  printf(
+      "kept: live %d self %d no-owner %d other-ns %d foreign %d; "
+      "swept: reused %d dead %d old-boot %d\n",
+      kept_live, kept_self, noowner, otherns, other, !reused, !dead_dir, !oldboot);
   drop_root();
   assert_true(live_ok); /* a pid named with the wrong start time is never signalled */
   assert_true(kept_live && kept_self && noowner && otherns && other);
@@ -281,9 +277,10 @@ static void test_work_root_option(void **s) {
   TH.vt->destroy(b);
   int left = qt_dir_entries(root);
   th_unload();
-  printf("dead owner's directory: before create %d, after %d; entries with the box %d, after "
-         "destroy %d\n",
-         before, after, entries, left);
+  printf(
+      "dead owner's directory: before create %d, after %d; entries with the box %d, after "
+      "destroy %d\n",
+      before, after, entries, left);
   drop_root();
   assert_true(before);
   assert_false(after);

@@ -53,12 +53,10 @@ static void *use_box(void *arg) {
   vbx_call call;
   void *b = NULL;
   int rc = th_box_try(&c, &call, &b);
-  if (rc != 0)
-    printf("box %d: create: %d %s\n", w->n, rc, call.message);
+  if (rc != 0) printf("box %d: create: %d %s\n", w->n, rc, call.message);
   pthread_barrier_wait(w->both_up); /* the main thread counts children here */
   pthread_barrier_wait(w->checked);
-  if (rc != 0)
-    return NULL;
+  if (rc != 0) return NULL;
   /* each box is its own machine: a file of one is not in the other */
   snprintf(cmd, sizeof cmd, "echo box $QT_BOX > /tmp/mine; cat /tmp/mine; ls /tmp");
   snprintf(want, sizeof want, "box %d\nmine\n", w->n);
@@ -68,8 +66,7 @@ static void *use_box(void *arg) {
   rc = th_exec(b, argv, NULL, 0, 60000, &r, &call);
   if (rc == 0) {
     w->ok = r.exit_code == 0 && r.stdout_data && strcmp(r.stdout_data, want) == 0;
-    if (!w->ok)
-      printf("box %d: exit %d, stdout '%s'\n", w->n, r.exit_code, r.stdout_data);
+    if (!w->ok) printf("box %d: exit %d, stdout '%s'\n", w->n, r.exit_code, r.stdout_data);
     th_res_free(&r);
   } else {
     printf("box %d: exec: %d %s\n", w->n, rc, call.message);

@@ -71,14 +71,16 @@ static inline void rec_event(void *user, const vbx_event *ev) {
 
 static inline size_t rec_count(const recorder *r, vbx_event_type t) {
   size_t n = 0;
-  for (size_t i = 0; i < r->n_events; i++) n += r->events[i] == t;
+  for (size_t i = 0; i < r->n_events; i++)
+    n += r->events[i] == t;
   return n;
 }
 
 /* Events of type t with status st. */
 static inline size_t rec_count_status(const recorder *r, vbx_event_type t, vbx_status st) {
   size_t n = 0;
-  for (size_t i = 0; i < r->n_events; i++) n += r->events[i] == t && r->event_status[i] == st;
+  for (size_t i = 0; i < r->n_events; i++)
+    n += r->events[i] == t && r->event_status[i] == st;
   return n;
 }
 

@@ -37,7 +37,8 @@ static void logf_(const char *fmt, ...) {
 
 void fake_reset(void) {
   pthread_mutex_lock(&mu);
-  for (size_t i = 0; i < n_log; i++) free(log_lines[i]);
+  for (size_t i = 0; i < n_log; i++)
+    free(log_lines[i]);
   n_log = 0;
   barrier_in = 0;
   blocked = 0;
@@ -73,7 +74,8 @@ int fake_exporter_flushes(void) { return exp_flushes; }
 
 void fake_wait_blocked(void) {
   pthread_mutex_lock(&mu);
-  while (!blocked) pthread_cond_wait(&cv, &mu);
+  while (!blocked)
+    pthread_cond_wait(&cv, &mu);
   pthread_mutex_unlock(&mu);
 }
 
@@ -90,7 +92,8 @@ static int sb_validate(void *st, const vbx_json *options, vbx_call *call) {
   const char *key;
   json_t *v;
   json_object_foreach((json_t *)options, key, v) {
-    if (strcmp(key, "ok") != 0) return H->set_error(call, VBX_E_INVAL, key, "unknown option '%s'", key);
+    if (strcmp(key, "ok") != 0)
+      return H->set_error(call, VBX_E_INVAL, key, "unknown option '%s'", key);
   }
   return 0;
 }
@@ -114,7 +117,8 @@ static void sb_destroy(void *p) {
   free(s);
 }
 
-static int emit(const vbx_exec_request *req, vbx_stream st, const char *s, char **dst, size_t *len) {
+static int emit(const vbx_exec_request *req, vbx_stream st, const char *s, char **dst,
+                size_t *len) {
   *dst = H->strdup(s);
   *len = strlen(s);
   return req->on_output ? req->on_output(req->user, st, s, strlen(s)) : 0;
@@ -128,7 +132,8 @@ static int barrier(void) {
   barrier_in++;
   pthread_cond_broadcast(&cv);
   int rc = 0;
-  while (barrier_in < 2 && rc != ETIMEDOUT) rc = pthread_cond_timedwait(&cv, &mu, &ts);
+  while (barrier_in < 2 && rc != ETIMEDOUT)
+    rc = pthread_cond_timedwait(&cv, &mu, &ts);
   int ok = barrier_in >= 2;
   pthread_mutex_unlock(&mu);
   return ok;
@@ -181,9 +186,17 @@ static int sb_read(void *p, const char *path, size_t max, char **out, size_t *ou
   return 0;
 }
 
-static const vbx_sandbox_backend_vtable sb_vt = {
-    sizeof(vbx_sandbox_backend_vtable), "fake", "fake sandbox", VBX_SANDBOX_IS_SIMULATED,
-    sb_validate, sb_create, sb_destroy, sb_exec, sb_write, sb_read, NULL};
+static const vbx_sandbox_backend_vtable sb_vt = {sizeof(vbx_sandbox_backend_vtable),
+                                                 "fake",
+                                                 "fake sandbox",
+                                                 VBX_SANDBOX_IS_SIMULATED,
+                                                 sb_validate,
+                                                 sb_create,
+                                                 sb_destroy,
+                                                 sb_exec,
+                                                 sb_write,
+                                                 sb_read,
+                                                 NULL};
 
 /* ---- llm --------------------------------------------------------------- */
 
@@ -236,8 +249,8 @@ static void llm_destroy(void *p) {
 
 /* The stage input given in the first user message, or "none". */
 static const char *stage_input(const json_t *messages) {
-  const char *t = json_string_value(
-      json_object_get(json_array_get(json_object_get(json_array_get(messages, 0), "content"), 0), "text"));
+  const char *t = json_string_value(json_object_get(
+      json_array_get(json_object_get(json_array_get(messages, 0), "content"), 0), "text"));
   const char *in = t ? strstr(t, "\n\nInput:\n") : NULL;
   return in ? in + 9 : "none";
 }
@@ -262,7 +275,8 @@ static int llm_complete(void *p, const vbx_llm_request *req, vbx_llm_response *r
     size_t i;
     json_t *t;
     json_array_foreach((const json_t *)req->tools, i, t) {
-      strncat(names, json_string_value(json_object_get(t, "name")), sizeof(names) - strlen(names) - 2);
+      strncat(names, json_string_value(json_object_get(t, "name")),
+              sizeof(names) - strlen(names) - 2);
       strcat(names, ",");
     }
     logf_("tools:%s:%s", l->box, names);
@@ -283,7 +297,8 @@ static int llm_complete(void *p, const vbx_llm_request *req, vbx_llm_response *r
     blocked = 1;
     pthread_cond_broadcast(&cv);
     pthread_mutex_unlock(&mu);
-    while (!H->is_cancelled(call)) usleep(1000);
+    while (!H->is_cancelled(call))
+      usleep(1000);
     return H->set_error(call, VBX_E_CANCELLED, NULL, "fake provider stopped waiting");
   }
   const char *text = json_string_value(json_object_get(turn, "text"));
@@ -303,14 +318,15 @@ static int llm_complete(void *p, const vbx_llm_request *req, vbx_llm_response *r
     }
     json_array_append_new(content, json_pack("{s:s, s:s}", "type", "text", "text", text));
   } else if (tool) {
-    json_array_append_new(content, tool_use(json_string_value(tool), json_object_get(turn, "input"), l->turn));
+    json_array_append_new(
+        content, tool_use(json_string_value(tool), json_object_get(turn, "input"), l->turn));
     stop = "tool_use";
   } else if (tools) {
     size_t i;
     json_t *t;
-    json_array_foreach(tools, i, t)
-      json_array_append_new(content, tool_use(json_string_value(json_array_get(t, 0)),
-                                              json_array_get(t, 1), l->turn * 100 + i));
+    json_array_foreach(tools, i, t) json_array_append_new(
+        content,
+        tool_use(json_string_value(json_array_get(t, 0)), json_array_get(t, 1), l->turn * 100 + i));
     stop = "tool_use";
   }
   resp->content = (vbx_json *)content;
@@ -447,8 +463,9 @@ static int fake_init(const vbx_host_services *host, const vbx_registrar *reg, vo
 }
 
 static const vbx_plugin_descriptor fake_desc = {
-    VBX_PLUGIN_MAGIC, VBX_ABI_MAJOR, VBX_ABI_MINOR, sizeof(vbx_plugin_descriptor),
-    VBX_ABI_FINGERPRINT, "fake", "1.0.0", "MIT", "fake plugins for tests", fake_init, NULL};
+    VBX_PLUGIN_MAGIC,         VBX_ABI_MAJOR, VBX_ABI_MINOR, sizeof(vbx_plugin_descriptor),
+    VBX_ABI_FINGERPRINT,      "fake",        "1.0.0",       "MIT",
+    "fake plugins for tests", fake_init,     NULL};
 
 static const vbx_plugin_descriptor *fake_entry(void) { return &fake_desc; }
 

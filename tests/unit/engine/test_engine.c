@@ -46,12 +46,14 @@ static int setup(void **state) {
 
 static void test_builtin_tools(void **state) {
   (void)state;
-  vbx_box *b = fake_box("a", "["
-                             "{\"tool\":\"bash\",\"input\":{\"command\":\"echo hi\"}},"
-                             "{\"tool\":\"write_file\",\"input\":{\"path\":\"/a.txt\",\"content\":\"hello\"}},"
-                             "{\"tool\":\"read_file\",\"input\":{\"path\":\"/a.txt\"}},"
-                             "{\"tool\":\"bash\",\"input\":{\"command\":\"fail\"}},"
-                             "{\"text\":\"done\"}]");
+  vbx_box *b =
+      fake_box("a",
+               "["
+               "{\"tool\":\"bash\",\"input\":{\"command\":\"echo hi\"}},"
+               "{\"tool\":\"write_file\",\"input\":{\"path\":\"/a.txt\",\"content\":\"hello\"}},"
+               "{\"tool\":\"read_file\",\"input\":{\"path\":\"/a.txt\"}},"
+               "{\"tool\":\"bash\",\"input\":{\"command\":\"fail\"}},"
+               "{\"text\":\"done\"}]");
   vbx_box_result res;
   assert_int_equal(run_box(b, NULL, &res), 0);
   assert_int_equal(res.status, VBX_STATUS_OK);
@@ -94,10 +96,11 @@ static void test_builtin_tools(void **state) {
 
 static void test_unknown_tool_and_bad_input(void **state) {
   (void)state;
-  vbx_box *b = fake_box("a", "[{\"tool\":\"nope\",\"input\":{}},"
-                             "{\"tool\":\"bash\",\"input\":{\"cmd\":1}},"
-                             "{\"tools\":[[\"read_file\",{}],[\"write_file\",{\"path\":\"/x\"}]]},"
-                             "{\"text\":\"ok\"}]");
+  vbx_box *b = fake_box("a",
+                        "[{\"tool\":\"nope\",\"input\":{}},"
+                        "{\"tool\":\"bash\",\"input\":{\"cmd\":1}},"
+                        "{\"tools\":[[\"read_file\",{}],[\"write_file\",{\"path\":\"/x\"}]]},"
+                        "{\"text\":\"ok\"}]");
   vbx_box_result res;
   assert_int_equal(run_box(b, NULL, &res), 0);
   assert_int_equal(res.status, VBX_STATUS_OK);
@@ -210,8 +213,9 @@ static void test_timeout(void **state) {
 
 static void test_output_file(void **state) {
   (void)state;
-  const char *script = "[{\"tool\":\"write_file\",\"input\":{\"path\":\"/out.json\","
-                       "\"content\":\"{\\\"score\\\":7}\"}},{\"text\":\"ok\"}]";
+  const char *script =
+      "[{\"tool\":\"write_file\",\"input\":{\"path\":\"/out.json\","
+      "\"content\":\"{\\\"score\\\":7}\"}},{\"text\":\"ok\"}]";
   vbx_box *b = fake_box("a", script);
   b->output_file = strdup("/out.json");
   vbx_box_result res;
@@ -245,10 +249,12 @@ static void test_input_and_options(void **state) {
   vbx__box_issue issue;
   memset(&issue, 0, sizeof(issue));
   assert_int_equal(vbx__box_prepare(rt->reg, b, NULL, &rt->cancel, &rb, &issue), VBX_E_INVAL);
-  assert_string_equal(issue.message,
-                      "llm provider 'fake' refused option 'bogus': unknown option 'bogus' (known: script)");
+  assert_string_equal(
+      issue.message,
+      "llm provider 'fake' refused option 'bogus': unknown option 'bogus' (known: script)");
   size_t creates = 0;
-  for (size_t i = 0; i < fake_log_count(); i++) creates += !strcmp(fake_log_at(i), "sandbox.create:a");
+  for (size_t i = 0; i < fake_log_count(); i++)
+    creates += !strcmp(fake_log_at(i), "sandbox.create:a");
   assert_int_equal(creates, 2);
   vbx_box_free(b);
 }
@@ -285,8 +291,8 @@ static void test_output_bound(void **state) {
   char *cmd = malloc(big + 1);
   memset(cmd, 'x', big);
   cmd[big] = '\0';
-  json_t *script = json_pack("[{s:s, s:{s:s}}, {s:s}]", "tool", "bash", "input", "command", cmd,
-                             "text", "ok");
+  json_t *script =
+      json_pack("[{s:s, s:{s:s}}, {s:s}]", "tool", "bash", "input", "command", cmd, "text", "ok");
   char *st = json_dumps(script, JSON_COMPACT);
   vbx_box *b = fake_box("a", st);
   vbx_box_result res;

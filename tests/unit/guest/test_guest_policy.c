@@ -49,7 +49,7 @@ static void test_policy_ok(void **s) {
   assert_true(p.rlimits[1].soft == UINT64_MAX);
   assert_true(vbx__policy_allows(&p, "sh"));
   assert_true(vbx__policy_allows(&p, "/usr/bin/python3"));
-  assert_false(vbx__policy_allows(&p, "/bin/sh"));     /* exact names only */
+  assert_false(vbx__policy_allows(&p, "/bin/sh")); /* exact names only */
   assert_false(vbx__policy_allows(&p, "python3"));
   assert_false(vbx__policy_allows(&p, "/tmp/sh"));
   assert_false(vbx__policy_allows(&p, ""));

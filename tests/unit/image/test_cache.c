@@ -15,8 +15,8 @@
 #include "voidbox/errors.h"
 
 static vbx__kernel_key_input base(void) {
-  vbx__kernel_key_input in = {"CONFIG_SMP=y\n", 13, "/usr/src/linux-source-6.1.tar.xz",
-                              138008000, 1764177120, "1"};
+  vbx__kernel_key_input in = {"CONFIG_SMP=y\n", 13,         "/usr/src/linux-source-6.1.tar.xz",
+                              138008000,        1764177120, "1"};
   return in;
 }
 

@@ -12,14 +12,15 @@
 #include "image/kconfig.h"
 #include "voidbox/errors.h"
 
-static const char fragment[] = "# a comment\n"
-                               "CONFIG_SMP=y\n"
-                               "CONFIG_NR_CPUS=8\n"
-                               "\n"
-                               "# CONFIG_PCI is not set\n"
-                               "CONFIG_VIRTIO_MMIO=y\n"
-                               "CONFIG_CMDLINE=\"console=ttyS0\"\n"
-                               "# CONFIG_ACPI is not set\n";
+static const char fragment[] =
+    "# a comment\n"
+    "CONFIG_SMP=y\n"
+    "CONFIG_NR_CPUS=8\n"
+    "\n"
+    "# CONFIG_PCI is not set\n"
+    "CONFIG_VIRTIO_MMIO=y\n"
+    "CONFIG_CMDLINE=\"console=ttyS0\"\n"
+    "# CONFIG_ACPI is not set\n";
 
 static void test_parse_fragment(void **state) {
   (void)state;
@@ -64,12 +65,13 @@ static void test_verify_reports_drift(void **state) {
   (void)state;
   vbx__kconfig want = {0}, have = {0};
   vbx_error err = {0};
-  const char final[] = "#\n# Automatically generated file; DO NOT EDIT.\n"
-                       "CONFIG_SMP=y\n"
-                       "CONFIG_NR_CPUS=64\n"            /* wrong value */
-                       "CONFIG_PCI=y\n"                 /* should be off */
-                       "# CONFIG_VIRTIO_MMIO is not set\n" /* dropped */
-                       "CONFIG_CMDLINE=\"console=ttyS0\"\n";
+  const char final[] =
+      "#\n# Automatically generated file; DO NOT EDIT.\n"
+      "CONFIG_SMP=y\n"
+      "CONFIG_NR_CPUS=64\n"               /* wrong value */
+      "CONFIG_PCI=y\n"                    /* should be off */
+      "# CONFIG_VIRTIO_MMIO is not set\n" /* dropped */
+      "CONFIG_CMDLINE=\"console=ttyS0\"\n";
   /* CONFIG_ACPI absent: fine, "not set" */
   assert_int_equal(vbx__kconfig_parse(fragment, strlen(fragment), "frag", 1, &want, &err), 0);
   assert_int_equal(vbx__kconfig_parse(final, strlen(final), ".config", 0, &have, &err), 0);
@@ -77,7 +79,8 @@ static void test_verify_reports_drift(void **state) {
   assert_int_equal(vbx__kconfig_verify(&want, &have, &r), 3);
   assert_non_null(strstr(r.data, "CONFIG_NR_CPUS: wanted 8, got 64 (fragment line 3)\n"));
   assert_non_null(strstr(r.data, "CONFIG_PCI: wanted is not set, got y (fragment line 5)\n"));
-  assert_non_null(strstr(r.data, "CONFIG_VIRTIO_MMIO: wanted y, got is not set (fragment line 6)\n"));
+  assert_non_null(
+      strstr(r.data, "CONFIG_VIRTIO_MMIO: wanted y, got is not set (fragment line 6)\n"));
   assert_null(strstr(r.data, "CONFIG_SMP"));
   assert_null(strstr(r.data, "CONFIG_ACPI"));
   vbx__strbuf_reset(&r);

@@ -35,10 +35,11 @@ static void test_tree_sorted_and_checked(void **state) {
   vbx_error err = {0};
   build_tree(&t);
   assert_int_equal(vbx__tree_finalize(&t, &err), 0);
-  const char *order[] = {"bin", "bin/busybox", "dev", "dev/console", "home", "home/sandbox",
-                         "init", "usr", "usr/bin", "usr/bin/wc"};
+  const char *order[] = {"bin",          "bin/busybox", "dev", "dev/console", "home",
+                         "home/sandbox", "init",        "usr", "usr/bin",     "usr/bin/wc"};
   assert_int_equal(t.n, 10);
-  for (size_t i = 0; i < t.n; i++) assert_string_equal(t.e[i].name, order[i]);
+  for (size_t i = 0; i < t.n; i++)
+    assert_string_equal(t.e[i].name, order[i]);
   /* a missing parent is refused, naming the entry */
   assert_int_equal(vbx__tree_add_file(&t, "etc/passwd", 0644, "x", 1), 0);
   assert_int_equal(vbx__tree_finalize(&t, &err), VBX_E_INVAL);
@@ -63,8 +64,16 @@ static void test_manifest_shape(void **state) {
   strcpy(k.release, "6.1.0");
   strcpy(k.fragment_sha256, "f1");
   strcpy(k.config_sha256, "c1");
-  vbx__manifest_input in = {&t, "initramfs-0123.cpio", "0123abc", 1024, &k, "/a/agent", "aa",
-                            "/bin/busybox", "BusyBox v1.35.0", "/etc/ssl/ca.crt"};
+  vbx__manifest_input in = {&t,
+                            "initramfs-0123.cpio",
+                            "0123abc",
+                            1024,
+                            &k,
+                            "/a/agent",
+                            "aa",
+                            "/bin/busybox",
+                            "BusyBox v1.35.0",
+                            "/etc/ssl/ca.crt"};
   json_t *m = vbx__image_manifest(&in);
   assert_non_null(m);
   assert_string_equal(json_string_value(json_object_get(m, "format")),
@@ -75,9 +84,8 @@ static void test_manifest_shape(void **state) {
   assert_string_equal(json_string_value(json_object_get(ir, "format")), "newc");
   assert_int_equal(json_integer_value(json_object_get(ir, "size")), 1024);
   assert_int_equal(json_integer_value(json_object_get(ir, "entries")), 10);
-  assert_string_equal(json_string_value(json_object_get(json_object_get(m, "kernel"),
-                                                        "config_sha256")),
-                      "c1");
+  assert_string_equal(
+      json_string_value(json_object_get(json_object_get(m, "kernel"), "config_sha256")), "c1");
   json_t *files = json_object_get(m, "files");
   assert_int_equal(json_array_size(files), 10);
   json_t *bb = json_array_get(files, 1);

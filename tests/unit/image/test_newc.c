@@ -19,7 +19,8 @@
 
 typedef struct parsed {
   char name[256];
-  uint32_t f[13]; /* ino mode uid gid nlink mtime filesize devmaj devmin rdevmaj rdevmin namesize check */
+  uint32_t f
+      [13]; /* ino mode uid gid nlink mtime filesize devmaj devmin rdevmaj rdevmin namesize check */
   const unsigned char *data;
   size_t hdr_off, data_off;
 } parsed;
@@ -30,7 +31,8 @@ static uint32_t hex8(const unsigned char *p) {
   char b[9];
   memcpy(b, p, 8);
   b[8] = '\0';
-  for (int i = 0; i < 8; i++) assert_true(strchr("0123456789ABCDEF", b[i]) != NULL);
+  for (int i = 0; i < 8; i++)
+    assert_true(strchr("0123456789ABCDEF", b[i]) != NULL);
   return (uint32_t)strtoul(b, NULL, 16);
 }
 
@@ -43,23 +45,27 @@ static size_t parse(const unsigned char *buf, size_t len, parsed *out, size_t ma
     assert_memory_equal(buf + off, "070701", 6);
     parsed *e = &out[n++];
     e->hdr_off = off;
-    for (int i = 0; i < 13; i++) e->f[i] = hex8(buf + off + 6 + 8 * i);
+    for (int i = 0; i < 13; i++)
+      e->f[i] = hex8(buf + off + 6 + 8 * i);
     assert_true(e->f[NAMESIZE] >= 2 && e->f[NAMESIZE] < sizeof(e->name));
     memcpy(e->name, buf + off + 110, e->f[NAMESIZE]);
     assert_int_equal(e->name[e->f[NAMESIZE] - 1], '\0');
     size_t d = off + 110 + e->f[NAMESIZE];
     /* padding after the name is zeros up to a multiple of 4 */
-    while (d % 4) assert_int_equal(buf[d++], 0);
+    while (d % 4)
+      assert_int_equal(buf[d++], 0);
     e->data_off = d;
     e->data = buf + d;
     size_t end = d + e->f[SIZE];
     assert_true(end <= len);
-    while (end % 4) assert_int_equal(buf[end++], 0);
+    while (end % 4)
+      assert_int_equal(buf[end++], 0);
     off = end;
     if (!strcmp(e->name, "TRAILER!!!")) {
       /* the rest is zero padding to 512 */
       assert_int_equal(len % 512, 0);
-      for (size_t i = off; i < len; i++) assert_int_equal(buf[i], 0);
+      for (size_t i = off; i < len; i++)
+        assert_int_equal(buf[i], 0);
       return n;
     }
   }
@@ -74,7 +80,8 @@ static unsigned char *write_archive(const vbx__newc_entry *es, size_t n, size_t 
   assert_non_null(f);
   vbx__newc w;
   vbx__newc_init(&w, fileno(f), 0);
-  for (size_t i = 0; i < n; i++) assert_int_equal(vbx__newc_add(&w, &es[i]), 0);
+  for (size_t i = 0; i < n; i++)
+    assert_int_equal(vbx__newc_add(&w, &es[i]), 0);
   assert_int_equal(vbx__newc_finish(&w, sha, size), 0);
   long l = ftell(f);
   (void)l;
@@ -133,14 +140,25 @@ static void test_header_is_byte_exact(void **state) {
   size_t len;
   char sha[VBX__SHA256_HEX];
   unsigned char *buf = write_archive(&e, 1, &len, sha, NULL);
-  const char *want = "070701"
-                     "00000001" "000081A4" "00000000" "00000000" "00000001" "00000000"
-                     "00000002" "00000000" "00000000" "00000000" "00000000" "00000002"
-                     "00000000"
-                     "a\0"; /* 110 + 2 = 112: already aligned */
+  const char *want =
+      "070701"
+      "00000001"
+      "000081A4"
+      "00000000"
+      "00000000"
+      "00000001"
+      "00000000"
+      "00000002"
+      "00000000"
+      "00000000"
+      "00000000"
+      "00000000"
+      "00000002"
+      "00000000"
+      "a\0"; /* 110 + 2 = 112: already aligned */
   assert_memory_equal(buf, want, 112);
   assert_memory_equal(buf + 112, "xy\0\0", 4); /* data padded to 4 */
-  assert_memory_equal(buf + 116, "070701", 6);  /* trailer next */
+  assert_memory_equal(buf + 116, "070701", 6); /* trailer next */
   assert_int_equal(len, 512);
   free(buf);
 }
@@ -224,9 +242,9 @@ static void test_sha256_vectors(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_roundtrip_fields), cmocka_unit_test(test_header_is_byte_exact),
+      cmocka_unit_test(test_roundtrip_fields),    cmocka_unit_test(test_header_is_byte_exact),
       cmocka_unit_test(test_reproducible_digest), cmocka_unit_test(test_rejects),
-      cmocka_unit_test(test_write_error), cmocka_unit_test(test_sha256_vectors),
+      cmocka_unit_test(test_write_error),         cmocka_unit_test(test_sha256_vectors),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

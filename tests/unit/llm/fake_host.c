@@ -36,7 +36,8 @@ static vbx_json_type f_type(const vbx_json *v) {
   case JSON_STRING: return VBX_JSON_STRING;
   case JSON_INTEGER: return VBX_JSON_INTEGER;
   case JSON_REAL: return VBX_JSON_REAL;
-  case JSON_TRUE: case JSON_FALSE: return VBX_JSON_BOOL;
+  case JSON_TRUE:
+  case JSON_FALSE: return VBX_JSON_BOOL;
   default: return VBX_JSON_NULL;
   }
 }
@@ -68,7 +69,9 @@ static vbx_json *f_inew(int64_t i) { return V(json_integer(i)); }
 static vbx_json *f_rnew(double d) { return V(json_real(d)); }
 static vbx_json *f_bnew(int b) { return V(json_boolean(b)); }
 static vbx_json *f_nnew(void) { return V(json_null()); }
-static int f_oset(vbx_json *o, const char *k, vbx_json *v) { return json_object_set_new(J(o), k, J(v)); }
+static int f_oset(vbx_json *o, const char *k, vbx_json *v) {
+  return json_object_set_new(J(o), k, J(v));
+}
 static int f_apush(vbx_json *a, vbx_json *v) { return json_array_append_new(J(a), J(v)); }
 static int f_set_error(vbx_call *call, int code, const char *field, const char *fmt, ...) {
   fake_call *c = (fake_call *)call;
@@ -81,7 +84,9 @@ static int f_set_error(vbx_call *call, int code, const char *field, const char *
   va_end(ap);
   return code;
 }
-static int f_cancelled(const vbx_call *call) { return call && ((const fake_call *)call)->cancelled; }
+static int f_cancelled(const vbx_call *call) {
+  return call && ((const fake_call *)call)->cancelled;
+}
 static uint64_t f_deadline(const vbx_call *call) {
   (void)call;
   return 0;

@@ -59,7 +59,8 @@ static void test_retry_policy(void **state) {
   uint64_t rng = 42;
   for (unsigned a = 1; a <= 8; a++) {
     uint64_t hi = 500;
-    for (unsigned i = 1; i < a; i++) hi *= 2;
+    for (unsigned i = 1; i < a; i++)
+      hi *= 2;
     if (hi > 20000) hi = 20000;
     for (int k = 0; k < 50; k++) {
       uint64_t ms = vbx_retry_backoff_ms(a, 500, 20000, &rng);
@@ -76,8 +77,9 @@ static void test_options(void **state) {
   assert_int_equal(vbx_llm_opts_parse(H, NULL, 0, &o, (vbx_call *)&c), 0);
   assert_int_equal(o.stream, 1);
   assert_int_equal(o.max_retries, 3);
-  vbx_json *j = parse("{\"max_tokens\":100,\"temperature\":0.5,\"stream\":false,\"max_retries\":0,"
-                      "\"connect_timeout_ms\":100,\"idle_timeout_ms\":200,\"pricing_file\":\"p.json\"}");
+  vbx_json *j = parse(
+      "{\"max_tokens\":100,\"temperature\":0.5,\"stream\":false,\"max_retries\":0,"
+      "\"connect_timeout_ms\":100,\"idle_timeout_ms\":200,\"pricing_file\":\"p.json\"}");
   assert_int_equal(vbx_llm_opts_parse(H, j, 0, &o, (vbx_call *)&c), 0);
   assert_int_equal(o.max_tokens, 100);
   assert_int_equal(o.stream, 0);
@@ -88,9 +90,9 @@ static void test_options(void **state) {
   H->json_decref(j);
 
   static const char *bad[][2] = {
-      {"{\"max_tokenz\":1}", "max_tokenz"},     {"{\"max_tokens\":0}", "max_tokens"},
-      {"{\"temperature\":3}", "temperature"},   {"{\"stream\":\"yes\"}", "stream"},
-      {"{\"max_retries\":11}", "max_retries"},  {"{\"idle_timeout_ms\":-1}", "idle_timeout_ms"},
+      {"{\"max_tokenz\":1}", "max_tokenz"},        {"{\"max_tokens\":0}", "max_tokens"},
+      {"{\"temperature\":3}", "temperature"},      {"{\"stream\":\"yes\"}", "stream"},
+      {"{\"max_retries\":11}", "max_retries"},     {"{\"idle_timeout_ms\":-1}", "idle_timeout_ms"},
       {"{\"pricing_file\":\"\"}", "pricing_file"}, {"{\"num_ctx\":10}", "num_ctx"},
   };
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -143,8 +145,9 @@ static void test_pricing(void **state) {
   memset(&c, 0, sizeof(c));
   vbx_pricing p;
   memset(&p, 0, sizeof(p));
-  const char *doc = "{\"models\":{\"m\":{\"input\":3,\"output\":15,\"cache_read\":0.3,"
-                    "\"cache_write\":3.75},\"m-mini\":{\"input\":1,\"output\":2}}}";
+  const char *doc =
+      "{\"models\":{\"m\":{\"input\":3,\"output\":15,\"cache_read\":0.3,"
+      "\"cache_write\":3.75},\"m-mini\":{\"input\":1,\"output\":2}}}";
   assert_int_equal(vbx_pricing_parse(H, doc, strlen(doc), "t.json", &p, (vbx_call *)&c), 0);
   assert_int_equal(p.n, 2);
   assert_non_null(vbx_pricing_find(&p, "m"));
@@ -161,7 +164,8 @@ static void test_pricing(void **state) {
   vbx_pricing_free(&p);
 
   const char *bad = "{\"models\":{\"m\":{\"input\":-1}}}";
-  assert_int_equal(vbx_pricing_parse(H, bad, strlen(bad), "bad.json", &p, (vbx_call *)&c), VBX_E_INVAL);
+  assert_int_equal(vbx_pricing_parse(H, bad, strlen(bad), "bad.json", &p, (vbx_call *)&c),
+                   VBX_E_INVAL);
   assert_non_null(strstr(c.message, "bad.json"));
   assert_non_null(strstr(c.message, "models.m.input"));
 
@@ -193,9 +197,11 @@ static void test_blocks(void **state) {
   vbx_json *out = NULL;
   assert_int_equal(vbx_blocks_build(&bs, &out, (vbx_call *)&c), 0);
   char *s = H->json_dump(out);
-  assert_string_equal(s, "[{\"type\":\"text\",\"text\":\"Hello\"},"
-                         "{\"type\":\"tool_use\",\"id\":\"toolu_1\",\"name\":\"shell\",\"input\":{\"cmd\":\"ls\"}},"
-                         "{\"type\":\"tool_use\",\"id\":\"toolu_2\",\"name\":\"noargs\",\"input\":{}}]");
+  assert_string_equal(
+      s,
+      "[{\"type\":\"text\",\"text\":\"Hello\"},"
+      "{\"type\":\"tool_use\",\"id\":\"toolu_1\",\"name\":\"shell\",\"input\":{\"cmd\":\"ls\"}},"
+      "{\"type\":\"tool_use\",\"id\":\"toolu_2\",\"name\":\"noargs\",\"input\":{}}]");
   free(s);
   H->json_decref(out);
   vbx_blocks_reset(&bs);
@@ -213,7 +219,8 @@ static void test_blocks(void **state) {
 static void test_error_message(void **state) {
   (void)state;
   char m[256];
-  const char *a = "{\"type\":\"error\",\"error\":{\"type\":\"not_found_error\",\"message\":\"model: x\"}}";
+  const char *a =
+      "{\"type\":\"error\",\"error\":{\"type\":\"not_found_error\",\"message\":\"model: x\"}}";
   vbx_llm_error_message(H, a, strlen(a), m, sizeof(m));
   assert_string_equal(m, "model: x");
   const char *o = "{\"error\":\"model 'y' not found\"}";
@@ -268,7 +275,8 @@ static void test_ollama_host(void **state) {
 
 static void test_base_url_and_key(void **state) {
   (void)state;
-  static const vbx_llm_defaults d = {"t", "https://api.example.com/", "VBX_TEST_KEY_ENV", "m", 0, 0};
+  static const vbx_llm_defaults d = {"t", "https://api.example.com/", "VBX_TEST_KEY_ENV", "m", 0,
+                                     0};
   vbx_llm_config cfg;
   memset(&cfg, 0, sizeof(cfg));
   cfg.struct_size = sizeof(cfg);
@@ -299,10 +307,11 @@ static void test_base_url_and_key(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_retry_after),  cmocka_unit_test(test_retry_policy),
-      cmocka_unit_test(test_options),      cmocka_unit_test(test_options_wording),      cmocka_unit_test(test_pricing),
-      cmocka_unit_test(test_blocks),       cmocka_unit_test(test_error_message),  cmocka_unit_test(test_redact),
-      cmocka_unit_test(test_ollama_host),  cmocka_unit_test(test_base_url_and_key),
+      cmocka_unit_test(test_retry_after),   cmocka_unit_test(test_retry_policy),
+      cmocka_unit_test(test_options),       cmocka_unit_test(test_options_wording),
+      cmocka_unit_test(test_pricing),       cmocka_unit_test(test_blocks),
+      cmocka_unit_test(test_error_message), cmocka_unit_test(test_redact),
+      cmocka_unit_test(test_ollama_host),   cmocka_unit_test(test_base_url_and_key),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

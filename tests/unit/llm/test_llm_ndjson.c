@@ -46,7 +46,8 @@ static void test_all_splits(void **state) {
   rec r = {{0}, 0, 0};
   vbx_ndjson_splitter sp;
   vbx_ndjson_init(&sp, 64, on_line, &r);
-  for (size_t i = 0; i < n; i++) assert_int_equal(vbx_ndjson_feed(&sp, IN + i, 1), 0);
+  for (size_t i = 0; i < n; i++)
+    assert_int_equal(vbx_ndjson_feed(&sp, IN + i, 1), 0);
   assert_int_equal(vbx_ndjson_finish(&sp), 0);
   assert_string_equal(r.log, OUT);
   vbx_ndjson_free(&sp);

@@ -36,7 +36,8 @@ static void run(const char *in, size_t step, size_t split, rec *r, int *rc) {
   size_t n = strlen(in);
   *rc = 0;
   if (step) {
-    for (size_t i = 0; i < n && !*rc; i += step) *rc = vbx_sse_feed(&p, in + i, i + step <= n ? step : n - i);
+    for (size_t i = 0; i < n && !*rc; i += step)
+      *rc = vbx_sse_feed(&p, in + i, i + step <= n ? step : n - i);
   } else {
     *rc = vbx_sse_feed(&p, in, split);
     if (!*rc) *rc = vbx_sse_feed(&p, in + split, n - split);

@@ -21,8 +21,7 @@ void fx_open(fx *f, const char *file, vbx__kind kind, const char *name) {
   vbx__logger log = {VBX_LOG_WARN, NULL, NULL};
   assert_int_equal(vbx__registry_new(&log, NULL, &f->reg), 0);
   int rc = vbx__registry_load(f->reg, path, &err);
-  if (rc != 0)
-    fail_msg("loading %s: %s", path, err.message);
+  if (rc != 0) fail_msg("loading %s: %s", path, err.message);
   vbx__registry_freeze(f->reg);
   f->impl = vbx__registry_find(f->reg, kind, name);
   assert_non_null(f->impl);
@@ -44,8 +43,7 @@ vbx_json *fx_json(const fx *f, const char *text) {
   vbx_call c;
   fx_call(&c);
   vbx_json *v = f->host->json_parse(text, strlen(text), &c);
-  if (v == NULL)
-    fail_msg("bad test JSON: %s: %s", text, c.message);
+  if (v == NULL) fail_msg("bad test JSON: %s: %s", text, c.message);
   return v;
 }
 
@@ -53,8 +51,7 @@ void fx_call(vbx_call *c) { vbx__call_init(c, NULL, NULL, 0); }
 
 char *fx_read_file(const char *path) {
   FILE *fp = fopen(path, "rb");
-  if (fp == NULL)
-    return NULL;
+  if (fp == NULL) return NULL;
   char *buf = NULL;
   size_t len = 0, cap = 0;
   char tmp[4096];

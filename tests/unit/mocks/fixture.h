@@ -10,9 +10,9 @@
 
 typedef struct fx {
   vbx__registry *reg;
-  const vbx_host_services *host;  /* the loaded plugin's table */
+  const vbx_host_services *host; /* the loaded plugin's table */
   const vbx__impl *impl;
-  char tmpdir[256];               /* a fresh scratch directory */
+  char tmpdir[256]; /* a fresh scratch directory */
 } fx;
 
 /* Load BUILD/plugins/<file> into a new frozen registry and find the

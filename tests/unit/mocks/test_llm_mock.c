@@ -52,8 +52,7 @@ static int make(const char *opts, const char *model, void **out, vbx_call *c) {
 static void *make_ok(const char *opts) {
   vbx_call c;
   void *p;
-  if (make(opts, NULL, &p, &c) != 0)
-    fail_msg("create: %s", c.message);
+  if (make(opts, NULL, &p, &c) != 0) fail_msg("create: %s", c.message);
   return p;
 }
 
@@ -67,8 +66,7 @@ static int on_text(void *user, const char *t, size_t len) {
   words *w = user;
   w->n++;
   strncat(w->text, t, len);
-  if (w->stop_after && w->n >= w->stop_after)
-    return VBX_E_CANCELLED;
+  if (w->stop_after && w->n >= w->stop_after) return VBX_E_CANCELLED;
   return 0;
 }
 
@@ -100,8 +98,7 @@ static int complete(void *p, const char *msgs, vbx_llm_response *resp, words *w,
 }
 
 static void resp_free(vbx_llm_response *r) {
-  if (r->content)
-    F.host->json_decref(r->content);
+  if (r->content) F.host->json_decref(r->content);
   F.host->free(r->stop_reason);
   F.host->free(r->model);
 }
@@ -177,8 +174,9 @@ static void test_script_turns_tools_usage_cost(void **state) {
 }
 
 static void test_json_script_default_price(void **state) {
-  put("s.json", "[{\"text\": \"hi {{last_tool_output}}|\", "
-                "\"usage\": {\"input_tokens\": 1000000, \"output_tokens\": 1000000}}]");
+  put("s.json",
+      "[{\"text\": \"hi {{last_tool_output}}|\", "
+      "\"usage\": {\"input_tokens\": 1000000, \"output_tokens\": 1000000}}]");
   void *p;
   vbx_call c;
   assert_int_equal(make("{\"script\":\"s.json\"}", "cfg-model", &p, &c), 0);
@@ -192,15 +190,16 @@ static void test_json_script_default_price(void **state) {
 }
 
 static void test_inline_turns_and_estimate(void **state) {
-  void *p = make_ok("{\"turns\":[{\"tool_calls\":[{\"name\":\"bash\",\"input\":"
-                    "{\"command\":\"ls\"}}]},{\"text\":\"got {{last_tool_output}}\"}],"
-                    "\"price\":{\"input_per_mtok\":1,\"output_per_mtok\":1}}");
+  void *p = make_ok(
+      "{\"turns\":[{\"tool_calls\":[{\"name\":\"bash\",\"input\":"
+      "{\"command\":\"ls\"}}]},{\"text\":\"got {{last_tool_output}}\"}],"
+      "\"price\":{\"input_per_mtok\":1,\"output_per_mtok\":1}}");
   vbx_llm_response r;
   vbx_call c;
   assert_int_equal(complete(p, MSGS_FIRST, &r, NULL, &c), 0);
   assert_string_equal(r.stop_reason, "tool_use");
   assert_int_equal(F.host->json_array_size(r.content), 1); /* no empty text block */
-  assert_true(r.usage.input_tokens > 10);   /* estimated from the request */
+  assert_true(r.usage.input_tokens > 10);                  /* estimated from the request */
   assert_true(r.usage.output_tokens > 0);
   assert_true(r.usage.cost_usd > 0);
   resp_free(&r);
@@ -212,15 +211,13 @@ static void test_inline_turns_and_estimate(void **state) {
   VT->destroy(p);
 }
 
-static void expect_create_error(const char *opts, int code, const char *field,
-                                const char *needle) {
+static void expect_create_error(const char *opts, int code, const char *field, const char *needle) {
   void *p;
   vbx_call c;
   assert_int_equal(make(opts, NULL, &p, &c), code);
   assert_null(p);
   assert_string_equal(c.field, field);
-  if (strstr(c.message, needle) == NULL)
-    fail_msg("message '%s' lacks '%s'", c.message, needle);
+  if (strstr(c.message, needle) == NULL) fail_msg("message '%s' lacks '%s'", c.message, needle);
 }
 
 static void test_script_errors(void **state) {
@@ -247,8 +244,8 @@ static void test_script_errors(void **state) {
   expect_create_error("{}", VBX_E_INVAL, "script", "exactly one");
   expect_create_error("{\"script\":\"a\",\"turns\":[]}", VBX_E_INVAL, "turns", "exactly one");
   expect_create_error("{\"scirpt\":\"a\"}", VBX_E_INVAL, "scirpt", "scirpt");
-  expect_create_error("{\"turns\":[{\"text\":\"a\"}],\"price\":{\"input\":1}}", VBX_E_SPEC,
-                      "price", "price.input");
+  expect_create_error("{\"turns\":[{\"text\":\"a\"}],\"price\":{\"input\":1}}", VBX_E_SPEC, "price",
+                      "price.input");
   /* validate_options checks inline turns without a spec dir */
   vbx_call c;
   fx_call(&c);

@@ -42,8 +42,7 @@ static int make(const char *opts, const char *box, void **sb, vbx_call *c) {
   cfg.spec_dir = F.tmpdir;
   fx_call(c);
   int rc = VT->create(F.impl->plugin_state, &cfg, c, sb);
-  if (o)
-    F.host->json_decref(o);
+  if (o) F.host->json_decref(o);
   return rc;
 }
 
@@ -51,8 +50,7 @@ static void *make_ok(const char *opts) {
   vbx_call c;
   void *sb = NULL;
   int rc = make(opts, "box", &sb, &c);
-  if (rc != 0)
-    fail_msg("create: %s", c.message);
+  if (rc != 0) fail_msg("create: %s", c.message);
   return sb;
 }
 
@@ -73,8 +71,7 @@ static int on_output(void *user, vbx_stream s, const char *d, size_t len) {
   return 0;
 }
 
-static int run(void *sb, const char *const *argv, vbx_exec_result *res, vbx_call *c,
-               chunks *ch) {
+static int run(void *sb, const char *const *argv, vbx_exec_result *res, vbx_call *c, chunks *ch) {
   vbx_exec_request req = {.struct_size = sizeof req};
   req.argv = argv;
   req.on_output = ch ? on_output : NULL;
@@ -96,10 +93,8 @@ static int sh(void *sb, const char *cmd, char *out, size_t out_len) {
   vbx_exec_result r;
   vbx_call c;
   int rc = run(sb, argv, &r, &c, NULL);
-  if (rc != 0)
-    fail_msg("exec %s: %s", cmd, c.message);
-  if (out)
-    snprintf(out, out_len, "%s", r.stdout_data);
+  if (rc != 0) fail_msg("exec %s: %s", cmd, c.message);
+  if (out) snprintf(out, out_len, "%s", r.stdout_data);
   int code = r.exit_code;
   res_free(&r);
   return code;
@@ -113,8 +108,7 @@ static void expect_bad(const char *opts, const char *field, const char *needle) 
   F.host->json_decref(o);
   assert_int_not_equal(rc, 0);
   assert_string_equal(c.field, field);
-  if (strstr(c.message, needle) == NULL)
-    fail_msg("message '%s' lacks '%s'", c.message, needle);
+  if (strstr(c.message, needle) == NULL) fail_msg("message '%s' lacks '%s'", c.message, needle);
 }
 
 static void test_registration(void **state) {
@@ -125,10 +119,11 @@ static void test_registration(void **state) {
 static void test_options(void **state) {
   vbx_call c;
   fx_call(&c);
-  vbx_json *o = fx_json(&F, "{\"commands\":[{\"match\":\"ls*\",\"stdout\":\"x\",\"stderr\":\"y\","
-                            "\"exit_code\":2,\"delay_ms\":1}],\"record\":\"r.jsonl\","
-                            "\"barrier\":{\"name\":\"b\",\"parties\":2,\"timeout_ms\":10},"
-                            "\"fail_exec\":false}");
+  vbx_json *o = fx_json(&F,
+                        "{\"commands\":[{\"match\":\"ls*\",\"stdout\":\"x\",\"stderr\":\"y\","
+                        "\"exit_code\":2,\"delay_ms\":1}],\"record\":\"r.jsonl\","
+                        "\"barrier\":{\"name\":\"b\",\"parties\":2,\"timeout_ms\":10},"
+                        "\"fail_exec\":false}");
   assert_int_equal(VT->validate_options(F.impl->plugin_state, o, &c), 0);
   F.host->json_decref(o);
   expect_bad("{\"comands\":[]}", "comands", "comands");
@@ -149,9 +144,10 @@ static void test_options(void **state) {
 }
 
 static void test_scripted_glob_and_chunks(void **state) {
-  void *sb = make_ok("{\"commands\":[{\"match\":\"python3 *analy[sz]e*\",\"stdout\":"
-                     "\"line one\\nline two\\nline three\\n\",\"stderr\":\"warn\\n\","
-                     "\"exit_code\":3},{\"match\":\"python3 *\",\"stdout\":\"generic\\n\"}]}");
+  void *sb = make_ok(
+      "{\"commands\":[{\"match\":\"python3 *analy[sz]e*\",\"stdout\":"
+      "\"line one\\nline two\\nline three\\n\",\"stderr\":\"warn\\n\","
+      "\"exit_code\":3},{\"match\":\"python3 *\",\"stdout\":\"generic\\n\"}]}");
   const char *argv[] = {"python3", "analyze.py", "--days", "30", NULL};
   vbx_exec_result r;
   vbx_call c;
@@ -268,7 +264,9 @@ static void test_record(void **state) {
   void *sb = NULL;
   vbx_call c;
   assert_int_equal(make("{\"record\":\"calls.jsonl\",\"commands\":[{\"match\":\"hi\","
-                        "\"stdout\":\"there\\n\"}]}", "analyst", &sb, &c), 0);
+                        "\"stdout\":\"there\\n\"}]}",
+                        "analyst", &sb, &c),
+                   0);
   const char *argv[] = {"hi", NULL};
   vbx_exec_result r;
   assert_int_equal(run(sb, argv, &r, &c, NULL), 0);
@@ -330,8 +328,7 @@ static void *waiter_main(void *arg) {
   vbx_call c;
   w->rc = run(w->sb, argv, &r, &c, NULL);
   w->exit_code = r.exit_code;
-  if (w->rc == 0)
-    res_free(&r);
+  if (w->rc == 0) res_free(&r);
   return NULL;
 }
 
@@ -352,8 +349,7 @@ static void test_barrier(void **state) {
   /* two sandboxes, parties 2: both pass, however the threads interleave */
   barrier_case("{\"barrier\":{\"name\":\"pair\",\"parties\":2,\"timeout_ms\":20000}}", 0);
   /* parties 3 with only 2 arrivals: both time out */
-  barrier_case("{\"barrier\":{\"name\":\"trio\",\"parties\":3,\"timeout_ms\":200}}",
-               VBX_E_TIMEOUT);
+  barrier_case("{\"barrier\":{\"name\":\"trio\",\"parties\":3,\"timeout_ms\":200}}", VBX_E_TIMEOUT);
   /* a lone sandbox at a parties-2 barrier times out, with a clear message */
   void *sb = make_ok("{\"barrier\":{\"name\":\"solo\",\"parties\":2,\"timeout_ms\":50}}");
   const char *argv[] = {"true", NULL};
@@ -391,9 +387,10 @@ static uint64_t now_ms(void) {
 }
 
 static void test_delay_cancel_timeout(void **state) {
-  void *sb = make_ok("{\"commands\":[{\"match\":\"slow\",\"stdout\":\"done\\n\","
-                     "\"delay_ms\":5000},{\"match\":\"quick\",\"stdout\":\"ok\\n\","
-                     "\"delay_ms\":30}]}");
+  void *sb = make_ok(
+      "{\"commands\":[{\"match\":\"slow\",\"stdout\":\"done\\n\","
+      "\"delay_ms\":5000},{\"match\":\"quick\",\"stdout\":\"ok\\n\","
+      "\"delay_ms\":30}]}");
   const char *slow[] = {"slow", NULL}, *quick[] = {"quick", NULL};
   vbx_exec_result r;
   vbx_call c;

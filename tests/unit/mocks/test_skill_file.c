@@ -52,8 +52,7 @@ typedef struct fake_sb {
 static int fake_write(void *h, const char *path, const void *data, size_t len, uint32_t mode,
                       vbx_call *call) {
   fake_sb *s = h;
-  if (s->fail)
-    return F.host->set_error(call, VBX_E_SANDBOX, NULL, "fake sandbox refused");
+  if (s->fail) return F.host->set_error(call, VBX_E_SANDBOX, NULL, "fake sandbox refused");
   snprintf(s->path, sizeof s->path, "%s", path);
   memcpy(s->data, data, len < sizeof s->data - 1 ? len : sizeof s->data - 1);
   s->len = len;
@@ -77,8 +76,7 @@ static int make(const char *value, const char *opts, void **out, vbx_call *c) {
     fx_call(&c2);
     assert_int_equal(VT->validate(F.impl->plugin_state, &cfg, &c2), 0);
   }
-  if (o)
-    F.host->json_decref(o);
+  if (o) F.host->json_decref(o);
   return rc;
 }
 
@@ -99,8 +97,9 @@ static void contrib_free(vbx_skill_contrib *c) {
 }
 
 static void test_front_matter(void **state) {
-  const char *md = "---\nname: quant\ndescription: Quantitative analysis\nlicense: MIT\n---\n\n"
-                   "# Quant\nUse momentum.\n";
+  const char *md =
+      "---\nname: quant\ndescription: Quantitative analysis\nlicense: MIT\n---\n\n"
+      "# Quant\nUse momentum.\n";
   put("skills/analyst/SKILL.md", md);
   void *s;
   vbx_call c;
@@ -150,8 +149,7 @@ static void expect_error(const char *value, const char *opts, int code, const ch
   vbx_call c;
   assert_int_equal(make(value, opts, &s, &c), code);
   assert_null(s);
-  if (strstr(c.message, needle) == NULL)
-    fail_msg("message '%s' lacks '%s'", c.message, needle);
+  if (strstr(c.message, needle) == NULL) fail_msg("message '%s' lacks '%s'", c.message, needle);
   /* validate reports the same */
   vbx_skill_config cfg = {.struct_size = sizeof cfg};
   vbx_json *o = opts ? fx_json(&F, opts) : NULL;
@@ -161,8 +159,7 @@ static void expect_error(const char *value, const char *opts, int code, const ch
   cfg.spec_dir = F.tmpdir;
   fx_call(&c);
   assert_int_equal(VT->validate(F.impl->plugin_state, &cfg, &c), code);
-  if (o)
-    F.host->json_decref(o);
+  if (o) F.host->json_decref(o);
 }
 
 static void test_errors(void **state) {

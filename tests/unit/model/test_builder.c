@@ -39,26 +39,27 @@ static void test_box_chain(void **state) {
   vbx_box *r = vbx_box_base_dir(
       vbx_box_timeout_secs(
           vbx_box_max_turns(
-              vbx_box_env(vbx_box_env(vbx_box_network(vbx_box_vcpus(vbx_box_memory_mb(
-                                                          vbx_box_sandbox_option(
-                                                              vbx_box_sandbox(
-                                                                  vbx_box_llm_option(
-                                                                      vbx_box_llm(
-                                                                          vbx_box_skill(
-                                                                              vbx_box_skill(
-                                                                                  vbx_box_prompt(
-                                                                                      b, "go"),
-                                                                                  "file:a:b"),
-                                                                              "shell:"),
-                                                                          "mock", "m1"),
-                                                                      "script", "\"s.yaml\""),
-                                                                  "local"),
-                                                              "barrier", "{\"parties\": 2}"),
-                                                          64),
-                                                      2),
-                                                  1),
-                                      "A", "1"),
-                          "A", "2"),
+              vbx_box_env(
+                  vbx_box_env(
+                      vbx_box_network(
+                          vbx_box_vcpus(
+                              vbx_box_memory_mb(
+                                  vbx_box_sandbox_option(
+                                      vbx_box_sandbox(
+                                          vbx_box_llm_option(
+                                              vbx_box_llm(vbx_box_skill(
+                                                              vbx_box_skill(vbx_box_prompt(b, "go"),
+                                                                            "file:a:b"),
+                                                              "shell:"),
+                                                          "mock", "m1"),
+                                              "script", "\"s.yaml\""),
+                                          "local"),
+                                      "barrier", "{\"parties\": 2}"),
+                                  64),
+                              2),
+                          1),
+                      "A", "1"),
+                  "A", "2"),
               5),
           30),
       "/srv");
@@ -299,9 +300,9 @@ static void test_options_helpers(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_box_defaults),   cmocka_unit_test(test_box_chain),
-      cmocka_unit_test(test_sticky_errors),  cmocka_unit_test(test_null_box),
-      cmocka_unit_test(test_pipeline_build), cmocka_unit_test(test_pipeline_errors),
+      cmocka_unit_test(test_box_defaults),    cmocka_unit_test(test_box_chain),
+      cmocka_unit_test(test_sticky_errors),   cmocka_unit_test(test_null_box),
+      cmocka_unit_test(test_pipeline_build),  cmocka_unit_test(test_pipeline_errors),
       cmocka_unit_test(test_options_helpers), cmocka_unit_test(test_llm_endpoint_and_key_env),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -152,7 +152,8 @@ static void test_config_and_alloc(void **s) {
   assert_null(H->config_get(H->ctx, "nothing.here"));
 
   unsigned char *p = H->alloc(64);
-  for (int i = 0; i < 64; i++) assert_int_equal(p[i], 0);
+  for (int i = 0; i < 64; i++)
+    assert_int_equal(p[i], 0);
   p = H->realloc(p, 128);
   assert_non_null(p);
   H->free(p);
@@ -266,9 +267,9 @@ static void test_abi_copy_in(void **s) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_json_round_trip), cmocka_unit_test(test_errors_and_cancel),
+      cmocka_unit_test(test_json_round_trip),  cmocka_unit_test(test_errors_and_cancel),
       cmocka_unit_test(test_config_and_alloc), cmocka_unit_test(test_logging),
-      cmocka_unit_test(test_telemetry),       cmocka_unit_test(test_abi_copy_in),
+      cmocka_unit_test(test_telemetry),        cmocka_unit_test(test_abi_copy_in),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

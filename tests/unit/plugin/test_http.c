@@ -72,11 +72,13 @@ static void *serve(void *arg) {
   snprintf(last_request, sizeof(last_request), "%s", req);
   pthread_mutex_unlock(&req_lock);
   if (strstr(req, " /buffered ")) {
-    sends(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=utf-8\r\n"
-              "Content-Length: 11\r\nConnection: close\r\n\r\n{\"ok\":true}");
+    sends(fd,
+          "HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=utf-8\r\n"
+          "Content-Length: 11\r\nConnection: close\r\n\r\n{\"ok\":true}");
   } else if (strstr(req, " /chunked ")) {
-    sends(fd, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
-              "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
+    sends(fd,
+          "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+          "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
     const char *parts[] = {"data: one\n\n", "data: two\n\n", "data: three\n\n"};
     for (int i = 0; i < 3; i++) {
       char head[32];
@@ -91,13 +93,15 @@ static void *serve(void *arg) {
     sends(fd, "HTTP/1.1 200 OK\r\nContent-Length: 65536\r\nConnection: close\r\n\r\n");
     char chunk[4096];
     memset(chunk, 'x', sizeof(chunk));
-    for (int i = 0; i < 16; i++) send_all(fd, chunk, sizeof(chunk));
+    for (int i = 0; i < 16; i++)
+      send_all(fd, chunk, sizeof(chunk));
   } else if (strstr(req, " /stall ")) {
     sends(fd, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\nConnection: close\r\n\r\nabc");
     wait_hangup(fd);
   } else if (strstr(req, " /retry ")) {
-    sends(fd, "HTTP/1.1 429 Too Many Requests\r\nretry-after:  7 \r\nContent-Length: 4\r\n"
-              "Connection: close\r\n\r\nslow");
+    sends(fd,
+          "HTTP/1.1 429 Too Many Requests\r\nretry-after:  7 \r\nContent-Length: 4\r\n"
+          "Connection: close\r\n\r\nslow");
   } else {
     sends(fd, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
   }
@@ -113,8 +117,10 @@ static void *accept_loop(void *arg) {
     int fd = accept(listen_fd, NULL, NULL);
     if (fd < 0) continue;
     pthread_t t;
-    if (pthread_create(&t, NULL, serve, (void *)(intptr_t)fd) == 0) pthread_detach(t);
-    else close(fd);
+    if (pthread_create(&t, NULL, serve, (void *)(intptr_t)fd) == 0)
+      pthread_detach(t);
+    else
+      close(fd);
   }
   return NULL;
 }
@@ -132,9 +138,10 @@ static vbx__registry *REG;
 
 static int setup(void **s) {
   (void)s;
-  const char *proxies[] = {"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy",
-                           "ALL_PROXY"};
-  for (size_t i = 0; i < sizeof(proxies) / sizeof(proxies[0]); i++) unsetenv(proxies[i]);
+  const char *proxies[] = {"http_proxy",  "HTTP_PROXY", "https_proxy",
+                           "HTTPS_PROXY", "all_proxy",  "ALL_PROXY"};
+  for (size_t i = 0; i < sizeof(proxies) / sizeof(proxies[0]); i++)
+    unsetenv(proxies[i]);
   listen_fd = socket(AF_INET, SOCK_STREAM, 0);
   if (listen_fd < 0) {
     printf("skipped: no sockets: cannot create a loopback server\n");
@@ -257,7 +264,9 @@ static void test_streamed(void **s) {
 }
 
 static int refuse(void *user, const char *data, size_t len) {
-  (void)user; (void)data; (void)len;
+  (void)user;
+  (void)data;
+  (void)len;
   return VBX_E_LIMIT;
 }
 
@@ -400,10 +409,10 @@ static void test_transport_errors(void **s) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_buffered_post), cmocka_unit_test(test_streamed),
-      cmocka_unit_test(test_stream_abort),  cmocka_unit_test(test_oversized),
-      cmocka_unit_test(test_idle_timeout),  cmocka_unit_test(test_cancel),
-      cmocka_unit_test(test_deadline),      cmocka_unit_test(test_retry_after),
+      cmocka_unit_test(test_buffered_post),    cmocka_unit_test(test_streamed),
+      cmocka_unit_test(test_stream_abort),     cmocka_unit_test(test_oversized),
+      cmocka_unit_test(test_idle_timeout),     cmocka_unit_test(test_cancel),
+      cmocka_unit_test(test_deadline),         cmocka_unit_test(test_retry_after),
       cmocka_unit_test(test_transport_errors),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

@@ -28,7 +28,11 @@ static vbx_json *parse(const char *s) {
 /* A vbx_popt reporting into c (cleared), with field "key". */
 static vbx_popt opt(int precise, int code) {
   memset(&c, 0, sizeof(c));
-  vbx_popt o = {.h = H, .call = (vbx_call *)&c, .field = "key", .what = "W", .code = code,
+  vbx_popt o = {.h = H,
+                .call = (vbx_call *)&c,
+                .field = "key",
+                .what = "W",
+                .code = code,
                 .precise = precise};
   return o;
 }

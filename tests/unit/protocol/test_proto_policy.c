@@ -32,8 +32,7 @@ static void round_trip(const struct vbx_proto_policy *p) {
   size_t len = 0;
   assert_int_equal(vbx_proto_policy_write(p, "written by a test", text, sizeof text, &len), 0);
   assert_int_equal(len, strlen(text));
-  if (parse(text, &Q) != 0)
-    fail_msg("written policy does not parse: %s\n%s", err, text);
+  if (parse(text, &Q) != 0) fail_msg("written policy does not parse: %s\n%s", err, text);
   assert_int_equal(Q.allow_all, p->allow_all);
   assert_int_equal(Q.n_allow, p->n_allow);
   for (size_t i = 0; i < p->n_allow; i++)
@@ -184,16 +183,14 @@ static void test_writer_refuses(void **s) {
     vbx_proto_policy_init(&P);
     strcpy(P.allow[0], bad_allow[i]);
     P.n_allow = 1;
-    assert_int_equal(vbx_proto_policy_write(&P, NULL, text, sizeof text, &len),
-                     VBX_PROTO_E_INVAL);
+    assert_int_equal(vbx_proto_policy_write(&P, NULL, text, sizeof text, &len), VBX_PROTO_E_INVAL);
   }
   static const char *bad_writable[] = {"/a", "a/", "a/../b", "a#", "a\nb"};
   for (size_t i = 0; i < sizeof bad_writable / sizeof bad_writable[0]; i++) {
     vbx_proto_policy_init(&P);
     strcpy(P.writable[0], bad_writable[i]);
     P.n_writable = 1;
-    assert_int_equal(vbx_proto_policy_write(&P, NULL, text, sizeof text, &len),
-                     VBX_PROTO_E_INVAL);
+    assert_int_equal(vbx_proto_policy_write(&P, NULL, text, sizeof text, &len), VBX_PROTO_E_INVAL);
   }
   vbx_proto_policy_init(&P);
   P.have_uid = 1, P.uid = UINT32_MAX;

@@ -73,7 +73,8 @@ static void test_unknown_backend(void **state) {
   vbx_box_sandbox(b, "fak");
   b->sandbox.backend_pos = at(4, 14);
   expect(one(b), 4, 14,
-         "spec.yaml:4:14: unknown sandbox backend 'fak' (did you mean 'fake'?); loaded backends: fake");
+         "spec.yaml:4:14: unknown sandbox backend 'fak' (did you mean 'fake'?); loaded backends: "
+         "fake");
 }
 
 static void test_unknown_provider_no_hint(void **state) {
@@ -81,8 +82,7 @@ static void test_unknown_provider_no_hint(void **state) {
   vbx_box *b = fake_box("a", "[]");
   vbx_box_llm(b, "anthropic", NULL);
   b->llm.provider_pos = at(7, 15);
-  expect(one(b), 7, 15,
-         "spec.yaml:7:15: unknown llm provider 'anthropic'; loaded providers: fake");
+  expect(one(b), 7, 15, "spec.yaml:7:15: unknown llm provider 'anthropic'; loaded providers: fake");
 }
 
 static void test_unknown_skill_builder(void **state) {

@@ -73,7 +73,8 @@ static void test_fan_out(void **state) {
   /* both boxes were inside exec at the same time, or the barrier failed */
   for (size_t i = 0; i < 2; i++) {
     const char *out = NULL;
-    assert_int_equal(vbx_box_result_tool_call(vbx_result_box(res, 0, i), 0, NULL, NULL, &out, NULL), 0);
+    assert_int_equal(vbx_box_result_tool_call(vbx_result_box(res, 0, i), 0, NULL, NULL, &out, NULL),
+                     0);
     assert_string_equal(out, "passed");
   }
   assert_string_equal(vbx_result_text(res), "T[### sentiment\nS[x]\n\n### risk\nR[x]]");
@@ -91,9 +92,10 @@ static size_t box_chunks(const char *box, const rec_chunk **out, size_t max) {
 
 static void test_streaming_order_and_totals(void **state) {
   (void)state;
-  const char *s = "[{\"tool\":\"bash\",\"input\":{\"command\":\"echo one\"}},"
-                  "{\"tool\":\"bash\",\"input\":{\"command\":\"fail\"}},"
-                  "{\"tool\":\"bash\",\"input\":{\"command\":\"echo two\"}},{\"text\":\"fin\"}]";
+  const char *s =
+      "[{\"tool\":\"bash\",\"input\":{\"command\":\"echo one\"}},"
+      "{\"tool\":\"bash\",\"input\":{\"command\":\"fail\"}},"
+      "{\"tool\":\"bash\",\"input\":{\"command\":\"echo two\"}},{\"text\":\"fin\"}]";
   vbx_box *fo[2] = {fake_box("l", s), fake_box("r", s)};
   vbx_pipeline *p = vbx_pipeline_named("stream");
   vbx_pipeline_fan_out(p, fo, 2);
@@ -103,8 +105,11 @@ static void test_streaming_order_and_totals(void **state) {
   static const struct {
     vbx_output_kind kind;
     const char *data;
-  } want[] = {{VBX_OUT_TOOL_STDOUT, "one\n"}, {VBX_OUT_TOOL_STDERR, "boom\n"},
-              {VBX_OUT_TOOL_STDOUT, "two\n"}, {VBX_OUT_TEXT, "f"}, {VBX_OUT_TEXT, "in"}};
+  } want[] = {{VBX_OUT_TOOL_STDOUT, "one\n"},
+              {VBX_OUT_TOOL_STDERR, "boom\n"},
+              {VBX_OUT_TOOL_STDOUT, "two\n"},
+              {VBX_OUT_TEXT, "f"},
+              {VBX_OUT_TEXT, "in"}};
   const char *names[] = {"l", "r"};
   for (size_t b = 0; b < 2; b++) {
     const rec_chunk *ch[16];
@@ -186,8 +191,9 @@ static void test_max_parallel_bounds_the_pool(void **state) {
   char name[8];
   for (int i = 0; i < N; i++) {
     snprintf(name, sizeof(name), "b%d", i);
-    fo[i] = fake_box(name, "[{\"tool\":\"bash\",\"input\":{\"command\":\"true\"}},"
-                           "{\"echo\":\"E\"}]");
+    fo[i] = fake_box(name,
+                     "[{\"tool\":\"bash\",\"input\":{\"command\":\"true\"}},"
+                     "{\"echo\":\"E\"}]");
   }
   vbx_pipeline *p = vbx_pipeline_named("pool");
   vbx_pipeline_fan_out(p, fo, N);
@@ -260,8 +266,12 @@ static void test_cancel_mid_run(void **state) {
   vbx_runtime *crt = fake_runtime(); /* cancelling is final for a runtime */
   assert_non_null(crt);
   vbx_pipeline *p = vbx_pipeline_named("cancel");
-  vbx_pipeline_pipe(p, fake_box("first", "[{\"tool\":\"bash\",\"input\":{\"command\":\"echo a\"}},{\"text\":\"one\"}]"));
-  vbx_pipeline_pipe(p, fake_box("stuck", "[{\"tool\":\"bash\",\"input\":{\"command\":\"echo b\"}},{\"block\":true}]"));
+  vbx_pipeline_pipe(
+      p, fake_box("first",
+                  "[{\"tool\":\"bash\",\"input\":{\"command\":\"echo a\"}},{\"text\":\"one\"}]"));
+  vbx_pipeline_pipe(
+      p, fake_box("stuck",
+                  "[{\"tool\":\"bash\",\"input\":{\"command\":\"echo b\"}},{\"block\":true}]"));
   vbx_pipeline_pipe(p, fake_box("never", "[{\"text\":\"x\"}]"));
   pthread_t t;
   assert_int_equal(pthread_create(&t, NULL, canceller, crt), 0);

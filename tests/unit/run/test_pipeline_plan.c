@@ -44,7 +44,8 @@ static void expect_validations(int sandbox, int llm, int skill) {
 
 static size_t log_count(const char *line) {
   size_t n = 0;
-  for (size_t i = 0; i < fake_log_count(); i++) n += strcmp(fake_log_at(i), line) == 0;
+  for (size_t i = 0; i < fake_log_count(); i++)
+    n += strcmp(fake_log_at(i), line) == 0;
   return n;
 }
 
@@ -82,8 +83,7 @@ static void test_plan_reused_by_runs(void **state) {
   for (int i = 0; i < 2; i++) {
     vbx_result *res = NULL;
     assert_int_equal(vbx__pipeline_run_plan(rt, plan, NULL, &res, &err), 0);
-    assert_string_equal(vbx_result_text(res),
-                        "A[### b\nB[A[none]]\n\n### c\nC[A[none]]]");
+    assert_string_equal(vbx_result_text(res), "A[### b\nB[A[none]]\n\n### c\nC[A[none]]]");
     vbx_result_free(res);
   }
   expect_validations(3, 3, 2);

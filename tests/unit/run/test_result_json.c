@@ -13,15 +13,17 @@ static vbx_runtime *rt;
 
 static void keys_exactly(const json_t *o, const char *const *keys) {
   size_t n = 0;
-  for (; keys[n]; n++) assert_non_null(json_object_get(o, keys[n]));
+  for (; keys[n]; n++)
+    assert_non_null(json_object_get(o, keys[n]));
   assert_int_equal(json_object_size(o), n);
 }
 
 static void test_report_shape(void **state) {
   (void)state;
   fake_reset();
-  const char *s = "[{\"tool\":\"write_file\",\"input\":{\"path\":\"/o.json\",\"content\":"
-                  "\"{\\\"k\\\":[1,2]}\"}},{\"text\":\"done\"}]";
+  const char *s =
+      "[{\"tool\":\"write_file\",\"input\":{\"path\":\"/o.json\",\"content\":"
+      "\"{\\\"k\\\":[1,2]}\"}},{\"text\":\"done\"}]";
   vbx_box *a = fake_box("a", s);
   a->output_file = strdup("/o.json");
   vbx_box *fo[2] = {fake_box("b", "[{\"text\":\"B\"}]"), fake_box("c", "[{\"error\":\"nope\"}]")};
@@ -40,8 +42,8 @@ static void test_report_shape(void **state) {
   json_t *root = json_loads(text, 0, &je);
   assert_non_null(root);
 
-  static const char *const top[] = {"schema_version", "name", "status", "error", "stages",
-                                    "totals", NULL};
+  static const char *const top[] = {"schema_version", "name",   "status", "error",
+                                    "stages",         "totals", NULL};
   keys_exactly(root, top);
   assert_string_equal(json_string_value(json_object_get(root, "name")), "report");
   assert_string_equal(json_string_value(json_object_get(root, "status")), "failed");
@@ -51,12 +53,23 @@ static void test_report_shape(void **state) {
   assert_true(json_is_array(stages));
   assert_int_equal(json_array_size(stages), 3);
   static const char *const stage_keys[] = {"name", "boxes", NULL};
-  static const char *const box_keys[] = {"name", "status", "error", "error_code", "output",
-                                         "model", "turns", "input_tokens", "output_tokens",
-                                         "cache_read_tokens", "cache_write_tokens", "cost_usd",
-                                         "duration_ms", "tool_calls", NULL};
-  static const char *const call_keys[] = {"name", "input", "output", "is_error", "duration_ms",
-                                          NULL};
+  static const char *const box_keys[] = {"name",
+                                         "status",
+                                         "error",
+                                         "error_code",
+                                         "output",
+                                         "model",
+                                         "turns",
+                                         "input_tokens",
+                                         "output_tokens",
+                                         "cache_read_tokens",
+                                         "cache_write_tokens",
+                                         "cost_usd",
+                                         "duration_ms",
+                                         "tool_calls",
+                                         NULL};
+  static const char *const call_keys[] = {"name",     "input",       "output",
+                                          "is_error", "duration_ms", NULL};
   const char *want_status[] = {"ok", "ok", "failed", "skipped"};
   size_t k = 0;
   for (size_t i = 0; i < 3; i++) {
@@ -68,11 +81,22 @@ static void test_report_shape(void **state) {
     for (size_t j = 0; j < json_array_size(boxes); j++, k++) {
       json_t *b = json_array_get(boxes, j);
       if (i == 0) {
-        static const char *const with_so[] = {
-            "name",          "status",           "error",       "error_code",
-            "output",        "model",            "turns",       "input_tokens",
-            "output_tokens", "cache_read_tokens", "cache_write_tokens", "cost_usd",
-            "duration_ms",   "tool_calls",       "structured_output", NULL};
+        static const char *const with_so[] = {"name",
+                                              "status",
+                                              "error",
+                                              "error_code",
+                                              "output",
+                                              "model",
+                                              "turns",
+                                              "input_tokens",
+                                              "output_tokens",
+                                              "cache_read_tokens",
+                                              "cache_write_tokens",
+                                              "cost_usd",
+                                              "duration_ms",
+                                              "tool_calls",
+                                              "structured_output",
+                                              NULL};
         keys_exactly(b, with_so);
         json_t *so = json_object_get(b, "structured_output");
         assert_true(json_is_object(so));
@@ -115,8 +139,8 @@ static void test_report_shape(void **state) {
   assert_string_equal(json_string_value(json_object_get(b0, "output")), "done");
   assert_int_equal(json_integer_value(json_object_get(b0, "turns")), 2);
 
-  static const char *const tot_keys[] = {"input_tokens", "output_tokens", "cost_usd",
-                                         "duration_ms", NULL};
+  static const char *const tot_keys[] = {"input_tokens", "output_tokens", "cost_usd", "duration_ms",
+                                         NULL};
   json_t *tot = json_object_get(root, "totals");
   keys_exactly(tot, tot_keys);
   /* a: 2 turns, b: 1, c: 1 (failed turn still counted), d: skipped */
@@ -167,7 +191,8 @@ static void test_from_json_errors(void **state) {
     memset(&err, 0, sizeof(err));
     assert_int_not_equal(vbx_result_from_json(cases[i].json, strlen(cases[i].json), &r, &err), 0);
     assert_null(r);
-    if (strstr(err.message, cases[i].want) == NULL) fail_msg("%s: got '%s'", cases[i].want, err.message);
+    if (strstr(err.message, cases[i].want) == NULL)
+      fail_msg("%s: got '%s'", cases[i].want, err.message);
   }
 }
 

@@ -86,11 +86,13 @@ static void test_unknown_key_hint(void **state) {
          "unknown key 'agnet' in the spec (did you mean 'agent'?)");
   expect(HEAD_AGENT "agent:\n  prompt: x\n  zzzzzz: 1\n", 0, 6, 3,
          "unknown key 'zzzzzz' in agent (known keys: prompt, skills, max_turns");
-  expect(HEAD_PIPE "pipeline:\n  boxes:\n    - {name: a, prompt: x, skils: []}\n  stages: [{box: a}]\n",
+  expect(HEAD_PIPE
+         "pipeline:\n  boxes:\n    - {name: a, prompt: x, skils: []}\n  stages: [{box: a}]\n",
          0, 6, 28, "unknown key 'skils' in box (did you mean 'skills'?)");
   expect(HEAD_AGENT "agent: {prompt: x}\nobserve: {exporter: []}\n", 0, 5, 11,
          "unknown key 'exporter' in observe (did you mean 'exporters'?)");
-  expect(HEAD_AGENT "agent: {prompt: x}\nsandbox:\n  mounts: [{host: a, guest: /a, readonly: true}]\n",
+  expect(HEAD_AGENT
+         "agent: {prompt: x}\nsandbox:\n  mounts: [{host: a, guest: /a, readonly: true}]\n",
          0, 6, 33, "unknown key 'readonly' in mount (did you mean 'read_only'?)");
 }
 
@@ -106,9 +108,10 @@ static void test_wrong_type(void **state) {
          "'prompt' must be a string, got an integer (quote it to make it a string)");
   expect(HEAD_AGENT "agent: {prompt: x, skills: file:a}\n", 0, 4, 28,
          "'skills' must be a list, got a string");
-  expect("{\"api_version\": \"v1\", \"kind\": \"agent\", \"name\": \"a\",\n"
-         " \"agent\": {\"prompt\": \"x\", \"max_turns\": \"3\"}}",
-         1, 2, 40, "'max_turns' must be an integer, got a string");
+  expect(
+      "{\"api_version\": \"v1\", \"kind\": \"agent\", \"name\": \"a\",\n"
+      " \"agent\": {\"prompt\": \"x\", \"max_turns\": \"3\"}}",
+      1, 2, 40, "'max_turns' must be an integer, got a string");
   expect("- a\n- b\n", 0, 1, 1, "the spec must be a map, got a list");
 }
 
@@ -162,7 +165,8 @@ static void test_block_for_other_kind(void **state) {
          "'pipeline' block is not allowed in a spec of kind agent (use 'agent')");
 }
 
-#define BOXES_AB "pipeline:\n  boxes:\n    - {name: analyst, prompt: x}\n    - {name: writer, prompt: y}\n"
+#define BOXES_AB \
+  "pipeline:\n  boxes:\n    - {name: analyst, prompt: x}\n    - {name: writer, prompt: y}\n"
 
 static void test_unknown_stage_box(void **state) {
   (void)state;
@@ -178,7 +182,8 @@ static void test_unknown_stage_box(void **state) {
 
 static void test_duplicate_box(void **state) {
   (void)state;
-  expect(HEAD_PIPE "pipeline:\n  boxes:\n    - {name: a, prompt: x}\n    - {name: a, prompt: y}\n"
+  expect(HEAD_PIPE
+         "pipeline:\n  boxes:\n    - {name: a, prompt: x}\n    - {name: a, prompt: y}\n"
          "  stages: [{box: a}]\n",
          0, 7, 14, "duplicate box name 'a' (first declared at line 6, column 7)");
 }
@@ -228,8 +233,8 @@ static void test_bad_env_name(void **state) {
 
 static void test_relative_mount(void **state) {
   (void)state;
-  expect(HEAD_AGENT "agent: {prompt: x}\nsandbox:\n  mounts:\n    - {host: a, guest: data}\n", 0,
-         7, 24, "mount guest path 'data' must be absolute");
+  expect(HEAD_AGENT "agent: {prompt: x}\nsandbox:\n  mounts:\n    - {host: a, guest: data}\n", 0, 7,
+         24, "mount guest path 'data' must be absolute");
 }
 
 static void test_too_large(void **state) {
@@ -275,7 +280,8 @@ static void test_limits(void **state) {
   (void)state;
   char text[1024] = HEAD_AGENT "agent: {prompt: x}\nsandbox: {deep: ";
   size_t l = strlen(text);
-  for (int i = 0; i < 70; i++) text[l++] = '[';
+  for (int i = 0; i < 70; i++)
+    text[l++] = '[';
   text[l] = '\0';
   expect(text, 0, 5, 17 + 62, "values nested too deeply (limit 64 levels)");
   /* Too many nodes: a flat list of 100001 items. */
@@ -283,7 +289,8 @@ static void test_limits(void **state) {
   char *big = malloc(cap);
   assert_non_null(big);
   n += (size_t)snprintf(big, cap, "%s", HEAD_AGENT "x: [");
-  for (int i = 0; i < 100001; i++) n += (size_t)snprintf(big + n, cap - n, "1,");
+  for (int i = 0; i < 100001; i++)
+    n += (size_t)snprintf(big + n, cap - n, "1,");
   snprintf(big + n, cap - n, "1]\n");
   vbx_error err = {0};
   vbx_pipeline *p = NULL;
@@ -298,23 +305,23 @@ static void test_limits(void **state) {
 static void test_name_rules(void **state) {
   (void)state;
   expect("api_version: v1\nkind: agent\nname: \"a b\"\n", 0, 3, 7, "invalid name 'a b'");
-  expect(HEAD_PIPE "pipeline:\n  boxes: [{name: a/b, prompt: x}]\n  stages: [{box: a}]\n", 0, 5,
-         18, "invalid box name 'a/b'");
+  expect(HEAD_PIPE "pipeline:\n  boxes: [{name: a/b, prompt: x}]\n  stages: [{box: a}]\n", 0, 5, 18,
+         "invalid box name 'a/b'");
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_yaml_syntax),      cmocka_unit_test(test_json_syntax),
-      cmocka_unit_test(test_duplicate_key),    cmocka_unit_test(test_unknown_key_hint),
-      cmocka_unit_test(test_wrong_type),       cmocka_unit_test(test_out_of_range),
-      cmocka_unit_test(test_missing_required), cmocka_unit_test(test_bad_api_version),
-      cmocka_unit_test(test_bad_kind),         cmocka_unit_test(test_block_for_other_kind),
+      cmocka_unit_test(test_yaml_syntax),       cmocka_unit_test(test_json_syntax),
+      cmocka_unit_test(test_duplicate_key),     cmocka_unit_test(test_unknown_key_hint),
+      cmocka_unit_test(test_wrong_type),        cmocka_unit_test(test_out_of_range),
+      cmocka_unit_test(test_missing_required),  cmocka_unit_test(test_bad_api_version),
+      cmocka_unit_test(test_bad_kind),          cmocka_unit_test(test_block_for_other_kind),
       cmocka_unit_test(test_unknown_stage_box), cmocka_unit_test(test_duplicate_box),
-      cmocka_unit_test(test_fan_out_one),      cmocka_unit_test(test_max_parallel),      cmocka_unit_test(test_malformed_skill),
-      cmocka_unit_test(test_bad_env_name),     cmocka_unit_test(test_relative_mount),
-      cmocka_unit_test(test_too_large),        cmocka_unit_test(test_alias_anchor_tag),
-      cmocka_unit_test(test_limits),           cmocka_unit_test(test_name_rules),
-      cmocka_unit_test(test_unused_box),
+      cmocka_unit_test(test_fan_out_one),       cmocka_unit_test(test_max_parallel),
+      cmocka_unit_test(test_malformed_skill),   cmocka_unit_test(test_bad_env_name),
+      cmocka_unit_test(test_relative_mount),    cmocka_unit_test(test_too_large),
+      cmocka_unit_test(test_alias_anchor_tag),  cmocka_unit_test(test_limits),
+      cmocka_unit_test(test_name_rules),        cmocka_unit_test(test_unused_box),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

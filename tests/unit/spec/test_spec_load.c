@@ -123,7 +123,8 @@ static void test_agent_yaml(void **state) {
 static void same_options(const vbx__options *a, const vbx__options *b) {
   assert_true(a->obj == NULL ? b->obj == NULL : json_equal(a->obj, b->obj));
   assert_int_equal(a->n_keys, b->n_keys);
-  for (size_t i = 0; i < a->n_keys; i++) assert_non_null(vbx__options_pos(b, a->keys[i].key));
+  for (size_t i = 0; i < a->n_keys; i++)
+    assert_non_null(vbx__options_pos(b, a->keys[i].key));
 }
 
 static void same_str(const char *a, const char *b) {
@@ -158,7 +159,8 @@ static void same_box(const vbx_box *a, const vbx_box *b) {
   assert_int_equal(x->network, y->network);
   assert_int_equal(x->timeout_secs, y->timeout_secs);
   assert_int_equal(x->n_env, y->n_env);
-  for (size_t i = 0; i < x->n_env; i++) assert_string_equal(x->env[i], y->env[i]);
+  for (size_t i = 0; i < x->n_env; i++)
+    assert_string_equal(x->env[i], y->env[i]);
   assert_int_equal(x->n_mounts, y->n_mounts);
   for (size_t i = 0; i < x->n_mounts; i++) {
     assert_string_equal(x->mounts[i].host_path, y->mounts[i].host_path);
@@ -177,7 +179,8 @@ static void test_yaml_json_identical(void **state) {
   assert_int_equal(y->observe_opts.n_keys, j->observe_opts.n_keys);
   assert_int_equal(y->n_boxes, j->n_boxes);
   assert_int_equal(y->n_boxes, 4);
-  for (size_t i = 0; i < y->n_boxes; i++) same_box(y->boxes[i], j->boxes[i]);
+  for (size_t i = 0; i < y->n_boxes; i++)
+    same_box(y->boxes[i], j->boxes[i]);
   assert_int_equal(y->max_parallel, 3);
   assert_int_equal(j->max_parallel, 3);
   assert_int_equal(y->n_stages, j->n_stages);
@@ -299,8 +302,9 @@ static void test_format_sniffing_and_dirs(void **state) {
   vbx_pipeline_free(p);
 
   /* Quoted scalars stay strings; typed options keep their JSON types. */
-  text = "api_version: \"v1\"\nkind: agent\nname: '123'\nagent: {prompt: \"42\"}\n"
-         "llm: {provider: mock, n: 0x10, f: 1.5, t: true, z: ~, s: \"7\", o: 0o17}\n";
+  text =
+      "api_version: \"v1\"\nkind: agent\nname: '123'\nagent: {prompt: \"42\"}\n"
+      "llm: {provider: mock, n: 0x10, f: 1.5, t: true, z: ~, s: \"7\", o: 0o17}\n";
   assert_int_equal(vbx__spec_load_buffer(text, strlen(text), "q.yaml", 0, &p, &err), 0);
   assert_string_equal(p->name, "123");
   assert_string_equal(p->boxes[0]->prompt, "42");
@@ -322,10 +326,8 @@ static void test_missing_file(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_agent_yaml),
-      cmocka_unit_test(test_yaml_json_identical),
-      cmocka_unit_test(test_defaults_merged),
-      cmocka_unit_test(test_format_sniffing_and_dirs),
+      cmocka_unit_test(test_agent_yaml),      cmocka_unit_test(test_yaml_json_identical),
+      cmocka_unit_test(test_defaults_merged), cmocka_unit_test(test_format_sniffing_and_dirs),
       cmocka_unit_test(test_missing_file),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

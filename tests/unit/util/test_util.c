@@ -33,7 +33,8 @@ static void test_strbuf_appends_and_takes(void **s) {
 static void test_strbuf_grows_past_many_doublings(void **s) {
   (void)s;
   vbx__strbuf sb = VBX__STRBUF_INIT;
-  for (int i = 0; i < 10000; i++) assert_int_equal(vbx__strbuf_append(&sb, "0123456789", 10), 0);
+  for (int i = 0; i < 10000; i++)
+    assert_int_equal(vbx__strbuf_append(&sb, "0123456789", 10), 0);
   assert_int_equal(sb.len, 100000);
   assert_int_equal(sb.data[sb.len], '\0');
   assert_memory_equal(sb.data + 99990, "0123456789", 10);
@@ -100,7 +101,8 @@ static void test_strerror_names(void **s) {
   assert_non_null(strstr(vbx_strerror(VBX_E_NOMEM), "VBX_E_NOMEM"));
   assert_non_null(strstr(vbx_strerror(VBX_E_AUTH), "VBX_E_AUTH"));
   assert_string_equal(vbx_strerror(-999), "unknown error");
-  for (int c = 0; c >= VBX_E_AUTH; c--) assert_string_not_equal(vbx_strerror(c), "unknown error");
+  for (int c = 0; c >= VBX_E_AUTH; c--)
+    assert_string_not_equal(vbx_strerror(c), "unknown error");
 }
 
 int main(void) {

@@ -15,13 +15,13 @@ extern "C" {
 #endif
 
 #define VBX_SHA256_DIGEST_SIZE 32u
-#define VBX_SHA256_BLOCK_SIZE  64u
+#define VBX_SHA256_BLOCK_SIZE 64u
 
 struct vbx_sha256 {
-    uint32_t h[8];
-    uint64_t total;                    /* bytes hashed so far */
-    uint8_t  block[VBX_SHA256_BLOCK_SIZE];
-    size_t   used;                     /* bytes waiting in block */
+  uint32_t h[8];
+  uint64_t total; /* bytes hashed so far */
+  uint8_t block[VBX_SHA256_BLOCK_SIZE];
+  size_t used; /* bytes waiting in block */
 };
 
 /* vbx_proto_sha256_init / _update / _final - streaming SHA-256. update may
@@ -34,8 +34,8 @@ void vbx_proto_sha256_final(struct vbx_sha256 *c, uint8_t out[VBX_SHA256_DIGEST_
 void vbx_proto_sha256(const void *data, size_t len, uint8_t out[VBX_SHA256_DIGEST_SIZE]);
 
 struct vbx_hmac_sha256 {
-    struct vbx_sha256 inner;
-    uint8_t opad_key[VBX_SHA256_BLOCK_SIZE]; /* key ^ 0x5c */
+  struct vbx_sha256 inner;
+  uint8_t opad_key[VBX_SHA256_BLOCK_SIZE]; /* key ^ 0x5c */
 };
 
 /* vbx_proto_hmac_sha256_init / _update / _final - streaming HMAC-SHA256.
@@ -45,8 +45,8 @@ void vbx_proto_hmac_sha256_init(struct vbx_hmac_sha256 *c, const void *key, size
 void vbx_proto_hmac_sha256_update(struct vbx_hmac_sha256 *c, const void *data, size_t len);
 void vbx_proto_hmac_sha256_final(struct vbx_hmac_sha256 *c, uint8_t out[VBX_SHA256_DIGEST_SIZE]);
 /* vbx_proto_hmac_sha256 - one-shot MAC. */
-void vbx_proto_hmac_sha256(const void *key, size_t key_len, const void *data,
-                           size_t len, uint8_t out[VBX_SHA256_DIGEST_SIZE]);
+void vbx_proto_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,
+                           uint8_t out[VBX_SHA256_DIGEST_SIZE]);
 
 /* vbx_proto_ct_equal - 1 if a[0..n) == b[0..n), else 0, in time that
  * depends only on n (never on where the bytes differ). */

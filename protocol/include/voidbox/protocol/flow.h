@@ -22,13 +22,13 @@
 extern "C" {
 #endif
 
-#define VBX_PROTO_INITIAL_WINDOW (256u * 1024u)   /* implicit at stream start */
-#define VBX_PROTO_MAX_WINDOW     0x7fffffffu      /* outstanding credit bound */
+#define VBX_PROTO_INITIAL_WINDOW (256u * 1024u) /* implicit at stream start */
+#define VBX_PROTO_MAX_WINDOW 0x7fffffffu        /* outstanding credit bound */
 
 /* Sender side: how much may still be sent. */
 struct vbx_proto_credit {
-    uint64_t sent;     /* data bytes sent */
-    uint64_t granted;  /* total credit: initial window + all increments */
+  uint64_t sent;    /* data bytes sent */
+  uint64_t granted; /* total credit: initial window + all increments */
 };
 
 /* vbx_proto_credit_init - a stream that may send VBX_PROTO_INITIAL_WINDOW. */
@@ -50,10 +50,10 @@ int vbx_proto_credit_grant(struct vbx_proto_credit *c, uint32_t increment);
 
 /* Receiver side: what was granted, received, and drained by the consumer. */
 struct vbx_proto_window {
-    uint64_t granted;   /* total credit given to the peer */
-    uint64_t received;  /* data bytes received */
-    uint64_t consumed;  /* data bytes the application has drained */
-    uint32_t window;    /* most bytes this receiver will ever buffer */
+  uint64_t granted;  /* total credit given to the peer */
+  uint64_t received; /* data bytes received */
+  uint64_t consumed; /* data bytes the application has drained */
+  uint32_t window;   /* most bytes this receiver will ever buffer */
 };
 
 /* vbx_proto_window_init - receiver state for one stream direction. window

@@ -25,10 +25,10 @@
 extern "C" {
 #endif
 
-#define VBX_PROTO_VERSION_MIN 1u  /* message-set versions this build speaks */
+#define VBX_PROTO_VERSION_MIN 1u /* message-set versions this build speaks */
 #define VBX_PROTO_VERSION_MAX 1u
 #define VBX_PROTO_SECRET_SIZE 32u /* recommended session secret length */
-#define VBX_PROTO_HOST_LABEL  "voidbox-v1"
+#define VBX_PROTO_HOST_LABEL "voidbox-v1"
 #define VBX_PROTO_GUEST_LABEL "voidbox-v1-ok"
 
 /* vbx_proto_host_proof - HMAC-SHA256(secret, gnonce || "voidbox-v1"): what
@@ -47,8 +47,8 @@ void vbx_proto_guest_proof(const void *secret, size_t secret_len,
 /* vbx_proto_negotiate - the highest version in both [local_min, local_max]
  * and [peer_min, peer_max] into *chosen. Returns 0, E_VERSION if the ranges
  * do not overlap, E_PROTOCOL if a range is empty or starts at 0. */
-int vbx_proto_negotiate(uint16_t local_min, uint16_t local_max,
-                        uint16_t peer_min, uint16_t peer_max, uint16_t *chosen);
+int vbx_proto_negotiate(uint16_t local_min, uint16_t local_max, uint16_t peer_min,
+                        uint16_t peer_max, uint16_t *chosen);
 
 /* vbx_proto_guest_check_hello - guest side: given its own CHALLENGE and the
  * host's HELLO, verify the host proof in constant time (E_AUTH), negotiate
@@ -57,8 +57,7 @@ int vbx_proto_negotiate(uint16_t local_min, uint16_t local_max,
  * sends ERROR with the returned code and closes the connection. */
 int vbx_proto_guest_check_hello(const void *secret, size_t secret_len,
                                 const struct vbx_proto_challenge *mine,
-                                const struct vbx_proto_hello *hello,
-                                struct vbx_proto_hello_ok *ok);
+                                const struct vbx_proto_hello *hello, struct vbx_proto_hello_ok *ok);
 
 /* vbx_proto_host_check_hello_ok - host side: verify the guest proof over the
  * host nonce it sent (E_AUTH) and that the chosen version and features lie

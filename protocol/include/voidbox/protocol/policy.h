@@ -25,35 +25,35 @@
 extern "C" {
 #endif
 
-#define VBX_PROTO_POLICY_MAX_BYTES   65536 /* the whole file */
-#define VBX_PROTO_POLICY_MAX_LINE    1023  /* bytes of one line, without its '\n' */
-#define VBX_PROTO_POLICY_MAX_ENTRIES 64    /* allow lines; writable lines */
-#define VBX_PROTO_POLICY_ENTRY_SIZE  256   /* an entry holds at most 255 bytes */
+#define VBX_PROTO_POLICY_MAX_BYTES 65536 /* the whole file */
+#define VBX_PROTO_POLICY_MAX_LINE 1023   /* bytes of one line, without its '\n' */
+#define VBX_PROTO_POLICY_MAX_ENTRIES 64  /* allow lines; writable lines */
+#define VBX_PROTO_POLICY_ENTRY_SIZE 256  /* an entry holds at most 255 bytes */
 #define VBX_PROTO_POLICY_MAX_RLIMITS 16
-#define VBX_PROTO_POLICY_UNLIMITED   UINT64_MAX
+#define VBX_PROTO_POLICY_UNLIMITED UINT64_MAX
 
 struct vbx_proto_policy_rlimit {
-    int resource;                     /* RLIMIT_* */
-    uint64_t soft, hard;              /* VBX_PROTO_POLICY_UNLIMITED: infinity */
+  int resource;        /* RLIMIT_* */
+  uint64_t soft, hard; /* VBX_PROTO_POLICY_UNLIMITED: infinity */
 };
 
 /* A parsed policy. Fixed size, no pointers: the agent fills it once, then
  * every thread reads it without locking. */
 struct vbx_proto_policy {
-    int allow_all;                    /* "allow = *" */
-    size_t n_allow;
-    char allow[VBX_PROTO_POLICY_MAX_ENTRIES][VBX_PROTO_POLICY_ENTRY_SIZE];
-    int have_uid, have_gid;
-    uint32_t uid, gid;                /* identity of every command */
-    size_t n_rlimits;
-    struct vbx_proto_policy_rlimit rlimits[VBX_PROTO_POLICY_MAX_RLIMITS];
-    uint32_t max_procs;               /* RLIMIT_NPROC of commands; 0 = unset */
-    uint32_t max_execs;               /* concurrent execs; 0 = unset */
-    uint64_t max_output;              /* bytes per stream per exec; 0 = no cap */
-    size_t n_writable;
-    /* writable prefixes relative to the root: "/a/b/" is stored "a/b",
+  int allow_all; /* "allow = *" */
+  size_t n_allow;
+  char allow[VBX_PROTO_POLICY_MAX_ENTRIES][VBX_PROTO_POLICY_ENTRY_SIZE];
+  int have_uid, have_gid;
+  uint32_t uid, gid; /* identity of every command */
+  size_t n_rlimits;
+  struct vbx_proto_policy_rlimit rlimits[VBX_PROTO_POLICY_MAX_RLIMITS];
+  uint32_t max_procs;  /* RLIMIT_NPROC of commands; 0 = unset */
+  uint32_t max_execs;  /* concurrent execs; 0 = unset */
+  uint64_t max_output; /* bytes per stream per exec; 0 = no cap */
+  size_t n_writable;
+  /* writable prefixes relative to the root: "/a/b/" is stored "a/b",
      * "/" is stored "" (everything) */
-    char writable[VBX_PROTO_POLICY_MAX_ENTRIES][VBX_PROTO_POLICY_ENTRY_SIZE];
+  char writable[VBX_PROTO_POLICY_MAX_ENTRIES][VBX_PROTO_POLICY_ENTRY_SIZE];
 };
 
 /* vbx_proto_policy_init - the empty policy: nothing allowed, no identity
@@ -65,8 +65,8 @@ void vbx_proto_policy_init(struct vbx_proto_policy *p);
  * VBX_PROTO_E_PROTOCOL (unknown key, bad value, too many entries, entry too
  * long) with the reason in why[0..whycap) ("needs a numeric id"); the
  * counts and values of p are then unchanged. */
-int vbx_proto_policy_set(struct vbx_proto_policy *p, const char *key, const char *value,
-                         char *why, size_t whycap);
+int vbx_proto_policy_set(struct vbx_proto_policy *p, const char *key, const char *value, char *why,
+                         size_t whycap);
 
 /* vbx_proto_policy_parse - parse text[0..len) (any bytes) into p, which
  * the caller initialised with vbx_proto_policy_init. Returns 0;
