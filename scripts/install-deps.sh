@@ -10,10 +10,11 @@ BUILD_PACKAGES=(
   libyaml-dev libjansson-dev libcurl4-openssl-dev libseccomp-dev libffi-dev
   libcmocka-dev libslirp-dev libmicrohttpd-dev
 )
-# What the full test suite adds: clang/libFuzzer, the guest image inputs
+# What the full test suite adds: clang/libFuzzer, clang-format (the style
+# check), the guest image inputs
 # (kernel source and its build tools, busybox, CA certificates), QEMU, jq.
 TEST_PACKAGES=(
-  clang
+  clang clang-format
   linux-source bc bison flex libelf-dev libssl-dev cpio xz-utils
   qemu-system-x86 busybox-static ca-certificates jq
 )

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One command for a fresh Debian 12 machine: install what is needed, build,
-# and run every test — plain, then under ASan+UBSan, then the fuzz smoke
-# runs (clang/libFuzzer) — and print the benchmarks' figures.
+# and run every test — the style check, plain, then under ASan+UBSan, then
+# the fuzz smoke runs (clang/libFuzzer) — and print the benchmarks' figures.
 #
 #   scripts/test.sh            everything
 #   QUICK=1 scripts/test.sh    plain build only
@@ -56,6 +56,13 @@ if scripts/build.sh build && build/bin/voidbox image build --jobs "$(nproc)"; th
 else
   echo "=== guest image: BUILD FAILED ($((SECONDS - t0)) s); qemu tests will skip ==="
   broken=$((broken + 1))
+fi
+
+echo "=== style: scripts/check-format.sh ==="
+if scripts/check-format.sh; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1))
 fi
 
 suite plain build ""
