@@ -1,5 +1,5 @@
 /*
- * gateway/gateway.h - the host-side LLM gateway (DESIGN §4): an
+ * gateway/gateway.h - the host-side LLM gateway (docs/gateway.md): an
  * Anthropic-compatible HTTP endpoint served to one box's sandbox, so an
  * in-sandbox engine (claude-code) reaches the model without ever holding
  * an API key.

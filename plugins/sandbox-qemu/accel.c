@@ -1,7 +1,7 @@
 /*
  * sandbox-qemu/accel.c - KVM or TCG. KVM only when /dev/kvm opens read-write
  * and the CPU has hardware virtualization (vmx or svm in /proc/cpuinfo):
- * a /dev/kvm without it (PVM and other paravirtual KVMs, DESIGN §7) cannot
+ * a /dev/kvm without it (PVM and other paravirtual KVMs) cannot
  * run a full Linux guest. why gets the reason for the choice (or refusal).
  */
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 /*
  * engine/engine.h - the native agent engine: runs one box's agent loop on
- * the host (DESIGN §4). The provider plugin is called on the host; tool
+ * the host (docs/architecture.md). The provider plugin is called on the host; tool
  * calls (bash, read_file, write_file, skill tools) run inside the box's
  * sandbox through its backend plugin.
  *

@@ -1,6 +1,6 @@
 /*
  * plugin/loader.c - opening plugin files, checking their descriptor in the
- * order of DESIGN §3, running init() with a registrar bound to the plugin
+ * order of docs/plugin-abi.md ("Checks, in order"), running init() with a registrar bound to the plugin
  * record, and loading a whole plugin directory.
  */
 #include <dirent.h>

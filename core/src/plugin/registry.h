@@ -2,7 +2,7 @@
  * plugin/registry.h - loaded plugins and what they registered.
  *
  * The loader (loader.c) opens each plugin, checks its descriptor in the
- * order DESIGN §3 gives, and calls init() with a host-services table and a
+ * order docs/plugin-abi.md gives, and calls init() with a host-services table and a
  * registrar bound to that plugin's record. After every plugin is loaded the
  * registry is frozen: lookups are then lock-free and thread-safe, and no
  * registration is accepted (VBX_E_STATE).

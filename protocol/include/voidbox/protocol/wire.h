@@ -3,7 +3,7 @@
  * limits, error codes, output buffers and the incremental stream decoder.
  *
  * Pure code: no sockets, no threads, no global state. Only plain libc
- * (memcpy, malloc/realloc/free), so it builds for the static musl guest agent
+ * (memcpy, malloc/realloc/free), so it builds for the static guest agent
  * as well as for the host. docs/protocol.md is the byte-exact specification;
  * this header and that document must agree.
  *
