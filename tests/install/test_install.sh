@@ -158,9 +158,18 @@ expect_exit 1 "$P/bin/voidbox" image build --only kernel --cache-dir "$T/imgcach
 expect_match "$ERR" "kernel source tarball $T/no-such-tarball.tar.xz not found" \
   "installed image build found its kernel config fragment"
 if [ -x /bin/busybox ]; then
-  expect_exit 0 "$P/bin/voidbox" image build --only initramfs --cache-dir "$T/imgcache"
-  expect_match "$ERR" "initramfs: /init = $P/libexec/voidbox/voidbox-guest-agent" \
-    "installed image build took P's guest agent"
+  # Under the sanitizers the agent is not static, which the builder refuses
+  # naming the file: P's agent is still the one it took.
+  "$P/bin/voidbox" image build --only initramfs --cache-dir "$T/imgcache" >/dev/null \
+    2>"$T/img.err" && rc=0 || rc=$?
+  if [ "$rc" = 0 ]; then
+    expect_match "$(cat "$T/img.err")" "initramfs: /init = $P/libexec/voidbox/voidbox-guest-agent" \
+      "installed image build took P's guest agent"
+  else
+    expect_match "$(cat "$T/img.err")" \
+      "guest agent $P/libexec/voidbox/voidbox-guest-agent: dynamically linked" \
+      "installed image build took P's guest agent (a sanitizer build's, not static)"
+  fi
 fi
 
 # ---- a moved prefix still finds its own files ---------------------------------
