@@ -11,12 +11,13 @@ BUILD_PACKAGES=(
   libcmocka-dev libslirp-dev libmicrohttpd-dev
 )
 # What the full test suite adds: clang/libFuzzer, clang-format (the style
-# check), the guest image inputs
-# (kernel source and its build tools, busybox, CA certificates), QEMU, jq.
+# check), the guest image inputs (kernel source and its build tools, busybox,
+# CA certificates), QEMU, jq, and kmod (depmod for scripts/nested-kvm.sh's
+# L1 kernel modules).
 TEST_PACKAGES=(
   clang clang-format
   linux-source bc bison flex libelf-dev libssl-dev cpio xz-utils
-  qemu-system-x86 busybox-static ca-certificates jq
+  qemu-system-x86 busybox-static ca-certificates jq kmod
 )
 
 case "${1:-}" in
