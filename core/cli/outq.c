@@ -9,8 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "util/clock.h"
 
 void vbx__outq_init(vbx__outq *q, int fd) {
   memset(q, 0, sizeof(*q));
@@ -61,11 +62,7 @@ int vbx__outq_write_some(vbx__outq *q) {
   return 0;
 }
 
-static long long now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+static long long now_ms(void) { return (long long)(vbx__now_ns() / 1000000u); }
 
 int vbx__outq_drain(vbx__outq *q, int timeout_ms, volatile int *stop) {
   long long end = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;

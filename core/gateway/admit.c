@@ -81,8 +81,7 @@ static void *reaper(void *arg) {
     }
     /* The head has the earliest deadline: the list is in accept order and
      * every deadline is the same offset from its accept. */
-    uint64_t at = gw->pend_head->deadline_ns;
-    struct timespec ts = {(time_t)(at / 1000000000u), (long)(at % 1000000000u)};
+    struct timespec ts = vbx__timespec_at(gw->pend_head->deadline_ns);
     pthread_cond_timedwait(&gw->conn_cv, &gw->conn_mu, &ts);
   }
   pthread_mutex_unlock(&gw->conn_mu);

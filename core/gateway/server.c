@@ -213,7 +213,7 @@ void vbx__gateway_stop(vbx__gateway *gw) {
    * every socket down at once, so give those answers time to go out. */
   vbx__cancel_set(&gw->stopping);
   uint64_t until = vbx__now_ns() + (uint64_t)VBX__GATEWAY_STOP_GRACE_MS * 1000000u;
-  struct timespec ts = {(time_t)(until / 1000000000u), (long)(until % 1000000000u)};
+  struct timespec ts = vbx__timespec_at(until);
   pthread_mutex_lock(&gw->mu);
   while (gw->inflight > 0)
     if (pthread_cond_timedwait(&gw->cv, &gw->mu, &ts) == ETIMEDOUT) break;

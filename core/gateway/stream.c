@@ -74,11 +74,7 @@ static void text_delta(vbx__gw_xchg *s, const char *t, size_t n) {
 }
 
 static void wait_ms(pthread_cond_t *cv, pthread_mutex_t *mu, unsigned ms) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-  ts.tv_sec += ms / 1000 + ts.tv_nsec / 1000000000L;
-  ts.tv_nsec %= 1000000000L;
+  struct timespec ts = vbx__timespec_at(vbx__now_ns() + (uint64_t)ms * 1000000u);
   pthread_cond_timedwait(cv, mu, &ts);
 }
 

@@ -7,8 +7,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "util/clock.h"
 
 static vbx__inflight_table *g_table;
 static _Thread_local int tl_slot = -1;
@@ -65,9 +66,7 @@ int vbx__inflight_enter(const char *plugin, const char *call, const char *box,
     copy_field(e->plugin, sizeof(e->plugin), plugin);
     copy_field(e->call, sizeof(e->call), call);
     copy_field(e->box, sizeof(e->box), box);
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    e->start_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    e->start_ns = vbx__now_ns();
     e->deadline_ns = deadline_ns;
   }
   s->depth = d + 1;
