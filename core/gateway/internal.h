@@ -28,7 +28,6 @@
 #define VBX__GW_PEEK_MAX 4096u                     /* bytes looked at on accept */
 #define VBX__GW_BACKLOG 256                        /* listen() backlog */
 #define VBX__GW_TEARDOWN_SLACK 1024u               /* MHD connections beyond the live ones */
-#define VBX__GW_DESTROY_NS (30ull * 1000000000ull) /* the provider's destroy, in flight */
 
 /* One accepted connection, from MHD's NOTIFY_CONNECTION (admit.c). Its
  * socket context; freed when MHD reports it closed. */

@@ -46,14 +46,14 @@ int vbx__gw_provider_create(vbx__gateway *gw, const vbx__gateway_config *cfg, vb
                           vbx__call_message(&call, rc));
   gw->thread_safe = (vbx__impl_flags(impl) & VBX_VT_THREAD_SAFE) != 0;
   if (lc.model != NULL && (gw->model = strdup(lc.model)) == NULL) {
-    vbx__inst_destroy(&gw->llm, vbx__now_ns() + VBX__GW_DESTROY_NS);
+    vbx__inst_destroy(&gw->llm, vbx__now_ns() + VBX__INST_DESTROY_NS);
     return vbx__error_set(err, VBX_E_NOMEM, "gateway: out of memory");
   }
   return 0;
 }
 
 void vbx__gw_provider_destroy(vbx__gateway *gw) {
-  vbx__inst_destroy(&gw->llm, vbx__now_ns() + VBX__GW_DESTROY_NS);
+  vbx__inst_destroy(&gw->llm, vbx__now_ns() + VBX__INST_DESTROY_NS);
   free(gw->model);
   gw->model = NULL;
 }

@@ -132,7 +132,7 @@ int vbx__box_setup(vbx__box_run *br) {
 }
 
 void vbx__box_teardown(vbx__box_run *br) {
-  uint64_t deadline = vbx__now_ns() + VBX__TEARDOWN_NS;
+  uint64_t deadline = vbx__now_ns() + VBX__INST_DESTROY_NS;
   for (size_t i = br->n_skills; i-- > 0;) {
     vbx__skill_inst *si = &br->skills[i];
     vbx__inst_destroy(&si->inst, deadline);

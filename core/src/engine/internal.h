@@ -62,10 +62,6 @@ typedef struct vbx__box_run {
   int sandbox_lost;  /* a sandbox call said VBX_E_SANDBOX_LOST */
 } vbx__box_run;
 
-/* Deadline given to destroy calls, which have no vbx_call: a plugin whose
- * destroy runs longer is reported as hung by a supervising process. */
-#define VBX__TEARDOWN_NS (30ull * 1000000000ull)
-
 /* box_run.c: a vbx_call carrying the run's and runtime's tokens and the box
  * deadline. */
 void vbx__box_call(const vbx__box_run *br, vbx_call *call);

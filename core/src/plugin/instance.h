@@ -88,6 +88,10 @@ int vbx__inst_skill_create(vbx__inst *out, const vbx__impl *impl, const char *bo
                            const vbx_skill_config *cfg, vbx_call *call);
 int vbx__inst_exporter_create(vbx__inst *out, const vbx__impl *impl, const vbx_json *options,
                               vbx_call *call);
+/* The deadline a box's (or the gateway's) instances are destroyed under,
+ * from now: destroy has no vbx_call, and a plugin whose destroy runs longer
+ * is reported as hung by a supervising process. */
+#define VBX__INST_DESTROY_NS (30ull * 1000000000ull)
 /* Destroy the instance (when it has a handle and its vtable a destroy),
  * recorded with `deadline_ns` (destroy has no vbx_call); handle is NULL
  * afterwards. Safe on an instance never created. */
