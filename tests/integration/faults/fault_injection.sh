@@ -86,21 +86,8 @@ sleep_ms() { sleep "$(awk -v n="$1" 'BEGIN { printf "%.3f", n / 1000 }')"; }
 # rand_ms MAX: uniform 0..MAX
 rand_ms() { echo $(((RANDOM * 32768 + RANDOM) % ($1 + 1))); }
 
-# The processes descending from $1, each as "pid:starttime".
-descendants() {
-  local todo=$1 p k st
-  while [ -n "$todo" ]; do
-    set -- $todo
-    p=$1
-    shift
-    todo="$*"
-    for k in $(pgrep -P "$p"); do
-      st=$(awk '{ sub(/.*\) /, ""); print $20 }' "/proc/$k/stat" 2>/dev/null) || continue
-      [ -n "$st" ] && echo "$k:$st"
-      todo="$todo $k"
-    done
-  done
-}
+# descendants PID: "pid:starttime" of each process descending from PID.
+. "$(dirname "$0")/../proc_tree.sh"
 # 0 when pid:starttime $1 is still that process and not a zombie
 alive() {
   local pid=${1%%:*} st=${1#*:} s

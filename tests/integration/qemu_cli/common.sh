@@ -30,24 +30,10 @@ export TMPDIR=$TEST_TMP/tmp
 mkdir -p "$TMPDIR"
 trap 'rm -rf "$TEST_TMP"' EXIT
 
-# The number of QEMU processes descending from pid $1 (voidbox may run the
-# pipeline in a worker process of its own: then QEMU is a grandchild).
-qemu_children_of() {
-  local n=0 todo="$1" p k
-  while [ -n "$todo" ]; do
-    set -- $todo
-    p=$1
-    shift
-    todo="$*"
-    for k in $(pgrep -P "$p"); do
-      case "$(cat "/proc/$k/comm" 2>/dev/null)" in
-        qemu-system*) n=$((n + 1)) ;;
-        *) todo="$todo $k" ;;
-      esac
-    done
-  done
-  echo "$n"
-}
+. "$(dirname "${BASH_SOURCE[0]}")/../proc_tree.sh"
+
+# The number of QEMU processes descending from pid $1.
+qemu_children_of() { descendant_pids "$1" 'qemu-system*' | wc -l; }
 
 # leftovers_check PID: nothing of voidbox PID's boxes may remain.
 leftovers_check() {

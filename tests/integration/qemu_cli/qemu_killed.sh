@@ -9,21 +9,7 @@ VBX=$1 SRC=$2
 . "$(dirname "$0")/common.sh"
 qemu_cli_require
 
-qemu_pids_of() { # QEMU processes descending from pid $1
-  local todo="$1" p k
-  while [ -n "$todo" ]; do
-    set -- $todo
-    p=$1
-    shift
-    todo="$*"
-    for k in $(pgrep -P "$p"); do
-      case "$(cat "/proc/$k/comm" 2>/dev/null)" in
-        qemu-system*) echo "$k" ;;
-        *) todo="$todo $k" ;;
-      esac
-    done
-  done
-}
+qemu_pids_of() { descendant_pids "$1" 'qemu-system*'; } # QEMU processes descending from pid $1
 # 0 while pid $1 runs (a zombie has ended)
 running() { [ -r "/proc/$1/stat" ] && ! awk '{ sub(/.*\) /, ""); exit $1 != "Z" }' "/proc/$1/stat"; }
 
