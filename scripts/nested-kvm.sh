@@ -124,10 +124,16 @@ done
   printf '\n'
 } >"$xchg/cmd.sh"
 
+# Under TCG the guest's TSC runs at the host's rate. L1 calibrates it against
+# the emulated PIT, which fails when this machine is busy (TCG timing jitter)
+# and then stalls the boot; handing L1 the host's rate skips that step.
+tsc_khz=$(awk -F: '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)
+append="console=ttyS0 quiet panic=-1${tsc_khz:+ tsc_early_khz=$tsc_khz}"
+
 qemu_args=(-M microvm -accel tcg -cpu max -smp "$cpus" -m "$mem"
   -nographic -no-reboot -nodefaults -serial "file:$xchg/console.log"
   -kernel "$kernel" -initrd "$work/l1-initrd.gz"
-  -append "console=ttyS0 quiet panic=-1 reboot=t"
+  -append "$append"
   -fsdev "local,id=fs0,path=/,security_model=passthrough,readonly=on"
   -device virtio-9p-device,fsdev=fs0,mount_tag=hostroot
   -fsdev "local,id=fsx,path=$xchg,security_model=passthrough"
@@ -146,14 +152,14 @@ cat >"$work/root/init" <<EOF
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
-fail() { echo "nested-kvm: L1: \$*" >&2; echo 125 >/xchg/rc; sync; reboot -f; }
+fail() { echo "nested-kvm: L1: \$*" >&2; echo 125 >/xchg/rc; sync; poweroff -f; }
 for m in /mod/*.ko; do insmod \$m || echo "L1: insmod \$m failed"; done
 mkdir -p /xchg /newroot
 for i in 1 2 3 4 5 6 7 8 9 10; do
   mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288 xchg /xchg 2>/dev/null && break
   sleep 0.2
 done
-grep -q " /xchg " /proc/mounts || { echo "L1: no exchange share (virtio devices: \$(ls /sys/bus/virtio/devices | wc -l))"; reboot -f; }
+grep -q " /xchg " /proc/mounts || { echo "L1: no exchange share (virtio devices: \$(ls /sys/bus/virtio/devices | wc -l))"; poweroff -f; }
 [ -c /dev/kvm ] || fail "no /dev/kvm (kvm_amd did not load: is QEMU's -cpu max offering svm?)"
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288,ro hostroot /newroot || fail "mount /"
 $mounts
@@ -164,7 +170,7 @@ mkdir -p /newroot/run/xchg && mount --bind /xchg /newroot/run/xchg || fail "bind
 chroot /newroot /bin/sh /run/xchg/cmd.sh >/xchg/stdout 2>/xchg/stderr </dev/null
 echo \$? >/xchg/rc
 sync
-reboot -f
+poweroff -f
 EOF
 chmod +x "$work/root/init"
 mkdir -p "$work/root/proc" "$work/root/sys" "$work/root/dev"
@@ -179,15 +185,29 @@ tail -n +1 -f "$xchg/stderr" >&2 &
 t_err=$!
 [ "$verbose" = 1 ] && { tail -n +1 -f "$xchg/console.log" 2>/dev/null >&2 & t_con=$!; }
 t0=$(date +%s)
+# L1 powers off after writing rc; should its power-off not reach QEMU (an
+# occasional hang seen with reboot=t under TCG), QEMU is ended from here once
+# rc is written: the command's files are complete by then (9p writes through).
 set +e
-timeout "$timeout_s" qemu-system-x86_64 "${qemu_args[@]}" </dev/null >"$work/qemu.out" 2>&1
+timeout "$timeout_s" qemu-system-x86_64 "${qemu_args[@]}" </dev/null >"$work/qemu.out" 2>&1 &
+q=$!
+grace=0
+while kill -0 "$q" 2>/dev/null; do
+  if [ -s "$xchg/rc" ]; then
+    grace=$((grace + 1))
+    [ "$grace" -gt 30 ] && { echo "nested-kvm: L1 did not power off; ending QEMU" >&2; kill "$q"; }
+  fi
+  sleep 0.1
+done
+wait "$q"
 qrc=$?
 set -e
 sleep 0.3
 kill "$t_out" "$t_err" ${t_con:-} 2>/dev/null || true
 wait 2>/dev/null || true
-if [ "$qrc" = 124 ]; then
-  echo "nested-kvm: timed out after ${timeout_s} s" >&2
+if [ "$qrc" = 124 ] && [ ! -s "$xchg/rc" ]; then
+  echo "nested-kvm: timed out after ${timeout_s} s; the end of L1's console:" >&2
+  tail -n 15 "$xchg/console.log" >&2 2>/dev/null || true
   exit 124
 fi
 if [ ! -s "$xchg/rc" ]; then

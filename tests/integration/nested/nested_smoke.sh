@@ -10,7 +10,7 @@ SRC=$1
 cd "$SRC"
 out=$(mktemp) err=$(mktemp)
 trap 'rm -f "$out" "$err"' EXIT
-scripts/nested-kvm.sh --timeout 300 -- sh -c \
+scripts/nested-kvm.sh --timeout 180 -- sh -c \
   'test -c /dev/kvm && grep -qw svm /proc/cpuinfo && test -f CONTRIBUTING.md && echo "in L1: $(pwd)" && echo to-stderr >&2; exit 7' \
   >"$out" 2>"$err"
 rc=$?
