@@ -8,7 +8,7 @@
  *
  *   0x00000000  real-mode IVT/BDA area, left zero
  *   0x00000500  GDT (VMM_X86_GDT_ENTRIES descriptors)
- *   0x00000520  IDT (empty: limit 0, interrupts stay off until the kernel's)
+ *   0x00000540  IDT (empty: limit 0, interrupts stay off until the kernel's)
  *   0x00006000  PVH hvm_start_info, its module list and its memory map
  *   0x00007000  zero page (struct boot_params, 4 KiB)
  *   0x00009000  PML4, 0x0000a000 PDPT, 0x0000b000..0x0000efff four page
@@ -30,7 +30,7 @@
 
 #define VMM_X86_GDT_GPA 0x500ull
 #define VMM_X86_GDT_ENTRIES 5 /* null, code32, code64, data, TSS */
-#define VMM_X86_IDT_GPA 0x520ull
+#define VMM_X86_IDT_GPA 0x540ull
 
 /* GDT selectors. 0x10/0x18 are the boot protocol's __BOOT_CS/__BOOT_DS. */
 #define VMM_X86_SEL_CODE32 0x08
