@@ -243,6 +243,25 @@ static void test_guest_rst_closes_client(void **state) {
   close(fd);
 }
 
+/* A client leaving before the guest answers frees its slot; the guest
+ * gets RST for the request it has not answered. */
+static void test_client_leaves_before_response(void **state) {
+  vt *t = *state;
+  vmm_vsock_hdr h;
+  for (unsigned i = 0; i < 2 * VMM_VSOCK_MAX_CONNS; i++) {
+    int fd = client(t, "CONNECT 5020\n");
+    pump(t);
+    assert_true(recv_pkt(t, &h, NULL));
+    assert_int_equal(h.op, VMM_VSOCK_OP_REQUEST);
+    uint32_t hp = h.src_port;
+    close(fd);
+    pump(t);
+    assert_true(recv_pkt(t, &h, NULL));
+    assert_int_equal(h.op, VMM_VSOCK_OP_RST);
+    assert_int_equal(h.src_port, hp);
+  }
+}
+
 static int host_listener(vt *t, uint32_t port) {
   struct sockaddr_un sa = {.sun_family = AF_UNIX};
   snprintf(sa.sun_path, sizeof sa.sun_path, "%s_%u", t->path, port);
@@ -535,6 +554,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_bad_lines, setup, teardown),
       cmocka_unit_test_setup_teardown(test_guest_rst_closes_client, setup, teardown),
       cmocka_unit_test_setup_teardown(test_guest_connect, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_client_leaves_before_response, setup, teardown),
       cmocka_unit_test_setup_teardown(test_credit_to_guest, setup, teardown),
       cmocka_unit_test_setup_teardown(test_credit_from_guest, setup, teardown),
       cmocka_unit_test_setup_teardown(test_credit_overrun_rst, setup, teardown),

@@ -104,6 +104,7 @@ static uint32_t credit(const conn *c) {
 static void set_events(vsock_dev *d, conn *c) {
   uint32_t want = 0;
   if (c->state == C_HOST_LINE) want = EPOLLIN;
+  if (c->state == C_REQ_SENT) want = EPOLLHUP; /* only notice the client leaving */
   if (c->state == C_EST) {
     vmm_vq *rx = vmm_virtio_mmio_queue(d->m, Q_RX);
     if (!c->host_eof && !c->guest_no_rcv && credit(c) > 0 && rx && vmm_vq_has_avail(rx))
@@ -458,6 +459,8 @@ static void conn_cb(void *ctx, int fd, uint32_t ev) {
   if (c == NULL) goto out; /* closed meanwhile */
   if (c->state == C_HOST_LINE) {
     on_line(d, c, ev);
+  } else if (c->state == C_REQ_SENT) {
+    if (ev & (EPOLLHUP | EPOLLERR)) conn_reset(d, c); /* gone before the guest answered */
   } else if (c->state == C_EST) {
     if ((ev & EPOLLERR) || ((ev & (EPOLLOUT | EPOLLHUP)) && conn_flush(d, c) != 0)) {
       conn_reset(d, c);
