@@ -91,13 +91,13 @@ _Static_assert(offsetof(qemu_box, box) == 0, "the skeleton comes first");
 /* plugin.c: this backend's ops of the box skeleton. */
 extern const gs_box_ops qemu_box_ops;
 
-/* image.c: find the kernel and initramfs (options, then the image cache)
- * into b->kernel / b->initramfs. 0 or VBX_E_NOTFOUND naming what to run. */
+/* image.c: find the kernel and initramfs (options, then the image cache;
+ * gs_vm_image_locate) into b->kernel / b->initramfs. 0 or VBX_E_NOTFOUND naming what to run. */
 int qemu_image_locate(qemu_box *b, vbx_call *call);
-/* image.c: write DIR/initrd.cpio = the image's initramfs followed by an
- * archive with etc/voidbox/agent.args (with --disk-mb b->disk_mb), policy
- * and secret (0400), workspace/
- * (owned by the commands' uid) and, with network, etc/resolv.conf. */
+/* image.c: write DIR/initrd.cpio (gs_vm_initrd_write): the image's
+ * initramfs followed by the box's archive - agent.args (--listen
+ * virtio-port:voidbox.ctl, --disk-mb b->disk_mb), policy, secret (0400),
+ * workspace/ and, with network, etc/resolv.conf. */
 int qemu_image_box_initrd(qemu_box *b, const void *secret, size_t secret_len, vbx_call *call);
 
 /* accel.c: resolve `auto` - KVM when /dev/kvm opens and the CPU flags show
@@ -115,21 +115,10 @@ int qemu_start(gs_box *box, const vbx_sandbox_config *cfg, vbx_call *call);
 int qemu_connect(gs_box *box, vbx_call *call);
 /* launch.c: close and unlink the listening socket if still open. */
 void qemu_close_listener(qemu_box *b);
-/* why.c, the ops' why_dead: QEMU's exit status (gone/status), the
- * connection's end (why), its last stderr lines, the guest's "Kernel
- * panic" line if any, then as much of the console tail as fits (newest
- * lines kept; at most min(cap, QEMU_WHY_MAX) bytes: a call's error message
- * holds 1 KiB with its prefix). Any thread. */
-#define QEMU_WHY_MAX 900
+/* why.c, the ops' why_dead: guest-session's gs_vm_why_dead (QEMU's exit
+ * status, the connection's end, qemu.log's last lines, the guest's panic
+ * line and console tail). Any thread. */
 #define QEMU_EXIT_WAIT_MS 2000u
 void qemu_why_dead(gs_box *box, int gone, int status, const char *why, char *msg, size_t cap);
-
-/* console.c: the last `lines` lines (at most cap-1 bytes) of file, with
- * control characters replaced, into out. Returns the length (0: none). */
-size_t qemu_file_tail(const char *file, unsigned lines, char *out, size_t cap);
-/* console.c: the last "Kernel panic - not syncing: ..." line in the final
- * 16 KiB of the console log (NUL-terminated, at most cap-1 bytes) into out;
- * "" when the guest did not panic. */
-void qemu_console_panic(const char *file, char *out, size_t cap);
 
 #endif

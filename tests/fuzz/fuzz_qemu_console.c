@@ -1,7 +1,8 @@
 /*
- * tests/fuzz/fuzz_qemu_console.c - libFuzzer target for the qemu backend's
- * reading of the guest serial console (plugins/sandbox-qemu/console.c):
- * the console is written by the guest, so its bytes are untrusted. Each
+ * tests/fuzz/fuzz_qemu_console.c - libFuzzer target for the VM backends'
+ * reading of the guest serial console (plugins/guest-session/gs_console.c,
+ * shared by qemu and kvm): the console is written by the guest, so its
+ * bytes are untrusted. Each
  * input is written to a temporary file, then its tail (several line counts
  * and buffer sizes) and its "Kernel panic" line are extracted; the outputs
  * must be NUL-terminated within their buffers and printable.
@@ -12,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "qemu.h"
+#include "gs_vm.h"
 
 static char path[64];
 
@@ -35,13 +36,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   for (size_t c = 0; c < sizeof caps / sizeof caps[0]; c++)
     for (size_t l = 0; l < sizeof lines / sizeof lines[0]; l++) {
       char *out = malloc(caps[c]);
-      size_t n = qemu_file_tail(path, lines[l], out, caps[c]);
+      size_t n = gs_file_tail(path, lines[l], out, caps[c]);
       if (n >= caps[c] || strlen(out) != n) abort();
       check_printable(out, caps[c]);
       free(out);
     }
   char panic[200];
-  qemu_console_panic(path, panic, sizeof panic);
+  gs_console_panic(path, panic, sizeof panic);
   check_printable(panic, sizeof panic);
   if (panic[0] && strncmp(panic, "Kernel panic - not syncing:", 27) != 0) abort();
   unlink(path);

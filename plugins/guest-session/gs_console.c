@@ -1,5 +1,5 @@
 /*
- * sandbox-qemu/console.c - the tail of a log file, and the guest's panic
+ * guest-session/gs_console.c - the tail of a log file, and the guest's panic
  * line, for error messages.
  */
 #include <fcntl.h>
@@ -7,9 +7,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "qemu.h"
+#include "gs_vm.h"
 
-size_t qemu_file_tail(const char *file, unsigned lines, char *out, size_t cap) {
+size_t gs_file_tail(const char *file, unsigned lines, char *out, size_t cap) {
   if (cap == 0) return 0;
   out[0] = '\0';
   int fd = open(file, O_RDONLY | O_CLOEXEC);
@@ -48,12 +48,12 @@ size_t qemu_file_tail(const char *file, unsigned lines, char *out, size_t cap) {
   return o;
 }
 
-void qemu_console_panic(const char *file, char *out, size_t cap) {
+void gs_console_panic(const char *file, char *out, size_t cap) {
   static const char needle[] = "Kernel panic - not syncing:";
   char buf[16384];
   if (cap == 0) return;
   out[0] = '\0';
-  qemu_file_tail(file, 100000, buf, sizeof buf);
+  gs_file_tail(file, 100000, buf, sizeof buf);
   const char *last = NULL;
   for (const char *p = buf; (p = strstr(p, needle)) != NULL; p++)
     last = p;

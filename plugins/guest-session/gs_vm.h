@@ -1,0 +1,87 @@
+/*
+ * guest-session/gs_vm.h - what the micro-VM backends (`qemu`: QEMU microvm,
+ * `kvm`: our own voidbox-vmm) share around the box skeleton (gs_box.h):
+ *
+ *   image    the guest kernel and base initramfs of `voidbox image build`
+ *            (options, else the image cache) - gs_vm_image.c
+ *   initrd   the per-box initrd: a copy of the base initramfs followed by
+ *            a second newc archive with the agent's arguments (its --listen
+ *            endpoint, --disk-mb), the policy, the session secret and
+ *            workspace/ - gs_vm_initrd.c
+ *   console  the tail of a log file and the guest's "Kernel panic" line,
+ *            for error messages - gs_console.c
+ *   death    the message for a VM that is gone: the monitor's exit status,
+ *            its last stderr lines, the panic line, the console tail -
+ *            gs_vm_why.c
+ *
+ * Threads: none shared; every function may be called from any thread.
+ */
+#ifndef VBX_GS_VM_H
+#define VBX_GS_VM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gs_box.h"
+#include "policy.h"
+#include "voidbox/plugin.h"
+
+/* ---- the guest image (gs_vm_image.c) ------------------------------------ */
+typedef struct gs_vm_image {
+  char kernel[512];
+  char initramfs[512];
+} gs_vm_image;
+
+/* gs_vm_image_locate - the kernel (the option kernel, else
+ * IMAGE_DIR/vmlinux) and base initramfs (initramfs, else
+ * IMAGE_DIR/initramfs.cpio) into out; IMAGE_DIR is image_dir, else the
+ * image cache (util/cachedir.h). Options may be NULL. backend names the
+ * backend in messages ("qemu"). 0, or VBX_E_NOTFOUND / VBX_E_TOOBIG set on
+ * call (field: the option when it named the path) saying to run
+ * `voidbox image build`. */
+int gs_vm_image_locate(const vbx_host_services *h, const char *backend, const char *image_dir,
+                       const char *kernel, const char *initramfs, gs_vm_image *out, vbx_call *call);
+
+/* ---- the per-box initrd (gs_vm_initrd.c) --------------------------------- */
+typedef struct gs_vm_initrd {
+  const char *base;        /* the image's initramfs (a newc archive) */
+  const char *listen;      /* the agent's --listen ("vsock:1024", ...) */
+  const char *writer;      /* names the backend in the policy file */
+  const guest_policy *pol; /* the policy, and the uid/gid of workspace/ */
+  uint32_t disk_mb;        /* the agent's --disk-mb */
+  const char *resolv_conf; /* etc/resolv.conf text, NULL: none */
+} gs_vm_initrd;
+
+/* gs_vm_initrd_write - create path (0600, exclusively) = spec->base
+ * followed by an archive with etc/voidbox/agent.args (one argument a
+ * line: --listen, --policy-file, --secret-file, --unlink-secret, --root /,
+ * --cwd /workspace, --shutdown reboot, --disk-mb), etc/voidbox/policy,
+ * etc/voidbox/secret (secret, 0400: the agent unlinks it once read),
+ * workspace/ (owned by the policy's uid/gid) and, with resolv_conf,
+ * etc/resolv.conf. The secret never appears on a command line. 0 or
+ * VBX_E_IO / VBX_E_NOMEM / VBX_E_INVAL set on call; a partial file is
+ * left for the box directory's removal. */
+int gs_vm_initrd_write(const vbx_host_services *h, const char *path, const gs_vm_initrd *spec,
+                       const void *secret, size_t secret_len, vbx_call *call);
+
+/* ---- console and log tails (gs_console.c) -------------------------------- */
+/* gs_file_tail - the last `lines` lines (at most cap-1 bytes) of file, with
+ * control characters replaced, into out. Returns the length (0: none). */
+size_t gs_file_tail(const char *file, unsigned lines, char *out, size_t cap);
+/* gs_console_panic - the last "Kernel panic - not syncing: ..." line in the
+ * final 16 KiB of the console log (NUL-terminated, at most cap-1 bytes)
+ * into out; "" when the guest did not panic. */
+void gs_console_panic(const char *file, char *out, size_t cap);
+
+/* ---- a dead VM, in words (gs_vm_why.c) ----------------------------------- */
+#define GS_VM_WHY_MAX 900 /* a call's error message holds 1 KiB with its prefix */
+/* gs_vm_why_dead - for a skeleton's ops->why_dead: the monitor's exit
+ * status ("<who> exited with status 0", when gone), the connection's end
+ * (why), the last 4 lines of BOXDIR/log_file ("<who> said: ..."), the
+ * guest's "Kernel panic" line from BOXDIR/console.log, then as much of the
+ * console tail as fits (newest lines kept; at most min(cap, GS_VM_WHY_MAX)
+ * bytes). who names the monitor ("QEMU", "voidbox-vmm"). */
+void gs_vm_why_dead(gs_box *box, const char *who, const char *log_file, int gone, int status,
+                    const char *why, char *msg, size_t cap);
+
+#endif
