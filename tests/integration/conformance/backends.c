@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "conformance.h"
+#include "kt.h"
 #include "lt.h"
 #include "qt.h"
 
@@ -49,6 +50,7 @@ static const cf_backend backends[] = {
     {"mock", mock_require, mock_load, th_unload, 0, mock_na, NULL},
     {"local", lt_require, lt_load, th_unload, 1, none, NULL},
     {"qemu", qt_require, qt_load, qemu_unload, 1, none, NULL},
+    {"kvm", kt_require, kt_load, kt_unload, 1, none, NULL},
 };
 
 const cf_backend *cf_backend_find(const char *name) {

@@ -2,7 +2,7 @@
  * tests/integration/conformance/cases.c - the sandbox conformance cases.
  * `test_conformance BACKEND` runs every case of the table against one
  * backend (conformance.h); ctest runs it once per backend
- * (conformance_mock, conformance_local, conformance_qemu). Most cases
+ * (conformance_mock, conformance_local, conformance_qemu, conformance_kvm). Most cases
  * share one box (made by the group setup, with env CONF_A=alpha); jail,
  * box lifetime and teardown make their own.
  */
@@ -411,7 +411,7 @@ static int group_teardown(void **state) {
 
 int main(int argc, char **argv) {
   if (argc != 2 || (CF = cf_backend_find(argv[1])) == NULL) {
-    fprintf(stderr, "usage: test_conformance mock|local|qemu\n");
+    fprintf(stderr, "usage: test_conformance mock|local|qemu|kvm\n");
     return 2;
   }
   CF->require();

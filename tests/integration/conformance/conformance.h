@@ -1,8 +1,7 @@
 /*
  * tests/integration/conformance/conformance.h - the sandbox conformance
  * suite: one table of cases (cases.c) every sandbox backend must pass, run
- * against one backend per process (backends.c: mock, local, qemu; kvm
- * when it lands). A case a backend cannot do by design names the reason in
+ * against one backend per process (backends.c: mock, local, qemu, kvm). A case a backend cannot do by design names the reason in
  * the backend's table and is reported SKIPPED, never passed.
  */
 #ifndef VBX_TEST_CONFORMANCE_H
@@ -11,7 +10,7 @@
 #include "harness.h"
 
 typedef struct cf_backend {
-  const char *name;      /* "mock", "local", "qemu" */
+  const char *name;      /* "mock", "local", "qemu", "kvm" */
   void (*require)(void); /* exit 77 with a reason when it cannot run */
   void (*load)(void);    /* th_load with the backend's default options */
   void (*unload)(void);
