@@ -11,6 +11,10 @@
  *   vhost_vsock             /dev/vhost-vsock opens
  *   qemu                    qemu-system-x86_64 runs (+ "version", "path")
  *   qemu_kvm                QEMU can use -accel kvm (qemu + kvm_hardware)
+ *   kvm_backend             the kvm sandbox backend runs directly: kvm_hardware
+ *                           and voidbox-vmm beside voidbox (+ "vmm", and
+ *                           "nested_runner": scripts/nested-kvm.sh can run
+ *                           it under emulation - root, QEMU with -cpu max)
  *   guest_kernel            the image cache has bzImage and vmlinux (+ paths)
  *   guest_initramfs         the image cache has initramfs.cpio (+ path)
  *   cgroup_v2               a cgroup2 mount with controllers (+ "controllers")
@@ -42,6 +46,8 @@ json_t *vbx__doctor_cap(json_t *caps, const char *key, int available, const char
 void vbx__doctor_probe_virt(json_t *caps);
 void vbx__doctor_probe_host(json_t *caps);
 void vbx__doctor_probe_images(json_t *caps, const char *cache_dir);
+/* kvm_backend; after the others (it reads kvm_hardware and qemu). */
+void vbx__doctor_probe_kvm_backend(json_t *caps);
 
 /* Human-readable report of a vbx__doctor_run document to out. */
 void vbx__doctor_print(const json_t *doc, FILE *out);

@@ -13,7 +13,7 @@ trap 'rm -rf "$tmp"' EXIT
 "$voidbox" doctor --output json --cache-dir "$tmp/cache" > "$tmp/d.json" || fail "doctor exited $?"
 jq -e . "$tmp/d.json" >/dev/null || fail "not JSON"
 keys="kvm_device hardware_virtualization kvm_hardware vhost_vsock net_tun qemu cgroup_v2 cgroup_v1
-      user_namespaces guest_kernel guest_initramfs qemu_kvm"
+      user_namespaces guest_kernel guest_initramfs qemu_kvm kvm_backend"
 for k in $keys; do
   jq -e --arg k "$k" '.capabilities[$k] | (.available | type == "boolean") and
        (.detail | type == "string") and (.reason | type == "string") and
@@ -21,7 +21,7 @@ for k in $keys; do
      "$tmp/d.json" >/dev/null || fail "capability $k malformed: $(jq -c --arg k "$k" '.capabilities[$k]' "$tmp/d.json")"
 done
 n=$(jq '.capabilities | length' "$tmp/d.json")
-[ "$n" -eq 12 ] || fail "expected 12 capabilities, got $n"
+[ "$n" -eq 13 ] || fail "expected 13 capabilities, got $n"
 [ "$(jq -r .cache_dir "$tmp/d.json")" = "$tmp/cache" ] || fail "cache_dir not honoured"
 
 cap() { jq -r --arg k "$1" '.capabilities[$k].available' "$tmp/d.json"; }
@@ -43,6 +43,23 @@ else
   [ "$(cap qemu)" = false ] || fail "qemu reported present"
 fi
 [ "$(cap guest_kernel)" = false ] || fail "empty cache dir has no kernel"
+# kvm_backend: directly only with hardware KVM and voidbox-vmm beside voidbox;
+# otherwise whether scripts/nested-kvm.sh can run it (root, QEMU -cpu max)
+vmm=$(dirname "$(readlink -f "$voidbox")")/voidbox-vmm
+if [ "$(cap kvm_hardware)" = true ] && [ -x "$vmm" ]; then kb=true; else kb=false; fi
+[ "$(cap kvm_backend)" = $kb ] || fail "kvm_backend should be $kb (vmm $vmm)"
+if [ "$(id -u)" = 0 ] && command -v qemu-system-x86_64 >/dev/null &&
+   qemu-system-x86_64 -cpu help | grep -qw max; then nr=true; else nr=false; fi
+[ "$(jq -r .capabilities.kvm_backend.nested_runner "$tmp/d.json")" = $nr ] ||
+  fail "kvm_backend.nested_runner should be $nr"
+if [ "$(cap kvm_hardware)" = false ]; then
+  jq -r .capabilities.kvm_backend.reason "$tmp/d.json" | grep -q "scripts/nested-kvm.sh" ||
+    fail "kvm_backend reason does not name scripts/nested-kvm.sh"
+  if [ $nr = true ]; then
+    jq -r .capabilities.kvm_backend.detail "$tmp/d.json" | grep -q "scripts/nested-kvm.sh can run the kvm backend under emulation" ||
+      fail "kvm_backend detail does not say the nested runner can run it"
+  fi
+fi
 [ -e /dev/vhost-vsock ] || [ "$(cap vhost_vsock)" = false ] || fail "vhost_vsock"
 jq -e '.capabilities.cgroup_v1.controllers | type == "array"' "$tmp/d.json" >/dev/null || fail "cgroup_v1.controllers"
 
