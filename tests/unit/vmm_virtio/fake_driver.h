@@ -42,6 +42,7 @@ void fake_init(fake *f);
 vmm_irq fake_irq(fake *f);
 void fake_fini(fake *f); /* destroys f->dev and frees memory */
 
+/* A 32-bit register read / write through vmm_virtio_mmio_access. */
 uint32_t fake_rd(fake *f, uint64_t off);
 void fake_wr(fake *f, uint64_t off, uint32_t v);
 
@@ -51,7 +52,8 @@ uint32_t fake_setup(fake *f, uint64_t features, unsigned nq, uint16_t qsize);
 /* Program queue q's registers (size and ring addresses) and write Ready. */
 void fake_queue(fake *f, unsigned q, uint16_t size);
 
-/* Bump-allocate guest memory (zeroed); returns its gpa. */
+/* Bump-allocate guest memory (zeroed); returns its gpa. fake_ptr is the
+ * host pointer of a gpa (no bounds check: the test chose it). */
 uint64_t fake_alloc(fake *f, uint32_t len);
 void *fake_ptr(fake *f, uint64_t gpa);
 
@@ -62,6 +64,7 @@ void fake_add_head(fake *f, unsigned q, uint16_t head);
 /* Write descriptor i of q directly. */
 void fake_desc(fake *f, unsigned q, uint16_t i, uint64_t addr, uint32_t len, uint16_t flags,
                uint16_t next);
+/* Write QueueNotify for q (the device runs its handler on this thread). */
 void fake_kick(fake *f, unsigned q);
 /* Next used element of q: true with id/len filled, false when none. */
 bool fake_used(fake *f, unsigned q, uint32_t *id, uint32_t *len);

@@ -71,6 +71,9 @@ vmm_virtio_mmio *vmm_virtio_mmio_new(const vmm_virtio_dev_ops *ops, void *dev,
                                      const vmm_guest_mem *mem, vmm_irq irq, const uint8_t *config,
                                      uint32_t config_len);
 
+/* Take / release the device mutex: a device's loop callbacks hold it while
+ * they touch queues or device state. Not recursive: never from inside an
+ * ops callback (the transport already holds it there). */
 void vmm_virtio_mmio_lock(vmm_virtio_mmio *m);
 void vmm_virtio_mmio_unlock(vmm_virtio_mmio *m);
 
