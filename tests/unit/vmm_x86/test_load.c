@@ -335,6 +335,7 @@ static void test_bz_bad(void **state) {
   b[0x1f1] = 200;
   expect(load_bz(b, BZ_LEN, NULL, ""), VBX_E_INVAL, "setup_sects 200");
   make_bz(b);
+  expect(load_bz(b, 1024 + 0x200, NULL, ""), VBX_E_INVAL, "ends before its 64-bit entry");
   put(b + 0x260, 0x4000000, 4); /* init_size: 64 MiB from 16 MiB */
   expect(load_bz(b, BZ_LEN, NULL, ""), VBX_E_TOOBIG, "init_size");
   make_bz(b);

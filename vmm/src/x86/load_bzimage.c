@@ -79,6 +79,11 @@ int vmm_x86_load_bzimage(const vmm_guest_mem *mem, const uint8_t *data, size_t l
     return vmm_x86_fail(err, errcap, VBX_E_INVAL,
                         "%s: setup_sects %llu puts the kernel past the end of the file (%zu bytes)",
                         name, (unsigned long long)sects, len);
+  if (len - setup <= ENTRY64_OFF)
+    return vmm_x86_fail(err, errcap, VBX_E_INVAL,
+                        "%s: protected-mode kernel of %llu bytes (after setup_sects %llu) ends "
+                        "before its 64-bit entry at +0x200",
+                        name, (unsigned long long)(len - setup), (unsigned long long)sects);
   uint64_t hdr_end = 0x202 + rd(data, 0x201, 1); /* boot.rst: end of the setup header */
   uint64_t hdr_len = hdr_end - HDR_OFF;
   if (hdr_len > sizeof(struct setup_header)) hdr_len = sizeof(struct setup_header);
