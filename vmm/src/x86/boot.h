@@ -27,8 +27,9 @@ typedef struct vmm_boot {
  * bytes; the files are read whole, every length bounded against the file
  * and guest memory. Fills *out. Returns 0, or a negative errno / VBX_E_*
  * code with a message naming the file and the field in `err` (always NUL
- * terminated when errcap > 0). Call before any vCPU runs; not thread-safe
- * against other writers of `mem`. */
+ * terminated when errcap > 0); after a failure guest memory holds whatever
+ * was written before it (do not run the VM). Call before any vCPU runs; not
+ * thread-safe against other writers of `mem`. */
 int vmm_x86_load(const vmm_guest_mem *mem, const char *kernel_path, const char *initrd_path,
                  const char *cmdline, unsigned vcpus, vmm_boot *out, char *err, size_t errcap);
 
