@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -551,6 +553,106 @@ static void test_reset_closes_all(void **state) {
   close(fd);
 }
 
+/* ---- both directions at once, the loop on its own thread ------------- */
+
+#define STREAM (1u << 20)
+
+static void *loop_main(void *arg) {
+  vmm_loop_run(arg);
+  return NULL;
+}
+
+typedef struct {
+  int fd;
+  uint8_t *buf;
+  size_t n;
+} io_job;
+
+static void *host_writer(void *arg) {
+  io_job *j = arg;
+  for (size_t off = 0; off < j->n;) {
+    ssize_t r = write(j->fd, j->buf + off, j->n - off);
+    if (r <= 0) break;
+    off += (size_t)r;
+  }
+  return NULL;
+}
+
+static void *host_reader(void *arg) {
+  io_job *j = arg;
+  size_t off = 0;
+  while (off < j->n) {
+    ssize_t r = read_some(j->fd, j->buf + off, j->n - off, 10000);
+    if (r <= 0) break;
+    off += (size_t)r;
+  }
+  j->n = off;
+  return NULL;
+}
+
+static uint64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The guest side of the duplex test: receive, acknowledge credit every 16
+ * KiB, send within the device's credit. Runs on the test thread (the
+ * "vCPU"), while the loop thread serves the host socket. */
+static void duplex_guest(vt *t, uint32_t hp, const uint8_t *out, uint8_t *in) {
+  uint32_t got = 0, acked = 0, sent = 0, peer_fwd = 0;
+  vmm_vsock_hdr h;
+  uint64_t deadline = now_ms() + 30000;
+  while ((got < STREAM || sent < STREAM) && now_ms() < deadline) {
+    bool idle = true;
+    while (recv_pkt(t, &h, got < STREAM ? in + got : NULL)) {
+      assert_int_not_equal(h.op, VMM_VSOCK_OP_RST);
+      if (h.op == VMM_VSOCK_OP_RW) got += h.len;
+      assert_true(got <= STREAM);
+      peer_fwd = h.fwd_cnt, idle = false;
+    }
+    if (got - acked >= 16384 || (got == STREAM && acked != got)) {
+      send_pkt(t, VMM_VSOCK_OP_CREDIT_UPDATE, 6000, hp, NULL, 0, 65536, got);
+      acked = got;
+    }
+    uint32_t credit = VMM_VSOCK_BUF_ALLOC - (sent - peer_fwd), n = STREAM - sent;
+    n = n < credit ? n : credit;
+    n = n < 8192 ? n : 8192;
+    if (n > 0) {
+      send_pkt(t, VMM_VSOCK_OP_RW, 6000, hp, out + sent, n, 65536, acked);
+      sent += n, idle = false;
+    }
+    if (idle) usleep(200);
+  }
+  assert_int_equal(got, STREAM);
+  assert_int_equal(sent, STREAM);
+}
+
+static void test_duplex_threads(void **state) {
+  vt *t = *state;
+  uint32_t hp;
+  int fd = establish(t, 6000, 65536, &hp);
+  uint8_t *h2g = malloc(STREAM), *g2h = malloc(STREAM), *got_h = malloc(STREAM),
+          *got_g = malloc(STREAM);
+  for (uint32_t i = 0; i < STREAM; i++)
+    h2g[i] = (uint8_t)(i * 31 + 7), g2h[i] = (uint8_t)(i ^ 0x5a);
+  pthread_t lt, wt, rt;
+  io_job wj = {fd, h2g, STREAM}, rj = {fd, got_h, STREAM};
+  assert_int_equal(pthread_create(&lt, NULL, loop_main, t->loop), 0);
+  assert_int_equal(pthread_create(&wt, NULL, host_writer, &wj), 0);
+  assert_int_equal(pthread_create(&rt, NULL, host_reader, &rj), 0);
+  duplex_guest(t, hp, g2h, got_g);
+  pthread_join(wt, NULL);
+  pthread_join(rt, NULL);
+  vmm_loop_stop(t->loop);
+  pthread_join(lt, NULL);
+  assert_int_equal(rj.n, STREAM);
+  assert_memory_equal(got_h, g2h, STREAM);
+  assert_memory_equal(got_g, h2g, STREAM);
+  close(fd);
+  free(h2g), free(g2h), free(got_h), free(got_g);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_host_connect_data, setup, teardown),
@@ -567,6 +669,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_connection_cap, setup, teardown),
       cmocka_unit_test_setup_teardown(test_malformed_packets, setup, teardown),
       cmocka_unit_test_setup_teardown(test_reset_closes_all, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_duplex_threads, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
