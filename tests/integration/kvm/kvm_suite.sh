@@ -34,7 +34,7 @@ quick_demo() {
   local r=$tmp/report.json rc
   mkdir -p "$tmp/tmp"
   TMPDIR=$tmp/tmp "$BUILD/bin/voidbox" run --file "$SRC/examples/quick_demo_kvm.yaml" \
-    --output json >"$r" 2>"$tmp/stderr" &
+    --output json --log-level info >"$r" 2>"$tmp/stderr" &
   local pid=$!
   wait $pid
   rc=$?
@@ -44,7 +44,9 @@ quick_demo() {
     >/dev/null || { echo "FAIL: analyst output $(jq -c '.stages[0].boxes[0].tool_calls' "$r")"; return 1; }
   jq -e '.stages[1].boxes[0].output | contains("strategy=momentum basket_return=6.03% holdings=3")' \
     "$r" >/dev/null || { echo "FAIL: strategist output $(jq -c '.stages[1].boxes[0].output' "$r")"; return 1; }
-  grep -q "voidbox-vmm micro-VM" "$tmp/stderr" || { echo "FAIL: the boxes did not run on voidbox-vmm: $(head -5 "$tmp/stderr")"; return 1; }
+  # both boxes ran on voidbox-vmm (the backend logs each at info level)
+  [ "$(grep -c "box .*: voidbox-vmm micro-VM" "$tmp/stderr")" = 2 ] ||
+    { echo "FAIL: the boxes did not both run on voidbox-vmm: $(grep "micro-VM" "$tmp/stderr")"; return 1; }
   if pgrep -f "voidbox-vmm.*$tmp/tmp" >/dev/null; then echo "FAIL: a voidbox-vmm of the run is left"; return 1; fi
   [ -z "$(ls -A "$tmp/tmp")" ] || { echo "FAIL: left in TMPDIR: $(ls -A "$tmp/tmp")"; return 1; }
   echo "PASS: quick_demo_kvm ($(jq '.totals.duration_ms // empty' "$r") ms)"
