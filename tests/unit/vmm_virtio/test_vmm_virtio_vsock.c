@@ -470,6 +470,33 @@ static void test_shutdown(void **state) {
   close(fd);
 }
 
+/* A client that half-closes (done sending) still gets the guest's reply:
+ * the guest is told SHUTDOWN(SEND) only. */
+static void test_host_half_close(void **state) {
+  vt *t = *state;
+  uint32_t hp;
+  int fd = establish(t, 5011, 65536, &hp);
+  assert_int_equal(write(fd, "req", 3), 3);
+  assert_int_equal(shutdown(fd, SHUT_WR), 0);
+  pump(t);
+  vmm_vsock_hdr h;
+  char buf[16];
+  assert_true(recv_pkt(t, &h, buf));
+  assert_int_equal(h.op, VMM_VSOCK_OP_RW);
+  assert_memory_equal(buf, "req", 3);
+  assert_true(recv_pkt(t, &h, NULL));
+  assert_int_equal(h.op, VMM_VSOCK_OP_SHUTDOWN);
+  assert_int_equal(h.flags, VMM_VSOCK_SHUTDOWN_SEND);
+  send_pkt(t, VMM_VSOCK_OP_RW, 5011, hp, "reply", 5, 65536, 3);
+  assert_int_equal(read_some(fd, buf, sizeof buf, 1000), 5);
+  assert_memory_equal(buf, "reply", 5);
+  send_pkt_split(t, VMM_VSOCK_OP_SHUTDOWN, 5011, hp, NULL, 0, 65536, 3, 3, 1);
+  assert_true(recv_pkt(t, &h, NULL));
+  assert_int_equal(h.op, VMM_VSOCK_OP_RST);
+  assert_int_equal(read_some(fd, buf, 1, 1000), 0);
+  close(fd);
+}
+
 static void test_connection_cap(void **state) {
   vt *t = *state;
   int fds[VMM_VSOCK_MAX_CONNS + 1];
@@ -666,6 +693,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_credit_overrun_rst, setup, teardown),
       cmocka_unit_test_setup_teardown(test_big_writes_split, setup, teardown),
       cmocka_unit_test_setup_teardown(test_shutdown, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_host_half_close, setup, teardown),
       cmocka_unit_test_setup_teardown(test_connection_cap, setup, teardown),
       cmocka_unit_test_setup_teardown(test_malformed_packets, setup, teardown),
       cmocka_unit_test_setup_teardown(test_reset_closes_all, setup, teardown),

@@ -44,7 +44,7 @@ typedef struct conn {
   uint32_t ok_len, ok_off;
   uint32_t fwd_cnt, fwd_sent;                    /* guest->host bytes delivered */
   uint32_t peer_buf_alloc, peer_fwd_cnt, rx_cnt; /* host->guest credit */
-  uint32_t pending;
+  uint32_t pending, shut_flags;                  /* shut_flags: of the SHUTDOWN pending */
   bool host_eof, guest_no_send, guest_no_rcv, close_when_drained;
 } conn;
 
@@ -188,7 +188,7 @@ static bool next_control(vsock_dev *d, vmm_vsock_hdr *h) {
     if (bit == P_CREDIT) *h = hdr_for(d, c, VMM_VSOCK_OP_CREDIT_UPDATE);
     if (bit == P_SHUTDOWN) {
       *h = hdr_for(d, c, VMM_VSOCK_OP_SHUTDOWN);
-      h->flags = VMM_VSOCK_SHUTDOWN_RCV | VMM_VSOCK_SHUTDOWN_SEND;
+      h->flags = c->shut_flags;
     }
     return true;
   }
@@ -220,8 +220,10 @@ static void rx_kick(vsock_dev *d) {
   if (any) vmm_virtio_mmio_signal(d->m);
 }
 
-/* Read from the host socket into guest rx buffers, within credit. */
-static void conn_recv(vsock_dev *d, conn *c) {
+/* Read from the host socket into guest rx buffers, within credit. At EOF
+ * the guest is told the host sends no more; that it receives no more too
+ * when the client closed altogether (EPOLLHUP: a half-close is not). */
+static void conn_recv(vsock_dev *d, conn *c, uint32_t ev) {
   bool any = false;
   while (c->state == C_EST && !c->host_eof && !c->guest_no_rcv && credit(c) > 0) {
     vmm_vq *rx = vmm_virtio_mmio_queue(d->m, Q_RX);
@@ -232,6 +234,8 @@ static void conn_recv(vsock_dev *d, conn *c) {
     if (p <= 0) { /* EOF or error: the host closed its side */
       c->host_eof = true;
       c->pending |= P_SHUTDOWN;
+      c->shut_flags = VMM_VSOCK_SHUTDOWN_SEND;
+      if (ev & (EPOLLHUP | EPOLLERR)) c->shut_flags |= VMM_VSOCK_SHUTDOWN_RCV;
       break;
     }
     if (vmm_virtio_mmio_pop(d->m, Q_RX, &d->ch) <= 0) break;
@@ -465,7 +469,7 @@ static void conn_cb(void *ctx, int fd, uint32_t ev) {
     if ((ev & EPOLLERR) || ((ev & (EPOLLOUT | EPOLLHUP)) && conn_flush(d, c) != 0)) {
       conn_reset(d, c);
     } else if (ev & (EPOLLIN | EPOLLHUP)) {
-      conn_recv(d, c);
+      conn_recv(d, c, ev);
     }
   }
   rx_kick(d);
