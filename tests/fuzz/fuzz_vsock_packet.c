@@ -113,6 +113,8 @@ static uint32_t drain_rx(void) {
   return port;
 }
 
+static void unlink_path(void) { unlink(path); }
+
 static void init(void) {
   char err[256];
   mem.base = malloc(MEM), mem.size = MEM;
@@ -120,6 +122,7 @@ static void init(void) {
   snprintf(path, sizeof path, "/tmp/fuzz-vsock-%d.sock", (int)getpid());
   vmm_irq irq = {irq_fn, NULL, 5};
   if (vmm_virtio_vsock_create(loop, &mem, irq, CID, path, &dev, err, sizeof err) != 0) abort();
+  atexit(unlink_path);
 }
 
 static int host_client(unsigned port) {
