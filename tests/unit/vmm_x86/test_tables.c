@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdlib.h>
 
 #include "cpu.h"
 #include "layout.h"
@@ -361,6 +362,25 @@ static void test_entry_registers(void **state) {
   assert_int_equal(r.rbx, 0);
 }
 
+static void test_vcpu_init_arguments(void **state) {
+  (void)state;
+  char err[256];
+  vmm_guest_mem mem = {calloc(1, 1 << 20), 1 << 20};
+  assert_non_null(mem.base);
+  vmm_boot b = {.entry = 0x100000 - 0x1000, .pvh = true, .params_gpa = VMM_X86_START_INFO_GPA};
+  assert_int_equal(vmm_x86_vcpu_init(-1, -1, &mem, &b, 2, 2, err, sizeof err), -EINVAL);
+  assert_non_null(strstr(err, "vCPU 2 of 2"));
+  assert_int_equal(vmm_x86_vcpu_init(-1, -1, &mem, &b, 0, 0, err, sizeof err), -EINVAL);
+  b.params_gpa = (1 << 20) - 16; /* the start info would end past memory */
+  assert_int_equal(vmm_x86_vcpu_init(-1, -1, &mem, &b, 0, 1, err, sizeof err), -EINVAL);
+  assert_non_null(strstr(err, "outside guest memory"));
+  b.params_gpa = VMM_X86_START_INFO_GPA;
+  /* valid arguments, no KVM: the first ioctl's failure is named */
+  assert_int_equal(vmm_x86_vcpu_init(-1, -1, &mem, &b, 0, 1, err, sizeof err), -EBADF);
+  assert_non_null(strstr(err, "KVM_GET_SUPPORTED_CPUID"));
+  free(mem.base);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_e820),
@@ -371,6 +391,7 @@ int main(void) {
       cmocka_unit_test(test_gdt_and_page_tables),
       cmocka_unit_test(test_cpuid_filter),
       cmocka_unit_test(test_entry_registers),
+      cmocka_unit_test(test_vcpu_init_arguments),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
