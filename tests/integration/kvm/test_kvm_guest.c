@@ -8,9 +8,14 @@
  *     "voidbox-vmm exited with status 1" well before boot_timeout_ms, and
  *     nothing is left;
  *   - a create cancelled while the guest boots returns VBX_E_CANCELLED
- *     within 1 s of the cancel, the monitor reaped.
+ *     within 1 s of the cancel, the monitor reaped;
+ *   - the guest dies mid-session (`reboot -f` as uid 0: the monitor exits
+ *     on the reset) and the monitor is SIGKILLed under a running command:
+ *     the call and every later one fail with VBX_E_SANDBOX_LOST naming the
+ *     monitor's exit and the guest console's last lines, within 5 s.
  */
 #include <pthread.h>
+#include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +27,7 @@
 
 #include <cmocka.h>
 
+#include "gs_box.h"
 #include "kt.h"
 
 static double now_s(void) {
@@ -130,6 +136,77 @@ static void test_cancel_during_boot(void **s) {
   assert_int_equal(kt_vmm_children(NULL, 0), 0);
 }
 
+static void test_guest_reboots(void **s) {
+  (void)s;
+  void *b = th_box("\"uid\":0,\"gid\":0", 0);
+  const char *reboot[] = {"reboot", "-f", NULL};
+  vbx_exec_result r;
+  vbx_call call;
+  vbx__call_init(&call, NULL, NULL, 0);
+  int rc = th_exec(b, reboot, NULL, 0, 60000, &r, &call);
+  printf("reboot -f: rc %d, %s\n", rc, rc ? call.message : "(exec returned)");
+  assert_int_equal(rc, VBX_E_SANDBOX_LOST);
+  assert_non_null(strstr(call.message, "voidbox-vmm exited with status 0"));
+  assert_non_null(strstr(call.message, "guest console (last lines):"));
+  const char *echo[] = {"echo", "still there?", NULL};
+  vbx__call_init(&call, NULL, NULL, 0);
+  double t0 = now_s();
+  rc = th_exec(b, echo, NULL, 0, 60000, &r, &call);
+  printf("next exec after %.2f s: rc %d, %s\n", now_s() - t0, rc, call.message);
+  assert_int_equal(rc, VBX_E_SANDBOX_LOST);
+  assert_true(now_s() - t0 < 5.0);
+  TH.vt->destroy(b);
+  assert_int_equal(kt_vmm_children(NULL, 0), 0);
+}
+
+typedef struct running {
+  void *box;
+  int rc;
+  double done;
+  char msg[1024];
+} running;
+
+static void *run_sleep(void *arg) {
+  running *r = arg;
+  const char *argv[] = {"/bin/sh", "-c", "echo started; sleep 60", NULL};
+  vbx_exec_result res;
+  vbx_call call;
+  vbx__call_init(&call, NULL, NULL, 0);
+  r->rc = th_exec(r->box, argv, NULL, 0, 120000, &res, &call);
+  r->done = now_s();
+  snprintf(r->msg, sizeof r->msg, "%s", r->rc ? call.message : "(exec returned)");
+  if (r->rc == 0) th_res_free(&res);
+  return NULL;
+}
+
+static void test_vmm_killed(void **s) {
+  (void)s;
+  running r = {.box = th_box(NULL, 0)};
+  pid_t vmm = ((gs_box *)r.box)->pid;
+  assert_true(vmm > 0);
+  pthread_t t;
+  assert_int_equal(pthread_create(&t, NULL, run_sleep, &r), 0);
+  struct timespec ts = {0, 500 * 1000000L}; /* the command runs by then */
+  nanosleep(&ts, NULL);
+  double t0 = now_s();
+  assert_int_equal(kill(vmm, SIGKILL), 0);
+  pthread_join(t, NULL);
+  printf("SIGKILL to voidbox-vmm: exec returned after %.2f s: rc %d, %s\n", r.done - t0, r.rc,
+         r.msg);
+  assert_int_equal(r.rc, VBX_E_SANDBOX_LOST);
+  assert_non_null(strstr(r.msg, "voidbox-vmm was killed by signal 9"));
+  const char *tail = strstr(r.msg, "guest console (last lines):\n");
+  assert_non_null(tail);
+  assert_int_equal(tail[strlen("guest console (last lines):\n")], '[');
+  assert_true(r.done - t0 < 5.0);
+  vbx_call call;
+  vbx__call_init(&call, NULL, NULL, 0);
+  assert_int_equal(TH.vt->file_write(r.box, "x", "x", 1, 0644, &call), VBX_E_SANDBOX_LOST);
+  assert_non_null(strstr(call.message, "voidbox-vmm was killed by signal 9"));
+  TH.vt->destroy(r.box);
+  assert_int_equal(kt_vmm_children(NULL, 0), 0);
+}
+
 static int setup(void **s) {
   (void)s;
   kt_load();
@@ -145,10 +222,9 @@ static int teardown(void **s) {
 int main(void) {
   kt_require();
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_vcpus_memory),
-      cmocka_unit_test(test_vmm_missing),
-      cmocka_unit_test(test_vmm_exits),
-      cmocka_unit_test(test_cancel_during_boot),
+      cmocka_unit_test(test_vcpus_memory),  cmocka_unit_test(test_vmm_missing),
+      cmocka_unit_test(test_vmm_exits),     cmocka_unit_test(test_cancel_during_boot),
+      cmocka_unit_test(test_guest_reboots), cmocka_unit_test(test_vmm_killed),
   };
   return cmocka_run_group_tests_name("kvm_guest", tests, setup, teardown);
 }

@@ -3,16 +3,20 @@
  * on any host (nothing here boots a guest): `network: true` with its
  * message (never ignored), an unknown option and too many vCPUs naming the
  * field, and - on a host without hardware KVM, as here - any box, with a
- * message naming the cause and scripts/nested-kvm.sh. Nothing is left in
- * the work root.
+ * message naming the cause and scripts/nested-kvm.sh. The first create
+ * in a work root - refused or not - sweeps it: a `vbx-kvm-*` box directory
+ * whose owner has exited goes, a live owner's and another backend's stay.
+ * Nothing else is left in the work root.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -76,6 +80,73 @@ static void test_no_hardware_kvm(void **s) {
     assert_non_null(strstr(call.message, "does not exist"));
 }
 
+/* ROOT/name (0700) with an owner record naming pid/start. */
+static void fake_box(const char *name, int pid, unsigned long long start) {
+  char p[300], text[128];
+  snprintf(p, sizeof p, "%s/%s", ROOT, name);
+  assert_int_equal(mkdir(p, 0700), 0);
+  snprintf(p, sizeof p, "%s/%s/owner", ROOT, name);
+  int n = snprintf(text, sizeof text, "pid=%d\nstart=%llu\n", pid, start);
+  int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, text, (size_t)n), n);
+  close(fd);
+}
+
+static int exists(const char *name) {
+  char p[300];
+  struct stat st;
+  snprintf(p, sizeof p, "%s/%s", ROOT, name);
+  return lstat(p, &st) == 0;
+}
+
+static void remove_box(const char *name) {
+  char p[300];
+  snprintf(p, sizeof p, "%s/%s/owner", ROOT, name);
+  unlink(p);
+  snprintf(p, sizeof p, "%s/%s", ROOT, name);
+  rmdir(p);
+}
+
+/* Field 22 of /proc/self/stat: this process's start time. */
+static unsigned long long my_start(void) {
+  char buf[1024];
+  FILE *f = fopen("/proc/self/stat", "re");
+  assert_non_null(f);
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  char *p = strrchr(buf, ')');
+  for (int field = 2; p != NULL && field < 22; field++)
+    p = strchr(p + 1, ' ');
+  assert_non_null(p);
+  return strtoull(p + 1, NULL, 10);
+}
+
+static void test_sweep(void **s) {
+  (void)s;
+  pid_t dead = fork();
+  assert_true(dead >= 0);
+  if (dead == 0) _exit(0);
+  assert_int_equal(waitpid(dead, NULL, 0), dead);
+  fake_box("vbx-kvm-stale-1-aaaaaa", dead, 12345);
+  fake_box("vbx-kvm-live-2-bbbbbb", getpid(), my_start());
+  fake_box("vbx-qemu-stale-3-cccccc", dead, 12345);
+  /* any create sweeps its work root first; this one fails after that, on
+   * any host (no hardware KVM, or no such monitor) */
+  vbx_call call;
+  th_box_cfg c = {.name = "sweeper", .opts_json = "\"vmm\":\"/nonexistent/voidbox-vmm\""};
+  assert_true(try_box(&c, &call) < 0);
+  int stale = exists("vbx-kvm-stale-1-aaaaaa"), live = exists("vbx-kvm-live-2-bbbbbb"),
+      other = exists("vbx-qemu-stale-3-cccccc");
+  remove_box("vbx-kvm-stale-1-aaaaaa");
+  remove_box("vbx-kvm-live-2-bbbbbb");
+  remove_box("vbx-qemu-stale-3-cccccc");
+  assert_false(stale); /* its owner has exited */
+  assert_true(live);   /* this process owns it */
+  assert_true(other);  /* not the kvm backend's */
+}
+
 static int setup(void **s) {
   (void)s;
   snprintf(ROOT, sizeof ROOT, "/tmp/vbx-ktr-XXXXXX");
@@ -97,10 +168,9 @@ static int teardown(void **s) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_network_refused),
-      cmocka_unit_test(test_unknown_option),
-      cmocka_unit_test(test_too_many_vcpus),
-      cmocka_unit_test(test_no_hardware_kvm),
+      cmocka_unit_test(test_sweep), /* first: the first create sweeps */
+      cmocka_unit_test(test_network_refused), cmocka_unit_test(test_unknown_option),
+      cmocka_unit_test(test_too_many_vcpus),  cmocka_unit_test(test_no_hardware_kvm),
   };
   return cmocka_run_group_tests_name("kvm_refusals", tests, setup, teardown);
 }
