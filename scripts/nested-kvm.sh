@@ -126,9 +126,13 @@ done
 
 # Under TCG the guest's TSC runs at the host's rate. L1 calibrates it against
 # the emulated PIT, which fails when this machine is busy (TCG timing jitter)
-# and then stalls the boot; handing L1 the host's rate skips that step.
+# and then stalls the boot; handing L1 the host's rate skips that step. The
+# TSC is also the same on every vCPU here (the host's, plus one offset), so
+# tsc=reliable: L1 never falls back to jiffies because a busy host made its
+# vCPUs look out of sync. The console is verbose: it is only shown when L1
+# fails (or with --verbose), and then every line helps.
 tsc_khz=$(awk -F: '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)
-append="console=ttyS0 quiet panic=-1${tsc_khz:+ tsc_early_khz=$tsc_khz}"
+append="console=ttyS0 panic=-1${tsc_khz:+ tsc_early_khz=$tsc_khz tsc=reliable}"
 
 qemu_args=(-M microvm -accel tcg -cpu max -smp "$cpus" -m "$mem"
   -nographic -no-reboot -nodefaults -serial "file:$xchg/console.log"
