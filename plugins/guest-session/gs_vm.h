@@ -13,6 +13,7 @@
  *   death    the message for a VM that is gone: the monitor's exit status,
  *            its last stderr lines, the panic line, the console tail -
  *            gs_vm_why.c
+ *   kvm      whether /dev/kvm is a hardware KVM - gs_vm_kvm.c
  *
  * Threads: none shared; every function may be called from any thread.
  */
@@ -83,5 +84,17 @@ void gs_console_panic(const char *file, char *out, size_t cap);
  * bytes). who names the monitor ("QEMU", "voidbox-vmm"). */
 void gs_vm_why_dead(gs_box *box, const char *who, const char *log_file, int gone, int status,
                     const char *why, char *msg, size_t cap);
+
+/* ---- hardware KVM (gs_vm_kvm.c) ------------------------------------------ */
+enum {
+  GS_KVM_OK,        /* /dev/kvm opens read-write and the CPU shows vmx or svm */
+  GS_KVM_ABSENT,    /* no /dev/kvm */
+  GS_KVM_NO_ACCESS, /* /dev/kvm does not open read-write (*err: errno) */
+  GS_KVM_NO_HW      /* it opens, but the CPU shows no vmx/svm: a software KVM
+                       (PVM) that cannot boot an unmodified Linux guest */
+};
+/* gs_vm_kvm_probe - one of the GS_KVM_* states; *err gets open's errno (0
+ * when it opened). Reads /dev/kvm and /proc/cpuinfo only. */
+int gs_vm_kvm_probe(int *err);
 
 #endif

@@ -2,10 +2,8 @@
  * sandbox-kvm/host.c - what the kvm backend needs of the host: a hardware
  * KVM (a /dev/kvm that opens, on a CPU with vmx or svm: a /dev/kvm without
  * them - PVM and other software KVMs - cannot boot an unmodified Linux
- * guest), and the voidbox-vmm binary.
+ * guest; guest-session's gs_vm_kvm_probe), and the voidbox-vmm binary.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,42 +17,22 @@
   "; the kvm backend needs hardware KVM: run it under emulation with scripts/nested-kvm.sh " \
   "(docs/nested-kvm.md), or use backend qemu"
 
-/* 1 when the first "flags" line of /proc/cpuinfo has the word vmx or svm. */
-static int cpu_has_hw_virt(void) {
-  FILE *f = fopen("/proc/cpuinfo", "re");
-  if (f == NULL) return 0;
-  char line[8192];
-  int found = 0;
-  while (fgets(line, sizeof line, f) != NULL) {
-    if (strncmp(line, "flags", 5) != 0) continue;
-    for (char *save = NULL, *w = strtok_r(line, " \t\n", &save); w;
-         w = strtok_r(NULL, " \t\n", &save))
-      if (strcmp(w, "vmx") == 0 || strcmp(w, "svm") == 0) found = 1;
-    break;
-  }
-  fclose(f);
-  return found;
-}
-
 int kvm_host_check(char *msg, size_t cap) {
-  int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-  int e = errno;
-  if (fd >= 0) close(fd);
-  if (fd < 0 && e == ENOENT) {
+  int err;
+  switch (gs_vm_kvm_probe(&err)) {
+  case GS_KVM_OK: return 0;
+  case GS_KVM_ABSENT:
     snprintf(msg, cap, "/dev/kvm does not exist (no KVM on this host)" NESTED_HINT);
-    return VBX_E_UNSUPPORTED;
-  }
-  if (fd < 0) {
-    snprintf(msg, cap, "/dev/kvm cannot be opened read-write: %s" NESTED_HINT, strerror(e));
-    return VBX_E_UNSUPPORTED;
-  }
-  if (!cpu_has_hw_virt()) {
+    break;
+  case GS_KVM_NO_ACCESS:
+    snprintf(msg, cap, "/dev/kvm cannot be opened read-write: %s" NESTED_HINT, strerror(err));
+    break;
+  default:
     snprintf(msg, cap,
              "/dev/kvm is present but the CPU shows no vmx/svm flag: a software KVM (such as "
              "PVM) that cannot boot a Linux guest" NESTED_HINT);
-    return VBX_E_UNSUPPORTED;
   }
-  return 0;
+  return VBX_E_UNSUPPORTED;
 }
 
 static int executable(const char *p) {
