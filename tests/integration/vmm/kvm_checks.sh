@@ -22,7 +22,7 @@ BASE="console=ttyS0 quiet panic=-1 reboot=t"
 #    reset through the i8042.
 "$TOOL" listen "$W/t.port" 0 >"$W/t.tool" 2>&1 &
 wait_for "$W/t.port"
-timeout 60 "$VMM" --kernel "$TINY" --console "$W/t.log" --vsock "$W/t.vsock" \
+timeout 60 "$VMM" --kernel "$TINY" --cpus 4 --console "$W/t.log" --vsock "$W/t.vsock" \
   --port "voidbox.ctl=$W/t.port" 2>"$W/t.err"
 rc=$?
 want=("tiny-guest: hello" "virtio-mmio 0 magic=74726976 version=2 id=4"
@@ -31,7 +31,7 @@ want=("tiny-guest: hello" "virtio-mmio 0 magic=74726976 version=2 id=4"
 ok=1
 for w in "${want[@]}"; do grep -qiF "$w" "$W/t.log" || { ok=0; echo "  missing: $w"; }; done
 if [ $rc = 0 ] && [ $ok = 1 ]; then
-  pass "tiny guest: serial, three virtio-mmio devices (rng, console, vsock), i8042 reset, exit 0"
+  pass "tiny guest (4 vCPUs): serial, three virtio-mmio devices (rng, console, vsock), i8042 reset, exit 0"
 else
   fail "tiny guest (exit $rc)"; show "$W/t.log"; show "$W/t.err"
 fi
