@@ -5,9 +5,9 @@
  * limited to the two KVM requests those threads issue and socket() to
  * AF_UNIX.
  *
- * In sanitizer builds a call outside the list fails with ENOSYS instead of
- * killing the process: the sanitizer runtimes make calls of their own
- * (reports, stack walks) that no list of ours should have to follow.
+ * In sanitizer builds the lists also allow what the sanitizer runtimes call
+ * on our threads (sigaltstack at thread exit, files for reports), and a
+ * call outside them fails with ENOSYS instead of killing the process.
  */
 #include "syscall_filter.h"
 
@@ -73,6 +73,19 @@ static const int loop_only[] = {
     SCMP_SYS(accept),
 };
 
+#ifdef VMM_SANITIZED
+/* What the sanitizer runtimes call on a thread of ours: at thread exit
+ * (its alternate signal stack) and when they write a report. */
+static const int sanitizer_only[] = {
+    SCMP_SYS(sigaltstack), SCMP_SYS(rt_sigaction),
+    SCMP_SYS(prctl),       SCMP_SYS(sched_getaffinity),
+    SCMP_SYS(prlimit64),   SCMP_SYS(openat),
+    SCMP_SYS(readlink),    SCMP_SYS(newfstatat),
+    SCMP_SYS(pread64),     SCMP_SYS(lseek),
+    SCMP_SYS(getdents64),
+};
+#endif
+
 static int allow_list(scmp_filter_ctx f, const int *sys, size_t n) {
   for (size_t i = 0; i < n; i++) {
     int rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, sys[i], 0);
@@ -90,6 +103,9 @@ int vmm_seccomp_install(vmm_seccomp_kind kind) {
   scmp_filter_ctx f = seccomp_init(deny);
   if (f == NULL) return -ENOMEM;
   int rc = allow_list(f, common, sizeof common / sizeof common[0]);
+#ifdef VMM_SANITIZED
+  if (rc == 0) rc = allow_list(f, sanitizer_only, sizeof sanitizer_only / sizeof sanitizer_only[0]);
+#endif
   if (rc == 0 && kind == VMM_SECCOMP_LOOP)
     rc = allow_list(f, loop_only, sizeof loop_only / sizeof loop_only[0]);
   if (rc == 0)
