@@ -15,15 +15,18 @@ tmp=$(mktemp -d /tmp/vbx-kvm-suite.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 passed=0 failed=0 skipped=0
 
-part() { # part NAME COMMAND... : run, count, say
+PART_TIMEOUT=${VBX_KVM_PART_TIMEOUT:-600} # seconds; a part takes 1-3 min in L1
+
+part() { # part NAME COMMAND... : run (bounded), count, say
   local name=$1 rc
   shift
   echo "== $name"
-  "$@"
+  timeout -k 10 "$PART_TIMEOUT" "$@"
   rc=$?
   case $rc in
     0) passed=$((passed + 1)); echo "== $name: PASS" ;;
     77) skipped=$((skipped + 1)); echo "== $name: SKIP" ;;
+    124 | 137) failed=$((failed + 1)); echo "== $name: FAIL (no end within ${PART_TIMEOUT} s)" ;;
     *) failed=$((failed + 1)); echo "== $name: FAIL (exit $rc)" ;;
   esac
 }
@@ -54,7 +57,9 @@ quick_demo() {
 
 part conformance_kvm "$BUILD/tests/integration/conformance/test_conformance" kvm
 part test_kvm_guest "$BUILD/tests/integration/kvm/test_kvm_guest"
-part quick_demo_kvm quick_demo
+export BUILD SRC tmp
+export -f quick_demo
+part quick_demo_kvm bash -c quick_demo
 echo "kvm suite: $passed passed, $failed failed, $skipped skipped"
 [ $failed = 0 ] || exit 1
 [ $passed -gt 0 ] || exit 77
