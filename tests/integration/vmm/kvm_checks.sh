@@ -65,19 +65,20 @@ agent_check() { # NAME LISTEN TOOL_ARGS...
   [ "$1" = listen ] && { "$TOOL" "$@" >"$W/$name.tool" 2>&1 & wait_for "$3"; }
   local dev=(--vsock "$W/$name.vsock")
   [ "$1" = listen ] && dev=(--port "voidbox.ctl=$W/$name.port")
-  timeout 120 "$VMM" --kernel "$IMG/vmlinux" --initrd "$IMG/initramfs.cpio" --mem 256 \
+  # (not quiet: the agent's lines are in the console log shown on failure)
+  timeout 180 "$VMM" --kernel "$IMG/vmlinux" --initrd "$IMG/initramfs.cpio" --mem 256 \
     --console "$W/$name.log" "${dev[@]}" \
-    --cmdline "$BASE rdinit=/bin/busybox -- sh -c \"$script\"" 2>"$W/$name.err" &
+    --cmdline "${BASE/ quiet/} rdinit=/bin/busybox -- sh -c \"$script\"" 2>"$W/$name.err" &
   local vmm=$!
   [ "$1" = vsock ] && "$TOOL" "$@" >"$W/$name.tool" 2>&1
-  for _ in $(seq 600); do grep -q "received" "$W/$name.tool" 2>/dev/null && break; sleep 0.1; done
+  for _ in $(seq 1600); do grep -q "received" "$W/$name.tool" 2>/dev/null && break; sleep 0.1; done
   kill -TERM $vmm 2>/dev/null
   wait $vmm
   local rc=$?
   if [ $rc = 3 ] && grep -Eq "received ([1-9][0-9]|[2-9][0-9]*) bytes" "$W/$name.tool"; then
     pass "$name: the agent's first frame came back ($(grep received "$W/$name.tool")); SIGTERM ended the VMM with 3"
   else
-    fail "$name (VMM exit $rc)"; show "$W/$name.tool"; show "$W/$name.log"; show "$W/$name.err"
+    fail "$name (VMM exit $rc)"; show "$W/$name.tool"; show "$W/$name.log" 30; show "$W/$name.err"
   fi
 }
 agent_check agent-vsock vsock:1024 vsock "$W/agent-vsock.vsock" 1024 16

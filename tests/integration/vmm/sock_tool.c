@@ -8,7 +8,7 @@
  *                                  "CONNECT PORT\n", expect "OK <n>\n" (retry
  *                                  while the guest does not listen yet), then
  *                                  read until MIN bytes arrived
- * Prints "received N bytes" and exits 0, or a reason and exits 1 (60 s
+ * Prints "received N bytes" and exits 0, or a reason and exits 1 (150 s
  * bound on everything).
  */
 #include <errno.h>
@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BOUND_S 60
+#define BOUND_S 150
 
 static time_t deadline;
 
