@@ -17,7 +17,8 @@
  *   RSS overhead     the monitor's Rss summed over /proc/PID/smaps while the
  *                    guest sits at the marker, except its guest-RAM mapping
  *                    (ours: memfd:voidbox-guest-ram; QEMU: its largest
- *                    anonymous mapping of at least the guest's size)
+ *                    anonymous mapping of at least the guest's size);
+ *                    also the peak RSS (VmHWM) there, guest RAM included
  * then p50/p95 of each and the ratios ours/QEMU, against the targets (boot
  * ratio <= 0.5, our RSS overhead <= 3 MiB). The VM is ended with SIGTERM
  * once measured. VBX_BENCH_VMM_KERNEL=bzImage boots the bzImage instead of
@@ -75,7 +76,7 @@ typedef struct bench_cfg {
 /* One boot's figures (ms and KiB); -1 where not measured. */
 typedef struct sample {
   double wall_ms, guest_ms, pre_ms, setup_ms;
-  double rss_other_kib, rss_file_kib, rss_guest_kib;
+  double rss_other_kib, rss_file_kib, rss_guest_kib, hwm_kib;
 } sample;
 
 static uint64_t now_ns(void) {
@@ -226,6 +227,7 @@ static int wait_marker(pid_t pid, const char *console, char *buf, double *guest_
 /* The monitor's Rss (KiB) from /proc/PID/smaps, split into its guest-RAM
  * mapping (ours: the memfd named voidbox-guest-ram; QEMU: the largest
  * anonymous mapping of at least MEM_MIB), file-backed mappings and the rest.
+ * Also its peak RSS (VmHWM, guest RAM included) from /proc/PID/status.
  * Returns 0, or -1 when smaps cannot be read or no guest mapping is found. */
 static int smaps_rss(pid_t pid, int kind, sample *s) {
   char path[64], line[1024];
@@ -266,6 +268,11 @@ static int smaps_rss(pid_t pid, int kind, sample *s) {
   fclose(f);
   if (guest < 0) return -1;
   s->rss_guest_kib = guest;
+  snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+  f = fopen(path, "re");
+  while (f != NULL && fgets(line, sizeof line, f) != NULL)
+    if (sscanf(line, "VmHWM: %lf kB", &s->hwm_kib) == 1) break;
+  if (f != NULL) fclose(f);
   s->rss_file_kib = file;
   s->rss_other_kib = total - guest;
   return 0;
@@ -330,7 +337,7 @@ static int boot_once(int kind, const bench_cfg *c, sample *s) {
   char dir[] = "/tmp/vbx-bench-vmm.XXXXXX", console[64], err[64], mem[32], serial[700];
   char *const bufs[3] = {mem, serial, NULL};
   const char *argv[48];
-  *s = (sample){-1, -1, -1, -1, -1, -1, -1};
+  *s = (sample){-1, -1, -1, -1, -1, -1, -1, -1};
   if (mkdtemp(dir) == NULL) {
     printf("  %s: mkdtemp: %s\n", kind_names[kind], strerror(errno));
     return -1;
@@ -426,6 +433,7 @@ static void report(const bench_cfg *c, sample *const v[KINDS], const int n[KINDS
   row("RSS beyond guest RAM (KiB)", v, n, offsetof(sample, rss_other_kib));
   row("  of which file-backed (KiB)", v, n, offsetof(sample, rss_file_kib));
   row("guest RAM resident (KiB)", v, n, offsetof(sample, rss_guest_kib));
+  row("peak RSS, VmHWM (KiB)", v, n, offsetof(sample, hwm_kib));
   double b50 = field_pct(v[OURS], n[OURS], offsetof(sample, wall_ms), 50) /
                field_pct(v[QEMU], n[QEMU], offsetof(sample, wall_ms), 50);
   double b95 = field_pct(v[OURS], n[OURS], offsetof(sample, wall_ms), 95) /
