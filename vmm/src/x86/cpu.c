@@ -23,6 +23,16 @@ static int ioctl_fail(char *err, size_t errcap, const char *what, unsigned index
   return vmm_x86_fail(err, errcap, -e, "vCPU %u: %s: %s", index, what, strerror(e));
 }
 
+/* KVM emulates the TSC-deadline timer of its in-kernel LAPIC but leaves it
+ * out of KVM_GET_SUPPORTED_CPUID for the VMM to offer. Without it the
+ * guest calibrates the LAPIC timer against other clocks, which a busy host
+ * makes fail ("APIC timer disabled due to verification failure"). */
+static void offer_tsc_deadline(int kvm_fd, struct kvm_cpuid2 *c) {
+  if (ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) <= 0) return;
+  for (unsigned i = 0; i < c->nent; i++)
+    if (c->entries[i].function == 1) c->entries[i].ecx |= 1u << 24; /* TSC_DEADLINE_TIMER */
+}
+
 static int set_cpuid(int kvm_fd, int vcpu_fd, unsigned index, unsigned vcpus, char *err,
                      size_t errcap) {
   int rc = 0;
@@ -39,6 +49,7 @@ static int set_cpuid(int kvm_fd, int vcpu_fd, unsigned index, unsigned vcpus, ch
     }
   }
   vmm_x86_cpuid_filter(c->entries, c->nent, index, vcpus);
+  offer_tsc_deadline(kvm_fd, c);
   if (ioctl(vcpu_fd, KVM_SET_CPUID2, c) != 0) rc = ioctl_fail(err, errcap, "KVM_SET_CPUID2", index);
 out:
   free(c);
