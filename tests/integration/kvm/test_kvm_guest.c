@@ -2,7 +2,8 @@
  * tests/integration/kvm/test_kvm_guest.c - kvm boxes on a real KVM (skips
  * elsewhere; ctest kvm_nested runs it under scripts/nested-kvm.sh):
  *   - `vcpus: 2` and memory_mb reach the guest (nproc, MemTotal =
- *     memory_mb + the default 256 MiB disk, within the kernel's share);
+ *     memory_mb + the default 256 MiB disk, within the kernel's share),
+ *     and the backend's telemetry reports the same MemTotal;
  *   - the option `vmm` naming no executable: VBX_E_NOTFOUND, field vmm;
  *   - a monitor that exits at once (`vmm: /bin/false`): create fails with
  *     "voidbox-vmm exited with status 1" well before boot_timeout_ms, and
@@ -46,11 +47,21 @@ static void test_vcpus_memory(void **s) {
   assert_int_equal(th_sh(b, "nproc", &r), 0);
   assert_string_equal(r.stdout_data, "2\n");
   th_res_free(&r);
-  assert_int_equal(th_sh(b, "awk '/MemTotal/ {print int($2/1024)}' /proc/meminfo", &r), 0);
-  int mib = atoi(r.stdout_data);
-  printf("MemTotal %d MiB for 384 + 256 MiB\n", mib);
-  assert_true(mib > 384 + 256 - 96 && mib <= 384 + 256);
+  assert_int_equal(th_sh(b, "awk '/MemTotal/ {print $2}' /proc/meminfo", &r), 0);
+  long kib = atol(r.stdout_data);
+  printf("MemTotal %ld KiB for 384 + 256 MiB\n", kib);
+  assert_true(kib > (384 + 256 - 96) * 1024L && kib <= (384 + 256) * 1024L);
   th_res_free(&r);
+  /* the backend's telemetry sees the same machine */
+  vbx_sandbox_telemetry t;
+  memset(&t, 0, sizeof t);
+  t.struct_size = sizeof t;
+  vbx_call call;
+  vbx__call_init(&call, NULL, NULL, 0);
+  assert_int_equal(TH.vt->telemetry(b, &t, &call), 0);
+  assert_int_equal(t.mem_total_kib, (uint64_t)kib);
+  assert_true(t.mem_used_kib > 0 && t.mem_used_kib < t.mem_total_kib);
+  assert_true(t.procs >= 1);
   TH.vt->destroy(b);
 }
 
