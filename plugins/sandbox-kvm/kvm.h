@@ -40,7 +40,8 @@
 #define KVM_DEFAULT_MEMORY_MB 256u
 #define KVM_DEFAULT_DISK_MB 256u /* the spec's default (docs/spec.md) */
 #define KVM_MAX_DISK_MB 1048576u
-#define KVM_MAX_VCPUS 8 /* CONFIG_NR_CPUS of guest/image/kernel.config */
+#define KVM_MAX_VM_MB 3072u /* memory_mb + disk_mb: voidbox-vmm's --mem bound */
+#define KVM_MAX_VCPUS 8     /* CONFIG_NR_CPUS of guest/image/kernel.config */
 #define KVM_DEFAULT_BOOT_TIMEOUT_MS 60000u
 #define KVM_SHUTDOWN_WAIT_MS 3000u
 #define KVM_EXIT_WAIT_MS 2000u

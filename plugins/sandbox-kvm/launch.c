@@ -59,7 +59,9 @@ static void build_argv(const kvm_box *b, char *const bufs[], const char **argv) 
   char *mem = bufs[0], *cpus = bufs[1], *initrd = bufs[2], *console = bufs[3], *vsock = bufs[4];
   /* The disk is a tmpfs in guest RAM: its share comes on top of memory_mb,
    * so a full disk never takes the commands' memory. */
-  snprintf(mem, 64, "%llu", (unsigned long long)b->memory_mb + b->disk_mb);
+  /* voidbox-vmm takes whole 2 MiB granules: an odd sum is rounded up. */
+  unsigned long long vm_mb = (unsigned long long)b->memory_mb + b->disk_mb;
+  snprintf(mem, 64, "%llu", vm_mb + (vm_mb & 1));
   snprintf(cpus, 64, "%u", b->vcpus);
   gs_box_path(&b->box, "initrd.cpio", initrd, 600);
   gs_box_path(&b->box, "console.log", console, 600);

@@ -65,6 +65,15 @@ static int check_config(const vbx_host_services *h, const vbx_sandbox_config *cf
     return h->set_error(call, VBX_E_SPEC, "disk_mb",
                         "sandbox backend 'kvm': disk_mb %u is more than %u", disk_mb,
                         KVM_MAX_DISK_MB);
+  /* The disk is a tmpfs in guest RAM: both together are the VM's memory,
+   * which the monitor bounds (docs/vmm.md). */
+  uint64_t vm_mb = (uint64_t)(cfg->memory_mb ? cfg->memory_mb : KVM_DEFAULT_MEMORY_MB) +
+                   (disk_mb ? disk_mb : KVM_DEFAULT_DISK_MB);
+  if (vm_mb > KVM_MAX_VM_MB)
+    return h->set_error(call, VBX_E_SPEC, "memory_mb",
+                        "sandbox backend 'kvm': memory_mb plus disk_mb is %llu MiB, more than "
+                        "the %u MiB a kvm box can have",
+                        (unsigned long long)vm_mb, KVM_MAX_VM_MB);
   return 0;
 }
 

@@ -61,6 +61,16 @@ static void test_too_many_vcpus(void **s) {
   assert_string_equal(call.field, "vcpus");
 }
 
+static void test_too_much_memory(void **s) {
+  (void)s;
+  vbx_call call;
+  /* with the default 256 MiB disk: 3072 + 256 MiB is past the monitor's bound */
+  th_box_cfg c = {.name = "mem", .memory_mb = 3072};
+  assert_int_equal(try_box(&c, &call), VBX_E_SPEC);
+  assert_string_equal(call.field, "memory_mb");
+  assert_non_null(strstr(call.message, "3328 MiB, more than the 3072 MiB"));
+}
+
 static void test_no_hardware_kvm(void **s) {
   (void)s;
   char why[200];
@@ -170,7 +180,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_sweep), /* first: the first create sweeps */
       cmocka_unit_test(test_network_refused), cmocka_unit_test(test_unknown_option),
-      cmocka_unit_test(test_too_many_vcpus),  cmocka_unit_test(test_no_hardware_kvm),
+      cmocka_unit_test(test_too_many_vcpus),  cmocka_unit_test(test_too_much_memory),
+      cmocka_unit_test(test_no_hardware_kvm),
   };
   return cmocka_run_group_tests_name("kvm_refusals", tests, setup, teardown);
 }
