@@ -21,7 +21,9 @@
  *     (vbx__gw_peek_authorised). That is what keeps the real client in
  *     when attackers reconnect as fast as they are evicted: a flood of
  *     newcomers could otherwise push it out before its thread has read
- *     its headers. A hint only: every request is still authenticated.
+ *     its headers. A pending connection about to be evicted is peeked the
+ *     same way first (its headers may have arrived just after it was
+ *     accepted). A hint only: every request is still authenticated.
  *
  * Cutting a connection is shutdown(fd, SHUT_RDWR) on MHD's socket: MHD's
  * connection thread sees the end of the stream and closes the connection
@@ -66,6 +68,31 @@ static void cut(vbx__gateway *gw, vbx__gw_conn *k, uint64_t *counter) {
   k->state = VBX__GW_CONN_CUT;
   shutdown(k->fd, SHUT_RDWR);
   (*counter)++;
+}
+
+/* Make room for a newcomer (`early`: its token is already in its socket):
+ * cut the oldest pending connection - unless its token has meanwhile
+ * arrived in its socket (a real client whose headers came just after it
+ * was accepted, on a busy machine), which is trusted instead, and the
+ * room is looked for again. At most EVICT_PEEKS connections are looked
+ * at, so a newcomer costs a bounded number of peeks. conn_mu held. */
+#define EVICT_PEEKS 8
+static int room_needed(const vbx__gateway *gw, int early) {
+  return gw->n_live >= gw->max_conns || (!early && gw->n_pending >= gw->max_pending);
+}
+
+static void make_room(vbx__gateway *gw, int early) {
+  for (int i = 0; i < EVICT_PEEKS && gw->pend_head != NULL && room_needed(gw, early); i++) {
+    vbx__gw_conn *k = gw->pend_head;
+    if (!vbx__gw_peek_authorised(gw, k->fd)) {
+      cut(gw, k, &gw->n_evicted);
+      return;
+    }
+    unlink_pending(gw, k);
+    gw->n_live++; /* still live, now trusted */
+    k->state = VBX__GW_CONN_TRUSTED;
+    gw->n_early++;
+  }
 }
 
 static void *reaper(void *arg) {
@@ -124,9 +151,7 @@ static void started(vbx__gateway *gw, struct MHD_Connection *c, void **socket_co
   k->fd = ci->connect_fd;
   int early = vbx__gw_peek_authorised(gw, k->fd);
   pthread_mutex_lock(&gw->conn_mu);
-  if (gw->pend_head != NULL &&
-      (gw->n_live >= gw->max_conns || (!early && gw->n_pending >= gw->max_pending)))
-    cut(gw, gw->pend_head, &gw->n_evicted);
+  make_room(gw, early);
   if (gw->n_live >= gw->max_conns) { /* every live connection is trusted */
     k->state = VBX__GW_CONN_CUT;
     shutdown(k->fd, SHUT_RDWR);
