@@ -136,5 +136,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "voidbox-vmm: %s\n", err);
     return EXIT_FAILED;
   }
+  /* One line on how the VM ended: a box's vmm.log then tells a guest
+   * reboot from a triple fault. */
+  fprintf(stderr, "voidbox-vmm: the VM ended: %s\n", r.why);
   return r.end == VMM_END_SIGNAL ? EXIT_STOPPED : EXIT_GUEST_ENDED;
 }

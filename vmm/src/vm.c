@@ -356,6 +356,7 @@ int vmm_run(const vmm_config *c, vmm_result *res, char *err, size_t errcap) {
   uint64_t t_end = vbx__now_ns();
   uint64_t first = atomic_load(&m->first_run_ns);
   res->end = m->end;
+  snprintf(res->why, sizeof res->why, "%s", m->why);
   res->setup_ns = first ? first - t0 : 0;
   res->run_ns = first ? t_end - first : 0;
   if (rc == 0 && m->end == VMM_END_ERROR) {

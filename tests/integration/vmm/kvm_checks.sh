@@ -62,7 +62,8 @@ agent_check() { # NAME LISTEN TOOL_ARGS...
   # (no '=' on the kernel command line: printf writes "allow = *")
   local script="echo 0123456789abcdef0123456789abcdef >/s; chmod 600 /s; printf 'allow \\075 *\\n' >/p;"
   script="$script exec /init --listen $listen --shutdown reboot --secret-file /s --policy-file /p"
-  [ "$1" = listen ] && { "$TOOL" "$@" >"$W/$name.tool" 2>&1 & wait_for "$3"; }
+  local tool=
+  [ "$1" = listen ] && { "$TOOL" "$@" >"$W/$name.tool" 2>&1 & tool=$!; wait_for "$3"; }
   local dev=(--vsock "$W/$name.vsock")
   [ "$1" = listen ] && dev=(--port "voidbox.ctl=$W/$name.port")
   # (not quiet: the agent's lines are in the console log shown on failure)
@@ -70,11 +71,12 @@ agent_check() { # NAME LISTEN TOOL_ARGS...
     --console "$W/$name.log" "${dev[@]}" \
     --cmdline "${BASE/ quiet/} rdinit=/bin/busybox -- sh -c \"$script\"" 2>"$W/$name.err" &
   local vmm=$!
-  [ "$1" = vsock ] && "$TOOL" "$@" >"$W/$name.tool" 2>&1
+  [ "$1" = vsock ] && { "$TOOL" "$@" >"$W/$name.tool" 2>&1 & tool=$!; }
   for _ in $(seq 1600); do grep -q "received" "$W/$name.tool" 2>/dev/null && break; sleep 0.1; done
-  kill -TERM $vmm 2>/dev/null
+  kill -TERM $vmm 2>/dev/null # the tool still holds the connection: the guest runs on
   wait $vmm
   local rc=$?
+  kill "$tool" 2>/dev/null
   if [ $rc = 3 ] && grep -Eq "received ([1-9][0-9]|[2-9][0-9]*) bytes" "$W/$name.tool"; then
     pass "$name: the agent's first frame came back ($(grep received "$W/$name.tool")); SIGTERM ended the VMM with 3"
   else

@@ -8,7 +8,8 @@
  *                                  "CONNECT PORT\n", expect "OK <n>\n" (retry
  *                                  while the guest does not listen yet), then
  *                                  read until MIN bytes arrived
- * Prints "received N bytes" and exits 0, or a reason and exits 1 (150 s
+ * Prints "received N bytes", keeps the connection until the peer closes it
+ * (20 s at most) and exits 0, or a reason and exits 1 (150 s
  * bound on everything).
  */
 #include <errno.h>
@@ -31,6 +32,18 @@ static int addr(const char *path, struct sockaddr_un *sa) {
   if (strlen(path) >= sizeof sa->sun_path) return -1;
   strcpy(sa->sun_path, path);
   return 0;
+}
+
+/* After the bytes came: keep the connection open for up to 20 s (until
+ * the peer closes it), so the test can stop the VMM while the guest still
+ * has its peer - a guest agent shuts its machine down when the host goes. */
+static void hold(int fd) {
+  char b[512];
+  time_t until = time(NULL) + 20;
+  while (time(NULL) < until) {
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    if (poll(&p, 1, 200) > 0 && read(fd, b, sizeof b) <= 0) return;
+  }
 }
 
 /* Read into buf until `min` bytes or EOF/deadline. Returns the count. */
@@ -64,6 +77,7 @@ static int do_listen(const char *path, size_t min) {
   char buf[4096];
   size_t n = read_min(c, buf, sizeof buf, min);
   printf("received %zu bytes\n", n);
+  hold(c);
   return n >= min ? 0 : 1;
 }
 
@@ -116,6 +130,7 @@ static int do_vsock(const char *path, const char *port, size_t min) {
   char buf[4096];
   size_t n = read_min(s, buf, sizeof buf, min);
   printf("received %zu bytes\n", n);
+  hold(s);
   return n >= min ? 0 : 1;
 }
 

@@ -74,15 +74,17 @@ static int set_msrs(int vcpu_fd, unsigned index, char *err, size_t errcap) {
       {0x2ff, (1u << 11) | 6}, /* MTRR default: enabled, write-back */
   };
   enum { N = sizeof(init) / sizeof(init[0]) };
-  struct {
+  /* struct kvm_msrs ends in a flexible array: header and entries in one
+   * suitably aligned buffer. */
+  union {
     struct kvm_msrs hdr;
-    struct kvm_msr_entry e[N];
+    unsigned char bytes[sizeof(struct kvm_msrs) + N * sizeof(struct kvm_msr_entry)];
   } m;
   memset(&m, 0, sizeof(m));
   m.hdr.nmsrs = N;
   for (unsigned i = 0; i < N; i++) {
-    m.e[i].index = init[i].index;
-    m.e[i].data = init[i].data;
+    m.hdr.entries[i].index = init[i].index;
+    m.hdr.entries[i].data = init[i].data;
   }
   int n = ioctl(vcpu_fd, KVM_SET_MSRS, &m);
   if (n < 0) return ioctl_fail(err, errcap, "KVM_SET_MSRS", index);
