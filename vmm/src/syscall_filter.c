@@ -110,13 +110,13 @@ int vmm_seccomp_install(vmm_seccomp_kind kind) {
     rc = allow_list(f, loop_only, sizeof loop_only / sizeof loop_only[0]);
   if (rc == 0)
     rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-                          SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)KVM_IRQ_LINE));
+                          SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)KVM_IRQ_LINE, 0));
   if (rc == 0 && kind == VMM_SECCOMP_VCPU)
     rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-                          SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)KVM_RUN));
+                          SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)KVM_RUN, 0));
   if (rc == 0)
     rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-                          SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)AF_UNIX));
+                          SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)AF_UNIX, 0));
   if (rc == 0) rc = seccomp_load(f);
   seccomp_release(f);
   return rc;
