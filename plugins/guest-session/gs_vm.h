@@ -14,8 +14,14 @@
  *            its last stderr lines, the panic line, the console tail -
  *            gs_vm_why.c
  *   kvm      whether /dev/kvm is a hardware KVM - gs_vm_kvm.c
+ *   spawn    the monitor process: its stderr log, its own session, death
+ *            with voidbox - gs_vm_spawn.c
+ *   launch   the boot wait (the monitor's exit, cancellation, deadlines),
+ *            the error naming why the VM is gone, and the handshake once a
+ *            stream to the agent is reached - gs_vm_launch.c
  *
- * Threads: none shared; every function may be called from any thread.
+ * Threads: none shared; every function may be called from any thread,
+ * except where its comment names the box's creating thread.
  */
 #ifndef VBX_GS_VM_H
 #define VBX_GS_VM_H
@@ -96,5 +102,54 @@ enum {
 /* gs_vm_kvm_probe - one of the GS_KVM_* states; *err gets open's errno (0
  * when it opened). Reads /dev/kvm and /proc/cpuinfo only. */
 int gs_vm_kvm_probe(int *err);
+
+/* ---- the monitor process (gs_vm_spawn.c) --------------------------------- */
+/* gs_vm_spawn - fork the VM's monitor (QEMU, voidbox-vmm) running argv
+ * (NULL-terminated; argv[0] looked up in PATH with search_path, else run
+ * as given): stdin and stdout /dev/null, stderr BOXDIR/log_file (0600,
+ * truncated), its own session (a terminal's Ctrl-C reaches voidbox only),
+ * PR_SET_PDEATHSIG SIGKILL (it dies with voidbox, even a SIGKILLed one).
+ * When the exec fails the child writes exec_failed to the log and exits
+ * 127. The pid goes to gs_box_set_pid (recorded in ops->proc_file). 0, or
+ * VBX_E_IO (the log) / VBX_E_SANDBOX (fork) set on call; the process, if
+ * any, is left for the teardown. Everything is borrowed. Threads: the
+ * box's creating thread only (PDEATHSIG follows the forking thread; the
+ * engine creates and destroys a box on one thread). */
+int gs_vm_spawn(gs_box *box, const char *const *argv, const char *log_file, int search_path,
+                const char *exec_failed, vbx_call *call);
+
+/* ---- the boot wait and the handshake (gs_vm_launch.c) -------------------- */
+#define GS_VM_SLICE_MS 50 /* a boot wait's poll slice, between its checks */
+/* gs_vm_launch_error - the call's error "box NAME: what: <why the VM is
+ * gone>" (gs_box_why_dead, waiting up to ops->exit_wait_ms for the
+ * monitor's exit - not at all for VBX_E_TIMEOUT: the monitor runs on).
+ * Returns code. */
+int gs_vm_launch_error(gs_box *box, vbx_call *call, int code, const char *what);
+/* gs_vm_boot_check - one slice of a boot wait is over: has the monitor
+ * exited (VBX_E_SANDBOX; `gone` words what we waited for), the call been
+ * cancelled (VBX_E_CANCELLED) or run past its own deadline, or the boot
+ * deadline (monotonic ns) passed (VBX_E_TIMEOUT; `late`)? 0 to keep
+ * waiting, else the negative code with the call's error set (through
+ * gs_vm_launch_error but for a cancel). Threads: the box's creating
+ * thread (it reaps the monitor). */
+int gs_vm_boot_check(gs_box *box, uint64_t deadline, const char *gone, const char *late,
+                     vbx_call *call);
+/* gs_vm_wait_readable - wait until fd (borrowed) is readable, in
+ * GS_VM_SLICE_MS slices with gs_vm_boot_check between them. 0, or its
+ * negative code with the call's error set. Threads: as gs_vm_boot_check. */
+int gs_vm_wait_readable(gs_box *box, int fd, uint64_t deadline, const char *gone, const char *late,
+                        vbx_call *call);
+/* gs_vm_handshake - the tail of a VM backend's connect op once fd is a
+ * byte stream to the guest agent (fd is taken: the connection's, or
+ * closed): boot_ns[1] = now; wait for the agent's first frame
+ * (gs_vm_wait_readable with gone, "the guest agent did not come up in time
+ * (boot_timeout_ms)" and deadline); authenticate with box->secret in the
+ * time left (gc_connect_fd into box->gs.conn; a failure is "the guest
+ * agent did not come up (...)", VBX_E_TIMEOUT or VBX_E_SANDBOX);
+ * boot_ns[2] = now; remove BOXDIR/initrd.cpio (the monitor loaded it
+ * before the guest ran: the secret's copy goes). 0 or the negative code
+ * set on call. Threads: the box's creating thread. */
+int gs_vm_handshake(gs_box *box, int fd, uint64_t deadline, const char *gone, uint64_t boot_ns[3],
+                    vbx_call *call);
 
 #endif

@@ -99,25 +99,15 @@ int kvm_host_check(char *msg, size_t cap);
 int kvm_vmm_find(const char *opt, char *out, size_t cap, char *msg, size_t mcap);
 
 /* launch.c, the ops' start: write the box's initrd (with b->secret,
- * --listen vsock:1024) and spawn voidbox-vmm (PR_SET_PDEATHSIG, its own
- * session, stderr to vmm.log). On failure sets the call's error and leaves
- * the rest to the teardown. */
+ * --listen vsock:1024) and spawn voidbox-vmm (gs_vm_spawn: PR_SET_PDEATHSIG,
+ * its own session, stderr to vmm.log). On failure sets the call's error and
+ * leaves the rest to the teardown. */
 int kvm_start(gs_box *box, const vbx_sandbox_config *cfg, vbx_call *call);
-/* launch.c: one slice of a boot wait is over - has the monitor exited
- * (then `gone` words what we waited for), the call been cancelled or run
- * past its deadline, or the boot deadline passed (`late`)? 0 to keep
- * waiting, else the negative code with the call's error set (the console
- * tail in it). */
-int kvm_boot_check(kvm_box *b, uint64_t deadline, const char *gone, const char *late,
-                   vbx_call *call);
-/* launch.c: the call's error "box NAME: what: <why the VM is gone>"
- * (gs_box_why_dead; no exit wait for a timeout). Returns code. */
-int kvm_launch_error(kvm_box *b, vbx_call *call, int code, const char *what);
 /* vsock.c, the ops' connect: connect to vsock.sock, "CONNECT 1024\n" until
  * the monitor answers "OK ...\n" (retrying every KVM_RETRY_MS while the
  * guest boots, watching the monitor's exit, cancellation and
- * boot_timeout_ms), wait for the agent's first frame, authenticate
- * (gc_connect_fd), remove the initrd. */
+ * boot_timeout_ms: gs_vm_boot_check), then gs_vm_handshake: wait for the
+ * agent's first frame, authenticate, remove the initrd. */
 int kvm_connect(gs_box *box, vbx_call *call);
 
 #endif

@@ -8,9 +8,9 @@
  * transparent byte stream to the guest's vsock port; while nobody listens
  * on that port yet (the guest kernel and init are booting) the monitor
  * closes the socket instead. So we retry every KVM_RETRY_MS, watching the
- * monitor's exit, the call's cancellation and boot_timeout_ms throughout,
- * then wait (the same way) for the agent's first frame before the
- * handshake, which itself sees none of the three.
+ * monitor's exit, the call's cancellation and boot_timeout_ms throughout
+ * (guest-session's boot checks, gs_vm_launch.c), then hand the stream to
+ * gs_vm_handshake: the wait for the agent's first frame and the handshake.
  */
 #include <errno.h>
 #include <poll.h>
@@ -23,7 +23,6 @@
 #include "kvm.h"
 
 #define ANSWER_MAX 64
-#define SLICE_MS 50
 #define NOT_YET (-1000) /* internal, no VBX_E_* code: the monitor closed the socket, retry */
 
 #define GONE_MSG KVM_VMM_NAME " ended before the guest agent answered"
@@ -45,17 +44,6 @@ static int dial(const char *path) {
   return s;
 }
 
-/* Wait until fd is readable, in SLICE_MS slices with the boot checks in
- * between. 0 when readable, else the negative code with the call's error. */
-static int wait_readable(kvm_box *b, int fd, uint64_t deadline, vbx_call *call) {
-  for (;;) {
-    struct pollfd p = {.fd = fd, .events = POLLIN};
-    if (poll(&p, 1, SLICE_MS) > 0) return 0;
-    int rc = kvm_boot_check(b, deadline, GONE_MSG, LATE_MSG, call);
-    if (rc != 0) return rc;
-  }
-}
-
 /* Read the monitor's answer line on fd one byte at a time (what follows the
  * newline is the agent's). 0 with the line (no newline) in out, NOT_YET
  * when the monitor closed the socket without a word, or a negative code
@@ -63,7 +51,7 @@ static int wait_readable(kvm_box *b, int fd, uint64_t deadline, vbx_call *call) 
 static int read_answer(kvm_box *b, int fd, uint64_t deadline, char *out, vbx_call *call) {
   size_t n = 0;
   for (;;) {
-    int rc = wait_readable(b, fd, deadline, call);
+    int rc = gs_vm_wait_readable(&b->box, fd, deadline, GONE_MSG, LATE_MSG, call);
     if (rc != 0) return rc;
     char c;
     ssize_t r = read(fd, &c, 1);
@@ -74,7 +62,7 @@ static int read_answer(kvm_box *b, int fd, uint64_t deadline, char *out, vbx_cal
       char what[200];
       snprintf(what, sizeof what, KVM_VMM_NAME " answered CONNECT %u with '%s'%s", KVM_AGENT_PORT,
                out, r <= 0 ? " and closed the socket" : "...");
-      return kvm_launch_error(b, call, VBX_E_PROTOCOL, what);
+      return gs_vm_launch_error(&b->box, call, VBX_E_PROTOCOL, what);
     }
     if (c == '\n') {
       out[n] = '\0';
@@ -92,7 +80,7 @@ static int try_connect(kvm_box *b, const char *path, uint64_t deadline, vbx_call
   if (fd < 0) {
     char what[700];
     snprintf(what, sizeof what, "cannot connect to %s: %s", path, strerror(-fd));
-    return kvm_launch_error(b, call, VBX_E_SANDBOX, what);
+    return gs_vm_launch_error(&b->box, call, VBX_E_SANDBOX, what);
   }
   char req[32], answer[ANSWER_MAX];
   int len = snprintf(req, sizeof req, "CONNECT %u\n", KVM_AGENT_PORT);
@@ -106,7 +94,7 @@ static int try_connect(kvm_box *b, const char *path, uint64_t deadline, vbx_call
     char what[200];
     snprintf(what, sizeof what, KVM_VMM_NAME " answered CONNECT %u with '%s'", KVM_AGENT_PORT,
              answer);
-    rc = kvm_launch_error(b, call, VBX_E_PROTOCOL, what);
+    rc = gs_vm_launch_error(&b->box, call, VBX_E_PROTOCOL, what);
   }
   if (rc != 0) {
     close(fd);
@@ -122,7 +110,7 @@ static int connect_agent(kvm_box *b, uint64_t deadline, vbx_call *call) {
   for (;;) {
     int fd = try_connect(b, path, deadline, call);
     if (fd != NOT_YET) return fd;
-    int rc = kvm_boot_check(b, deadline, GONE_MSG, LATE_MSG, call);
+    int rc = gs_vm_boot_check(&b->box, deadline, GONE_MSG, LATE_MSG, call);
     if (rc != 0) return rc;
     poll(NULL, 0, KVM_RETRY_MS);
   }
@@ -130,30 +118,8 @@ static int connect_agent(kvm_box *b, uint64_t deadline, vbx_call *call) {
 
 int kvm_connect(gs_box *box, vbx_call *call) {
   kvm_box *b = (kvm_box *)box;
-  const vbx_host_services *h = box->host;
-  char initrd[600], err[300];
   uint64_t deadline = b->boot_ns[0] + (uint64_t)b->opt.boot_timeout_ms * 1000000ull;
   int fd = connect_agent(b, deadline, call);
   if (fd < 0) return fd;
-  b->boot_ns[1] = h->monotonic_ns();
-  int rc = wait_readable(b, fd, deadline, call); /* the agent's CHALLENGE */
-  if (rc != 0) {
-    close(fd);
-    return rc;
-  }
-  uint64_t now = h->monotonic_ns();
-  int left_ms = now < deadline ? (int)((deadline - now) / 1000000u) : 1;
-  rc = gc_connect_fd(fd, box->secret, sizeof box->secret, left_ms, &box->gs.conn, err, sizeof err);
-  if (rc != 0) {
-    box->gs.conn = NULL;
-    char what[400];
-    snprintf(what, sizeof what, "the guest agent did not come up (%s)", err);
-    return kvm_launch_error(b, call, rc == VBX_E_TIMEOUT ? VBX_E_TIMEOUT : VBX_E_SANDBOX, what);
-  }
-  b->boot_ns[2] = h->monotonic_ns();
-  /* The monitor loaded the initrd before the guest ran: the secret's copy
-   * goes. */
-  gs_box_path(box, "initrd.cpio", initrd, sizeof initrd);
-  unlink(initrd);
-  return 0;
+  return gs_vm_handshake(box, fd, deadline, GONE_MSG, b->boot_ns, call);
 }

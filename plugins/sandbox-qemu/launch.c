@@ -6,30 +6,24 @@
  *
  * QEMU joins a listening socket of ours as the client of the port's
  * chardev, so there is no window in which QEMU listens and we poll: we
- * accept (watching QEMU's exit and the call's cancellation), then run the
- * protocol handshake on the accepted stream. The guest kernel runs with
+ * accept (watching QEMU's exit and the call's cancellation: guest-session's
+ * boot checks, gs_vm_launch.c), then hand the accepted stream to
+ * gs_vm_handshake (the wait for the agent's first frame, the handshake).
+ * QEMU itself is started by gs_vm_spawn. The guest kernel runs with
  * panic=-1 and reboot=t and QEMU with -no-reboot, so a guest panic, an
  * agent crash (init died) and a clean SHUTDOWN all end the QEMU process.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/random.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "gs_vm.h"
 #include "qemu.h"
 
-#define TAIL_LINES 12
 #define MAX_ARGS 64
 
 static int listen_unix(const char *path) {
@@ -100,103 +94,19 @@ static int build_argv(const qemu_box *b, char *const bufs[], const char **argv) 
   return n;
 }
 
-static int spawn_qemu(qemu_box *b, const char *const *argv, vbx_call *call) {
-  char qlog[600];
-  gs_box_path(&b->box, "qemu.log", qlog, sizeof qlog);
-  int logfd = open(qlog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  int nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
-  if (logfd < 0 || nullfd < 0) {
-    int e = errno;
-    if (logfd >= 0) close(logfd);
-    if (nullfd >= 0) close(nullfd);
-    return b->box.host->set_error(call, VBX_E_IO, NULL, "cannot open %s: %s", qlog, strerror(e));
-  }
-  pid_t parent = getpid();
-  pid_t pid = fork();
-  if (pid == 0) {
-    /* Child: async-signal-safe calls only (the host is multi-threaded). Its
-     * own session: a terminal's Ctrl-C goes to voidbox, which shuts boxes
-     * down in order. If voidbox dies (even by SIGKILL) QEMU dies with it.
-     * PDEATHSIG follows the creating thread: the engine creates and
-     * destroys a box on one thread (core/src/engine/loop.c). */
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) _exit(127);
-    setsid();
-    dup2(nullfd, 0);
-    dup2(nullfd, 1);
-    dup2(logfd, 2);
-    execvp(argv[0], (char *const *)argv);
-    static const char msg[] = "voidbox: cannot execute QEMU\n";
-    ssize_t w = write(2, msg, sizeof msg - 1);
-    (void)w;
-    _exit(127);
-  }
-  int e = errno;
-  close(logfd);
-  close(nullfd);
-  if (pid < 0) return b->box.host->set_error(call, VBX_E_SANDBOX, NULL, "fork: %s", strerror(e));
-  gs_box_set_pid(&b->box, pid); /* recorded in qemu.pid for a later sweep */
-  return 0;
-}
-
-static int launch_error(qemu_box *b, vbx_call *call, int code, const char *what) {
-  char msg[1000]; /* a call's error message holds 1 KiB */
-  int n = snprintf(msg, sizeof msg, "box %s: %s: ", b->box.name, what);
-  /* a timeout: QEMU runs on, no need to wait for an exit */
-  if (n > 0 && (size_t)n < sizeof msg)
-    gs_box_why_dead(&b->box, code == VBX_E_TIMEOUT ? 0 : QEMU_EXIT_WAIT_MS, msg + n,
-                    sizeof msg - (size_t)n);
-  return b->box.host->set_error(call, code, NULL, "%s", msg);
-}
-
-/* One 50 ms slice of a boot wait is over: has QEMU exited (then `gone`
- * says what we were waiting for), the call been cancelled or run past its
- * own deadline, or the boot deadline passed (`late`)? Returns 0 to keep
- * waiting, else the negative code with the call's error set. */
-static int boot_check(qemu_box *b, uint64_t deadline, const char *gone, const char *late,
-                      vbx_call *call) {
-  const vbx_host_services *h = b->box.host;
-  int st;
-  if (gs_box_wait_exit(&b->box, 0, &st)) return launch_error(b, call, VBX_E_SANDBOX, gone);
-  if (h->is_cancelled(call)) {
-    uint64_t cd = h->deadline_ns(call);
-    if (cd != 0 && h->monotonic_ns() >= cd)
-      return launch_error(b, call, VBX_E_TIMEOUT, "the call's deadline passed while starting");
-    return h->set_error(call, VBX_E_CANCELLED, NULL, "box %s: cancelled while starting",
-                        b->box.name);
-  }
-  if (h->monotonic_ns() >= deadline) return launch_error(b, call, VBX_E_TIMEOUT, late);
-  return 0;
-}
-
 /* Wait for QEMU to connect to our socket. Returns the stream fd or a
  * negative code with the call's error set. */
 static int accept_qemu(qemu_box *b, int ls, uint64_t deadline, vbx_call *call) {
   for (;;) {
     struct pollfd p = {.fd = ls, .events = POLLIN};
-    if (poll(&p, 1, 50) > 0) {
+    if (poll(&p, 1, GS_VM_SLICE_MS) > 0) {
       int fd = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
       if (fd >= 0) return fd;
       if (errno != EINTR && errno != EAGAIN && errno != ECONNABORTED)
         return b->box.host->set_error(call, VBX_E_SANDBOX, NULL, "accept: %s", strerror(errno));
     }
-    int rc = boot_check(b, deadline, "QEMU ended before it connected",
-                        "QEMU did not connect in time", call);
-    if (rc != 0) return rc;
-  }
-}
-
-/* Wait until the guest agent's first frame (its CHALLENGE) is readable on
- * fd, or the stream ended (the handshake then reports it). The handshake
- * itself (gc_connect_fd) blocks without seeing cancellation or QEMU's exit,
- * so the long part of a boot - the guest kernel and init - is waited for
- * here. Returns 0 or a negative code with the call's error set. */
-static int wait_agent(qemu_box *b, int fd, uint64_t deadline, vbx_call *call) {
-  for (;;) {
-    struct pollfd p = {.fd = fd, .events = POLLIN};
-    if (poll(&p, 1, 50) > 0) return 0;
-    int rc = boot_check(b, deadline, "QEMU ended before the guest agent answered",
-                        "the guest agent did not come up in time (boot_timeout_ms)", call);
+    int rc = gs_vm_boot_check(&b->box, deadline, "QEMU ended before it connected",
+                              "QEMU did not connect in time", call);
     if (rc != 0) return rc;
   }
 }
@@ -220,37 +130,17 @@ int qemu_start(gs_box *box, const vbx_sandbox_config *cfg, vbx_call *call) {
   const char *argv[MAX_ARGS];
   build_argv(b, bufs, argv);
   b->boot_ns[0] = h->monotonic_ns();
-  return spawn_qemu(b, argv, call);
+  return gs_vm_spawn(box, argv, "qemu.log", 1, "voidbox: cannot execute QEMU\n", call);
 }
 
 int qemu_connect(gs_box *box, vbx_call *call) {
   qemu_box *b = (qemu_box *)box;
-  const vbx_host_services *h = box->host;
-  char initrd[600], err[300];
   uint64_t deadline = b->boot_ns[0] + (uint64_t)b->opt.boot_timeout_ms * 1000000ull;
   int fd = accept_qemu(b, b->ls, deadline, call);
   qemu_close_listener(b);
   if (fd < 0) return fd;
-  b->boot_ns[1] = h->monotonic_ns();
-  int rc = wait_agent(b, fd, deadline, call);
-  if (rc != 0) {
-    close(fd);
-    return rc;
-  }
-  uint64_t now = h->monotonic_ns();
-  int left_ms = now < deadline ? (int)((deadline - now) / 1000000u) : 1;
-  rc = gc_connect_fd(fd, box->secret, sizeof box->secret, left_ms, &box->gs.conn, err, sizeof err);
-  if (rc != 0) {
-    box->gs.conn = NULL;
-    char what[400];
-    snprintf(what, sizeof what, "the guest agent did not come up (%s)", err);
-    return launch_error(b, call, rc == VBX_E_TIMEOUT ? VBX_E_TIMEOUT : VBX_E_SANDBOX, what);
-  }
-  b->boot_ns[2] = h->monotonic_ns();
-  /* QEMU loaded the initrd before the guest ran: the secret's copy goes. */
-  gs_box_path(box, "initrd.cpio", initrd, sizeof initrd);
-  unlink(initrd);
-  return 0;
+  return gs_vm_handshake(box, fd, deadline, "QEMU ended before the guest agent answered",
+                         b->boot_ns, call);
 }
 
 void qemu_close_listener(qemu_box *b) {

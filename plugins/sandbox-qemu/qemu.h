@@ -106,12 +106,14 @@ int qemu_image_box_initrd(qemu_box *b, const void *secret, size_t secret_len, vb
 int qemu_accel_resolve(int wanted, char *why, size_t cap);
 
 /* launch.c, the ops' start: write the box's initrd (with b->secret),
- * listen on ctl.sock, spawn QEMU (PR_SET_PDEATHSIG, its own session). On
- * failure sets the call's error and leaves the rest to the teardown. */
+ * listen on ctl.sock, spawn QEMU (gs_vm_spawn: PR_SET_PDEATHSIG, its own
+ * session, stderr to qemu.log). On failure sets the call's error and
+ * leaves the rest to the teardown. */
 int qemu_start(gs_box *box, const vbx_sandbox_config *cfg, vbx_call *call);
-/* launch.c, the ops' connect: accept QEMU on ctl.sock, wait for the
- * agent's first frame (watching QEMU's exit, cancellation and
- * boot_timeout_ms), authenticate, remove the initrd. */
+/* launch.c, the ops' connect: accept QEMU on ctl.sock (watching QEMU's
+ * exit, cancellation and boot_timeout_ms: gs_vm_boot_check), then
+ * gs_vm_handshake: wait for the agent's first frame, authenticate, remove
+ * the initrd. */
 int qemu_connect(gs_box *box, vbx_call *call);
 /* launch.c: close and unlink the listening socket if still open. */
 void qemu_close_listener(qemu_box *b);
