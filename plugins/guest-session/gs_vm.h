@@ -33,6 +33,83 @@
 #include "policy.h"
 #include "voidbox/plugin.h"
 
+/* ---- the plugin instance (gs_vm_plugin.c) -------------------------------- */
+/* A VM backend's plugin state, one per loaded plugin, shared by its boxes. */
+typedef struct gs_vm_state {
+  const vbx_host_services *host;
+  const gs_box_ops *ops; /* the backend's: dir_prefix and proc_file of the sweep */
+  pthread_mutex_t lock;  /* next_box */
+  unsigned long next_box;
+  gs_swept swept; /* work roots swept by this process */
+} gs_vm_state;
+
+/* gs_vm_plugin_init - a VM backend's plugin init: a fresh gs_vm_state
+ * into *state (host, vt and ops borrowed: they outlive the plugin), vt
+ * registered with reg, then the default work root (gs_work_root(NULL))
+ * swept of the ops->dir_prefix directories dead voidbox processes left. 0,
+ * or VBX_E_NOMEM / the registrar's code with nothing left. Threads: the
+ * host's init call. */
+int gs_vm_plugin_init(const vbx_host_services *host, const vbx_registrar *reg,
+                      const vbx_sandbox_backend_vtable *vt, const gs_box_ops *ops, void **state);
+/* gs_vm_plugin_fini - free a gs_vm_plugin_init state (NULL: nothing); no
+ * box of it may be left. Threads: the host's fini call. */
+void gs_vm_plugin_fini(void *state);
+/* gs_vm_sweep - gs_sweep_once of root (borrowed) with the backend's
+ * dir_prefix and proc_file. Any thread. */
+void gs_vm_sweep(gs_vm_state *st, const char *root);
+/* gs_vm_next_box - the next box number of this plugin instance (1, 2,
+ * ...). Any thread. */
+unsigned long gs_vm_next_box(gs_vm_state *st);
+/* ---- a box's config (gs_vm_config.c) ------------------------------------- */
+#define GS_VM_MAX_VCPUS 8 /* CONFIG_NR_CPUS of guest/image/kernel.config */
+#define GS_VM_MIN_MEMORY_MB 64u
+#define GS_VM_DEFAULT_MEMORY_MB 256u
+#define GS_VM_DEFAULT_DISK_MB 256u /* the spec's default (docs/spec.md) */
+#define GS_VM_MAX_DISK_MB 1048576u
+
+/* The VM of a box. */
+typedef struct gs_vm_size {
+  uint32_t memory_mb, vcpus;
+  uint32_t disk_mb; /* the guest's tmpfs for /tmp, /var/tmp and /workspace; the VM
+                       gets memory_mb + disk_mb of RAM so that it fits */
+} gs_vm_size;
+
+/* gs_vm_config_check - what both VM backends refuse of cfg, in this order:
+ * host mounts (VBX_E_UNSUPPORTED, field mounts), vcpus over
+ * GS_VM_MAX_VCPUS, memory_mb under GS_VM_MIN_MEMORY_MB, disk_mb over
+ * GS_VM_MAX_DISK_MB (VBX_E_SPEC, field the key). backend names it in the
+ * message ("kvm"). 0 or the code set on call. */
+int gs_vm_config_check(const vbx_host_services *h, const char *backend,
+                       const vbx_sandbox_config *cfg, vbx_call *call);
+/* gs_vm_config_size - cfg's memory_mb, vcpus and disk_mb (a config
+ * without disk_mb: 0) into out, a 0 replaced by GS_VM_DEFAULT_MEMORY_MB,
+ * 1 and GS_VM_DEFAULT_DISK_MB. */
+void gs_vm_config_size(const vbx_sandbox_config *cfg, gs_vm_size *out);
+
+/* ---- a fresh box (gs_vm_box.c) ------------------------------------------ */
+/* gs_vm_box_alloc - a zeroed box of size bytes whose FIRST member is its
+ * gs_box, initialised (gs_box_init: h and ops borrowed, the name a copy of
+ * cfg's box_name, else "box"); NULL with VBX_E_NOMEM set on call. The
+ * caller owns it: before gs_box_create it is freed with gs_box_clear and
+ * free, after with gs_box_teardown first. */
+void *gs_vm_box_alloc(const vbx_host_services *h, size_t size, const gs_box_ops *ops,
+                      const vbx_sandbox_config *cfg, vbx_call *call);
+/* gs_vm_box_setup - once a box's options are parsed: the identity of its
+ * commands (pol's uid and gid into box->gs), the VM's size from cfg
+ * (gs_vm_config_size into size); returns the box's number in this plugin
+ * instance (gs_vm_next_box, for gs_vm_dir_name). Any thread. */
+unsigned long gs_vm_box_setup(gs_vm_state *st, gs_box *box, const guest_policy *pol,
+                              const vbx_sandbox_config *cfg, gs_vm_size *size);
+/* gs_vm_dir_name - a box directory's own part of its name into out
+ * (truncated to cap): the first 48 bytes of name ("box" when NULL) made
+ * file-name-safe (guest_safe_name), then "-seq". */
+void gs_vm_dir_name(const char *name, unsigned long seq, char *out, size_t cap);
+/* gs_vm_log_up - log at INFO "box NAME: guest agent up in T ms (STREAM at
+ * S ms)" from the boot's times (boot_ns: spawned, the stream to the agent
+ * reached, handshake done; gs_vm_handshake); stream words the middle one
+ * ("QEMU connected"). */
+void gs_vm_log_up(const gs_box *box, const uint64_t boot_ns[3], const char *stream);
+
 /* ---- the guest image (gs_vm_image.c) ------------------------------------ */
 typedef struct gs_vm_image {
   char kernel[512];

@@ -16,8 +16,9 @@
  *   vmm.pid       the monitor process, in the same form
  *
  * The box's shell - create, handshake, calls, teardown, owner records and
- * the sweep - is guest-session's skeleton (gs_box.h); the image, initrd,
- * console and dead-VM message its VM helpers (gs_vm.h). This backend
+ * the sweep - is guest-session's skeleton (gs_box.h); the plugin state, the
+ * config refusals, the image, initrd, monitor process, boot wait, console
+ * and dead-VM message its VM helpers (gs_vm.h). This backend
  * supplies its ops: start (launch.c), connect (vsock.c), why_dead
  * (plugin.c), plus its options (options.c) and host checks (host.c).
  */
@@ -37,11 +38,7 @@
 #include "voidbox/plugin.h"
 
 #define KVM_AGENT_PORT 1024u /* the agent's vsock port (--listen vsock:1024) */
-#define KVM_DEFAULT_MEMORY_MB 256u
-#define KVM_DEFAULT_DISK_MB 256u /* the spec's default (docs/spec.md) */
-#define KVM_MAX_DISK_MB 1048576u
-#define KVM_MAX_VM_MB 3072u /* memory_mb + disk_mb: voidbox-vmm's --mem bound */
-#define KVM_MAX_VCPUS 8     /* CONFIG_NR_CPUS of guest/image/kernel.config */
+#define KVM_MAX_VM_MB 3072u  /* memory_mb + disk_mb: voidbox-vmm's --mem bound */
 #define KVM_DEFAULT_BOOT_TIMEOUT_MS 60000u
 #define KVM_SHUTDOWN_WAIT_MS 3000u
 #define KVM_EXIT_WAIT_MS 2000u
@@ -49,13 +46,6 @@
 #define KVM_VMM_NAME "voidbox-vmm"
 
 #define KVM_BOX_PREFIX "vbx-kvm-"
-
-typedef struct kvm_state {
-  const vbx_host_services *host;
-  pthread_mutex_t lock; /* next_box */
-  unsigned long next_box;
-  gs_swept swept; /* work roots swept by this process */
-} kvm_state;
 
 /* The `sandbox:` options of `backend: kvm` (options.c). */
 typedef struct kvm_options {
@@ -77,12 +67,11 @@ void kvm_options_clear(kvm_options *o);
 
 typedef struct kvm_box {
   gs_box box; /* FIRST: the skeleton; its gs is the session */
-  kvm_state *st;
+  gs_vm_state *st;
   kvm_options opt;
   gs_vm_image img;
-  char vmm[PATH_MAX]; /* the monitor binary, resolved */
-  uint32_t memory_mb, vcpus;
-  uint32_t disk_mb;    /* the guest's tmpfs; the VM gets memory_mb + disk_mb */
+  char vmm[PATH_MAX];  /* the monitor binary, resolved */
+  gs_vm_size size;     /* memory_mb, vcpus, disk_mb */
   uint64_t boot_ns[3]; /* spawn, vsock stream to the agent, handshake done */
 } kvm_box;
 _Static_assert(offsetof(kvm_box, box) == 0, "the skeleton comes first");

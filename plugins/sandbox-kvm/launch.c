@@ -28,9 +28,9 @@ static void build_argv(const kvm_box *b, char *const bufs[], const char **argv) 
   /* The disk is a tmpfs in guest RAM: its share comes on top of memory_mb,
    * so a full disk never takes the commands' memory. */
   /* voidbox-vmm takes whole 2 MiB granules: an odd sum is rounded up. */
-  unsigned long long vm_mb = (unsigned long long)b->memory_mb + b->disk_mb;
+  unsigned long long vm_mb = (unsigned long long)b->size.memory_mb + b->size.disk_mb;
   snprintf(mem, 64, "%llu", vm_mb + (vm_mb & 1));
-  snprintf(cpus, 64, "%u", b->vcpus);
+  snprintf(cpus, 64, "%u", b->size.vcpus);
   gs_box_path(&b->box, "initrd.cpio", initrd, 600);
   gs_box_path(&b->box, "console.log", console, 600);
   gs_box_path(&b->box, "vsock.sock", vsock, 600);
@@ -55,7 +55,7 @@ int kvm_start(gs_box *box, const vbx_sandbox_config *cfg, vbx_call *call) {
       .listen = AGENT_LISTEN,
       .writer = "sandbox-kvm",
       .pol = &b->opt.pol,
-      .disk_mb = b->disk_mb,
+      .disk_mb = b->size.disk_mb,
       .resolv_conf = NULL, /* no network */
   };
   int rc = gs_vm_initrd_write(box->host, path, &spec, box->secret, sizeof box->secret, call);

@@ -4,14 +4,12 @@
  * booting the voidbox guest image. Instances are thread-safe: the protocol
  * multiplexes concurrent execs and file calls on one connection.
  */
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "kvm.h"
 
 static int kvm_validate(void *state, const vbx_json *options, vbx_call *call) {
-  kvm_state *st = state;
+  gs_vm_state *st = state;
   kvm_options o;
   int rc = kvm_options_parse(st->host, options, &o, call);
   if (rc == 0) kvm_options_clear(&o);
@@ -48,27 +46,13 @@ static int check_config(const vbx_host_services *h, const vbx_sandbox_config *cf
     return h->set_error(call, VBX_E_UNSUPPORTED, "network",
                         "the kvm backend has no network until the netstack lands; use backend "
                         "qemu");
-  if (cfg->n_mounts > 0)
-    return h->set_error(call, VBX_E_UNSUPPORTED, "mounts",
-                        "sandbox backend 'kvm' has no host mounts (the guest shares no file "
-                        "system with the host); pass files as skills or inputs instead");
-  if (cfg->vcpus > KVM_MAX_VCPUS)
-    return h->set_error(call, VBX_E_SPEC, "vcpus",
-                        "sandbox backend 'kvm': vcpus %u is more than the guest kernel's %d",
-                        cfg->vcpus, KVM_MAX_VCPUS);
-  if (cfg->memory_mb != 0 && cfg->memory_mb < 64)
-    return h->set_error(call, VBX_E_SPEC, "memory_mb",
-                        "sandbox backend 'kvm': memory_mb %u is below the 64 MiB a guest needs",
-                        cfg->memory_mb);
-  uint32_t disk_mb = VBX_HAS_MEMBER(cfg, vbx_sandbox_config, disk_mb) ? cfg->disk_mb : 0;
-  if (disk_mb > KVM_MAX_DISK_MB)
-    return h->set_error(call, VBX_E_SPEC, "disk_mb",
-                        "sandbox backend 'kvm': disk_mb %u is more than %u", disk_mb,
-                        KVM_MAX_DISK_MB);
+  int rc = gs_vm_config_check(h, "kvm", cfg, call);
+  if (rc != 0) return rc;
   /* The disk is a tmpfs in guest RAM: both together are the VM's memory,
    * which the monitor bounds (docs/vmm.md). */
-  uint64_t vm_mb = (uint64_t)(cfg->memory_mb ? cfg->memory_mb : KVM_DEFAULT_MEMORY_MB) +
-                   (disk_mb ? disk_mb : KVM_DEFAULT_DISK_MB);
+  gs_vm_size size;
+  gs_vm_config_size(cfg, &size);
+  uint64_t vm_mb = (uint64_t)size.memory_mb + size.disk_mb;
   if (vm_mb > KVM_MAX_VM_MB)
     return h->set_error(call, VBX_E_SPEC, "memory_mb",
                         "sandbox backend 'kvm': memory_mb plus disk_mb is %llu MiB, more than "
@@ -90,44 +74,30 @@ static int resolve_host(kvm_box *b, vbx_call *call) {
 }
 
 static int kvm_create(void *state, const vbx_sandbox_config *cfg, vbx_call *call, void **out) {
-  kvm_state *st = state;
+  gs_vm_state *st = state;
   const vbx_host_services *h = st->host;
   *out = NULL;
   int rc = check_config(h, cfg, call);
   if (rc != 0) return rc;
-  kvm_box *b = calloc(1, sizeof *b);
-  if (b == NULL) return h->set_error(call, VBX_E_NOMEM, NULL, "out of memory");
-  gs_box_init(&b->box, h, &kvm_box_ops,
-              strdup(cfg->box_name && cfg->box_name[0] ? cfg->box_name : "box"));
+  kvm_box *b = gs_vm_box_alloc(h, sizeof *b, &kvm_box_ops, cfg, call);
+  if (b == NULL) return VBX_E_NOMEM;
   b->st = st;
   if ((rc = kvm_options_parse(h, cfg->options, &b->opt, call)) != 0) {
     gs_box_clear(&b->box);
     free(b);
     return rc;
   }
-  pthread_mutex_lock(&st->lock);
-  unsigned long seq = ++st->next_box;
-  pthread_mutex_unlock(&st->lock);
-  b->box.gs.uid = b->opt.pol.uid;
-  b->box.gs.gid = b->opt.pol.gid;
-  b->memory_mb = cfg->memory_mb ? cfg->memory_mb : KVM_DEFAULT_MEMORY_MB;
-  b->vcpus = cfg->vcpus ? cfg->vcpus : 1;
-  uint32_t disk_mb = VBX_HAS_MEMBER(cfg, vbx_sandbox_config, disk_mb) ? cfg->disk_mb : 0;
-  b->disk_mb = disk_mb ? disk_mb : KVM_DEFAULT_DISK_MB;
+  unsigned long seq = gs_vm_box_setup(st, &b->box, &b->opt.pol, cfg, &b->size);
   const char *root = gs_work_root(b->opt.work_root);
-  gs_sweep_once(&st->swept, h, root, KVM_BOX_PREFIX, kvm_box_ops.proc_file);
+  gs_vm_sweep(st, root);
   char dir_name[100];
   if ((rc = resolve_host(b, call)) != 0) goto fail;
   h->log(h->ctx, VBX_LOG_INFO, "box %s: voidbox-vmm micro-VM (%s), %u MiB + %u MiB disk, %u vCPU",
-         b->box.name, b->vmm, b->memory_mb, b->disk_mb, b->vcpus);
-  snprintf(dir_name, sizeof dir_name, "%.48s", b->box.name ? b->box.name : "box");
-  guest_safe_name(dir_name);
-  snprintf(dir_name + strlen(dir_name), sizeof dir_name - strlen(dir_name), "-%lu", seq);
+         b->box.name, b->vmm, b->size.memory_mb, b->size.disk_mb, b->size.vcpus);
+  gs_vm_dir_name(b->box.name, seq, dir_name, sizeof dir_name);
   if ((rc = gs_box_create(&b->box, cfg, root, b->opt.work_root != NULL, dir_name, call)) != 0)
     goto fail;
-  h->log(h->ctx, VBX_LOG_INFO, "box %s: guest agent up in %.0f ms (vsock stream at %.0f ms)",
-         b->box.name, (double)(b->boot_ns[2] - b->boot_ns[0]) / 1e6,
-         (double)(b->boot_ns[1] - b->boot_ns[0]) / 1e6);
+  gs_vm_log_up(&b->box, b->boot_ns, "vsock stream");
   *out = b;
   return 0;
 fail:
@@ -156,33 +126,10 @@ static const vbx_sandbox_backend_vtable kvm_vtable = {
 };
 
 static int kvm_init(const vbx_host_services *host, const vbx_registrar *reg, void **state) {
-  kvm_state *st = calloc(1, sizeof *st);
-  if (st == NULL) return host->set_error(NULL, VBX_E_NOMEM, NULL, "out of memory");
-  st->host = host;
-  pthread_mutex_init(&st->lock, NULL);
-  pthread_mutex_init(&st->swept.lock, NULL);
-  int rc = reg->register_sandbox_backend(reg->reg, &kvm_vtable);
-  if (rc != 0) {
-    pthread_mutex_destroy(&st->swept.lock);
-    pthread_mutex_destroy(&st->lock);
-    free(st);
-    return rc;
-  }
-  /* Box directories a killed voidbox left in the default work root. */
-  gs_sweep_once(&st->swept, host, gs_work_root(NULL), KVM_BOX_PREFIX, kvm_box_ops.proc_file);
-  *state = st;
-  return 0;
-}
-
-static void kvm_fini(void *state) {
-  kvm_state *st = state;
-  if (st == NULL) return;
-  pthread_mutex_destroy(&st->swept.lock);
-  pthread_mutex_destroy(&st->lock);
-  free(st);
+  return gs_vm_plugin_init(host, reg, &kvm_vtable, &kvm_box_ops, state);
 }
 
 VBX_PLUGIN_DEFINE("sandbox-kvm", "0.1.0", "Apache-2.0",
                   "sandbox backend 'kvm': a voidbox-vmm micro-VM per box on hardware KVM "
                   "running the voidbox guest image (full Linux guest)",
-                  kvm_init, kvm_fini)
+                  kvm_init, gs_vm_plugin_fini)

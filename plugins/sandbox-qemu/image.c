@@ -31,7 +31,7 @@ int qemu_image_box_initrd(qemu_box *b, const void *secret, size_t secret_len, vb
       .listen = "virtio-port:" QEMU_PORT_NAME,
       .writer = "sandbox-qemu",
       .pol = &b->opt.pol,
-      .disk_mb = b->disk_mb,
+      .disk_mb = b->size.disk_mb,
       .resolv_conf = b->network ? RESOLV_CONF : NULL,
   };
   return gs_vm_initrd_write(b->box.host, path, &spec, secret, secret_len, call);

@@ -56,8 +56,8 @@ static int build_argv(const qemu_box *b, char *const bufs[], const char **argv) 
   build_cmdline(b, cmdline, 1024);
   /* The disk is a tmpfs in guest RAM: its share comes on top of memory_mb,
    * so a full disk never takes the commands' memory. */
-  snprintf(mem, 64, "%llu", (unsigned long long)b->memory_mb + b->disk_mb);
-  snprintf(smp, 64, "%u", b->vcpus);
+  snprintf(mem, 64, "%llu", (unsigned long long)b->size.memory_mb + b->size.disk_mb);
+  snprintf(smp, 64, "%u", b->size.vcpus);
   snprintf(initrd, 600, "%s/initrd.cpio", b->box.dir);
   snprintf(serial, 620, "file:%s/console.log", b->box.dir);
   snprintf(chardev, 640, "socket,id=ctl,path=%s/ctl.sock", b->box.dir);

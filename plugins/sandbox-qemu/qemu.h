@@ -16,7 +16,9 @@
  *   qemu.pid      the QEMU process, in the same form
  *
  * The box's shell - create, handshake, calls, teardown, owner records and
- * the sweep - is guest-session's skeleton (gs_box.h); this backend
+ * the sweep - is guest-session's skeleton (gs_box.h), with the VM helpers
+ * both VM backends share (gs_vm.h: plugin state, config refusals, image,
+ * initrd, QEMU's process, boot wait, dead-VM message); this backend
  * supplies its ops: start and connect (launch.c), why_dead (why.c).
  */
 #ifndef VBX_QEMU_H
@@ -28,25 +30,16 @@
 #include <sys/types.h>
 
 #include "gs_box.h"
+#include "gs_vm.h"
 #include "policy.h"
 #include "session.h"
 #include "voidbox/plugin.h"
 
 #define QEMU_PORT_NAME "voidbox.ctl"
-#define QEMU_DEFAULT_MEMORY_MB 256u
-#define QEMU_DEFAULT_DISK_MB 256u /* the spec's default (docs/spec.md) */
-#define QEMU_MAX_DISK_MB 1048576u
 #define QEMU_DEFAULT_BOOT_TIMEOUT_MS 60000u
 #define QEMU_SHUTDOWN_WAIT_MS 3000u
 
 #define QEMU_BOX_PREFIX "vbx-qemu-"
-
-typedef struct qemu_state {
-  const vbx_host_services *host;
-  pthread_mutex_t lock; /* next_box */
-  unsigned long next_box;
-  gs_swept swept; /* work roots swept by this process */
-} qemu_state;
 
 enum qemu_accel { QEMU_ACCEL_AUTO, QEMU_ACCEL_KVM, QEMU_ACCEL_TCG };
 
@@ -74,14 +67,11 @@ const char *qemu_work_root(const qemu_options *o);
 
 typedef struct qemu_box {
   gs_box box; /* FIRST: the skeleton; its gs is the session */
-  qemu_state *st;
+  gs_vm_state *st;
   qemu_options opt;
   char kernel[512], initramfs[512];
-  int accel; /* QEMU_ACCEL_KVM or QEMU_ACCEL_TCG, resolved */
-  uint32_t memory_mb, vcpus;
-  uint32_t disk_mb; /* the guest's tmpfs for /tmp, /var/tmp and
-                                    /workspace; the VM gets memory_mb +
-                                    disk_mb of RAM so that it fits */
+  int accel;       /* QEMU_ACCEL_KVM or QEMU_ACCEL_TCG, resolved */
+  gs_vm_size size; /* memory_mb, vcpus, disk_mb */
   int network;
   int ls;              /* listening ctl.sock until QEMU joined, else -1 */
   uint64_t boot_ns[3]; /* spawn, QEMU connected, handshake done */
