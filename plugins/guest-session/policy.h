@@ -1,8 +1,10 @@
 /*
  * guest-session/policy.h - the `sandbox:` options every agent-based backend
  * shares (what commands may run, as whom, how much output), the policy text
- * the guest agent reads at start-up (docs/guest-agent.md), and helpers that
- * parse one option value with an error naming the key.
+ * the guest agent reads at start-up (docs/guest-agent.md), helpers that
+ * parse one option value with an error naming the key (policy.c), and a
+ * backend's whole `sandbox:` block parsed from a table of its keys
+ * (gs_options.c).
  *
  * Threads: none shared; a guest_policy belongs to its caller.
  */
@@ -54,5 +56,44 @@ int guest_opt_string(const vbx_host_services *h, const vbx_json *v, const char *
 /* guest_opt_uint - v must be an integer in 0..max. 0 or VBX_E_SPEC. */
 int guest_opt_uint(const vbx_host_services *h, const vbx_json *v, const char *key, uint64_t max,
                    uint64_t *out, vbx_call *call);
+
+/* ---- a backend's whole `sandbox:` block (gs_options.c) ------------------ */
+enum {
+  GS_OPT_STRING, /* a char * field: guest_opt_string (malloc'd) */
+  GS_OPT_MS,     /* a uint32_t field: guest_opt_uint 0..max, 0 meaning dflt */
+  GS_OPT_CHOICE  /* an int field: the index of the value in choices */
+};
+
+/* One backend key of a `sandbox:` block. */
+typedef struct gs_option {
+  const char *key;
+  int kind;                   /* GS_OPT_* */
+  size_t offset;              /* of its field in the backend's options struct */
+  uint32_t max, dflt;         /* GS_OPT_MS: the bound; the default, also for 0 */
+  const char *const *choices; /* GS_OPT_CHOICE: the values, NULL-terminated */
+} gs_option;
+
+/* A backend's keys besides the policy's, and where they go. */
+typedef struct gs_options_spec {
+  const char *backend;   /* in messages: "kvm" */
+  const gs_option *keys; /* in the order "known: ..." lists them */
+  size_t n_keys;
+  size_t size;       /* of the backend's options struct */
+  size_t pol_offset; /* of its guest_policy */
+} gs_options_spec;
+
+/* gs_options_parse - the `sandbox:` block o (NULL: defaults only) into
+ * out, a spec->size struct: zeroed, the policy's defaults
+ * (guest_policy_defaults) and each GS_OPT_MS key's dflt first; then every
+ * key of o is a policy key (guest_policy_option) or one of spec->keys,
+ * else VBX_E_SPEC "unknown option 'K' for sandbox backend 'BACKEND'
+ * (known: <the keys>, <the policy keys>)", field K. o must be a map. 0, or
+ * the first key's negative VBX_E_* code set on call with out cleared
+ * (nothing left to free). Strings in out are malloc'd: gs_options_clear. */
+int gs_options_parse(const vbx_host_services *h, const gs_options_spec *spec, const vbx_json *o,
+                     void *out, vbx_call *call);
+/* gs_options_clear - free the GS_OPT_STRING fields and the policy lists of
+ * opts (a gs_options_parse result), then zero it. */
+void gs_options_clear(const gs_options_spec *spec, void *opts);
 
 #endif

@@ -58,8 +58,9 @@ typedef struct kvm_options {
   guest_policy pol;
 } kvm_options;
 
-/* options.c: parse `o` (may be NULL: defaults). 0 or VBX_E_SPEC set on
- * call, field naming the key; on error nothing is left to clear. */
+/* options.c: parse `o` (may be NULL: defaults) with guest-session's
+ * gs_options_parse. 0 or VBX_E_SPEC set on call, field naming the key; on
+ * error nothing is left to clear. */
 int kvm_options_parse(const vbx_host_services *h, const vbx_json *o, kvm_options *out,
                       vbx_call *call);
 /* options.c: free what kvm_options_parse allocated; o is zeroed. */

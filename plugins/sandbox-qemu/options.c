@@ -1,72 +1,45 @@
 /*
  * sandbox-qemu/options.c - the keys of a `sandbox:` block with
- * `backend: qemu` (the policy keys are guest-session's).
+ * `backend: qemu`, as a table for guest-session's gs_options_parse (the
+ * policy keys are guest-session's).
  */
-#include <stdlib.h>
-#include <string.h>
-
 #include "qemu.h"
 
-#define QEMU_KEYS "qemu, image_dir, kernel, initramfs, work_root, accel, boot_timeout_ms"
+/* accel's values, in the order of enum qemu_accel */
+static const char *const accels[] = {"auto", "kvm", "tcg", NULL};
+_Static_assert(QEMU_ACCEL_AUTO == 0 && QEMU_ACCEL_KVM == 1 && QEMU_ACCEL_TCG == 2,
+               "accels[] is indexed by enum qemu_accel");
+
+static const gs_option keys[] = {
+    {.key = "qemu", .kind = GS_OPT_STRING, .offset = offsetof(qemu_options, qemu)},
+    {.key = "image_dir", .kind = GS_OPT_STRING, .offset = offsetof(qemu_options, image_dir)},
+    {.key = "kernel", .kind = GS_OPT_STRING, .offset = offsetof(qemu_options, kernel)},
+    {.key = "initramfs", .kind = GS_OPT_STRING, .offset = offsetof(qemu_options, initramfs)},
+    {.key = "work_root", .kind = GS_OPT_STRING, .offset = offsetof(qemu_options, work_root)},
+    {.key = "accel",
+     .kind = GS_OPT_CHOICE,
+     .offset = offsetof(qemu_options, accel),
+     .choices = accels},
+    {.key = "boot_timeout_ms",
+     .kind = GS_OPT_MS,
+     .offset = offsetof(qemu_options, boot_timeout_ms),
+     .max = 600000,
+     .dflt = QEMU_DEFAULT_BOOT_TIMEOUT_MS},
+};
+
+static const gs_options_spec spec = {
+    .backend = "qemu",
+    .keys = keys,
+    .n_keys = sizeof keys / sizeof keys[0],
+    .size = sizeof(qemu_options),
+    .pol_offset = offsetof(qemu_options, pol),
+};
 
 int qemu_options_parse(const vbx_host_services *h, const vbx_json *o, qemu_options *out,
                        vbx_call *call) {
-  memset(out, 0, sizeof *out);
-  guest_policy_defaults(&out->pol);
-  out->boot_timeout_ms = QEMU_DEFAULT_BOOT_TIMEOUT_MS;
-  if (o == NULL) return 0;
-  if (h->json_type(o) != VBX_JSON_OBJECT)
-    return h->set_error(call, VBX_E_SPEC, NULL, "sandbox options must be a map");
-  vbx_json *v;
-  const char *k;
-  int rc = 0;
-  for (size_t i = 0; rc == 0 && (k = h->json_object_key_at(o, i, &v)) != NULL; i++) {
-    uint64_t u = 0;
-    int prc = guest_policy_option(h, k, v, &out->pol, call);
-    if (prc <= 0) {
-      rc = prc;
-    } else if (strcmp(k, "qemu") == 0) {
-      rc = guest_opt_string(h, v, k, &out->qemu, call);
-    } else if (strcmp(k, "image_dir") == 0) {
-      rc = guest_opt_string(h, v, k, &out->image_dir, call);
-    } else if (strcmp(k, "kernel") == 0) {
-      rc = guest_opt_string(h, v, k, &out->kernel, call);
-    } else if (strcmp(k, "initramfs") == 0) {
-      rc = guest_opt_string(h, v, k, &out->initramfs, call);
-    } else if (strcmp(k, "work_root") == 0) {
-      rc = guest_opt_string(h, v, k, &out->work_root, call);
-    } else if (strcmp(k, "accel") == 0) {
-      const char *s = h->json_string_value(v);
-      if (s != NULL && strcmp(s, "auto") == 0)
-        out->accel = QEMU_ACCEL_AUTO;
-      else if (s != NULL && strcmp(s, "kvm") == 0)
-        out->accel = QEMU_ACCEL_KVM;
-      else if (s != NULL && strcmp(s, "tcg") == 0)
-        out->accel = QEMU_ACCEL_TCG;
-      else
-        rc = h->set_error(call, VBX_E_SPEC, k, "sandbox option 'accel' must be auto, kvm or tcg");
-    } else if (strcmp(k, "boot_timeout_ms") == 0) {
-      if ((rc = guest_opt_uint(h, v, k, 600000, &u, call)) == 0)
-        out->boot_timeout_ms = u ? (uint32_t)u : QEMU_DEFAULT_BOOT_TIMEOUT_MS;
-    } else {
-      rc = h->set_error(call, VBX_E_SPEC, k,
-                        "unknown option '%s' for sandbox backend 'qemu' (known: " QEMU_KEYS
-                        ", " GUEST_POLICY_KEYS ")",
-                        k);
-    }
-  }
-  if (rc != 0) qemu_options_clear(out);
-  return rc;
+  return gs_options_parse(h, &spec, o, out, call);
 }
 
 const char *qemu_work_root(const qemu_options *o) { return gs_work_root(o->work_root); }
 
-void qemu_options_clear(qemu_options *o) {
-  free(o->qemu);
-  free(o->image_dir);
-  free(o->kernel);
-  free(o->initramfs);
-  free(o->work_root);
-  guest_policy_clear(&o->pol);
-  memset(o, 0, sizeof *o);
-}
+void qemu_options_clear(qemu_options *o) { gs_options_clear(&spec, o); }

@@ -56,10 +56,12 @@ typedef struct qemu_options {
   guest_policy pol;
 } qemu_options;
 
-/* Parse `o` (may be NULL: defaults). 0 or VBX_E_SPEC set on call, field
- * naming the key; on error nothing is left to clear. */
+/* options.c: parse `o` (may be NULL: defaults) with guest-session's
+ * gs_options_parse. 0 or VBX_E_SPEC set on call, field naming the key; on
+ * error nothing is left to clear. */
 int qemu_options_parse(const vbx_host_services *h, const vbx_json *o, qemu_options *out,
                        vbx_call *call);
+/* options.c: free what qemu_options_parse allocated; o is zeroed. */
 void qemu_options_clear(qemu_options *o);
 /* options.c: where box directories go - work_root, else $TMPDIR, else
  * /tmp (gs_work_root). Borrowed from o or the environment. */
