@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -40,6 +41,11 @@ void th_unload(void) {
 }
 
 int th_box_try(const th_box_cfg *c, vbx_call *call, void **out) {
+  vbx__call_init(call, NULL, NULL, 0);
+  return th_box_call(c, call, out);
+}
+
+int th_box_call(const th_box_cfg *c, vbx_call *call, void **out) {
   static const th_box_cfg none;
   if (c == NULL) c = &none;
   vbx_sandbox_config cfg;
@@ -51,6 +57,7 @@ int th_box_try(const th_box_cfg *c, vbx_call *call, void **out) {
   cfg.network = c->network;
   cfg.env = c->env;
   cfg.timeout_secs = c->timeout_secs;
+  cfg.disk_mb = c->disk_mb;
   const char *own = c->opts_json ? c->opts_json : "";
   size_t cap = strlen(TH.default_opts) + strlen(own) + 4;
   char *text = malloc(cap);
@@ -60,7 +67,6 @@ int th_box_try(const th_box_cfg *c, vbx_call *call, void **out) {
   if (o == NULL) fail_msg("bad options JSON: %s", text);
   free(text);
   cfg.options = o;
-  vbx__call_init(call, NULL, NULL, 0);
   *out = NULL;
   int rc = TH.vt->create(TH.state, &cfg, call, out);
   TH.h->json_decref(o);
@@ -127,4 +133,10 @@ int th_reset_hwm(void) {
   int rc = fputs("5", f) < 0 ? -1 : 0;
   if (fclose(f) != 0) rc = -1;
   return rc;
+}
+
+double th_now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }

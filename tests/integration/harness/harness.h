@@ -1,9 +1,11 @@
 /*
  * tests/integration/harness/harness.h - the shared loader harness of the
- * sandbox backend integration tests (tests/integration/local, .../qemu):
- * loads one sandbox plugin (.so) through the real registry, creates boxes
- * with the backend's default options merged before each box's own, and
- * runs commands in them.
+ * sandbox backend integration tests (tests/integration/local, .../qemu,
+ * .../kvm, .../conformance): loads one sandbox plugin (.so) through the
+ * real registry, creates boxes with the backend's default options merged
+ * before each box's own, runs commands in them, and runs a create or a
+ * command on a thread of its own (th_async.c). What the VM backends' tests
+ * add is th_vm.h.
  *
  * Failures are cmocka assertions (fail_msg), so the helpers are meant for
  * test bodies. Threads: th_load / th_unload from the main thread only;
@@ -30,7 +32,8 @@ typedef struct th {
 extern th TH;
 
 /* A box to create: zero fields take the harness defaults (512 MiB, one
- * vCPU, name "test", no extra env, no options of its own). */
+ * vCPU, name "test", no extra env, no options of its own, the backend's
+ * disk size). */
 typedef struct th_box_cfg {
   const char *name;
   const char *opts_json; /* object members without braces, or NULL */
@@ -38,6 +41,7 @@ typedef struct th_box_cfg {
   int network;
   const char *const *env; /* "KEY=VALUE", NULL-terminated, or NULL */
   uint32_t timeout_secs;
+  uint32_t disk_mb; /* 0: the backend's default */
 } th_box_cfg;
 
 /* th_load - load plugin_file (a file name in VBX_TEST_PLUGIN_DIR) and pick
@@ -51,6 +55,9 @@ void th_unload(void);
  * create rc with the error in *call (initialised here) and the box in
  * *out (NULL on failure). */
 int th_box_try(const th_box_cfg *c, vbx_call *call, void **out);
+/* th_box_call - th_box_try with a call the caller initialised (its
+ * cancellation token, its deadline). */
+int th_box_call(const th_box_cfg *c, vbx_call *call, void **out);
 /* th_box_cfg_box - th_box_try that asserts success. */
 void *th_box_cfg_box(const th_box_cfg *c);
 /* th_box - a default box with options opts_json (or NULL); asserts. */
@@ -70,5 +77,34 @@ long th_status_kib(const char *field);
 /* th_reset_hwm - reset VmHWM to the current RSS (/proc/self/clear_refs
  * "5"); 0 if done, -1 when the kernel refuses. */
 int th_reset_hwm(void);
+/* th_now - CLOCK_MONOTONIC in seconds. */
+double th_now(void);
+
+/* ---- a create or a command on a thread of its own (th_async.c) ---------- */
+/* A box created on its own thread, to be cancelled meanwhile. */
+typedef struct th_creator {
+  th_box_cfg cfg;     /* the box */
+  vbx__cancel cancel; /* vbx__cancel_set it to cancel the create */
+  int rc;             /* the create's rc */
+  double done;        /* th_now() when it returned */
+  char msg[1024];     /* its error, or "(created)" */
+} th_creator;
+/* th_create_thread - a pthread body (arg: a zero-initialised th_creator
+ * but for cfg): th_box_call(&c->cfg) with a call carrying c->cancel; a box
+ * created all the same is destroyed. */
+void *th_create_thread(void *arg);
+
+/* A command running in a box on its own thread while the box dies. */
+typedef struct th_running {
+  void *box;      /* set by the caller */
+  int rc;         /* the exec's rc */
+  double done;    /* th_now() when it returned */
+  char msg[1024]; /* its error, or "(exec returned)" */
+} th_running;
+/* th_kill_mid_exec - run `echo started; sleep 60` in r->box on a thread of
+ * its own, send sig to pid 500 ms later (the command runs by then), wait
+ * for the exec to return; returns the seconds from the signal to the
+ * exec's return. Asserts the thread and the signal. */
+double th_kill_mid_exec(th_running *r, int pid, int sig);
 
 #endif

@@ -31,18 +31,12 @@
 #include "gs_box.h"
 #include "kt.h"
 
-static double now_s(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 static void test_vcpus_memory(void **s) {
   (void)s;
   th_box_cfg c = {.name = "cpus", .memory_mb = 384, .vcpus = 2};
-  double t0 = now_s();
+  double t0 = th_now();
   void *b = th_box_cfg_box(&c);
-  printf("boot to authenticated agent: %.2f s\n", now_s() - t0);
+  printf("boot to authenticated agent: %.2f s\n", th_now() - t0);
   vbx_exec_result r;
   assert_int_equal(th_sh(b, "nproc", &r), 0);
   assert_string_equal(r.stdout_data, "2\n");
@@ -84,9 +78,9 @@ static void test_vmm_exits(void **s) {
   void *b = NULL;
   th_box_cfg c = {.name = "vmmexit",
                   .opts_json = "\"vmm\":\"/bin/false\",\"boot_timeout_ms\":20000"};
-  double t0 = now_s();
+  double t0 = th_now();
   int rc = th_box_try(&c, &call, &b);
-  double took = now_s() - t0;
+  double took = th_now() - t0;
   printf("rc %d after %.2f s: %s\n", rc, took, call.message);
   assert_null(b);
   assert_int_equal(rc, VBX_E_SANDBOX);
@@ -94,47 +88,14 @@ static void test_vmm_exits(void **s) {
   assert_true(took < 5.0);
 }
 
-typedef struct creator {
-  vbx__cancel cancel;
-  int rc;
-  double done;
-  char msg[1024];
-} creator;
-
-static void *create_box(void *arg) {
-  creator *c = arg;
-  vbx_call call;
-  vbx__call_init(&call, &c->cancel, NULL, 0);
-  /* th_box_try initialises its own call: create through the vtable here,
-   * with a call that carries the cancellation */
-  vbx_sandbox_config sc;
-  memset(&sc, 0, sizeof sc);
-  sc.struct_size = sizeof sc;
-  sc.box_name = "cancelme";
-  sc.memory_mb = 256;
-  sc.vcpus = 1;
-  char text[1024];
-  int n = snprintf(text, sizeof text, "{%s}", TH.default_opts);
-  vbx_json *o = TH.h->json_parse(text, (size_t)n, NULL);
-  sc.options = o;
-  void *b = NULL;
-  c->rc = TH.vt->create(TH.state, &sc, &call, &b);
-  TH.h->json_decref(o);
-  c->done = now_s();
-  snprintf(c->msg, sizeof c->msg, "%s", c->rc ? call.message : "(created)");
-  if (b != NULL) TH.vt->destroy(b);
-  return NULL;
-}
-
 static void test_cancel_during_boot(void **s) {
   (void)s;
-  creator c;
-  memset(&c, 0, sizeof c);
+  th_creator c = {.cfg = {.name = "cancelme", .memory_mb = 256}};
   pthread_t t;
-  assert_int_equal(pthread_create(&t, NULL, create_box, &c), 0);
+  assert_int_equal(pthread_create(&t, NULL, th_create_thread, &c), 0);
   struct timespec d = {0, 150 * 1000000L}; /* the monitor runs, the guest boots */
   nanosleep(&d, NULL);
-  double cancelled = now_s();
+  double cancelled = th_now();
   vbx__cancel_set(&c.cancel);
   pthread_join(t, NULL);
   printf("create returned %.3f s after the cancel: rc %d, %s\n", c.done - cancelled, c.rc, c.msg);
@@ -150,66 +111,30 @@ static void test_cancel_during_boot(void **s) {
 static void test_guest_reboots(void **s) {
   (void)s;
   void *b = th_box("\"uid\":0,\"gid\":0", 0);
-  const char *reboot[] = {"reboot", "-f", NULL};
-  vbx_exec_result r;
   vbx_call call;
-  vbx__call_init(&call, NULL, NULL, 0);
-  int rc = th_exec(b, reboot, NULL, 0, 60000, &r, &call);
-  printf("reboot -f: rc %d, %s\n", rc, rc ? call.message : "(exec returned)");
+  int rc = th_vm_reboot(b, &call);
   assert_int_equal(rc, VBX_E_SANDBOX_LOST);
   assert_non_null(strstr(call.message, "voidbox-vmm exited with status 0"));
   assert_non_null(strstr(call.message, "guest console (last lines):"));
-  const char *echo[] = {"echo", "still there?", NULL};
-  vbx__call_init(&call, NULL, NULL, 0);
-  double t0 = now_s();
-  rc = th_exec(b, echo, NULL, 0, 60000, &r, &call);
-  printf("next exec after %.2f s: rc %d, %s\n", now_s() - t0, rc, call.message);
+  double secs;
+  rc = th_vm_next_exec(b, &call, &secs);
   assert_int_equal(rc, VBX_E_SANDBOX_LOST);
-  assert_true(now_s() - t0 < 5.0);
+  assert_true(secs < 5.0);
   TH.vt->destroy(b);
   assert_int_equal(kt_vmm_children(NULL, 0), 0);
 }
 
-typedef struct running {
-  void *box;
-  int rc;
-  double done;
-  char msg[1024];
-} running;
-
-static void *run_sleep(void *arg) {
-  running *r = arg;
-  const char *argv[] = {"/bin/sh", "-c", "echo started; sleep 60", NULL};
-  vbx_exec_result res;
-  vbx_call call;
-  vbx__call_init(&call, NULL, NULL, 0);
-  r->rc = th_exec(r->box, argv, NULL, 0, 120000, &res, &call);
-  r->done = now_s();
-  snprintf(r->msg, sizeof r->msg, "%s", r->rc ? call.message : "(exec returned)");
-  if (r->rc == 0) th_res_free(&res);
-  return NULL;
-}
-
 static void test_vmm_killed(void **s) {
   (void)s;
-  running r = {.box = th_box(NULL, 0)};
+  th_running r = {.box = th_box(NULL, 0)};
   pid_t vmm = ((gs_box *)r.box)->pid;
   assert_true(vmm > 0);
-  pthread_t t;
-  assert_int_equal(pthread_create(&t, NULL, run_sleep, &r), 0);
-  struct timespec ts = {0, 500 * 1000000L}; /* the command runs by then */
-  nanosleep(&ts, NULL);
-  double t0 = now_s();
-  assert_int_equal(kill(vmm, SIGKILL), 0);
-  pthread_join(t, NULL);
-  printf("SIGKILL to voidbox-vmm: exec returned after %.2f s: rc %d, %s\n", r.done - t0, r.rc,
-         r.msg);
+  double secs = th_kill_mid_exec(&r, vmm, SIGKILL);
+  printf("SIGKILL to voidbox-vmm: exec returned after %.2f s: rc %d, %s\n", secs, r.rc, r.msg);
   assert_int_equal(r.rc, VBX_E_SANDBOX_LOST);
   assert_non_null(strstr(r.msg, "voidbox-vmm was killed by signal 9"));
-  const char *tail = strstr(r.msg, "guest console (last lines):\n");
-  assert_non_null(tail);
-  assert_int_equal(tail[strlen("guest console (last lines):\n")], '[');
-  assert_true(r.done - t0 < 5.0);
+  th_assert_console_tail(r.msg);
+  assert_true(secs < 5.0);
   vbx_call call;
   vbx__call_init(&call, NULL, NULL, 0);
   assert_int_equal(TH.vt->file_write(r.box, "x", "x", 1, 0644, &call), VBX_E_SANDBOX_LOST);

@@ -25,9 +25,9 @@ static void test_boot_exec(void **s) {
   (void)s;
   static const char *const env[] = {"QTEST_VAR=hello qemu box", "QTEST_OTHER=2", NULL};
   th_box_cfg c = {.name = "boot", .memory_mb = MEM_MB, .vcpus = VCPUS, .env = env};
-  double t0 = qt_now();
+  double t0 = th_now();
   void *b = th_box_cfg_box(&c);
-  printf("boot to authenticated agent: %.2f s\n", qt_now() - t0);
+  printf("boot to authenticated agent: %.2f s\n", th_now() - t0);
   vbx_exec_result r;
 
   /* the slim kernel of the image, by its own header and by kernel.json */

@@ -29,28 +29,6 @@
 
 #define CANCEL_BOUND_S 1.0
 
-typedef struct creator {
-  const char *opts;
-  vbx__cancel cancel;
-  int rc;
-  double done;
-  char msg[1024];
-} creator;
-
-static void *create_box(void *arg) {
-  creator *c = arg;
-  vbx_call call;
-  vbx__call_init(&call, &c->cancel, NULL, 0);
-  th_box_cfg cfg = {.name = "cancelme", .opts_json = c->opts};
-  void *b = NULL;
-  c->rc = qt_create(&cfg, 0, &call, &b);
-  c->done = qt_now();
-  snprintf(c->msg, sizeof c->msg, "%s", c->rc ? call.message : "(created)");
-  if (b != NULL) /* booted before the cancel: not the case under test */
-    TH.vt->destroy(b);
-  return NULL;
-}
-
 static void sleep_ms(long ms) {
   struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
   nanosleep(&ts, NULL);
@@ -66,7 +44,7 @@ static int wait_qemu_connected(double *at) {
       snprintf(sock, sizeof sock, "%s/ctl.sock", dir);
       snprintf(con, sizeof con, "%s/console.log", dir);
       if (stat(con, &st) == 0 && stat(sock, &st) != 0) {
-        *at = qt_now();
+        *at = th_now();
         return 0;
       }
     }
@@ -76,13 +54,13 @@ static int wait_qemu_connected(double *at) {
 }
 
 static void cancel_during_boot(const char *opts, long delay_ms) {
-  creator c = {.opts = opts};
+  th_creator c = {.cfg = {.name = "cancelme", .opts_json = opts}};
   pthread_t t;
-  double t0 = qt_now(), connected = 0;
-  assert_int_equal(pthread_create(&t, NULL, create_box, &c), 0);
+  double t0 = th_now(), connected = 0;
+  assert_int_equal(pthread_create(&t, NULL, th_create_thread, &c), 0);
   int seen = wait_qemu_connected(&connected);
   if (seen == 0 && delay_ms) sleep_ms(delay_ms);
-  double cancelled = qt_now();
+  double cancelled = th_now();
   vbx__cancel_set(&c.cancel);
   pthread_join(t, NULL);
   double after = c.done - cancelled;
@@ -95,7 +73,7 @@ static void cancel_during_boot(const char *opts, long delay_ms) {
   assert_non_null(strstr(c.msg, "cancelled"));
   assert_true(after < CANCEL_BOUND_S);
   assert_int_equal(qt_qemu_children(NULL, 0), 0);
-  assert_int_equal(qt_dir_entries(QT_WORK_ROOT), 0);
+  assert_int_equal(th_dir_entries(QT_WORK_ROOT), 0);
 }
 
 static char tmpdir[64], initrd[128];

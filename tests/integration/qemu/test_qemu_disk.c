@@ -23,11 +23,10 @@
 #include "qt.h"
 
 static void *disk_box(uint32_t memory_mb, uint32_t disk_mb) {
-  th_box_cfg c = {.name = "disk", .memory_mb = memory_mb};
+  th_box_cfg c = {.name = "disk", .memory_mb = memory_mb, .disk_mb = disk_mb};
   vbx_call call;
-  vbx__call_init(&call, NULL, NULL, 0);
   void *b = NULL;
-  int rc = qt_create(&c, disk_mb, &call, &b);
+  int rc = th_box_try(&c, &call, &b);
   if (rc != 0) fail_msg("create with disk_mb %u: %d %s", disk_mb, rc, call.message);
   return b;
 }
@@ -106,16 +105,15 @@ static void test_default_disk(void **s) {
 
 static void test_too_big(void **s) {
   (void)s;
-  th_box_cfg c = {.name = "huge"};
+  th_box_cfg c = {.name = "huge", .disk_mb = 2u << 20};
   vbx_call call;
-  vbx__call_init(&call, NULL, NULL, 0);
   void *b = NULL;
-  int rc = qt_create(&c, 2u << 20, &call, &b);
+  int rc = th_box_try(&c, &call, &b);
   printf("disk_mb %u: rc %d, field '%s', %s\n", 2u << 20, rc, call.field, call.message);
   assert_null(b);
   assert_int_equal(rc, VBX_E_SPEC);
   assert_string_equal(call.field, "disk_mb");
-  assert_int_equal(qt_dir_entries(QT_WORK_ROOT), 0);
+  assert_int_equal(th_dir_entries(QT_WORK_ROOT), 0);
 }
 
 int main(void) {

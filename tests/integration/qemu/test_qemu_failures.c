@@ -17,7 +17,6 @@
  * Nothing is left behind in any case: no QEMU child, no box directory.
  */
 #include <fcntl.h>
-#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -60,9 +59,9 @@ static void expect_boot_panic(const char *needle) {
   th_box_cfg c = {.name = "bootfail", .opts_json = opts};
   vbx_call call;
   void *b = NULL;
-  double t0 = qt_now();
+  double t0 = th_now();
   int rc = th_box_try(&c, &call, &b);
-  double secs = qt_now() - t0;
+  double secs = th_now() - t0;
   printf("create failed after %.2f s: rc %d, message:\n%s\n", secs, rc, call.message);
   assert_null(b);
   assert_int_equal(rc, VBX_E_SANDBOX);
@@ -71,7 +70,7 @@ static void expect_boot_panic(const char *needle) {
   assert_non_null(strstr(call.message, needle));
   assert_true(secs < 30.0); /* the boot timeout is 60 s */
   assert_int_equal(qt_qemu_children(NULL, 0), 0);
-  assert_int_equal(qt_dir_entries(QT_WORK_ROOT), 0);
+  assert_int_equal(th_dir_entries(QT_WORK_ROOT), 0);
 }
 
 static void test_init_not_executable(void **s) {
@@ -103,16 +102,16 @@ static void test_init_hangs(void **s) {
   th_box_cfg c = {.name = "hang", .opts_json = opts};
   vbx_call call;
   void *b = NULL;
-  double t0 = qt_now();
+  double t0 = th_now();
   int rc = th_box_try(&c, &call, &b);
-  double secs = qt_now() - t0;
+  double secs = th_now() - t0;
   printf("create failed after %.2f s: rc %d, message:\n%s\n", secs, rc, call.message);
   assert_null(b);
   assert_int_equal(rc, VBX_E_TIMEOUT);
   assert_non_null(strstr(call.message, "qtest: init hangs")); /* the console tail */
   assert_true(secs >= 3.9 && secs < 30.0);
   assert_int_equal(qt_qemu_children(NULL, 0), 0);
-  assert_int_equal(qt_dir_entries(QT_WORK_ROOT), 0);
+  assert_int_equal(th_dir_entries(QT_WORK_ROOT), 0);
   drop_initrd();
 }
 
@@ -124,22 +123,15 @@ static void test_guest_dies_mid_session(void **s) {
   assert_string_equal(r.stdout_data, "0\n");
   th_res_free(&r);
   assert_int_equal(qt_qemu_children(NULL, 0), 1);
-  const char *reboot[] = {"reboot", "-f", NULL};
   vbx_call call;
-  vbx__call_init(&call, NULL, NULL, 0);
-  int rc = th_exec(b, reboot, NULL, 0, 60000, &r, &call);
-  printf("reboot -f: rc %d, %s\n", rc, rc ? call.message : "(exec returned)");
+  int rc = th_vm_reboot(b, &call);
   assert_int_equal(rc, VBX_E_SANDBOX_LOST);
   /* QEMU's exit and the guest console's last lines, the guest's reboot last */
   assert_non_null(strstr(call.message, "QEMU exited with status"));
   assert_non_null(strstr(call.message, "guest console (last lines):"));
   assert_non_null(strstr(call.message, "reboot: Restarting system"));
-  const char *echo[] = {"echo", "still there?", NULL};
-  vbx__call_init(&call, NULL, NULL, 0);
-  double t0 = qt_now();
-  rc = th_exec(b, echo, NULL, 0, 60000, &r, &call);
-  double secs = qt_now() - t0;
-  printf("next exec after %.2f s: rc %d, %s\n", secs, rc, call.message);
+  double secs;
+  rc = th_vm_next_exec(b, &call, &secs);
   assert_int_equal(rc, VBX_E_SANDBOX_LOST);
   assert_non_null(strstr(call.message, "QEMU exited with status"));
   assert_true(secs < 5.0);
@@ -149,53 +141,24 @@ static void test_guest_dies_mid_session(void **s) {
   /* QEMU is gone (reaped by the failing calls or by destroy) */
   TH.vt->destroy(b);
   assert_int_equal(qt_qemu_children(NULL, 0), 0);
-  assert_int_equal(qt_dir_entries(QT_WORK_ROOT), 0);
+  assert_int_equal(th_dir_entries(QT_WORK_ROOT), 0);
 }
 
 /* QEMU killed under a running command: the exec, and every later call,
  * fail with VBX_E_SANDBOX_LOST at once, naming the signal, QEMU's own last
  * words (SIGTERM: "terminating on signal 15") and the console tail. */
-typedef struct running {
-  void *box;
-  int rc;
-  double done;
-  char msg[1024];
-} running;
-
-static void *run_sleep(void *arg) {
-  running *r = arg;
-  const char *argv[] = {"/bin/sh", "-c", "echo started; sleep 60", NULL};
-  vbx_exec_result res;
-  vbx_call call;
-  vbx__call_init(&call, NULL, NULL, 0);
-  r->rc = th_exec(r->box, argv, NULL, 0, 120000, &res, &call);
-  r->done = qt_now();
-  snprintf(r->msg, sizeof r->msg, "%s", r->rc ? call.message : "(exec returned)");
-  if (r->rc == 0) th_res_free(&res);
-  return NULL;
-}
-
 static void qemu_killed(int sig, const char *status, const char *said) {
-  running r = {.box = th_box(NULL, 0)};
+  th_running r = {.box = th_box(NULL, 0)};
   int q[2];
   assert_int_equal(qt_qemu_children(q, 2), 1);
-  pthread_t t;
-  assert_int_equal(pthread_create(&t, NULL, run_sleep, &r), 0);
-  struct timespec ts = {0, 500 * 1000000L}; /* the command runs by then */
-  nanosleep(&ts, NULL);
-  double t0 = qt_now();
-  assert_int_equal(kill(q[0], sig), 0);
-  pthread_join(t, NULL);
-  double secs = r.done - t0;
+  double secs = th_kill_mid_exec(&r, q[0], sig);
   printf("signal %d to QEMU: exec returned after %.2f s: rc %d, %s\n", sig, secs, r.rc, r.msg);
   assert_int_equal(r.rc, VBX_E_SANDBOX_LOST);
   assert_non_null(strstr(r.msg, status));
   if (said) assert_non_null(strstr(r.msg, said));
   /* the console's last lines follow (kernel lines; which ones depends on
    * what the guest printed last, e.g. clocksource warnings under load) */
-  const char *tail = strstr(r.msg, "guest console (last lines):\n");
-  assert_non_null(tail);
-  assert_int_equal(tail[strlen("guest console (last lines):\n")], '[');
+  th_assert_console_tail(r.msg);
   assert_true(secs < 5.0);
   vbx_call call;
   vbx__call_init(&call, NULL, NULL, 0);
@@ -208,7 +171,7 @@ static void qemu_killed(int sig, const char *status, const char *said) {
   assert_non_null(strstr(call.message, status));
   TH.vt->destroy(r.box);
   assert_int_equal(qt_qemu_children(NULL, 0), 0);
-  assert_int_equal(qt_dir_entries(QT_WORK_ROOT), 0);
+  assert_int_equal(th_dir_entries(QT_WORK_ROOT), 0);
 }
 
 static void test_qemu_sigkill_mid_exec(void **s) {
@@ -236,7 +199,7 @@ static void expect_notfound(const char *key) {
   assert_non_null(strstr(call.message, path));
   assert_string_equal(call.field, key);
   assert_int_equal(qt_qemu_children(NULL, 0), 0);
-  assert_int_equal(qt_dir_entries(QT_WORK_ROOT), 0);
+  assert_int_equal(th_dir_entries(QT_WORK_ROOT), 0);
 }
 
 static void test_missing_kernel(void **s) {

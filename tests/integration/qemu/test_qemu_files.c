@@ -36,15 +36,15 @@ static void test_round_trip(void **s) {
   fill_random(data, LEN);
   vbx_call call;
   vbx__call_init(&call, NULL, NULL, 0);
-  double t0 = qt_now();
+  double t0 = th_now();
   int rc = TH.vt->file_write(b, "sub/random.bin", data, LEN, 0640, &call);
   if (rc != 0) fail_msg("file_write: %d %s", rc, call.message);
-  double t1 = qt_now();
+  double t1 = th_now();
   char *back = NULL;
   size_t back_len = 0;
   rc = TH.vt->file_read(b, "/workspace/sub/random.bin", LEN, &back, &back_len, &call);
   if (rc != 0) fail_msg("file_read: %d %s", rc, call.message);
-  printf("1 MiB: write %.2f s, read %.2f s\n", t1 - t0, qt_now() - t1);
+  printf("1 MiB: write %.2f s, read %.2f s\n", t1 - t0, th_now() - t1);
   assert_int_equal(back_len, LEN);
   assert_memory_equal(back, data, LEN);
   TH.h->free(back);

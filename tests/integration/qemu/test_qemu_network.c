@@ -121,9 +121,9 @@ static int fetch(void *b, vbx_exec_result *r, double *secs) {
   const char *argv[] = {"wget", "-q", "-O-", url, NULL};
   vbx_call call;
   vbx__call_init(&call, NULL, NULL, 0);
-  double t0 = qt_now();
+  double t0 = th_now();
   int rc = th_exec(b, argv, NULL, 0, 60000, r, &call);
-  *secs = qt_now() - t0;
+  *secs = th_now() - t0;
   if (rc != 0) fail_msg("exec wget: %d %s", rc, call.message);
   return r->exit_code;
 }

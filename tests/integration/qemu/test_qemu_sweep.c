@@ -18,7 +18,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -39,21 +38,13 @@
 
 static char root[128], opts[800];
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-  (void)st;
-  (void)flag;
-  (void)ftw;
-  remove(path);
-  return 0;
-}
-
 static void fresh_root(void) {
   snprintf(root, sizeof root, "/tmp/vbx-qt-sweep-XXXXXX");
   assert_non_null(mkdtemp(root));
   snprintf(opts, sizeof opts, "\"image_dir\":\"%s\",\"work_root\":\"%s\"", QT_IMAGE_DIR, root);
 }
 
-static void drop_root(void) { nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS); }
+static void drop_root(void) { th_rmtree(root); }
 
 static int exists(const char *name) {
   char p[300];
@@ -173,9 +164,9 @@ static void test_killed_owner(void **s) {
   int qemu = -1;
   int ready = poll(&p, 1, 120000) > 0 && read(pfd[0], &qemu, sizeof qemu) == sizeof qemu;
   close(pfd[0]);
-  int entries = qt_dir_entries(root);
+  int entries = th_dir_entries(root);
   kill(child, SIGKILL);
-  double t0 = qt_now();
+  double t0 = th_now();
   int st = 0;
   assert_int_equal(waitpid(child, &st, 0), child);
   printf("child %d: box up %d, QEMU pid %d, %d box directories\n", (int)child, ready, qemu,
@@ -187,19 +178,19 @@ static void test_killed_owner(void **s) {
    * this process (a subreaper), so its status can be checked. */
   int qst = 0;
   pid_t w = 0;
-  while ((w = waitpid(qemu, &qst, WNOHANG)) == 0 && qt_now() - t0 < 10.0) {
+  while ((w = waitpid(qemu, &qst, WNOHANG)) == 0 && th_now() - t0 < 10.0) {
     struct timespec ts = {0, 10 * 1000000L};
     nanosleep(&ts, NULL);
   }
-  double died = qt_now() - t0;
+  double died = th_now() - t0;
   printf("QEMU %d gone %.3f s after its voidbox was killed (status 0x%x)\n", qemu, died, qst);
   assert_int_equal(w, qemu);
   assert_true(WIFSIGNALED(qst) && WTERMSIG(qst) == SIGKILL);
   assert_true(died < 2.0);
   /* the box directory outlived them both, with its owner record */
-  assert_int_equal(qt_dir_entries(root), 1);
+  assert_int_equal(th_dir_entries(root), 1);
   load_with_tmpdir();
-  int left = qt_dir_entries(root);
+  int left = th_dir_entries(root);
   th_unload();
   printf("after the next plugin init: %d entries\n", left);
   assert_int_equal(left, 0);
@@ -228,9 +219,9 @@ static void test_owners(void **s) {
            "boot=00000000-0000-0000-0000-000000000000\n");
   fake_box("vbx-qemu-otherns-7-gggggg", dead, dead_start, "pidns=pid:[1]\n");
   fake_box("other-8", dead, dead_start, NULL);
-  double t0 = qt_now();
+  double t0 = th_now();
   load_with_tmpdir();
-  double secs = qt_now() - t0;
+  double secs = th_now() - t0;
   th_unload();
   int qst = 0;
   pid_t w = waitpid(fake_qemu, &qst, WNOHANG);
@@ -273,9 +264,9 @@ static void test_work_root_option(void **s) {
   th_load("sandbox-qemu.so", "qemu", opts); /* TMPDIR is not root */
   int before = exists("vbx-qemu-dead-1-aaaaaa");
   void *b = th_box(NULL, 0);
-  int entries = qt_dir_entries(root), after = exists("vbx-qemu-dead-1-aaaaaa");
+  int entries = th_dir_entries(root), after = exists("vbx-qemu-dead-1-aaaaaa");
   TH.vt->destroy(b);
-  int left = qt_dir_entries(root);
+  int left = th_dir_entries(root);
   th_unload();
   printf(
       "dead owner's directory: before create %d, after %d; entries with the box %d, after "

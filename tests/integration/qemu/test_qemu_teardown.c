@@ -28,13 +28,13 @@ static void test_destroy_reaps(void **s) {
   assert_string_equal(r.stdout_data, "started\n");
   th_res_free(&r);
   assert_int_equal(qt_qemu_children(NULL, 0), 1);
-  assert_int_equal(qt_dir_entries(QT_WORK_ROOT), 1);
-  double t0 = qt_now();
+  assert_int_equal(th_dir_entries(QT_WORK_ROOT), 1);
+  double t0 = th_now();
   TH.vt->destroy(b);
-  printf("destroy took %.2f s\n", qt_now() - t0);
+  printf("destroy took %.2f s\n", th_now() - t0);
   /* zombies count too: zero means QEMU was reaped, not just killed */
   assert_int_equal(qt_qemu_children(NULL, 0), 0);
-  assert_int_equal(qt_dir_entries(QT_WORK_ROOT), 0);
+  assert_int_equal(th_dir_entries(QT_WORK_ROOT), 0);
 }
 
 struct worker {
@@ -85,7 +85,7 @@ static void test_two_boxes_in_threads(void **s) {
   for (int i = 0; i < 2; i++)
     assert_int_equal(pthread_create(&t[i], NULL, use_box, &w[i]), 0);
   pthread_barrier_wait(&up);
-  int kids = qt_qemu_children(NULL, 0), dirs = qt_dir_entries(QT_WORK_ROOT);
+  int kids = qt_qemu_children(NULL, 0), dirs = th_dir_entries(QT_WORK_ROOT);
   pthread_barrier_wait(&checked);
   for (int i = 0; i < 2; i++)
     pthread_join(t[i], NULL);
@@ -97,7 +97,7 @@ static void test_two_boxes_in_threads(void **s) {
   assert_true(w[0].ok);
   assert_true(w[1].ok);
   assert_int_equal(qt_qemu_children(NULL, 0), 0);
-  assert_int_equal(qt_dir_entries(QT_WORK_ROOT), 0);
+  assert_int_equal(th_dir_entries(QT_WORK_ROOT), 0);
 }
 
 int main(void) {
