@@ -2,6 +2,13 @@
  * guest-session/gs_vm.h - what the micro-VM backends (`qemu`: QEMU microvm,
  * `kvm`: our own voidbox-vmm) share around the box skeleton (gs_box.h):
  *
+ *   plugin   the plugin instance: its state (box counter, swept work
+ *            roots), init (register, sweep), fini - gs_vm_plugin.c
+ *   config   the refusals of a box's config both share and the VM's size
+ *            with its defaults - gs_vm_config.c
+ *   box      a fresh box in create: allocated with the skeleton, its
+ *            identity, size and number, its directory's name, the log line
+ *            when it is up - gs_vm_box.c
  *   image    the guest kernel and base initramfs of `voidbox image build`
  *            (options, else the image cache) - gs_vm_image.c
  *   initrd   the per-box initrd: a copy of the base initramfs followed by
@@ -60,6 +67,7 @@ void gs_vm_sweep(gs_vm_state *st, const char *root);
 /* gs_vm_next_box - the next box number of this plugin instance (1, 2,
  * ...). Any thread. */
 unsigned long gs_vm_next_box(gs_vm_state *st);
+
 /* ---- a box's config (gs_vm_config.c) ------------------------------------- */
 #define GS_VM_MAX_VCPUS 8 /* CONFIG_NR_CPUS of guest/image/kernel.config */
 #define GS_VM_MIN_MEMORY_MB 64u
