@@ -111,9 +111,13 @@ int vmm_seccomp_install(vmm_seccomp_kind kind) {
   if (rc == 0)
     rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
                           SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)KVM_IRQ_LINE, 0));
-  if (rc == 0 && kind == VMM_SECCOMP_VCPU)
+  /* A vCPU thread runs its vCPU and, to describe a triple fault, reads
+   * (never writes) that vCPU's registers. */
+  static const unsigned long vcpu_ioctls[] = {KVM_RUN, KVM_GET_REGS, KVM_GET_SREGS,
+                                              KVM_GET_VCPU_EVENTS};
+  for (size_t i = 0; rc == 0 && kind == VMM_SECCOMP_VCPU && i < 4; i++)
     rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-                          SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)KVM_RUN, 0));
+                          SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)vcpu_ioctls[i], 0));
   if (rc == 0)
     rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
                           SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)AF_UNIX, 0));

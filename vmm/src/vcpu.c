@@ -52,9 +52,36 @@ static int exit_mmio(vmm_vcpu *v) {
   return 0;
 }
 
+/* Where the guest was when it triple-faulted: what a kernel developer
+ * needs to find the cause (the RIP against System.map, the paging and
+ * mode registers, the exception KVM was delivering). Best effort: a
+ * failed read is said, not hidden. */
+static void describe_shutdown(vmm_vcpu *v, char *why, size_t cap) {
+  struct kvm_regs regs;
+  struct kvm_sregs sregs;
+  struct kvm_vcpu_events ev;
+  if (ioctl(v->fd, KVM_GET_REGS, &regs) != 0 || ioctl(v->fd, KVM_GET_SREGS, &sregs) != 0) {
+    snprintf(why, cap, "triple fault (vcpu %u; its registers cannot be read: %s)", v->index,
+             strerror(errno));
+    return;
+  }
+  int n = snprintf(why, cap,
+                   "triple fault (vcpu %u: rip 0x%llx rsp 0x%llx cs 0x%x cr0 0x%llx cr2 0x%llx "
+                   "cr3 0x%llx cr4 0x%llx efer 0x%llx",
+                   v->index, (unsigned long long)regs.rip, (unsigned long long)regs.rsp,
+                   sregs.cs.selector, (unsigned long long)sregs.cr0, (unsigned long long)sregs.cr2,
+                   (unsigned long long)sregs.cr3, (unsigned long long)sregs.cr4,
+                   (unsigned long long)sregs.efer);
+  if (n < 0 || (size_t)n >= cap) return;
+  if (ioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev) == 0 && ev.exception.injected)
+    n += snprintf(why + n, cap - (size_t)n, "; exception %u error code 0x%x", ev.exception.nr,
+                  ev.exception.error_code);
+  if ((size_t)n < cap) snprintf(why + n, cap - (size_t)n, ")");
+}
+
 /* Dispatch one exit. Returns 1 to run again, 0 when the VM ended (reported). */
 static int dispatch(vmm_vcpu *v) {
-  char why[200];
+  char why[320];
   struct kvm_run *r = v->run;
   switch (r->exit_reason) {
   case KVM_EXIT_IO:
@@ -66,7 +93,10 @@ static int dispatch(vmm_vcpu *v) {
     snprintf(why, sizeof why, "vcpu %u: malformed MMIO exit", v->index);
     break;
   case KVM_EXIT_INTR: return 1; /* a kick; the loop checks stopping */
-  case KVM_EXIT_SHUTDOWN: v->end(v->ctx, VMM_END_RESET, "triple fault"); return 0;
+  case KVM_EXIT_SHUTDOWN:
+    describe_shutdown(v, why, sizeof why);
+    v->end(v->ctx, VMM_END_RESET, why);
+    return 0;
   case KVM_EXIT_SYSTEM_EVENT:
     if (r->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN) {
       v->end(v->ctx, VMM_END_POWEROFF, "power-off");

@@ -59,7 +59,7 @@ typedef struct vm {
   pthread_mutex_t end_mu;
   bool ended;
   vmm_end end;
-  char why[256];
+  char why[320];
   bool seccomp;
 } vm;
 

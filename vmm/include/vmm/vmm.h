@@ -41,7 +41,7 @@ typedef struct vmm_result {
   uint64_t setup_ns;     /* vmm_run() entry to the first KVM_RUN */
   uint64_t run_ns;       /* first KVM_RUN to the end */
   uint64_t console_drop; /* console bytes dropped past the log cap */
-  char why[256];         /* how it ended ("triple fault", "reset through the i8042"...) */
+  char why[320];         /* how it ended ("triple fault", "reset through the i8042"...) */
 } vmm_result;
 
 /* Build the VM described by c and run it until the guest resets or powers
