@@ -31,6 +31,8 @@ static void usage(FILE *f) {
       "  --port NAME=PATH     virtio-console port NAME, joined to the listening Unix\n"
       "                       socket PATH (the VMM connects)\n"
       "  --no-rng             no virtio-rng (default: entropy from the host)\n"
+      "  --pit                an i8254 PIT (default: only where KVM lacks the TSC-deadline\n"
+      "                       timer; a kernel without kvmclock needs one to calibrate)\n"
       "  --no-seccomp         no system call filters (debugging only)\n"
       "  --timing             print set-up and run times on stderr at the end\n"
       "  --verbose            report guest accesses to addresses without a device\n"
@@ -54,15 +56,23 @@ static int parse_u64(const char *opt, const char *s, uint64_t lo, uint64_t hi, u
 }
 
 static int parse_args(int argc, char **argv, vmm_config *c, bool *timing) {
-  static const struct option opts[] = {
-      {"kernel", required_argument, 0, 'k'},  {"initrd", required_argument, 0, 'i'},
-      {"cmdline", required_argument, 0, 'c'}, {"mem", required_argument, 0, 'm'},
-      {"cpus", required_argument, 0, 'n'},    {"console", required_argument, 0, 'o'},
-      {"vsock", required_argument, 0, 's'},   {"vsock-cid", required_argument, 0, 'C'},
-      {"port", required_argument, 0, 'p'},    {"no-rng", no_argument, 0, 'R'},
-      {"no-seccomp", no_argument, 0, 'S'},    {"timing", no_argument, 0, 't'},
-      {"verbose", no_argument, 0, 'v'},       {"help", no_argument, 0, 'h'},
-      {"version", no_argument, 0, 'V'},       {0, 0, 0, 0}};
+  static const struct option opts[] = {{"kernel", required_argument, 0, 'k'},
+                                       {"initrd", required_argument, 0, 'i'},
+                                       {"cmdline", required_argument, 0, 'c'},
+                                       {"mem", required_argument, 0, 'm'},
+                                       {"cpus", required_argument, 0, 'n'},
+                                       {"console", required_argument, 0, 'o'},
+                                       {"vsock", required_argument, 0, 's'},
+                                       {"vsock-cid", required_argument, 0, 'C'},
+                                       {"port", required_argument, 0, 'p'},
+                                       {"no-rng", no_argument, 0, 'R'},
+                                       {"no-seccomp", no_argument, 0, 'S'},
+                                       {"timing", no_argument, 0, 't'},
+                                       {"verbose", no_argument, 0, 'v'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {"version", no_argument, 0, 'V'},
+                                       {"pit", no_argument, 0, 'P'},
+                                       {0, 0, 0, 0}};
   uint64_t v;
   int ch;
   while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -100,6 +110,7 @@ static int parse_args(int argc, char **argv, vmm_config *c, bool *timing) {
       break;
     }
     case 'R': c->rng = false; break;
+    case 'P': c->pit = true; break;
     case 'S': c->seccomp = false; break;
     case 't': *timing = true; break;
     case 'v': c->verbose = true; break;

@@ -55,7 +55,7 @@ static int exit_mmio(vmm_vcpu *v) {
 /* Where the guest was when it triple-faulted: what a kernel developer
  * needs to find the cause (the RIP against System.map, the paging and
  * mode registers, the exception KVM was delivering). Best effort: a
- * failed read is said, not hidden. */
+ * failed read is said, not hidden, and so is a state KVM already reset. */
 static void describe_shutdown(vmm_vcpu *v, char *why, size_t cap) {
   struct kvm_regs regs;
   struct kvm_sregs sregs;
@@ -63,6 +63,11 @@ static void describe_shutdown(vmm_vcpu *v, char *why, size_t cap) {
   if (ioctl(v->fd, KVM_GET_REGS, &regs) != 0 || ioctl(v->fd, KVM_GET_SREGS, &sregs) != 0) {
     snprintf(why, cap, "triple fault (vcpu %u; its registers cannot be read: %s)", v->index,
              strerror(errno));
+    return;
+  }
+  if (regs.rip == 0xfff0 && sregs.cs.selector == 0xf000) { /* the reset vector */
+    snprintf(why, cap, "triple fault (vcpu %u; KVM had reset its registers already, as on AMD)",
+             v->index);
     return;
   }
   int n = snprintf(why, cap,

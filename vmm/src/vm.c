@@ -236,7 +236,7 @@ static int build(vm *m, const vmm_config *c, char *err, size_t errcap) {
   char cmdline[VMM_CMDLINE_MAX];
   vmm_boot boot;
   int rc = check_config(c, err, errcap);
-  if (rc == 0) rc = vmm_kvm_open(&m->kvm, c->mem_mib << 20, err, errcap);
+  if (rc == 0) rc = vmm_kvm_open(&m->kvm, c->mem_mib << 20, c->pit, err, errcap);
   if (rc != 0) return rc;
   m->loop = vmm_loop_new();
   if (m->loop == NULL) {

@@ -27,6 +27,8 @@ typedef struct vmm_config {
   bool rng;                /* virtio-rng from the host's getrandom() */
   bool seccomp;            /* per-thread seccomp filters (off only for debugging) */
   bool verbose;            /* report device-less guest accesses on stderr */
+  bool pit;                /* an in-kernel i8254 PIT even where KVM offers the TSC-deadline
+                              timer (kernels without kvmclock need it to calibrate) */
 } vmm_config;
 
 typedef enum {
