@@ -4,10 +4,11 @@
  * process is guest-session's gs_vm_spawn. Its stop, reaping and the box
  * directory are the skeleton's teardown.
  *
- * The guest kernel runs with panic=-1 and reboot=t and the monitor exits
- * when the guest resets, so a guest panic, an agent crash (init died) and
- * a clean SHUTDOWN (the agent's `--shutdown reboot`) all end the monitor
- * process.
+ * The guest kernel runs with panic=-1 and reboot=k (the reset line of
+ * voidbox-vmm's i8042, so a triple fault in its log is always a real
+ * fault) and the monitor exits when the guest resets, so a guest panic, an
+ * agent crash (init died) and a clean SHUTDOWN (the agent's `--shutdown
+ * reboot`) all end the monitor process.
  */
 #include <stdio.h>
 
@@ -18,7 +19,7 @@
 /* The kernel command line. The agent's arguments are not here (they travel
  * in the per-box initramfs: the monitor appends its virtio_mmio.device=
  * entries, and guest users can read /proc/cmdline). */
-#define KVM_CMDLINE "console=ttyS0 panic=-1 reboot=t rdinit=/init"
+#define KVM_CMDLINE "console=ttyS0 panic=-1 reboot=k rdinit=/init"
 
 _Static_assert(KVM_AGENT_PORT == 1024, "AGENT_LISTEN names the port");
 

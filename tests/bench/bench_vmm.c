@@ -51,8 +51,9 @@
 #define CONSOLE_CAP (1 << 20)
 #define MARKER "VBXMARK"
 #define RSS_TARGET_KIB 3072
-/* The kernel command line both monitors get: sandbox-qemu's and
- * sandbox-kvm's (console, panic and reboot behaviour), with busybox's sh as
+/* The kernel command line both monitors get: sandbox-qemu's (console,
+ * panic and reboot behaviour; sandbox-kvm's differs only in reboot=k, and
+ * no boot here gets to reboot: SIGTERM ends it), with busybox's sh as
  * init. The marker goes through /dev/kmsg, so the console line carries the
  * kernel's own timestamp (its clock from kernel start; /proc/uptime lags it
  * by 0.6-2.6 s here, the early boot's lost jiffies). It is spelled through

@@ -2,9 +2,11 @@
  * vmm/i8042.h - the part of the PS/2 controller a micro-VM needs: command
  * 0xfe on port 0x64 (pulse the reset line) ends the VM as a reset, which
  * is how Linux's reboot=k and the tiny test guest restart the machine.
- * Reads float high (0xff), as on a machine without a controller, so the
- * guest's i8042 driver gives up at once. Port 0x61 (the PIT's speaker
- * gate) is KVM's, not this device's.
+ * The status port reads "a byte waits, input buffer empty" (0xfd) and the
+ * data port 0xff, so Linux's reboot=k sends the reset at once and its
+ * i8042 driver, flushing 0xff bytes until it gives up, finds no controller
+ * within microseconds. Port 0x61 (the PIT's speaker gate) is KVM's when
+ * the VM has an in-kernel PIT, else it reads 0xff here.
  */
 #ifndef VMM_I8042_H
 #define VMM_I8042_H

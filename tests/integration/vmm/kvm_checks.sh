@@ -15,8 +15,8 @@ fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 show() { echo "  --- $1:"; tail -n "${2:-15}" "$1" | sed 's/^/  | /'; }
 # wait_for PATH: until the socket exists (10 s)
 wait_for() { for _ in $(seq 100); do [ -S "$1" ] && return 0; sleep 0.1; done; return 1; }
-BASE="console=ttyS0 quiet panic=-1 reboot=t"
-[ -n "${VBX_KVM_CHECKS_VERBOSE:-}" ] && BASE="console=ttyS0 panic=-1 reboot=t"
+BASE="console=ttyS0 quiet panic=-1 reboot=k"
+[ -n "${VBX_KVM_CHECKS_VERBOSE:-}" ] && BASE="console=ttyS0 panic=-1 reboot=k"
 
 # 1. The tiny guest: serial output, every virtio-mmio device's registers,
 #    reset through the i8042.
@@ -36,16 +36,18 @@ else
   fail "tiny guest (exit $rc)"; show "$W/t.log"; show "$W/t.err"
 fi
 
-# 2-4. Our kernel to user space: vmlinux (PVH) with 1 and 2 vCPUs, bzImage.
-boot_check() { # NAME KERNEL CPUS
-  local name=$1 kernel=$2 cpus=$3
-  timeout 120 "$VMM" --kernel "$kernel" --initrd "$IMG/initramfs.cpio" --cpus "$cpus" --mem 256 \
+# 2-5. Our kernel to user space: vmlinux (PVH) with 1 and 2 vCPUs, bzImage,
+#      vmlinux with an in-kernel PIT (--pit; by default there is none).
+boot_check() { # NAME KERNEL CPUS [VMM_FLAG]
+  local name=$1 kernel=$2 cpus=$3 flags=("${@:4}")
+  timeout 120 "$VMM" "${flags[@]}" --kernel "$kernel" --initrd "$IMG/initramfs.cpio" --cpus "$cpus" --mem 256 \
     --console "$W/$name.log" --timing \
     --cmdline "$BASE rdinit=/bin/busybox -- sh -c \"echo vmm-kernel-ok cpus \$(nproc); reboot -f\"" \
     2>"$W/$name.err"
   local rc=$?
-  if [ $rc = 0 ] && grep -q "vmm-kernel-ok cpus $cpus" "$W/$name.log"; then
-    pass "$name: user space ran with $cpus vCPU(s), reboot ended the VMM ($(grep -o 'first KVM_RUN [0-9.]* ms' "$W/$name.err"))"
+  if [ $rc = 0 ] && grep -q "vmm-kernel-ok cpus $cpus" "$W/$name.log" &&
+    grep -q "the VM ended: reset through the i8042" "$W/$name.err"; then
+    pass "$name: user space ran with $cpus vCPU(s), reboot=k reset the VM through the i8042 ($(grep -o 'first KVM_RUN [0-9.]* ms' "$W/$name.err"))"
   else
     fail "$name (exit $rc)"; show "$W/$name.log" 25; show "$W/$name.err"
   fi
@@ -53,8 +55,9 @@ boot_check() { # NAME KERNEL CPUS
 boot_check vmlinux-1cpu "$IMG/vmlinux" 1
 boot_check vmlinux-2cpu "$IMG/vmlinux" 2
 boot_check bzimage-1cpu "$IMG/bzImage" 1
+boot_check vmlinux-1cpu-pit "$IMG/vmlinux" 1 --pit # the guest given an i8254 too
 
-# 5-6. The guest agent reached over vsock and over the virtio-console port:
+# 6-7. The guest agent reached over vsock and over the virtio-console port:
 #      its CHALLENGE frame comes back; SIGTERM then ends the VMM (exit 3).
 agent_check() { # NAME LISTEN TOOL_ARGS...
   local name=$1 listen=$2
@@ -86,7 +89,7 @@ agent_check() { # NAME LISTEN TOOL_ARGS...
 agent_check agent-vsock vsock:1024 vsock "$W/agent-vsock.vsock" 1024 16
 agent_check agent-port virtio-port:voidbox.ctl listen "$W/agent-port.port" 16
 
-# 7. A bad kernel file: exit 1 naming the file.
+# 8. A bad kernel file: exit 1 naming the file.
 printf 'not a kernel at all' >"$W/bad"
 "$VMM" --kernel "$W/bad" 2>"$W/bad.err"
 rc=$?
