@@ -201,14 +201,6 @@ static void test_streaming_order(void **s) {
 static void test_large_output(void **s) {
   (void)s;
   APPLIES("large_output");
-  /* A known open bug, not a design limit: counted as skipped, with why. */
-  if (strcmp(CF->name, "kvm") == 0 && getenv("VBX_CONFORMANCE_KVM_LARGE") == NULL) {
-    printf(
-        "# large_output: SKIPPED on kvm: known open bug - in 2 of ~8 nested runs the guest "
-        "triple-faulted while streaming these 10 MiB over voidbox-vmm's vsock "
-        "(docs/vmm.md, Known bugs); VBX_CONFORMANCE_KVM_LARGE=1 runs it\n");
-    skip();
-  }
   seen sn = {0};
   vbx_exec_result r;
   double t0 = now_s();
