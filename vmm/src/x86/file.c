@@ -23,39 +23,54 @@ int vmm_x86_fail(char *err, size_t errcap, int code, const char *fmt, ...) {
   return code;
 }
 
-int vmm_x86_read_file(const char *path, uint64_t max, uint8_t **data, size_t *len, char *err,
+int vmm_x86_file_open(const char *path, uint64_t max, int *fd_out, size_t *len, char *err,
                       size_t errcap) {
-  int rc = 0;
-  uint8_t *buf = NULL;
   struct stat st;
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return vmm_x86_fail(err, errcap, VBX_E_IO, "%s: %s", path, strerror(errno));
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+  int rc = 0;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
     rc = vmm_x86_fail(err, errcap, VBX_E_IO, "%s: not a regular file", path);
-    goto out;
-  }
-  if ((uint64_t)st.st_size > max) {
+  else if ((uint64_t)st.st_size > max)
     rc = vmm_x86_fail(err, errcap, VBX_E_TOOBIG,
                       "%s: %lld bytes is more than %llu MiB of guest memory", path,
                       (long long)st.st_size, (unsigned long long)(max >> 20));
-    goto out;
+  if (rc < 0) {
+    close(fd);
+    return rc;
   }
-  size_t n = (size_t)st.st_size, got = 0;
-  buf = malloc(n ? n : 1);
+  *fd_out = fd;
+  *len = (size_t)st.st_size;
+  return 0;
+}
+
+int vmm_x86_file_read_all(int fd, uint8_t *dst, size_t len, const char *path, char *err,
+                          size_t errcap) {
+  size_t got = 0;
+  while (got < len) {
+    ssize_t r = read(fd, dst + got, len - got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0)
+      return vmm_x86_fail(err, errcap, VBX_E_IO, "%s: read failed at byte %zu: %s", path, got,
+                          r < 0 ? strerror(errno) : "file shrank");
+    got += (size_t)r;
+  }
+  return 0;
+}
+
+int vmm_x86_read_file(const char *path, uint64_t max, uint8_t **data, size_t *len, char *err,
+                      size_t errcap) {
+  int fd;
+  size_t n;
+  int rc = vmm_x86_file_open(path, max, &fd, &n, err, errcap);
+  if (rc < 0) return rc;
+  uint8_t *buf = malloc(n ? n : 1);
   if (!buf) {
     rc = vmm_x86_fail(err, errcap, VBX_E_NOMEM, "%s: no memory for %zu bytes", path, n);
     goto out;
   }
-  while (got < n) {
-    ssize_t r = read(fd, buf + got, n - got);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) {
-      rc = vmm_x86_fail(err, errcap, VBX_E_IO, "%s: read failed at byte %zu: %s", path, got,
-                        r < 0 ? strerror(errno) : "file shrank");
-      goto out;
-    }
-    got += (size_t)r;
-  }
+  rc = vmm_x86_file_read_all(fd, buf, n, path, err, errcap);
+  if (rc < 0) goto out;
   *data = buf;
   *len = n;
   buf = NULL;

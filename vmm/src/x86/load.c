@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "boot.h"
 #include "layout.h"
@@ -28,13 +29,13 @@ static int put_cmdline(const vmm_guest_mem *mem, const char *cmdline, const vmm_
   return 0;
 }
 
-/* Read the initrd and copy it to the top of RAM below initrd_addr_max,
- * page aligned, above the kernel. */
+/* Read the initrd straight into the top of RAM below initrd_addr_max,
+ * page aligned, above the kernel (no copy of it in the monitor's heap). */
 static int put_initrd(const vmm_guest_mem *mem, const char *path, const vmm_x86_kernel *k,
                       vmm_x86_boot_info *info, char *err, size_t errcap) {
-  uint8_t *data = NULL;
+  int fd;
   size_t len = 0;
-  int rc = vmm_x86_read_file(path, mem->size, &data, &len, err, errcap);
+  int rc = vmm_x86_file_open(path, mem->size, &fd, &len, err, errcap);
   if (rc < 0) return rc;
   uint64_t top = mem->size;
   if (k->initrd_addr_max < top - 1) top = k->initrd_addr_max + 1;
@@ -46,11 +47,12 @@ static int put_initrd(const vmm_guest_mem *mem, const char *path, const vmm_x86_
                       path, len, (unsigned long long)k->end, (unsigned long long)top);
     goto out;
   }
-  memcpy(vmm_gpa(mem, addr, len), data, len);
+  rc = vmm_x86_file_read_all(fd, vmm_gpa(mem, addr, len), len, path, err, errcap);
+  if (rc < 0) goto out;
   info->initrd_gpa = addr;
   info->initrd_size = len;
 out:
-  free(data);
+  close(fd);
   return rc;
 }
 

@@ -41,6 +41,18 @@ int vmm_x86_load_elf(const vmm_guest_mem *mem, const uint8_t *data, size_t len, 
 int vmm_x86_load_bzimage(const vmm_guest_mem *mem, const uint8_t *data, size_t len,
                          const char *name, vmm_x86_kernel *k, char *err, size_t errcap);
 
+/* Open `path` for reading: a regular file of at most `max` bytes. On
+ * success *fd_out is the caller's to close and *len its size; else
+ * VBX_E_IO / VBX_E_TOOBIG with the path in `err` and nothing open. */
+int vmm_x86_file_open(const char *path, uint64_t max, int *fd_out, size_t *len, char *err,
+                      size_t errcap);
+
+/* Read exactly `len` bytes from fd's position into dst (the caller's,
+ * e.g. guest memory). VBX_E_IO naming `path` and the offset on a read
+ * error or a file that shrank. */
+int vmm_x86_file_read_all(int fd, uint8_t *dst, size_t len, const char *path, char *err,
+                          size_t errcap);
+
 /* Read all of `path` (a regular file of at most `max` bytes) into a new
  * malloc'ed buffer the caller frees. Returns 0, or VBX_E_IO / VBX_E_TOOBIG
  * / VBX_E_NOMEM with the path in `err`. */
