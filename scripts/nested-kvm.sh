@@ -19,18 +19,23 @@
 #   --timeout S    wall-clock bound for the whole L1 run (default 1800)
 #   --share DIR    one more directory writable at its path (repeatable)
 #   --verbose      show L1's console (kernel and module lines)
+#   --l1-kernel PATH
+#                  boot L1 with this bzImage instead of Debian's: one with
+#                  KVM (kvm_amd), ACPI, virtio-mmio and 9p built in (no
+#                  modules are loaded then; docs/nested-kvm.md shows a config)
 #   --help
 #
-# The L1 kernel and its modules are Debian's linux-image-amd64, fetched once
-# with `apt-get download` into ~/.cache/voidbox/nested (run `apt-get update`
-# once before). Environment variables VBX_*, VOIDBOX_*, ASAN_OPTIONS,
-# UBSAN_OPTIONS, HOME and PATH are passed to COMMAND.
+# Without --l1-kernel, the L1 kernel and its modules are Debian's
+# linux-image-amd64, fetched once with `apt-get download` into
+# ~/.cache/voidbox/nested (run `apt-get update` once before). Environment
+# variables VBX_*, VOIDBOX_*, ASAN_OPTIONS, UBSAN_OPTIONS, HOME and PATH are
+# passed to COMMAND.
 set -euo pipefail
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 die() { echo "nested-kvm: $*" >&2; exit 125; }
 
-mem=4096 cpus=$(nproc) timeout_s=1800 verbose=0 shares=()
+mem=4096 cpus=$(nproc) timeout_s=1800 verbose=0 shares=() l1_kernel=
 while [ $# -gt 0 ]; do
   case $1 in
     --mem) mem=${2:?--mem needs MiB}; shift 2 ;;
@@ -38,6 +43,7 @@ while [ $# -gt 0 ]; do
     --timeout) timeout_s=${2:?--timeout needs seconds}; shift 2 ;;
     --share) shares+=("$(realpath "${2:?--share needs a directory}")"); shift 2 ;;
     --verbose) verbose=1; shift ;;
+    --l1-kernel) l1_kernel=${2:?--l1-kernel needs a bzImage}; shift 2 ;;
     --help|-h) usage; exit 0 ;;
     --) shift; break ;;
     *) echo "nested-kvm: unknown option '$1' (try --help)" >&2; exit 2 ;;
@@ -47,33 +53,16 @@ done
 for v in "$mem" "$cpus" "$timeout_s"; do
   [[ $v =~ ^[0-9]+$ ]] && [ "$v" -gt 0 ] || { echo "nested-kvm: '$v' is not a positive number" >&2; exit 2; }
 done
+[ -z "$l1_kernel" ] || [ -f "$l1_kernel" ] || { echo "nested-kvm: --l1-kernel '$l1_kernel' is not a file" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || die "needs root (QEMU shares / over 9p with the host's ownership)"
-for t in qemu-system-x86_64 cpio gzip apt-get dpkg-deb; do
+tools="qemu-system-x86_64 cpio gzip"
+[ -n "$l1_kernel" ] || tools="$tools apt-get dpkg-deb" # Debian's kernel package
+for t in $tools; do
   command -v "$t" >/dev/null || die "$t is not installed (scripts/install-deps.sh)"
 done
 [ -x /bin/busybox ] || die "/bin/busybox is not installed (busybox-static)"
 
 # ---- the L1 kernel and modules (cached) ----------------------------------
-cache=${XDG_CACHE_HOME:-$HOME/.cache}/voidbox/nested
-mkdir -p "$cache"
-if [ ! -d "$cache/kpkg/lib/modules" ]; then
-  pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
-  [ -n "$pkg" ] || die "no linux-image-amd64 in the apt cache: run apt-get update"
-  echo "nested-kvm: fetching $pkg (once, into $cache)" >&2
-  (cd "$cache" && apt-get download "$pkg" >/dev/null) || die "apt-get download $pkg failed"
-  rm -rf "$cache/kpkg.partial"
-  dpkg-deb -x "$cache/$pkg"_*.deb "$cache/kpkg.partial" && mv "$cache/kpkg.partial" "$cache/kpkg"
-  rm -f "$cache/$pkg"_*.deb
-fi
-kver=$(ls "$cache/kpkg/lib/modules" | head -n1)
-moddir=$cache/kpkg/lib/modules/$kver
-kernel=$cache/kpkg/boot/vmlinuz-$kver
-[ -f "$kernel" ] || die "no kernel in $cache/kpkg (remove the directory to fetch again)"
-if [ ! -s "$moddir/modules.dep" ]; then # the package leaves it to depmod at install
-  command -v depmod >/dev/null || die "depmod is not installed (kmod)"
-  depmod -b "$cache/kpkg" "$kver" || die "depmod failed for $kver"
-fi
-
 # Modules with their dependencies, dependencies first (modules.dep).
 mods_in_order() {
   local want=$1 dep
@@ -85,11 +74,34 @@ mods_in_order() {
   order="$order $want"
 }
 seen= order=
-for m in drivers/virtio/virtio_mmio.ko net/9p/9pnet_virtio.ko fs/9p/9p.ko arch/x86/kvm/kvm-amd.ko; do
-  f=$(awk -F: -v m="$m" '$1 ~ m"(\\.xz|\\.zst)?$" {print $1; exit}' "$moddir/modules.dep")
-  [ -n "$f" ] || die "module $m not in $kver"
-  mods_in_order "$f"
-done
+if [ -n "$l1_kernel" ]; then
+  kernel=$l1_kernel # everything L1 needs is built in: no modules
+else
+  cache=${XDG_CACHE_HOME:-$HOME/.cache}/voidbox/nested
+  mkdir -p "$cache"
+  if [ ! -d "$cache/kpkg/lib/modules" ]; then
+    pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
+    [ -n "$pkg" ] || die "no linux-image-amd64 in the apt cache: run apt-get update"
+    echo "nested-kvm: fetching $pkg (once, into $cache)" >&2
+    (cd "$cache" && apt-get download "$pkg" >/dev/null) || die "apt-get download $pkg failed"
+    rm -rf "$cache/kpkg.partial"
+    dpkg-deb -x "$cache/$pkg"_*.deb "$cache/kpkg.partial" && mv "$cache/kpkg.partial" "$cache/kpkg"
+    rm -f "$cache/$pkg"_*.deb
+  fi
+  kver=$(ls "$cache/kpkg/lib/modules" | head -n1)
+  moddir=$cache/kpkg/lib/modules/$kver
+  kernel=$cache/kpkg/boot/vmlinuz-$kver
+  [ -f "$kernel" ] || die "no kernel in $cache/kpkg (remove the directory to fetch again)"
+  if [ ! -s "$moddir/modules.dep" ]; then # the package leaves it to depmod at install
+    command -v depmod >/dev/null || die "depmod is not installed (kmod)"
+    depmod -b "$cache/kpkg" "$kver" || die "depmod failed for $kver"
+  fi
+  for m in drivers/virtio/virtio_mmio.ko net/9p/9pnet_virtio.ko fs/9p/9p.ko arch/x86/kvm/kvm-amd.ko; do
+    f=$(awk -F: -v m="$m" '$1 ~ m"(\\.xz|\\.zst)?$" {print $1; exit}' "$moddir/modules.dep")
+    [ -n "$f" ] || die "module $m not in $kver"
+    mods_in_order "$f"
+  done
+fi
 
 # ---- the L1 initramfs -----------------------------------------------------
 work=$(mktemp -d /tmp/vbx-nested.XXXXXX)
@@ -157,7 +169,7 @@ cat >"$work/root/init" <<EOF
 /bin/busybox --install -s /bin
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
 fail() { echo "nested-kvm: L1: \$*" >&2; echo 125 >/xchg/rc; sync; poweroff -f; }
-for m in /mod/*.ko; do insmod \$m || echo "L1: insmod \$m failed"; done
+for m in /mod/*.ko; do [ -e \$m ] || continue; insmod \$m || echo "L1: insmod \$m failed"; done
 mkdir -p /xchg /newroot
 for i in 1 2 3 4 5 6 7 8 9 10; do
   mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288 xchg /xchg 2>/dev/null && break
