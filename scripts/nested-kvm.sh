@@ -207,12 +207,21 @@ t0=$(date +%s)
 set +e
 timeout "$timeout_s" qemu-system-x86_64 "${qemu_args[@]}" </dev/null >"$work/qemu.out" 2>&1 &
 q=$!
-grace=0
+# L1's own kernel can die under the emulation (docs/vmm.md, Known bugs):
+# an oops or panic on its console ends the run within seconds, named as
+# that, instead of at the timeout.
+crash_re='Kernel panic - not syncing|BUG: |Oops: |general protection fault|stack guard page'
+grace=0 ticks=0 crashed=0
 while kill -0 "$q" 2>/dev/null; do
   if [ -s "$xchg/rc" ]; then
     grace=$((grace + 1))
     [ "$grace" -gt 30 ] && { echo "nested-kvm: L1 did not power off; ending QEMU" >&2; kill "$q"; }
   fi
+  ticks=$((ticks + 1))
+  if [ $((ticks % 10)) = 0 ] && [ "$crashed" = 0 ] && grep -qE "$crash_re" "$xchg/console.log" 2>/dev/null; then
+    crashed=$ticks # let the oops finish printing, then end L1
+  fi
+  [ "$crashed" != 0 ] && [ $((ticks - crashed)) -gt 30 ] && kill "$q" 2>/dev/null
   sleep 0.1
 done
 wait "$q"
@@ -221,6 +230,11 @@ set -e
 sleep 0.3
 kill "$t_out" "$t_err" ${t_con:-} 2>/dev/null || true
 wait 2>/dev/null || true
+if [ ! -s "$xchg/rc" ] && grep -qE "$crash_re" "$xchg/console.log" 2>/dev/null; then
+  echo "nested-kvm: L1's kernel crashed (docs/vmm.md, Known bugs); its console:" >&2
+  grep -E -A 14 "$crash_re" "$xchg/console.log" | head -n 40 >&2 2>/dev/null || true
+  exit 125
+fi
 if [ "$qrc" = 124 ] && [ ! -s "$xchg/rc" ]; then
   echo "nested-kvm: timed out after ${timeout_s} s; the end of L1's console:" >&2
   tail -n 15 "$xchg/console.log" >&2 2>/dev/null || true
