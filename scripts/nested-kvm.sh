@@ -215,7 +215,8 @@ q=$!
 # L1's own kernel can die under the emulation (docs/vmm.md, Known bugs):
 # an oops or panic on its console ends the run within seconds, named as
 # that, instead of at the timeout.
-crash_re='Kernel panic - not syncing|BUG: |Oops: |general protection fault|stack guard page'
+# (A soft-lockup warning is not one: under a busy emulation it can pass.)
+crash_re='Kernel panic - not syncing|kernel BUG at|BUG: unable to handle|BUG: kernel NULL|Oops: |general protection fault|stack guard page'
 grace=0 ticks=0 crashed=0
 while kill -0 "$q" 2>/dev/null; do
   if [ -s "$xchg/rc" ]; then
