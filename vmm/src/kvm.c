@@ -91,7 +91,6 @@ static int create_pit(vmm_kvm *k, bool wanted, char *err, size_t cap) {
   }
   struct kvm_pit_config pit = {.flags = KVM_PIT_SPEAKER_DUMMY};
   if (ioctl(k->vm_fd, KVM_CREATE_PIT2, &pit) < 0) return fail(err, cap, errno, "KVM_CREATE_PIT2");
-  k->has_pit = true;
   return 0;
 }
 

@@ -19,15 +19,15 @@ typedef struct vmm_kvm {
   int mem_fd;        /* memfd backing guest RAM */
   size_t run_size;   /* KVM_GET_VCPU_MMAP_SIZE */
   vmm_guest_mem mem; /* guest RAM mapped here, GPA 0 .. mem.size */
-  bool has_pit;      /* an in-kernel i8254 PIT was created */
 } vmm_kvm;
 
 /* Open /dev/kvm, check the API version and the capabilities the monitor
  * uses, create the VM with its irqchip and `mem_bytes` of guest RAM
- * (a multiple of 2 MiB, at most VMM_MAX_MEM), and an in-kernel i8254 PIT
- * when `pit` is set or KVM lacks the TSC-deadline timer (has_pit says). On failure returns a negative
- * errno/VBX_E_* code with a message in err naming the step, and k is left
- * closed (vmm_kvm_close is still safe). Not thread-safe. */
+ * (a multiple of 2 MiB, at most VMM_MAX_MEM), and an in-kernel i8254
+ * PIT when `pit` is set or KVM lacks the TSC-deadline timer. On failure
+ * returns a negative errno/VBX_E_* code with a message in err naming the
+ * step, and k is left closed (vmm_kvm_close is still safe). Not
+ * thread-safe. */
 int vmm_kvm_open(vmm_kvm *k, uint64_t mem_bytes, bool pit, char *err, size_t errcap);
 
 /* Create vCPU `index` and map its kvm_run area. Returns the vCPU fd, or a
