@@ -9,6 +9,7 @@ BUILD_PACKAGES=(
   build-essential cmake pkg-config
   libyaml-dev libjansson-dev libcurl4-openssl-dev libseccomp-dev libffi-dev
   libcmocka-dev libslirp-dev libmicrohttpd-dev
+  libglib2.0-dev # slirp.pc names glib-2.0: netstack links libslirp through it
 )
 # What the full test suite adds: clang/libFuzzer, clang-format (the style
 # check), the guest image inputs (kernel source and its build tools, busybox,
