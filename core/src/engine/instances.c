@@ -37,6 +37,8 @@ static int create_sandbox(vbx__box_run *br) {
   cfg.options = (const vbx_json *)sd->options.obj;
   cfg.spec_dir = box->base_dir;
   cfg.disk_mb = sd->disk_mb;
+  cfg.network_policy = sd->network ? sd->network_policy : NULL;
+  cfg.llm_gateway_port = 0; /* no in-sandbox engine calls the gateway yet */
   const vbx__impl *impl = br->rb->sandbox;
   if (!vbx__impl_has(impl, VBX_M_CREATE))
     return vbx__box_result_fail(br->res, VBX_E_PLUGIN, "sandbox backend '%s' has no create method",

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "model/model_util.h"
+#include "netstack/policy.h"
 
 #define OOM(b) vbx__box_fail((b), VBX_E_NOMEM, "out of memory")
 
@@ -152,6 +153,24 @@ VBX_API vbx_box *vbx_box_timeout_secs(vbx_box *box, uint32_t secs) {
 
 VBX_API vbx_box *vbx_box_network(vbx_box *box, int enabled) {
   if (box != NULL) box->sandbox.network = enabled != 0;
+  return box;
+}
+
+VBX_API vbx_box *vbx_box_network_policy(vbx_box *box, const char *policy_json) {
+  if (box == NULL) return NULL;
+  vbx_netpolicy pol;
+  char why[300];
+  if (policy_json == NULL || vbx_netpolicy_from_json(policy_json, &pol, why, sizeof why) != 0) {
+    vbx__box_fail(box, VBX_E_INVAL, "vbx_box_network_policy: %s",
+                  policy_json == NULL ? "policy is NULL" : why);
+    return box;
+  }
+  vbx_netpolicy_free(&pol);
+  char *copy = strdup(policy_json);
+  if (copy == NULL) return OOM(box), box;
+  free(box->sandbox.network_policy);
+  box->sandbox.network_policy = copy;
+  box->sandbox.network = 1;
   return box;
 }
 

@@ -37,6 +37,7 @@ static void free_mounts(vbx_mount *m, size_t n) {
 void vbx__sandbox_decl_clear(vbx__sandbox_decl *s) {
   if (s == NULL) return;
   free(s->backend);
+  free(s->network_policy);
   for (size_t i = 0; i < s->n_env; i++)
     free(s->env[i]);
   free(s->env);

@@ -61,11 +61,12 @@ typedef struct vbx__llm_decl {
 } vbx__llm_decl;
 
 typedef struct vbx__sandbox_decl {
-  char *backend;      /* default "mock" */
-  uint32_t memory_mb; /* default 512 */
-  uint32_t vcpus;     /* default 1 */
-  int network;        /* default 0 */
-  char **env;         /* "KEY=VALUE", NULL-terminated, may be NULL */
+  char *backend;        /* default "mock" */
+  uint32_t memory_mb;   /* default 512 */
+  uint32_t vcpus;       /* default 1 */
+  int network;          /* default 0 */
+  char *network_policy; /* with network: the policy as normalized JSON, NULL: the default */
+  char **env;           /* "KEY=VALUE", NULL-terminated, may be NULL */
   size_t n_env;
   vbx_mount *mounts; /* host_path/guest_path malloc'd */
   size_t n_mounts;

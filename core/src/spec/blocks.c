@@ -79,7 +79,7 @@ int vbx__spec_sandbox(vbx__spec_ctx *c, const vbx__node *n, vbx__sandbox_decl *s
     } else if (strcmp(k, "vcpus") == 0) {
       rc = vbx__spec_u32(c, v, k, 1, 64, &s->vcpus);
     } else if (strcmp(k, "network") == 0) {
-      rc = vbx__spec_bool(c, v, k, &s->network);
+      rc = vbx__spec_network(c, v, s);
     } else if (strcmp(k, "timeout_secs") == 0) {
       rc = vbx__spec_u32(c, v, k, 0, 86400, &s->timeout_secs);
     } else if (strcmp(k, "disk_mb") == 0) {

@@ -54,7 +54,7 @@ extern "C" {
 
 #define VBX_PLUGIN_MAGIC 0x50584256u /* "VBXP" read as little-endian bytes */
 #define VBX_ABI_MAJOR 1
-#define VBX_ABI_MINOR 1
+#define VBX_ABI_MINOR 2
 #define VBX_PLUGIN_ENTRY_SYMBOL "vbx_plugin_entry_v1"
 
 /* Layout fingerprint: pointer size, size_t size and byte order of the build.
@@ -248,6 +248,15 @@ typedef struct vbx_sandbox_config {
   /* ---- appended in ABI 1.1 (read with VBX_HAS_MEMBER) ---- */
   uint32_t disk_mb; /* size of the box's writable storage (/tmp and
                                    /workspace together) in MiB; 0: backend default */
+  /* ---- appended in ABI 1.2 (read with VBX_HAS_MEMBER) ---- */
+  /* With network: the egress policy as a JSON object, {"allow":[..],
+   * "deny":[..],"dns":[..],"max_connections":N,"rate_limit_kbps":N} (keys
+   * optional, entries already validated); NULL: the default policy
+   * (docs/network.md). */
+  const char *network_policy;
+  /* The host 127.0.0.1 port of this box's LLM gateway, which the guest
+   * reaches at 10.0.2.2:4000 whatever the policy; 0: none. */
+  uint32_t llm_gateway_port;
 } vbx_sandbox_config;
 
 typedef enum vbx_stream { VBX_STREAM_STDOUT = 1, VBX_STREAM_STDERR = 2 } vbx_stream;

@@ -125,7 +125,13 @@ VBX_API vbx_box *vbx_box_vcpus(vbx_box *box, uint32_t vcpus);
 /* Size of the box's writable storage (/tmp and /workspace together), MiB;
  * default 256. Writes past it fail with ENOSPC inside the box. */
 VBX_API vbx_box *vbx_box_disk_mb(vbx_box *box, uint32_t mb);
+/* Network: 0 none; 1 the default egress policy (docs/network.md). */
 VBX_API vbx_box *vbx_box_network(vbx_box *box, int enabled);
+/* Network with an egress policy, the JSON form of the spec's
+ * `sandbox.network` map ({"allow":[..],"deny":[..],"dns":[..],
+ * "max_connections":N,"rate_limit_kbps":N}); copied. A bad policy fails
+ * the box (VBX_E_INVAL naming the entry). */
+VBX_API vbx_box *vbx_box_network_policy(vbx_box *box, const char *policy_json);
 VBX_API vbx_box *vbx_box_env(vbx_box *box, const char *key, const char *value);
 VBX_API vbx_box *vbx_box_max_turns(vbx_box *box, uint32_t turns);
 VBX_API vbx_box *vbx_box_timeout_secs(vbx_box *box, uint32_t secs);

@@ -169,6 +169,20 @@ static void test_llm_endpoint_and_key_env(void **state) {
   assert_null(vbx_box_llm_api_key_env(NULL, "X"));
 }
 
+static void test_network_policy(void **state) {
+  (void)state;
+  vbx_box *b = vbx_box_network_policy(vbx_box_new("n"), "{\"allow\":[\"api.example.com:443\"]}");
+  assert_int_equal(b->error_code, 0);
+  assert_int_equal(b->sandbox.network, 1);
+  assert_string_equal(b->sandbox.network_policy, "{\"allow\":[\"api.example.com:443\"]}");
+  vbx_box_free(b);
+  b = vbx_box_network_policy(vbx_box_new("n"), "{\"allow\":[\"10.0.0.0/99\"]}");
+  assert_int_equal(b->error_code, VBX_E_INVAL);
+  assert_non_null(strstr(b->error, "allow[0]: prefix length '/99' must be a number from 0 to 32"));
+  assert_int_equal(b->sandbox.network, 0);
+  vbx_box_free(b);
+}
+
 static void test_null_box(void **state) {
   (void)state;
   assert_null(vbx_box_prompt(NULL, "x"));
@@ -180,6 +194,7 @@ static void test_null_box(void **state) {
   assert_null(vbx_box_memory_mb(NULL, 64));
   assert_null(vbx_box_vcpus(NULL, 1));
   assert_null(vbx_box_network(NULL, 1));
+  assert_null(vbx_box_network_policy(NULL, "{}"));
   assert_null(vbx_box_env(NULL, "A", "b"));
   assert_null(vbx_box_max_turns(NULL, 1));
   assert_null(vbx_box_timeout_secs(NULL, 1));
@@ -300,10 +315,15 @@ static void test_options_helpers(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_box_defaults),    cmocka_unit_test(test_box_chain),
-      cmocka_unit_test(test_sticky_errors),   cmocka_unit_test(test_null_box),
-      cmocka_unit_test(test_pipeline_build),  cmocka_unit_test(test_pipeline_errors),
-      cmocka_unit_test(test_options_helpers), cmocka_unit_test(test_llm_endpoint_and_key_env),
+      cmocka_unit_test(test_box_defaults),
+      cmocka_unit_test(test_box_chain),
+      cmocka_unit_test(test_sticky_errors),
+      cmocka_unit_test(test_null_box),
+      cmocka_unit_test(test_network_policy),
+      cmocka_unit_test(test_pipeline_build),
+      cmocka_unit_test(test_pipeline_errors),
+      cmocka_unit_test(test_options_helpers),
+      cmocka_unit_test(test_llm_endpoint_and_key_env),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -103,7 +103,8 @@ static void test_wrong_type(void **state) {
   expect(HEAD_AGENT "agent: {prompt: x}\nsandbox: [1]\n", 0, 5, 10,
          "'sandbox' must be a map, got a list");
   expect(HEAD_AGENT "agent: {prompt: x}\nsandbox: {network: yes}\n", 0, 5, 20,
-         "'network' must be a boolean (true or false), got a string");
+         "'network' must be true, false or a policy map (allow, deny, dns, max_connections, "
+         "rate_limit_kbps), got a string");
   expect(HEAD_AGENT "agent: {prompt: 42}\n", 0, 4, 17,
          "'prompt' must be a string, got an integer (quote it to make it a string)");
   expect(HEAD_AGENT "agent: {prompt: x, skills: file:a}\n", 0, 4, 28,
@@ -113,6 +114,31 @@ static void test_wrong_type(void **state) {
       " \"agent\": {\"prompt\": \"x\", \"max_turns\": \"3\"}}",
       1, 2, 40, "'max_turns' must be an integer, got a string");
   expect("- a\n- b\n", 0, 1, 1, "the spec must be a map, got a list");
+}
+
+/* sandbox.network as a policy map: each bad entry is reported where it stands. */
+static void test_network_policy(void **state) {
+  (void)state;
+#define NET HEAD_AGENT "agent: {prompt: x}\nsandbox:\n  network:\n"
+  expect(NET "    allow:\n      - 1.2.3.4\n      - 10.0.0.0/33\n", 0, 9, 9,
+         "network allow entry prefix length '/33' must be a number from 0 to 32");
+  expect(NET "    deny: [evil.example.com:443]\n", 0, 7, 12,
+         "network deny entry 'evil.example.com:443': a denied name cannot have a port");
+  expect(NET "    allow: ['*.example.*']\n", 0, 7, 13,
+         "a wildcard may only be a leading \"*.\" (as in *.example.com)");
+  expect(NET "    allow: [example.com:0]\n", 0, 7, 13,
+         "port '0' must be a number from 1 to 65535 or a range LOW-HIGH");
+  expect(NET "    allow: [localhost]\n", 0, 7, 13,
+         "'localhost' is neither an address, a CIDR nor a host name");
+  expect(NET "    dns: [resolver.example.com]\n", 0, 7, 11,
+         "network dns entry DNS server 'resolver.example.com' must be an address");
+  expect(NET "    max_connections: 0\n", 0, 7, 22, "max_connections");
+  expect(NET "    rate_limit_kbps: -1\n", 0, 7, 22, "rate_limit_kbps");
+  expect(NET "    alow: [1.2.3.4]\n", 0, 7, 5, "alow");
+  expect(NET "    allow: [[1.2.3.4]]\n", 0, 7, 13,
+         "network allow entry must be a string, got a list");
+  expect(NET "    allow: 1.2.3.4\n", 0, 7, 12, "allow");
+#undef NET
 }
 
 static void test_out_of_range(void **state) {
@@ -311,17 +337,29 @@ static void test_name_rules(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_yaml_syntax),       cmocka_unit_test(test_json_syntax),
-      cmocka_unit_test(test_duplicate_key),     cmocka_unit_test(test_unknown_key_hint),
-      cmocka_unit_test(test_wrong_type),        cmocka_unit_test(test_out_of_range),
-      cmocka_unit_test(test_missing_required),  cmocka_unit_test(test_bad_api_version),
-      cmocka_unit_test(test_bad_kind),          cmocka_unit_test(test_block_for_other_kind),
-      cmocka_unit_test(test_unknown_stage_box), cmocka_unit_test(test_duplicate_box),
-      cmocka_unit_test(test_fan_out_one),       cmocka_unit_test(test_max_parallel),
-      cmocka_unit_test(test_malformed_skill),   cmocka_unit_test(test_bad_env_name),
-      cmocka_unit_test(test_relative_mount),    cmocka_unit_test(test_too_large),
-      cmocka_unit_test(test_alias_anchor_tag),  cmocka_unit_test(test_limits),
-      cmocka_unit_test(test_name_rules),        cmocka_unit_test(test_unused_box),
+      cmocka_unit_test(test_yaml_syntax),
+      cmocka_unit_test(test_json_syntax),
+      cmocka_unit_test(test_duplicate_key),
+      cmocka_unit_test(test_unknown_key_hint),
+      cmocka_unit_test(test_wrong_type),
+      cmocka_unit_test(test_out_of_range),
+      cmocka_unit_test(test_missing_required),
+      cmocka_unit_test(test_bad_api_version),
+      cmocka_unit_test(test_bad_kind),
+      cmocka_unit_test(test_block_for_other_kind),
+      cmocka_unit_test(test_unknown_stage_box),
+      cmocka_unit_test(test_duplicate_box),
+      cmocka_unit_test(test_fan_out_one),
+      cmocka_unit_test(test_max_parallel),
+      cmocka_unit_test(test_malformed_skill),
+      cmocka_unit_test(test_bad_env_name),
+      cmocka_unit_test(test_relative_mount),
+      cmocka_unit_test(test_too_large),
+      cmocka_unit_test(test_network_policy),
+      cmocka_unit_test(test_alias_anchor_tag),
+      cmocka_unit_test(test_limits),
+      cmocka_unit_test(test_name_rules),
+      cmocka_unit_test(test_unused_box),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -313,6 +313,33 @@ static void test_format_sniffing_and_dirs(void **state) {
   vbx_pipeline_free(p);
 }
 
+/* sandbox.network: a boolean, or a policy map kept as normalized JSON. */
+static void test_network_policy(void **state) {
+  (void)state;
+  vbx_pipeline *p;
+  vbx_error err = {0};
+  const char *text =
+      "api_version: v1\nkind: agent\nname: a\nagent: {prompt: x}\n"
+      "sandbox:\n  network:\n    rate_limit_kbps: 800\n"
+      "    allow: ['*.Example.com:443', 10.1.0.0/16, '[2001:db8::/32]:80-90']\n"
+      "    deny: [169.254.169.254]\n    dns: ['127.0.0.1:5353']\n"
+      "    max_connections: 8\n";
+  assert_int_equal(vbx__spec_load_buffer(text, strlen(text), "n.yaml", 0, &p, &err), 0);
+  const vbx__sandbox_decl *s = &p->boxes[0]->sandbox;
+  assert_int_equal(s->network, 1);
+  assert_string_equal(
+      s->network_policy,
+      "{\"allow\":[\"*.Example.com:443\",\"10.1.0.0/16\",\"[2001:db8::/32]:80-90\"],"
+      "\"deny\":[\"169.254.169.254\"],\"dns\":[\"127.0.0.1:5353\"],"
+      "\"max_connections\":8,\"rate_limit_kbps\":800}");
+  vbx_pipeline_free(p);
+  text = "api_version: v1\nkind: agent\nname: a\nagent: {prompt: x}\nsandbox: {network: true}\n";
+  assert_int_equal(vbx__spec_load_buffer(text, strlen(text), "n.yaml", 0, &p, &err), 0);
+  assert_int_equal(p->boxes[0]->sandbox.network, 1);
+  assert_null(p->boxes[0]->sandbox.network_policy); /* the default policy */
+  vbx_pipeline_free(p);
+}
+
 static void test_missing_file(void **state) {
   (void)state;
   vbx_error err = {0};
@@ -328,7 +355,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_agent_yaml),      cmocka_unit_test(test_yaml_json_identical),
       cmocka_unit_test(test_defaults_merged), cmocka_unit_test(test_format_sniffing_and_dirs),
-      cmocka_unit_test(test_missing_file),
+      cmocka_unit_test(test_network_policy),  cmocka_unit_test(test_missing_file),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
