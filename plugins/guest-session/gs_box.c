@@ -154,6 +154,7 @@ void gs_box_teardown(gs_box *b) {
     gc_close(b->gs.conn);
     b->gs.conn = NULL;
   }
+  if (b->ops->after_stop) b->ops->after_stop(b);
   int removed = 1;
   if (b->dir[0]) {
     int rc = gs_rmtree(b->dir, 1);

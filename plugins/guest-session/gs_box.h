@@ -143,6 +143,10 @@ typedef struct gs_box_ops {
   /* connect - reach the agent's byte stream and run the handshake into
    * b->gs.conn. 0 or negative VBX_E_* set on call. */
   int (*connect)(gs_box *b, vbx_call *call);
+  /* after_stop - once the process is gone and the connection closed,
+   * before the box directory goes (e.g. stop a helper process and read its
+   * log there). May be NULL. */
+  void (*after_stop)(gs_box *b);
   /* release - after the process is gone and the connection closed:
    * free what the backend holds (dir_removed: the box directory is gone).
    * May be NULL. */

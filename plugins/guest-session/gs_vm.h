@@ -237,4 +237,48 @@ int gs_vm_wait_readable(gs_box *box, int fd, uint64_t deadline, const char *gone
 int gs_vm_handshake(gs_box *box, int fd, uint64_t deadline, const char *gone, uint64_t boot_ns[3],
                     vbx_call *call);
 
+/* ---- helper programs (gs_vm_helper.c) --------------------------------- */
+typedef struct gs_vm_helper {
+  const char *name;       /* "voidbox-vmm" */
+  const char *what;       /* "the monitor", for messages */
+  const char *option;     /* the sandbox option that names it ("vmm") */
+  const char *installed;  /* VBX_LAYOUT_* path in an install tree */
+  const char *built;      /* VBX_LAYOUT_BUILD_* path in a build tree */
+  const char *source_dir; /* "vmm/", for messages */
+} gs_vm_helper;
+
+/* gs_vm_helper_find - the helper's path into out: opt when set (it must
+ * be an executable file), else this plugin's build or install tree, else
+ * beside the running executable, else PATH. 0, or VBX_E_NOTFOUND /
+ * VBX_E_TOOBIG with a message in msg naming where it looked. */
+int gs_vm_helper_find(const gs_vm_helper *hp, const char *opt, char *out, size_t cap, char *msg,
+                      size_t mcap);
+
+/* ---- the box's network (gs_vm_net.c) ----------------------------------- */
+typedef struct gs_vm_net {
+  pid_t pid;      /* voidbox-netstack, or -1 */
+  char sock[600]; /* DIR/net.sock: QEMU or voidbox-vmm connects here */
+} gs_vm_net;
+
+/* The guest's side of voidbox-netstack's fixed network (docs/network.md):
+ * the kernel's static address for eth0 and the resolver. */
+#define GS_VM_NET_CMDLINE " ip=10.0.2.15::10.0.2.2:255.255.255.0:voidbox:eth0:off"
+#define GS_VM_RESOLV_CONF "nameserver 10.0.2.3\n"
+
+/* gs_vm_net_find - the voidbox-netstack to run (gs_vm_helper_find with
+ * the sandbox option `netstack`). 0 or VBX_E_NOTFOUND with msg. */
+int gs_vm_net_find(const char *opt, char *out, size_t cap, char *msg, size_t mcap);
+/* gs_vm_net_start - start the box's voidbox-netstack (helper: its path)
+ * with cfg's egress policy and LLM gateway port: a listening socket at
+ * DIR/net.sock (made here, inherited, so the VM may connect at once), its
+ * log in DIR/net.log, PR_SET_PDEATHSIG and its own session like the
+ * monitor. net->pid is set on success. 0 or a negative VBX_E_* set on
+ * call. Box-owning thread. */
+int gs_vm_net_start(gs_box *box, gs_vm_net *net, const char *helper, const vbx_sandbox_config *cfg,
+                    vbx_call *call);
+/* gs_vm_net_stop - stop it (SIGTERM, 1 s, SIGKILL, reaped) and pass its
+ * log to the host's log: each deny line as a warning, the counters as
+ * info. Idempotent; a never-started net (pid -1) is a no-op. */
+void gs_vm_net_stop(gs_box *box, gs_vm_net *net);
+
 #endif

@@ -42,6 +42,15 @@ static int local_create(void *state, const vbx_sandbox_config *cfg, vbx_call *ca
   local_state *st = state;
   const vbx_host_services *h = st->host;
   *out = NULL;
+  /* With network: true a local box shares the host's network namespace:
+   * there is no place to enforce an egress policy, so asking for one is
+   * refused rather than ignored (docs/network.md). */
+  if (cfg->network && VBX_HAS_MEMBER(cfg, vbx_sandbox_config, network_policy) &&
+      cfg->network_policy != NULL)
+    return h->set_error(call, VBX_E_UNSUPPORTED, "network",
+                        "sandbox backend 'local' cannot enforce a network policy (network: true "
+                        "shares the host's network); use backend qemu or kvm for allow/deny lists, "
+                        "caps and rate limits");
   if (geteuid() != 0)
     return h->set_error(call, VBX_E_PERM, NULL,
                         "sandbox backend 'local' needs root (mount/pid/net namespaces and "

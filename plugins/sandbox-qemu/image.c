@@ -3,15 +3,12 @@
  * initramfs from `voidbox image build` (docs/guest-image.md), and the
  * per-box initrd that adds the box's policy and session secret to it. Both
  * are guest-session's VM helpers (gs_vm.h), shared with `kvm`; this file
- * says what is QEMU's: the agent listens on the virtio-serial port, and
- * user networking's DNS forwarder.
+ * says what is QEMU's: the agent listens on the virtio-serial port.
  */
 #include <string.h>
 
 #include "gs_vm.h"
 #include "qemu.h"
-
-#define RESOLV_CONF "nameserver 10.0.2.3\n" /* QEMU user networking's DNS */
 
 int qemu_image_locate(qemu_box *b, vbx_call *call) {
   gs_vm_image img;
@@ -32,7 +29,7 @@ int qemu_image_box_initrd(qemu_box *b, const void *secret, size_t secret_len, vb
       .writer = "sandbox-qemu",
       .pol = &b->opt.pol,
       .disk_mb = b->size.disk_mb,
-      .resolv_conf = b->network ? RESOLV_CONF : NULL,
+      .resolv_conf = b->network ? GS_VM_RESOLV_CONF : NULL,
   };
   return gs_vm_initrd_write(b->box.host, path, &spec, secret, secret_len, call);
 }

@@ -41,18 +41,18 @@ static int listen_unix(const char *path) {
 }
 
 /* The kernel command line: console, panic and reboot behaviour and the
- * network (QEMU user networking's fixed addresses). The agent's arguments
+ * network (voidbox-netstack's fixed addresses: docs/network.md). The agent's arguments
  * are not here: QEMU appends its virtio-mmio device parameters to the
  * command line, so they travel in the per-box initramfs (agent.args). */
 static void build_cmdline(const qemu_box *b, char *out, size_t cap) {
   snprintf(out, cap, "console=ttyS0 panic=-1 reboot=t rdinit=/init%s",
-           b->network ? " ip=10.0.2.15::10.0.2.2:255.255.255.0:voidbox:eth0:off" : "");
+           b->network ? GS_VM_NET_CMDLINE : "");
 }
 
 static int build_argv(const qemu_box *b, char *const bufs[], const char **argv) {
   int n = 0;
   char *cmdline = bufs[0], *mem = bufs[1], *smp = bufs[2], *initrd = bufs[3], *serial = bufs[4],
-       *chardev = bufs[5];
+       *chardev = bufs[5], *netdev = bufs[6];
   build_cmdline(b, cmdline, 1024);
   /* The disk is a tmpfs in guest RAM: its share comes on top of memory_mb,
    * so a full disk never takes the commands' memory. */
@@ -61,6 +61,9 @@ static int build_argv(const qemu_box *b, char *const bufs[], const char **argv) 
   snprintf(initrd, 600, "%s/initrd.cpio", b->box.dir);
   snprintf(serial, 620, "file:%s/console.log", b->box.dir);
   snprintf(chardev, 640, "socket,id=ctl,path=%s/ctl.sock", b->box.dir);
+  /* The box's voidbox-netstack listens there already (the way passt
+   * attaches): QEMU's own user networking is never used. */
+  snprintf(netdev, 700, "stream,id=net0,server=off,addr.type=unix,addr.path=%s", b->net.sock);
   argv[n++] = b->opt.qemu ? b->opt.qemu : "qemu-system-x86_64";
   argv[n++] = "-M";
   argv[n++] = "microvm,acpi=off";
@@ -87,7 +90,7 @@ static int build_argv(const qemu_box *b, char *const bufs[], const char **argv) 
   argv[n++] = "-chardev", argv[n++] = chardev;
   argv[n++] = "-device", argv[n++] = "virtserialport,chardev=ctl,name=" QEMU_PORT_NAME;
   if (b->network) {
-    argv[n++] = "-netdev", argv[n++] = "user,id=net0";
+    argv[n++] = "-netdev", argv[n++] = netdev;
     argv[n++] = "-device", argv[n++] = "virtio-net-device,netdev=net0";
   }
   argv[n] = NULL;
@@ -115,7 +118,6 @@ int qemu_start(gs_box *box, const vbx_sandbox_config *cfg, vbx_call *call) {
   qemu_box *b = (qemu_box *)box;
   const vbx_host_services *h = box->host;
   char sock[600];
-  (void)cfg;
   int rc = qemu_image_box_initrd(b, box->secret, sizeof box->secret, call);
   if (rc != 0) return rc;
   gs_box_path(box, "ctl.sock", sock, sizeof sock);
@@ -125,8 +127,9 @@ int qemu_start(gs_box *box, const vbx_sandbox_config *cfg, vbx_call *call) {
     b->ls = -1;
     return rc;
   }
-  char cmdline[1024], mem[64], smp[64], initrd[600], serial[620], chardev[640];
-  char *const bufs[] = {cmdline, mem, smp, initrd, serial, chardev};
+  if (b->network && (rc = gs_vm_net_start(box, &b->net, b->netstack, cfg, call)) != 0) return rc;
+  char cmdline[1024], mem[64], smp[64], initrd[600], serial[620], chardev[640], netdev[700];
+  char *const bufs[] = {cmdline, mem, smp, initrd, serial, chardev, netdev};
   const char *argv[MAX_ARGS];
   build_argv(b, bufs, argv);
   b->boot_ns[0] = h->monotonic_ns();

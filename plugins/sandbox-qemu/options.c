@@ -12,6 +12,7 @@ _Static_assert(QEMU_ACCEL_AUTO == 0 && QEMU_ACCEL_KVM == 1 && QEMU_ACCEL_TCG == 
 
 static const gs_option keys[] = {
     {.key = "qemu", .kind = GS_OPT_STRING, .offset = offsetof(qemu_options, qemu)},
+    {.key = "netstack", .kind = GS_OPT_STRING, .offset = offsetof(qemu_options, netstack)},
     {.key = "image_dir", .kind = GS_OPT_STRING, .offset = offsetof(qemu_options, image_dir)},
     {.key = "kernel", .kind = GS_OPT_STRING, .offset = offsetof(qemu_options, kernel)},
     {.key = "initramfs", .kind = GS_OPT_STRING, .offset = offsetof(qemu_options, initramfs)},

@@ -24,6 +24,8 @@ static void box_free(qemu_box *b) {
   free(b);
 }
 
+static void qemu_after_stop(gs_box *box) { gs_vm_net_stop(box, &((qemu_box *)box)->net); }
+
 const gs_box_ops qemu_box_ops = {
     .dir_prefix = QEMU_BOX_PREFIX,
     .sock_name = "ctl.sock",
@@ -32,6 +34,7 @@ const gs_box_ops qemu_box_ops = {
     .exit_wait_ms = QEMU_EXIT_WAIT_MS,
     .start = qemu_start,
     .connect = qemu_connect,
+    .after_stop = qemu_after_stop,
     .release = NULL,
     .why_dead = qemu_why_dead,
 };
@@ -46,6 +49,7 @@ static int qemu_create(void *state, const vbx_sandbox_config *cfg, vbx_call *cal
   if (b == NULL) return VBX_E_NOMEM;
   b->st = st;
   b->ls = -1;
+  b->net.pid = -1;
   rc = qemu_options_parse(h, cfg->options, &b->opt, call);
   if (rc != 0) {
     gs_box_clear(&b->box);
@@ -64,10 +68,17 @@ static int qemu_create(void *state, const vbx_sandbox_config *cfg, vbx_call *cal
   const char *root = qemu_work_root(&b->opt);
   gs_vm_sweep(st, root);
   if ((rc = qemu_image_locate(b, call)) != 0) goto fail;
+  char msg[1024];
+  if (b->network && (rc = gs_vm_net_find(b->opt.netstack, b->netstack, sizeof b->netstack, msg,
+                                         sizeof msg)) != 0) {
+    rc = h->set_error(call, rc, "netstack", "sandbox backend 'qemu': network: %s", msg);
+    goto fail;
+  }
   h->log(h->ctx, VBX_LOG_INFO,
          "box %s: QEMU microvm, %s (%s), %u MiB + %u MiB disk, %u vCPU, network %s", b->box.name,
          b->accel == QEMU_ACCEL_KVM ? "KVM acceleration" : "software emulation (TCG)", why,
-         b->size.memory_mb, b->size.disk_mb, b->size.vcpus, b->network ? "user" : "none");
+         b->size.memory_mb, b->size.disk_mb, b->size.vcpus,
+         b->network ? "voidbox-netstack" : "none");
   char dir_name[100];
   gs_vm_dir_name(b->box.name, seq, dir_name, sizeof dir_name);
   if ((rc = gs_box_create(&b->box, cfg, root, b->opt.work_root != NULL, dir_name, call)) != 0)

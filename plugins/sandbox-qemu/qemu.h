@@ -46,6 +46,7 @@ enum qemu_accel { QEMU_ACCEL_AUTO, QEMU_ACCEL_KVM, QEMU_ACCEL_TCG };
 /* The `sandbox:` options of `backend: qemu` (options.c). */
 typedef struct qemu_options {
   char *qemu;               /* NULL: qemu-system-x86_64 from PATH */
+  char *netstack;           /* NULL: voidbox-netstack of this tree, else PATH */
   char *image_dir;          /* NULL: the image cache (docs/guest-image.md) */
   char *kernel;             /* NULL: IMAGE_DIR/vmlinux (PVH entry: no
                                     decompression, ~10% faster than bzImage) */
@@ -75,6 +76,8 @@ typedef struct qemu_box {
   int accel;       /* QEMU_ACCEL_KVM or QEMU_ACCEL_TCG, resolved */
   gs_vm_size size; /* memory_mb, vcpus, disk_mb */
   int network;
+  char netstack[4096]; /* with network: the helper binary, resolved */
+  gs_vm_net net;       /* with network: its process (pid -1 without) */
   int ls;              /* listening ctl.sock until QEMU joined, else -1 */
   uint64_t boot_ns[3]; /* spawn, QEMU connected, handshake done */
 } qemu_box;

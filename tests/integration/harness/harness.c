@@ -1,6 +1,7 @@
 /*
  * tests/integration/harness/harness.c - see harness.h.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,11 +16,40 @@
 
 th TH;
 
+/* The host log, kept for th_log_take and echoed on stderr. */
+static pthread_mutex_t g_log_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *g_log;
+static size_t g_log_len;
+
+static void log_keep(void *user, vbx_log_level level, const char *origin, const char *msg) {
+  (void)user, (void)level;
+  fprintf(stderr, "[%s] %s\n", origin ? origin : "host", msg);
+  pthread_mutex_lock(&g_log_lock);
+  size_t n = strlen(origin ? origin : "host") + strlen(msg) + 3;
+  if (g_log_len + n < 4u << 20) { /* bounded: 4 MiB */
+    char *p = realloc(g_log, g_log_len + n + 1);
+    if (p != NULL) {
+      g_log = p;
+      g_log_len += (size_t)sprintf(g_log + g_log_len, "%s: %s\n", origin ? origin : "host", msg);
+    }
+  }
+  pthread_mutex_unlock(&g_log_lock);
+}
+
+char *th_log_take(void) {
+  pthread_mutex_lock(&g_log_lock);
+  char *out = g_log != NULL ? g_log : strdup("");
+  g_log = NULL;
+  g_log_len = 0;
+  pthread_mutex_unlock(&g_log_lock);
+  return out;
+}
+
 void th_load(const char *plugin_file, const char *backend, const char *default_opts) {
   memset(&TH, 0, sizeof TH);
   vbx_error err;
   memset(&err, 0, sizeof err);
-  vbx__logger log = {VBX_LOG_WARN, NULL, NULL};
+  vbx__logger log = {VBX_LOG_WARN, log_keep, NULL};
   assert_int_equal(vbx__registry_new(&log, NULL, &TH.reg), 0);
   char path[1024];
   snprintf(path, sizeof path, "%s/%s", VBX_TEST_PLUGIN_DIR, plugin_file);
@@ -58,6 +88,8 @@ int th_box_call(const th_box_cfg *c, vbx_call *call, void **out) {
   cfg.env = c->env;
   cfg.timeout_secs = c->timeout_secs;
   cfg.disk_mb = c->disk_mb;
+  cfg.network_policy = c->network_policy;
+  cfg.llm_gateway_port = c->llm_gateway_port;
   const char *own = c->opts_json ? c->opts_json : "";
   size_t cap = strlen(TH.default_opts) + strlen(own) + 4;
   char *text = malloc(cap);

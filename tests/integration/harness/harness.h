@@ -41,7 +41,9 @@ typedef struct th_box_cfg {
   int network;
   const char *const *env; /* "KEY=VALUE", NULL-terminated, or NULL */
   uint32_t timeout_secs;
-  uint32_t disk_mb; /* 0: the backend's default */
+  uint32_t disk_mb;           /* 0: the backend's default */
+  const char *network_policy; /* with network: the policy JSON, NULL: default */
+  uint32_t llm_gateway_port;  /* host port the guest's 10.0.2.2:4000 reaches, 0: none */
 } th_box_cfg;
 
 /* th_load - load plugin_file (a file name in VBX_TEST_PLUGIN_DIR) and pick
@@ -69,6 +71,9 @@ int th_exec(void *box, const char *const *argv, const char *in, size_t in_len, u
 /* th_sh - /bin/sh -c CMD (30 s timeout); asserts the exec rc is 0;
  * returns the exit code, stdout/stderr in res. */
 int th_sh(void *box, const char *cmd, vbx_exec_result *res);
+/* th_log_take - the host log lines (warnings and up) since the last call,
+ * one per line ("origin: message"), malloc'd; the caller frees it. */
+char *th_log_take(void);
 /* th_res_free - free res's output buffers (host allocator) and zero it. */
 void th_res_free(vbx_exec_result *res);
 /* th_status_kib - VmHWM / VmRSS (any "Field: N kB" line of

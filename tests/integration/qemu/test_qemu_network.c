@@ -1,10 +1,12 @@
 /*
  * tests/integration/qemu/test_qemu_network.c - the guest's network. A tiny
  * HTTP server of the test listens on the host's 127.0.0.1 (ephemeral
- * port); QEMU user networking maps the guest's 10.0.2.2 to it. With
- * network=1, busybox `wget` in the guest prints the exact body (and the
- * server saw the request); with network=0 the same fetch fails at once
- * with a nonzero exit and never reaches the server.
+ * port); the box's voidbox-netstack maps the guest's 10.0.2.2 to it. With
+ * network and a policy allowing that port, busybox `wget` in the guest
+ * prints the exact body (and the server saw the request); with network=0
+ * the same fetch fails at once with a nonzero exit and never reaches the
+ * server; a missing network helper is refused naming the option. The
+ * policy itself is tests/integration/network's.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -130,7 +132,10 @@ static int fetch(void *b, vbx_exec_result *r, double *secs) {
 
 static void test_network_on(void **s) {
   (void)s;
-  void *b = th_box(NULL, 1);
+  char policy[64];
+  snprintf(policy, sizeof policy, "{\"allow\":[\"127.0.0.1:%d\"]}", SRV.port);
+  th_box_cfg c = {.network = 1, .network_policy = policy};
+  void *b = th_box_cfg_box(&c);
   vbx_exec_result r;
   double secs;
   int code = fetch(b, &r, &secs);
@@ -178,6 +183,18 @@ static void test_network_off(void **s) {
   TH.vt->destroy(b);
 }
 
+static void test_netstack_missing(void **s) {
+  (void)s;
+  th_box_cfg c = {.network = 1, .opts_json = "\"netstack\":\"/nonexistent/voidbox-netstack\""};
+  vbx_call call;
+  void *b = NULL;
+  int rc = th_box_try(&c, &call, &b);
+  assert_int_equal(rc, VBX_E_NOTFOUND);
+  assert_null(b);
+  assert_string_equal(call.field, "netstack");
+  assert_non_null(strstr(call.message, "/nonexistent/voidbox-netstack is not an executable file"));
+}
+
 static int setup(void **s) {
   (void)s;
   qt_load();
@@ -194,6 +211,7 @@ static int teardown(void **s) {
 int main(void) {
   qt_require();
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_network_on),
-                                     cmocka_unit_test(test_network_off)};
+                                     cmocka_unit_test(test_network_off),
+                                     cmocka_unit_test(test_netstack_missing)};
   return cmocka_run_group_tests(tests, setup, teardown);
 }
