@@ -52,14 +52,18 @@ int ns_seccomp_install(char *err, size_t errcap) {
     rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, k_allowed[i], 0);
   /* Sockets: IPv4 and IPv6 only (libslirp's TCP, UDP and ICMP; DNS). */
   if (rc == 0)
-    rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_INET));
+    rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+                          SCMP_A0(SCMP_CMP_EQ, AF_INET, 0));
   if (rc == 0)
-    rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_INET6));
+    rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+                          SCMP_A0(SCMP_CMP_EQ, AF_INET6, 0));
   /* ioctl: the two libslirp issues (non-blocking mode, bytes waiting). */
   if (rc == 0)
-    rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_EQ, FIONBIO));
+    rc =
+        seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_EQ, FIONBIO, 0));
   if (rc == 0)
-    rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_EQ, FIONREAD));
+    rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+                          SCMP_A1(SCMP_CMP_EQ, FIONREAD, 0));
   if (rc == 0) rc = seccomp_load(ctx);
   if (ctx != NULL) seccomp_release(ctx);
   if (rc != 0) {
