@@ -85,6 +85,12 @@ void vmm_virtio_mmio_signal(vmm_virtio_mmio *m) {
   vmm_irq_raise(&m->irq);
 }
 
+void vmm_virtio_mmio_config_changed(vmm_virtio_mmio *m) {
+  m->config_gen++;
+  m->isr |= ISR_CONFIG;
+  vmm_irq_raise(&m->irq);
+}
+
 bool vmm_virtio_mmio_has_feature(const vmm_virtio_mmio *m, unsigned bit) {
   return bit < 64 && (m->driver_features >> bit) & 1;
 }

@@ -89,6 +89,10 @@ int vmm_virtio_mmio_pop(vmm_virtio_mmio *m, unsigned q, vmm_vq_chain *c);
  * Lock held. */
 void vmm_virtio_mmio_signal(vmm_virtio_mmio *m);
 
+/* The device changed its config space: bump ConfigGeneration, set
+ * InterruptStatus bit 1 and raise the irq. Lock held. */
+void vmm_virtio_mmio_config_changed(vmm_virtio_mmio *m);
+
 /* True when the driver accepted feature bit `bit`. Lock held. */
 bool vmm_virtio_mmio_has_feature(const vmm_virtio_mmio *m, unsigned bit);
 

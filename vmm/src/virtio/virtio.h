@@ -41,6 +41,13 @@ int vmm_virtio_console_create(vmm_loop *loop, const vmm_guest_mem *mem, vmm_irq 
                               const char *port_name, const char *uds_path, int console_out_fd,
                               vmm_virtio_mmio **out, char *err, size_t errcap);
 
+/* virtio-net (device id 1) with MAC address mac, its frames carried over
+ * the Unix stream socket listening at uds_path (connected here: the
+ * listener must exist), in QEMU's `-netdev stream` framing (net.h). */
+int vmm_virtio_net_create(vmm_loop *loop, const vmm_guest_mem *mem, vmm_irq irq,
+                          const uint8_t mac[6], const char *uds_path, vmm_virtio_mmio **out,
+                          char *err, size_t errcap);
+
 /* virtio-rng (device id 4), filled from getrandom(). */
 int vmm_virtio_rng_create(const vmm_guest_mem *mem, vmm_irq irq, vmm_virtio_mmio **out, char *err,
                           size_t errcap);
