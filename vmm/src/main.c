@@ -30,6 +30,10 @@ static void usage(FILE *f) {
       "  --vsock-cid N        the guest's CID (default 3)\n"
       "  --port NAME=PATH     virtio-console port NAME, joined to the listening Unix\n"
       "                       socket PATH (the VMM connects)\n"
+      "  --net PATH           virtio-net, joined to the listening Unix socket PATH (the\n"
+      "                       VMM connects); Ethernet frames each after a 4-byte\n"
+      "                       big-endian length, as QEMU's -netdev stream\n"
+      "  --net-mac MAC        the guest's MAC, XX:XX:XX:XX:XX:XX (default 52:54:00:12:34:56)\n"
       "  --no-rng             no virtio-rng (default: entropy from the host)\n"
       "  --pit                an i8254 PIT (default: only where KVM lacks the TSC-deadline\n"
       "                       timer; a kernel without kvmclock needs one to calibrate)\n"
@@ -55,6 +59,28 @@ static int parse_u64(const char *opt, const char *s, uint64_t lo, uint64_t hi, u
   return 0;
 }
 
+static int hex_digit(char ch) {
+  if (ch >= '0' && ch <= '9') return ch - '0';
+  if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+  if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
+  return -1;
+}
+
+/* XX:XX:XX:XX:XX:XX (hex digits either case) naming a unicast station. */
+static int parse_mac(const char *s, uint8_t mac[6]) {
+  bool ok = strlen(s) == 17;
+  for (int i = 0; ok && i < 6; i++) {
+    int hi = hex_digit(s[3 * i]), lo = hex_digit(s[3 * i + 1]);
+    ok = hi >= 0 && lo >= 0 && (i == 5 || s[3 * i + 2] == ':');
+    mac[i] = (uint8_t)(hi << 4 | lo);
+  }
+  if (!ok || (mac[0] & 1) || memcmp(mac, "\0\0\0\0\0\0", 6) == 0) {
+    fprintf(stderr, "voidbox-vmm: --net-mac '%s': expected a unicast XX:XX:XX:XX:XX:XX\n", s);
+    return -1;
+  }
+  return 0;
+}
+
 static int parse_args(int argc, char **argv, vmm_config *c, bool *timing) {
   static const struct option opts[] = {{"kernel", required_argument, 0, 'k'},
                                        {"initrd", required_argument, 0, 'i'},
@@ -65,6 +91,8 @@ static int parse_args(int argc, char **argv, vmm_config *c, bool *timing) {
                                        {"vsock", required_argument, 0, 's'},
                                        {"vsock-cid", required_argument, 0, 'C'},
                                        {"port", required_argument, 0, 'p'},
+                                       {"net", required_argument, 0, 'N'},
+                                       {"net-mac", required_argument, 0, 'M'},
                                        {"no-rng", no_argument, 0, 'R'},
                                        {"no-seccomp", no_argument, 0, 'S'},
                                        {"timing", no_argument, 0, 't'},
@@ -109,6 +137,10 @@ static int parse_args(int argc, char **argv, vmm_config *c, bool *timing) {
       c->port_socket = eq + 1;
       break;
     }
+    case 'N': c->net = optarg; break;
+    case 'M':
+      if (parse_mac(optarg, c->net_mac) != 0) return -1;
+      break;
     case 'R': c->rng = false; break;
     case 'P': c->pit = true; break;
     case 'S': c->seccomp = false; break;
@@ -143,6 +175,11 @@ int main(int argc, char **argv) {
   if (r.console_drop > 0)
     fprintf(stderr, "voidbox-vmm: %" PRIu64 " console bytes past the log cap were dropped\n",
             r.console_drop);
+  if (r.net_tx_drop + r.net_tx_bad + r.net_rx_drop > 0)
+    fprintf(stderr,
+            "voidbox-vmm: virtio-net dropped %" PRIu64 " guest frames with the link down, %" PRIu64
+            " malformed, %" PRIu64 " frames larger than the guest's buffer\n",
+            r.net_tx_drop, r.net_tx_bad, r.net_rx_drop);
   if (rc != 0) {
     fprintf(stderr, "voidbox-vmm: %s\n", err);
     return EXIT_FAILED;

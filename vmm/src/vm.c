@@ -27,6 +27,7 @@
 #include "serial.h"
 #include "util/clock.h"
 #include "vcpu.h"
+#include "virtio/net.h"
 #include "virtio/virtio.h"
 #include "vmm/vmm.h"
 #include "voidbox/errors.h"
@@ -52,6 +53,7 @@ typedef struct vm {
   vmm_i8042 i8042;
   vmm_virtio_mmio *dev[MAX_DEVICES];
   unsigned ndev;
+  vmm_virtio_mmio *net; /* also in dev[]; NULL without --net */
   vmm_vcpu vcpu[VMM_MAX_VCPUS];
   unsigned nvcpu;
   atomic_bool stopping;
@@ -163,6 +165,13 @@ static int create_devices(vm *m, const vmm_config *c, char *err, size_t errcap) 
                                  err, errcap);
     if (rc == 0) rc = add_device(m, d, err, errcap);
   }
+  if (rc == 0 && c->net != NULL) {
+    static const uint8_t zero[6], dflt[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+    const uint8_t *mac = memcmp(c->net_mac, zero, 6) == 0 ? dflt : c->net_mac;
+    rc = vmm_virtio_net_create(m->loop, &m->kvm.mem, device_irq(m), mac, c->net, &d, err, errcap);
+    if (rc == 0) rc = add_device(m, d, err, errcap);
+    if (rc == 0) m->net = d;
+  }
   return rc;
 }
 
@@ -222,6 +231,10 @@ static int check_config(const vmm_config *c, char *err, size_t errcap) {
   if (c->vsock != NULL && c->vsock_cid < 3) {
     snprintf(err, errcap, "vsock CID %llu: must be 3 or more (0-2 are reserved)",
              (unsigned long long)c->vsock_cid);
+    return -EINVAL;
+  }
+  if (c->net != NULL && (c->net_mac[0] & 1)) {
+    snprintf(err, errcap, "net MAC: a multicast address cannot be a station's");
     return -EINVAL;
   }
   if ((c->port_name == NULL) != (c->port_socket == NULL)) {
@@ -364,6 +377,12 @@ int vmm_run(const vmm_config *c, vmm_result *res, char *err, size_t errcap) {
     rc = VBX_E_SANDBOX;
   }
   if (m->serial_ready) res->console_drop = m->serial.dropped;
+  vmm_net_stats ns;
+  if (m->net != NULL && vmm_virtio_net_stats(m->net, &ns) == 0) {
+    res->net_tx_drop = ns.tx_dropped;
+    res->net_tx_bad = ns.tx_malformed;
+    res->net_rx_drop = ns.rx_dropped;
+  }
   int td = teardown(m);
   if (td != 0) {
     if (rc == 0) snprintf(err, errcap, "a VMM thread did not end within 2 s of the stop");

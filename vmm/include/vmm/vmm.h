@@ -24,6 +24,9 @@ typedef struct vmm_config {
   uint64_t vsock_cid;      /* the guest's CID (>= 3) */
   const char *port_name;   /* virtio-console port name; NULL: no console device */
   const char *port_socket; /* the listening Unix socket that port connects to */
+  const char *net;         /* virtio-net's listening Unix socket (frames in QEMU
+                              -netdev stream framing); NULL: no network device */
+  uint8_t net_mac[6];      /* the guest's MAC; all zeros: 52:54:00:12:34:56 */
   bool rng;                /* virtio-rng from the host's getrandom() */
   bool seccomp;            /* per-thread seccomp filters (off only for debugging) */
   bool verbose;            /* report device-less guest accesses on stderr */
@@ -43,6 +46,9 @@ typedef struct vmm_result {
   uint64_t setup_ns;     /* vmm_run() entry to the first KVM_RUN */
   uint64_t run_ns;       /* first KVM_RUN to the end */
   uint64_t console_drop; /* console bytes dropped past the log cap */
+  uint64_t net_tx_drop;  /* virtio-net: guest frames dropped with the link down */
+  uint64_t net_tx_bad;   /* virtio-net: malformed guest tx chains refused */
+  uint64_t net_rx_drop;  /* virtio-net: frames larger than the guest's rx buffer */
   char why[320];         /* how it ended ("triple fault", "reset through the i8042"...) */
 } vmm_result;
 
