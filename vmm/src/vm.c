@@ -36,7 +36,7 @@
 #define VIRTIO_BASE 0xd0000000ull
 #define VIRTIO_STRIDE 0x1000ull
 #define VIRTIO_GSI0 5
-#define MAX_DEVICES 4
+#define MAX_DEVICES 6 /* rng, console, vsock, net; GSIs 5..10 (no ACPI, no mouse) */
 #define JOIN_DEADLINE_NS (2ull * 1000000000ull)
 #define VMM_SIG_END SIGUSR2
 
@@ -137,6 +137,11 @@ static int build_cmdline(const vmm_config *c, unsigned ndev, char *out, size_t c
 
 static int add_device(vm *m, vmm_virtio_mmio *d, char *err, size_t errcap) {
   unsigned i = m->ndev;
+  if (i >= MAX_DEVICES) { /* a build with more devices than the table holds */
+    snprintf(err, errcap, "virtio device %u: more than the %d the monitor has room for", i,
+             MAX_DEVICES);
+    return -ENOSPC;
+  }
   m->dev[m->ndev++] = d;
   int rc = vmm_bus_add(&m->bus, VMM_BUS_MMIO, VIRTIO_BASE + i * VIRTIO_STRIDE, VIRTIO_STRIDE,
                        vmm_virtio_mmio_access, d);
