@@ -50,6 +50,7 @@
 /* The `sandbox:` options of `backend: kvm` (options.c). */
 typedef struct kvm_options {
   char *vmm;                /* NULL: voidbox-vmm of this tree, else PATH */
+  char *netstack;           /* NULL: voidbox-netstack of this tree, else PATH */
   char *image_dir;          /* NULL: the image cache (docs/guest-image.md) */
   char *kernel;             /* NULL: IMAGE_DIR/vmlinux */
   char *initramfs;          /* NULL: IMAGE_DIR/initramfs.cpio */
@@ -71,7 +72,10 @@ typedef struct kvm_box {
   gs_vm_state *st;
   kvm_options opt;
   gs_vm_image img;
-  char vmm[PATH_MAX];  /* the monitor binary, resolved */
+  char vmm[PATH_MAX];      /* the monitor binary, resolved */
+  char netstack[PATH_MAX]; /* with network: the helper binary, resolved */
+  gs_vm_net net;           /* with network: its process (pid -1 without) */
+  int network;
   gs_vm_size size;     /* memory_mb, vcpus, disk_mb */
   uint64_t boot_ns[3]; /* spawn, vsock stream to the agent, handshake done */
 } kvm_box;

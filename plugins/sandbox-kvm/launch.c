@@ -25,7 +25,8 @@ _Static_assert(KVM_AGENT_PORT == 1024, "AGENT_LISTEN names the port");
 
 static void build_argv(const kvm_box *b, char *const bufs[], const char **argv) {
   int n = 0;
-  char *mem = bufs[0], *cpus = bufs[1], *initrd = bufs[2], *console = bufs[3], *vsock = bufs[4];
+  char *mem = bufs[0], *cpus = bufs[1], *initrd = bufs[2], *console = bufs[3], *vsock = bufs[4],
+       *cmdline = bufs[5];
   /* The disk is a tmpfs in guest RAM: its share comes on top of memory_mb,
    * so a full disk never takes the commands' memory. */
   /* voidbox-vmm takes whole 2 MiB granules: an odd sum is rounded up. */
@@ -38,18 +39,19 @@ static void build_argv(const kvm_box *b, char *const bufs[], const char **argv) 
   argv[n++] = b->vmm;
   argv[n++] = "--kernel", argv[n++] = b->img.kernel;
   argv[n++] = "--initrd", argv[n++] = initrd;
-  argv[n++] = "--cmdline", argv[n++] = KVM_CMDLINE;
+  snprintf(cmdline, 256, "%s%s", KVM_CMDLINE, b->network ? GS_VM_NET_CMDLINE : "");
+  argv[n++] = "--cmdline", argv[n++] = cmdline;
   argv[n++] = "--mem", argv[n++] = mem;
   argv[n++] = "--cpus", argv[n++] = cpus;
   argv[n++] = "--console", argv[n++] = console;
   argv[n++] = "--vsock", argv[n++] = vsock;
+  if (b->network) argv[n++] = "--net", argv[n++] = b->net.sock; /* voidbox-netstack listens */
   argv[n] = NULL;
 }
 
 int kvm_start(gs_box *box, const vbx_sandbox_config *cfg, vbx_call *call) {
   kvm_box *b = (kvm_box *)box;
   char path[600];
-  (void)cfg;
   gs_box_path(box, "initrd.cpio", path, sizeof path);
   const gs_vm_initrd spec = {
       .base = b->img.initramfs,
@@ -57,12 +59,13 @@ int kvm_start(gs_box *box, const vbx_sandbox_config *cfg, vbx_call *call) {
       .writer = "sandbox-kvm",
       .pol = &b->opt.pol,
       .disk_mb = b->size.disk_mb,
-      .resolv_conf = NULL, /* no network */
+      .resolv_conf = b->network ? GS_VM_RESOLV_CONF : NULL,
   };
   int rc = gs_vm_initrd_write(box->host, path, &spec, box->secret, sizeof box->secret, call);
   if (rc != 0) return rc;
-  char mem[64], cpus[64], initrd[600], console[600], vsock[600];
-  char *const bufs[] = {mem, cpus, initrd, console, vsock};
+  if (b->network && (rc = gs_vm_net_start(box, &b->net, b->netstack, cfg, call)) != 0) return rc;
+  char mem[64], cpus[64], initrd[600], console[600], vsock[600], cmdline[256];
+  char *const bufs[] = {mem, cpus, initrd, console, vsock, cmdline};
   const char *argv[MAX_ARGS];
   build_argv(b, bufs, argv);
   b->boot_ns[0] = box->host->monotonic_ns();

@@ -7,6 +7,7 @@
 
 static const gs_option keys[] = {
     {.key = "vmm", .kind = GS_OPT_STRING, .offset = offsetof(kvm_options, vmm)},
+    {.key = "netstack", .kind = GS_OPT_STRING, .offset = offsetof(kvm_options, netstack)},
     {.key = "image_dir", .kind = GS_OPT_STRING, .offset = offsetof(kvm_options, image_dir)},
     {.key = "kernel", .kind = GS_OPT_STRING, .offset = offsetof(kvm_options, kernel)},
     {.key = "initramfs", .kind = GS_OPT_STRING, .offset = offsetof(kvm_options, initramfs)},

@@ -21,7 +21,9 @@ static void kvm_why_dead(gs_box *box, int gone, int status, const char *why, cha
   gs_vm_why_dead(box, KVM_VMM_NAME, "vmm.log", gone, status, why, msg, cap);
 }
 
-static const gs_box_ops kvm_box_ops = {
+static void kvm_after_stop(gs_box *box) { gs_vm_net_stop(box, &((kvm_box *)box)->net); }
+
+const gs_box_ops kvm_box_ops = {
     .dir_prefix = KVM_BOX_PREFIX,
     .sock_name = "vsock.sock",
     .proc_file = "vmm.pid", /* killed by a later sweep should it outlive us */
@@ -29,6 +31,7 @@ static const gs_box_ops kvm_box_ops = {
     .exit_wait_ms = KVM_EXIT_WAIT_MS,
     .start = kvm_start,
     .connect = kvm_connect,
+    .after_stop = kvm_after_stop,
     .release = NULL,
     .why_dead = kvm_why_dead,
 };
@@ -42,10 +45,6 @@ static void box_free(kvm_box *b) {
 
 /* What the config asks that this backend refuses, before anything is made. */
 static int check_config(const vbx_host_services *h, const vbx_sandbox_config *cfg, vbx_call *call) {
-  if (cfg->network)
-    return h->set_error(call, VBX_E_UNSUPPORTED, "network",
-                        "the kvm backend has no network until the netstack lands; use backend "
-                        "qemu");
   int rc = gs_vm_config_check(h, "kvm", cfg, call);
   if (rc != 0) return rc;
   /* The disk is a tmpfs in guest RAM: both together are the VM's memory,
@@ -69,6 +68,9 @@ static int resolve_host(kvm_box *b, vbx_call *call) {
   if (rc != 0) return h->set_error(call, rc, NULL, "sandbox backend 'kvm': %s", msg);
   rc = kvm_vmm_find(b->opt.vmm, b->vmm, sizeof b->vmm, msg, sizeof msg);
   if (rc != 0) return h->set_error(call, rc, "vmm", "sandbox backend 'kvm': %s", msg);
+  if (b->network &&
+      (rc = gs_vm_net_find(b->opt.netstack, b->netstack, sizeof b->netstack, msg, sizeof msg)) != 0)
+    return h->set_error(call, rc, "netstack", "sandbox backend 'kvm': network: %s", msg);
   return gs_vm_image_locate(h, "kvm", b->opt.image_dir, b->opt.kernel, b->opt.initramfs, &b->img,
                             call);
 }
@@ -82,6 +84,8 @@ static int kvm_create(void *state, const vbx_sandbox_config *cfg, vbx_call *call
   kvm_box *b = gs_vm_box_alloc(h, sizeof *b, &kvm_box_ops, cfg, call);
   if (b == NULL) return VBX_E_NOMEM;
   b->st = st;
+  b->net.pid = -1;
+  b->network = cfg->network != 0;
   if ((rc = kvm_options_parse(h, cfg->options, &b->opt, call)) != 0) {
     gs_box_clear(&b->box);
     free(b);
@@ -92,8 +96,10 @@ static int kvm_create(void *state, const vbx_sandbox_config *cfg, vbx_call *call
   gs_vm_sweep(st, root);
   char dir_name[100];
   if ((rc = resolve_host(b, call)) != 0) goto fail;
-  h->log(h->ctx, VBX_LOG_INFO, "box %s: voidbox-vmm micro-VM (%s), %u MiB + %u MiB disk, %u vCPU",
-         b->box.name, b->vmm, b->size.memory_mb, b->size.disk_mb, b->size.vcpus);
+  h->log(h->ctx, VBX_LOG_INFO,
+         "box %s: voidbox-vmm micro-VM (%s), %u MiB + %u MiB disk, %u vCPU, network %s",
+         b->box.name, b->vmm, b->size.memory_mb, b->size.disk_mb, b->size.vcpus,
+         b->network ? "voidbox-netstack" : "none");
   gs_vm_dir_name(b->box.name, seq, dir_name, sizeof dir_name);
   if ((rc = gs_box_create(&b->box, cfg, root, b->opt.work_root != NULL, dir_name, call)) != 0)
     goto fail;

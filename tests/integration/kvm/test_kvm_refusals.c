@@ -1,8 +1,7 @@
 /*
  * tests/integration/kvm/test_kvm_refusals.c - what the kvm backend refuses,
- * on any host (nothing here boots a guest): `network: true` with its
- * message (never ignored), an unknown option and too many vCPUs naming the
- * field, and - on a host without hardware KVM, as here - any box, with a
+ * on any host (nothing here boots a guest): an unknown option and too
+ * many vCPUs naming the field, and - on a host without hardware KVM, as here - any box, with a
  * message naming the cause and scripts/nested-kvm.sh. The first create
  * in a work root - refused or not - sweeps it: a `vbx-kvm-*` box directory
  * whose owner has exited goes, a live owner's and another backend's stay.
@@ -33,16 +32,6 @@ static int try_box(const th_box_cfg *c, vbx_call *call) {
   return rc;
 }
 
-static void test_network_refused(void **s) {
-  (void)s;
-  vbx_call call;
-  th_box_cfg c = {.name = "net", .network = 1};
-  assert_int_equal(try_box(&c, &call), VBX_E_UNSUPPORTED);
-  assert_string_equal(call.field, "network");
-  assert_string_equal(call.message,
-                      "the kvm backend has no network until the netstack lands; use backend qemu");
-}
-
 static void test_unknown_option(void **s) {
   (void)s;
   vbx_call call;
@@ -50,7 +39,7 @@ static void test_unknown_option(void **s) {
   assert_int_equal(try_box(&c, &call), VBX_E_SPEC);
   assert_string_equal(call.field, "accel");
   assert_non_null(strstr(call.message, "unknown option 'accel' for sandbox backend 'kvm'"));
-  assert_non_null(strstr(call.message, "vmm, image_dir, kernel, initramfs"));
+  assert_non_null(strstr(call.message, "vmm, netstack, image_dir, kernel, initramfs"));
 }
 
 static void test_too_many_vcpus(void **s) {
@@ -179,9 +168,8 @@ static int teardown(void **s) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_sweep), /* first: the first create sweeps */
-      cmocka_unit_test(test_network_refused), cmocka_unit_test(test_unknown_option),
-      cmocka_unit_test(test_too_many_vcpus),  cmocka_unit_test(test_too_much_memory),
-      cmocka_unit_test(test_no_hardware_kvm),
+      cmocka_unit_test(test_unknown_option),  cmocka_unit_test(test_too_many_vcpus),
+      cmocka_unit_test(test_too_much_memory), cmocka_unit_test(test_no_hardware_kvm),
   };
   return cmocka_run_group_tests_name("kvm_refusals", tests, setup, teardown);
 }
