@@ -25,7 +25,8 @@ int ns_dns_parse_query(const uint8_t *m, size_t len, ns_dns_query *q) {
     if (off >= len) return -1;
     size_t l = m[off++];
     if (l == 0) break;
-    if (l > 63 || off + l > len || out + l + 1 >= sizeof q->name) return -1; /* no pointers */
+    /* No pointers; 253 characters at most (255 octets on the wire). */
+    if (l > 63 || off + l > len || out + (out > 0) + l > VBX_NP_HOST_MAX) return -1;
     if (out > 0) q->name[out++] = '.';
     for (size_t i = 0; i < l; i++) {
       uint8_t ch = m[off + i];
