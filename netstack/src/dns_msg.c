@@ -58,23 +58,29 @@ size_t ns_dns_answer_empty(const uint8_t *m, const ns_dns_query *q, unsigned rco
   return n;
 }
 
-/* Skip a possibly compressed name at *off. 0 or -1. */
+/* Skip a possibly compressed name at *off, following its pointers to check
+ * where they lead: each strictly backwards, at most 16. 0 or -1. */
 static int skip_name(const uint8_t *m, size_t len, size_t *off) {
-  size_t o = *off;
-  for (int labels = 0; labels < 128; labels++) {
+  size_t o = *off, end = 0;
+  int jumps = 0;
+  for (int labels = 0; labels < 128;) {
     if (o >= len) return -1;
     uint8_t l = m[o];
     if (l == 0) {
-      *off = o + 1;
+      *off = end != 0 ? end : o + 1;
       return 0;
     }
     if ((l & 0xc0) == 0xc0) { /* a pointer ends the name here */
       if (o + 2 > len) return -1;
-      *off = o + 2;
-      return 0;
+      size_t to = (size_t)(l & 0x3f) << 8 | m[o + 1];
+      if (to >= o || ++jumps > 16) return -1;
+      if (end == 0) end = o + 2;
+      o = to;
+      continue;
     }
     if (l & 0xc0) return -1;
     o += 1 + l;
+    labels++;
   }
   return -1;
 }
