@@ -38,7 +38,8 @@ size_t ns_resolv_conf_parse(const char *text, vbx_np_dns *out, size_t cap) {
       memcpy(buf, line, len);
       buf[len] = '\0';
       char *pct;
-      if (sscanf(buf, " nameserver %63s", addr) == 1) {
+      /* "nameserver", blanks, the address: not "nameserver1.2.3.4" */
+      if (sscanf(buf, " nameserver%*[ \t]%63s", addr) == 1) {
         if ((pct = strchr(addr, '%')) != NULL) *pct = '\0'; /* fe80::1%eth0: scope dropped */
         if (vbx_np_addr_parse(addr, out[n].addr) == 0) out[n++].port = 53;
       }
