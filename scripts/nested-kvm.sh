@@ -203,6 +203,7 @@ cat >"$work/root/init" <<EOF
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
+ip link set lo up || echo "L1: cannot bring up lo" # 127.0.0.1 works, as on any host
 fail() { echo "nested-kvm: L1: \$*" >&2; echo 125 >/xchg/rc; sync; poweroff -f; }
 for m in /mod/*.ko; do [ -e \$m ] || continue; insmod \$m || echo "L1: insmod \$m failed"; done
 mkdir -p /xchg /newroot

@@ -3,6 +3,8 @@
 # hardware virtualization, or L1 of scripts/nested-kvm.sh; kvm_nested.sh
 # picks): the sandbox conformance suite on backend kvm, test_kvm_guest
 # (vcpus: 2 -> nproc 2, a failing monitor, cancel during boot) and
+# the network policy end to end (tests/integration/network, on backend kvm:
+# voidbox-vmm's virtio-net and voidbox-netstack) and
 # `voidbox run --file examples/quick_demo_kvm.yaml` with the guest-computed
 # outputs in its JSON report and nothing left behind.
 #   kvm_suite.sh BUILD SRC
@@ -57,6 +59,7 @@ quick_demo() {
 
 part conformance_kvm "$BUILD/tests/integration/conformance/test_conformance" kvm
 part test_kvm_guest "$BUILD/tests/integration/kvm/test_kvm_guest"
+part network_kvm "$BUILD/tests/integration/network/test_network_e2e" kvm
 export BUILD SRC tmp
 export -f quick_demo
 part quick_demo_kvm bash -c quick_demo

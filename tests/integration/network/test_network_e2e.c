@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "gs_box.h"
 #include "harness.h"
 #include "kt.h"
 #include "qt.h"
@@ -28,11 +29,36 @@ static int g_kvm;
 static void *box_with(const char *policy_fmt, uint32_t gateway_port) {
   char policy[1024];
   snprintf(policy, sizeof policy, policy_fmt, HTTP.port, HTTP_NAMED.port, DNS.port, HOLD.port);
+  /* VBX_TEST_NETSTACK: another voidbox-netstack (a debugging wrapper) */
+  char opts[600] = "";
+  const char *alt = getenv("VBX_TEST_NETSTACK");
+  if (alt != NULL && alt[0] != '\0') snprintf(opts, sizeof opts, "\"netstack\":\"%s\"", alt);
   th_box_cfg c = {.network = 1,
                   .network_policy = policy_fmt ? policy : NULL,
                   .llm_gateway_port = gateway_port,
-                  .memory_mb = 256};
+                  .memory_mb = 256,
+                  .opts_json = opts[0] ? opts : NULL};
   return th_box_cfg_box(&c);
+}
+
+/* Print the box's network log and console tail (white box: every VM box
+ * starts with gs_box), for a failure's context. */
+static void dump_box(void *b) {
+  static const char *const files[] = {"net.log", "vmm.log", "qemu.log", "console.log"};
+  for (int i = 0; i < 4; i++) {
+    char path[700], line[512];
+    snprintf(path, sizeof path, "%s/%s", ((gs_box *)b)->dir, files[i]);
+    FILE *f = fopen(path, "re");
+    if (f == NULL) continue;
+    long n = 0;
+    while (fgets(line, sizeof line, f) != NULL)
+      n++;
+    rewind(f);
+    printf("--- %s (last 40 of %ld lines)\n", path, n);
+    for (long k = 0; fgets(line, sizeof line, f) != NULL; k++)
+      if (k >= n - 40) fputs(line, stdout);
+    fclose(f);
+  }
 }
 
 /* sh -c cmd in the box (60 s bound); exit code, output in r, seconds in *secs. */
@@ -46,6 +72,20 @@ static int run(void *b, const char *cmd, vbx_exec_result *r, double *secs) {
   if (rc != 0) fail_msg("exec %s: %d %s", cmd, rc, call.message);
   printf("$ %s\n  exit %d, %zu bytes out, stderr: %.300s\n", cmd, r->exit_code, r->stdout_len,
          r->stderr_data ? r->stderr_data : "");
+  if (r->stderr_data != NULL && strstr(r->stderr_data, "unreachable") != NULL) {
+    dump_box(b);
+    const char *diag[] = {"/bin/sh", "-c",
+                          "ip addr; ip route; cat /sys/class/net/eth0/carrier "
+                          "/sys/class/net/eth0/operstate; cat /proc/net/dev",
+                          NULL};
+    vbx_exec_result d;
+    vbx__call_init(&call, NULL, NULL, 0);
+    if (th_exec(b, diag, NULL, 0, 20000, &d, &call) == 0) {
+      printf("--- in the guest:\n%s%s\n", d.stdout_data ? d.stdout_data : "",
+             d.stderr_data ? d.stderr_data : "");
+      th_res_free(&d);
+    }
+  }
   return r->exit_code;
 }
 
