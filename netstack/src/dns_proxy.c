@@ -117,16 +117,12 @@ void ns_dns_handle(ns *n, const uint8_t *f, const ns_pkt *p, uint64_t now_ns) {
   int allowed = vbx_netpolicy_name(n->cfg.policy, q.name, &deny_entry);
   if (allowed == -1) {
     n->c.dns_refused++;
-    n->c.denied++;
-    if (n->deny_logged < NS_DENY_LOG_MAX) {
-      n->deny_logged++;
+    if (ns_deny_counted(n)) {
       if (deny_entry >= 0)
         ns_log(n, "deny dns %s: %s (deny[%d])", q.name, vbx_np_reason_text(VBX_NP_R_DENY_ENTRY),
                deny_entry);
       else
         ns_log(n, "deny dns %s: %s", q.name, vbx_np_reason_text(VBX_NP_R_NOT_ALLOWED));
-    } else {
-      n->c.deny_log_suppressed++;
     }
     answer_local(n, f, p, &q, NS_DNS_RCODE_NXDOMAIN);
     return;

@@ -48,6 +48,8 @@ static void unlink_flow(ns_flows *t, int32_t idx) {
   t->n_used--;
 }
 
+void ns_flows_remove(ns_flows *t, ns_flow *f) { unlink_flow(t, (int32_t)(f - t->pool)); }
+
 ns_flow *ns_flows_add(ns_flows *t, uint8_t proto, uint16_t gport, uint32_t daddr, uint16_t dport,
                       bool gateway, uint64_t now_ns) {
   if (t->free_head < 0) {

@@ -42,6 +42,8 @@ ns_flow *ns_flows_find(ns_flows *t, uint8_t proto, uint16_t gport, uint32_t dadd
  * full even after expiring closing flows. */
 ns_flow *ns_flows_add(ns_flows *t, uint8_t proto, uint16_t gport, uint32_t daddr, uint16_t dport,
                       bool gateway, uint64_t now_ns);
+/* Remove f from the table now. */
+void ns_flows_remove(ns_flows *t, ns_flow *f);
 /* Mark f closing (no longer counted). */
 void ns_flows_close(ns_flows *t, ns_flow *f);
 /* Remove flows idle past their timeout (closing 10 s, UDP 60 s, TCP 2 h).

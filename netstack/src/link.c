@@ -65,7 +65,11 @@ int ns_link_read(ns_link *l, ns_link_frame_fn fn, void *user) {
 }
 
 void ns_link_send(ns_link *l, const uint8_t *frame, size_t len) {
-  if (len == 0 || len > NS_FRAME_MAX || l->fd < 0) return;
+  if (len == 0) return;
+  if (len > NS_FRAME_MAX || l->fd < 0) {
+    l->out_dropped++;
+    return;
+  }
   if (l->out_off > 0 && l->out_off + l->out_len + 4 + len > NS_LINK_OUT_MAX) {
     memmove(l->out, l->out + l->out_off, l->out_len);
     l->out_off = 0;

@@ -104,14 +104,19 @@ static const char *proto_name(uint8_t proto) {
   return proto == NS_IPPROTO_TCP ? "tcp" : proto == NS_IPPROTO_UDP ? "udp" : "icmp";
 }
 
-static void log_deny(ns *n, const ns_pkt *p, const char *why) {
+bool ns_deny_counted(ns *n) {
   n->c.denied++;
   if (n->deny_logged >= NS_DENY_LOG_MAX) {
     n->c.deny_log_suppressed++;
-    return;
+    return false;
   }
   if (++n->deny_logged == NS_DENY_LOG_MAX)
     ns_log(n, "deny: %d lines logged; further denies are only counted", NS_DENY_LOG_MAX);
+  return true;
+}
+
+static void log_deny(ns *n, const ns_pkt *p, const char *why) {
+  if (!ns_deny_counted(n)) return;
   char a[INET_ADDRSTRLEN];
   inet_ntop(AF_INET, &p->dst, a, sizeof a);
   if (p->l4_ok)
@@ -242,8 +247,7 @@ void ns_from_guest(ns *n, uint8_t *f, size_t len, uint64_t now_ns) {
   if (fl != NULL && fl->closing && p.proto == NS_IPPROTO_TCP && (p.tcp_flags & NS_TCP_SYN) &&
       !(p.tcp_flags & NS_TCP_ACK)) {
     /* A new connection reusing a closed one's ports: decide again. */
-    fl->last_ns = 0;
-    ns_flows_expire(&n->flows, now_ns);
+    ns_flows_remove(&n->flows, fl);
     fl = NULL;
   }
   if (fl == NULL) {

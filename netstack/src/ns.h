@@ -98,8 +98,9 @@ typedef struct ns {
   uint64_t deny_logged;
 } ns;
 
-/* Set up n (caller-allocated; large: heap it) for cfg and sink; opens the
- * upstream DNS sockets. 0, or -1 with err. */
+/* Set up n (caller-allocated; large: heap it) for cfg and sink (the
+ * upstream DNS sockets open at the first forwarded query). 0, or -1 with
+ * err. */
 int ns_init(ns *n, const ns_config *cfg, const ns_sink *sink, uint64_t now_ns, char *err,
             size_t errcap);
 /* Close sockets, free queues. */
@@ -121,6 +122,10 @@ void ns_dns_readable(ns *n, unsigned server, uint64_t now_ns);
 /* The decision for a destination as the host sees it (addr in the 16-byte
  * form), with what DNS told this box. */
 vbx_np_decision ns_decide(const ns *n, const uint8_t addr[16], uint16_t port);
+
+/* Count a denial; true when its line may still be logged (the first
+ * NS_DENY_LOG_MAX per box), false once they are only counted. */
+bool ns_deny_counted(ns *n);
 
 /* Write a line to the log (printf-like). */
 void ns_log(ns *n, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

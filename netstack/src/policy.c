@@ -70,19 +70,37 @@ static int cidr_match(const vbx_np_entry *list, size_t n, const uint8_t a[16], u
   return -1;
 }
 
-static const range *protected_range(const vbx_np_host_addrs *host, const uint8_t a[16],
-                                    vbx_np_reason *why) {
+/* The protected range a is in, into *out (a host address is a range of
+ * one); false when a is in none. */
+static bool protected_range(const vbx_np_host_addrs *host, const uint8_t a[16], range *out) {
   for (size_t i = 0; i < sizeof k_protected / sizeof k_protected[0]; i++)
     if (in_prefix(a, k_protected[i].addr, k_protected[i].prefix)) {
-      *why = k_protected[i].reason;
-      return &k_protected[i];
+      *out = k_protected[i];
+      return true;
     }
   for (size_t i = 0; host != NULL && i < host->n && i < VBX_NP_MAX_HOST_ADDRS; i++)
     if (memcmp(a, host->addr[i], 16) == 0) {
-      *why = VBX_NP_R_HOST_ADDRESS;
-      return k_protected; /* any non-NULL */
+      memcpy(out->addr, a, 16);
+      out->prefix = 128;
+      out->reason = VBX_NP_R_HOST_ADDRESS;
+      return true;
     }
-  return NULL;
+  return false;
+}
+
+/* The first allow CIDR entry for (a, port) that may open it: one inside the
+ * protected range a is in, when it is in one (so "127.0.0.1:8080" or
+ * "10.0.0.0/8" open what they name, but "0.0.0.0/0" does not open the
+ * metadata service). -1 when none. */
+static int allow_cidr(const vbx_netpolicy *p, const uint8_t a[16], uint16_t port,
+                      const range *prot) {
+  for (size_t i = 0; i < p->n_allow; i++) {
+    const vbx_np_entry *e = &p->allow[i];
+    if (e->is_host || !in_prefix(a, e->addr, e->prefix) || !port_match(e, port)) continue;
+    if (prot == NULL || (e->prefix >= prot->prefix && in_prefix(e->addr, prot->addr, prot->prefix)))
+      return (int)i;
+  }
+  return -1;
 }
 
 static vbx_np_decision decision(vbx_np_verdict v, vbx_np_reason r, int entry) {
@@ -94,7 +112,9 @@ vbx_np_decision vbx_netpolicy_decide(const vbx_netpolicy *p, const vbx_np_host_a
                                      const vbx_np_by_name *by_name) {
   int i = cidr_match(p->deny, p->n_deny, addr, port);
   if (i >= 0) return decision(VBX_NP_DENY, VBX_NP_R_DENY_ENTRY, i);
-  i = cidr_match(p->allow, p->n_allow, addr, port);
+  range prot = {{0}, 0, VBX_NP_R_RESERVED};
+  bool is_protected = protected_range(host, addr, &prot);
+  i = allow_cidr(p, addr, port, is_protected ? &prot : NULL);
   if (i >= 0) return decision(VBX_NP_ALLOW, VBX_NP_R_ALLOW_ENTRY, i);
   int named_entry = -1;
   for (size_t k = 0; by_name != NULL && by_name->name != NULL && k < p->n_allow; k++)
@@ -103,8 +123,8 @@ vbx_np_decision vbx_netpolicy_decide(const vbx_netpolicy *p, const vbx_np_host_a
       break;
     }
   bool named = named_entry >= 0;
-  vbx_np_reason why;
-  if (protected_range(host, addr, &why) != NULL) {
+  vbx_np_reason why = prot.reason;
+  if (is_protected) {
     /* A resolver the policy names may answer with internal addresses; the
      * metadata service, link-local and reserved space never come by name. */
     bool internal = why == VBX_NP_R_PRIVATE || why == VBX_NP_R_LOOPBACK || why == VBX_NP_R_CGNAT ||

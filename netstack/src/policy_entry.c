@@ -183,7 +183,7 @@ int vbx_np_dns_parse(const char *text, vbx_np_dns *out, char *err, size_t errcap
   vbx_np_entry e;
   memset(out, 0, sizeof *out);
   if (vbx_np_entry_parse(text, &e, err, errcap) != 0) return -1;
-  if (e.is_host || e.prefix != 128 || e.port_lo != e.port_hi)
+  if (e.is_host || e.prefix != 128 || e.port_lo != e.port_hi || strchr(text, '/') != NULL)
     return fail(err, errcap, "DNS server '%.80s' must be an address with an optional :PORT", text);
   memcpy(out->addr, e.addr, 16);
   out->port = e.port_lo != 0 ? e.port_lo : 53;

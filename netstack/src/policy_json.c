@@ -60,7 +60,11 @@ int vbx_netpolicy_from_json(const char *json, vbx_netpolicy *out, char *err, siz
   json_error_t jerr;
   json_t *doc = json_loads(json != NULL ? json : "{}", JSON_REJECT_DUPLICATES, &jerr);
   if (doc == NULL || !json_is_object(doc)) {
-    snprintf(err, errcap, "network policy: not a JSON object (%s)", doc ? "" : jerr.text);
+    if (doc == NULL)
+      snprintf(err, errcap, "network policy: bad JSON at line %d column %d: %s", jerr.line,
+               jerr.column, jerr.text);
+    else
+      snprintf(err, errcap, "network policy: expected a JSON object");
     json_decref(doc);
     return -1;
   }

@@ -124,9 +124,10 @@ void vbx_netpolicy_free(vbx_netpolicy *p);
 /* Decide for destination (addr, port; port 0 for portless protocols).
  * host may be NULL; by_name is NULL unless an allowed name resolved to
  * addr for this box (see vbx_np_by_name). Order: explicit deny entries,
- * explicit allow CIDR entries, the protected ranges (loopback, private,
- * CGNAT, link-local, metadata, reserved, the host's own addresses), then
- * names and the allow list. Pure; thread-safe. */
+ * explicit allow CIDR entries (one opens a protected range only when it
+ * lies inside it), the protected ranges (loopback, private, CGNAT,
+ * link-local, metadata, reserved, the host's own addresses), then names
+ * and the allow list. Pure; thread-safe. */
 vbx_np_decision vbx_netpolicy_decide(const vbx_netpolicy *p, const vbx_np_host_addrs *host,
                                      const uint8_t addr[16], uint16_t port,
                                      const vbx_np_by_name *by_name);

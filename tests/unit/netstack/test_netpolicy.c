@@ -41,6 +41,9 @@ typedef struct decide_row {
 /* Overlapping allow and deny: deny is decided first. */
 #define OV "{\"allow\":[\"1.2.3.4\",\"10.1.0.0/16\"],\"deny\":[\"1.2.3.0/24\",\"10.0.0.0/8\"]}"
 #define PD "{\"allow\":[\"1.2.3.4\"],\"deny\":[\"1.2.3.4:22\"]}"
+/* A wide allow CIDR opens no protected range; one inside a range opens it. */
+#define WIDE "{\"allow\":[\"0.0.0.0/0:443\",\"::/0\",\"169.254.0.0/16\",\"10.0.0.0/8\"]}"
+#define META "{\"allow\":[\"169.254.169.254:80\"]}"
 /* Names. */
 #define NM \
   "{\"allow\":[\"api.example.org\",\"*.example.com\",\"svc.test:8080\",\"*.corp.test:443-444\"]}"
@@ -126,6 +129,16 @@ static const decide_row k_decide[] = {
     {OV, "1.2.4.1", 80, NULL, false, DENY, VBX_NP_R_NOT_ALLOWED, -1},
     {PD, "1.2.3.4", 22, NULL, false, DENY, VBX_NP_R_DENY_ENTRY, 0},
     {PD, "1.2.3.4", 80, NULL, false, ALLOW, VBX_NP_R_ALLOW_ENTRY, 0},
+    {WIDE, "93.184.216.34", 443, NULL, false, ALLOW, VBX_NP_R_ALLOW_ENTRY, 0},
+    {WIDE, "169.254.169.254", 443, NULL, false, DENY, VBX_NP_R_METADATA, -1},
+    {WIDE, "127.0.0.1", 443, NULL, false, DENY, VBX_NP_R_LOOPBACK, -1},
+    {WIDE, "::ffff:127.0.0.1", 443, NULL, false, DENY, VBX_NP_R_LOOPBACK, -1},
+    {WIDE, "192.168.1.1", 443, NULL, false, DENY, VBX_NP_R_PRIVATE, -1},
+    {WIDE, "::1", 22, NULL, false, DENY, VBX_NP_R_LOOPBACK, -1},
+    {WIDE, "169.254.1.1", 80, NULL, false, ALLOW, VBX_NP_R_ALLOW_ENTRY, 2},
+    {WIDE, "10.9.8.7", 22, NULL, false, ALLOW, VBX_NP_R_ALLOW_ENTRY, 3},
+    {META, "169.254.169.254", 80, NULL, false, ALLOW, VBX_NP_R_ALLOW_ENTRY, 0},
+    {META, "169.254.169.254", 443, NULL, false, DENY, VBX_NP_R_METADATA, -1},
     /* Names, through what DNS told the box. */
     {NM, "93.184.216.34", 443, "api.example.org", false, ALLOW, VBX_NP_R_ALLOW_NAME, 0},
     {NM, "93.184.216.34", 443, NULL, false, DENY, VBX_NP_R_NOT_ALLOWED, -1},
@@ -529,9 +542,9 @@ static const bad_json k_bad_json[] = {
     {"{\"alow\":[]}", "network policy: unknown key 'alow'"},
     {"{\"allow\":[],\"rate_limit\":1}", "network policy: unknown key 'rate_limit'"},
     {"{\"allow\":[],\"allow\":[]}", "duplicate object key"},
-    {"[]", "network policy: not a JSON object"},
-    {"{", "network policy: not a JSON object"},
-    {"\"{}\"", "network policy: not a JSON object"},
+    {"[]", "network policy: expected a JSON object"},
+    {"{", "network policy: bad JSON at line 1"},
+    {"\"{}\"", "network policy: bad JSON at line 1"},
     {"{\"allow\":\"a.com\"}", "allow: expected a list of at most 1024 entries"},
     {"{\"deny\":{}}", "deny: expected a list of at most 1024 entries"},
     {"{\"allow\":[1]}", "allow[0]: expected a string"},
