@@ -139,8 +139,8 @@ static const char *decision_text(const ns *n, vbx_np_decision d, char *buf, size
   if (d.reason == VBX_NP_R_DENY_ENTRY && d.entry >= 0 && (size_t)d.entry < p->n_deny)
     snprintf(buf, cap, "%s (deny[%d])", what, d.entry);
   else if (d.reason == VBX_NP_R_NAME_PROTECTED && d.entry >= 0)
-    snprintf(buf, cap, "%s (allow[%d] %s%s)", what, d.entry, p->allow[d.entry].wildcard ? "*." : "",
-             p->allow[d.entry].host);
+    snprintf(buf, cap, "%s (allow[%d] %s%.253s)", what, d.entry,
+             p->allow[d.entry].wildcard ? "*." : "", p->allow[d.entry].host);
   else
     snprintf(buf, cap, "%s", what);
   return buf;
@@ -150,7 +150,7 @@ static const char *decision_text(const ns *n, vbx_np_decision d, char *buf, size
 static ns_flow *open_flow(ns *n, uint8_t *f, const ns_pkt *p, uint64_t now_ns) {
   bool gw = ntohl(p->dst) == NS_HOST && p->dport == NS_GATEWAY_PORT && n->cfg.gateway_port != 0 &&
             p->proto == NS_IPPROTO_TCP;
-  char why[200];
+  char why[512];
   if (gw) {
     if (n->flows.n_gateway >= NS_GATEWAY_MAX_FLOWS) {
       snprintf(why, sizeof why, "LLM gateway connection cap (%d) reached", NS_GATEWAY_MAX_FLOWS);

@@ -12,4 +12,7 @@
 /* Install the filter on the calling (only) thread. 0 or -1 with err. */
 int ns_seccomp_install(char *err, size_t errcap);
 
+/* 1 once ns_seccomp_install succeeded. */
+int ns_seccomp_installed(void);
+
 #endif

@@ -100,15 +100,15 @@ int gs_vm_net_start(gs_box *box, gs_vm_net *net, const char *helper, const vbx_s
   return 0;
 }
 
-/* Wait for pid up to ms; 1 when reaped. */
-static int wait_gone(pid_t pid, unsigned ms) {
+/* Wait for pid up to ms; 1 when reaped (*status: its wait status). */
+static int wait_gone(pid_t pid, unsigned ms, int *status) {
   int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
   if (pfd >= 0) {
     struct pollfd p = {.fd = pfd, .events = POLLIN};
     poll(&p, 1, (int)ms);
     close(pfd);
   }
-  return waitpid(pid, NULL, WNOHANG) == pid;
+  return waitpid(pid, status, WNOHANG) == pid;
 }
 
 static void forward_log(gs_box *box) {
@@ -128,12 +128,22 @@ static void forward_log(gs_box *box) {
 
 void gs_vm_net_stop(gs_box *box, gs_vm_net *net) {
   if (net->pid <= 0) return;
+  const vbx_host_services *h = box->host;
+  int st = 0;
   kill(net->pid, SIGTERM);
-  if (!wait_gone(net->pid, 1000)) {
+  if (!wait_gone(net->pid, 1000, &st)) {
     kill(net->pid, SIGKILL);
-    if (!wait_gone(net->pid, 5000))
-      box->host->log(box->host->ctx, VBX_LOG_WARN,
-                     "box %s: voidbox-netstack is not gone 5 s after SIGKILL", box->name);
+    h->log(h->ctx, VBX_LOG_WARN, "box %s: voidbox-netstack did not stop within 1 s of SIGTERM",
+           box->name);
+    if (!wait_gone(net->pid, 5000, &st))
+      h->log(h->ctx, VBX_LOG_WARN, "box %s: voidbox-netstack is not gone 5 s after SIGKILL",
+             box->name);
+  } else if (WIFSIGNALED(st) || (WIFEXITED(st) && WEXITSTATUS(st) != 0)) {
+    /* It had ended on its own (a crash, its filter, a failed start): the
+     * guest lost its network then; say so with its log below. */
+    h->log(h->ctx, VBX_LOG_WARN, "box %s: voidbox-netstack had ended: %s %d", box->name,
+           WIFSIGNALED(st) ? "killed by signal" : "exit status",
+           WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
   }
   net->pid = -1;
   forward_log(box);

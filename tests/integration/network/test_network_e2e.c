@@ -27,8 +27,9 @@ static srv HTTP, HTTP_NAMED, HOLD, DENIED, DNS;
 static int g_kvm;
 
 static void *box_with(const char *policy_fmt, uint32_t gateway_port) {
-  char policy[1024];
-  snprintf(policy, sizeof policy, policy_fmt, HTTP.port, HTTP_NAMED.port, DNS.port, HOLD.port);
+  char policy[1024] = "";
+  if (policy_fmt != NULL)
+    snprintf(policy, sizeof policy, policy_fmt, HTTP.port, HTTP_NAMED.port, DNS.port, HOLD.port);
   /* VBX_TEST_NETSTACK: another voidbox-netstack (a debugging wrapper) */
   char opts[600] = "";
   const char *alt = getenv("VBX_TEST_NETSTACK");
