@@ -253,7 +253,7 @@ int main(void) {
          rounds, mb);
   for (int r = 0; r < rounds && rc == 0; r++)
     for (int v = 0; v < 2 && rc == 0; v++) {
-      double crr[2];
+      double crr[2] = {0, 0};
       rc = round_once(&c, opts[v], &mbps[v][r], crr);
       p50[v][r] = crr[0], p99[v][r] = crr[1];
       if (rc == 0)
