@@ -116,7 +116,8 @@ static int cmp(const void *a, const void *b) {
 static void crr_figures(server *s, double out[2]) {
   double d[CRR_N];
   int n = 0;
-  for (int i = 1; i < s->n_accepts; i++) d[n++] = (s->accepts[i] - s->accepts[i - 1]) * 1e6;
+  for (int i = 1; i < s->n_accepts; i++)
+    d[n++] = (s->accepts[i] - s->accepts[i - 1]) * 1e6;
   qsort(d, (size_t)n, sizeof *d, cmp);
   out[0] = n ? d[(n - 1) / 2] : 0;
   out[1] = n ? d[(n * 99 + 99) / 100 - 1] : 0;
