@@ -20,7 +20,7 @@ trap 'rm -f "$err"' EXIT
 # L1 writes only to the shared build tree and the image cache; 3 GiB leaves
 # room for two boxes of quick_demo (their memory_mb + disk_mb each). The
 # suite takes 2-4 min in L1; 1200 s bounds a hung L1 (its console is printed).
-scripts/nested-kvm.sh --mem 3072 --timeout 1200 --share "$BUILD" -- \
+VBX_KVM_SUITE_EMULATED=1 scripts/nested-kvm.sh --mem 3072 --timeout 1200 --share "$BUILD" -- \
   bash "$suite" "$BUILD" "$SRC" 2> >(tee "$err" >&2)
 rc=$?
 wait

@@ -19,12 +19,24 @@ passed=0 failed=0 skipped=0
 
 PART_TIMEOUT=${VBX_KVM_PART_TIMEOUT:-600} # seconds; a part takes 1-3 min in L1
 
+# Under scripts/nested-kvm.sh (kvm_nested.sh sets VBX_KVM_SUITE_EMULATED=1)
+# a guest of the emulated L1 now and then triple-faults during boot, with no
+# cause in the guest or in voidbox-vmm (docs/vmm.md, Known bugs). A part
+# that failed with such a boot runs once more, and the summary counts it.
+retried=0
 part() { # part NAME COMMAND... : run (bounded), count, say
-  local name=$1 rc
+  local name=$1 rc out=$tmp/part.out
   shift
   echo "== $name"
-  timeout -k 10 "$PART_TIMEOUT" "$@"
-  rc=$?
+  timeout -k 10 "$PART_TIMEOUT" "$@" 2>&1 | tee "$out"
+  rc=${PIPESTATUS[0]}
+  if [ "$rc" != 0 ] && [ "$rc" != 77 ] && [ "${VBX_KVM_SUITE_EMULATED:-0}" = 1 ] &&
+    grep -q "the VM ended: triple fault" "$out"; then
+    retried=$((retried + 1))
+    echo "== $name: a guest triple-faulted under the emulated L1 (docs/vmm.md, Known bugs); running $name once more"
+    timeout -k 10 "$PART_TIMEOUT" "$@"
+    rc=$?
+  fi
   case $rc in
     0) passed=$((passed + 1)); echo "== $name: PASS" ;;
     77) skipped=$((skipped + 1)); echo "== $name: SKIP" ;;
@@ -63,7 +75,7 @@ part network_kvm "$BUILD/tests/integration/network/test_network_e2e" kvm
 export BUILD SRC tmp
 export -f quick_demo
 part quick_demo_kvm bash -c quick_demo
-echo "kvm suite: $passed passed, $failed failed, $skipped skipped"
+echo "kvm suite: $passed passed, $failed failed, $skipped skipped ($retried run again after an emulated-L1 triple fault)"
 [ $failed = 0 ] || exit 1
 [ $passed -gt 0 ] || exit 77
 exit 0
