@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <slirp/libslirp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,7 +115,9 @@ static int parse_args(int argc, char **argv, args *a) {
     case 'r': a->resolv = optarg; break;
     case 'S': a->seccomp = 0; break;
     case 'h': usage(stdout); exit(EXIT_DONE);
-    case 'V': puts("voidbox-netstack " VBX_NETSTACK_VERSION); exit(EXIT_DONE);
+    case 'V':
+      printf("voidbox-netstack %s, libslirp %s\n", VBX_NETSTACK_VERSION, slirp_version_string());
+      exit(EXIT_DONE);
     default: usage(stderr); return EXIT_USAGE;
     }
   }

@@ -33,6 +33,7 @@ json_t *vbx__doctor_run(const char *cache_dir) {
                   !q ? "qemu-system-x86_64 not available"
                      : "no hardware virtualization: QEMU falls back to software emulation (TCG)");
   vbx__doctor_probe_kvm_backend(caps);
+  vbx__doctor_probe_netstack(caps);
   return json_pack("{s:s,s:{s:s,s:s},s:s?,s:o}", "voidbox_version", vbx_version(), "host", "kernel",
                    u.release, "machine", u.machine, "cache_dir", cache, "capabilities", caps);
 }

@@ -48,6 +48,8 @@ void vbx__doctor_probe_host(json_t *caps);
 void vbx__doctor_probe_images(json_t *caps, const char *cache_dir);
 /* kvm_backend; after the others (it reads kvm_hardware and qemu). */
 void vbx__doctor_probe_kvm_backend(json_t *caps);
+/* netstack: voidbox-netstack beside voidbox, answering --version. */
+void vbx__doctor_probe_netstack(json_t *caps);
 
 /* Human-readable report of a vbx__doctor_run document to out. */
 void vbx__doctor_print(const json_t *doc, FILE *out);

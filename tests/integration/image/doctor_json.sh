@@ -13,7 +13,7 @@ trap 'rm -rf "$tmp"' EXIT
 "$voidbox" doctor --output json --cache-dir "$tmp/cache" > "$tmp/d.json" || fail "doctor exited $?"
 jq -e . "$tmp/d.json" >/dev/null || fail "not JSON"
 keys="kvm_device hardware_virtualization kvm_hardware vhost_vsock net_tun qemu cgroup_v2 cgroup_v1
-      user_namespaces guest_kernel guest_initramfs qemu_kvm kvm_backend"
+      user_namespaces guest_kernel guest_initramfs qemu_kvm kvm_backend netstack"
 for k in $keys; do
   jq -e --arg k "$k" '.capabilities[$k] | (.available | type == "boolean") and
        (.detail | type == "string") and (.reason | type == "string") and
@@ -21,7 +21,7 @@ for k in $keys; do
      "$tmp/d.json" >/dev/null || fail "capability $k malformed: $(jq -c --arg k "$k" '.capabilities[$k]' "$tmp/d.json")"
 done
 n=$(jq '.capabilities | length' "$tmp/d.json")
-[ "$n" -eq 13 ] || fail "expected 13 capabilities, got $n"
+[ "$n" -eq 14 ] || fail "expected 14 capabilities, got $n"
 [ "$(jq -r .cache_dir "$tmp/d.json")" = "$tmp/cache" ] || fail "cache_dir not honoured"
 
 cap() { jq -r --arg k "$1" '.capabilities[$k].available' "$tmp/d.json"; }
@@ -43,6 +43,16 @@ else
   [ "$(cap qemu)" = false ] || fail "qemu reported present"
 fi
 [ "$(cap guest_kernel)" = false ] || fail "empty cache dir has no kernel"
+# netstack: available exactly when voidbox-netstack is beside voidbox, and
+# its detail names the libslirp it runs on
+ns=$(dirname "$(readlink -f "$voidbox")")/voidbox-netstack
+if [ -x "$ns" ]; then nsa=true; else nsa=false; fi
+[ "$(cap netstack)" = $nsa ] || fail "netstack should be $nsa ($ns)"
+if [ $nsa = true ]; then
+  jq -r .capabilities.netstack.detail "$tmp/d.json" | grep -q "libslirp [0-9]" ||
+    fail "netstack detail does not name libslirp: $(jq -r .capabilities.netstack.detail "$tmp/d.json")"
+  [ "$(jq -r .capabilities.netstack.path "$tmp/d.json")" = "$ns" ] || fail "netstack.path is not $ns"
+fi
 # kvm_backend: directly only with hardware KVM and voidbox-vmm beside voidbox;
 # otherwise whether scripts/nested-kvm.sh can run it (root, QEMU -cpu max)
 vmm=$(dirname "$(readlink -f "$voidbox")")/voidbox-vmm
