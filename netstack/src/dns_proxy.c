@@ -131,6 +131,19 @@ void ns_dns_handle(ns *n, const uint8_t *f, const ns_pkt *p, uint64_t now_ns) {
     answer_local(n, f, p, &q, 0);
     return;
   }
+  /* Forwarding budget: a guest cannot flood the upstream resolvers. */
+  if (now_ns > n->dns_last_ns) {
+    n->dns_tokens += (double)(now_ns - n->dns_last_ns) * NS_DNS_QPS / 1e9;
+    if (n->dns_tokens > NS_DNS_BURST) n->dns_tokens = NS_DNS_BURST;
+  }
+  n->dns_last_ns = now_ns;
+  if (n->dns_tokens < 1.0) {
+    if (n->c.dns_rate_limited++ == 0)
+      ns_log(n, "dns: over %d queries a second; refusing the excess (counted)", NS_DNS_QPS);
+    answer_local(n, f, p, &q, NS_DNS_RCODE_REFUSED);
+    return;
+  }
+  n->dns_tokens -= 1.0;
   if (n->cfg.n_dns == 0) {
     n->c.dns_failed++;
     ns_log(n, "dns %s: no upstream resolver is configured (SERVFAIL)", q.name);

@@ -14,13 +14,10 @@
 
 #define NS_SEC 1000000000ull
 
-void ns_log(ns *n, const char *fmt, ...) {
+static void vlog(ns *n, const char *fmt, va_list ap) {
   if (n->cfg.log_fd < 0) return;
   char line[512];
-  va_list ap;
-  va_start(ap, fmt);
   int len = vsnprintf(line, sizeof line - 1, fmt, ap);
-  va_end(ap);
   if (len < 0) return;
   if ((size_t)len > sizeof line - 2) len = (int)sizeof line - 2;
   line[len++] = '\n';
@@ -28,20 +25,43 @@ void ns_log(ns *n, const char *fmt, ...) {
   (void)w;
 }
 
+static void log_always(ns *n, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void log_always(ns *n, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vlog(n, fmt, ap);
+  va_end(ap);
+}
+
+void ns_log(ns *n, const char *fmt, ...) {
+  if (n->log_lines >= NS_LOG_MAX) {
+    n->c.log_suppressed++;
+    return;
+  }
+  va_list ap;
+  va_start(ap, fmt);
+  vlog(n, fmt, ap);
+  va_end(ap);
+  if (++n->log_lines == NS_LOG_MAX)
+    log_always(n, "log: %d lines written; further lines are only counted", NS_LOG_MAX);
+}
+
 void ns_log_counters(ns *n) {
   const ns_counters *c = &n->c;
-  ns_log(n,
-         "counters: tcp_flows=%llu udp_flows=%llu gateway_flows=%llu denied=%llu "
-         "denied_by_cap=%llu dns_queries=%llu dns_refused=%llu dns_failed=%llu bytes_out=%llu "
-         "bytes_in=%llu dropped=%llu rate_drops=%llu deny_lines_suppressed=%llu",
-         (unsigned long long)c->tcp_flows, (unsigned long long)c->udp_flows,
-         (unsigned long long)c->gateway_flows, (unsigned long long)c->denied,
-         (unsigned long long)c->denied_cap, (unsigned long long)c->dns_queries,
-         (unsigned long long)c->dns_refused, (unsigned long long)c->dns_failed,
-         (unsigned long long)c->bytes_out, (unsigned long long)c->bytes_in,
-         (unsigned long long)c->dropped,
-         (unsigned long long)(n->egress.dropped + n->ingress.dropped),
-         (unsigned long long)c->deny_log_suppressed);
+  log_always(n,
+             "counters: tcp_flows=%llu udp_flows=%llu gateway_flows=%llu denied=%llu "
+             "denied_by_cap=%llu dns_queries=%llu dns_refused=%llu dns_failed=%llu "
+             "dns_rate_limited=%llu log_suppressed=%llu bytes_out=%llu "
+             "bytes_in=%llu dropped=%llu rate_drops=%llu deny_lines_suppressed=%llu",
+             (unsigned long long)c->tcp_flows, (unsigned long long)c->udp_flows,
+             (unsigned long long)c->gateway_flows, (unsigned long long)c->denied,
+             (unsigned long long)c->denied_cap, (unsigned long long)c->dns_queries,
+             (unsigned long long)c->dns_refused, (unsigned long long)c->dns_failed,
+             (unsigned long long)c->dns_rate_limited, (unsigned long long)c->log_suppressed,
+             (unsigned long long)c->bytes_out, (unsigned long long)c->bytes_in,
+             (unsigned long long)c->dropped,
+             (unsigned long long)(n->egress.dropped + n->ingress.dropped),
+             (unsigned long long)c->deny_log_suppressed);
 }
 
 static void emit_slirp(void *user, const uint8_t *f, size_t len) {
@@ -66,6 +86,8 @@ int ns_init(ns *n, const ns_config *cfg, const ns_sink *sink, uint64_t now_ns, c
   for (size_t i = 0; i < VBX_NP_MAX_DNS; i++)
     n->dns_fd[i] = -1;
   n->next_expire_ns = now_ns + NS_SEC;
+  n->dns_tokens = NS_DNS_BURST;
+  n->dns_last_ns = now_ns;
   (void)err, (void)errcap;
   return 0;
 }

@@ -38,6 +38,9 @@
 #define NS_DNS_PENDING 64
 #define NS_RESOLVED_MAX 1024
 #define NS_DENY_LOG_MAX 1000 /* deny lines logged; past it they are only counted */
+#define NS_LOG_MAX 2000      /* log lines per box in all; past it only counted */
+#define NS_DNS_QPS 100       /* queries forwarded upstream per second, sustained */
+#define NS_DNS_BURST 200     /* and at once */
 
 typedef struct ns_sink {
   void (*to_slirp)(void *user, const uint8_t *frame, size_t len);
@@ -53,9 +56,11 @@ typedef struct ns_counters {
   uint64_t denied;     /* connections or datagrams refused */
   uint64_t denied_cap; /* of them by the connection cap */
   uint64_t dns_queries, dns_refused, dns_failed;
-  uint64_t dropped;      /* malformed, IPv6, fragments, other protocols */
-  uint64_t shaped_drops; /* frames dropped by a full shaper queue */
+  uint64_t dns_rate_limited; /* answered REFUSED: over NS_DNS_QPS */
+  uint64_t dropped;          /* malformed, IPv6, fragments, other protocols */
+  uint64_t shaped_drops;     /* frames dropped by a full shaper queue */
   uint64_t deny_log_suppressed;
+  uint64_t log_suppressed; /* any line past NS_LOG_MAX */
 } ns_counters;
 
 typedef struct ns_resolved {
@@ -96,6 +101,9 @@ typedef struct ns {
   int dns_fd[VBX_NP_MAX_DNS]; /* connected UDP sockets to the upstreams, -1 unused */
   uint64_t next_expire_ns;
   uint64_t deny_logged;
+  uint64_t log_lines;
+  double dns_tokens; /* forwarding budget (NS_DNS_QPS, NS_DNS_BURST) */
+  uint64_t dns_last_ns;
 } ns;
 
 /* Set up n (caller-allocated; large: heap it) for cfg and sink (the
@@ -127,7 +135,8 @@ vbx_np_decision ns_decide(const ns *n, const uint8_t addr[16], uint16_t port);
  * NS_DENY_LOG_MAX per box), false once they are only counted. */
 bool ns_deny_counted(ns *n);
 
-/* Write a line to the log (printf-like). */
+/* Write a line to the log (printf-like): at most NS_LOG_MAX lines per
+ * box, then only counted, so a guest cannot flood the host's log. */
 void ns_log(ns *n, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The summary line of the counters (on exit). */

@@ -1072,6 +1072,77 @@ static void test_dns_servfail(void **state) {
   fx_close(x);
 }
 
+/* The forwarding budget: 200 at once, then 100 a second; the excess is
+ * answered REFUSED locally, counted, and logged once. */
+static void test_dns_rate(void **state) {
+  (void)state;
+  fx *x = fx_open("{\"allow\":[\"svc.test\"]}", 0, 0, false);
+  uint8_t q[512];
+  size_t mlen;
+  const uint8_t *m;
+  for (int i = 0; i < 250; i++) {
+    fx_reset(x);
+    fx_log(x);
+    x->loglen = 0; /* this query's lines only */
+    guest_query(x, q, 33333, (uint16_t)i, "svc.test", NS_DNS_TYPE_A, T0);
+    assert_int_equal(x->guest.n, 1);
+    m = dns_reply(x->guest.frame[0], x->guest.len[0], 33333, &mlen);
+    assert_int_equal(rd16(m), i);
+    /* within the budget: on to the (absent) upstream, SERVFAIL; past it REFUSED */
+    assert_int_equal(rd16(m + 2), i < NS_DNS_BURST ? 0x8182 : 0x8185);
+    const char *log = fx_log(x);
+    if (i == NS_DNS_BURST)
+      assert_string_equal(log, "dns: over 100 queries a second; refusing the excess (counted)\n");
+    else if (i > NS_DNS_BURST)
+      assert_string_equal(log, ""); /* once */
+  }
+  assert_int_equal(x->n->c.dns_rate_limited, 50);
+  assert_int_equal(x->n->c.dns_failed, NS_DNS_BURST);
+  /* 10 ms later: one more token. */
+  fx_reset(x);
+  guest_query(x, q, 33333, 0x4242, "svc.test", NS_DNS_TYPE_A, T0 + SEC / 100);
+  m = dns_reply(x->guest.frame[0], x->guest.len[0], 33333, &mlen);
+  assert_int_equal(rd16(m + 2), 0x8182);
+  fx_reset(x);
+  guest_query(x, q, 33333, 0x4243, "svc.test", NS_DNS_TYPE_A, T0 + SEC / 100);
+  m = dns_reply(x->guest.frame[0], x->guest.len[0], 33333, &mlen);
+  assert_int_equal(rd16(m + 2), 0x8185);
+  /* A refused name costs no budget: still NXDOMAIN, not REFUSED. */
+  fx_reset(x);
+  guest_query(x, q, 33333, 0x4244, "other.test", NS_DNS_TYPE_A, T0 + SEC / 100);
+  m = dns_reply(x->guest.frame[0], x->guest.len[0], 33333, &mlen);
+  assert_int_equal(rd16(m + 2), 0x8183);
+  fx_close(x);
+}
+
+/* At most NS_LOG_MAX lines per box (a notice at the cap), then counted. */
+static void test_log_cap(void **state) {
+  (void)state;
+  fx *x = fx_open("{\"allow\":[\"svc.test\"]}", 0, 0, false);
+  uint8_t q[512];
+  size_t lines = 0;
+  bool notice = false;
+  for (int i = 0; i < NS_LOG_MAX + 100; i++) {
+    fx_reset(x);
+    x->loglen = 0;
+    /* 10 ms apart: within the DNS budget, so each is a SERVFAIL line */
+    guest_query(x, q, 33333, (uint16_t)i, "svc.test", NS_DNS_TYPE_A, T0 + (uint64_t)i * SEC / 100);
+    const char *log = fx_log(x);
+    for (const char *p = log; (p = strchr(p, '\n')) != NULL; p++)
+      lines++;
+    notice = notice || strstr(log, "log: 2000 lines written; further lines are only counted");
+  }
+  assert_int_equal(lines, NS_LOG_MAX + 1); /* and the notice */
+  assert_true(notice);
+  assert_int_equal(x->n->c.log_suppressed, 100);
+  assert_int_equal(x->n->c.dns_failed, NS_LOG_MAX + 100);
+  /* The counters line is always written. */
+  x->loglen = 0;
+  ns_log_counters(x->n);
+  assert_non_null(strstr(fx_log(x), "log_suppressed=100 "));
+  fx_close(x);
+}
+
 /* A silent first upstream: after 1.5 s the second is asked, with the same id. */
 static void test_dns_retry_next_upstream(void **state) {
   (void)state;
@@ -1120,6 +1191,8 @@ int main(void) {
       cmocka_unit_test(test_dns_forward_untrusted),
       cmocka_unit_test(test_dns_bad_upstream_answer),
       cmocka_unit_test(test_dns_servfail),
+      cmocka_unit_test(test_dns_rate),
+      cmocka_unit_test(test_log_cap),
       cmocka_unit_test(test_dns_retry_next_upstream),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
