@@ -97,6 +97,15 @@ int vmm_loop_mod(vmm_loop *l, int fd, uint32_t events) {
   return rc;
 }
 
+int vmm_loop_want(vmm_loop *l, int fd, uint32_t *cur, uint32_t want, vmm_loop_fn fn, void *ctx) {
+  if (want == *cur) return 0;
+  int rc = *cur == 0   ? vmm_loop_add(l, fd, want, fn, ctx)
+           : want == 0 ? vmm_loop_del(l, fd)
+                       : vmm_loop_mod(l, fd, want);
+  if (rc == 0) *cur = want;
+  return rc;
+}
+
 int vmm_loop_del(vmm_loop *l, int fd) {
   int rc = -ENOENT;
   pthread_mutex_lock(&l->mu);

@@ -27,6 +27,11 @@ int vmm_loop_mod(vmm_loop *l, int fd, uint32_t events);
 /* Stop watching fd. Safe from inside a callback (also for its own fd):
  * no callback for fd runs after it returns on the loop thread. */
 int vmm_loop_del(vmm_loop *l, int fd);
+/* Bring fd's watched events from *cur (0: not registered) to want: add,
+ * modify or delete as needed (nothing when they are equal); *cur follows
+ * on success. fn/ctx are used when fd gets registered. Returns 0 or the
+ * failing call's -errno. Same threads as those three. */
+int vmm_loop_want(vmm_loop *l, int fd, uint32_t *cur, uint32_t want, vmm_loop_fn fn, void *ctx);
 
 /* Wait up to timeout_ms (-1: forever) and run the callbacks that fired.
  * Returns the number run, or -errno. Loop thread only. */

@@ -74,15 +74,7 @@ static void set_events(console_dev *d) {
   vmm_vq *rx = vmm_virtio_mmio_queue(d->m, Q_P1_RX);
   if (d->guest_open && rx && vmm_vq_has_avail(rx)) want |= EPOLLIN;
   if (d->tx_held) want |= EPOLLOUT;
-  if (want == d->events) return;
-  int rc;
-  if (d->events == 0)
-    rc = vmm_loop_add(d->loop, d->fd, want, sock_cb, d);
-  else if (want == 0)
-    rc = vmm_loop_del(d->loop, d->fd);
-  else
-    rc = vmm_loop_mod(d->loop, d->fd, want);
-  if (rc == 0) d->events = want;
+  vmm_loop_want(d->loop, d->fd, &d->events, want, sock_cb, d);
 }
 
 /* The host closed the port socket: the port is closed for the guest. */

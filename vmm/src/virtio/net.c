@@ -69,15 +69,7 @@ static void set_events(net_dev *d) {
   uint32_t want = 0;
   if (rx_avail(d)) want |= EPOLLIN;
   if (d->tx_held) want |= EPOLLOUT;
-  if (want == d->events) return;
-  int rc;
-  if (d->events == 0)
-    rc = vmm_loop_add(d->loop, d->fd, want, sock_cb, d);
-  else if (want == 0)
-    rc = vmm_loop_del(d->loop, d->fd);
-  else
-    rc = vmm_loop_mod(d->loop, d->fd, want);
-  if (rc == 0) d->events = want;
+  vmm_loop_want(d->loop, d->fd, &d->events, want, sock_cb, d);
 }
 
 /* The socket is gone (peer closed, an error, a bad length): the link is

@@ -111,15 +111,7 @@ static void set_events(vsock_dev *d, conn *c) {
       want |= EPOLLIN;
     if (c->len > 0 || c->ok_off < c->ok_len) want |= EPOLLOUT;
   }
-  if (want == c->events) return;
-  int rc;
-  if (c->events == 0)
-    rc = vmm_loop_add(d->loop, c->fd, want, conn_cb, d);
-  else if (want == 0)
-    rc = vmm_loop_del(d->loop, c->fd);
-  else
-    rc = vmm_loop_mod(d->loop, c->fd, want);
-  if (rc == 0) c->events = want;
+  vmm_loop_want(d->loop, c->fd, &c->events, want, conn_cb, d);
 }
 
 static void conn_close(vsock_dev *d, conn *c) {
