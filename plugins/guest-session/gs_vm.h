@@ -21,8 +21,9 @@
  *            its last stderr lines, the panic line, the console tail -
  *            gs_vm_why.c
  *   kvm      whether /dev/kvm is a hardware KVM - gs_vm_kvm.c
- *   spawn    the monitor process: its stderr log, its own session, death
- *            with voidbox - gs_vm_spawn.c
+ *   spawn    the monitor process and the box's helpers: their stderr log,
+ *            their own session, death with voidbox; listening sockets -
+ *            gs_vm_spawn.c
  *   launch   the boot wait (the monitor's exit, cancellation, deadlines),
  *            the error naming why the VM is gone, and the handshake once a
  *            stream to the agent is reached - gs_vm_launch.c
@@ -202,6 +203,16 @@ int gs_vm_kvm_probe(int *err);
  * engine creates and destroys a box on one thread). */
 int gs_vm_spawn(gs_box *box, const char *const *argv, const char *log_file, int search_path,
                 const char *exec_failed, vbx_call *call);
+/* gs_vm_fork_exec - gs_vm_spawn's process without the box's record: the
+ * same child set-up, plus pass_fd (>= 0) inherited as GS_VM_PASSED_FD; the
+ * pid goes to *pid only (for a helper process of the box, such as its
+ * voidbox-netstack). Same errors and threads as gs_vm_spawn. */
+#define GS_VM_PASSED_FD 3
+int gs_vm_fork_exec(gs_box *box, const char *const *argv, const char *log_file, int search_path,
+                    const char *exec_failed, int pass_fd, pid_t *pid, vbx_call *call);
+/* gs_vm_listen_unix - a Unix stream socket listening at path (backlog 1,
+ * close-on-exec): the fd, or -errno (-ENAMETOOLONG past sun_path). */
+int gs_vm_listen_unix(const char *path);
 
 /* ---- the boot wait and the handshake (gs_vm_launch.c) -------------------- */
 #define GS_VM_SLICE_MS 50 /* a boot wait's poll slice, between its checks */

@@ -18,27 +18,12 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "gs_vm.h"
 #include "qemu.h"
 
 #define MAX_ARGS 64
-
-static int listen_unix(const char *path) {
-  struct sockaddr_un sa = {.sun_family = AF_UNIX};
-  if (strlen(path) >= sizeof sa.sun_path) return -ENAMETOOLONG;
-  strcpy(sa.sun_path, path);
-  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (s < 0) return -errno;
-  if (bind(s, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(s, 1) != 0) {
-    int e = errno;
-    close(s);
-    return -e;
-  }
-  return s;
-}
 
 /* The kernel command line: console, panic and reboot behaviour and the
  * network (voidbox-netstack's fixed addresses: docs/network.md). The agent's arguments
@@ -121,7 +106,7 @@ int qemu_start(gs_box *box, const vbx_sandbox_config *cfg, vbx_call *call) {
   int rc = qemu_image_box_initrd(b, box->secret, sizeof box->secret, call);
   if (rc != 0) return rc;
   gs_box_path(box, "ctl.sock", sock, sizeof sock);
-  b->ls = listen_unix(sock);
+  b->ls = gs_vm_listen_unix(sock);
   if (b->ls < 0) {
     rc = h->set_error(call, VBX_E_SANDBOX, NULL, "cannot listen on %s: %s", sock, strerror(-b->ls));
     b->ls = -1;
