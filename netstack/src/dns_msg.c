@@ -5,21 +5,17 @@
 
 #include <string.h>
 
-#include "netstack/policy.h"
+#include "be.h"
 
-static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static void wr16(uint8_t *p, uint16_t v) {
-  p[0] = (uint8_t)(v >> 8);
-  p[1] = (uint8_t)v;
-}
+#include "netstack/policy.h"
 
 int ns_dns_parse_query(const uint8_t *m, size_t len, ns_dns_query *q) {
   memset(q, 0, sizeof *q);
   if (len < 12 || len > NS_DNS_MAX) return -1;
-  uint16_t flags = rd16(m + 2);
+  uint16_t flags = ns_rd16(m + 2);
   if ((flags & 0x8000) || ((flags >> 11) & 0xf) != 0) return -1; /* a response, or not QUERY */
-  if (rd16(m + 4) != 1) return -1;
-  q->id = rd16(m);
+  if (ns_rd16(m + 4) != 1) return -1;
+  q->id = ns_rd16(m);
   size_t off = 12, out = 0;
   for (;;) {
     if (off >= len) return -1;
@@ -37,8 +33,8 @@ int ns_dns_parse_query(const uint8_t *m, size_t len, ns_dns_query *q) {
   }
   q->name[out] = '\0';
   if (off + 4 > len) return -1;
-  q->qtype = rd16(m + off);
-  q->qclass = rd16(m + off + 2);
+  q->qtype = ns_rd16(m + off);
+  q->qclass = ns_rd16(m + off + 2);
   q->question_end = off + 4;
   return 0;
 }
@@ -48,13 +44,13 @@ size_t ns_dns_answer_empty(const uint8_t *m, const ns_dns_query *q, unsigned rco
   size_t n = q->question_end;
   if (cap < n) return 0;
   memcpy(out, m, n);
-  uint16_t flags = rd16(m + 2);
+  uint16_t flags = ns_rd16(m + 2);
   /* QR, the query's opcode and RD, RA, rcode. */
-  wr16(out + 2, (uint16_t)(0x8000 | (flags & 0x0100) | 0x0080 | (rcode & 0xf)));
-  wr16(out + 4, 1);
-  wr16(out + 6, 0);
-  wr16(out + 8, 0);
-  wr16(out + 10, 0);
+  ns_wr16(out + 2, (uint16_t)(0x8000 | (flags & 0x0100) | 0x0080 | (rcode & 0xf)));
+  ns_wr16(out + 4, 1);
+  ns_wr16(out + 6, 0);
+  ns_wr16(out + 8, 0);
+  ns_wr16(out + 10, 0);
   return n;
 }
 
@@ -87,15 +83,16 @@ static int skip_name(const uint8_t *m, size_t len, size_t *off) {
 
 int ns_dns_scan_answer(uint8_t *m, size_t len, uint16_t want_id, uint32_t loopback_alias,
                        ns_dns_addr_fn fn, void *user) {
-  if (len < 12 || len > NS_DNS_MAX || rd16(m) != want_id || !(rd16(m + 2) & 0x8000)) return -1;
-  if (rd16(m + 4) != 1) return -1;
+  if (len < 12 || len > NS_DNS_MAX || ns_rd16(m) != want_id || !(ns_rd16(m + 2) & 0x8000))
+    return -1;
+  if (ns_rd16(m + 4) != 1) return -1;
   size_t off = 12;
   if (skip_name(m, len, &off) != 0 || off + 4 > len) return -1;
   off += 4;
-  unsigned an = rd16(m + 6);
+  unsigned an = ns_rd16(m + 6);
   for (unsigned i = 0; i < an; i++) {
     if (skip_name(m, len, &off) != 0 || off + 10 > len) return -1;
-    uint16_t type = rd16(m + off), klass = rd16(m + off + 2), rdlen = rd16(m + off + 8);
+    uint16_t type = ns_rd16(m + off), klass = ns_rd16(m + off + 2), rdlen = ns_rd16(m + off + 8);
     off += 10;
     if (off + rdlen > len) return -1;
     uint8_t a[16];

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "be.h"
 #include "dns_msg.h"
 #include "frame.h"
 #include "ns.h"
@@ -89,8 +90,7 @@ static int send_upstream(ns *n, ns_dns_pending *q, uint64_t now_ns) {
   if (fd < 0) return -1;
   uint8_t msg[NS_DNS_MAX];
   memcpy(msg, q->frame + p.payload_off, p.payload_len);
-  msg[0] = (uint8_t)(q->up_id >> 8);
-  msg[1] = (uint8_t)q->up_id;
+  ns_wr16(msg, q->up_id);
   q->sent_ns = now_ns;
   return send(fd, msg, p.payload_len, 0) == (ssize_t)p.payload_len ? 0 : -1;
 }
@@ -189,7 +189,7 @@ void ns_dns_readable(ns *n, unsigned server, uint64_t now_ns) {
     ssize_t r = recv(n->dns_fd[server], msg, sizeof msg, MSG_TRUNC);
     if (r < 0) return;
     if (r < 12 || (size_t)r > sizeof msg) continue; /* truncated past our bound: dropped */
-    uint16_t id = (uint16_t)(msg[0] << 8 | msg[1]);
+    uint16_t id = ns_rd16(msg);
     ns_dns_pending *q = NULL;
     for (size_t i = 0; i < NS_DNS_PENDING && q == NULL; i++)
       if (n->pending[i].used && n->pending[i].up_id == id && n->pending[i].server == server)
@@ -200,8 +200,7 @@ void ns_dns_readable(ns *n, unsigned server, uint64_t now_ns) {
     if (ns_dns_scan_answer(msg, (size_t)r, id, alias, record, &rc) != 0) continue;
     ns_pkt p;
     if (ns_pkt_parse(q->frame, q->frame_len, &p) == 0 && p.l4_ok) {
-      msg[0] = (uint8_t)(q->guest_id >> 8);
-      msg[1] = (uint8_t)q->guest_id;
+      ns_wr16(msg, q->guest_id);
       uint8_t out[NS_ETH_HLEN + 28 + NS_DNS_MAX];
       size_t len = ns_build_udp_reply(q->frame, &p, msg, (size_t)r, out, sizeof out);
       if (len > 0) {

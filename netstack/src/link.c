@@ -4,6 +4,8 @@
  */
 #include "link.h"
 
+#include "be.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -48,7 +50,7 @@ int ns_link_read(ns_link *l, ns_link_frame_fn fn, void *user) {
     size_t off = 0;
     while (l->in_len - off >= 4) {
       const uint8_t *h = l->in + off;
-      uint32_t n = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
+      uint32_t n = ns_rd32(h);
       if (n == 0 || n > NS_FRAME_MAX) {
         char m[100];
         snprintf(m, sizeof m, "the guest side sent a frame length of %u (1..%u)", n, NS_FRAME_MAX);
@@ -79,8 +81,7 @@ void ns_link_send(ns_link *l, const uint8_t *frame, size_t len) {
     return;
   }
   uint8_t *p = l->out + l->out_off + l->out_len;
-  p[0] = (uint8_t)(len >> 24), p[1] = (uint8_t)(len >> 16), p[2] = (uint8_t)(len >> 8);
-  p[3] = (uint8_t)len;
+  ns_wr32(p, (uint32_t)len);
   memcpy(p + 4, frame, len);
   l->out_len += 4 + len;
 }

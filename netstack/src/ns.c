@@ -169,7 +169,7 @@ static const char *decision_text(const ns *n, vbx_np_decision d, char *buf, size
 }
 
 /* A new flow for the guest's packet, or NULL (refused and logged). */
-static ns_flow *open_flow(ns *n, uint8_t *f, const ns_pkt *p, uint64_t now_ns) {
+static ns_flow *open_flow(ns *n, const ns_pkt *p, uint64_t now_ns) {
   bool gw = ntohl(p->dst) == NS_HOST && p->dport == NS_GATEWAY_PORT && n->cfg.gateway_port != 0 &&
             p->proto == NS_IPPROTO_TCP;
   char why[512];
@@ -213,7 +213,6 @@ static ns_flow *open_flow(ns *n, uint8_t *f, const ns_pkt *p, uint64_t now_ns) {
   else
     n->c.udp_flows++;
   if (gw) n->c.gateway_flows++;
-  (void)f;
   return fl;
 }
 
@@ -274,7 +273,7 @@ void ns_from_guest(ns *n, uint8_t *f, size_t len, uint64_t now_ns) {
   }
   if (fl == NULL) {
     if (p.proto == NS_IPPROTO_TCP && (p.tcp_flags & NS_TCP_RST)) return; /* nothing to reset */
-    fl = open_flow(n, f, &p, now_ns);
+    fl = open_flow(n, &p, now_ns);
     if (fl == NULL) {
       refuse(n, f, &p);
       return;
@@ -292,17 +291,21 @@ void ns_from_guest(ns *n, uint8_t *f, size_t len, uint64_t now_ns) {
   ns_shaper_push(&n->egress, f, len, now_ns, emit_slirp, n);
 }
 
-void ns_from_slirp(ns *n, uint8_t *f, size_t len, uint64_t now_ns) {
+void ns_from_slirp(ns *n, const uint8_t *f, size_t len, uint64_t now_ns) {
   ns_pkt p;
   if (ns_pkt_parse(f, len, &p) == 0 && p.l4_ok) {
     ns_flow *fl = ns_flows_find(&n->flows, p.proto, p.dport, p.src, p.sport);
     if (fl == NULL && ntohl(p.src) == NS_HOST && p.sport == n->cfg.gateway_port &&
         n->cfg.gateway_port != 0) {
       fl = ns_flows_find(&n->flows, p.proto, p.dport, p.src, NS_GATEWAY_PORT);
-      if (fl != NULL && fl->gateway)
-        ns_pkt_set_port(f, &p, p.l4_off, NS_GATEWAY_PORT);
-      else
+      if (fl != NULL && fl->gateway) {
+        /* the gateway's port back to 4000, in a copy (slirp's frame is its own) */
+        memcpy(n->rewrite, f, len);
+        ns_pkt_set_port(n->rewrite, &p, p.l4_off, NS_GATEWAY_PORT);
+        f = n->rewrite;
+      } else {
         fl = NULL;
+      }
     }
     if (fl != NULL) {
       fl->last_ns = now_ns;

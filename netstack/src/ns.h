@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "flows.h"
+#include "frame.h"
 #include "netstack/policy.h"
 #include "shaper.h"
 
@@ -102,7 +103,8 @@ typedef struct ns {
   uint64_t next_expire_ns;
   uint64_t deny_logged;
   uint64_t log_lines;
-  double dns_tokens; /* forwarding budget (NS_DNS_QPS, NS_DNS_BURST) */
+  double dns_tokens;             /* forwarding budget (NS_DNS_QPS, NS_DNS_BURST) */
+  uint8_t rewrite[NS_FRAME_MAX]; /* a gateway frame with its port mapped back */
   uint64_t dns_last_ns;
 } ns;
 
@@ -116,8 +118,8 @@ void ns_fini(ns *n);
 
 /* A frame from the guest. frame may be modified in place. */
 void ns_from_guest(ns *n, uint8_t *frame, size_t len, uint64_t now_ns);
-/* A frame from libslirp to the guest. frame may be modified in place. */
-void ns_from_slirp(ns *n, uint8_t *frame, size_t len, uint64_t now_ns);
+/* A frame from libslirp to the guest (len <= NS_FRAME_MAX; not modified). */
+void ns_from_slirp(ns *n, const uint8_t *frame, size_t len, uint64_t now_ns);
 
 /* Timers: release shaped frames, retry or fail DNS queries, expire flows.
  * Returns the ms until it wants to run again (at most 1000). */
