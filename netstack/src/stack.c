@@ -214,6 +214,8 @@ int ns_stack_poll(ns_stack *s, struct pollfd *extra, size_t n_extra, int max_ms)
       if (left < 0) left = 0;
       if ((uint64_t)left < timeout) timeout = (uint32_t)left;
     }
+  /* ns's timers before the poll, for its timeout (frames it releases here
+   * wait in the link buffer only until the caller's flush) ... */
   int tick = ns_tick(&s->n, t);
   if ((uint32_t)tick < timeout) timeout = (uint32_t)tick;
   int rc = poll(s->fds, s->nfds, (int)timeout);
@@ -233,6 +235,8 @@ int ns_stack_poll(ns_stack *s, struct pollfd *extra, size_t n_extra, int max_ms)
       slirp_handle_timer(s->slirp, tm->id, tm->cb_opaque);
     }
   }
+  /* ... and after it, so what fell due while polling goes out in this
+   * round: the caller flushes the link next, and only then polls again. */
   ns_tick(&s->n, t);
   return 0;
 }
