@@ -54,7 +54,7 @@ extern "C" {
 
 #define VBX_PLUGIN_MAGIC 0x50584256u /* "VBXP" read as little-endian bytes */
 #define VBX_ABI_MAJOR 1
-#define VBX_ABI_MINOR 2
+#define VBX_ABI_MINOR 3
 #define VBX_PLUGIN_ENTRY_SYMBOL "vbx_plugin_entry_v1"
 
 /* Layout fingerprint: pointer size, size_t size and byte order of the build.
@@ -345,6 +345,45 @@ typedef struct vbx_sandbox_backend_vtable {
    * a negative VBX_E_* code with the call's error set (VBX_E_UNSUPPORTED
    * when the sandbox cannot report telemetry). */
   int (*telemetry)(void *sandbox, vbx_sandbox_telemetry *out, vbx_call *call);
+  /* ---- appended in ABI 1.3: streaming exec; optional, all or none ---- */
+  /* A "proc" is a process started with proc_open that keeps running while
+   * the caller writes its stdin and reads its output piece by piece (an MCP
+   * server over stdio, an interactive tool). Thread rules: a proc is used by
+   * one thread at a time, except that proc_kill may be called from any
+   * thread at any time. Every proc is closed with proc_close before its
+   * sandbox is destroyed. */
+  /* Start req->argv with a stdin pipe. req->stdin_data, on_output and
+   * max_output_bytes are ignored; req->timeout_ms bounds the process's whole
+   * life (0: none; the sandbox's own lifetime still applies). The call's
+   * deadline and cancellation bound only the start. *out is owned by the
+   * backend until proc_close. */
+  int (*proc_open)(void *sandbox, const vbx_exec_request *req, void **out, vbx_call *call);
+  /* Write all `len` bytes to the proc's stdin, waiting for the guest's flow
+   * control as needed, until the call's deadline (VBX_E_TIMEOUT) or
+   * cancellation (VBX_E_CANCELLED). VBX_E_STATE after proc_close_stdin or
+   * once the process has ended (its stdin is gone). */
+  int (*proc_write)(void *proc, const void *data, size_t len, vbx_call *call);
+  /* End of input: the process reads EOF on stdin. Idempotent. */
+  int (*proc_close_stdin)(void *proc, vbx_call *call);
+  /* Wait up to timeout_ms (and never past the call's deadline) for output.
+   * Returns 0 with at most `cap` bytes of one stream in buf, *len > 0 and
+   * *stream set; 0 with *len == 0 once the process has ended and all its
+   * output was read (end of file); VBX_E_AGAIN when nothing arrived in
+   * time; or an error (VBX_E_SANDBOX_LOST when the sandbox died). Output
+   * the caller does not read holds the process back (flow control), it is
+   * never dropped and never buffered without bound. */
+  int (*proc_read)(void *proc, uint32_t timeout_ms, vbx_stream *stream, char *buf, size_t cap,
+                   size_t *len, vbx_call *call);
+  /* The exit status, once proc_read has returned end of file: fills
+   * exit_code, term_signal, timed_out and duration_ns of *res (no captured
+   * output). VBX_E_STATE while the process runs. */
+  int (*proc_status)(void *proc, vbx_exec_result *res, vbx_call *call);
+  /* Send `signo` to the proc's process group. 0, or VBX_E_STATE when it has
+   * already ended. */
+  int (*proc_kill)(void *proc, int signo);
+  /* Kill the process if it still runs (SIGKILL, confirmed within a few
+   * seconds), release everything. Never fails. */
+  void (*proc_close)(void *proc);
 } vbx_sandbox_backend_vtable;
 
 /* ---- LLM providers ----------------------------------------------------- */
@@ -421,6 +460,17 @@ typedef struct vbx_sandbox_ref {
                     vbx_call *call);
   int (*file_read)(void *handle, const char *path, size_t max_len, char **out, size_t *out_len,
                    vbx_call *call);
+  /* ---- appended in ABI 1.3 (check VBX_HAS_METHOD): streaming exec, with
+   * the contracts of the same methods of vbx_sandbox_backend_vtable. The
+   * host closes a proc the skill left open before the sandbox goes. ---- */
+  int (*proc_open)(void *handle, const vbx_exec_request *req, void **out, vbx_call *call);
+  int (*proc_write)(void *proc, const void *data, size_t len, vbx_call *call);
+  int (*proc_close_stdin)(void *proc, vbx_call *call);
+  int (*proc_read)(void *proc, uint32_t timeout_ms, vbx_stream *stream, char *buf, size_t cap,
+                   size_t *len, vbx_call *call);
+  int (*proc_status)(void *proc, vbx_exec_result *res, vbx_call *call);
+  int (*proc_kill)(void *proc, int signo);
+  void (*proc_close)(void *proc);
 } vbx_sandbox_ref;
 
 /* A skill as declared in a spec: "TYPE:VALUE" or a map with `type`. */
