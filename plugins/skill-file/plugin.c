@@ -1,15 +1,18 @@
 /*
  * skill-file/plugin.c - the plugin descriptor and the skill type "file":
- * `file:PATH` names a local SKILL.md that is copied into the sandbox at
- * /skills/NAME/SKILL.md and added to the system prompt as
- * "## Skill: NAME\n<body>". It declares no tools.
+ * `file:PATH` names a local skill in the Agent Skills format, a directory
+ * holding SKILL.md (plus resource files) or that SKILL.md alone. It is
+ * checked (skill-common/skill_md.h), installed into the sandbox under
+ * /skills/NAME/, and listed in the system prompt by name and description
+ * with the path of its instructions, which the model reads when it needs
+ * them (progressive disclosure). It declares no tools.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "popt.h"
-#include "skill_md.h"
+#include "skill_pkg.h"
 #include "voidbox/plugin.h"
 
 typedef struct sf_state {
@@ -18,24 +21,24 @@ typedef struct sf_state {
 
 typedef struct sf_skill {
   const vbx_host_services *host;
-  skill_md md;
+  skill_pkg pkg;
 } sf_skill;
 
-static int sf_load(const vbx_host_services *h, const vbx_skill_config *cfg, skill_md *md,
+static int sf_load(const vbx_host_services *h, const vbx_skill_config *cfg, skill_pkg *pkg,
                    vbx_call *call) {
   char msg[900];
   int rc = vbx_popt_none(h, cfg->options, "the file skill", call);
   if (rc != 0) return rc;
-  rc = skill_md_load(cfg->spec_dir, cfg->value, md, msg, sizeof msg);
+  rc = skill_pkg_load(cfg->spec_dir, cfg->value, pkg, msg, sizeof msg);
   if (rc != 0) return h->set_error(call, rc, NULL, "%s", msg);
   return 0;
 }
 
 static int sf_validate(void *state, const vbx_skill_config *cfg, vbx_call *call) {
   sf_state *st = state;
-  skill_md md;
-  int rc = sf_load(st->host, cfg, &md, call);
-  if (rc == 0) skill_md_clear(&md);
+  skill_pkg pkg;
+  int rc = sf_load(st->host, cfg, &pkg, call);
+  if (rc == 0) skill_pkg_clear(&pkg);
   return rc;
 }
 
@@ -45,7 +48,7 @@ static int sf_create(void *state, const vbx_skill_config *cfg, vbx_call *call, v
   sf_skill *s = calloc(1, sizeof *s);
   if (s == NULL) return st->host->set_error(call, VBX_E_NOMEM, NULL, "out of memory");
   s->host = st->host;
-  int rc = sf_load(st->host, cfg, &s->md, call);
+  int rc = sf_load(st->host, cfg, &s->pkg, call);
   if (rc != 0) {
     free(s);
     return rc;
@@ -57,7 +60,7 @@ static int sf_create(void *state, const vbx_skill_config *cfg, vbx_call *call, v
 static void sf_destroy(void *skill) {
   sf_skill *s = skill;
   if (s == NULL) return;
-  skill_md_clear(&s->md);
+  skill_pkg_clear(&s->pkg);
   free(s);
 }
 
@@ -65,17 +68,10 @@ static int sf_provision(void *skill, const vbx_sandbox_ref *sandbox, vbx_skill_c
                         vbx_call *call) {
   sf_skill *s = skill;
   const vbx_host_services *h = s->host;
-  char path[SKILL_NAME_MAX + 32];
-  if (sandbox == NULL || sandbox->file_write == NULL)
-    return h->set_error(call, VBX_E_UNSUPPORTED, NULL,
-                        "file skill '%s': the sandbox cannot write files", s->md.name);
-  snprintf(path, sizeof path, "/skills/%s/SKILL.md", s->md.name);
-  int rc = sandbox->file_write(sandbox->handle, path, s->md.content, s->md.len, 0644, call);
-  if (rc != 0) return rc; /* the sandbox set the message */
-  size_t body = strlen(s->md.body);
-  size_t n = strlen(s->md.name) + body + 16;
-  out->name = h->strdup(s->md.name);
-  out->system_prompt = h->alloc(n);
+  int rc = skill_pkg_provision(&s->pkg, h, sandbox, SKILL_PKG_GUEST_ROOT, call);
+  if (rc != 0) return rc; /* the message is set */
+  out->name = h->strdup(s->pkg.md.name);
+  out->system_prompt = skill_pkg_prompt(&s->pkg, h, SKILL_PKG_GUEST_ROOT);
   out->tools = NULL;
   if (out->name == NULL || out->system_prompt == NULL) {
     h->free(out->name);
@@ -83,14 +79,15 @@ static int sf_provision(void *skill, const vbx_sandbox_ref *sandbox, vbx_skill_c
     out->name = out->system_prompt = NULL;
     return h->set_error(call, VBX_E_NOMEM, NULL, "out of memory");
   }
-  snprintf(out->system_prompt, n, "## Skill: %s\n%s", s->md.name, s->md.body);
   return 0;
 }
 
 static const vbx_skill_type_vtable sf_vtable = {
     .struct_size = sizeof(vbx_skill_type_vtable),
     .name = "file",
-    .description = "a local SKILL.md copied to /skills/NAME/ and added to the system prompt",
+    .description =
+        "a local Agent Skills package (a directory with SKILL.md, or the file) "
+        "installed at /skills/NAME/ and listed in the system prompt",
     .flags = VBX_VT_THREAD_SAFE,
     .validate = sf_validate,
     .create = sf_create,
