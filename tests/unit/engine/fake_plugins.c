@@ -186,17 +186,19 @@ static int sb_read(void *p, const char *path, size_t max, char **out, size_t *ou
   return 0;
 }
 
-static const vbx_sandbox_backend_vtable sb_vt = {sizeof(vbx_sandbox_backend_vtable),
-                                                 "fake",
-                                                 "fake sandbox",
-                                                 VBX_SANDBOX_IS_SIMULATED,
-                                                 sb_validate,
-                                                 sb_create,
-                                                 sb_destroy,
-                                                 sb_exec,
-                                                 sb_write,
-                                                 sb_read,
-                                                 NULL};
+static const vbx_sandbox_backend_vtable sb_vt = {
+    .struct_size = sizeof(vbx_sandbox_backend_vtable),
+    .name = "fake",
+    .description = "fake sandbox",
+    .flags = VBX_SANDBOX_IS_SIMULATED,
+    .validate_options = sb_validate,
+    .create = sb_create,
+    .destroy = sb_destroy,
+    .exec = sb_exec,
+    .file_write = sb_write,
+    .file_read = sb_read,
+    .telemetry = NULL,
+};
 
 /* ---- llm --------------------------------------------------------------- */
 
