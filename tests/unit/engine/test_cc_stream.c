@@ -198,12 +198,43 @@ static void test_bounds(void **state) {
   free(line);
 }
 
+/* The output of the real claude-code 2.1.195 (`-p --output-format stream-json
+ * --verbose`, one Bash tool call) against a scripted Anthropic server. */
+static void test_real_transcript(void **state) {
+  (void)state;
+  FILE *f = fopen(VBX_TEST_DATA_DIR "/claude-code/stream-tool-use-2.1.195.jsonl", "rb");
+  assert_non_null(f);
+  seen sn = {0};
+  vbx__cc_events ev = {
+      .user = &sn, .tool_use = ev_use, .tool_result = ev_result, .text = ev_text, .turn = ev_turn};
+  vbx__cc_stream s;
+  vbx__cc_stream_init(&s, &ev);
+  char buf[333]; /* an odd size: lines split across reads */
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+    assert_int_equal(vbx__cc_stream_feed(&s, buf, n), 0);
+  fclose(f);
+  assert_int_equal(vbx__cc_stream_finish(&s), 0);
+  assert_string_equal(sn.log,
+                      "use toolu_1 Bash|in {\"command\":\"echo hello-from-box\","
+                      "\"description\":\"say hi\"}|res toolu_1 Bash|out hello-from-box|");
+  assert_int_equal(sn.errors, 0);
+  assert_true(s.sum.have_result);
+  assert_false(s.sum.is_error);
+  assert_string_equal(s.sum.result, "All done.");
+  assert_int_equal(s.sum.turns, 2);
+  assert_int_equal(s.sum.input_tokens, 20);
+  assert_int_equal(s.sum.output_tokens, 10);
+  assert_true(s.sum.cost_usd > 0);
+  assert_int_equal(s.sum.bad_lines, 0);
+  vbx__cc_stream_clear(&s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_tool_run),
-      cmocka_unit_test(test_failure_is_is_error),
-      cmocka_unit_test(test_not_json),
-      cmocka_unit_test(test_bounds),
+      cmocka_unit_test(test_tool_run),        cmocka_unit_test(test_failure_is_is_error),
+      cmocka_unit_test(test_not_json),        cmocka_unit_test(test_bounds),
+      cmocka_unit_test(test_real_transcript),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
