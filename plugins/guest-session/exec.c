@@ -7,9 +7,8 @@
  */
 #include <signal.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include "request.h"
+#include "exec_wire.h"
 
 #define KILL_WAIT_NS 5000000000ull
 #define STDIN_CHUNK (256u * 1024u)
@@ -28,63 +27,10 @@ typedef struct exec_run {
   uint64_t start, kill_at, off_out, off_err, deadline;
 } exec_run;
 
-static int build_env(guest_session *b, const vbx_exec_request *req, const char ***out,
-                     uint32_t *n) {
-  size_t cnt = 0;
-  for (char **e = b->env; e && *e; e++)
-    cnt++;
-  for (const char *const *e = req->env; e && *e; e++)
-    cnt++;
-  if (cnt > VBX_PROTO_MAX_ENVC) return VBX_E_TOOBIG;
-  const char **v = calloc(cnt + 1, sizeof *v);
-  if (v == NULL) return VBX_E_NOMEM;
-  size_t i = 0;
-  for (char **e = b->env; e && *e; e++)
-    v[i++] = *e;
-  for (const char *const *e = req->env; e && *e; e++)
-    v[i++] = *e;
-  *out = v;
-  *n = (uint32_t)i;
-  return 0;
-}
-
-static int send_signal(guest_session *b, uint32_t id, int sig) {
-  struct vbx_proto_msg m = {.type = VBX_PROTO_T_SIGNAL, .id = id, .u.signo = (uint32_t)sig};
-  return gc_send_msg(b->conn, &m);
-}
-
 /* Open the request and send EXEC_START. 0 or the error set on the call. */
 static int exec_begin(exec_run *x) {
-  const vbx_host_services *h = x->b->host;
-  const vbx_exec_request *req = x->req;
-  const char **env = NULL;
-  struct vbx_proto_exec_start es;
-  memset(&es, 0, sizeof es);
-  es.p.flags = VBX_PROTO_EXEC_F_NEW_SESSION;
-  es.p.uid = x->b->uid, es.p.gid = x->b->gid;
-  es.p.timeout_ms = req->timeout_ms;
-  es.p.stdin_mode = req->stdin_data ? VBX_PROTO_STDIN_PIPE : VBX_PROTO_STDIN_NONE;
-  while (req->argv[es.argc] != NULL && es.argc <= VBX_PROTO_MAX_ARGC)
-    es.argc++;
-  es.argv = req->argv;
-  es.cwd = req->cwd;
-  int rc = build_env(x->b, req, &env, &es.envc);
-  if (rc != 0) return h->set_error(x->call, rc, NULL, "exec: too many environment entries");
-  es.envp = env;
-  if (gc_req_new(x->b->conn, GUEST_EXEC_WINDOW, &x->r) != 0) {
-    free(env);
-    return guest_dead_error(x->b, x->call, "exec");
-  }
-  x->id = gc_req_id(x->r);
-  struct vbx_proto_buf eb;
-  vbx_proto_buf_init_growable(&eb, 0);
-  rc = vbx_proto_encode_exec_start(&eb, x->id, &es);
-  if (rc == 0) rc = gc_send_buf(x->b->conn, &eb) == 0 ? 0 : VBX_E_IO;
-  vbx_proto_buf_fini(&eb);
-  free(env);
-  if (rc != 0)
-    rc = rc == VBX_E_IO ? guest_dead_error(x->b, x->call, "exec")
-                        : h->set_error(x->call, rc, NULL, "exec: arguments exceed protocol limits");
+  int rc = guest_exec_open(x->b, x->req, x->req->stdin_data != NULL, "exec", x->call, &x->r);
+  if (rc == 0) x->id = gc_req_id(x->r);
   return rc;
 }
 
@@ -119,7 +65,7 @@ static int exec_watch(exec_run *x) {
   int late = x->deadline && now >= x->deadline;
   if (!x->killed && (h->is_cancelled(x->call) || late || x->cb_rc != 0)) {
     x->stop_rc = x->cb_rc ? x->cb_rc : late ? VBX_E_TIMEOUT : VBX_E_CANCELLED;
-    send_signal(x->b, x->id, SIGKILL);
+    guest_exec_signal(x->b, x->r, SIGKILL);
     x->killed = 1;
     x->kill_at = now;
   }
@@ -136,12 +82,10 @@ static int exec_output(exec_run *x, gc_item *it) {
   const vbx_host_services *h = x->b->host;
   struct vbx_proto_data d;
   int is_out = it->type == VBX_PROTO_T_STDOUT_DATA;
-  uint64_t *off = is_out ? &x->off_out : &x->off_err;
-  if (vbx_proto_decode_data(it->payload, it->len, &d) != 0 || d.offset != *off) {
+  if (guest_exec_data(it, is_out ? &x->off_out : &x->off_err, &d) != 0) {
     free(it);
     return h->set_error(x->call, VBX_E_PROTOCOL, NULL, "exec: guest sent output out of order");
   }
-  *off += d.len;
   if (x->req->on_output && x->cb_rc == 0 && !x->killed)
     x->cb_rc = x->req->on_output(x->req->user, is_out ? VBX_STREAM_STDOUT : VBX_STREAM_STDERR,
                                  (const char *)d.data, d.len);
@@ -158,8 +102,7 @@ static int exec_output(exec_run *x, gc_item *it) {
 static int exec_exit(exec_run *x, gc_item *it) {
   const vbx_host_services *h = x->b->host;
   vbx_exec_result *res = x->res;
-  struct vbx_proto_exit e;
-  int bad = vbx_proto_decode_exit(it->payload, it->len, &e);
+  int bad = guest_exec_status(it, res, NULL);
   free(it);
   if (bad) return h->set_error(x->call, VBX_E_PROTOCOL, NULL, "exec: malformed EXIT");
   if (x->stop_rc != 0)
@@ -167,9 +110,6 @@ static int exec_exit(exec_run *x, gc_item *it) {
                         x->stop_rc == VBX_E_CANCELLED ? "cancelled"
                         : x->stop_rc == VBX_E_TIMEOUT ? "call deadline passed"
                                                       : "stopped by the output callback");
-  res->exit_code = e.reason == VBX_PROTO_EXIT_EXITED ? e.code : 128 + e.code;
-  res->term_signal = e.reason == VBX_PROTO_EXIT_EXITED ? 0 : e.code;
-  res->timed_out = e.reason == VBX_PROTO_EXIT_TIMEOUT;
   res->duration_ns = h->monotonic_ns() - x->start;
   int rc =
       guest_capture_finish(h, &x->out, &res->stdout_data, &res->stdout_len, &res->stdout_truncated);

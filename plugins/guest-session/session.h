@@ -1,9 +1,10 @@
 /*
  * guest-session/session.h - the sandbox vtable methods (exec, file_write,
- * file_read, telemetry) over a connection to a guest agent, shared by every
- * backend that runs the agent: `local` (a namespaced process) and `qemu` (a
- * micro-VM). A backend starts its agent its own way, connects with
- * client.h, fills a guest_session and forwards its vtable calls here.
+ * file_read, telemetry, the proc_* of streaming exec) over a connection to
+ * a guest agent, shared by every backend that runs the agent: `local` (a
+ * namespaced process), `qemu` and `kvm` (micro-VMs). A backend starts its
+ * agent its own way, connects with client.h, fills a guest_session and
+ * forwards its vtable calls here.
  *
  * Output is handed to on_output as it arrives and credit is returned only
  * after that, so host memory stays bounded by the window plus the capture
@@ -13,7 +14,8 @@
  * Ownership: the session borrows everything it points to; the backend owns
  * the connection, the env array and the name, and keeps them alive until
  * no call is in flight. Threads: the methods are thread-safe (the protocol
- * multiplexes concurrent requests on one connection).
+ * multiplexes concurrent requests on one connection); one proc is used by
+ * one thread at a time, but for proc_kill.
  */
 #ifndef VBX_GUEST_SESSION_H
 #define VBX_GUEST_SESSION_H
@@ -60,6 +62,24 @@ int guest_vt_file_write(void *sandbox, const char *path, const void *data, size_
 int guest_vt_file_read(void *sandbox, const char *path, size_t max_len, char **out, size_t *out_len,
                        vbx_call *call);
 int guest_vt_telemetry(void *sandbox, vbx_sandbox_telemetry *out, vbx_call *call);
+/* Streaming exec (proc.c), in the vtable's form only. A process that
+ * cannot start (not found, refused by the guest's policy) fails the first
+ * proc_read or proc_write with the guest's error: EXEC_START has no reply
+ * when the process starts. */
+int guest_vt_proc_open(void *sandbox, const vbx_exec_request *req, void **out, vbx_call *call);
+int guest_vt_proc_write(void *proc, const void *data, size_t len, vbx_call *call);
+int guest_vt_proc_close_stdin(void *proc, vbx_call *call);
+int guest_vt_proc_read(void *proc, uint32_t timeout_ms, vbx_stream *stream, char *buf, size_t cap,
+                       size_t *len, vbx_call *call);
+int guest_vt_proc_status(void *proc, vbx_exec_result *res, vbx_call *call);
+int guest_vt_proc_kill(void *proc, int signo);
+void guest_vt_proc_close(void *proc);
+/* The seven proc_* members of a backend's vtable initialiser. */
+#define GUEST_VT_PROC_METHODS                                                     \
+  .proc_open = guest_vt_proc_open, .proc_write = guest_vt_proc_write,             \
+  .proc_close_stdin = guest_vt_proc_close_stdin, .proc_read = guest_vt_proc_read, \
+  .proc_status = guest_vt_proc_status, .proc_kill = guest_vt_proc_kill,           \
+  .proc_close = guest_vt_proc_close
 
 /* guest_safe_name - replace every byte of s outside [A-Za-z0-9_-] with
  * '_' in place (box names in file names). */

@@ -113,6 +113,7 @@ static const vbx_sandbox_backend_vtable local_vtable = {
     .file_write = guest_vt_file_write,
     .file_read = guest_vt_file_read,
     .telemetry = guest_vt_telemetry,
+    GUEST_VT_PROC_METHODS,
 };
 
 static int local_init(const vbx_host_services *host, const vbx_registrar *reg, void **state) {

@@ -111,6 +111,7 @@ static const vbx_sandbox_backend_vtable qemu_vtable = {
     .file_write = guest_vt_file_write,
     .file_read = guest_vt_file_read,
     .telemetry = guest_vt_telemetry,
+    GUEST_VT_PROC_METHODS,
 };
 
 static int qemu_init(const vbx_host_services *host, const vbx_registrar *reg, void **state) {
