@@ -31,6 +31,9 @@ typedef struct vbx__cli_common {
  * value). Returns 1 when consumed, 0 when the option is not a common one,
  * -1 after printing a usage error. */
 int vbx__cli_common_opt(vbx__cli_common *c, int argc, char **argv, int *i);
+/* Add a host setting as `--set kv` would ("key=value", which must outlive
+ * c). 0, or -1 after printing the error (out of memory). */
+int vbx__cli_common_set(vbx__cli_common *c, const char *kv);
 /* Release the arrays. */
 void vbx__cli_common_free(vbx__cli_common *c);
 /* Create a runtime from the common options; prints the error and returns
@@ -77,5 +80,6 @@ int vbx__cmd_plugins(int argc, char **argv);
 int vbx__cmd_plugin(int argc, char **argv);
 int vbx__cmd_image(int argc, char **argv);
 int vbx__cmd_doctor(int argc, char **argv);
+int vbx__cmd_skills(int argc, char **argv);
 
 #endif

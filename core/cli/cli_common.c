@@ -105,6 +105,12 @@ int vbx__cli_common_opt(vbx__cli_common *c, int argc, char **argv, int *i) {
   return 0;
 }
 
+int vbx__cli_common_set(vbx__cli_common *c, const char *kv) {
+  if (push(&c->config, &c->n_config, kv) == 0) return 0;
+  vbx__cli_error("out of memory");
+  return -1;
+}
+
 void vbx__cli_common_free(vbx__cli_common *c) {
   free(c->plugins);
   free(c->config);

@@ -27,7 +27,9 @@ static void help(FILE *out) {
           "  --output FORMAT      human (default) or json: one JSON report on stdout,\n"
           "                       streaming output then goes to stderr\n"
           "  --load-timeout SECS  bound on loading the plugins and checking the spec\n"
-          "                       (default %d)\n",
+          "                       (default %d)\n"
+          "  --offline            remote skills come from the cache only: no network\n"
+          "                       (--set skills.offline=1; docs/skills.md)\n",
           VBX_SUP_LOAD_TIMEOUT_S);
   vbx__cli_common_help(out);
   fprintf(out,
@@ -38,8 +40,8 @@ static void help(FILE *out) {
 }
 
 static const char *const k_options[] = {
-    "--file",          "--input", "--output",    "--load-timeout", "--plugin", "--plugin-dir",
-    "--no-plugin-dir", "--set",   "--log-level", "--help",         NULL};
+    "--file",       "--input",         "--output", "--load-timeout", "--offline", "--plugin",
+    "--plugin-dir", "--no-plugin-dir", "--set",    "--log-level",    "--help",    NULL};
 
 /* `--output json` anywhere on the line: errors before the option is
  * reached are JSON documents too. */
@@ -96,6 +98,11 @@ int vbx__cmd_run(int argc, char **argv) {
       help(stdout);
       rc = VBX_EXIT_OK;
       goto out;
+    } else if (!strcmp(argv[i], "--offline")) {
+      if (vbx__cli_common_set(&common, "skills.offline=1") != 0) {
+        rc = VBX_EXIT_FAILED;
+        goto out;
+      }
     } else if ((v = value_of("--input", argc, argv, &i)) != NULL) {
       input = v;
     } else if ((v = value_of("--output", argc, argv, &i)) != NULL) {

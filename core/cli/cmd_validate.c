@@ -27,7 +27,9 @@ static void help(FILE *out) {
           "Errors are printed as FILE:LINE:COLUMN: message. Starts no sandbox.\n"
           "\n"
           "options:\n"
-          "  -f, --file SPEC      spec file to check (required)\n");
+          "  -f, --file SPEC      spec file to check (required)\n"
+          "  --offline            remote skills must be in the cache, pinned: the check\n"
+          "                       a run with --offline makes (docs/skills.md)\n");
   vbx__cli_common_help(out);
   fprintf(out, "  -h, --help           this help\n");
 }
@@ -49,8 +51,13 @@ int vbx__cmd_validate(int argc, char **argv) {
       rc = VBX_EXIT_OK;
       goto out;
     }
-    static const char *const known[] = {"--file", "--plugin",    "--plugin-dir", "--no-plugin-dir",
-                                        "--set",  "--log-level", "--help",       NULL};
+    if (!strcmp(argv[i], "--offline")) {
+      if (vbx__cli_common_set(&common, "skills.offline=1") != 0) goto out;
+      continue;
+    }
+    static const char *const known[] = {"--file",       "--offline",       "--plugin",
+                                        "--plugin-dir", "--no-plugin-dir", "--set",
+                                        "--log-level",  "--help",          NULL};
     char opt[128];
     snprintf(opt, sizeof(opt), "%.*s", (int)strcspn(argv[i], "="), argv[i]);
     vbx__cli_error("validate: unknown option '%s'%s (see `voidbox validate --help`)", argv[i],

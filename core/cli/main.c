@@ -19,6 +19,7 @@ static const command commands[] = {
     {"plugin", vbx__cmd_plugin, "plugin tools: `plugin inspect PATH`"},
     {"image", vbx__cmd_image, "build and list guest images: `image build`, `image list`"},
     {"doctor", vbx__cmd_doctor, "report host capabilities (KVM, QEMU, images, cgroups)"},
+    {"skills", vbx__cmd_skills, "remote skills: `skills list`, `skills add`, `skills update`"},
 };
 
 static void usage(FILE *out) {

@@ -22,6 +22,8 @@
 
 const char *vbx_version(void) { return VBX_VERSION_STRING; }
 
+const vbx_host_services *vbx__tool_host_services(void) { return vbx__host_services_core(); }
+
 void vbx__runtime_log(const vbx_runtime *rt, vbx_log_level level, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
