@@ -201,19 +201,21 @@ static int pump_out(struct vbx__exec *e, struct stream *s, uint8_t *buf) {
   return 0;
 }
 
-/* Move queued stdin into the pipe; grant credit for what was drained. */
+/* Move queued stdin into the pipe; grant credit for what was drained.
+ * Once the pipe is gone (the child closed stdin or ended: EPIPE), what is
+ * queued and what arrives later is discarded and credited all the same,
+ * so a host still writing never waits for credit that cannot come. */
 static void pump_in(struct vbx__exec *e, int *in_fd) {
   pthread_mutex_lock(&e->lock);
-  while (e->inq_len > 0 && *in_fd >= 0) {
+  while (e->inq_len > 0) {
     size_t n = e->inq_len, room = STDIN_WINDOW - e->inq_head;
     if (n > room) n = room;
-    ssize_t w = write(*in_fd, e->inq + e->inq_head, n);
+    ssize_t w = *in_fd >= 0 ? write(*in_fd, e->inq + e->inq_head, n) : 0;
     if (w < 0 && errno == EAGAIN) break;
-    if (w <= 0) { /* EPIPE: the child closed stdin; discard the rest */
-      close(*in_fd);
+    if (w <= 0) { /* EPIPE (or the pipe already closed): discard the rest */
+      if (*in_fd >= 0) close(*in_fd);
       *in_fd = -1;
       w = (ssize_t)e->inq_len;
-      n = 0;
     }
     e->inq_head = (e->inq_head + (size_t)w) % STDIN_WINDOW;
     e->inq_len -= (size_t)w;
