@@ -3,9 +3,10 @@
  * sandbox backend integration tests (tests/integration/local, .../qemu,
  * .../kvm, .../conformance): loads one sandbox plugin (.so) through the
  * real registry, creates boxes with the backend's default options merged
- * before each box's own, runs commands in them, and runs a create or a
- * command on a thread of its own (th_async.c). What the VM backends' tests
- * add is th_vm.h.
+ * before each box's own, runs commands in them (to completion, or as
+ * procs with streaming stdin: th_proc.c), and runs a create or a command
+ * on a thread of its own (th_async.c). What the VM backends' tests add is
+ * th_vm.h.
  *
  * Failures are cmocka assertions (fail_msg), so the helpers are meant for
  * test bodies. Threads: th_load / th_unload from the main thread only;
@@ -84,6 +85,21 @@ long th_status_kib(const char *field);
 int th_reset_hwm(void);
 /* th_now - CLOCK_MONOTONIC in seconds. */
 double th_now(void);
+
+/* ---- streaming exec (th_proc.c) ------------------------------------------ */
+/* th_proc_open - proc_open of argv (NULL-terminated) in box, with the
+ * request's timeout_ms (0: none); asserts. Returns the backend's proc. */
+void *th_proc_open(void *box, const char *const *argv, uint32_t timeout_ms);
+/* th_proc_write - proc_write of the string s; asserts. */
+void th_proc_write(void *proc, const char *s);
+/* th_proc_expect - read (10 s a read at most) until exactly `want` came
+ * on `stream`, with nothing on the other stream; asserts. */
+void th_proc_expect(void *proc, vbx_stream stream, const char *want);
+/* th_proc_drain - read to end of file (30 s at most) into out / err
+ * (NUL-terminated, cut at their caps), then proc_status into *st;
+ * asserts. */
+void th_proc_drain(void *proc, char *out, size_t out_cap, char *err, size_t err_cap,
+                   vbx_exec_result *st);
 
 /* ---- a create or a command on a thread of its own (th_async.c) ---------- */
 /* A box created on its own thread, to be cancelled meanwhile. */
