@@ -2,7 +2,9 @@
  * engine/instances.c - creating a box's plugin instances (sandbox, then
  * provider, then each skill, provisioned into the sandbox) and destroying
  * them in reverse order, from the implementations the box was resolved to
- * (br->rb); every call goes through plugin/instance.h.
+ * (br->rb); every call goes through plugin/instance.h. Processes the
+ * skills left open (streaming exec, sandbox_ref.c) are closed once the
+ * skills are gone, before the sandbox.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,6 +146,7 @@ void vbx__box_teardown(vbx__box_run *br) {
     memset(si, 0, sizeof(*si));
   }
   br->n_skills = 0;
+  vbx__procs_close_all(br, deadline);
   vbx__inst_destroy(&br->provider, deadline);
   vbx__inst_destroy(&br->sandbox, deadline);
 }

@@ -7,6 +7,7 @@
 #define VBX_ENGINE_INTERNAL_H
 
 #include <jansson.h>
+#include <pthread.h>
 
 #include "engine/engine.h"
 #include "engine/resolve.h"
@@ -42,6 +43,17 @@ typedef struct vbx__tool_entry {
   size_t skill; /* index into skills for VBX_TOOL_SKILL */
 } vbx__tool_entry;
 
+/* A process a skill opened through the box's vbx_sandbox_ref
+ * (sandbox_ref.c): the handle the skill holds. */
+typedef struct vbx__proc vbx__proc;
+
+/* The procs of a box its skills have not closed yet. The lock guards the
+ * list (a skill may close a proc on a thread of its own). */
+typedef struct vbx__proc_set {
+  pthread_mutex_t lock;
+  vbx__proc *head;
+} vbx__proc_set;
+
 typedef struct vbx__box_run {
   const vbx__engine_env *env;
   const vbx_box *box;
@@ -53,6 +65,7 @@ typedef struct vbx__box_run {
   vbx__skill_inst skills[VBX__MAX_SKILLS];
   size_t n_skills;     /* created so far */
   vbx_sandbox_ref ref; /* forwards to the backend */
+  vbx__proc_set procs; /* opened through ref, not closed yet */
   vbx__tool_entry *tools;
   size_t n_tools;
   json_t *tool_defs; /* array given to the provider */
@@ -78,12 +91,21 @@ void vbx__box_stream(const vbx__box_run *br, vbx_output_kind kind, const char *d
  * (provisioned through br->ref); on failure res->error says which and
  * what was created stays recorded for teardown. */
 int vbx__box_setup(vbx__box_run *br);
-/* instances.c: destroy skills (reverse order), provider, sandbox; free
- * their contributions. Safe on a partial setup. */
+/* instances.c: destroy skills (reverse order), close the procs they left
+ * open, destroy the provider and the sandbox; free their contributions.
+ * Safe on a partial setup. */
 void vbx__box_teardown(vbx__box_run *br);
 
 /* sandbox_ref.c: fill br->ref so skills reach the backend. */
 void vbx__sandbox_ref_init(vbx__box_run *br);
+/* sandbox_ref.c: an empty proc set / release it (all procs closed by
+ * then). */
+void vbx__procs_init(vbx__proc_set *s);
+void vbx__procs_fini(vbx__proc_set *s);
+/* sandbox_ref.c: close through the backend every proc still open (left by
+ * a skill), each recorded with deadline_ns. Call it after the skills are
+ * destroyed and before the sandbox is. Returns how many there were. */
+size_t vbx__procs_close_all(vbx__box_run *br, uint64_t deadline_ns);
 
 /* prompt.c: the system prompt (engine preamble + each skill's prompt),
  * malloc'd; NULL on OOM. */

@@ -237,6 +237,7 @@ int vbx__engine_run_box(const vbx__engine_env *env, const vbx__resolved_box *rb,
   br->box = box;
   br->rb = rb;
   br->res = res;
+  vbx__procs_init(&br->procs);
   res->status = VBX_STATUS_RUNNING;
   br->deadline_ns = vbx__box_deadline(box, t0);
   int rc = start(br, input);
@@ -247,6 +248,7 @@ int vbx__engine_run_box(const vbx__engine_env *env, const vbx__resolved_box *rb,
   finish(br, rc);
   if (stopped) rc = stopped;
   vbx__box_teardown(br);
+  vbx__procs_fini(&br->procs);
   vbx__tools_free(br);
   json_decref(br->messages);
   free(br->system);

@@ -1,8 +1,8 @@
 /*
  * plugin/inst_calls.c - the calls on a created instance (instance.h):
- * complete, provision, call_tool, exec, file_write, file_read, on_event,
- * flush; each bracketed in the in-flight table under the instance's box
- * and the call's deadline.
+ * complete, provision, call_tool, exec, file_write, file_read, the proc_*
+ * of streaming exec, on_event, flush; each bracketed in the in-flight
+ * table under the instance's box and the call's deadline.
  */
 #include "plugin/inflight.h"
 #include "plugin/instance.h"
@@ -74,6 +74,64 @@ int vbx__inst_file_read(const vbx__inst *sb, const char *path, size_t max_len, c
   CALL(sb, VBX_M_FILE_READ, call->deadline_ns,
        rc = vt->file_read(sb->handle, path, max_len, out, out_len, call));
   return rc;
+}
+
+int vbx__inst_proc_open(const vbx__inst *sb, const vbx_exec_request *req, void **proc,
+                        vbx_call *call) {
+  const vbx_sandbox_backend_vtable *vt = method(sb, VBX_KIND_SANDBOX, VBX_M_PROC_OPEN);
+  if (vt == NULL) return vbx__impl_unsupported(sb->impl, VBX_M_PROC_OPEN, call);
+  int rc;
+  CALL(sb, VBX_M_PROC_OPEN, call->deadline_ns, rc = vt->proc_open(sb->handle, req, proc, call));
+  return rc;
+}
+
+int vbx__inst_proc_write(const vbx__inst *sb, void *proc, const void *data, size_t len,
+                         vbx_call *call) {
+  const vbx_sandbox_backend_vtable *vt = method(sb, VBX_KIND_SANDBOX, VBX_M_PROC_WRITE);
+  if (vt == NULL) return vbx__impl_unsupported(sb->impl, VBX_M_PROC_WRITE, call);
+  int rc;
+  CALL(sb, VBX_M_PROC_WRITE, call->deadline_ns, rc = vt->proc_write(proc, data, len, call));
+  return rc;
+}
+
+int vbx__inst_proc_close_stdin(const vbx__inst *sb, void *proc, vbx_call *call) {
+  const vbx_sandbox_backend_vtable *vt = method(sb, VBX_KIND_SANDBOX, VBX_M_PROC_CLOSE_STDIN);
+  if (vt == NULL) return vbx__impl_unsupported(sb->impl, VBX_M_PROC_CLOSE_STDIN, call);
+  int rc;
+  CALL(sb, VBX_M_PROC_CLOSE_STDIN, call->deadline_ns, rc = vt->proc_close_stdin(proc, call));
+  return rc;
+}
+
+int vbx__inst_proc_read(const vbx__inst *sb, void *proc, uint32_t timeout_ms, vbx_stream *stream,
+                        char *buf, size_t cap, size_t *len, vbx_call *call) {
+  const vbx_sandbox_backend_vtable *vt = method(sb, VBX_KIND_SANDBOX, VBX_M_PROC_READ);
+  if (vt == NULL) return vbx__impl_unsupported(sb->impl, VBX_M_PROC_READ, call);
+  int rc;
+  CALL(sb, VBX_M_PROC_READ, call->deadline_ns,
+       rc = vt->proc_read(proc, timeout_ms, stream, buf, cap, len, call));
+  return rc;
+}
+
+int vbx__inst_proc_status(const vbx__inst *sb, void *proc, vbx_exec_result *res, vbx_call *call) {
+  const vbx_sandbox_backend_vtable *vt = method(sb, VBX_KIND_SANDBOX, VBX_M_PROC_STATUS);
+  if (vt == NULL) return vbx__impl_unsupported(sb->impl, VBX_M_PROC_STATUS, call);
+  int rc;
+  CALL(sb, VBX_M_PROC_STATUS, call->deadline_ns, rc = vt->proc_status(proc, res, call));
+  return rc;
+}
+
+int vbx__inst_proc_kill(const vbx__inst *sb, void *proc, int signo, uint64_t deadline_ns) {
+  const vbx_sandbox_backend_vtable *vt = method(sb, VBX_KIND_SANDBOX, VBX_M_PROC_KILL);
+  if (vt == NULL) return VBX_E_UNSUPPORTED;
+  int rc;
+  CALL(sb, VBX_M_PROC_KILL, deadline_ns, rc = vt->proc_kill(proc, signo));
+  return rc;
+}
+
+void vbx__inst_proc_close(const vbx__inst *sb, void *proc, uint64_t deadline_ns) {
+  const vbx_sandbox_backend_vtable *vt = method(sb, VBX_KIND_SANDBOX, VBX_M_PROC_CLOSE);
+  if (vt == NULL || proc == NULL) return;
+  CALL(sb, VBX_M_PROC_CLOSE, deadline_ns, vt->proc_close(proc));
 }
 
 void vbx__inst_on_event(const vbx__inst *exp, const vbx_event *ev, uint64_t deadline_ns) {

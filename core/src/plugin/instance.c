@@ -25,7 +25,14 @@ static const char *const call_names[VBX_KIND_COUNT][VBX_M_COUNT] = {
                           [VBX_M_DESTROY] = "sandbox.destroy",
                           [VBX_M_EXEC] = "sandbox.exec",
                           [VBX_M_FILE_WRITE] = "sandbox.file_write",
-                          [VBX_M_FILE_READ] = "sandbox.file_read"},
+                          [VBX_M_FILE_READ] = "sandbox.file_read",
+                          [VBX_M_PROC_OPEN] = "sandbox.proc_open",
+                          [VBX_M_PROC_WRITE] = "sandbox.proc_write",
+                          [VBX_M_PROC_CLOSE_STDIN] = "sandbox.proc_close_stdin",
+                          [VBX_M_PROC_READ] = "sandbox.proc_read",
+                          [VBX_M_PROC_STATUS] = "sandbox.proc_status",
+                          [VBX_M_PROC_KILL] = "sandbox.proc_kill",
+                          [VBX_M_PROC_CLOSE] = "sandbox.proc_close"},
     [VBX_KIND_EXPORTER] = {[VBX_M_VALIDATE] = "exporter.validate_options",
                            [VBX_M_CREATE] = "exporter.create",
                            [VBX_M_DESTROY] = "exporter.destroy",
@@ -47,6 +54,14 @@ static int has_sandbox(const vbx_sandbox_backend_vtable *vt, vbx__method m) {
   case VBX_M_EXEC: return VBX_HAS_METHOD(vt, vbx_sandbox_backend_vtable, exec);
   case VBX_M_FILE_WRITE: return VBX_HAS_METHOD(vt, vbx_sandbox_backend_vtable, file_write);
   case VBX_M_FILE_READ: return VBX_HAS_METHOD(vt, vbx_sandbox_backend_vtable, file_read);
+  case VBX_M_PROC_OPEN: return VBX_HAS_METHOD(vt, vbx_sandbox_backend_vtable, proc_open);
+  case VBX_M_PROC_WRITE: return VBX_HAS_METHOD(vt, vbx_sandbox_backend_vtable, proc_write);
+  case VBX_M_PROC_CLOSE_STDIN:
+    return VBX_HAS_METHOD(vt, vbx_sandbox_backend_vtable, proc_close_stdin);
+  case VBX_M_PROC_READ: return VBX_HAS_METHOD(vt, vbx_sandbox_backend_vtable, proc_read);
+  case VBX_M_PROC_STATUS: return VBX_HAS_METHOD(vt, vbx_sandbox_backend_vtable, proc_status);
+  case VBX_M_PROC_KILL: return VBX_HAS_METHOD(vt, vbx_sandbox_backend_vtable, proc_kill);
+  case VBX_M_PROC_CLOSE: return VBX_HAS_METHOD(vt, vbx_sandbox_backend_vtable, proc_close);
   default: return 0;
   }
 }
@@ -93,6 +108,12 @@ int vbx__impl_has(const vbx__impl *impl, vbx__method m) {
   }
 }
 
+int vbx__impl_has_procs(const vbx__impl *impl) {
+  for (vbx__method m = VBX_M_PROC_OPEN; m <= VBX_M_PROC_CLOSE; m++)
+    if (!vbx__impl_has(impl, m)) return 0;
+  return impl->kind == VBX_KIND_SANDBOX;
+}
+
 uint32_t vbx__impl_flags(const vbx__impl *impl) {
   switch (impl->kind) {
   case VBX_KIND_SANDBOX: return ((const vbx_sandbox_backend_vtable *)impl->vtable)->flags;
@@ -111,8 +132,11 @@ const char *vbx__impl_what(const vbx__impl *impl) {
 
 int vbx__impl_unsupported(const vbx__impl *impl, vbx__method m, vbx_call *call) {
   static const char *const method[VBX_M_COUNT] = {
-      "validate_options", "create",    "destroy",  "complete", "provision", "call_tool", "exec",
-      "file_write",       "file_read", "on_event", "flush"};
+      "validate_options", "create",           "destroy",   "complete",
+      "provision",        "call_tool",        "exec",      "file_write",
+      "file_read",        "on_event",         "flush",     "proc_open",
+      "proc_write",       "proc_close_stdin", "proc_read", "proc_status",
+      "proc_kill",        "proc_close"};
   const char *name = (unsigned)m < VBX_M_COUNT ? method[m] : "?";
   if (impl->kind == VBX_KIND_SKILL && m == VBX_M_VALIDATE) name = "validate";
   return vbx__call_fail(call, VBX_E_UNSUPPORTED, NULL, "%s '%s' has no %s method",

@@ -3,7 +3,8 @@
  *
  * Every call into a registered implementation (validate) or into an
  * instance it created (create, destroy, complete, provision, call_tool,
- * exec, file_write, file_read, on_event, flush) goes through a function
+ * exec, file_write, file_read, the proc_* of streaming exec, on_event,
+ * flush) goes through a function
  * here. Each one:
  *   - reads the vtable only through VBX_HAS_METHOD (a plugin built against
  *     an older, shorter vtable simply lacks the method);
@@ -43,6 +44,13 @@ typedef enum vbx__method {
   VBX_M_FILE_READ,  /* sandbox */
   VBX_M_ON_EVENT,   /* exporter */
   VBX_M_FLUSH,      /* exporter */
+  VBX_M_PROC_OPEN,  /* sandbox, streaming exec (ABI 1.3): the seven below */
+  VBX_M_PROC_WRITE,
+  VBX_M_PROC_CLOSE_STDIN,
+  VBX_M_PROC_READ,
+  VBX_M_PROC_STATUS,
+  VBX_M_PROC_KILL,
+  VBX_M_PROC_CLOSE,
   VBX_M_COUNT
 } vbx__method;
 
@@ -113,6 +121,23 @@ int vbx__inst_file_write(const vbx__inst *sb, const char *path, const void *data
                          uint32_t mode, vbx_call *call);
 int vbx__inst_file_read(const vbx__inst *sb, const char *path, size_t max_len, char **out,
                         size_t *out_len, vbx_call *call);
+/* Non-zero when impl is a sandbox backend with all seven proc_* methods
+ * (the ABI's "all or none": one without proc_close could not be used). */
+int vbx__impl_has_procs(const vbx__impl *impl);
+/* The sandbox's streaming exec: `proc` is the backend's handle from
+ * proc_open. A backend without the method fails as above. kill and close
+ * have no vbx_call: they are recorded with `deadline_ns`; close is skipped
+ * when the backend has no proc_close, kill then gives VBX_E_UNSUPPORTED. */
+int vbx__inst_proc_open(const vbx__inst *sb, const vbx_exec_request *req, void **proc,
+                        vbx_call *call);
+int vbx__inst_proc_write(const vbx__inst *sb, void *proc, const void *data, size_t len,
+                         vbx_call *call);
+int vbx__inst_proc_close_stdin(const vbx__inst *sb, void *proc, vbx_call *call);
+int vbx__inst_proc_read(const vbx__inst *sb, void *proc, uint32_t timeout_ms, vbx_stream *stream,
+                        char *buf, size_t cap, size_t *len, vbx_call *call);
+int vbx__inst_proc_status(const vbx__inst *sb, void *proc, vbx_exec_result *res, vbx_call *call);
+int vbx__inst_proc_kill(const vbx__inst *sb, void *proc, int signo, uint64_t deadline_ns);
+void vbx__inst_proc_close(const vbx__inst *sb, void *proc, uint64_t deadline_ns);
 /* The exporter's on_event (skipped when it has none), recorded under
  * ev->box with `deadline_ns` (on_event has no vbx_call). */
 void vbx__inst_on_event(const vbx__inst *exp, const vbx_event *ev, uint64_t deadline_ns);
