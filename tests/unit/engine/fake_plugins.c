@@ -23,8 +23,7 @@ static int blocked;
 static int exp_events, exp_flushes;
 static int validations[3]; /* sandbox, llm, skill */
 
-static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void logf_(const char *fmt, ...) {
+void fake_logf(const char *fmt, ...) {
   char buf[512];
   va_list ap;
   va_start(ap, fmt);
@@ -104,14 +103,14 @@ static int sb_create(void *st, const vbx_sandbox_config *cfg, vbx_call *call, vo
   fsb *s = calloc(1, sizeof(*s));
   s->box = strdup(cfg->box_name);
   s->files = json_object();
-  logf_("sandbox.create:%s", cfg->box_name);
+  fake_logf("sandbox.create:%s", cfg->box_name);
   *out = s;
   return 0;
 }
 
 static void sb_destroy(void *p) {
   fsb *s = p;
-  logf_("sandbox.destroy:%s", s->box);
+  fake_logf("sandbox.destroy:%s", s->box);
   json_decref(s->files);
   free(s->box);
   free(s);
@@ -143,7 +142,7 @@ static int sb_exec(void *p, const vbx_exec_request *req, vbx_exec_result *res, v
   fsb *s = p;
   (void)call;
   const char *cmd = req->argv[2] ? req->argv[2] : "";
-  logf_("exec:%s:%s", s->box, cmd);
+  fake_logf("exec:%s:%s", s->box, cmd);
   int rc = 0;
   if (strncmp(cmd, "echo ", 5) == 0) {
     char buf[256];
@@ -171,7 +170,7 @@ static int sb_write(void *p, const char *path, const void *data, size_t len, uin
   (void)call;
   fsb *s = p;
   json_object_set_new(s->files, path, json_stringn(data, len));
-  logf_("write:%s:%s", s->box, path);
+  fake_logf("write:%s:%s", s->box, path);
   return 0;
 }
 
@@ -236,14 +235,14 @@ static int llm_create(void *st, const vbx_llm_config *cfg, vbx_call *call, void 
   fllm *l = calloc(1, sizeof(*l));
   l->box = strdup(cfg->box_name);
   l->script = json_incref(json_object_get((json_t *)cfg->options, "script"));
-  logf_("llm.create:%s", cfg->box_name);
+  fake_logf("llm.create:%s", cfg->box_name);
   *out = l;
   return 0;
 }
 
 static void llm_destroy(void *p) {
   fllm *l = p;
-  logf_("llm.destroy:%s", l->box);
+  fake_logf("llm.destroy:%s", l->box);
   json_decref(l->script);
   free(l->box);
   free(l);
@@ -270,9 +269,9 @@ static int llm_complete(void *p, const vbx_llm_request *req, vbx_llm_response *r
   size_t n = json_array_size(l->script);
   json_t *turn = json_array_get(l->script, l->turn < n ? l->turn : n - 1);
   l->turn++;
-  logf_("llm.complete:%s", l->box);
+  fake_logf("llm.complete:%s", l->box);
   if (l->turn == 1) {
-    logf_("system:%s:%.400s", l->box, req->system ? req->system : "");
+    fake_logf("system:%s:%.400s", l->box, req->system ? req->system : "");
     char names[400] = "";
     size_t i;
     json_t *t;
@@ -281,7 +280,7 @@ static int llm_complete(void *p, const vbx_llm_request *req, vbx_llm_response *r
               sizeof(names) - strlen(names) - 2);
       strcat(names, ",");
     }
-    logf_("tools:%s:%s", l->box, names);
+    fake_logf("tools:%s:%s", l->box, names);
   }
   resp->usage.input_tokens = 10;
   resp->usage.output_tokens = 5;
@@ -367,14 +366,14 @@ static int sk_create(void *st, const vbx_skill_config *cfg, vbx_call *call, void
   fskill *k = calloc(1, sizeof(*k));
   k->value = strdup(cfg->value ? cfg->value : "none");
   k->box = strdup(cfg->box_name);
-  logf_("skill.create:%s:%s", cfg->box_name, k->value);
+  fake_logf("skill.create:%s:%s", cfg->box_name, k->value);
   *out = k;
   return 0;
 }
 
 static void sk_destroy(void *p) {
   fskill *k = p;
-  logf_("skill.destroy:%s:%s", k->box, k->value);
+  fake_logf("skill.destroy:%s:%s", k->box, k->value);
   free(k->value);
   free(k->box);
   free(k);
@@ -403,7 +402,7 @@ static int sk_call(void *p, const vbx_sandbox_ref *sb, const char *tool, const v
   char buf[512];
   snprintf(buf, sizeof(buf), "tool %s got %s", tool, in);
   free(in);
-  logf_("skill.call:%s:%s", k->box, tool);
+  fake_logf("skill.call:%s:%s", k->box, tool);
   *out_text = H->strdup(buf);
   *is_error = 0;
   return 0;
@@ -471,7 +470,9 @@ static const vbx_plugin_descriptor fake_desc = {
 
 static const vbx_plugin_descriptor *fake_entry(void) { return &fake_desc; }
 
-vbx_runtime *fake_runtime(void) {
+vbx_runtime *fake_runtime(void) { return fake_runtime_with(NULL, NULL); }
+
+vbx_runtime *fake_runtime_with(vbx_plugin_entry_fn extra, const char *extra_name) {
   vbx_runtime *rt = calloc(1, sizeof(*rt));
   if (rt == NULL) return NULL;
   atomic_init(&rt->cancel.cancelled, 0);
@@ -479,7 +480,8 @@ vbx_runtime *fake_runtime(void) {
   vbx_error err;
   memset(&err, 0, sizeof(err));
   if (vbx__registry_new(&rt->log, NULL, &rt->reg) != 0 ||
-      vbx__registry_load_entry(rt->reg, fake_entry, "fake", &err) != 0) {
+      vbx__registry_load_entry(rt->reg, fake_entry, "fake", &err) != 0 ||
+      (extra != NULL && vbx__registry_load_entry(rt->reg, extra, extra_name, &err) != 0)) {
     fprintf(stderr, "fake_runtime: %s\n", err.message);
     vbx_runtime_free(rt);
     return NULL;

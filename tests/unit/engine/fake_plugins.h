@@ -35,6 +35,11 @@
 
 /* A runtime whose registry holds the fake plugins (frozen). */
 vbx_runtime *fake_runtime(void);
+/* The same with the plugin of `extra` (a descriptor's entry function,
+ * loaded as extra_name) beside them. */
+vbx_runtime *fake_runtime_with(vbx_plugin_entry_fn extra, const char *extra_name);
+/* Append a line to the log (printf format; thread-safe). */
+void fake_logf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Reset the log and the counters. */
 void fake_reset(void);
 /* Number of log lines; the i-th line (borrowed). */
