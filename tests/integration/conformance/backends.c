@@ -40,6 +40,8 @@ static const char *const mock_na[] = {
     "mock boxes have no lifetime (timeout_secs is recorded, not enforced)",
     "teardown",
     "no box directory and no process exist to be left over",
+    "procs",
+    "no streaming exec: simulated commands are scripted answers run to completion",
     NULL};
 
 static const char *const none[] = {NULL};

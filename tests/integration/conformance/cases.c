@@ -147,6 +147,42 @@ static void test_stdin(void **s) {
   free(in);
 }
 
+/* Streaming exec: a process that answers while its stdin stays open, on
+ * both streams, with the box's env; its exit status after end of file; a
+ * running one closed. */
+static void test_procs(void **s) {
+  (void)s;
+  APPLIES("procs");
+  assert_true(VBX_HAS_METHOD(TH.vt, vbx_sandbox_backend_vtable, proc_open));
+  const char *argv[] = {"sh", "-c",
+                        "read l; echo \"out:$l:$CONF_A\"; read l; echo \"err:$l\" >&2; cat; exit 7",
+                        NULL};
+  void *p = th_proc_open(BOX, argv, 0);
+  th_proc_write(p, "one\n");
+  th_proc_expect(p, VBX_STREAM_STDOUT, "out:one:alpha\n");
+  th_proc_write(p, "two\n");
+  th_proc_expect(p, VBX_STREAM_STDERR, "err:two\n");
+  for (int i = 0; i < 3; i++) {
+    th_proc_write(p, "again\n");
+    th_proc_expect(p, VBX_STREAM_STDOUT, "again\n");
+  }
+  vbx_call call;
+  vbx__call_init(&call, NULL, NULL, 0);
+  assert_int_equal(TH.vt->proc_close_stdin(p, &call), 0);
+  char out[64], err[64];
+  vbx_exec_result st;
+  th_proc_drain(p, out, sizeof out, err, sizeof err, &st);
+  assert_string_equal(out, "");
+  assert_int_equal(st.exit_code, 7);
+  assert_int_equal(st.term_signal, 0);
+  TH.vt->proc_close(p);
+  const char *sl[] = {"sleep", "300", NULL};
+  p = th_proc_open(BOX, sl, 0);
+  double t0 = now_s();
+  TH.vt->proc_close(p);
+  assert_true(now_s() - t0 < 10);
+}
+
 /* on_output: one letter per chunk's stream, the chunks' text after it. */
 typedef struct seen {
   char log[4096];
@@ -422,6 +458,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_env),
       cmocka_unit_test(test_cwd),
       cmocka_unit_test(test_stdin),
+      cmocka_unit_test(test_procs), /* streaming exec */
       cmocka_unit_test(test_streaming_order),
       cmocka_unit_test(test_large_output),
       cmocka_unit_test(test_file_roundtrip),
