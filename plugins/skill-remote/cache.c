@@ -3,8 +3,10 @@
  * CACHE/OWNER/REPO/SKILL/ holds SKILL.md (a directory named after the
  * skill, as skill_pkg_load wants it) and .voidbox-source.json, the lock
  * entry it was fetched as plus its address (a dot file: not part of the
- * skill, never provisioned). CACHE/OWNER/REPO/.SKILL.lock is the skill's
- * flock.
+ * skill, never provisioned). An flock on the directory CACHE/OWNER/REPO
+ * serialises the users of that repository's skills; taking it creates no
+ * file, so a cache on a read-only file system (or shipped with an example)
+ * serves the runs that need to write nothing.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,18 +37,18 @@ int rskill_cache_dir(const rskill_env *e, const rskill_addr *a, char *out, size_
 }
 
 int rskill_cache_lock(const rskill_env *e, const rskill_addr *a, int *fd) {
-  char dir[4096], path[4096 + 80], msg[600];
+  char dir[4096], what[4096 + 256], msg[600];
   *fd = -1;
   int rc = repo_dir(e, a, dir, sizeof dir);
   if (rc != 0) return rc;
   if ((rc = rskill_mkdirs(dir, msg, sizeof msg)) != 0)
     return e->h->set_error(e->call, rc, NULL, "remote skill '%s': %s", a->key, msg);
-  snprintf(path, sizeof path, "%s/.%s.lock", dir, a->skill);
-  int lfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+  int lfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (lfd < 0)
     return e->h->set_error(e->call, VBX_E_IO, NULL, "remote skill '%s': cannot open %s: %s", a->key,
-                           path, strerror(errno));
-  rc = rskill_flock(e, lfd, path);
+                           dir, strerror(errno));
+  snprintf(what, sizeof what, "the cache of %s/%s, %s", a->owner, a->repo, dir);
+  rc = rskill_flock(e, lfd, what);
   if (rc != 0) {
     close(lfd);
     return rc;

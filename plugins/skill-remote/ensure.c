@@ -11,7 +11,8 @@
  *   no          present      yes         pin the cache's own record
  *   no          missing      yes         error
  *
- * All of it under the skill's flock, the lockfile read after taking it.
+ * All of it under the cache's flock on the skill's repository, the
+ * lockfile read after taking it.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -125,7 +126,7 @@ static int pin_fetched(const rskill_env *e, const rskill_addr *a, const rskill_p
   return 0;
 }
 
-/* The modes that may write, with the skill's flock held. */
+/* The modes that may write, with the cache's flock held. */
 static int ensure_locked(const rskill_env *e, const rskill_addr *a, rskill_mode mode,
                          rskill_result *res) {
   vbx_json *doc = NULL;

@@ -14,9 +14,9 @@
  *               short) unless the lock pins it; only SKILL.md is fetched.
  *   cache       CACHE/OWNER/REPO/SKILL/SKILL.md (+ .voidbox-source.json),
  *               CACHE = skills.cache_dir, else $XDG_CACHE_HOME/voidbox/
- *               skills, else ~/.cache/voidbox/skills; per skill an flock on
- *               CACHE/OWNER/REPO/.SKILL.lock serialises every reader and
- *               writer, files are replaced by rename.
+ *               skills, else ~/.cache/voidbox/skills; an flock on the
+ *               directory CACHE/OWNER/REPO serialises every reader and
+ *               writer of its skills, files are replaced by rename.
  *   lockfile    LOCK_DIR/voidbox-skills.lock, JSON, one line per address;
  *               rewritten whole (temp + rename) under an flock on LOCK_DIR.
  *
@@ -25,7 +25,8 @@
  * host points at the skill's declaration).
  *
  * Threads: no global state; concurrent calls (threads or processes) on the
- * same skill or lockfile are serialised by the flocks.
+ * same repository's skills or the same lockfile are serialised by the
+ * flocks.
  */
 #ifndef VBX_SKILL_REMOTE_H
 #define VBX_SKILL_REMOTE_H
@@ -113,7 +114,7 @@ typedef struct rskill_result {
 
 /* rskill_ensure - bring skill `a` into the cache as `mode` says, and when
  * pkg is not NULL load the cached directory into *pkg (skill_pkg_load,
- * checked against the pinned digest, under the skill's flock). Offline,
+ * checked against the pinned digest, under the cache's flock). Offline,
  * nothing is fetched: a cache that is missing or differs from the lock is
  * an error saying so. A fetched SKILL.md whose digest differs from the lock
  * is an error naming the skill, both digests and `voidbox skills update`.
@@ -157,9 +158,10 @@ int rskill_lock_put(const rskill_env *e, const char *key, const rskill_pin *pin)
 
 /* rskill_cache_dir - CACHE/OWNER/REPO/SKILL into out. 0 or VBX_E_TOOBIG. */
 int rskill_cache_dir(const rskill_env *e, const rskill_addr *a, char *out, size_t n);
-/* rskill_cache_lock - create CACHE/OWNER/REPO and take the skill's flock,
- * waiting while another holder has it (the call's cancellation and deadline
- * still apply). *fd is the lock; rskill_cache_unlock releases it. */
+/* rskill_cache_lock - create CACHE/OWNER/REPO and take an flock on that
+ * directory (creating no file), waiting while another holder has it (the
+ * call's cancellation and deadline still apply). *fd is the lock;
+ * rskill_cache_unlock releases it. */
 int rskill_cache_lock(const rskill_env *e, const rskill_addr *a, int *fd);
 void rskill_cache_unlock(int fd);
 /* rskill_cache_digest - SKILL.md's digest in the cache into hex, and its
@@ -168,7 +170,7 @@ void rskill_cache_unlock(int fd);
 int rskill_cache_digest(const rskill_env *e, const rskill_addr *a, char hex[65], rskill_pin *src,
                         int *present);
 /* rskill_cache_store - write SKILL.md (data, len) and its source record
- * into the cache, each file replaced atomically. Hold the skill's flock. */
+ * into the cache, each file replaced atomically. Hold the cache's flock. */
 int rskill_cache_store(const rskill_env *e, const rskill_addr *a, const char *data, size_t len,
                        const rskill_pin *src);
 
