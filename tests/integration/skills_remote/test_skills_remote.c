@@ -5,6 +5,8 @@
  * 127.0.0.1 (tests/integration/llm/fake_server.c). Each test has its own
  * spec directory (and lockfile), cache and HOME under a temp directory.
  *
+ * examples/remote_skills is run here too, offline and served.
+ *
  * A scripted server answers its requests in order and 500 past the end of
  * its script, so a test that scripts N answers also proves there were no
  * more than N fetches; a stopped server refuses connections, so a run
@@ -607,6 +609,53 @@ static void test_lock_and_usage_errors(void **state) {
   expect_in(f->err, "--set takes skills.base_url=URL or skills.cache_dir=DIR", "--set keys");
 }
 
+/* examples/remote_skills: runs offline from its shipped cache writing
+ * nothing there, and from a server serving its site/; both copies of the
+ * skill are the file its lock pins. */
+static void test_example(void **state) {
+  fx *f = *state;
+  const char *ex = VBX_TEST_SOURCE_DIR "/examples/remote_skills";
+  char spec[512], cache[512], site[512], cached[512], lockp[512], want[200], h[65];
+  snprintf(spec, sizeof spec, "%s/remote_skills.yaml", ex);
+  snprintf(cache, sizeof cache, "skills.cache_dir=%s/cache", ex);
+  snprintf(site, sizeof site, "%s/site/voidbox-examples/skills/HEAD/skills/csv-summary/SKILL.md",
+           ex);
+  snprintf(cached, sizeof cached, "%s/cache/voidbox-examples/skills/csv-summary/SKILL.md", ex);
+  snprintf(lockp, sizeof lockp, "%s/voidbox-skills.lock", ex);
+  char *served = slurp(site), *kept = slurp(cached), *lock = slurp(lockp);
+  assert_non_null(served);
+  assert_non_null(kept);
+  assert_string_equal(served, kept);
+  sha(served, h);
+  snprintf(want, sizeof want, "\"sha256\":\"%s\"", h);
+  expect_in(lock, want, "the shipped lock pins the shipped skill");
+  char listing[600];
+  snprintf(listing, sizeof listing, "find '%s' | sort > '%s/before'", ex, f->root);
+  assert_int_equal(system(listing), 0);
+  assert_int_equal(run_cli(f, "run", "--file", spec, "--offline", "--set", cache, NULL), 0);
+  expect_in(f->out, "close min=187.20 max=880.10 mean=493.03", "the example's answer");
+  expect_in(f->out, "| name: csv-summary", "the skill was read in the box");
+  snprintf(listing, sizeof listing, "find '%s' | sort | cmp -s - '%s/before'", ex, f->root);
+  assert_int_equal(system(listing), 0); /* nothing written to the example */
+  /* Fetched from a server: verified against the shipped lock, which stays. */
+  fs_response script[] = {OK_MD(served)};
+  fake_server *srv = serve(script, 1);
+  sets st;
+  sets_for(f, fs_url(srv), &st);
+  assert_int_equal(run_cli(f, "run", "--file", spec, "--set", st.base, "--set", st.cache, NULL), 0);
+  assert_int_equal(fs_count(srv), 1);
+  char *p = fs_path(srv, 0);
+  assert_string_equal(p, "/voidbox-examples/skills/HEAD/skills/csv-summary/SKILL.md");
+  free(p);
+  fs_stop(srv);
+  char *after = slurp(lockp);
+  assert_string_equal(after, lock);
+  free(after);
+  free(served);
+  free(kept);
+  free(lock);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_first_use_then_cache, setup, teardown),
@@ -619,6 +668,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_fan_out_fetches_once, setup, teardown),
       cmocka_unit_test_setup_teardown(test_list_and_update_all, setup, teardown),
       cmocka_unit_test_setup_teardown(test_lock_and_usage_errors, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_example, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
