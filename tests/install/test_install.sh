@@ -40,7 +40,7 @@ unset VOIDBOX_PLUGIN_DIR CMAKE_PREFIX_PATH
 # ---- the installed CLI and its bundled plugins ---------------------------
 expect_exit 0 "$P/bin/voidbox" plugins
 for p in sandbox-mock sandbox-local sandbox-qemu sandbox-kvm llm-mock llm-anthropic llm-openai \
-         llm-ollama skill-file; do
+         llm-ollama skill-file skill-remote; do
   expect_match "$OUT" "^$p [0-9]" "bundled plugin $p listed"
   expect_match "$OUT" "path: $P/lib/voidbox/plugins/$p.so" "$p loaded from the prefix"
 done
