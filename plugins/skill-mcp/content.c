@@ -98,18 +98,30 @@ static void block(sbuf *b, const json_t *blk) {
   }
 }
 
-/* Does any text block hold JSON equal to v? */
+/* Does the text block's text t say v: JSON equal to v, or (v a string) v
+ * itself? */
+static int says(const json_t *t, const json_t *v) {
+  if (json_is_string(v))
+    return json_string_length(v) == json_string_length(t) &&
+           memcmp(json_string_value(v), json_string_value(t), json_string_length(t)) == 0;
+  json_t *j = json_loadb(json_string_value(t), json_string_length(t), JSON_DECODE_ANY, NULL);
+  int same = j != NULL && json_equal(j, v);
+  json_decref(j);
+  return same;
+}
+
+/* Does a text block already carry v: the whole of it, or the one member of
+ * an object that only wraps it ({"content": TEXT}, {"entities": [...]})? */
 static int carried(const json_t *content, const json_t *v) {
+  const json_t *inner = NULL;
+  if (json_is_object(v) && json_object_size(v) == 1)
+    inner = json_object_iter_value(json_object_iter((json_t *)v));
   size_t i;
   const json_t *blk;
   json_array_foreach(content, i, blk) {
-    if (strcmp(str(blk, "type"), "text") != 0) continue;
     const json_t *t = json_object_get(blk, "text");
-    json_t *j = json_loadb(json_string_value(t) ? json_string_value(t) : "", json_string_length(t),
-                           JSON_DECODE_ANY, NULL);
-    int same = j != NULL && json_equal(j, v);
-    json_decref(j);
-    if (same) return 1;
+    if (strcmp(str(blk, "type"), "text") != 0 || !json_is_string(t)) continue;
+    if ((!json_is_string(v) && says(t, v)) || (inner != NULL && says(t, inner))) return 1;
   }
   return 0;
 }

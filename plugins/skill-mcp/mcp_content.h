@@ -3,8 +3,9 @@
  * reads: text blocks as they are, other blocks summarised ("[image:
  * image/png, 1234 bytes]", "[resource file:///a: text/plain]" then its
  * text, "[resource link: NAME <URI>]"), then structuredContent as JSON when
- * no text block already carries it. Bounded: at most max bytes (then
- * "\n[output truncated]").
+ * no text block already carries it (as JSON equal to it or, when it is an
+ * object of one member, as that member's value: the text itself or its
+ * JSON). Bounded: at most max bytes (then "\n[output truncated]").
  */
 #ifndef VBX_MCP_CONTENT_H
 #define VBX_MCP_CONTENT_H

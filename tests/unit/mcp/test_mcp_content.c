@@ -71,6 +71,32 @@ static void test_is_error_and_structured(void **state) {
   assert_int_equal(err, 0);
   assert_string_equal(t, "{ \"t\": 22 }");
   free(t);
+  /* an object wrapping the text, or the text's JSON: not repeated */
+  t = flat(
+      "{\"content\":[{\"type\":\"text\",\"text\":\"line\\n\"}],"
+      "\"structuredContent\":{\"content\":\"line\\n\"}}",
+      0, 0, &err);
+  assert_string_equal(t, "line\n");
+  free(t);
+  t = flat(
+      "{\"content\":[{\"type\":\"text\",\"text\":\"[1, 2]\"}],"
+      "\"structuredContent\":{\"entities\":[1,2]}}",
+      0, 0, &err);
+  assert_string_equal(t, "[1, 2]");
+  free(t);
+  /* a wrapper of something else, or of two members: shown */
+  t = flat(
+      "{\"content\":[{\"type\":\"text\",\"text\":\"line\"}],"
+      "\"structuredContent\":{\"content\":\"other\"}}",
+      0, 0, &err);
+  assert_string_equal(t, "line\n[structured content] {\"content\":\"other\"}");
+  free(t);
+  t = flat(
+      "{\"content\":[{\"type\":\"text\",\"text\":\"1\"}],"
+      "\"structuredContent\":{\"a\":1,\"b\":1}}",
+      0, 0, &err);
+  assert_string_equal(t, "1\n[structured content] {\"a\":1,\"b\":1}");
+  free(t);
   /* structured only */
   t = flat("{\"content\":[],\"structuredContent\":{\"t\":22}}", 0, 0, &err);
   assert_string_equal(t, "[structured content] {\"t\":22}");
