@@ -21,7 +21,6 @@
 typedef struct parse {
   const vbx_host_services *h;
   vbx_call *call;
-  const char *server; /* for messages */
 } parse;
 
 static vbx_popt popt(parse *p, const char *field, const char *what) {
@@ -53,12 +52,10 @@ static int parse_args(parse *p, const vbx_json *v, mcp_opts *o, const char *comm
   const vbx_host_services *h = p->h;
   size_t n = v ? h->json_array_size(v) : 0;
   if (v != NULL && h->json_type(v) != VBX_JSON_ARRAY)
-    return h->set_error(p->call, VBX_E_SPEC, "args", "skill mcp:%s: args must be a list of strings",
-                        p->server);
+    return h->set_error(p->call, VBX_E_SPEC, "args", "args must be a list of strings");
   if (n > ARGS_MAX)
-    return h->set_error(p->call, VBX_E_SPEC, "args",
-                        "skill mcp:%s: args has %zu entries, over the limit of %d", p->server, n,
-                        ARGS_MAX);
+    return h->set_error(p->call, VBX_E_SPEC, "args", "args has %zu entries, over the limit of %d",
+                        n, ARGS_MAX);
   if ((o->argv = slots(n + 1)) == NULL)
     return h->set_error(p->call, VBX_E_NOMEM, NULL, "out of memory");
   o->argv[0] = strdup(command);
@@ -77,12 +74,10 @@ static int parse_args(parse *p, const vbx_json *v, mcp_opts *o, const char *comm
 static int parse_env(parse *p, const vbx_json *v, mcp_opts *o) {
   const vbx_host_services *h = p->h;
   if (v != NULL && h->json_type(v) != VBX_JSON_OBJECT)
-    return h->set_error(p->call, VBX_E_SPEC, "env",
-                        "skill mcp:%s: env must be a map of NAME: value", p->server);
+    return h->set_error(p->call, VBX_E_SPEC, "env", "env must be a map of NAME: value");
   size_t n = v ? h->json_object_size(v) : 0;
   if (n > ENV_MAX)
-    return h->set_error(p->call, VBX_E_SPEC, "env",
-                        "skill mcp:%s: env has %zu entries, over the limit of %d", p->server, n,
+    return h->set_error(p->call, VBX_E_SPEC, "env", "env has %zu entries, over the limit of %d", n,
                         ENV_MAX);
   if ((o->env = slots(n)) == NULL) return h->set_error(p->call, VBX_E_NOMEM, NULL, "out of memory");
   for (size_t i = 0; i < n; i++) {
@@ -91,9 +86,9 @@ static int parse_env(parse *p, const vbx_json *v, mcp_opts *o) {
     if (k == NULL) break;
     if (!env_key_ok(k))
       return h->set_error(p->call, VBX_E_SPEC, "env",
-                          "skill mcp:%s: env name '%.128s' must be letters, digits and _ (not "
+                          "env name '%.128s' must be letters, digits and _ (not "
                           "starting with a digit), at most %d bytes",
-                          p->server, k, ENV_KEY_MAX);
+                          k, ENV_KEY_MAX);
     vbx_popt po = popt(p, "env", "a value of env");
     char *s = NULL;
     int rc = vbx_popt_string(&po, val, 0, STR_MAX, &s);
@@ -130,8 +125,7 @@ static int parse_roots(parse *p, const vbx_json *v, mcp_opts *o) {
   size_t n = h->json_type(v) == VBX_JSON_ARRAY ? h->json_array_size(v) : 0;
   if (h->json_type(v) != VBX_JSON_ARRAY || n > ROOTS_MAX)
     return h->set_error(p->call, VBX_E_SPEC, "roots",
-                        "skill mcp:%s: roots must be a list of at most %d absolute paths",
-                        p->server, ROOTS_MAX);
+                        "roots must be a list of at most %d absolute paths", ROOTS_MAX);
   if ((o->roots = slots(n)) == NULL)
     return h->set_error(p->call, VBX_E_NOMEM, NULL, "out of memory");
   for (size_t i = 0; i < n; i++) {
@@ -142,9 +136,9 @@ static int parse_roots(parse *p, const vbx_json *v, mcp_opts *o) {
     o->roots[o->n_roots++] = s;
     if (!root_ok(s))
       return h->set_error(p->call, VBX_E_SPEC, "roots",
-                          "skill mcp:%s: root '%.200s' must be an absolute path without '..' or "
+                          "root '%.200s' must be an absolute path without '..' or "
                           "control characters",
-                          p->server, s);
+                          s);
   }
   return 0;
 }
@@ -166,36 +160,33 @@ static int parse_all(parse *p, const vbx_skill_config *cfg, mcp_opts *o) {
   const vbx_json *opts = cfg->options;
   if (cfg->value == NULL || cfg->value[0] == '\0')
     return h->set_error(p->call, VBX_E_SPEC, "value",
-                        "skill mcp needs a server name: \"mcp:NAME\" or `value: NAME`");
+                        "needs a server name: \"mcp:NAME\" or `value: NAME`");
   if (!vbx_mcp_server_name_ok(cfg->value))
     return h->set_error(p->call, VBX_E_SPEC, "value",
-                        "skill mcp: server name '%.64s' must be 1..%d characters of a-z, 0-9, _ "
+                        "server name '%.64s' must be 1..%d characters of a-z, 0-9, _ "
                         "and - (it becomes part of the tool names mcp__NAME__TOOL)",
                         cfg->value, VBX_MCP_SERVER_NAME_MAX);
   if ((o->server = strdup(cfg->value)) == NULL)
     return h->set_error(p->call, VBX_E_NOMEM, NULL, "out of memory");
-  p->server = o->server;
   if (opts != NULL && h->json_type(opts) != VBX_JSON_OBJECT) opts = NULL; /* the host's check */
   for (size_t i = 0; opts != NULL; i++) {
     const char *k = h->json_object_key_at(opts, i, NULL);
     if (k == NULL) break;
     if (strcmp(k, "command") && strcmp(k, "args") && strcmp(k, "env") &&
         strcmp(k, "timeout_secs") && strcmp(k, "startup_timeout_secs") && strcmp(k, "roots"))
-      return h->set_error(p->call, VBX_E_SPEC, k,
-                          "skill mcp:%s: unknown option '%.64s' (known: " KNOWN ")", o->server, k);
+      return h->set_error(p->call, VBX_E_SPEC, k, "unknown option '%.64s' (known: " KNOWN ")", k);
   }
   const vbx_json *cmd = opts ? h->json_object_get(opts, "command") : NULL;
   if (cmd == NULL)
     return h->set_error(p->call, VBX_E_SPEC, NULL,
-                        "skill mcp:%s needs `command`: the program that runs the server inside "
-                        "the sandbox (npx, node, a path)",
-                        o->server);
+                        "needs `command`: the program that runs the server inside "
+                        "the sandbox (npx, node, a path)");
   char *command = NULL;
   vbx_popt po = popt(p, "command", "command");
   int rc = vbx_popt_string(&po, cmd, 1, STR_MAX, &command);
   if (rc == 0 && has_control(command))
-    rc = h->set_error(p->call, VBX_E_SPEC, "command",
-                      "skill mcp:%s: command '%.200s' has control characters", p->server, command);
+    rc = h->set_error(p->call, VBX_E_SPEC, "command", "command '%.200s' has control characters",
+                      command);
   if (rc == 0) rc = parse_args(p, h->json_object_get(opts, "args"), o, command);
   free(command);
   if (rc == 0) rc = parse_env(p, h->json_object_get(opts, "env"), o);
@@ -212,7 +203,7 @@ static int parse_all(parse *p, const vbx_skill_config *cfg, mcp_opts *o) {
 int mcp_opts_parse(const vbx_host_services *h, const vbx_skill_config *cfg, mcp_opts *o,
                    vbx_call *call) {
   memset(o, 0, sizeof *o);
-  parse p = {h, call, cfg->value ? cfg->value : ""};
+  parse p = {h, call};
   int rc = parse_all(&p, cfg, o);
   if (rc != 0) mcp_opts_clear(o);
   return rc;

@@ -83,13 +83,16 @@ static void refused(const char *value, const char *opts, int code, const char *f
 
 static void test_validate(void **state) {
   (void)state;
-  refused(NULL, CMD "}", VBX_E_SPEC, "value", "skill mcp needs a server name");
+  refused(NULL, CMD "}", VBX_E_SPEC, "value", "needs a server name: \"mcp:NAME\" or `value: NAME`");
   refused("Bad!", CMD "}", VBX_E_SPEC, "value",
-          "server name 'Bad!' must be 1..32 characters of a-z, 0-9, _ and -");
+          "server name 'Bad!' must be 1..32 characters of a-z, 0-9, _ and - (it becomes part of "
+          "the tool names mcp__NAME__TOOL)");
   refused("abcdefghijklmnopqrstuvwxyz0123456", CMD "}", VBX_E_SPEC, "value", "1..32");
   refused("fs", "{\"comand\":\"node\"}", VBX_E_SPEC, "comand",
-          "skill mcp:fs: unknown option 'comand' (known: command, args, env");
-  refused("fs", NULL, VBX_E_SPEC, "", "skill mcp:fs needs `command`");
+          "unknown option 'comand' (known: command, args, env, timeout_secs, "
+          "startup_timeout_secs, roots)");
+  refused("fs", NULL, VBX_E_SPEC, "",
+          "needs `command`: the program that runs the server inside the sandbox");
   refused("fs", "{\"command\":\"\"}", VBX_E_SPEC, "command", "command must be a non-empty string");
   refused("fs", "{\"command\":7}", VBX_E_SPEC, "command", "command must be a non-empty string");
   refused("fs", CMD ",\"args\":\"-y\"}", VBX_E_SPEC, "args", "args must be a list of strings");
