@@ -123,12 +123,14 @@ int vbx_proto_decode_error(const uint8_t *p, size_t len, struct vbx_proto_error 
   return vbx__rd_done(&r);
 }
 
-/* OK, STDIN_CLOSE: empty. */
+/* OK, STDIN_CLOSE, TUNNEL_OPENED: empty. */
 int vbx_proto_encode_empty(struct vbx_proto_buf *b, unsigned type, uint32_t id) {
   size_t start;
   int rc;
 
-  if (type != VBX_PROTO_T_OK && type != VBX_PROTO_T_STDIN_CLOSE) return VBX_PROTO_E_INVAL;
+  if (type != VBX_PROTO_T_OK && type != VBX_PROTO_T_STDIN_CLOSE &&
+      type != VBX_PROTO_T_TUNNEL_OPENED)
+    return VBX_PROTO_E_INVAL;
   rc = vbx__frame_begin(b, type, id, &start);
   if (rc) return rc;
   return vbx__frame_end(b, start);

@@ -9,7 +9,7 @@
 /* Bytes 0..15: magic 'V' 'B', version u8, type u8, flags u16, reserved u16,
  * id u32, length u32. */
 
-static const char *const type_names[0x32] = {
+static const char *const type_names[0x45] = {
     [VBX_PROTO_T_CHALLENGE] = "CHALLENGE",
     [VBX_PROTO_T_HELLO] = "HELLO",
     [VBX_PROTO_T_HELLO_OK] = "HELLO_OK",
@@ -35,6 +35,11 @@ static const char *const type_names[0x32] = {
     [VBX_PROTO_T_STAT_RESULT] = "STAT_RESULT",
     [VBX_PROTO_T_TELEMETRY_SUBSCRIBE] = "TELEMETRY_SUBSCRIBE",
     [VBX_PROTO_T_TELEMETRY_SAMPLE] = "TELEMETRY_SAMPLE",
+    [VBX_PROTO_T_TUNNEL_OPEN] = "TUNNEL_OPEN",
+    [VBX_PROTO_T_TUNNEL_OPENED] = "TUNNEL_OPENED",
+    [VBX_PROTO_T_TUNNEL_DATA] = "TUNNEL_DATA",
+    [VBX_PROTO_T_TUNNEL_EOF] = "TUNNEL_EOF",
+    [VBX_PROTO_T_TUNNEL_CLOSE] = "TUNNEL_CLOSE",
 };
 
 const char *vbx_proto_type_name(unsigned type) {
@@ -51,6 +56,11 @@ int vbx__id_rule(unsigned type) {
   case VBX_PROTO_T_ERROR:
   case VBX_PROTO_T_PING:
   case VBX_PROTO_T_PONG: return VBX__ID_ANY;
+  case VBX_PROTO_T_TUNNEL_OPEN:
+  case VBX_PROTO_T_TUNNEL_OPENED:
+  case VBX_PROTO_T_TUNNEL_DATA:
+  case VBX_PROTO_T_TUNNEL_EOF:
+  case VBX_PROTO_T_TUNNEL_CLOSE: return VBX__ID_GUEST;
   default: return VBX__ID_REQUEST;
   }
 }
@@ -59,6 +69,7 @@ int vbx__id_ok(unsigned type, uint32_t id, int err) {
   switch (vbx__id_rule(type)) {
   case VBX__ID_ZERO: return id == 0 ? 0 : err;
   case VBX__ID_REQUEST: return id != 0 ? 0 : err;
+  case VBX__ID_GUEST: return (id & VBX_PROTO_GUEST_ID_BIT) != 0 ? 0 : err;
   default: return 0;
   }
 }

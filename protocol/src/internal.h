@@ -137,8 +137,9 @@ static inline void vbx__put_str(struct vbx_proto_buf *b, const char *p, uint32_t
   vbx__put(b, p, n);
 }
 
-/* Id rule of a type: 0 = must be 0, 1 = must be non-zero, 2 = any. */
-enum { VBX__ID_ZERO = 0, VBX__ID_REQUEST = 1, VBX__ID_ANY = 2 };
+/* Id rule of a type: 0 = must be 0, 1 = must be non-zero, 2 = any,
+ * 3 = a guest-allocated id (VBX_PROTO_GUEST_ID_BIT set). */
+enum { VBX__ID_ZERO = 0, VBX__ID_REQUEST = 1, VBX__ID_ANY = 2, VBX__ID_GUEST = 3 };
 int vbx__id_rule(unsigned type);
 /* vbx__id_ok - 0 if id obeys the rule of type, else `err`. */
 int vbx__id_ok(unsigned type, uint32_t id, int err);

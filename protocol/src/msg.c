@@ -24,7 +24,8 @@ int vbx_proto_decode_msg(const struct vbx_proto_frame *f, struct vbx_proto_msg *
   case VBX_PROTO_T_HELLO_OK: return vbx_proto_decode_hello_ok(p, n, &m->u.hello_ok);
   case VBX_PROTO_T_ERROR: return vbx_proto_decode_error(p, n, &m->u.error);
   case VBX_PROTO_T_OK:
-  case VBX_PROTO_T_STDIN_CLOSE: return vbx_proto_decode_empty(p, n);
+  case VBX_PROTO_T_STDIN_CLOSE:
+  case VBX_PROTO_T_TUNNEL_OPENED: return vbx_proto_decode_empty(p, n);
   case VBX_PROTO_T_PING:
   case VBX_PROTO_T_PONG: return vbx_proto_decode_ping(p, n, &m->u.cookie);
   case VBX_PROTO_T_SHUTDOWN: return vbx_proto_decode_shutdown(p, n, &m->u.grace_ms);
@@ -32,7 +33,8 @@ int vbx_proto_decode_msg(const struct vbx_proto_frame *f, struct vbx_proto_msg *
   case VBX_PROTO_T_STDIN_DATA:
   case VBX_PROTO_T_STDOUT_DATA:
   case VBX_PROTO_T_STDERR_DATA:
-  case VBX_PROTO_T_FILE_DATA: return vbx_proto_decode_data(p, n, &m->u.data);
+  case VBX_PROTO_T_FILE_DATA:
+  case VBX_PROTO_T_TUNNEL_DATA: return vbx_proto_decode_data(p, n, &m->u.data);
   case VBX_PROTO_T_WINDOW_UPDATE: return vbx_proto_decode_window_update(p, n, &m->u.increment);
   case VBX_PROTO_T_EXIT: return vbx_proto_decode_exit(p, n, &m->u.exit);
   case VBX_PROTO_T_SIGNAL: return vbx_proto_decode_signal(p, n, &m->u.signo);
@@ -45,6 +47,9 @@ int vbx_proto_decode_msg(const struct vbx_proto_frame *f, struct vbx_proto_msg *
   case VBX_PROTO_T_TELEMETRY_SUBSCRIBE:
     return vbx_proto_decode_telemetry_subscribe(p, n, &m->u.interval_ms);
   case VBX_PROTO_T_TELEMETRY_SAMPLE: return vbx_proto_decode_telemetry_sample(p, n, &m->u.sample);
+  case VBX_PROTO_T_TUNNEL_OPEN: return vbx_proto_decode_tunnel_open(p, n, &m->u.service);
+  case VBX_PROTO_T_TUNNEL_EOF: return vbx_proto_decode_tunnel_eof(p, n, &m->u.size);
+  case VBX_PROTO_T_TUNNEL_CLOSE: return vbx_proto_decode_tunnel_close(p, n, &m->u.close_flags);
   default: return VBX_PROTO_E_PROTOCOL;
   }
 }
@@ -61,7 +66,8 @@ int vbx_proto_encode_msg(struct vbx_proto_buf *b, const struct vbx_proto_msg *m)
   case VBX_PROTO_T_HELLO_OK: return vbx_proto_encode_hello_ok(b, &m->u.hello_ok);
   case VBX_PROTO_T_ERROR: return vbx_proto_encode_error(b, id, &m->u.error);
   case VBX_PROTO_T_OK:
-  case VBX_PROTO_T_STDIN_CLOSE: return vbx_proto_encode_empty(b, m->type, id);
+  case VBX_PROTO_T_STDIN_CLOSE:
+  case VBX_PROTO_T_TUNNEL_OPENED: return vbx_proto_encode_empty(b, m->type, id);
   case VBX_PROTO_T_PING:
   case VBX_PROTO_T_PONG: return vbx_proto_encode_ping(b, m->type, id, m->u.cookie);
   case VBX_PROTO_T_SHUTDOWN: return vbx_proto_encode_shutdown(b, m->u.grace_ms);
@@ -69,7 +75,8 @@ int vbx_proto_encode_msg(struct vbx_proto_buf *b, const struct vbx_proto_msg *m)
   case VBX_PROTO_T_STDIN_DATA:
   case VBX_PROTO_T_STDOUT_DATA:
   case VBX_PROTO_T_STDERR_DATA:
-  case VBX_PROTO_T_FILE_DATA: return vbx_proto_encode_data(b, m->type, id, &m->u.data);
+  case VBX_PROTO_T_FILE_DATA:
+  case VBX_PROTO_T_TUNNEL_DATA: return vbx_proto_encode_data(b, m->type, id, &m->u.data);
   case VBX_PROTO_T_WINDOW_UPDATE: return vbx_proto_encode_window_update(b, id, m->u.increment);
   case VBX_PROTO_T_EXIT: return vbx_proto_encode_exit(b, id, &m->u.exit);
   case VBX_PROTO_T_SIGNAL: return vbx_proto_encode_signal(b, id, m->u.signo);
@@ -82,6 +89,9 @@ int vbx_proto_encode_msg(struct vbx_proto_buf *b, const struct vbx_proto_msg *m)
   case VBX_PROTO_T_TELEMETRY_SUBSCRIBE:
     return vbx_proto_encode_telemetry_subscribe(b, id, m->u.interval_ms);
   case VBX_PROTO_T_TELEMETRY_SAMPLE: return vbx_proto_encode_telemetry_sample(b, id, &m->u.sample);
+  case VBX_PROTO_T_TUNNEL_OPEN: return vbx_proto_encode_tunnel_open(b, id, m->u.service);
+  case VBX_PROTO_T_TUNNEL_EOF: return vbx_proto_encode_tunnel_eof(b, id, m->u.size);
+  case VBX_PROTO_T_TUNNEL_CLOSE: return vbx_proto_encode_tunnel_close(b, id, m->u.close_flags);
   default: return VBX_PROTO_E_INVAL;
   }
 }

@@ -134,6 +134,13 @@ int vbx_proto_policy_set(struct vbx_proto_policy *p, const char *key, const char
       strcmp(key, "max_execs") == 0 || strcmp(key, "max_output_bytes") == 0)
     return set_number(p, key, val, why, whycap);
   if (strncmp(key, "rlimit.", 7) == 0) return set_rlimit(p, key + 7, val, why, whycap);
+  if (strcmp(key, "llm_gateway_port") == 0) {
+    uint32_t port;
+    if (parse_u32(val, &port) != 0 || port == 0 || port > 65535 || strpbrk(val, "kKmMgG"))
+      return REFUSE("needs a TCP port, 1..65535");
+    p->llm_gateway_port = port;
+    return 0;
+  }
   return REFUSE("unknown key");
 }
 

@@ -54,7 +54,8 @@ static int check(const struct vbx_proto_policy *p, const char *comment) {
   if (p->n_allow > VBX_PROTO_POLICY_MAX_ENTRIES || p->n_writable > VBX_PROTO_POLICY_MAX_ENTRIES ||
       p->n_rlimits > VBX_PROTO_POLICY_MAX_RLIMITS)
     return VBX_PROTO_E_INVAL;
-  if ((p->have_uid && p->uid == UINT32_MAX) || (p->have_gid && p->gid == UINT32_MAX))
+  if ((p->have_uid && p->uid == UINT32_MAX) || (p->have_gid && p->gid == UINT32_MAX) ||
+      p->llm_gateway_port > 65535)
     return VBX_PROTO_E_INVAL;
   for (size_t i = 0; i < p->n_allow; i++)
     if (!entry_ok(p->allow[i], 1) || strcmp(p->allow[i], "*") == 0) return VBX_PROTO_E_INVAL;
@@ -114,6 +115,7 @@ int vbx_proto_policy_write(const struct vbx_proto_policy *p, const char *comment
     /* "/a /" keeps the space the reader would trim from "/a " */
     put(&w, "writable = /%s%s\n", e, n > 0 && isspace((unsigned char)e[n - 1]) ? "/" : "");
   }
+  if (p->llm_gateway_port) put(&w, "llm_gateway_port = %u\n", p->llm_gateway_port);
   if (w.err == 0 && w.len > VBX_PROTO_POLICY_MAX_BYTES) w.err = VBX_PROTO_E_TOOBIG;
   if (w.err != 0) {
     out[0] = '\0';

@@ -1,6 +1,6 @@
 /*
  * stream_msgs.c - data-carrying payloads (STDIN_DATA, STDOUT_DATA,
- * STDERR_DATA, FILE_DATA) and WINDOW_UPDATE.
+ * STDERR_DATA, FILE_DATA, TUNNEL_DATA) and WINDOW_UPDATE.
  */
 #include <string.h>
 
@@ -8,11 +8,13 @@
 
 static int is_data_type(unsigned type) {
   return type == VBX_PROTO_T_STDIN_DATA || type == VBX_PROTO_T_STDOUT_DATA ||
-         type == VBX_PROTO_T_STDERR_DATA || type == VBX_PROTO_T_FILE_DATA;
+         type == VBX_PROTO_T_STDERR_DATA || type == VBX_PROTO_T_FILE_DATA ||
+         type == VBX_PROTO_T_TUNNEL_DATA;
 }
 
 static int data_args_ok(unsigned type, uint32_t id, uint64_t offset, uint32_t len) {
-  if (!is_data_type(type) || id == 0 || len == 0) return VBX_PROTO_E_INVAL;
+  if (!is_data_type(type) || vbx__id_ok(type, id, VBX_PROTO_E_INVAL) || len == 0)
+    return VBX_PROTO_E_INVAL;
   if (len > VBX_PROTO_MAX_DATA) return VBX_PROTO_E_TOOBIG;
   if (offset > UINT64_MAX - len) return VBX_PROTO_E_INVAL;
   return 0;

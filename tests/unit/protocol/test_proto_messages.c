@@ -80,6 +80,8 @@ static void fill_exec(struct vbx_proto_exec_start *e) {
   e->cwd = "/work";
 }
 
+#define TUN_ID 0x80000007u /* a guest-allocated id */
+
 static void build_all(struct vbx_proto_buf *b) {
   struct vbx_proto_challenge ch = {1, 2, VBX_PROTO_FEAT_ALL_V1, {0}};
   struct vbx_proto_hello he = {1, 1, 3, {0}, {0}};
@@ -128,9 +130,15 @@ static void build_all(struct vbx_proto_buf *b) {
   assert_int_equal(vbx_proto_encode_stat_result(b, 6, &sr), 0);
   assert_int_equal(vbx_proto_encode_telemetry_subscribe(b, 8, 1000), 0);
   assert_int_equal(vbx_proto_encode_telemetry_sample(b, 8, &ts), 0);
+  assert_int_equal(vbx_proto_encode_tunnel_open(b, TUN_ID, VBX_PROTO_TUNNEL_LLM_GATEWAY), 0);
+  assert_int_equal(vbx_proto_encode_empty(b, VBX_PROTO_T_TUNNEL_OPENED, TUN_ID), 0);
+  assert_int_equal(vbx_proto_encode_data(b, VBX_PROTO_T_TUNNEL_DATA, TUN_ID, &d), 0);
+  assert_int_equal(vbx_proto_encode_window_update(b, TUN_ID, 65536), 0);
+  assert_int_equal(vbx_proto_encode_tunnel_eof(b, TUN_ID, 123456789017ull), 0);
+  assert_int_equal(vbx_proto_encode_tunnel_close(b, TUN_ID, VBX_PROTO_TUNNEL_CLOSE_F_RESET), 0);
 }
 
-#define NSAMPLES 25
+#define NSAMPLES 31
 
 static int str_eq(struct vbx_proto_str s, const char *c) {
   return s.len == strlen(c) && memcmp(s.ptr, c, s.len) == 0;
@@ -187,6 +195,7 @@ static void check_msg(const struct vbx_proto_msg *m) {
   case VBX_PROTO_T_STDOUT_DATA:
   case VBX_PROTO_T_STDERR_DATA:
   case VBX_PROTO_T_FILE_DATA:
+  case VBX_PROTO_T_TUNNEL_DATA:
     assert_int_equal(m->u.data.offset, 123456789012ull);
     assert_int_equal(m->u.data.len, sizeof(blob));
     assert_memory_equal(m->u.data.data, blob, sizeof(blob));
@@ -240,8 +249,17 @@ static void check_msg(const struct vbx_proto_msg *m) {
     assert_int_equal(m->u.sample.mem_total_kib, 4);
     assert_int_equal(m->u.sample.procs, 5);
     break;
+  case VBX_PROTO_T_TUNNEL_OPEN:
+    assert_int_equal(m->id, TUN_ID);
+    assert_int_equal(m->u.service, VBX_PROTO_TUNNEL_LLM_GATEWAY);
+    break;
+  case VBX_PROTO_T_TUNNEL_EOF: assert_int_equal(m->u.size, 123456789017ull); break;
+  case VBX_PROTO_T_TUNNEL_CLOSE:
+    assert_int_equal(m->u.close_flags, VBX_PROTO_TUNNEL_CLOSE_F_RESET);
+    break;
   case VBX_PROTO_T_OK:
-  case VBX_PROTO_T_STDIN_CLOSE: break;
+  case VBX_PROTO_T_STDIN_CLOSE:
+  case VBX_PROTO_T_TUNNEL_OPENED: break;
   default: fail_msg("unexpected type %u", m->type);
   }
 }
@@ -280,7 +298,7 @@ static void test_roundtrip_every_type(void **state) {
 
 static int is_data(unsigned t) {
   return t == VBX_PROTO_T_STDIN_DATA || t == VBX_PROTO_T_STDOUT_DATA ||
-         t == VBX_PROTO_T_STDERR_DATA || t == VBX_PROTO_T_FILE_DATA;
+         t == VBX_PROTO_T_STDERR_DATA || t == VBX_PROTO_T_FILE_DATA || t == VBX_PROTO_T_TUNNEL_DATA;
 }
 
 /* Every strict prefix of every payload is refused (data frames: prefixes
@@ -621,6 +639,92 @@ static void test_id_rules(void **state) {
   assert_int_equal(decode_exact(VBX_PROTO_T_SHUTDOWN, 0, w.b, w.n), 0);
 }
 
+/* The TUNNEL_* messages: guest ids only (bit 31), one service, reserved
+ * fields and unknown CLOSE flags refused both ways, data bounded like any
+ * data frame, and the header parser knows the types. */
+static void test_tunnel_messages(void **state) {
+  struct vbx_proto_buf b;
+  struct pw w = {.n = 0};
+  uint8_t big[1];
+  struct vbx_proto_data d = {0, big, VBX_PROTO_MAX_DATA + 1};
+  uint8_t hdr[VBX_PROTO_DATA_HEADER_SIZE];
+
+  (void)state;
+  vbx_proto_buf_init_growable(&b, 0);
+  /* host-range ids (and 0) are refused by every encoder and decoder */
+  assert_int_equal(vbx_proto_encode_tunnel_open(&b, 7, 1), VBX_PROTO_E_INVAL);
+  assert_int_equal(vbx_proto_encode_tunnel_open(&b, 0, 1), VBX_PROTO_E_INVAL);
+  assert_int_equal(vbx_proto_encode_empty(&b, VBX_PROTO_T_TUNNEL_OPENED, 7), VBX_PROTO_E_INVAL);
+  assert_int_equal(vbx_proto_encode_tunnel_eof(&b, 0x7fffffffu, 1), VBX_PROTO_E_INVAL);
+  assert_int_equal(vbx_proto_encode_tunnel_close(&b, 1, 0), VBX_PROTO_E_INVAL);
+  big[0] = 'x';
+  d.len = 1;
+  assert_int_equal(vbx_proto_encode_data(&b, VBX_PROTO_T_TUNNEL_DATA, 5, &d), VBX_PROTO_E_INVAL);
+  assert_int_equal(vbx_proto_data_header(hdr, VBX_PROTO_T_TUNNEL_DATA, 5, 0, 1), VBX_PROTO_E_INVAL);
+  assert_int_equal(vbx_proto_data_header(hdr, VBX_PROTO_T_TUNNEL_DATA, TUN_ID, 0, 1), 0);
+  /* values */
+  assert_int_equal(vbx_proto_encode_tunnel_open(&b, TUN_ID, 0), VBX_PROTO_E_INVAL);
+  assert_int_equal(vbx_proto_encode_tunnel_open(&b, TUN_ID, 2), VBX_PROTO_E_INVAL);
+  assert_int_equal(vbx_proto_encode_tunnel_close(&b, TUN_ID, 2), VBX_PROTO_E_INVAL);
+  d.len = VBX_PROTO_MAX_DATA + 1;
+  assert_int_equal(vbx_proto_encode_data(&b, VBX_PROTO_T_TUNNEL_DATA, TUN_ID, &d),
+                   VBX_PROTO_E_TOOBIG);
+  assert_int_equal(b.len, 0);
+  vbx_proto_buf_fini(&b);
+
+  pw_u32(&w, VBX_PROTO_TUNNEL_LLM_GATEWAY);
+  pw_u32(&w, 0);
+  assert_int_equal(decode_exact(VBX_PROTO_T_TUNNEL_OPEN, TUN_ID, w.b, w.n), 0);
+  assert_int_equal(decode_exact(VBX_PROTO_T_TUNNEL_OPEN, 9, w.b, w.n), VBX_PROTO_E_PROTOCOL);
+  assert_int_equal(decode_exact(VBX_PROTO_T_TUNNEL_OPEN, 0, w.b, w.n), VBX_PROTO_E_PROTOCOL);
+  w.b[4] = 1; /* reserved */
+  assert_int_equal(decode_exact(VBX_PROTO_T_TUNNEL_OPEN, TUN_ID, w.b, w.n), VBX_PROTO_E_PROTOCOL);
+  w.b[4] = 0;
+  w.b[0] = 2; /* an unknown service: the guest never names anything else */
+  assert_int_equal(decode_exact(VBX_PROTO_T_TUNNEL_OPEN, TUN_ID, w.b, w.n), VBX_PROTO_E_PROTOCOL);
+  w.b[0] = 0;
+  w.b[3] = 0x80; /* a "port" in the high bits is no service either */
+  assert_int_equal(decode_exact(VBX_PROTO_T_TUNNEL_OPEN, TUN_ID, w.b, w.n), VBX_PROTO_E_PROTOCOL);
+  /* CLOSE: RESET is the only flag */
+  w.n = 0;
+  pw_u32(&w, 0);
+  pw_u32(&w, 0);
+  assert_int_equal(decode_exact(VBX_PROTO_T_TUNNEL_CLOSE, TUN_ID, w.b, w.n), 0);
+  w.b[0] = 3;
+  assert_int_equal(decode_exact(VBX_PROTO_T_TUNNEL_CLOSE, TUN_ID, w.b, w.n), VBX_PROTO_E_PROTOCOL);
+  w.b[0] = 0;
+  w.b[7] = 1;
+  assert_int_equal(decode_exact(VBX_PROTO_T_TUNNEL_CLOSE, TUN_ID, w.b, w.n), VBX_PROTO_E_PROTOCOL);
+  assert_int_equal(decode_exact(VBX_PROTO_T_TUNNEL_EOF, TUN_ID, w.b, w.n), 0);
+  assert_int_equal(decode_exact(VBX_PROTO_T_TUNNEL_EOF, 1, w.b, w.n), VBX_PROTO_E_PROTOCOL);
+  /* OPENED is empty */
+  assert_int_equal(decode_exact(VBX_PROTO_T_TUNNEL_OPENED, TUN_ID, w.b, 0), 0);
+  assert_int_equal(decode_exact(VBX_PROTO_T_TUNNEL_OPENED, TUN_ID, w.b, 1), VBX_PROTO_E_PROTOCOL);
+  /* WINDOW_UPDATE on a tunnel id is an ordinary WINDOW_UPDATE */
+  w.n = 0;
+  pw_u32(&w, 4096);
+  assert_int_equal(decode_exact(VBX_PROTO_T_WINDOW_UPDATE, TUN_ID, w.b, w.n), 0);
+  /* an oversize TUNNEL_DATA payload is TOOBIG, a frame header over the
+   * limit is refused before its payload */
+  {
+    size_t n = VBX_PROTO_MAX_PAYLOAD + 1;
+    uint8_t *p = calloc(1, n);
+    assert_non_null(p);
+    assert_int_equal(decode_exact(VBX_PROTO_T_TUNNEL_DATA, TUN_ID, p, n), VBX_PROTO_E_TOOBIG);
+    free(p);
+    struct vbx_proto_header h = {1, VBX_PROTO_T_TUNNEL_DATA, 0, TUN_ID, VBX_PROTO_MAX_PAYLOAD + 1};
+    struct vbx_proto_header out;
+    uint8_t raw[VBX_PROTO_HEADER_SIZE];
+    vbx_proto_header_pack(&h, raw);
+    assert_int_equal(vbx_proto_header_parse(raw, 0, &out), VBX_PROTO_E_TOOBIG);
+    h.length = 8;
+    h.type = 0x45; /* past the last tunnel type */
+    vbx_proto_header_pack(&h, raw);
+    assert_int_equal(vbx_proto_header_parse(raw, 0, &out), VBX_PROTO_E_PROTOCOL);
+  }
+  assert_string_equal(vbx_proto_type_name(VBX_PROTO_T_TUNNEL_CLOSE), "TUNNEL_CLOSE");
+}
+
 static void test_value_checks(void **state) {
   struct vbx_proto_buf b;
   struct vbx_proto_exit x = {VBX_PROTO_EXIT_EXITED, 256, 0, 0, 0, 0};
@@ -729,6 +833,7 @@ int main(void) {
       cmocka_unit_test(test_paths_and_strings),
       cmocka_unit_test(test_strlist_copy_bounds),
       cmocka_unit_test(test_id_rules),
+      cmocka_unit_test(test_tunnel_messages),
       cmocka_unit_test(test_value_checks),
       cmocka_unit_test(test_view_encoder_revalidates),
   };

@@ -46,6 +46,30 @@ static void round_trip(const struct vbx_proto_policy *p) {
   assert_true(Q.max_output == p->max_output);
   assert_int_equal(Q.n_rlimits, p->n_rlimits);
   assert_memory_equal(Q.rlimits, p->rlimits, p->n_rlimits * sizeof p->rlimits[0]);
+  assert_int_equal(Q.llm_gateway_port, p->llm_gateway_port);
+}
+
+/* llm_gateway_port: a TCP port, written last, read back; anything else
+ * (0, above 65535, a size suffix, a word) refused naming the key. */
+static void test_llm_gateway_port(void **s) {
+  (void)s;
+  assert_int_equal(parse("allow = *\nllm_gateway_port = 4000\n", &P), 0);
+  assert_int_equal(P.llm_gateway_port, 4000);
+  round_trip(&P);
+  P.llm_gateway_port = 65535;
+  round_trip(&P);
+  static const char *const bad[] = {"0", "65536", "4k", "port", "-1", "4000x", "unlimited"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    char t[64];
+    snprintf(t, sizeof t, "llm_gateway_port = %s\n", bad[i]);
+    assert_int_equal(parse(t, &P), VBX_PROTO_E_PROTOCOL);
+    assert_non_null(strstr(err, "key 'llm_gateway_port': needs a TCP port"));
+  }
+  char text[256];
+  size_t len;
+  vbx_proto_policy_init(&P);
+  P.llm_gateway_port = 70000;
+  assert_int_equal(vbx_proto_policy_write(&P, NULL, text, sizeof text, &len), VBX_PROTO_E_INVAL);
 }
 
 static void test_parse_ok(void **s) {
@@ -238,9 +262,10 @@ static void test_set(void **s) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_parse_ok),       cmocka_unit_test(test_malformed_refused),
-      cmocka_unit_test(test_limits),         cmocka_unit_test(test_round_trip),
-      cmocka_unit_test(test_writer_refuses), cmocka_unit_test(test_set),
+      cmocka_unit_test(test_parse_ok),         cmocka_unit_test(test_malformed_refused),
+      cmocka_unit_test(test_limits),           cmocka_unit_test(test_round_trip),
+      cmocka_unit_test(test_writer_refuses),   cmocka_unit_test(test_set),
+      cmocka_unit_test(test_llm_gateway_port),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

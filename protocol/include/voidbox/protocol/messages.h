@@ -92,7 +92,10 @@ int vbx_proto_strlist_copy(const struct vbx_proto_strlist *l, char **vec, size_t
 #define VBX_PROTO_FEAT_FILES (1u << 1)
 #define VBX_PROTO_FEAT_TELEMETRY (1u << 2)
 #define VBX_PROTO_FEAT_SIGNAL (1u << 3)
-#define VBX_PROTO_FEAT_ALL_V1 0x0fu
+#define VBX_PROTO_FEAT_ALL_V1 0x0fu /* the four bits of the first v1 release */
+/* TUNNEL_* messages (docs/protocol.md 4.5): the guest may open tunnels to
+ * the host on ids it allocates itself (VBX_PROTO_GUEST_ID_BIT set). */
+#define VBX_PROTO_FEAT_TUNNEL (1u << 4)
 
 struct vbx_proto_challenge { /* G->H, id 0 */
   uint16_t min_version, max_version;
@@ -123,7 +126,8 @@ int vbx_proto_encode_hello_ok(struct vbx_proto_buf *b, const struct vbx_proto_he
 int vbx_proto_decode_hello_ok(const uint8_t *p, size_t len, struct vbx_proto_hello_ok *m);
 int vbx_proto_encode_error(struct vbx_proto_buf *b, uint32_t id, const struct vbx_proto_error *m);
 int vbx_proto_decode_error(const uint8_t *p, size_t len, struct vbx_proto_error *m);
-/* OK and STDIN_CLOSE have empty payloads. The decoder checks len == 0. */
+/* OK, STDIN_CLOSE and TUNNEL_OPENED have empty payloads. The decoder
+ * checks len == 0. */
 int vbx_proto_encode_empty(struct vbx_proto_buf *b, unsigned type, uint32_t id);
 int vbx_proto_decode_empty(const uint8_t *p, size_t len);
 /* PING / PONG: one u64 cookie; PONG echoes the PING's cookie and id. */
@@ -184,8 +188,9 @@ int vbx_proto_decode_exec_start(const uint8_t *p, size_t len, struct vbx_proto_e
 int vbx_proto_encode_exec_start_view(struct vbx_proto_buf *b, uint32_t id,
                                      const struct vbx_proto_exec_start_view *m);
 
-/* STDIN_DATA, STDOUT_DATA, STDERR_DATA and FILE_DATA: u64 offset of the
- * first byte in its stream, then 1..VBX_PROTO_MAX_DATA data bytes. */
+/* STDIN_DATA, STDOUT_DATA, STDERR_DATA, FILE_DATA and TUNNEL_DATA: u64
+ * offset of the first byte in its stream, then 1..VBX_PROTO_MAX_DATA data
+ * bytes. The id follows the type's rule (a guest id for TUNNEL_DATA). */
 struct vbx_proto_data {
   uint64_t offset;
   const uint8_t *data;
@@ -299,6 +304,31 @@ int vbx_proto_encode_telemetry_sample(struct vbx_proto_buf *b, uint32_t id,
 int vbx_proto_decode_telemetry_sample(const uint8_t *p, size_t len,
                                       struct vbx_proto_telemetry_sample *m);
 
+/* ---- tunnels (docs/protocol.md 4.5; needs VBX_PROTO_FEAT_TUNNEL) -------- */
+
+/* Ids with this bit set are allocated by the guest, and only for
+ * TUNNEL_OPEN; every TUNNEL_* frame carries such an id. The host allocates
+ * its request ids below it (1..0x7fffffff). */
+#define VBX_PROTO_GUEST_ID_BIT 0x80000000u
+/* The only service a tunnel reaches so far: the box's LLM gateway. The
+ * guest names a service, never a host address or port. */
+#define VBX_PROTO_TUNNEL_LLM_GATEWAY 1u
+/* TUNNEL_CLOSE flags. */
+#define VBX_PROTO_TUNNEL_CLOSE_F_RESET (1u << 0) /* abortive: the receiver resets its socket */
+
+/* TUNNEL_OPEN: u32 service (VBX_PROTO_TUNNEL_LLM_GATEWAY), u32 reserved. */
+int vbx_proto_encode_tunnel_open(struct vbx_proto_buf *b, uint32_t id, uint32_t service);
+int vbx_proto_decode_tunnel_open(const uint8_t *p, size_t len, uint32_t *service);
+/* TUNNEL_OPENED has an empty payload (vbx_proto_encode_empty /
+ * vbx_proto_decode_empty); TUNNEL_DATA is a data frame
+ * (vbx_proto_encode_data with type VBX_PROTO_T_TUNNEL_DATA). */
+/* TUNNEL_EOF: u64 size, the bytes the sender sent on the tunnel in all. */
+int vbx_proto_encode_tunnel_eof(struct vbx_proto_buf *b, uint32_t id, uint64_t size);
+int vbx_proto_decode_tunnel_eof(const uint8_t *p, size_t len, uint64_t *size);
+/* TUNNEL_CLOSE: u32 flags (VBX_PROTO_TUNNEL_CLOSE_F_*), u32 reserved. */
+int vbx_proto_encode_tunnel_close(struct vbx_proto_buf *b, uint32_t id, uint32_t flags);
+int vbx_proto_decode_tunnel_close(const uint8_t *p, size_t len, uint32_t *flags);
+
 /* ---- generic dispatch ---------------------------------------------------- */
 
 /* Any decoded message; which member is valid follows type. */
@@ -325,12 +355,16 @@ struct vbx_proto_msg {
     struct vbx_proto_stat_result stat_result;
     uint32_t interval_ms; /* TELEMETRY_SUBSCRIBE */
     struct vbx_proto_telemetry_sample sample;
-  } u; /* OK, STDIN_CLOSE: nothing */
+    uint32_t service;     /* TUNNEL_OPEN */
+    uint64_t size;        /* TUNNEL_EOF */
+    uint32_t close_flags; /* TUNNEL_CLOSE */
+  } u;                    /* OK, STDIN_CLOSE, TUNNEL_OPENED: nothing; TUNNEL_DATA: data */
 };
 
 /* vbx_proto_decode_msg - decode f's payload with the decoder for
  * f->hdr.type, and check the id rule of that type (connection-level types
- * CHALLENGE, HELLO, HELLO_OK, SHUTDOWN need id 0; request types need id != 0).
+ * CHALLENGE, HELLO, HELLO_OK, SHUTDOWN need id 0; request types need id != 0;
+ * TUNNEL_* types need VBX_PROTO_GUEST_ID_BIT set).
  * Views in *m borrow f->payload. Returns 0 or a decoder error. */
 int vbx_proto_decode_msg(const struct vbx_proto_frame *f, struct vbx_proto_msg *m);
 

@@ -11,7 +11,9 @@
  * "*" allows everything), writable (repeatable, an absolute path without
  * ".."), uid, gid, max_procs, max_execs, max_output_bytes (suffix k, m, g),
  * rlimit.NAME = SOFT[:HARD] (NAME: as core cpu data fsize nofile nproc
- * stack memlock msgqueue; "unlimited"/"infinity" allowed).
+ * stack memlock msgqueue; "unlimited"/"infinity" allowed),
+ * llm_gateway_port (1..65535: the agent listens on 127.0.0.1:PORT in the
+ * box and tunnels each connection to the host's LLM gateway).
  *
  * Pure functions: no allocation, no global state, no I/O.
  */
@@ -54,6 +56,9 @@ struct vbx_proto_policy {
   /* writable prefixes relative to the root: "/a/b/" is stored "a/b",
      * "/" is stored "" (everything) */
   char writable[VBX_PROTO_POLICY_MAX_ENTRIES][VBX_PROTO_POLICY_ENTRY_SIZE];
+  /* in-box 127.0.0.1 port of the LLM gateway tunnel (docs/protocol.md
+   * 4.5); 0 = none */
+  uint32_t llm_gateway_port;
 };
 
 /* vbx_proto_policy_init - the empty policy: nothing allowed, no identity
@@ -81,12 +86,13 @@ int vbx_proto_policy_parse(const char *text, size_t len, struct vbx_proto_policy
 
 /* vbx_proto_policy_write - the text of p into out[0..cap), NUL-terminated,
  * its length in *len: "# COMMENT" (when comment is not NULL), uid, gid,
- * max_procs, max_execs, rlimits, max_output_bytes, allow, writable lines
- * (unset values are left out). Whatever it writes parses back to p.
- * Returns 0, VBX_PROTO_E_INVAL when p holds what the file cannot say (an
- * entry with '#', a newline, edge spaces, a writable entry with "..", an
- * allow entry "*", a uid of 2^32-1, an unknown or repeated rlimit, soft >
- * hard, counts over the limits, a comment with a newline) or
+ * max_procs, max_execs, rlimits, max_output_bytes, allow, writable,
+ * llm_gateway_port lines (unset values are left out). Whatever it writes
+ * parses back to p. Returns 0, VBX_PROTO_E_INVAL when p holds what the
+ * file cannot say (an entry with '#', a newline, edge spaces, a writable
+ * entry with "..", an allow entry "*", a uid of 2^32-1, an unknown or
+ * repeated rlimit, soft > hard, counts over the limits, a port above
+ * 65535, a comment with a newline) or
  * VBX_PROTO_E_TOOBIG when it does not fit in cap. */
 int vbx_proto_policy_write(const struct vbx_proto_policy *p, const char *comment, char *out,
                            size_t cap, size_t *len);

@@ -10,6 +10,7 @@
 #include "voidbox/protocol/crypto.h"
 #include "voidbox/protocol/handshake.h"
 #include "voidbox/protocol/flow.h"
+#include "voidbox/protocol/tunnel.h"
 #include "voidbox/protocol/policy.h"
 
 #endif /* VOIDBOX_PROTOCOL_PROTOCOL_H */

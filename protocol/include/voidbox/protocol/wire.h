@@ -65,7 +65,12 @@ enum vbx_proto_type {
   VBX_PROTO_T_STAT = 0x25,                /* H->G */
   VBX_PROTO_T_STAT_RESULT = 0x26,         /* G->H */
   VBX_PROTO_T_TELEMETRY_SUBSCRIBE = 0x30, /* H->G */
-  VBX_PROTO_T_TELEMETRY_SAMPLE = 0x31     /* G->H */
+  VBX_PROTO_T_TELEMETRY_SAMPLE = 0x31,    /* G->H */
+  VBX_PROTO_T_TUNNEL_OPEN = 0x40,         /* G->H: a guest connection to tunnel (FEAT_TUNNEL) */
+  VBX_PROTO_T_TUNNEL_OPENED = 0x41,       /* H->G: the host end is connected */
+  VBX_PROTO_T_TUNNEL_DATA = 0x42,         /* either: bytes of a tunnel */
+  VBX_PROTO_T_TUNNEL_EOF = 0x43,          /* either: the sender's side is half-closed */
+  VBX_PROTO_T_TUNNEL_CLOSE = 0x44         /* either: the sender is done with the tunnel */
 };
 
 /* A decoded frame header. */
@@ -84,7 +89,8 @@ struct vbx_proto_frame {
 };
 
 /* vbx_proto_type_name - the fixed name of a message type ("EXEC_START"), or
- * NULL for a value that is not a v1 type. Static string; thread-safe. */
+ * NULL for a value that is not a v1 type (the TUNNEL_* types of the TUNNEL
+ * feature are v1 types). Static string; thread-safe. */
 const char *vbx_proto_type_name(unsigned type);
 
 /* vbx_proto_header_pack - write hdr as the 16 wire bytes into out. The
