@@ -53,6 +53,8 @@ uint32_t vbx_mcp_left_ms(uint64_t deadline_ns, uint32_t cap);
 /* ---- a bounded tail of a byte stream (a server's stderr) ---------------- */
 
 #define VBX_MCP_TAIL_BYTES 2048
+#define VBX_MCP_TAIL_LINES 10  /* lines of it an error message shows */
+#define VBX_MCP_TAIL_SHOWN 800 /* at most this many bytes of them (the end kept) */
 
 typedef struct vbx_mcp_tail {
   char buf[VBX_MCP_TAIL_BYTES];
@@ -62,9 +64,10 @@ typedef struct vbx_mcp_tail {
 
 /* Keep the newest bytes of data in t. Never fails. */
 void vbx_mcp_tail_add(vbx_mcp_tail *t, const char *data, size_t len);
-/* Write the last `lines` complete or partial lines held in t into buf,
- * control bytes other than newline replaced by '?', newlines as " | ",
- * NUL-terminated; "" when t is empty. Returns the length written. */
+/* Write the last `lines` non-blank lines held in t into buf, joined with
+ * " | ", control bytes replaced by '?', trailing blanks dropped; when they
+ * do not fit in cap, their end, after "...". NUL-terminated; "" when t
+ * holds nothing. Returns the length written. */
 size_t vbx_mcp_tail_lines(const vbx_mcp_tail *t, unsigned lines, char *buf, size_t cap);
 
 /* ---- transport over a child process's pipes (tests) --------------------- */

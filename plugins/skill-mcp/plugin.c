@@ -74,14 +74,17 @@ static void ms_destroy(void *skill) {
   free(s);
 }
 
-/* A failed session step as the call's error: the sandbox's own failure
- * (its message already on the call), cancellation, the box's deadline, or
- * the session's message with `code`. */
+/* A failed session step as the call's error: the sandbox's own failure or
+ * a proc_* call of this host call that failed (their message already on the
+ * call: the guest's "not found" says more than we could), cancellation,
+ * the box's deadline, or the session's message with `code`. */
 static int session_failed(ms_skill *s, int code, vbx_call *call) {
   const vbx_host_services *h = s->h;
   int host = s->proc ? mcp_proc_host_code(s->proc) : 0;
   if (host != 0 && host != VBX_E_TIMEOUT && host != VBX_E_CANCELLED) return host;
   if (h->is_cancelled(call)) return h->set_error(call, VBX_E_CANCELLED, NULL, "cancelled");
+  int failed = s->proc ? mcp_proc_call_failed(s->proc) : 0;
+  if (failed != 0 && host == 0) return failed;
   return h->set_error(call, host ? host : code, NULL, "%s", vbx_mcp_session_error(s->sess));
 }
 
@@ -190,8 +193,11 @@ static int ms_call_tool(void *skill, const vbx_sandbox_ref *sandbox, const char 
     free(text);
     return rc;
   }
-  int host = mcp_proc_host_code(s->proc);
-  if (host != 0 || h->is_cancelled(call)) return session_failed(s, rc, call);
+  /* the sandbox's own failures end the call with its message; the engine
+   * shows a failed proc_* call's message to the model as the tool error */
+  if (mcp_proc_host_code(s->proc) != 0 || mcp_proc_call_failed(s->proc) != 0 ||
+      h->is_cancelled(call))
+    return session_failed(s, rc, call);
   if (rc == VBX_E_NOMEM) return h->set_error(call, rc, NULL, "out of memory");
   return tool_error(s, out_text, is_error, call, vbx_mcp_session_error(s->sess));
 }

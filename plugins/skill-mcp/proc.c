@@ -29,8 +29,9 @@ struct mcp_proc {
   int eof; /* proc_read gave end of file */
   int have_status;
   vbx_exec_result st;
-  int host_code; /* a proc_* failure of the sandbox itself */
-  int failed;    /* a proc_* call failed with this code */
+  int host_code;   /* a proc_* failure of the sandbox itself */
+  int failed;      /* a proc_* call failed with this code */
+  int call_failed; /* ... during the host call in progress (its message is on it) */
   vbx_mcp_tail tail;
   /* the write watchdog */
   pthread_t thread;
@@ -59,6 +60,7 @@ void mcp_proc_bind(mcp_proc *p, const vbx_sandbox_ref *sb, vbx_call *call) {
     pthread_mutex_unlock(&p->mu);
   }
   p->call = call;
+  p->call_failed = 0;
 }
 
 /* ---- the watchdog ---------------------------------------------------------- */
@@ -105,7 +107,7 @@ static int failed(mcp_proc *p, int rc) {
       (rc == VBX_E_TIMEOUT && p->h->deadline_ns(p->call) != 0 &&
        p->h->monotonic_ns() >= p->h->deadline_ns(p->call)))
     p->host_code = rc;
-  p->failed = rc;
+  p->failed = p->call_failed = rc;
   return rc;
 }
 
@@ -186,7 +188,7 @@ static void t_describe(void *ctx, char *buf, size_t cap) {
     return;
   }
   char tail[VBX_MCP_TAIL_BYTES + 512];
-  vbx_mcp_tail_lines(&p->tail, 5, tail, sizeof tail);
+  vbx_mcp_tail_lines(&p->tail, VBX_MCP_TAIL_LINES, tail, VBX_MCP_TAIL_SHOWN);
   snprintf(buf + n, cap - (size_t)n, "; last stderr: %s", tail);
 }
 
@@ -201,6 +203,7 @@ vbx_mcp_transport mcp_proc_transport(mcp_proc *p) {
 }
 
 int mcp_proc_host_code(const mcp_proc *p) { return p->host_code; }
+int mcp_proc_call_failed(const mcp_proc *p) { return p->call_failed; }
 
 /* ---- open and close ---------------------------------------------------------- */
 

@@ -45,7 +45,7 @@ struct vbx_mcp_rpc {
   int dead;
   int err_code;
   size_t received;
-  char err[1200];
+  char err[1600];
   char rbuf[READ_CHUNK];
 };
 
@@ -84,7 +84,7 @@ static int fatal(vbx_mcp_rpc *rpc, int code, const char *method, const char *fmt
     __attribute__((format(printf, 4, 5)));
 static int fatal(vbx_mcp_rpc *rpc, int code, const char *method, const char *fmt, ...) {
   if (rpc->dead) return rpc->dead;
-  char text[900];
+  char text[1300];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(text, sizeof text, fmt, ap);
@@ -135,7 +135,7 @@ static int write_msg(vbx_mcp_rpc *rpc, json_t *msg, const char *method, uint64_t
   int rc = rpc->t.write(rpc->t.ctx, text, len + 1, deadline_ns);
   free(text);
   if (rc == 0) return 0;
-  char why[800];
+  char why[1100];
   describe(rpc, why, sizeof why);
   if (rc == VBX_E_CANCELLED) return fatal(rpc, rc, method, "cancelled while writing to the server");
   if (rc == VBX_E_TIMEOUT)
@@ -313,7 +313,7 @@ static int pump_once(vbx_mcp_rpc *rpc, uint64_t deadline_ns, const char *ctx) {
   if (rc == VBX_E_AGAIN) return VBX_E_AGAIN;
   if (rc == VBX_E_CANCELLED) return fail(rpc, VBX_E_CANCELLED, ctx, "cancelled");
   if (rc == VBX_E_TIMEOUT) return fail(rpc, rc, ctx, "the call's deadline passed");
-  char why[800];
+  char why[1100];
   if (rc != 0) {
     describe(rpc, why, sizeof why);
     return fatal(rpc, rc, ctx, "reading from the server failed%s%s", why[0] ? ": " : "", why);

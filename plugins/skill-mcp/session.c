@@ -38,7 +38,7 @@ struct vbx_mcp_session {
   size_t n_tools;
   int stale;
   size_t log_lines;
-  char err[1400];
+  char err[1800];
 };
 
 static void logf_(vbx_mcp_session *s, int level, const char *fmt, ...)

@@ -65,6 +65,10 @@ vbx_mcp_transport mcp_proc_transport(mcp_proc *p);
  * (VBX_E_SANDBOX_LOST, VBX_E_CANCELLED, VBX_E_TIMEOUT of the host call),
  * else 0. Its message is on the call. */
 int mcp_proc_host_code(const mcp_proc *p);
+/* The code of a proc_* call of the sandbox that failed during the host
+ * call bound last (a process that could not start, a broken stream), else
+ * 0; the sandbox's message for it is on that call. */
+int mcp_proc_call_failed(const mcp_proc *p);
 /* Stop the server (SIGTERM, a moment, then proc_close's SIGKILL) and free
  * p. Needs no call. NULL is a no-op. */
 void mcp_proc_close(mcp_proc *p);

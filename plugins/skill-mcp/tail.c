@@ -22,28 +22,52 @@ void vbx_mcp_tail_add(vbx_mcp_tail *t, const char *data, size_t len) {
 
 size_t vbx_mcp_tail_lines(const vbx_mcp_tail *t, unsigned lines, char *buf, size_t cap) {
   if (cap == 0) return 0;
-  size_t end = t->len;
-  while (end > 0 && (t->buf[end - 1] == '\n' || t->buf[end - 1] == '\r'))
-    end--;
-  size_t start = end;
+  /* the start of the last `lines` non-blank lines */
+  size_t start = t->len, end = t->len;
   unsigned seen = 0;
-  while (start > 0) {
-    if (t->buf[start - 1] == '\n' && ++seen == lines) break;
-    start--;
+  for (size_t i = t->len; i > 0 && seen < lines; i--) {
+    if (t->buf[i - 1] != '\n') continue;
+    int blank = 1;
+    for (size_t j = i; j < end && blank; j++)
+      blank = t->buf[j] == '\r' || t->buf[j] == ' ';
+    if (!blank) seen++;
+    start = i;
+    end = i - 1;
   }
+  if (seen < lines) start = 0;
+  /* printable, non-blank lines joined with " | " into a scratch buffer */
+  char tmp[VBX_MCP_TAIL_BYTES * 3];
   size_t o = 0;
-  for (size_t i = start; i < end && o + 1 < cap; i++) {
-    unsigned char c = (unsigned char)t->buf[i];
-    if (c == '\n') {
-      if (o + 4 >= cap) break;
-      memcpy(buf + o, " | ", 3);
-      o += 3;
-    } else if (c == '\r') {
-      continue;
-    } else {
-      buf[o++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+  const char *p = t->buf + start, *stop = t->buf + t->len;
+  while (p < stop) {
+    const char *nl = memchr(p, '\n', (size_t)(stop - p));
+    const char *e = nl ? nl : stop;
+    while (e > p && (e[-1] == '\r' || e[-1] == ' '))
+      e--;
+    if (e > p) {
+      if (o > 0) {
+        memcpy(tmp + o, " | ", 3);
+        o += 3;
+      }
+      for (const char *c = p; c < e; c++)
+        tmp[o++] = ((unsigned char)*c < 0x20 || *c == 0x7f) ? '?' : *c;
     }
+    p = nl ? nl + 1 : stop;
   }
-  buf[o] = '\0';
-  return o;
+  /* keep the end when it does not fit, from a whole character on */
+  size_t from = 0;
+  if (o + 1 > cap) {
+    from = o - (cap > 4 ? cap - 4 : cap - 1);
+    while (from < o && ((unsigned char)tmp[from] & 0xC0) == 0x80)
+      from++;
+  }
+  size_t n = 0;
+  if (from > 0 && cap > 4) {
+    memcpy(buf, "...", 3);
+    n = 3;
+  }
+  memcpy(buf + n, tmp + from, o - from);
+  n += o - from;
+  buf[n] = '\0';
+  return n;
 }

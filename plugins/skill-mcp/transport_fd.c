@@ -124,7 +124,7 @@ static void fd_describe(void *ctx, char *buf, size_t cap) {
     n = snprintf(buf, cap, "killed by signal %d", WTERMSIG(p->status));
   if (n < 0 || (size_t)n >= cap || p->tail.len == 0) return;
   char tail[VBX_MCP_TAIL_BYTES + 512];
-  vbx_mcp_tail_lines(&p->tail, 5, tail, sizeof tail);
+  vbx_mcp_tail_lines(&p->tail, VBX_MCP_TAIL_LINES, tail, VBX_MCP_TAIL_SHOWN);
   snprintf(buf + n, cap - (size_t)n, "; last stderr: %s", tail);
 }
 

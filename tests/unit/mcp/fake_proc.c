@@ -63,6 +63,9 @@ static int p_open(void *handle, const vbx_exec_request *req, void **out, vbx_cal
 static int p_write(void *proc, const void *data, size_t len, vbx_call *call) {
   fproc *p = proc;
   const char *d = data;
+  if (p->sb->no_start)
+    return p->sb->h->set_error(call, VBX_E_NOTFOUND, NULL,
+                               "box b: proc %s: exec: No such file or directory", p->sb->argv0);
   while (len > 0) {
     if (p->in < 0) return p->sb->h->set_error(call, VBX_E_STATE, NULL, "stdin closed");
     ssize_t n = write(p->in, d, len);

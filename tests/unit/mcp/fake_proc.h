@@ -15,7 +15,8 @@ typedef struct fake_sb {
   int signals[16]; /* proc_kill's signals, in order */
   int n_signals;
   char argv0[512], arg1[128], env0[256], cwd[256];
-  int refuse; /* proc_open fails as a backend without streaming exec does */
+  int refuse;   /* proc_open fails as a backend without streaming exec does */
+  int no_start; /* the first proc_write fails as the guest's "not found" does */
 } fake_sb;
 
 /* Fill ref for sb; with_proc 0 gives a 1.2-sized ref (no streaming exec). */

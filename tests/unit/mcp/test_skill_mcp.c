@@ -313,6 +313,21 @@ static void test_start_failures(void **state) {
   assert_int_equal(k.sb.closed, 1); /* stopped at once, not at destroy */
   finish(&k);
 
+  /* a process the sandbox could not start: its message stays on the call */
+  memset(&k, 0, sizeof k);
+  k.sb.h = H;
+  k.sb.no_start = 1;
+  fake_sb_ref(&k.sb, &k.ref, 1);
+  vbx_json *o = js("{\"command\":\"nosuch-server\"}");
+  vbx_skill_config cfg = config("fake", o);
+  vbx__call_init(&c, NULL, NULL, 0);
+  assert_int_equal(VT->create(IMPL->plugin_state, &cfg, &c, &k.skill), 0);
+  H->json_decref(o);
+  k.out.struct_size = sizeof k.out;
+  assert_int_equal(VT->provision(k.skill, &k.ref, &k.out, &c), VBX_E_NOTFOUND);
+  assert_string_equal(c.message, "box b: proc nosuch-server: exec: No such file or directory");
+  finish(&k);
+
   assert_int_equal(provision(&k, "version-bad", NULL, &c), VBX_E_VERSION);
   assert_non_null(strstr(c.message, "'1999-01-01', which voidbox does not speak"));
   finish(&k);
