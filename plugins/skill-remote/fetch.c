@@ -106,13 +106,19 @@ int rskill_fetch(const rskill_env *e, const rskill_addr *a, const char *dir, rsk
     return h->set_error(e->call, VBX_E_STATE, NULL,
                         "remote skill '%s' must be fetched, but the network is off (--offline)",
                         a->key);
-  if (dir != NULL) {
-    size_t dl = strnlen(dir, sizeof dirs[0] - 1); /* a pin's dir always fits */
-    memcpy(dirs[n], dir, dl);
-    dirs[n++][dl] = '\0';
-  } else {
-    for (; rskill_search_dirs[n] != NULL && n < 16; n++)
-      snprintf(dirs[n], sizeof dirs[0], rskill_search_dirs[n], a->skill);
+  for (; rskill_search_dirs[n] != NULL && n < 16; n++)
+    snprintf(dirs[n], sizeof dirs[0], rskill_search_dirs[n], a->skill);
+  if (dir != NULL) { /* a lock's pin: one of those places, and only it */
+    size_t k = 0;
+    while (k < n && strcmp(dirs[k], dir) != 0)
+      k++;
+    if (k == n)
+      return h->set_error(e->call, VBX_E_INVAL, NULL,
+                          "remote skill '%s': the lock pins it in '%.100s', which is not a place "
+                          "voidbox looks for it; run `voidbox skills update %s`",
+                          a->key, dir, a->key);
+    if (k > 0) memcpy(dirs[0], dirs[k], sizeof dirs[0]);
+    n = 1;
   }
   for (size_t i = 0; i < n; i++) {
     long status = 0;

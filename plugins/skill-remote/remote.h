@@ -182,8 +182,9 @@ typedef struct rskill_fetched {
 } rskill_fetched;
 
 /* rskill_fetch - GET SKILL.md for `a`: from `dir` when not NULL (a lock's
- * pin), else from each of rskill_search_dirs in turn while the answer is
- * 404. The body is bounded (SKILL_MD_MAX_BYTES) and checked as a SKILL.md
+ * pin, which must be one of the places searched: anything else is refused
+ * before any request), else from each of rskill_search_dirs in turn while
+ * the answer is 404. The body is bounded (SKILL_MD_MAX_BYTES) and checked as a SKILL.md
  * whose name is a->skill. Refused offline. out->data freed with free(). */
 int rskill_fetch(const rskill_env *e, const rskill_addr *a, const char *dir, rskill_fetched *out);
 

@@ -595,6 +595,19 @@ static void test_lock_and_usage_errors(void **state) {
   assert_int_equal(skills_cmd(f, "http://127.0.0.1:9", "list", NULL, NULL), 1);
   expect_in(f->err, "entry '" SKILL "': 'files' must map \"SKILL.md\" to {url, sha256, size}",
             "bad entry");
+  /* A pin whose dir is not a place searched is refused before any request. */
+  char h1[65], lock[1024];
+  sha(V1, h1);
+  snprintf(lock, sizeof lock,
+           "{\"voidbox_skills_lock\": 1, \"skills\": {\"" SKILL
+           "\": {\"dir\": \"docs\", "
+           "\"files\": {\"SKILL.md\": {\"url\": \"u\", \"sha256\": \"%s\", \"size\": 1}}, "
+           "\"fetched_at\": \"t\"}}}",
+           h1);
+  spit(f->lock, lock);
+  assert_int_equal(run_spec(f, "http://127.0.0.1:9", NULL), 1);
+  expect_reported(f, "the lock pins it in 'docs', which is not a place voidbox looks for it",
+                  "a pin elsewhere");
   assert_int_equal(run_cli(f, "skills", NULL), 2);
   expect_in(f->err, "usage: voidbox skills list", "no subcommand");
   assert_int_equal(run_cli(f, "skills", "--help", NULL), 0);
