@@ -150,14 +150,32 @@ static void log_bridge(void *user, int level, const char *msg) {
 
 /* ---- setup ------------------------------------------------------------- */
 
+/* "file://" and path with bytes outside RFC 3986's unreserved set and '/'
+ * percent-encoded, into uri (cut at cap). */
+static void file_uri(const char *path, char *uri, size_t cap) {
+  static const char hex[] = "0123456789ABCDEF";
+  size_t o = (size_t)snprintf(uri, cap, "file://");
+  for (const unsigned char *c = (const unsigned char *)path; *c && o + 4 < cap; c++) {
+    if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+        strchr("/-._~", *c) != NULL) {
+      uri[o++] = (char)*c;
+    } else {
+      uri[o++] = '%';
+      uri[o++] = hex[*c >> 4];
+      uri[o++] = hex[*c & 15];
+    }
+  }
+  uri[o] = '\0';
+}
+
 /* {"roots":[{"uri":"file:///path","name":"path's last part"}...]} */
 static json_t *roots_result(const char *const *roots) {
   json_t *arr = json_array();
   for (size_t i = 0; arr && roots[i] && i < ROOTS_MAX; i++) {
     const char *base = strrchr(roots[i], '/');
     base = (base && base[1]) ? base + 1 : roots[i];
-    char uri[4200];
-    snprintf(uri, sizeof uri, "file://%s", roots[i]);
+    char uri[3 * 1024 + 16];
+    file_uri(roots[i], uri, sizeof uri);
     if (json_array_append_new(arr, json_pack("{s:s,s:s}", "uri", uri, "name", base)) != 0) {
       json_decref(arr);
       return NULL;

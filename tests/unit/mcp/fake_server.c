@@ -10,7 +10,7 @@
  *
  * tools/list gives 17 tools over 3 pages. tools/call by tool name: echo
  * {message}; add {a,b}, which first asks the client ping, roots/list and
- * sampling/createMessage and checks the answers; mixed (every content
+ * sampling/createMessage and reports the answers (every root's URI); mixed (every content
  * type); structured; fail (isError); rpcerr (JSON-RPC error); env (the
  * value of FAKE_ENV); slow {ms}; crash (stderr, exit 3); abort (SIGKILL
  * itself); stall (never answers); garbage (a non-JSON line); huge (a 5 MiB
@@ -133,8 +133,13 @@ static void add(json_t *id, json_t *args) {
              json_object_size(json_object_get(m, "result")) == 0;
       got++;
     } else if (json_integer_value(mid) == 41) {
-      json_t *r = json_array_get(json_object_get(json_object_get(m, "result"), "roots"), 0);
-      snprintf(roots, sizeof roots, "%s", json_string_value(json_object_get(r, "uri")));
+      size_t i;
+      json_t *r;
+      json_array_foreach(json_object_get(json_object_get(m, "result"), "roots"), i, r) {
+        size_t n = strlen(roots);
+        snprintf(roots + n, sizeof roots - n, "%s%s", i ? "," : "",
+                 json_string_value(json_object_get(r, "uri")));
+      }
       got++;
     } else if (json_integer_value(mid) == 42) {
       sampling = (int)json_integer_value(json_object_get(json_object_get(m, "error"), "code"));

@@ -38,7 +38,7 @@ static void start(fx *f, const char *scenario, uint32_t call_ms, const char *ask
   const char *argv[] = {VBX_TEST_FAKE_SERVER, scenario, NULL};
   const char *env[] = {"FAKE_ENV=from-test", NULL};
   assert_int_equal(vbx_mcp_fd_open(argv, env, &f->proc), 0);
-  static const char *const roots[] = {"/workspace", "/data/set", NULL};
+  static const char *const roots[] = {"/workspace", "/data/my set%", NULL};
   vbx_mcp_session_config c;
   memset(&c, 0, sizeof c);
   c.name = "fake";
@@ -180,7 +180,8 @@ static void test_calls(void **state) {
   free(t);
   /* the server asks ping, roots/list and sampling in the middle of the call */
   t = call(&f, "add", "{\"a\":2,\"b\":3}", 0, 0);
-  assert_string_equal(t, "sum=5 ping=ok roots=file:///workspace sampling=-32601");
+  assert_string_equal(
+      t, "sum=5 ping=ok roots=file:///workspace,file:///data/my%20set%25 sampling=-32601");
   free(t);
   assert_true(vbx_mcp_session_tools_stale(f.s));
   assert_non_null(strstr(f.log, "asked for sampling/createMessage, which voidbox does not offer"));
