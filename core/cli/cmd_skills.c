@@ -169,7 +169,11 @@ static int one(const char *cmd, skills_ctx *c, const char *text, rskill_mode mod
   memset(&c->call, 0, sizeof c->call);
   int rc = rskill_ensure(&c->e, &a, mode, NULL, &res);
   if (rc != 0) {
-    vbx__cli_error("skills %s: %s", cmd, message(c, rc));
+    const char *m = message(c, rc); /* a transport error names the URL, not the skill */
+    if (strstr(m, a.key) == NULL)
+      vbx__cli_error("skills %s: remote skill '%s': %s", cmd, a.key, m);
+    else
+      vbx__cli_error("skills %s: %s", cmd, m);
     return VBX_EXIT_FAILED;
   }
   const char *what = res.pinned && !res.old_sha256[0]                   ? "pinned"
