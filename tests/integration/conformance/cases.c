@@ -169,12 +169,7 @@ static void test_procs(void **s) {
   vbx_call call;
   vbx__call_init(&call, NULL, NULL, 0);
   assert_int_equal(TH.vt->proc_close_stdin(p, &call), 0);
-  char out[64], err[64];
-  vbx_exec_result st;
-  th_proc_drain(p, out, sizeof out, err, sizeof err, &st);
-  assert_string_equal(out, "");
-  assert_int_equal(st.exit_code, 7);
-  assert_int_equal(st.term_signal, 0);
+  th_proc_expect_exit(p, 7);
   TH.vt->proc_close(p);
   const char *sl[] = {"sleep", "300", NULL};
   p = th_proc_open(BOX, sl, 0);

@@ -100,6 +100,9 @@ void th_proc_expect(void *proc, vbx_stream stream, const char *want);
  * asserts. */
 void th_proc_drain(void *proc, char *out, size_t out_cap, char *err, size_t err_cap,
                    vbx_exec_result *st);
+/* th_proc_expect_exit - th_proc_drain asserting that no more output came
+ * and that the process exited with exit_code (no signal, no timeout). */
+void th_proc_expect_exit(void *proc, int exit_code);
 
 /* ---- a create or a command on a thread of its own (th_async.c) ---------- */
 /* A box created on its own thread, to be cancelled meanwhile. */

@@ -79,3 +79,13 @@ void th_proc_drain(void *proc, char *out, size_t out_cap, char *err, size_t err_
   int rc = TH.vt->proc_status(proc, st, &call);
   if (rc != 0) fail_msg("proc_status after end of file: %d %s", rc, call.message);
 }
+
+void th_proc_expect_exit(void *proc, int exit_code) {
+  char out[256], err[256];
+  vbx_exec_result st;
+  th_proc_drain(proc, out, sizeof out, err, sizeof err, &st);
+  if (out[0] != '\0' || err[0] != '\0') fail_msg("unexpected output '%s', '%s'", out, err);
+  assert_int_equal(st.exit_code, exit_code);
+  assert_int_equal(st.term_signal, 0);
+  assert_false(st.timed_out);
+}

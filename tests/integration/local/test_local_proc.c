@@ -89,12 +89,7 @@ static void test_stderr(void **s) {
   th_proc_write(p, "y\n");
   th_proc_expect(p, VBX_STREAM_STDERR, "err:y\n");
   th_proc_write(p, "z\n");
-  char out[64], err[64];
-  vbx_exec_result st;
-  th_proc_drain(p, out, sizeof out, err, sizeof err, &st);
-  assert_string_equal(out, "");
-  assert_int_equal(st.exit_code, 3);
-  assert_int_equal(st.term_signal, 0);
+  th_proc_expect_exit(p, 3);
   TH.vt->proc_close(p);
 }
 
@@ -174,10 +169,7 @@ static void test_exit_while_writing(void **s) {
   assert_int_equal(rc, VBX_E_STATE);
   assert_non_null(strstr(call.message, "has ended"));
   assert_true(th_now() - t0 < 15);
-  char out[64], err[64];
-  vbx_exec_result st;
-  th_proc_drain(p, out, sizeof out, err, sizeof err, &st);
-  assert_int_equal(st.exit_code, 3);
+  th_proc_expect_exit(p, 3);
   TH.vt->proc_close(p);
 }
 
@@ -325,12 +317,8 @@ static void test_two_procs_and_an_exec(void **s) {
   call0(&call);
   assert_int_equal(TH.vt->proc_close_stdin(a, &call), 0);
   assert_int_equal(TH.vt->proc_close_stdin(b, &call), 0);
-  char out[64], err[64];
-  vbx_exec_result st;
-  th_proc_drain(b, out, sizeof out, err, sizeof err, &st);
-  assert_int_equal(st.exit_code, 0);
-  th_proc_drain(a, out, sizeof out, err, sizeof err, &st);
-  assert_int_equal(st.exit_code, 0);
+  th_proc_expect_exit(b, 0);
+  th_proc_expect_exit(a, 0);
   TH.vt->proc_close(a);
   TH.vt->proc_close(b);
 }

@@ -136,20 +136,8 @@ static const vbx_sandbox_backend_vtable fakeproc_vt = {
     .proc_kill = proc_kill,
     .proc_close = proc_close};
 
-static const vbx_sandbox_backend_vtable halfproc_vt = {
-    .struct_size = sizeof(vbx_sandbox_backend_vtable),
-    .name = "halfproc",
-    .description = "fake sandbox with streaming exec but for proc_close",
-    .flags = VBX_SANDBOX_IS_SIMULATED,
-    .create = sb_create,
-    .destroy = sb_destroy,
-    .exec = sb_exec,
-    .proc_open = proc_open,
-    .proc_write = proc_write,
-    .proc_close_stdin = proc_close_stdin,
-    .proc_read = proc_read,
-    .proc_status = proc_status,
-    .proc_kill = proc_kill};
+/* fakeproc's but for proc_close: filled by init. */
+static vbx_sandbox_backend_vtable halfproc_vt;
 
 /* ---- skill ------------------------------------------------------------- */
 
@@ -232,6 +220,10 @@ static const vbx_skill_type_vtable sk_vt = {.struct_size = sizeof(vbx_skill_type
 static int init(const vbx_host_services *host, const vbx_registrar *reg, void **state) {
   if (H == NULL) H = host;
   *state = NULL;
+  halfproc_vt = fakeproc_vt;
+  halfproc_vt.name = "halfproc";
+  halfproc_vt.description = "fake sandbox with streaming exec but for proc_close";
+  halfproc_vt.proc_close = NULL;
   if (reg->register_sandbox_backend(reg->reg, &fakeproc_vt) != 0 ||
       reg->register_sandbox_backend(reg->reg, &halfproc_vt) != 0 ||
       reg->register_skill_type(reg->reg, &sk_vt) != 0)
