@@ -10,6 +10,10 @@
  * 2. Every typed payload decoder is run on the raw input and on the input
  *    after a 16-byte header, so whole-frame seeds also seed the payload
  *    decoders.
+ * 3. Every decoded frame on a guest id (TUNNEL_*, WINDOW_UPDATE) drives
+ *    one tunnel end (voidbox/protocol/tunnel.h) the way an endpoint would:
+ *    its ring never holds more than its window, what it asks for stays
+ *    consistent, and every due control frame encodes.
  * Invariants are checked with __builtin_trap so libFuzzer reports them.
  */
 #include <stddef.h>
@@ -62,8 +66,52 @@ static void check_frame(const struct vbx_proto_frame *f, struct vbx_proto_buf *r
   CHECK(m2.type == m.type && m2.id == m.id);
 }
 
+/* One tunnel end fed by the input's frames (part 3). */
+struct tun_end {
+  struct vbx_proto_tunnel t;
+  int live;
+};
+static uint8_t tun_ring[VBX_PROTO_INITIAL_WINDOW];
+
+static void tun_frame(struct tun_end *e, const struct vbx_proto_frame *f,
+                      struct vbx_proto_buf *re) {
+  struct vbx_proto_msg m;
+  const uint8_t *p;
+  uint32_t n;
+  uint64_t off;
+  unsigned w;
+
+  if (!(f->hdr.id & VBX_PROTO_GUEST_ID_BIT) || vbx_proto_decode_msg(f, &m) != 0) return;
+  if (!e->live || m.id != e->t.id) {
+    CHECK(vbx_proto_tunnel_init(&e->t, m.id, tun_ring, sizeof(tun_ring)) == 0);
+    e->live = 1;
+  }
+  if (m.type == VBX_PROTO_T_TUNNEL_OPENED)
+    vbx_proto_tunnel_open(&e->t);
+  else if (vbx_proto_tunnel_recv(&e->t, &m) != 0)
+    e->live = 0; /* the connection would close */
+  if (!e->live) return;
+  CHECK(e->t.len <= e->t.cap && e->t.len <= vbx_proto_window_buffered(&e->t.rx));
+  /* an endpoint's round: half the pending bytes written, some bytes sent */
+  n = vbx_proto_tunnel_pending(&e->t, &p);
+  CHECK(n <= e->t.len);
+  if (n) vbx_proto_tunnel_written(&e->t, (n + 1) / 2);
+  n = vbx_proto_tunnel_room(&e->t);
+  if (n && (f->hdr.length & 1)) CHECK(vbx_proto_tunnel_sent(&e->t, n < 4096 ? n : 4096, &off) == 0);
+  if (f->hdr.length % 7 == 3) vbx_proto_tunnel_read_eof(&e->t);
+  w = vbx_proto_tunnel_wants(&e->t);
+  if (w & VBX_PROTO_TUN_WANT_SHUTDOWN) vbx_proto_tunnel_shutdown_done(&e->t);
+  if (vbx_proto_tunnel_wants(&e->t) & VBX_PROTO_TUN_WANT_CLOSE) vbx_proto_tunnel_closed(&e->t);
+  vbx_proto_buf_reset(re);
+  for (n = 0; n < 8 && vbx_proto_tunnel_next_frame(&e->t, re) == 1; n++)
+    ;
+  CHECK(n < 8 && !(vbx_proto_tunnel_wants(&e->t) & VBX_PROTO_TUN_WANT_FRAME));
+  if (vbx_proto_tunnel_wants(&e->t) & VBX_PROTO_TUN_DONE) e->live = 0;
+}
+
 static void run_stream(const uint8_t *data, size_t size, uint32_t max, void *storage, size_t cap,
                        struct vbx_proto_buf *re) {
+  struct tun_end tun = {.live = 0};
   struct vbx_proto_decoder d;
   struct vbx_proto_frame f;
   size_t off = 0, used, step, n;
@@ -80,6 +128,7 @@ static void run_stream(const uint8_t *data, size_t size, uint32_t max, void *sto
       frames++;
       CHECK(f.hdr.length <= d.max_payload);
       check_frame(&f, re);
+      tun_frame(&tun, &f, re);
     } else if (rc == VBX_PROTO_E_AGAIN) {
       CHECK(used == n);
     } else {
@@ -140,6 +189,11 @@ static void run_typed(const uint8_t *p, size_t n) {
   (void)vbx_proto_decode_stat_result(p, n, &u.sr);
   (void)vbx_proto_decode_telemetry_subscribe(p, n, &u.u32);
   (void)vbx_proto_decode_telemetry_sample(p, n, &u.ts);
+  if (vbx_proto_decode_tunnel_open(p, n, &u.u32) == 0)
+    CHECK(n == 8 && u.u32 == VBX_PROTO_TUNNEL_LLM_GATEWAY);
+  (void)vbx_proto_decode_tunnel_eof(p, n, &u.u64);
+  if (vbx_proto_decode_tunnel_close(p, n, &u.u32) == 0)
+    CHECK((u.u32 & ~VBX_PROTO_TUNNEL_CLOSE_F_RESET) == 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

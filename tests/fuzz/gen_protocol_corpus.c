@@ -10,6 +10,7 @@
 #include "voidbox/protocol/protocol.h"
 
 static uint8_t all[4096]; /* every frame, concatenated: one stream seed */
+#define TUN 0x80000001u   /* a guest-allocated tunnel id */
 static size_t all_len;
 
 static int write_file(const char *dir, const char *name, const uint8_t *p, size_t n) {
@@ -105,6 +106,14 @@ int main(int argc, char **argv) {
   EMIT("stat_result", vbx_proto_encode_stat_result(&b, 5, &sr));
   EMIT("telemetry_subscribe", vbx_proto_encode_telemetry_subscribe(&b, 6, 1000));
   EMIT("telemetry_sample", vbx_proto_encode_telemetry_sample(&b, 6, &ts));
+  /* a tunnel's whole life, in the order an end sees it */
+  EMIT("tunnel_open", vbx_proto_encode_tunnel_open(&b, TUN, VBX_PROTO_TUNNEL_LLM_GATEWAY));
+  EMIT("tunnel_opened", vbx_proto_encode_empty(&b, VBX_PROTO_T_TUNNEL_OPENED, TUN));
+  EMIT("tunnel_data", vbx_proto_encode_data(&b, VBX_PROTO_T_TUNNEL_DATA, TUN, &d));
+  EMIT("tunnel_window", vbx_proto_encode_window_update(&b, TUN, 65536));
+  EMIT("tunnel_eof", vbx_proto_encode_tunnel_eof(&b, TUN, 6));
+  EMIT("tunnel_close", vbx_proto_encode_tunnel_close(&b, TUN, 0));
+  EMIT("tunnel_reset", vbx_proto_encode_tunnel_close(&b, TUN, VBX_PROTO_TUNNEL_CLOSE_F_RESET));
 #undef EMIT
   if (write_file(dir, "stream_all", all, all_len) != 0) rc = 1;
   vbx_proto_buf_fini(&b);
