@@ -197,6 +197,10 @@ struct vbx__conn {
   uint32_t features;
   struct vbx__req *reqs; /* live requests (list) */
   int n_telem;           /* live telemetry subscriptions (telem.c) */
+  /* tunnels (tunnel.c): the next guest id to try (c->lock), and the link
+   * in the agent's list of connections that carry tunnels (a->lock) */
+  uint32_t next_tunnel_id;
+  struct vbx__conn *tunnel_next;
 };
 
 /* Kinds of live requests a connection tracks by id. */
@@ -205,7 +209,8 @@ enum vbx__req_kind {
   VBX__REQ_PUT = 2,
   VBX__REQ_GET = 3,
   VBX__REQ_TELEM = 4,
-  VBX__REQ_FILE = 5 /* MKDIR or STAT on its worker: no frames expected */
+  VBX__REQ_FILE = 5,  /* MKDIR or STAT on its worker: no frames expected */
+  VBX__REQ_TUNNEL = 6 /* a tunnel to the host on a guest id (tunnel.c) */
 };
 
 struct vbx__req {
@@ -228,6 +233,11 @@ struct vbx__agent {
   volatile int shutting_down;
   pthread_mutex_t lock;
   int n_execs; /* running execs (all connections) */
+  /* tunnels (tunnel.c), under lock: connections that negotiated
+   * FEAT_TUNNEL, oldest first (new tunnels go to the first), and the
+   * tunnels open across them */
+  struct vbx__conn *tunnel_conns;
+  int n_tunnels;
 };
 
 /* vbx__conn_serve - run one connection to its end on the calling thread
@@ -266,6 +276,11 @@ struct vbx__req *vbx__conn_req_find(struct vbx__conn *c, uint32_t id);
 int vbx__conn_req_live(struct vbx__conn *c, uint32_t id);
 /* Remove id from the live table (the worker finished). */
 void vbx__conn_req_del(struct vbx__conn *c, uint32_t id);
+/* vbx__conn_req_add_guest - register a request this side starts (a
+ * tunnel) on a fresh guest id: VBX_PROTO_GUEST_ID_BIT set, not live on c
+ * (the host never starts requests there). Any thread. Returns 0 with *id,
+ * or VBX_E_NOMEM. */
+int vbx__conn_req_add_guest(struct vbx__conn *c, int kind, void *obj, uint32_t *id);
 
 /* ---- exec (exec.c) ------------------------------------------------------- */
 
@@ -334,6 +349,36 @@ int vbx__telem_subscribe(struct vbx__conn *c, uint32_t id, uint32_t interval_ms)
 void vbx__telem_stop(void *t);
 /* vbx__telem_abandon - the connection is closing: the worker ends silently. */
 void vbx__telem_abandon(void *t);
+
+/* ---- tunnels to the host (tunnel.c) -------------------------------------- */
+
+/* The LLM gateway tunnel (docs/guest-agent.md "Tunnels"): the agent
+ * listens on 127.0.0.1:PORT in the box and carries each connection to the
+ * host in TUNNEL_* frames on a guest id (docs/protocol.md 4.5), one worker
+ * thread per connection, at most VBX__TUNNEL_MAX at once. */
+#define VBX__TUNNEL_MAX 64
+
+/* vbx__tunnel_listen - bind and listen on 127.0.0.1:port, then start the
+ * thread that accepts connections there. Called once, before the first
+ * host connection is accepted. Returns 0, or VBX_E_IO / VBX_E_LIMIT
+ * (logged): the agent then stops - a box whose host expects the tunnel
+ * must have it. */
+int vbx__tunnel_listen(struct vbx__agent *a, uint32_t port);
+/* vbx__tunnel_conn_up - connection c negotiated FEAT_TUNNEL: it may carry
+ * tunnels (the oldest such live connection gets every new one). */
+void vbx__tunnel_conn_up(struct vbx__conn *c);
+/* vbx__tunnel_conn_down - c is closing: no new tunnel goes to it. Safe
+ * when c never came up. */
+void vbx__tunnel_conn_down(struct vbx__conn *c);
+/* vbx__tunnel_frame - a host frame for a live tunnel (TUNNEL_OPENED,
+ * ERROR refusing it, TUNNEL_DATA, TUNNEL_EOF, TUNNEL_CLOSE,
+ * WINDOW_UPDATE), from the reader thread with c->lock held; copies and
+ * wakes, never blocks. Returns 0, or VBX_E_PROTOCOL (the host broke the
+ * tunnel's rules: the connection closes). */
+int vbx__tunnel_frame(void *t, const struct vbx_proto_msg *m);
+/* vbx__tunnel_abandon - the connection is closing (c->lock held): the
+ * worker resets the in-box connection and ends without a frame. */
+void vbx__tunnel_abandon(void *t);
 
 /* ---- the box's disk (init.c) --------------------------------------------- */
 

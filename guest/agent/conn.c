@@ -132,6 +132,23 @@ int vbx__conn_req_add(struct vbx__conn *c, uint32_t id, int kind, void *obj) {
   return 0;
 }
 
+int vbx__conn_req_add_guest(struct vbx__conn *c, int kind, void *obj, uint32_t *id) {
+  struct vbx__req *r = calloc(1, sizeof *r);
+  if (r == NULL) return VBX_E_NOMEM;
+  r->kind = kind, r->obj = obj;
+  pthread_mutex_lock(&c->lock);
+  /* Only tunnels live on guest ids, at most VBX__TUNNEL_MAX: a free one
+   * is found within VBX__TUNNEL_MAX + 1 tries. */
+  do
+    r->id = c->next_tunnel_id++ | VBX_PROTO_GUEST_ID_BIT;
+  while (vbx__conn_req_find(c, r->id) != NULL);
+  r->next = c->reqs;
+  c->reqs = r;
+  pthread_mutex_unlock(&c->lock);
+  *id = r->id;
+  return 0;
+}
+
 int vbx__conn_req_live(struct vbx__conn *c, uint32_t id) {
   pthread_mutex_lock(&c->lock);
   int live = vbx__conn_req_find(c, id) != NULL;

@@ -398,6 +398,10 @@ static int serve(struct vbx__agent *a, const struct args *g) {
     vbx__log(0, "cannot start the reaper thread");
     return rc;
   }
+  /* The LLM gateway tunnel is up before the first command can run. */
+  if (a->policy.llm_gateway_port != 0 &&
+      (rc = vbx__tunnel_listen(a, a->policy.llm_gateway_port)) != 0)
+    return rc;
   int is_dev = 0;
   int ls = g->listen_fd;
   /* A listening socket handed over by the supervisor (dup2'd onto its

@@ -19,8 +19,9 @@
 #include "voidbox/errors.h"
 
 #define HANDSHAKE_MS 10000
-#define AGENT_FEATURES \
-  (VBX_PROTO_FEAT_STDIN | VBX_PROTO_FEAT_FILES | VBX_PROTO_FEAT_SIGNAL | VBX_PROTO_FEAT_TELEMETRY)
+#define AGENT_FEATURES                                                   \
+  (VBX_PROTO_FEAT_STDIN | VBX_PROTO_FEAT_FILES | VBX_PROTO_FEAT_SIGNAL | \
+   VBX_PROTO_FEAT_TELEMETRY | VBX_PROTO_FEAT_TUNNEL)
 
 /* Read with a deadline (ms, -1 none). Returns bytes, 0 on EOF,
  * VBX_E_TIMEOUT or VBX_E_IO. */
@@ -160,6 +161,10 @@ static int new_request(struct vbx__conn *c, const struct vbx_proto_msg *m) {
     vbx__conn_send_error(c, 0, VBX_E_PROTOCOL, "request id %u is already live", id);
     return VBX_E_PROTOCOL;
   }
+  if ((c->features & VBX_PROTO_FEAT_TUNNEL) && (id & VBX_PROTO_GUEST_ID_BIT)) {
+    vbx__conn_send_error(c, 0, VBX_E_PROTOCOL, "request id %#x is a guest id (tunnels)", id);
+    return VBX_E_PROTOCOL;
+  }
   switch (m->type) {
   case VBX_PROTO_T_EXEC_START: return vbx__exec_start(c, id, &m->u.exec);
   case VBX_PROTO_T_FILE_PUT_BEGIN: return vbx__file_put_begin(c, id, &m->u.put);
@@ -189,8 +194,17 @@ static int to_live(struct vbx__conn *c, struct vbx__req *r, const struct vbx_pro
     return m->type == VBX_PROTO_T_FILE_DATA  ? vbx__file_put_data(c, r->obj, &m->u.data)
            : m->type == VBX_PROTO_T_FILE_END ? vbx__file_put_end(c, m->id, r->obj, &m->u.end)
                                              : VBX_E_PROTOCOL;
+  case VBX__REQ_TUNNEL: return vbx__tunnel_frame(r->obj, m);
   default: return VBX_E_PROTOCOL;
   }
+}
+
+/* A host frame that may arrive for a tunnel this side already forgot
+ * (it crossed our TUNNEL_CLOSE or the end of the worker). */
+static int is_tunnel_late(unsigned type) {
+  return type == VBX_PROTO_T_TUNNEL_OPENED || type == VBX_PROTO_T_TUNNEL_DATA ||
+         type == VBX_PROTO_T_TUNNEL_EOF || type == VBX_PROTO_T_TUNNEL_CLOSE ||
+         type == VBX_PROTO_T_ERROR;
 }
 
 /* A frame for a request by id. Unknown ids are ignored for the frames that
@@ -205,7 +219,8 @@ static int for_request(struct vbx__conn *c, const struct vbx_proto_msg *m) {
   else
     rc = m->type == VBX_PROTO_T_STDIN_DATA || m->type == VBX_PROTO_T_STDIN_CLOSE ||
                  m->type == VBX_PROTO_T_SIGNAL || m->type == VBX_PROTO_T_WINDOW_UPDATE ||
-                 m->type == VBX_PROTO_T_FILE_DATA || m->type == VBX_PROTO_T_FILE_END
+                 m->type == VBX_PROTO_T_FILE_DATA || m->type == VBX_PROTO_T_FILE_END ||
+                 is_tunnel_late(m->type)
              ? 0
              : VBX_E_PROTOCOL;
   pthread_mutex_unlock(&c->lock);
@@ -235,8 +250,11 @@ static int dispatch(struct vbx__conn *c, const struct vbx_proto_frame *f) {
     vbx_proto_encode_ping(&b, VBX_PROTO_T_PONG, m.id, m.u.cookie);
     return vbx__conn_send(c, &b);
   }
-  case VBX_PROTO_T_PONG:
-  case VBX_PROTO_T_ERROR: return 0;
+  case VBX_PROTO_T_PONG: return 0;
+  case VBX_PROTO_T_ERROR: /* the host refuses one of our tunnels, else nothing to do */
+    return (m.id & VBX_PROTO_GUEST_ID_BIT) && (c->features & VBX_PROTO_FEAT_TUNNEL)
+               ? for_request(c, &m)
+               : 0;
   case VBX_PROTO_T_SHUTDOWN:
     do_shutdown(c->agent, m.u.grace_ms);
     return VBX_E_STATE; /* not reached: do_shutdown ends the agent */
@@ -256,6 +274,7 @@ static void abandon_all(struct vbx__conn *c) {
   c->broken = 1;
   pthread_mutex_unlock(&c->wlock);
   shutdown(c->fd, SHUT_RDWR);
+  vbx__tunnel_conn_down(c); /* no new tunnel comes here */
   pthread_mutex_lock(&c->lock);
   /* Every worker unregisters itself; MKDIR and STAT (VBX__REQ_FILE) end on
    * their own. */
@@ -268,6 +287,8 @@ static void abandon_all(struct vbx__conn *c) {
       vbx__telem_abandon(r->obj);
     else if (r->kind == VBX__REQ_PUT)
       vbx__file_put_abandon(r->obj);
+    else if (r->kind == VBX__REQ_TUNNEL)
+      vbx__tunnel_abandon(r->obj);
   }
   pthread_mutex_unlock(&c->lock);
 }
@@ -289,6 +310,7 @@ void vbx__conn_serve(struct vbx__agent *a, int fd) {
   vbx_proto_decoder_init(&r->dec, 0, NULL, 0);
   if (handshake(c, r) == 0) {
     vbx__log(1, "connection authenticated (features 0x%x)", c->features);
+    if (c->features & VBX_PROTO_FEAT_TUNNEL) vbx__tunnel_conn_up(c);
     struct vbx_proto_frame f;
     while (!c->broken && next_frame(c, r, &f, -1) == 0)
       if (dispatch(c, &f) != 0) break;
