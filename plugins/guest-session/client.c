@@ -19,7 +19,7 @@
 
 #include "voidbox/errors.h"
 
-#define HOST_FEATURES VBX_PROTO_FEAT_ALL_V1
+#define HOST_FEATURES (VBX_PROTO_FEAT_ALL_V1 | VBX_PROTO_FEAT_TUNNEL)
 
 struct gc_req {
   gc_req *next;
@@ -43,6 +43,9 @@ struct gc_conn {
   uint32_t next_id;
   int dead;
   char why[256];
+  pthread_mutex_t hlock; /* the guest-id handler: set, and held while it runs */
+  gc_guest_fn guest_fn;
+  void *guest_ctx;
 };
 
 static int write_iov(int fd, struct iovec *iov, int n) {
@@ -121,6 +124,41 @@ static gc_req *find(gc_conn *c, uint32_t id) {
   return NULL;
 }
 
+void gc_set_guest_handler(gc_conn *c, gc_guest_fn fn, void *ctx) {
+  pthread_mutex_lock(&c->hlock);
+  c->guest_fn = fn;
+  c->guest_ctx = ctx;
+  pthread_mutex_unlock(&c->hlock);
+}
+
+/* A frame on a guest id: to the handler, or the answer without one.
+ * Returns 0 or -1 (the connection dies). */
+static int route_guest(gc_conn *c, const struct vbx_proto_frame *f) {
+  char why[200] = "";
+  int rc = 0;
+  if (!(c->features & VBX_PROTO_FEAT_TUNNEL)) {
+    die(c, "guest sent %s on guest id %#x without the TUNNEL feature",
+        vbx_proto_type_name(f->hdr.type), f->hdr.id);
+    return -1;
+  }
+  pthread_mutex_lock(&c->hlock);
+  if (c->guest_fn != NULL) rc = c->guest_fn(c->guest_ctx, f, why, sizeof why);
+  int handled = c->guest_fn != NULL;
+  pthread_mutex_unlock(&c->hlock);
+  if (rc != 0) {
+    die(c, "guest protocol error: %s", why);
+    return -1;
+  }
+  if (handled || f->hdr.type != VBX_PROTO_T_TUNNEL_OPEN) return 0;
+  uint8_t mem[256];
+  struct vbx_proto_buf b;
+  vbx_proto_buf_init_fixed(&b, mem, sizeof mem);
+  struct vbx_proto_error e = {VBX_E_UNSUPPORTED,
+                              vbx_proto_str_c("this box has no LLM gateway to tunnel to")};
+  if (vbx_proto_encode_error(&b, f->hdr.id, &e) != 0) return -1;
+  return gc_send_buf(c, &b) == 0 ? 0 : -1;
+}
+
 static int is_data(unsigned t) {
   return t == VBX_PROTO_T_STDOUT_DATA || t == VBX_PROTO_T_STDERR_DATA || t == VBX_PROTO_T_FILE_DATA;
 }
@@ -154,6 +192,7 @@ static int route(gc_conn *c, const struct vbx_proto_frame *f) {
     struct vbx_proto_msg m = {.type = VBX_PROTO_T_PONG, .id = id, .u.cookie = cookie};
     return gc_send_msg(c, &m) == 0 ? 0 : -1;
   }
+  if (id & VBX_PROTO_GUEST_ID_BIT) return route_guest(c, f);
   int rc = 0;
   pthread_mutex_lock(&c->lock);
   gc_req *r = find(c, id);
@@ -317,6 +356,7 @@ int gc_connect_fd(int fd, const void *secret, size_t secret_len, int timeout_ms,
   c->next_id = 1;
   pthread_mutex_init(&c->wlock, NULL);
   pthread_mutex_init(&c->lock, NULL);
+  pthread_mutex_init(&c->hlock, NULL);
   pthread_condattr_t ca;
   pthread_condattr_init(&ca);
   pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -362,6 +402,7 @@ void gc_close(gc_conn *c) {
   close(c->fd);
   pthread_mutex_destroy(&c->wlock);
   pthread_mutex_destroy(&c->lock);
+  pthread_mutex_destroy(&c->hlock);
   pthread_cond_destroy(&c->cond);
   free(c);
 }
@@ -378,8 +419,8 @@ int gc_req_new(gc_conn *c, uint32_t in_window, gc_req **out) {
     free(r);
     return VBX_E_STATE;
   }
-  do {
-    r->id = c->next_id++;
+  do { /* 1..0x7fffffff: ids with VBX_PROTO_GUEST_ID_BIT are the guest's */
+    r->id = c->next_id++ & ~VBX_PROTO_GUEST_ID_BIT;
   } while (r->id == 0 || find(c, r->id) != NULL);
   r->next = c->reqs;
   c->reqs = r;

@@ -53,7 +53,22 @@ int gc_send_msg(gc_conn *c, const struct vbx_proto_msg *m);
 /* Negotiated features. */
 uint32_t gc_features(gc_conn *c);
 
-/* gc_req_new - a new request with a fresh id; in_window is the receive
+/* Frames on guest-allocated ids (VBX_PROTO_GUEST_ID_BIT: tunnels, docs/
+ * protocol.md 4.5) go to one handler, called on the reader thread; it
+ * must not block (no write to the connection: hand the work to another
+ * thread). It returns 0, or -1 with why[0..cap) set when the guest broke
+ * the protocol: the connection then dies with that message. */
+typedef int (*gc_guest_fn)(void *ctx, const struct vbx_proto_frame *f, char *why, size_t cap);
+/* gc_set_guest_handler - install fn (ctx passed back), or remove it with
+ * fn NULL. Once a removal returns, fn is not running and is not called
+ * again. Without a handler, TUNNEL_OPEN is answered ERROR(id,
+ * VBX_E_UNSUPPORTED) and other frames on guest ids are dropped; on a
+ * connection that did not negotiate VBX_PROTO_FEAT_TUNNEL they are a
+ * protocol error. */
+void gc_set_guest_handler(gc_conn *c, gc_guest_fn fn, void *ctx);
+
+/* gc_req_new - a new request with a fresh id (1..0x7fffffff: the guest's
+ * ids have VBX_PROTO_GUEST_ID_BIT); in_window is the receive
  * window for its inbound data stream (0: the protocol's initial window).
  * Returns 0 or VBX_E_NOMEM / VBX_E_STATE (connection dead). */
 int gc_req_new(gc_conn *c, uint32_t in_window, gc_req **out);

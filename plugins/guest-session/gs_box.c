@@ -120,8 +120,14 @@ int gs_box_create(gs_box *b, const vbx_sandbox_config *cfg, const char *root, in
   if (getrandom(b->secret, sizeof b->secret, 0) != (ssize_t)sizeof b->secret)
     return h->set_error(call, VBX_E_SANDBOX, NULL, "getrandom: %s", strerror(errno));
   rc = b->ops->start(b, cfg, call);
+  uint32_t gw =
+      VBX_HAS_MEMBER(cfg, vbx_sandbox_config, llm_gateway_port) ? cfg->llm_gateway_port : 0;
+  if (rc == 0 && gw != b->gw_host_port) /* the backend did not call gs_gateway_plan */
+    rc = h->set_error(call, VBX_E_UNSUPPORTED, NULL,
+                      "box %s: this sandbox backend cannot give the box an LLM gateway", b->name);
   if (rc == 0) rc = b->ops->connect(b, call);
   vbx__wipe(b->secret, sizeof b->secret);
+  if (rc == 0) rc = gs_gateway_start(b, call);
   return rc;
 }
 
@@ -145,6 +151,7 @@ static void stop_process(gs_box *b, unsigned wait_ms) {
 }
 
 void gs_box_teardown(gs_box *b) {
+  gs_gateway_stop(b); /* the gateway's connections close at once */
   if (b->gs.conn != NULL) {
     struct vbx_proto_msg m = {.type = VBX_PROTO_T_SHUTDOWN, .id = 0, .u.grace_ms = 200};
     gc_send_msg(b->gs.conn, &m);

@@ -33,6 +33,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "policy.h"
 #include "session.h"
 
 #define GS_SECRET_SIZE 32
@@ -169,6 +170,11 @@ struct gs_box {
   pid_t pid;                      /* agent or VM; -1 once reaped (never
                                     kill/wait it then) */
   int status;                     /* wait status once reaped, else -1 */
+  /* The box's LLM gateway (gs_gateway.c): its host 127.0.0.1 port (0:
+   * none); the in-box port the agent tunnels from (0: the box reaches the
+   * host port itself); the tunnels' host end once connected. */
+  uint32_t gw_host_port, gw_guest_port;
+  struct gs_tunnels *tunnels;
 };
 _Static_assert(offsetof(gs_box, gs) == 0, "guest_vt_* need the session first");
 
@@ -201,5 +207,33 @@ void gs_box_why_dead(gs_box *b, unsigned wait_ms, char *msg, size_t cap);
 void gs_box_teardown(gs_box *b);
 /* gs_box_clear - free env and name, destroy the lock (after teardown). */
 void gs_box_clear(gs_box *b);
+
+/* ---- the box's LLM gateway (gs_gateway.c) -------------------------------
+ * A box whose config names an LLM gateway port (vbx_sandbox_config's
+ * llm_gateway_port, the gateway's host 127.0.0.1 port) reaches it at the
+ * URL in GS_GATEWAY_ENV of its commands' default environment: through the
+ * agent's tunnel at http://127.0.0.1:GS_GATEWAY_GUEST_PORT in the box
+ * (every backend, with or without network), or - when the box shares the
+ * host's network (local with network: true) - at the host port itself
+ * (docs/gateway.md). */
+#define GS_GATEWAY_GUEST_PORT 4000
+#define GS_GATEWAY_ENV "VOIDBOX_LLM_GATEWAY_URL"
+
+/* gs_gateway_plan - before the backend writes the agent's policy: cfg's
+ * gateway port into b; unless direct (the box shares the host's network
+ * namespace, where a fixed in-box port would collide with the host's and
+ * other boxes'), the agent is to listen on GS_GATEWAY_GUEST_PORT
+ * (pol->llm_gateway_port). A backend that runs the agent calls it from
+ * create or ops->start; gs_box_create refuses a gateway left unplanned. */
+void gs_gateway_plan(gs_box *b, guest_policy *pol, const vbx_sandbox_config *cfg, int direct);
+/* gs_gateway_start - after the handshake (gs_box_create calls it): the
+ * tunnels' host end when the agent tunnels (the agent must offer
+ * VBX_PROTO_FEAT_TUNNEL: VBX_E_UNSUPPORTED otherwise), and GS_GATEWAY_ENV
+ * in the commands' default environment (replacing one from the config).
+ * No-op without a gateway. 0 or a negative VBX_E_* set on call. */
+int gs_gateway_start(gs_box *b, vbx_call *call);
+/* gs_gateway_stop - close every tunnel at once (the teardown's first
+ * step). Idempotent. */
+void gs_gateway_stop(gs_box *b);
 
 #endif

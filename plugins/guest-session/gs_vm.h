@@ -105,9 +105,11 @@ void *gs_vm_box_alloc(const vbx_host_services *h, size_t size, const gs_box_ops 
                       const vbx_sandbox_config *cfg, vbx_call *call);
 /* gs_vm_box_setup - once a box's options are parsed: the identity of its
  * commands (pol's uid and gid into box->gs), the VM's size from cfg
- * (gs_vm_config_size into size); returns the box's number in this plugin
- * instance (gs_vm_next_box, for gs_vm_dir_name). Any thread. */
-unsigned long gs_vm_box_setup(gs_vm_state *st, gs_box *box, const guest_policy *pol,
+ * (gs_vm_config_size into size), its LLM gateway through the agent's
+ * tunnel (gs_gateway_plan: pol's llm_gateway_port); returns the box's
+ * number in this plugin instance (gs_vm_next_box, for gs_vm_dir_name).
+ * Any thread. */
+unsigned long gs_vm_box_setup(gs_vm_state *st, gs_box *box, guest_policy *pol,
                               const vbx_sandbox_config *cfg, gs_vm_size *size);
 /* gs_vm_dir_name - a box directory's own part of its name into out
  * (truncated to cap): the first 48 bytes of name ("box" when NULL) made

@@ -1,8 +1,8 @@
 /*
  * guest-session/gs_vm_box.c - what every VM backend's create does to a
  * fresh box around its own checks: allocate it with the skeleton
- * initialised, take its identity, size and number once its options are
- * parsed, name its directory, and say when it is up.
+ * initialised, take its identity, size, LLM gateway tunnel and number once
+ * its options are parsed, name its directory, and say when it is up.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,12 +21,13 @@ void *gs_vm_box_alloc(const vbx_host_services *h, size_t size, const gs_box_ops 
   return b;
 }
 
-unsigned long gs_vm_box_setup(gs_vm_state *st, gs_box *box, const guest_policy *pol,
+unsigned long gs_vm_box_setup(gs_vm_state *st, gs_box *box, guest_policy *pol,
                               const vbx_sandbox_config *cfg, gs_vm_size *size) {
   unsigned long seq = gs_vm_next_box(st);
   box->gs.uid = pol->uid;
   box->gs.gid = pol->gid;
   gs_vm_config_size(cfg, size);
+  gs_gateway_plan(box, pol, cfg, 0); /* a VM has its own network: always the tunnel */
   return seq;
 }
 

@@ -117,7 +117,8 @@ static int add_entry(struct vbx_proto_policy *pp, const char *key, const char *s
 }
 
 /* The protocol's policy for p: identity, process cap, core dumps off, 4096
- * open files, the output cap, the lists. 0 or a VBX_PROTO_E_* code. */
+ * open files, the output cap, the lists, the gateway tunnel's port. 0 or a
+ * VBX_PROTO_E_* code. */
 static int to_proto(const guest_policy *p, struct vbx_proto_policy *pp) {
   int rc = 0;
   vbx_proto_policy_init(pp);
@@ -128,6 +129,7 @@ static int to_proto(const guest_policy *p, struct vbx_proto_policy *pp) {
   pp->rlimits[1] = (struct vbx_proto_policy_rlimit){RLIMIT_NOFILE, 4096, 4096};
   pp->n_rlimits = 2;
   pp->max_output = p->max_output_bytes;
+  pp->llm_gateway_port = p->llm_gateway_port;
   pp->allow_all = p->n_allow == 0;
   for (size_t i = 0; rc == 0 && i < p->n_allow; i++)
     rc = add_entry(pp, "allow", p->allow[i]);

@@ -26,6 +26,9 @@ typedef struct guest_policy {
   uint32_t uid, gid;         /* identity of commands (default 65534) */
   uint32_t max_procs;        /* default 256 */
   uint64_t max_output_bytes; /* guest-side cap per stream; 0: none */
+  /* in-box 127.0.0.1 port where the agent tunnels to the box's LLM
+   * gateway (gs_gateway.c sets it; not a sandbox option); 0: none */
+  uint32_t llm_gateway_port;
 } guest_policy;
 
 /* The policy option names, for "known: ..." lists in error messages. */

@@ -238,6 +238,10 @@ int local_spawn(gs_box *box, const vbx_sandbox_config *cfg, vbx_call *call) {
   }
   gs_box_path(box, "agent.sock", s.sock, sizeof s.sock);
   gs_box_path(box, "agent.log", s.logp, sizeof s.logp);
+  /* With network: true the box shares the host's network namespace: a
+   * fixed in-box port would collide with the host's and other boxes', and
+   * the host port is reachable as it is - no tunnel then. */
+  gs_gateway_plan(box, &b->opt.pol, cfg, cfg->network != 0);
   if ((rc = spawn_files(b, &s, call)) == 0 && (rc = spawn_plan(b, &s, cfg, call)) == 0)
     rc = spawn_clone(b, &s, cfg, call);
   spawn_free(h, &s);
