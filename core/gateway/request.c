@@ -108,7 +108,7 @@ static int norm_message(ctx *x, const json_t *m, size_t idx, json_t **out) {
   const char *role = json_string_value(json_object_get(m, "role"));
   if (!json_is_object(m)) return bad(x, "messages[%zu]: must be an object", idx);
   if (role == NULL || (strcmp(role, "user") != 0 && strcmp(role, "assistant") != 0))
-    return bad(x, "messages[%zu].role: must be \"user\" or \"assistant\"", idx);
+    return bad(x, "messages[%zu].role: must be \"user\", \"assistant\" or \"system\"", idx);
   json_t *c = json_object_get(m, "content");
   json_t *blocks = json_array();
   if (blocks == NULL) return VBX_E_NOMEM;
@@ -137,6 +137,31 @@ static int norm_message(ctx *x, const json_t *m, size_t idx, json_t **out) {
   }
   json_decref(blocks);
   return rc;
+}
+
+/* A message with role "system" in `messages` (claude-code sends them
+ * between turns): its text joins the system prompt, in order, since the
+ * canonical request has one system prompt and user/assistant turns only. */
+static int system_message(ctx *x, const json_t *m, size_t idx, vbx__strbuf *sys) {
+  json_t *c = json_object_get(m, "content");
+  if (json_is_string(c)) {
+    vbx__strbuf_puts(sys, "\n\n");
+    vbx__strbuf_append(sys, json_string_value(c), json_string_length(c));
+    return sys->failed ? VBX_E_NOMEM : 0;
+  }
+  if (!json_is_array(c))
+    return bad(x, "messages[%zu].content: must be a string or an array of text blocks", idx);
+  size_t i;
+  json_t *b;
+  json_array_foreach(c, i, b) {
+    const char *t = json_string_value(json_object_get(b, "type"));
+    json_t *tx = json_object_get(b, "text");
+    if (t == NULL || strcmp(t, "text") != 0 || !json_is_string(tx))
+      return bad(x, "messages[%zu].content[%zu]: a system message holds text blocks only", idx, i);
+    vbx__strbuf_puts(sys, "\n\n");
+    vbx__strbuf_append(sys, json_string_value(tx), json_string_length(tx));
+  }
+  return sys->failed ? VBX_E_NOMEM : 0;
 }
 
 static int norm_system(ctx *x, const json_t *s, char **out) {
@@ -207,6 +232,7 @@ int vbx__gw_parse_request(const char *body, size_t len, vbx__gw_msgreq *out, cha
                           size_t why_cap) {
   ctx x = {why, why_cap};
   memset(out, 0, sizeof(*out));
+  vbx__strbuf later_sys = VBX__STRBUF_INIT; /* system messages, in order */
   json_error_t e;
   json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &e);
   int rc = 0;
@@ -246,6 +272,11 @@ int vbx__gw_parse_request(const char *body, size_t len, vbx__gw_msgreq *out, cha
   json_t *m;
   json_array_foreach(msgs, i, m) {
     json_t *nm = NULL;
+    const char *role = json_string_value(json_object_get(m, "role"));
+    if (role != NULL && strcmp(role, "system") == 0) {
+      if ((rc = system_message(&x, m, i, &later_sys)) != 0) goto done;
+      continue;
+    }
     if ((rc = norm_message(&x, m, i, &nm)) != 0) goto done;
     if (json_array_append_new(out->messages, nm)) {
       rc = VBX_E_NOMEM;
@@ -253,8 +284,26 @@ int vbx__gw_parse_request(const char *body, size_t len, vbx__gw_msgreq *out, cha
     }
   }
   if ((rc = norm_system(&x, json_object_get(root, "system"), &out->system)) != 0) goto done;
+  if (later_sys.len > 0) {
+    vbx__strbuf all = VBX__STRBUF_INIT;
+    if (out->system) vbx__strbuf_puts(&all, out->system);
+    vbx__strbuf_append(&all, later_sys.data + (out->system ? 0 : 2),
+                       later_sys.len - (out->system ? 0 : 2)); /* no leading blank line */
+    free(out->system);
+    out->system = all.failed ? NULL : vbx__strbuf_take(&all);
+    if (out->system == NULL) {
+      vbx__strbuf_reset(&all);
+      rc = VBX_E_NOMEM;
+      goto done;
+    }
+  }
+  if (json_array_size(out->messages) == 0) {
+    rc = bad(&x, "messages: no user or assistant message");
+    goto done;
+  }
   rc = norm_tools(&x, json_object_get(root, "tools"), &out->tools);
 done:
+  vbx__strbuf_reset(&later_sys);
   if (rc == VBX_E_NOMEM) snprintf(why, why_cap, "out of memory");
   if (rc) vbx__gw_msgreq_free(out);
   json_decref(root);

@@ -134,9 +134,20 @@ static void malformed_400(void **state) {
   assert_non_null(strstr(m, "messages[0].content[0]"));
   assert_non_null(strstr(m, "'image'"));
   gwc_free(&r);
-  const char *role = "{\"max_tokens\":10,\"messages\":[{\"role\":\"system\",\"content\":\"x\"}]}";
+  const char *role = "{\"max_tokens\":10,\"messages\":[{\"role\":\"tool\",\"content\":\"x\"}]}";
   assert_int_equal(post(f, "x-api-key: " GW_TOKEN, role, strlen(role), &r), 400);
   assert_non_null(strstr(error_of(&r, "invalid_request_error"), "messages[0].role"));
+  gwc_free(&r);
+  /* system messages join the system prompt; with nothing else there is no turn */
+  const char *sys = "{\"max_tokens\":10,\"messages\":[{\"role\":\"system\",\"content\":\"x\"}]}";
+  assert_int_equal(post(f, "x-api-key: " GW_TOKEN, sys, strlen(sys), &r), 400);
+  assert_non_null(strstr(error_of(&r, "invalid_request_error"), "no user or assistant message"));
+  gwc_free(&r);
+  const char *sys_img =
+      "{\"max_tokens\":10,\"messages\":[{\"role\":\"user\",\"content\":\"a\"},"
+      "{\"role\":\"system\",\"content\":[{\"type\":\"image\"}]}]}";
+  assert_int_equal(post(f, "x-api-key: " GW_TOKEN, sys_img, strlen(sys_img), &r), 400);
+  assert_non_null(strstr(error_of(&r, "invalid_request_error"), "messages[1].content[0]"));
   gwc_free(&r);
 }
 

@@ -63,7 +63,9 @@ static void an_check(const char *path, const char *body, const char *auth) {
   assert_null(strstr(body, "cache_control"));
   json_t *j = load(body);
   assert_string_equal(str(j, "model"), "claude-test");
-  assert_non_null(strstr(str(j, "system"), "You are a test.\n\nBe brief."));
+  /* a system message among the messages (claude-code sends them) joins the
+   * system prompt, in order; the turns stay user/assistant */
+  assert_non_null(strstr(str(j, "system"), "You are a test.\n\nBe brief.\n\nAgents: none."));
   json_t *m = json_object_get(j, "messages");
   assert_int_equal(json_array_size(m), 3);
   json_t *tu = json_array_get(json_object_get(json_array_get(m, 1), "content"), 1);
@@ -116,7 +118,7 @@ static void oa_check(const char *path, const char *body, const char *auth) {
   json_t *m = json_object_get(j, "messages");
   json_t *sys = json_array_get(m, 0);
   assert_string_equal(str(sys, "role"), "system");
-  assert_non_null(strstr(str(sys, "content"), "Be brief."));
+  assert_non_null(strstr(str(sys, "content"), "Be brief.\n\nAgents: none."));
   int saw_calls = 0, saw_tool = 0;
   size_t i;
   json_t *msg;
@@ -276,16 +278,17 @@ char *client_request(int stream) {
   json_t *j = json_pack(
       "{s:s, s:i, s:b, s:[{s:s, s:s}, {s:s, s:s, s:{s:s}}],"
       " s:[{s:s, s:s, s:{s:s, s:{s:{s:s}}, s:[s]}}],"
-      " s:[{s:s, s:s}, {s:s, s:[{s:s, s:s}, {s:s, s:s, s:s, s:{s:s}}]},"
+      " s:[{s:s, s:s}, {s:s, s:s}, {s:s, s:[{s:s, s:s}, {s:s, s:s, s:s, s:{s:s}}]},"
       "    {s:s, s:[{s:s, s:s, s:s}, {s:s, s:s}]}]}",
       "model", "claude-sonnet-4-5", "max_tokens", 512, "stream", stream, "system", "type", "text",
       "text", "You are a test.", "type", "text", "text", "Be brief.", "cache_control", "type",
       "ephemeral", "tools", "name", "get_weather", "description", "Weather for a city",
       "input_schema", "type", "object", "properties", "city", "type", "string", "required", "city",
-      "messages", "role", "user", "content", "What is the weather in Lyon?", "role", "assistant",
-      "content", "type", "text", "text", "Checking.", "type", "tool_use", "id", "toolu_0", "name",
-      "get_weather", "input", "city", "Lyon", "role", "user", "content", "type", "tool_result",
-      "tool_use_id", "toolu_0", "content", "sunny", "type", "text", "text", "Now Paris.");
+      "messages", "role", "user", "content", "What is the weather in Lyon?", "role", "system",
+      "content", "Agents: none.", "role", "assistant", "content", "type", "text", "text",
+      "Checking.", "type", "tool_use", "id", "toolu_0", "name", "get_weather", "input", "city",
+      "Lyon", "role", "user", "content", "type", "tool_result", "tool_use_id", "toolu_0", "content",
+      "sunny", "type", "text", "text", "Now Paris.");
   assert_non_null(j);
   char *s = json_dumps(j, JSON_COMPACT);
   json_decref(j);
