@@ -53,6 +53,7 @@ static int write_box_archive(int out, const gs_vm_initrd *s, const char *args, s
       {"etc/voidbox/policy", S_IFREG | 0400, 0, 0, 0, 0, policy, strlen(policy)},
       {"etc/voidbox/secret", S_IFREG | 0400, 0, 0, 0, 0, secret, secret_len},
       {"workspace", S_IFDIR | 0755, s->pol->uid, s->pol->gid, 0, 0, NULL, 0},
+      {"skills", S_IFDIR | 0755, s->pol->uid, s->pol->gid, 0, 0, NULL, 0},
   };
   int rc = resolv ? vbx__newc_add(&w, &rc_entry) : 0;
   for (size_t i = 0; rc == 0 && i < sizeof e / sizeof e[0]; i++)

@@ -29,6 +29,9 @@
 #define GUEST_DEFAULT_OUTPUT_CAP (1u << 20)
 #define GUEST_EXEC_WINDOW (1024u * 1024u)
 #define GUEST_WORKSPACE "/workspace"
+/* Where skills are provisioned (docs/skills.md): like /workspace, made by
+ * the backend and owned by the commands' identity, which file writes take. */
+#define GUEST_SKILLS "/skills"
 
 typedef struct guest_session {
   const vbx_host_services *host;

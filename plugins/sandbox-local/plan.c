@@ -135,10 +135,13 @@ int plan_build(struct plan *p, const local_box *b, const vbx_sandbox_config *cfg
   plan_fs(p, "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
   plan_dir(p, "/tmp", 01777);
   plan_dir(p, "/run", 0755);
-  plan_dir(p, GUEST_WORKSPACE, 0755);
-  o = add(p, OP_CHOWN, 1);
-  if (o && boxpath(p, o->b, sizeof o->b, GUEST_WORKSPACE) == 0)
-    o->uid = b->opt.pol.uid, o->gid = b->opt.pol.gid;
+  static const char *const owned[] = {GUEST_WORKSPACE, GUEST_SKILLS};
+  for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++) {
+    plan_dir(p, owned[i], 0755);
+    o = add(p, OP_CHOWN, 1);
+    if (o && boxpath(p, o->b, sizeof o->b, owned[i]) == 0)
+      o->uid = b->opt.pol.uid, o->gid = b->opt.pol.gid;
+  }
   for (size_t i = 0; i < cfg->n_mounts; i++) {
     const vbx_mount *m = &cfg->mounts[i];
     if (m->host_path == NULL || m->guest_path == NULL || m->guest_path[0] != '/') {
