@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "engine/internal.h"
+#include "gateway/gateway.h"
 
 /* "FILE:LINE:COLUMN: " of the option a refusing create named, when its
  * position is known, else "" (builder-made boxes, unnamed fields). */
@@ -40,14 +41,24 @@ static int create_sandbox(vbx__box_run *br) {
   cfg.spec_dir = box->base_dir;
   cfg.disk_mb = sd->disk_mb;
   cfg.network_policy = sd->network ? sd->network_policy : NULL;
-  cfg.llm_gateway_port = 0; /* no in-sandbox engine calls the gateway yet */
   const vbx__impl *impl = br->rb->sandbox;
   if (!vbx__impl_has(impl, VBX_M_CREATE))
     return vbx__box_result_fail(br->res, VBX_E_PLUGIN, "sandbox backend '%s' has no create method",
                                 impl->name);
+  vbx_mount *mounts = NULL; /* the spec's, plus claude-code's CLI */
+  if (br->cc.gw != NULL) {
+    cfg.llm_gateway_port = vbx__gateway_port(br->cc.gw);
+    mounts = calloc(sd->n_mounts + 1, sizeof(*mounts));
+    if (mounts == NULL) return vbx__box_result_fail(br->res, VBX_E_NOMEM, "out of memory");
+    if (sd->n_mounts) memcpy(mounts, sd->mounts, sd->n_mounts * sizeof(*mounts));
+    mounts[sd->n_mounts] = br->cc.mount;
+    cfg.mounts = mounts;
+    cfg.n_mounts = sd->n_mounts + 1;
+  }
   vbx_call call;
   vbx__box_call(br, &call);
   int rc = vbx__inst_sandbox_create(&br->sandbox, impl, box->name, &cfg, &call);
+  free(mounts); /* the backend copied what it keeps */
   char at[600];
   if (rc != 0)
     return vbx__box_result_fail(br->res, rc, "%ssandbox backend '%s': %s",
@@ -90,6 +101,9 @@ static int create_skill(vbx__box_run *br, size_t i) {
   if ((si->label = skill_label(s)) == NULL)
     return vbx__box_result_fail(br->res, VBX_E_NOMEM, "out of memory");
   br->n_skills = i + 1;
+  /* the agent: skill chose the engine, and claude-code starts its mcp
+   * servers itself: nothing to create */
+  if (impl == NULL || vbx__claude_code_owns_skill(br, i)) return 0;
   if (!vbx__impl_has(impl, VBX_M_CREATE) || !vbx__impl_has(impl, VBX_M_PROVISION))
     return vbx__box_result_fail(br->res, VBX_E_PLUGIN,
                                 "skill type '%s' lacks the create or provision method", impl->name);
@@ -129,7 +143,8 @@ int vbx__box_setup(vbx__box_run *br) {
   vbx__sandbox_ref_init(br);
   int rc = create_sandbox(br);
   if (rc != 0) return rc;
-  if ((rc = create_provider(br)) != 0) return rc;
+  /* agent:claude-code's model calls go through the gateway's own instance */
+  if (br->cc.gw == NULL && (rc = create_provider(br)) != 0) return rc;
   for (size_t i = 0; i < br->box->n_skills; i++)
     if ((rc = create_skill(br, i)) != 0) return rc;
   return 0;

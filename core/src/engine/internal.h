@@ -1,7 +1,8 @@
 /*
  * engine/internal.h - the state of one box run, shared by the files of
  * core/src/engine only (loop.c, instances.c, sandbox_ref.c, prompt.c,
- * builtin_tools.c, dispatch.c, text.c). The run belongs to one thread.
+ * builtin_tools.c, dispatch.c, text.c, claude_code.c). The run belongs to
+ * one thread.
  */
 #ifndef VBX_ENGINE_INTERNAL_H
 #define VBX_ENGINE_INTERNAL_H
@@ -54,6 +55,14 @@ typedef struct vbx__proc_set {
   vbx__proc *head;
 } vbx__proc_set;
 
+/* What the agent:claude-code engine holds for its box (claude_code.c). */
+typedef struct vbx__cc_engine {
+  struct vbx__gateway *gw; /* the box's LLM gateway, NULL when not started */
+  char *host_dir;          /* the host directory holding the CLI (malloc'd) */
+  char *cli_name;          /* its file name (malloc'd) */
+  vbx_mount mount;         /* host_dir, read-only, at the CLI's place in the box */
+} vbx__cc_engine;
+
 typedef struct vbx__box_run {
   const vbx__engine_env *env;
   const vbx_box *box;
@@ -73,6 +82,7 @@ typedef struct vbx__box_run {
   json_t *messages;  /* conversation so far */
   int streamed_text; /* on_text was called during this turn */
   int sandbox_lost;  /* a sandbox call said VBX_E_SANDBOX_LOST */
+  vbx__cc_engine cc; /* agent:claude-code only */
 } vbx__box_run;
 
 /* box_run.c: a vbx_call carrying the run's and runtime's tokens and the box
@@ -136,6 +146,24 @@ int vbx__tools_build(vbx__box_run *br);
 int vbx__tool_dispatch(vbx__box_run *br, const json_t *block, json_t *results);
 /* dispatch.c: free the tool table. */
 void vbx__tools_free(vbx__box_run *br);
+
+/* claude_code.c: before the instances exist - find the claude-code CLI on
+ * the host and start the box's LLM gateway (br->cc), so the sandbox is
+ * created with the gateway's port and the CLI's directory mounted. 0, or
+ * the box's error set and its code returned. */
+int vbx__claude_code_prepare(vbx__box_run *br);
+/* claude_code.c: after the instances exist - copy the provisioned skills
+ * into ~/.claude/skills, run the CLI in the sandbox with the prompt (and
+ * `input`), the skills' prompt sections and the box's mcp servers, and
+ * record its stream-json into the result. 0, a stop code, or the box's
+ * error set and its code returned. */
+int vbx__claude_code_run(vbx__box_run *br, const char *input);
+/* claude_code.c: stop the gateway and free br->cc (safe when not prepared). */
+void vbx__claude_code_cleanup(vbx__box_run *br);
+/* claude_code.c: non-zero when skill i is handed to claude-code itself
+ * instead of its plugin (an mcp server, which the CLI starts from its
+ * --mcp-config), so the engine does not create it. */
+int vbx__claude_code_owns_skill(const vbx__box_run *br, size_t i);
 
 /* text.c: append n bytes of s to sb as text, keeping sb->len <= max: valid
  * UTF-8 is copied, NUL becomes the two characters "\0" and any other byte

@@ -3,7 +3,8 @@
  * instances of the box as vbx_pipeline_check resolved it, then ask the
  * provider for a completion, run the tools it asks for, feed their results back, until it
  * answers without tools, max_turns is reached, the box deadline passes or
- * the run is cancelled.
+ * the run is cancelled. A box with agent:claude-code runs that engine
+ * (claude_code.c) between the same setup and teardown instead.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -240,14 +241,23 @@ int vbx__engine_run_box(const vbx__engine_env *env, const vbx__resolved_box *rb,
   vbx__procs_init(&br->procs);
   res->status = VBX_STATUS_RUNNING;
   br->deadline_ns = vbx__box_deadline(box, t0);
-  int rc = start(br, input);
-  if (rc == 0) rc = agent_loop(br);
+  int rc;
+  if (rb->engine == VBX__ENGINE_CLAUDE_CODE) {
+    rc = vbx__box_stopped(br);
+    if (rc == 0) rc = vbx__claude_code_prepare(br);
+    if (rc == 0) rc = vbx__box_setup(br);
+    if (rc == 0) rc = vbx__claude_code_run(br, input);
+  } else {
+    rc = start(br, input);
+    if (rc == 0) rc = agent_loop(br);
+  }
   if (rc == 0 && box->output_file != NULL) rc = read_output_file(br);
   if (rc == 0 && br->sandbox_lost) rc = VBX_E_SANDBOX_LOST; /* a skill swallowed it */
   int stopped = rc != 0 ? vbx__box_stopped(br) : 0;
   finish(br, rc);
   if (stopped) rc = stopped;
   vbx__box_teardown(br);
+  vbx__claude_code_cleanup(br); /* the gateway outlives the sandbox that reached it */
   vbx__procs_fini(&br->procs);
   vbx__tools_free(br);
   json_decref(br->messages);

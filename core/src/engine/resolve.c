@@ -43,6 +43,46 @@ static int unknown(const vbx__registry *reg, vbx__kind kind, const char *what, c
   return VBX_E_NOTFOUND;
 }
 
+/* The `agent:` skill s: which engine runs the box. `before` is an earlier
+ * agent: skill of the box, or NULL. */
+static int resolve_engine(vbx__resolved_box *out, const vbx__skill_decl *s,
+                          const vbx__skill_decl *before, vbx__box_issue *issue) {
+  const char *v = s->value ? s->value : "";
+  if (before != NULL)
+    return issue_set(issue, VBX_E_INVAL, &s->pos,
+                     "box '%s' chooses its agent engine twice ('agent:%s' and 'agent:%s'); keep "
+                     "one",
+                     out->box->name, before->value ? before->value : "", v);
+  const char *key = s->options.obj && json_object_size(s->options.obj)
+                        ? json_object_iter_key(json_object_iter(s->options.obj))
+                        : NULL;
+  if (key != NULL) {
+    const vbx__pos *kp = vbx__options_pos(&s->options, key);
+    return issue_set(issue, VBX_E_INVAL, kp ? kp : &s->pos,
+                     "the agent engine takes no options, but option '%s' is set", key);
+  }
+  if (strcmp(v, "voidbox") == 0) {
+    out->engine = VBX__ENGINE_NATIVE;
+  } else if (strcmp(v, "claude-code") == 0) {
+    const vbx_sandbox_backend_vtable *vt = out->sandbox->vtable;
+    if (vt->flags & VBX_SANDBOX_IS_SIMULATED)
+      return issue_set(issue, VBX_E_INVAL, &s->pos,
+                       "agent:claude-code runs the claude-code CLI inside the sandbox, but "
+                       "sandbox backend '%s' only simulates commands; use local, qemu or kvm",
+                       out->sandbox->name);
+    out->engine = VBX__ENGINE_CLAUDE_CODE;
+  } else {
+    static const char *const engines[] = {"voidbox", "claude-code", NULL};
+    const char *hint = vbx__did_you_mean(v, engines);
+    char hints[80] = "";
+    if (hint) snprintf(hints, sizeof(hints), " (did you mean '%s'?)", hint);
+    return issue_set(issue, VBX_E_INVAL, s->value ? &s->type_pos : &s->pos,
+                     "unknown agent engine '%s'%s; engines: voidbox (the default), claude-code", v,
+                     hints);
+  }
+  return 0;
+}
+
 int vbx__box_resolve(const vbx__registry *reg, const vbx_box *box, vbx__resolved_box *out,
                      vbx__box_issue *issue) {
   memset(out, 0, sizeof(*out));
@@ -62,8 +102,15 @@ int vbx__box_resolve(const vbx__registry *reg, const vbx_box *box, vbx__resolved
   if (box->n_skills > VBX__MAX_SKILLS)
     return issue_set(issue, VBX_E_INVAL, &box->pos, "box '%s' has %zu skills; the limit is %d",
                      box->name, box->n_skills, VBX__MAX_SKILLS);
+  const vbx__skill_decl *agent = NULL;
   for (size_t i = 0; i < box->n_skills; i++) {
     const vbx__skill_decl *s = &box->skills[i];
+    if (s->type != NULL && strcmp(s->type, VBX__AGENT_SKILL_TYPE) == 0) {
+      int rc = resolve_engine(out, s, agent, issue);
+      if (rc != 0) return rc;
+      agent = s;
+      continue;
+    }
     out->skills[i] = vbx__registry_find(reg, VBX_KIND_SKILL, s->type ? s->type : "");
     if (out->skills[i] == NULL)
       return unknown(reg, VBX_KIND_SKILL, "skill type", "skill types", s->type ? s->type : "",
@@ -163,7 +210,7 @@ int vbx__box_validate(const vbx__resolved_box *rb, const vbx__cancel *cancel,
     rc = validate_options(rb->llm, &box->llm.options, &box->llm.provider_pos, cancel, cancel2,
                           issue);
   for (size_t i = 0; rc == 0 && i < box->n_skills; i++)
-    rc = validate_skill(rb, i, cancel, cancel2, issue);
+    if (rb->skills[i] != NULL) rc = validate_skill(rb, i, cancel, cancel2, issue);
   return rc;
 }
 

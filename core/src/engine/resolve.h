@@ -19,12 +19,25 @@
  * one per box (run/plan.h); the run creates the box's instances from it
  * without looking anything up or validating again. Borrowed: the box from
  * the model, the implementations from the registry. */
+/* The agent engine a box runs, chosen by an `agent:NAME` skill. */
+typedef enum vbx__engine_kind {
+  VBX__ENGINE_NATIVE = 0,     /* agent:voidbox, the default: engine/loop.c */
+  VBX__ENGINE_CLAUDE_CODE = 1 /* agent:claude-code: the CLI inside the sandbox */
+} vbx__engine_kind;
+
 typedef struct vbx__resolved_box {
   const vbx_box *box;
   const vbx__impl *sandbox;
   const vbx__impl *llm;
-  const vbx__impl *skills[VBX__MAX_SKILLS]; /* box->n_skills entries */
+  /* box->n_skills entries; NULL for the `agent:` skill, which is the
+   * engine's choice and no plugin's */
+  const vbx__impl *skills[VBX__MAX_SKILLS];
+  vbx__engine_kind engine;
 } vbx__resolved_box;
+
+/* The skill type that chooses the engine: "agent:voidbox" or
+ * "agent:claude-code", at most once per box, no options. */
+#define VBX__AGENT_SKILL_TYPE "agent"
 
 /* Why a box was refused, and where in the spec (pos NULL or pos->file NULL
  * when unknown). */
@@ -35,7 +48,9 @@ typedef struct vbx__box_issue {
 } vbx__box_issue;
 
 /* Look up the box's sandbox backend, LLM provider and skill types into
- * *out (out->box = box). On a missing one, issue says which, with a "did
+ * *out (out->box = box), and its engine from an `agent:` skill (an unknown
+ * engine, a second `agent:` skill, an option on it, or claude-code on a
+ * backend that only simulates commands is VBX_E_INVAL at the skill). On a missing one, issue says which, with a "did
  * you mean" hint and the loaded names ("unknown sandbox backend 'mok' (did
  * you mean 'mock'?); loaded backends: mock, local"), and VBX_E_NOTFOUND is
  * returned. A box without an LLM provider or with too many skills gives
