@@ -58,6 +58,13 @@ else
   broken=$((broken + 1))
 fi
 
+# The pinned npm MCP servers test_mcp_npm runs (npm ci into the user cache,
+# a no-op once there); without node >= 20, npm or the registry it skips.
+echo "=== MCP servers: scripts/mcp-servers.sh ==="
+if ! scripts/mcp-servers.sh >/dev/null; then
+  echo "=== MCP servers: not installed; test_mcp_npm will skip ==="
+fi
+
 echo "=== style: scripts/check-format.sh ==="
 if scripts/check-format.sh; then
   passed=$((passed + 1))
