@@ -21,6 +21,13 @@ TEST_PACKAGES=(
   qemu-system-x86 busybox-static ca-certificates jq kmod
 )
 
+# npm installs the pinned claude-code CLI (scripts/claude-code.sh) and MCP
+# servers (scripts/mcp-servers.sh) the skill tests run. A machine that has
+# node and npm already (e.g. a newer Node.js than Debian's) keeps them.
+if ! command -v npm >/dev/null; then
+  TEST_PACKAGES+=(nodejs npm)
+fi
+
 case "${1:-}" in
   --build-only) PACKAGES=("${BUILD_PACKAGES[@]}") ;;
   "") PACKAGES=("${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}") ;;

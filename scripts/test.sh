@@ -65,6 +65,13 @@ if ! scripts/mcp-servers.sh >/dev/null; then
   echo "=== MCP servers: not installed; test_mcp_npm will skip ==="
 fi
 
+# The pinned claude-code CLI the agent:claude-code tests run (npm ci of its
+# native build into the user cache, a no-op once there).
+echo "=== claude-code: scripts/claude-code.sh ==="
+if ! scripts/claude-code.sh >/dev/null; then
+  echo "=== claude-code: not installed; the claude-code tests will skip ==="
+fi
+
 echo "=== style: scripts/check-format.sh ==="
 if scripts/check-format.sh; then
   passed=$((passed + 1))
