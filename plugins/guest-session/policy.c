@@ -65,6 +65,27 @@ static int list_opt(const vbx_host_services *h, const vbx_json *v, const char *k
   return 0;
 }
 
+int guest_policy_allow_skills(const vbx_host_services *h, guest_policy *p,
+                              const vbx_sandbox_config *cfg, vbx_call *call) {
+  const char *const *cmds =
+      VBX_HAS_MEMBER(cfg, vbx_sandbox_config, skill_commands) ? cfg->skill_commands : NULL;
+  if (p->n_allow == 0 || cmds == NULL) return 0;
+  for (size_t i = 0; cmds[i] != NULL; i++) {
+    int known = 0;
+    for (size_t k = 0; k < p->n_allow && !known; k++)
+      known = strcmp(p->allow[k], "*") == 0 || strcmp(p->allow[k], cmds[i]) == 0;
+    if (known) continue;
+    if (p->n_allow >= GUEST_MAX_LIST)
+      return h->set_error(call, VBX_E_SPEC, "allow",
+                          "the allowlist with the skills' programs (%s, ...) passes %d entries",
+                          cmds[i], GUEST_MAX_LIST);
+    if ((p->allow[p->n_allow] = strdup(cmds[i])) == NULL)
+      return h->set_error(call, VBX_E_NOMEM, NULL, "out of memory");
+    p->n_allow++;
+  }
+  return 0;
+}
+
 void guest_policy_defaults(guest_policy *p) {
   memset(p, 0, sizeof *p);
   p->uid = p->gid = 65534;

@@ -41,6 +41,13 @@ void guest_policy_defaults(guest_policy *p);
  * or a negative VBX_E_* code set on call (field = key). */
 int guest_policy_option(const vbx_host_services *h, const char *key, const vbx_json *v,
                         guest_policy *p, vbx_call *call);
+/* guest_policy_allow_skills - with an allowlist (p->n_allow > 0), add the
+ * programs the box's skills run (cfg->skill_commands, ABI 1.3) that it
+ * does not name yet; without one every command runs already. 0, or
+ * VBX_E_SPEC (field "allow") when the list would pass GUEST_MAX_LIST, or
+ * VBX_E_NOMEM, set on call. */
+int guest_policy_allow_skills(const vbx_host_services *h, guest_policy *p,
+                              const vbx_sandbox_config *cfg, vbx_call *call);
 /* Free the lists; p can be reused after guest_policy_defaults. */
 void guest_policy_clear(guest_policy *p);
 /* guest_policy_text - the agent's policy file for p, written by the

@@ -86,7 +86,10 @@ static int kvm_create(void *state, const vbx_sandbox_config *cfg, vbx_call *call
   b->st = st;
   b->net.pid = -1;
   b->network = cfg->network != 0;
-  if ((rc = kvm_options_parse(h, cfg->options, &b->opt, call)) != 0) {
+  if ((rc = kvm_options_parse(h, cfg->options, &b->opt, call)) == 0 &&
+      (rc = guest_policy_allow_skills(h, &b->opt.pol, cfg, call)) != 0)
+    kvm_options_clear(&b->opt);
+  if (rc != 0) {
     gs_box_clear(&b->box);
     free(b);
     return rc;

@@ -69,6 +69,8 @@ static int local_create(void *state, const vbx_sandbox_config *cfg, vbx_call *ca
   b->st = st;
   b->uid.fd = -1;
   int rc = local_options_parse(h, cfg->options, &b->opt, call);
+  if (rc == 0 && (rc = guest_policy_allow_skills(h, &b->opt.pol, cfg, call)) != 0)
+    local_options_clear(&b->opt);
   if (rc != 0) {
     gs_box_clear(&b->box);
     free(b);

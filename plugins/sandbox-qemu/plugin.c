@@ -51,6 +51,8 @@ static int qemu_create(void *state, const vbx_sandbox_config *cfg, vbx_call *cal
   b->ls = -1;
   b->net.pid = -1;
   rc = qemu_options_parse(h, cfg->options, &b->opt, call);
+  if (rc == 0 && (rc = guest_policy_allow_skills(h, &b->opt.pol, cfg, call)) != 0)
+    qemu_options_clear(&b->opt);
   if (rc != 0) {
     gs_box_clear(&b->box);
     free(b);

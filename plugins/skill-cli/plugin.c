@@ -4,7 +4,8 @@
  * sandbox's PATH), `cli:PATH` (a value with a '/') a host program,
  * statically linked, provisioned into the sandbox at /skills/bin/NAME. The
  * program is described in the system prompt and offered as the tool
- * cli__NAME, which runs it without a shell. Options: `description`,
+ * cli__NAME, which runs it without a shell; it is also added to the box's
+ * command allowlist when the box has one (`commands`). Options: `description`,
  * `timeout_secs` (per call, default 60), `check` (look the program up at
  * provisioning, default true).
  */
@@ -181,6 +182,11 @@ static int cli_install(cli_skill *s, const vbx_sandbox_ref *sb, vbx_call *call) 
   req.max_output_bytes = 4096;
   vbx_exec_result res = {.struct_size = sizeof res};
   int rc = sb->exec(sb->handle, &req, &res, call);
+  if (rc == VBX_E_PERM)
+    return h->set_error(call, rc, NULL,
+                        "cli skill '%s': cannot look the program up: the box refuses /bin/sh "
+                        "(its command allowlist?); set `check: false` to skip the lookup",
+                        s->name);
   if (rc != 0) return rc;
   int found = res.exit_code == 0 && res.term_signal == 0 && !res.timed_out;
   h->free(res.stdout_data);
@@ -245,6 +251,25 @@ static int cli_call_tool(void *skill, const vbx_sandbox_ref *sb, const char *too
   return cli_tool_run(s, sb, input, out_text, is_error, call);
 }
 
+/* The one program a cli skill runs, for the box's allowlist (ABI 1.3). */
+static int cli_commands(void *state, const vbx_skill_config *cfg, char ***out, vbx_call *call) {
+  cli_state *st = state;
+  const vbx_host_services *h = st->host;
+  cli_skill s;
+  *out = NULL;
+  int rc = cli_load(h, cfg, &s, call);
+  if (rc != 0) return rc;
+  char **v = h->alloc(2 * sizeof *v);
+  if (v != NULL && (v[0] = h->strdup(s.run_path)) == NULL) {
+    h->free(v);
+    v = NULL;
+  }
+  cli_clear(&s);
+  if (v == NULL) return h->set_error(call, VBX_E_NOMEM, NULL, "out of memory");
+  *out = v; /* v[1] is NULL: alloc zero-fills */
+  return 0;
+}
+
 static const vbx_skill_type_vtable cli_vtable = {
     .struct_size = sizeof(vbx_skill_type_vtable),
     .name = "cli",
@@ -257,6 +282,7 @@ static const vbx_skill_type_vtable cli_vtable = {
     .destroy = cli_destroy,
     .provision = cli_provision,
     .call_tool = cli_call_tool,
+    .commands = cli_commands,
 };
 
 static int cli_init(const vbx_host_services *host, const vbx_registrar *reg, void **state) {

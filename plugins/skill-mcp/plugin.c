@@ -41,6 +41,25 @@ static int ms_validate(void *state, const vbx_skill_config *cfg, vbx_call *call)
   return rc;
 }
 
+/* The server's command, for the box's allowlist (ABI 1.3). */
+static int ms_commands(void *state, const vbx_skill_config *cfg, char ***out, vbx_call *call) {
+  ms_state *st = state;
+  const vbx_host_services *h = st->host;
+  mcp_opts o;
+  *out = NULL;
+  int rc = mcp_opts_parse(h, cfg, &o, call);
+  char **v = rc == 0 ? h->alloc(2 * sizeof *v) : NULL;
+  if (v != NULL && (v[0] = h->strdup(o.argv[0])) == NULL) {
+    h->free(v);
+    v = NULL;
+  }
+  mcp_opts_clear(&o);
+  if (rc != 0) return rc;
+  if (v == NULL) return h->set_error(call, VBX_E_NOMEM, NULL, "out of memory");
+  *out = v; /* v[1] is NULL: alloc zero-fills */
+  return 0;
+}
+
 static int ms_create(void *state, const vbx_skill_config *cfg, vbx_call *call, void **out) {
   ms_state *st = state;
   *out = NULL;
@@ -212,6 +231,7 @@ static const vbx_skill_type_vtable ms_vtable = {
     .destroy = ms_destroy,
     .provision = ms_provision,
     .call_tool = ms_call_tool,
+    .commands = ms_commands,
 };
 
 static int ms_init(const vbx_host_services *host, const vbx_registrar *reg, void **state) {

@@ -181,15 +181,17 @@ static int clash_create(void *st, const vbx_skill_config *c, vbx_call *call, voi
   return 0;
 }
 static void clash_destroy(void *x) { (void)x; }
-static const vbx_skill_type_vtable clash_vt = {sizeof(vbx_skill_type_vtable),
-                                               "fx-skill",
-                                               "clash",
-                                               0,
-                                               NULL,
-                                               clash_create,
-                                               clash_destroy,
-                                               NULL,
-                                               NULL};
+static const vbx_skill_type_vtable clash_vt = {
+    .struct_size = sizeof(vbx_skill_type_vtable),
+    .name = "fx-skill",
+    .description = "clash",
+    .flags = 0,
+    .validate = NULL,
+    .create = clash_create,
+    .destroy = clash_destroy,
+    .provision = NULL,
+    .call_tool = NULL,
+};
 static int clash_init(const vbx_host_services *h, const vbx_registrar *r, void **st) {
   (void)h;
   *st = NULL;

@@ -23,6 +23,51 @@ static const char *refused_at(const vbx__options *o, const vbx_call *call, char 
   return buf;
 }
 
+/* The programs every skill of the box declared it runs (skill types'
+ * `commands`), for the backend's allowlist: *out NULL-terminated, malloc'd
+ * (vbx__strv_free), NULL when none. 0, or the box failed naming the skill. */
+static int skill_commands(vbx__box_run *br, char ***out) {
+  char **all = NULL;
+  size_t n = 0;
+  *out = NULL;
+  for (size_t i = 0; i < br->box->n_skills; i++) {
+    const vbx__impl *impl = br->rb->skills[i];
+    if (impl == NULL || vbx__claude_code_owns_skill(br, i)) continue;
+    vbx_skill_config cfg;
+    vbx__skill_config(br->box, i, &cfg);
+    vbx_call call;
+    vbx__box_call(br, &call);
+    char **got = NULL;
+    int rc = vbx__impl_skill_commands(impl, br->box->name, &cfg, &got, &call);
+    const vbx__skill_decl *s = &br->box->skills[i];
+    if (rc != 0) {
+      vbx__strv_free(all);
+      return vbx__box_result_fail(br->res, rc, "skill '%s%s%s': %s", s->type, s->value ? ":" : "",
+                                  s->value ? s->value : "", vbx__call_message(&call, rc));
+    }
+    size_t m = 0;
+    while (got && got[m])
+      m++;
+    if (m == 0) {
+      free(got);
+      continue;
+    }
+    char **g = realloc(all, (n + m + 1) * sizeof(*g));
+    if (g == NULL) {
+      vbx__strv_free(got);
+      vbx__strv_free(all);
+      return vbx__box_result_fail(br->res, VBX_E_NOMEM, "out of memory");
+    }
+    all = g;
+    memcpy(all + n, got, m * sizeof(*got)); /* the strings move over */
+    n += m;
+    all[n] = NULL;
+    free(got);
+  }
+  *out = all;
+  return 0;
+}
+
 static int create_sandbox(vbx__box_run *br) {
   const vbx_box *box = br->box;
   const vbx__sandbox_decl *sd = &box->sandbox;
@@ -45,11 +90,18 @@ static int create_sandbox(vbx__box_run *br) {
   if (!vbx__impl_has(impl, VBX_M_CREATE))
     return vbx__box_result_fail(br->res, VBX_E_PLUGIN, "sandbox backend '%s' has no create method",
                                 impl->name);
+  char **commands = NULL; /* what the skills run, for an allowlist */
+  int rc = skill_commands(br, &commands);
+  if (rc != 0) return rc;
+  cfg.skill_commands = (const char *const *)commands;
   vbx_mount *mounts = NULL; /* the spec's, plus claude-code's CLI */
   if (br->cc.gw != NULL) {
     cfg.llm_gateway_port = vbx__gateway_port(br->cc.gw);
     mounts = calloc(sd->n_mounts + 1, sizeof(*mounts));
-    if (mounts == NULL) return vbx__box_result_fail(br->res, VBX_E_NOMEM, "out of memory");
+    if (mounts == NULL) {
+      vbx__strv_free(commands);
+      return vbx__box_result_fail(br->res, VBX_E_NOMEM, "out of memory");
+    }
     if (sd->n_mounts) memcpy(mounts, sd->mounts, sd->n_mounts * sizeof(*mounts));
     mounts[sd->n_mounts] = br->cc.mount;
     cfg.mounts = mounts;
@@ -57,8 +109,9 @@ static int create_sandbox(vbx__box_run *br) {
   }
   vbx_call call;
   vbx__box_call(br, &call);
-  int rc = vbx__inst_sandbox_create(&br->sandbox, impl, box->name, &cfg, &call);
+  rc = vbx__inst_sandbox_create(&br->sandbox, impl, box->name, &cfg, &call);
   free(mounts); /* the backend copied what it keeps */
+  vbx__strv_free(commands);
   char at[600];
   if (rc != 0)
     return vbx__box_result_fail(br->res, rc, "%ssandbox backend '%s': %s",

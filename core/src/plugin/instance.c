@@ -6,6 +6,8 @@
 #include "plugin/instance.h"
 
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "plugin/inflight.h"
 
@@ -15,7 +17,8 @@ static const char *const call_names[VBX_KIND_COUNT][VBX_M_COUNT] = {
                         [VBX_M_CREATE] = "skill.create",
                         [VBX_M_DESTROY] = "skill.destroy",
                         [VBX_M_PROVISION] = "skill.provision",
-                        [VBX_M_CALL_TOOL] = "skill.call_tool"},
+                        [VBX_M_CALL_TOOL] = "skill.call_tool",
+                        [VBX_M_COMMANDS] = "skill.commands"},
     [VBX_KIND_LLM] = {[VBX_M_VALIDATE] = "llm.validate_options",
                       [VBX_M_CREATE] = "llm.create",
                       [VBX_M_DESTROY] = "llm.destroy",
@@ -83,6 +86,7 @@ static int has_skill(const vbx_skill_type_vtable *vt, vbx__method m) {
   case VBX_M_DESTROY: return VBX_HAS_METHOD(vt, vbx_skill_type_vtable, destroy);
   case VBX_M_PROVISION: return VBX_HAS_METHOD(vt, vbx_skill_type_vtable, provision);
   case VBX_M_CALL_TOOL: return VBX_HAS_METHOD(vt, vbx_skill_type_vtable, call_tool);
+  case VBX_M_COMMANDS: return VBX_HAS_METHOD(vt, vbx_skill_type_vtable, commands);
   default: return 0;
   }
 }
@@ -136,7 +140,7 @@ int vbx__impl_unsupported(const vbx__impl *impl, vbx__method m, vbx_call *call) 
       "provision",        "call_tool",        "exec",      "file_write",
       "file_read",        "on_event",         "flush",     "proc_open",
       "proc_write",       "proc_close_stdin", "proc_read", "proc_status",
-      "proc_kill",        "proc_close"};
+      "proc_kill",        "proc_close",       "commands"};
   const char *name = (unsigned)m < VBX_M_COUNT ? method[m] : "?";
   if (impl->kind == VBX_KIND_SKILL && m == VBX_M_VALIDATE) name = "validate";
   return vbx__call_fail(call, VBX_E_UNSUPPORTED, NULL, "%s '%s' has no %s method",
@@ -173,6 +177,53 @@ int vbx__impl_skill_validate(const vbx__impl *impl, const char *box, const vbx_s
   CALL(impl, VBX_M_VALIDATE, box, call->deadline_ns,
        rc = vt->validate(impl->plugin_state, cfg, call));
   return rc;
+}
+
+void vbx__strv_free(char **v) {
+  for (size_t i = 0; v && v[i]; i++)
+    free(v[i]);
+  free(v);
+}
+
+int vbx__impl_skill_commands(const vbx__impl *impl, const char *box, const vbx_skill_config *cfg,
+                             char ***out, vbx_call *call) {
+  *out = NULL;
+  if (impl->kind != VBX_KIND_SKILL || !vbx__impl_has(impl, VBX_M_COMMANDS)) return 0;
+  const vbx_skill_type_vtable *vt = impl->vtable;
+  char **got = NULL;
+  int rc;
+  CALL(impl, VBX_M_COMMANDS, box, call->deadline_ns,
+       rc = vt->commands(impl->plugin_state, cfg, &got, call));
+  if (rc != 0 || got == NULL) {
+    if (got) vbx__strv_free(got) /* host->alloc is malloc */;
+    return rc;
+  }
+  size_t n = 0;
+  while (got[n] != NULL && n <= VBX__SKILL_COMMANDS_MAX)
+    n++;
+  char **v = n <= VBX__SKILL_COMMANDS_MAX ? calloc(n + 1, sizeof(*v)) : NULL;
+  if (n > VBX__SKILL_COMMANDS_MAX)
+    rc = vbx__call_fail(call, VBX_E_PLUGIN, NULL, "skill type '%s' declared over %d commands",
+                        impl->name, VBX__SKILL_COMMANDS_MAX);
+  else if (v == NULL)
+    rc = vbx__call_fail(call, VBX_E_NOMEM, NULL, "out of memory");
+  for (size_t i = 0; rc == 0 && i < n; i++) {
+    size_t len = strnlen(got[i], 4097);
+    if (len == 0 || len > 4096 || strchr(got[i], '\n') != NULL)
+      rc = vbx__call_fail(call, VBX_E_PLUGIN, NULL,
+                          "skill type '%s' declared a command that is empty, over 4096 bytes "
+                          "or holds a newline",
+                          impl->name);
+    else if ((v[i] = strdup(got[i])) == NULL)
+      rc = vbx__call_fail(call, VBX_E_NOMEM, NULL, "out of memory");
+  }
+  vbx__strv_free(got) /* host->alloc is malloc */;
+  if (rc != 0) {
+    vbx__strv_free(v);
+    return rc;
+  }
+  *out = v;
+  return 0;
 }
 
 /* The end of every create: the handle, or the refusal of a create that

@@ -51,6 +51,7 @@ typedef enum vbx__method {
   VBX_M_PROC_STATUS,
   VBX_M_PROC_KILL,
   VBX_M_PROC_CLOSE,
+  VBX_M_COMMANDS, /* skill (ABI 1.3) */
   VBX_M_COUNT
 } vbx__method;
 
@@ -83,6 +84,17 @@ int vbx__impl_validate_options(const vbx__impl *impl, const char *box, const vbx
 /* A skill type's validate of one declaration. Returns as above. */
 int vbx__impl_skill_validate(const vbx__impl *impl, const char *box, const vbx_skill_config *cfg,
                              vbx_call *call);
+/* The skill type's `commands` for the declaration cfg into *out: a
+ * NULL-terminated malloc'd array of malloc'd strings (free with
+ * vbx__strv_free), NULL when the skill runs none or the type has no such
+ * method. Each entry is checked (non-empty, at most 4096 bytes, no NUL or
+ * newline) and at most VBX__SKILL_COMMANDS_MAX are taken; anything else is
+ * VBX_E_PLUGIN with the call's message naming the skill type. */
+#define VBX__SKILL_COMMANDS_MAX 16
+int vbx__impl_skill_commands(const vbx__impl *impl, const char *box, const vbx_skill_config *cfg,
+                             char ***out, vbx_call *call);
+/* Free a NULL-terminated malloc'd string array (NULL is fine). */
+void vbx__strv_free(char **v);
 
 /* Create an instance of impl for `box` into *out (out->handle set on
  * success, NULL otherwise). A create that returns 0 without a handle

@@ -257,6 +257,13 @@ typedef struct vbx_sandbox_config {
   /* The host 127.0.0.1 port of this box's LLM gateway, which the guest
    * reaches at 10.0.2.2:4000 whatever the policy; 0: none. */
   uint32_t llm_gateway_port;
+  /* ---- appended in ABI 1.3 (read with VBX_HAS_MEMBER) ---- */
+  /* The programs (argv[0] values) the box's skills declared they run
+   * (skill vtable method `commands`: a cli: skill's program, an mcp:
+   * server's command), NULL-terminated, or NULL. A backend that enforces a
+   * command allowlist allows these too; one without an allowlist (every
+   * command allowed) has nothing to do. */
+  const char *const *skill_commands;
 } vbx_sandbox_config;
 
 typedef enum vbx_stream { VBX_STREAM_STDOUT = 1, VBX_STREAM_STDERR = 2 } vbx_stream;
@@ -510,6 +517,14 @@ typedef struct vbx_skill_type_vtable {
    * declares no tools. */
   int (*call_tool)(void *skill, const vbx_sandbox_ref *sandbox, const char *tool,
                    const vbx_json *input, char **out_text, int *is_error, vbx_call *call);
+  /* ---- appended in ABI 1.3; optional ---- */
+  /* The programs the declared skill will run in the sandbox, as argv[0]
+   * values exactly as it will exec them, so that a backend enforcing a
+   * command allowlist lets them run (vbx_sandbox_config.skill_commands).
+   * Called before the sandbox exists, without side effects. *out: a
+   * NULL-terminated array, the array and each string host->alloc'd (freed
+   * by the host), or NULL for none; at most 16 entries. */
+  int (*commands)(void *plugin_state, const vbx_skill_config *cfg, char ***out, vbx_call *call);
 } vbx_skill_type_vtable;
 
 /* ---- exporters --------------------------------------------------------- */

@@ -408,15 +408,17 @@ static int sk_call(void *p, const vbx_sandbox_ref *sb, const char *tool, const v
   return 0;
 }
 
-static const vbx_skill_type_vtable sk_vt = {sizeof(vbx_skill_type_vtable),
-                                            "fake",
-                                            "fake skill",
-                                            0,
-                                            sk_validate,
-                                            sk_create,
-                                            sk_destroy,
-                                            sk_provision,
-                                            sk_call};
+static const vbx_skill_type_vtable sk_vt = {
+    .struct_size = sizeof(vbx_skill_type_vtable),
+    .name = "fake",
+    .description = "fake skill",
+    .flags = 0,
+    .validate = sk_validate,
+    .create = sk_create,
+    .destroy = sk_destroy,
+    .provision = sk_provision,
+    .call_tool = sk_call,
+};
 
 /* ---- exporter ---------------------------------------------------------- */
 

@@ -313,12 +313,38 @@ static void test_declaration_errors(void **state) {
   assert_string_equal(c.field, "colour"); /* the CLI points at the key's line */
 }
 
+/* What a cli skill adds to a box's allowlist: the argv[0] it will run. */
+static void test_commands(void **state) {
+  (void)state;
+  assert_non_null(VT->commands);
+  write_elf("tool2", 0);
+  const char *values[][2] = {{"jq", "jq"}, {"./tool2", "/skills/bin/tool2"}};
+  for (size_t i = 0; i < 2; i++) {
+    vbx_skill_config cfg = {.struct_size = sizeof cfg, .type = "cli", .value = values[i][0]};
+    cfg.spec_dir = F.tmpdir;
+    vbx_call c;
+    fx_call(&c);
+    char **out = NULL;
+    assert_int_equal(VT->commands(F.impl->plugin_state, &cfg, &out, &c), 0);
+    assert_non_null(out);
+    assert_string_equal(out[0], values[i][1]);
+    assert_null(out[1]);
+    F.host->free(out[0]);
+    F.host->free(out);
+  }
+  vbx_skill_config bad = {.struct_size = sizeof bad, .type = "cli", .value = "-x"};
+  vbx_call c;
+  fx_call(&c);
+  char **out = NULL;
+  assert_int_equal(VT->commands(F.impl->plugin_state, &bad, &out, &c), VBX_E_SPEC);
+  assert_null(out);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_program_on_path),
-      cmocka_unit_test(test_lookup),
-      cmocka_unit_test(test_host_binary),
-      cmocka_unit_test(test_declaration_errors),
+      cmocka_unit_test(test_program_on_path), cmocka_unit_test(test_lookup),
+      cmocka_unit_test(test_host_binary),     cmocka_unit_test(test_declaration_errors),
+      cmocka_unit_test(test_commands),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
