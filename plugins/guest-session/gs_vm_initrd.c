@@ -52,8 +52,10 @@ static int write_box_archive(int out, const gs_vm_initrd *s, const char *args, s
       {"etc/voidbox/agent.args", S_IFREG | 0400, 0, 0, 0, 0, args, args_len},
       {"etc/voidbox/policy", S_IFREG | 0400, 0, 0, 0, 0, policy, strlen(policy)},
       {"etc/voidbox/secret", S_IFREG | 0400, 0, 0, 0, 0, secret, secret_len},
-      {"workspace", S_IFDIR | 0755, s->pol->uid, s->pol->gid, 0, 0, NULL, 0},
+      /* in name order: the writer refuses an entry that does not sort
+       * after the one before it */
       {"skills", S_IFDIR | 0755, s->pol->uid, s->pol->gid, 0, 0, NULL, 0},
+      {"workspace", S_IFDIR | 0755, s->pol->uid, s->pol->gid, 0, 0, NULL, 0},
   };
   int rc = resolv ? vbx__newc_add(&w, &rc_entry) : 0;
   for (size_t i = 0; rc == 0 && i < sizeof e / sizeof e[0]; i++)
@@ -84,7 +86,10 @@ int gs_vm_initrd_write(const vbx_host_services *h, const char *path, const gs_vm
   if (rc == 0 && (base < 0 || base % 4 != 0))
     rc = h->set_error(call, VBX_E_INVAL, NULL, "%s is not a newc archive (size %lld)", s->base,
                       (long long)base);
-  if (rc == 0) rc = write_box_archive(out, s, args, (size_t)args_len, policy, secret, secret_len);
+  if (rc == 0 &&
+      (rc = write_box_archive(out, s, args, (size_t)args_len, policy, secret, secret_len)) ==
+          VBX_E_INVAL) /* the newc writer refused an entry */
+    rc = h->set_error(call, rc, NULL, "writing %s: the box's archive has an invalid entry", path);
   if (rc == VBX_E_IO || rc == VBX_E_NOMEM)
     rc = h->set_error(call, rc, NULL, "writing %s: %s", path,
                       rc == VBX_E_NOMEM ? "out of memory" : strerror(errno));
