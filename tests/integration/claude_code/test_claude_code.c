@@ -13,8 +13,14 @@
  * ran (the gateway's token and claude-code's own command line are there)
  * and that the real key is nowhere in it.
  *
+ * A second case gives the box an mcp skill: claude-code starts the server
+ * (the pinned npm server-everything) itself from its --mcp-config inside
+ * the box, the model is offered mcp__everything__echo and its answer comes
+ * back.
+ *
  * Skips (77, with the reason) without root (sandbox-local) or the
- * installed CLI (scripts/claude-code.sh).
+ * installed CLI (scripts/claude-code.sh); the mcp case also without node or
+ * the installed servers (scripts/mcp-servers.sh).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -206,9 +212,91 @@ static void test_tool_turn_without_the_key(void **state) {
   fs_stop(srv);
 }
 
-int main(void) {
-  const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_tool_turn_without_the_key),
+/* An mcp skill on a claude-code box: claude-code starts the server itself
+ * (its --mcp-config) inside the box and offers its tools to the model. */
+static const char MCP_TURN1[] =
+    START("msg_m1", "40") EV("content_block_start",
+                             "{\"type\":\"content_block_start\",\"index\":0,\"content_block\":{"
+                             "\"type\":\"tool_use\",\"id\":\"toolu_mcp\",\"name\":"
+                             "\"mcp__everything__echo\",\"input\":{}}}")
+        EV("content_block_delta",
+           "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"input_json_delta\","
+           "\"partial_json\":\"{\\\"message\\\":\\\"hello via claude\\\"}\"}}")
+            EV("content_block_stop", "{\"type\":\"content_block_stop\",\"index\":0}")
+                STOP("tool_use", "20");
+static const fs_part PM1[] = {{MCP_TURN1, 0}, {NULL, 0}};
+
+static void test_mcp_server_from_the_config(void **state) {
+  fx *f = *state;
+  char dir[512] = "";
+  FILE *p = popen(VBX_TEST_SOURCE_DIR "/scripts/mcp-servers.sh --print", "r");
+  if (p == NULL || fgets(dir, sizeof dir, p) == NULL) dir[0] = '\0';
+  if (p) pclose(p);
+  dir[strcspn(dir, "\n")] = '\0';
+  char js[700];
+  snprintf(js, sizeof js, "%s/node_modules/@modelcontextprotocol/server-everything/dist/index.js",
+           dir);
+  if (access("/usr/bin/node", X_OK) != 0) skip_all("no /usr/bin/node for the MCP server");
+  if (dir[0] == '\0' || access(js, R_OK) != 0)
+    skip_all("the pinned MCP servers are not installed: run scripts/mcp-servers.sh");
+  const fs_response script[] = {
+      {.status = 200, .content_type = "text/event-stream", .parts = PM1},
+      {.status = 200, .content_type = "text/event-stream", .parts = P2},
   };
-  return cmocka_run_group_tests(tests, setup, teardown);
+  fake_server *srv = fs_start(script, 2);
+  assert_non_null(srv);
+  FILE *sp = fopen(f->spec, "w");
+  assert_non_null(sp);
+  fprintf(sp,
+          "api_version: v1\nkind: agent\nname: cc-mcp\n"
+          "sandbox:\n  backend: local\n  mounts: [{host: \"%s\", guest: /opt/mcp}]\n"
+          "llm: {provider: anthropic, model: claude-fake, base_url: \"%s\", "
+          "api_key_env: VBX_TEST_CC_KEY}\n"
+          "agent:\n  prompt: Echo something.\n  max_turns: 4\n  timeout_secs: 120\n"
+          "  skills:\n    - agent:claude-code\n    - type: mcp\n      value: everything\n"
+          "      command: node\n"
+          "      args: [/opt/mcp/node_modules/@modelcontextprotocol/server-everything/dist/"
+          "index.js, stdio]\n",
+          dir, fs_url(srv));
+  fclose(sp);
+  int rc = run(f);
+  char *out = slurp(f->out);
+  char errp[300];
+  snprintf(errp, sizeof errp, "%s.err", f->out);
+  char *err = slurp(errp);
+  if (rc != 0) fail_msg("voidbox exited %d:\n%s\n%s", rc, out ? out : "", err ? err : "");
+  assert_int_equal(fs_count(srv), 2);
+  /* the model was offered the server's tools ... */
+  char *b1 = fs_body(srv, 0);
+  assert_non_null(b1);
+  assert_non_null(strstr(b1, "\"mcp__everything__echo\""));
+  /* ... and the server, started by claude-code inside the box, answered */
+  char *b2 = fs_body(srv, 1);
+  assert_non_null(b2);
+  assert_non_null(strstr(b2, "Echo: hello via claude"));
+  json_t *j = json_loads(out, 0, NULL);
+  assert_non_null(j);
+  json_t *box =
+      json_array_get(json_object_get(json_array_get(json_object_get(j, "stages"), 0), "boxes"), 0);
+  json_t *c0 = json_array_get(json_object_get(box, "tool_calls"), 0);
+  assert_string_equal(json_string_value(json_object_get(c0, "name")), "mcp__everything__echo");
+  assert_non_null(
+      strstr(json_string_value(json_object_get(c0, "output")), "Echo: hello via claude"));
+  json_decref(j);
+  free(b1);
+  free(b2);
+  free(out);
+  free(err);
+  fs_stop(srv);
+}
+
+/* One case per ctest test (argv[1]: "key" or "mcp"), so a case whose
+ * prerequisites are missing is counted as skipped on its own. */
+int main(int argc, char **argv) {
+  const struct CMUnitTest key[] = {cmocka_unit_test(test_tool_turn_without_the_key)};
+  const struct CMUnitTest mcp[] = {cmocka_unit_test(test_mcp_server_from_the_config)};
+  if (argc == 2 && strcmp(argv[1], "key") == 0) return cmocka_run_group_tests(key, setup, teardown);
+  if (argc == 2 && strcmp(argv[1], "mcp") == 0) return cmocka_run_group_tests(mcp, setup, teardown);
+  fprintf(stderr, "usage: test_claude_code key|mcp\n");
+  return 2;
 }
