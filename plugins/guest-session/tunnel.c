@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "voidbox/errors.h"
@@ -21,6 +22,7 @@
 #define TUN_WINDOW VBX_PROTO_INITIAL_WINDOW /* the guest's bytes held, per tunnel */
 #define TUN_CHUNK 65536u                    /* one read from the gateway */
 #define TUN_ROUND_READS 16                  /* reads of one tunnel per round */
+#define TUN_CONNECT_MS 10000                /* a gateway that does not accept by then */
 
 /* Where a tunnel is on the host side. */
 enum {
@@ -34,9 +36,10 @@ enum {
 typedef struct tun {
   struct tun *next;
   uint32_t id;
-  int fd;    /* to the gateway; -1 before connect() and once closed */
-  int phase; /* T_* */
-  int code;  /* T_REFUSE: the ERROR's code and text */
+  int fd;         /* to the gateway; -1 before connect() and once closed */
+  int phase;      /* T_* */
+  uint64_t since; /* T_CONNECTING: when connect() began (ms) */
+  int code;       /* T_REFUSE: the ERROR's code and text */
   char msg[160];
   struct vbx_proto_tunnel t;
   uint8_t *ring; /* TUN_WINDOW bytes of the guest's data (none if refused) */
@@ -52,6 +55,12 @@ struct gs_tunnels {
   unsigned n;
   int stop;
 };
+
+static uint64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
 
 static void wake(gs_tunnels *T) {
   uint64_t one = 1;
@@ -162,6 +171,7 @@ static void start_connect(gs_tunnels *T, tun *x) {
   if (x->fd >= 0 &&
       (connect(x->fd, (struct sockaddr *)&sa, sizeof sa) == 0 || errno == EINPROGRESS)) {
     x->phase = T_CONNECTING;
+    x->since = now_ms();
     return;
   }
   x->phase = T_REFUSE;
@@ -171,14 +181,17 @@ static void start_connect(gs_tunnels *T, tun *x) {
   close_sock(x);
 }
 
-/* T_CONNECTING: done yet? On success TUNNEL_OPENED goes into fb (T->lock
- * held). */
+/* T_CONNECTING: done yet? On success TUNNEL_OPENED goes into fb; a
+ * gateway that has not accepted within TUN_CONNECT_MS (its backlog full)
+ * is a refusal (T->lock held). */
 static void finish_connect(gs_tunnels *T, tun *x, struct vbx_proto_buf *fb) {
   struct pollfd p = {x->fd, POLLOUT, 0};
-  if (!vbx_proto_tunnel_is_reset(&x->t) && poll(&p, 1, 0) == 0) return; /* still connecting */
-  int err = 0;
+  int err = 0, late = now_ms() - x->since >= TUN_CONNECT_MS;
+  if (!vbx_proto_tunnel_is_reset(&x->t) && poll(&p, 1, 0) == 0 && !late)
+    return; /* still connecting */
   socklen_t len = sizeof err;
   if (getsockopt(x->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+  if (err == 0 && !(p.revents & POLLOUT)) err = ETIMEDOUT;
   x->phase = T_OPEN;
   if (vbx_proto_tunnel_is_reset(&x->t)) { /* the guest gave up meanwhile */
     close_sock(x);
@@ -266,10 +279,11 @@ static int serve_one(gs_tunnels *T, tun *x, uint8_t *buf) {
 }
 
 /* Drop the tunnels that are over (ERROR sent, or done at both ends) and
- * fill p with the sockets to wait on; returns their number (T->lock
- * held). */
-static nfds_t reap_and_watch(gs_tunnels *T, struct pollfd *p) {
+ * fill p with the sockets to wait on; returns their number, with
+ * *connecting set when a connect is in progress (T->lock held). */
+static nfds_t reap_and_watch(gs_tunnels *T, struct pollfd *p, int *connecting) {
   nfds_t np = 1;
+  *connecting = 0;
   for (tun **pp = &T->list; *pp != NULL;) {
     tun *x = *pp;
     unsigned w = vbx_proto_tunnel_wants(&x->t);
@@ -280,6 +294,7 @@ static nfds_t reap_and_watch(gs_tunnels *T, struct pollfd *p) {
       T->n--;
       continue;
     }
+    *connecting |= x->phase == T_CONNECTING;
     short ev = x->phase == T_CONNECTING ? POLLOUT : 0;
     if (w & VBX_PROTO_TUN_WANT_READ) ev |= POLLIN;
     if (w & VBX_PROTO_TUN_WANT_WRITE) ev |= POLLOUT;
@@ -293,14 +308,15 @@ static void *poll_main(void *arg) {
   gs_tunnels *T = arg;
   uint8_t *buf = malloc(TUN_CHUNK);
   struct pollfd p[1 + GS_TUNNEL_MAX];
-  int dead = buf == NULL, again = 0;
+  int dead = buf == NULL, again = 0, connecting = 0;
   for (;;) {
     pthread_mutex_lock(&T->lock);
-    nfds_t np = T->stop ? 0 : reap_and_watch(T, p);
+    nfds_t np = T->stop ? 0 : reap_and_watch(T, p, &connecting);
     pthread_mutex_unlock(&T->lock);
     if (np == 0) break;
     p[0] = (struct pollfd){T->wake, POLLIN, 0};
-    if (poll(p, dead ? 1 : np, again ? 0 : -1) < 0 && errno != EINTR) break;
+    int tmo = again ? 0 : connecting ? 1000 : -1; /* a connect's deadline is checked each second */
+    if (poll(p, dead ? 1 : np, tmo) < 0 && errno != EINTR) break;
     if (p[0].revents) {
       uint64_t v;
       ssize_t rr = read(T->wake, &v, sizeof v);

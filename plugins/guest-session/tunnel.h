@@ -8,7 +8,9 @@
  * protocol's tunnel state machine (voidbox/protocol/tunnel.h): it reads
  * the gateway only while the guest's credit lasts and holds at most one
  * window (256 KiB) of the guest's bytes per tunnel, GS_TUNNEL_MAX tunnels
- * at most (beyond: ERROR(VBX_E_LIMIT)).
+ * at most (beyond: ERROR(VBX_E_LIMIT)). A gateway that refuses the
+ * connection, or has not accepted it within 10 s, is ERROR(VBX_E_IO)
+ * naming the connect.
  *
  * Plain libc + vbx_protocol + client.h, like the client, so tests can run
  * it against an agent. Threads: start and stop from the box's owner;

@@ -17,7 +17,8 @@
  * Checked: an agent without the TUNNEL feature is refused with a message
  * saying so, and its TUNNEL_OPEN ends the connection; the gateway is read
  * only under the guest's credit; a guest reset closes the gateway
- * connection; a gateway that is not there is an ERROR naming the connect;
+ * connection; a gateway that is not there is an ERROR naming the connect,
+ * one that does not accept an ERROR after 10 s;
  * data at the wrong offset or an unknown service ends the connection; the
  * 65th tunnel gets ERROR(VBX_E_LIMIT).
  */
@@ -37,6 +38,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -428,6 +430,12 @@ static void fg_close(fg *g) {
   vbx_proto_decoder_fini(&g->d);
 }
 
+static double th_now_s(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
 static int wait_dead(gc_conn *c, char *why, size_t cap) {
   for (int i = 0; i < 300 && !gc_dead(c, NULL, 0); i++)
     usleep(10000);
@@ -532,6 +540,46 @@ static void test_host_gateway_not_there(void **s) {
   fg_close(&g);
 }
 
+/* A gateway that does not accept (its backlog full: the SYN is dropped)
+ * is given up after 10 s with ERROR(VBX_E_IO, "... timed out"). */
+static void test_host_gateway_not_accepting(void **s) {
+  (void)s;
+  struct sockaddr_in sa = {.sin_family = AF_INET};
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t sl = sizeof sa;
+  int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), fill[4];
+  assert_int_equal(bind(ls, (struct sockaddr *)&sa, sizeof sa), 0);
+  assert_int_equal(listen(ls, 0), 0);
+  assert_int_equal(getsockname(ls, (struct sockaddr *)&sa, &sl), 0);
+  for (int i = 0; i < 4; i++) { /* fill the accept queue; never accepted */
+    fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    connect(fill[i], (struct sockaddr *)&sa, sizeof sa);
+  }
+  usleep(100000);
+  static fg g;
+  gc_conn *c = fg_connect(&g, VBX_PROTO_FEAT_ALL_V1 | VBX_PROTO_FEAT_TUNNEL);
+  gs_tunnels *t = NULL;
+  char err[300];
+  assert_int_equal(gs_tunnels_start(c, ntohs(sa.sin_port), &t, err, sizeof err), 0);
+  double t0 = th_now_s();
+  fg_send(&g, &(struct vbx_proto_msg){.type = VBX_PROTO_T_TUNNEL_OPEN,
+                                      .id = VBX_PROTO_GUEST_ID_BIT | 4,
+                                      .u.service = VBX_PROTO_TUNNEL_LLM_GATEWAY});
+  struct vbx_proto_msg m;
+  assert_true(fg_want(&g, VBX_PROTO_T_ERROR, &m, 15000));
+  double took = th_now_s() - t0;
+  printf("# after %.1f s: %.*s\n", took, (int)m.u.error.message.len, m.u.error.message.ptr);
+  assert_int_equal(m.u.error.code, VBX_E_IO);
+  assert_true(took >= 9.5 && took < 13.0);
+  assert_non_null(memmem(m.u.error.message.ptr, m.u.error.message.len, "timed out", 9));
+  gs_tunnels_stop(t);
+  gc_close(c);
+  fg_close(&g);
+  for (int i = 0; i < 4; i++)
+    close(fill[i]);
+  close(ls);
+}
+
 /* Data at the wrong offset, or a service that does not exist: the
  * connection ends with the reason. */
 static void test_host_guest_breaks_rules(void **s) {
@@ -634,11 +682,17 @@ int main(void) {
     return 77;
   }
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_agent_refusals),          cmocka_unit_test(test_agent_credit),
-      cmocka_unit_test(test_agent_half_close),        cmocka_unit_test(test_agent_limit),
-      cmocka_unit_test(test_agent_host_breaks_rules), cmocka_unit_test(test_host_old_agent),
-      cmocka_unit_test(test_host_credit_and_reset),   cmocka_unit_test(test_host_gateway_not_there),
-      cmocka_unit_test(test_host_guest_breaks_rules), cmocka_unit_test(test_host_limit),
+      cmocka_unit_test(test_agent_refusals),
+      cmocka_unit_test(test_agent_credit),
+      cmocka_unit_test(test_agent_half_close),
+      cmocka_unit_test(test_agent_limit),
+      cmocka_unit_test(test_agent_host_breaks_rules),
+      cmocka_unit_test(test_host_old_agent),
+      cmocka_unit_test(test_host_credit_and_reset),
+      cmocka_unit_test(test_host_gateway_not_there),
+      cmocka_unit_test(test_host_gateway_not_accepting),
+      cmocka_unit_test(test_host_guest_breaks_rules),
+      cmocka_unit_test(test_host_limit),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
