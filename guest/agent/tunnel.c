@@ -73,9 +73,13 @@ int vbx__tunnel_frame(void *obj, const struct vbx_proto_msg *m) {
   } else if (m->type == VBX_PROTO_T_ERROR) {
     /* The host's answer instead of TUNNEL_OPENED: terminal. */
     if (t->opened || t->refused) rc = VBX_E_PROTOCOL;
+    static unsigned host_refused;
+    char why[200];
     t->refused = 1;
-    vbx__log(2, "tunnel %#x refused by the host: %.*s", t->id, (int)m->u.error.message.len,
+    snprintf(why, sizeof why, "the host: %.*s",
+             (int)(m->u.error.message.len < 180 ? m->u.error.message.len : 180),
              m->u.error.message.ptr);
+    log_refusal(&host_refused, why);
   } else if (vbx_proto_tunnel_recv(&t->t, m) != 0) {
     rc = VBX_E_PROTOCOL;
   }
