@@ -74,6 +74,8 @@ static int resolve_engine(vbx__resolved_box *out, const vbx__skill_decl *s,
   } else {
     static const char *const engines[] = {"voidbox", "claude-code", NULL};
     const char *hint = vbx__did_you_mean(v, engines);
+    for (size_t i = 0; hint == NULL && v[0] != '\0' && engines[i] != NULL; i++)
+      if (strncmp(engines[i], v, strlen(v)) == 0) hint = engines[i]; /* "claude" */
     char hints[80] = "";
     if (hint) snprintf(hints, sizeof(hints), " (did you mean '%s'?)", hint);
     return issue_set(issue, VBX_E_INVAL, s->value ? &s->type_pos : &s->pos,
