@@ -394,4 +394,25 @@ void vbx__tunnel_abandon(void *t);
  * the caller must not serve with unbounded storage. */
 int vbx__init_disk(unsigned disk_mb);
 
+/* ---- host shares (init.c) ------------------------------------------------ */
+
+#define VBX__MAX_MOUNTS 8       /* --mount arguments */
+#define VBX__MOUNT_PATH_MAX 240 /* bytes of a share's mount point */
+#define VBX__MOUNT_MSIZE 512000 /* 9p message size: the virtio transport's most */
+
+/* vbx__init_mount_ok - is spec a well-formed --mount value, "TAG:/PATH"
+ * (TAG 1..31 letters, digits, '_' or '-'; PATH absolute, at most
+ * VBX__MOUNT_PATH_MAX bytes, not "/", without empty, "." or ".."
+ * components or control characters)? 1 or 0. */
+int vbx__init_mount_ok(const char *spec);
+/* vbx__init_mounts - PID 1 only, after the policy and the secret are read
+ * and before serving: mount each of the n specs ("TAG:/PATH", checked by
+ * vbx__init_mount_ok), in order, as the 9p file system the monitor exports
+ * under TAG (virtio transport, 9p2000.L, msize VBX__MOUNT_MSIZE,
+ * cache=loose), read-only, nosuid, nodev, at PATH (made with its parents,
+ * 0755, when missing). The monitor serves it read-only too. Returns 0, or
+ * VBX_E_IO at the first that fails (logged with the tag, the path and the
+ * reason): the caller must not serve without the box's mounts. */
+int vbx__init_mounts(char *const *specs, unsigned n);
+
 #endif

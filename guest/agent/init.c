@@ -1,8 +1,9 @@
 /*
  * guest/agent/init.c - PID 1 duties inside a VM: mount the pseudo file
  * systems, bring up loopback, give the box its bounded disk (one tmpfs
- * under /tmp, /var/tmp and /workspace), find virtio-serial ports by name,
- * power off (or reboot) on SHUTDOWN.
+ * under /tmp, /var/tmp and /workspace), mount the host's read-only 9p
+ * shares, find virtio-serial ports by name, power off (or reboot) on
+ * SHUTDOWN.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -124,6 +125,70 @@ int vbx__init_disk(unsigned disk_mb) {
   rmdir(DISK_STAGE);
   if (rc == 0) vbx__log(1, "disk: %u MiB tmpfs on /tmp, /var/tmp and /workspace", disk_mb);
   return rc;
+}
+
+/* The 9p options of a host share: the virtio transport, the Linux
+ * dialect, the largest messages the transport takes, and cache=loose - the
+ * guest keeps in its page cache what it read (a share is read-only and
+ * not expected to change under a box; cache=none or mmap read every
+ * access from the host again). */
+#define SHARE_OPTS "trans=virtio,version=9p2000.L,cache=loose,msize="
+
+int vbx__init_mount_ok(const char *spec) {
+  const char *colon = strchr(spec, ':');
+  size_t tag = colon ? (size_t)(colon - spec) : 0;
+  if (tag == 0 || tag > 31 ||
+      strspn(spec,
+             "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+             "0123456789_-") != tag)
+    return 0;
+  const char *p = colon + 1;
+  if (p[0] != '/' || p[1] == '\0' || strlen(p) > VBX__MOUNT_PATH_MAX) return 0;
+  for (const char *c = p; *c; c++)
+    if ((unsigned char)*c < 0x20 || *c == 0x7f) return 0;
+  for (const char *c = p; *c == '/';) {
+    size_t n = strcspn(c + 1, "/");
+    if (n == 0 || (n == 1 && c[1] == '.') || (n == 2 && c[1] == '.' && c[2] == '.')) return 0;
+    c += n + 1;
+  }
+  return 1;
+}
+
+/* mkdir -p path (0755); 0 or -errno. */
+static int make_dirs(const char *path) {
+  char p[VBX__MOUNT_PATH_MAX + 1];
+  snprintf(p, sizeof p, "%s", path);
+  for (char *c = p + 1;; c++) {
+    if (*c != '/' && *c != '\0') continue;
+    char was = *c;
+    *c = '\0';
+    if (mkdir(p, 0755) != 0 && errno != EEXIST) return -errno;
+    if (was == '\0') return 0;
+    *c = was;
+  }
+}
+
+int vbx__init_mounts(char *const *specs, unsigned n) {
+  char opts[96];
+  snprintf(opts, sizeof opts, SHARE_OPTS "%u", VBX__MOUNT_MSIZE);
+  for (unsigned i = 0; i < n; i++) {
+    char tag[32];
+    const char *colon = strchr(specs[i], ':');
+    snprintf(tag, sizeof tag, "%.*s", (int)(colon - specs[i]), specs[i]);
+    const char *path = colon + 1;
+    int e = -make_dirs(path);
+    if (e == 0 && mount(tag, path, "9p", MS_RDONLY | MS_NOSUID | MS_NODEV, opts) != 0) e = errno;
+    if (e != 0) {
+      vbx__log(0, "init: host share %s on %s: %s%s; not serving without it", tag, path, strerror(e),
+               e == ENODEV   ? " (the guest kernel has no 9p: rebuild the image with `voidbox "
+                               "image build`)"
+               : e == ENOENT ? " (no virtio-9p device has that tag)"
+                             : "");
+      return VBX_E_IO;
+    }
+    vbx__log(1, "host share %s read-only on %s", tag, path);
+  }
+  return 0;
 }
 
 void vbx__init_poweroff(int use_reboot) {

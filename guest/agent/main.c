@@ -39,6 +39,9 @@ static void usage(FILE *f) {
       "                                  when getpid() == 1)\n"
       "  --disk-mb N                    PID 1: /tmp, /var/tmp and /workspace are one\n"
       "                                  tmpfs of N MiB (default 256; 0: the default)\n"
+      "  --mount TAG:/PATH              PID 1: mount the host's read-only 9p share TAG\n"
+      "                                  (virtio) at PATH before serving; repeatable\n"
+      "                                  (at most 8), mounted in order\n"
       "  --shutdown poweroff|reboot     how PID 1 ends the machine on SHUTDOWN\n"
       "                                  (default poweroff; reboot for a VM without ACPI\n"
       "                                  whose monitor runs with -no-reboot)\n"
@@ -166,8 +169,23 @@ struct args {
   const char *listen_spec, *policy_file, *secret_file;
   int listen_fd, policy_fd, secret_fd, unlink_secret, verbose, force_init, disk_set;
   unsigned disk_mb;
-  int help; /* --help: the usage is printed, nothing else happens */
+  int help;                     /* --help: the usage is printed, nothing else happens */
+  char *mount[VBX__MAX_MOUNTS]; /* --mount values, in order */
+  unsigned n_mount;
 };
+
+/* One --mount value into g. 0, or VBX_E_INVAL (usage error, said on
+ * stderr). */
+static int parse_mount(char *arg, struct args *g) {
+  if (g->n_mount == VBX__MAX_MOUNTS || !vbx__init_mount_ok(arg)) {
+    fprintf(stderr,
+            "voidbox-guest-agent: --mount must be TAG:/PATH (at most %d of them), not '%.300s'\n",
+            VBX__MAX_MOUNTS, arg);
+    return VBX_E_INVAL;
+  }
+  g->mount[g->n_mount++] = arg;
+  return 0;
+}
 
 /* --disk-mb's value into g. 0, or VBX_E_INVAL (usage error, said on
  * stderr). */
@@ -204,7 +222,8 @@ static int parse_args(int argc, char **argv, struct vbx__agent *a, struct args *
     O_SHUTDOWN,
     O_VERBOSE,
     O_HELP,
-    O_DISK
+    O_DISK,
+    O_MOUNT
   };
   static const struct option opts[] = {{"listen", 1, 0, O_LISTEN},
                                        {"listen-fd", 1, 0, O_LFD},
@@ -220,6 +239,7 @@ static int parse_args(int argc, char **argv, struct vbx__agent *a, struct args *
                                        {"shutdown", 1, 0, O_SHUTDOWN},
                                        {"verbose", 0, 0, O_VERBOSE},
                                        {"disk-mb", 1, 0, O_DISK},
+                                       {"mount", 1, 0, O_MOUNT},
                                        {"help", 0, 0, O_HELP},
                                        {0, 0, 0, 0}};
   int o;
@@ -247,6 +267,9 @@ static int parse_args(int argc, char **argv, struct vbx__agent *a, struct args *
     case O_DISK:
       if (parse_disk_mb(optarg, g) != 0) return VBX_E_INVAL;
       break;
+    case O_MOUNT:
+      if (parse_mount(optarg, g) != 0) return VBX_E_INVAL;
+      break;
     case O_VERBOSE: g->verbose = 1; break;
     case O_HELP:
       usage(stdout);
@@ -266,8 +289,11 @@ static int parse_args(int argc, char **argv, struct vbx__agent *a, struct args *
     usage(stderr);
     return VBX_E_INVAL;
   }
-  if (g->disk_set && !a->is_init) {
-    fputs("voidbox-guest-agent: --disk-mb is a PID-1 duty (give --init or run as PID 1)\n", stderr);
+  if ((g->disk_set || g->n_mount) && !a->is_init) {
+    fputs(
+        "voidbox-guest-agent: --disk-mb and --mount are PID-1 duties (give --init or run as "
+        "PID 1)\n",
+        stderr);
     return VBX_E_INVAL;
   }
   return 0;
@@ -424,7 +450,7 @@ static int serve(struct vbx__agent *a, const struct args *g) {
 
 int main(int argc, char **argv) {
   static struct vbx__agent a;
-  struct args g = {NULL, NULL, NULL, -1, -1, -1, 0, 0, -1, 0, 0, 0};
+  struct args g = {NULL, NULL, NULL, -1, -1, -1, 0, 0, -1, 0, 0, 0, {NULL}, 0};
   a.root = "/";
   if (argc == 1 && getpid() == 1 && load_args_file(&argc, &argv) != 0) {
     fputs("voidbox-guest-agent: cannot read " ARGS_FILE " (at most 4 KiB, 32 lines)\n", stderr);
@@ -442,7 +468,11 @@ int main(int argc, char **argv) {
     return 1;
   }
   pthread_mutex_init(&a.lock, NULL);
-  if ((rc = load_policy(&a, &g)) == 0 && (rc = load_secret(&a, &g)) == 0) rc = serve(&a, &g);
+  /* The host's shares after the policy and the secret are read (a mount
+   * over /etc cannot hide them), before the first connection. */
+  if ((rc = load_policy(&a, &g)) == 0 && (rc = load_secret(&a, &g)) == 0 &&
+      (rc = vbx__init_mounts(g.mount, g.n_mount)) == 0)
+    rc = serve(&a, &g);
   /* Serving has ended (or never began): the secret goes before the
    * agent does (docs/protocol.md). */
   vbx__agent_forget_secret(&a);
