@@ -1,6 +1,6 @@
 /*
- * guest-session/gs_console.c - the tail of a log file, and the guest's panic
- * line, for error messages.
+ * guest-session/gs_console.c - the tail of a log file, the guest's panic
+ * line and the guest agent's last line before it, for error messages.
  */
 #include <fcntl.h>
 #include <string.h>
@@ -48,18 +48,36 @@ size_t gs_file_tail(const char *file, unsigned lines, char *out, size_t cap) {
   return o;
 }
 
+#define PANIC "Kernel panic - not syncing:"
+
+/* The last occurrence of needle in buf before end (NULL: anywhere). */
+static const char *last_of(const char *buf, const char *needle, const char *end) {
+  const char *last = NULL;
+  for (const char *p = buf; (p = strstr(p, needle)) != NULL && (end == NULL || p < end); p++)
+    last = p;
+  return last;
+}
+
+/* The line from at (NULL: none) to its end into out (cap > 0). */
+static void copy_line(const char *at, char *out, size_t cap) {
+  out[0] = '\0';
+  if (at == NULL) return;
+  size_t len = strcspn(at, "\n");
+  if (len >= cap) len = cap - 1;
+  memcpy(out, at, len);
+  out[len] = '\0';
+}
+
 void gs_console_panic(const char *file, char *out, size_t cap) {
-  static const char needle[] = "Kernel panic - not syncing:";
   char buf[16384];
   if (cap == 0) return;
-  out[0] = '\0';
   gs_file_tail(file, 100000, buf, sizeof buf);
-  const char *last = NULL;
-  for (const char *p = buf; (p = strstr(p, needle)) != NULL; p++)
-    last = p;
-  if (last == NULL) return;
-  size_t len = strcspn(last, "\n");
-  if (len >= cap) len = cap - 1;
-  memcpy(out, last, len);
-  out[len] = '\0';
+  copy_line(last_of(buf, PANIC, NULL), out, cap);
+}
+
+void gs_console_agent_last(const char *file, char *out, size_t cap) {
+  char buf[16384];
+  if (cap == 0) return;
+  gs_file_tail(file, 100000, buf, sizeof buf);
+  copy_line(last_of(buf, "voidbox-agent: ", last_of(buf, PANIC, NULL)), out, cap);
 }

@@ -49,6 +49,12 @@ static int parse_key(const vbx_host_services *h, const gs_option *k, const vbx_j
   int rc;
   switch (k->kind) {
   case GS_OPT_STRING: return guest_opt_string(h, v, k->key, field(opts, k), call);
+  case GS_OPT_BOOL:
+    if (h->json_type(v) != VBX_JSON_BOOL)
+      return h->set_error(call, VBX_E_SPEC, k->key, "sandbox option '%s' must be true or false",
+                          k->key);
+    *(int *)field(opts, k) = h->json_is_true(v) != 0;
+    return 0;
   case GS_OPT_MS:
     if ((rc = guest_opt_uint(h, v, k->key, k->max, &u, call)) == 0)
       *(uint32_t *)field(opts, k) = u ? (uint32_t)u : k->dflt;

@@ -27,6 +27,11 @@
  *   launch   the boot wait (the monitor's exit, cancellation, deadlines),
  *            the error naming why the VM is gone, and the handshake once a
  *            stream to the agent is reached - gs_vm_launch.c
+ *   mounts   the config's mounts and the host userland as read-only 9p
+ *            shares (checked and resolved before anything is made) -
+ *            gs_vm_mounts.c; what the host userland adds to the per-box
+ *            archive (/lib links, /etc/ld.so.cache, /etc/alternatives) -
+ *            gs_vm_userland.c
  *
  * Threads: none shared; every function may be called from any thread,
  * except where its comment names the box's creating thread.
@@ -84,10 +89,10 @@ typedef struct gs_vm_size {
 } gs_vm_size;
 
 /* gs_vm_config_check - what both VM backends refuse of cfg, in this order:
- * host mounts (VBX_E_UNSUPPORTED, field mounts), vcpus over
- * GS_VM_MAX_VCPUS, memory_mb under GS_VM_MIN_MEMORY_MB, disk_mb over
- * GS_VM_MAX_DISK_MB (VBX_E_SPEC, field the key). backend names it in the
- * message ("kvm"). 0 or the code set on call. */
+ * vcpus over GS_VM_MAX_VCPUS, memory_mb under GS_VM_MIN_MEMORY_MB, disk_mb
+ * over GS_VM_MAX_DISK_MB (VBX_E_SPEC, field the key). backend names it in
+ * the message ("kvm"). Mounts are each backend's own: qemu shares them
+ * (gs_vm_mounts_plan), kvm refuses them. 0 or the code set on call. */
 int gs_vm_config_check(const vbx_host_services *h, const char *backend,
                        const vbx_sandbox_config *cfg, vbx_call *call);
 /* gs_vm_config_size - cfg's memory_mb, vcpus and disk_mb (a config
@@ -138,22 +143,27 @@ int gs_vm_image_locate(const vbx_host_services *h, const char *backend, const ch
                        const char *kernel, const char *initramfs, gs_vm_image *out, vbx_call *call);
 
 /* ---- the per-box initrd (gs_vm_initrd.c) --------------------------------- */
+struct gs_vm_mounts;
 typedef struct gs_vm_initrd {
-  const char *base;        /* the image's initramfs (a newc archive) */
-  const char *listen;      /* the agent's --listen ("vsock:1024", ...) */
-  const char *writer;      /* names the backend in the policy file */
-  const guest_policy *pol; /* the policy, and the uid/gid of workspace/ */
-  uint32_t disk_mb;        /* the agent's --disk-mb */
-  const char *resolv_conf; /* etc/resolv.conf text, NULL: none */
+  const char *base;                  /* the image's initramfs (a newc archive) */
+  const char *listen;                /* the agent's --listen ("vsock:1024", ...) */
+  const char *writer;                /* names the backend in the policy file */
+  const guest_policy *pol;           /* the policy, and the uid/gid of workspace/ */
+  uint32_t disk_mb;                  /* the agent's --disk-mb */
+  const char *resolv_conf;           /* etc/resolv.conf text, NULL: none */
+  const struct gs_vm_mounts *mounts; /* 9p shares (--mount) and the host
+                                        userland's entries; NULL: none */
 } gs_vm_initrd;
 
 /* gs_vm_initrd_write - create path (0600, exclusively) = spec->base
  * followed by an archive with etc/voidbox/agent.args (one argument a
  * line: --listen, --policy-file, --secret-file, --unlink-secret, --root /,
- * --cwd /workspace, --shutdown reboot, --disk-mb), etc/voidbox/policy,
+ * --cwd /workspace, --shutdown reboot, --disk-mb, then --mount TAG:PATH
+ * for each of spec->mounts' shares), etc/voidbox/policy,
  * etc/voidbox/secret (secret, 0400: the agent unlinks it once read),
- * workspace/ (owned by the policy's uid/gid) and, with resolv_conf,
- * etc/resolv.conf. The secret never appears on a command line. 0 or
+ * skills/ and workspace/ (owned by the policy's uid/gid), with
+ * resolv_conf etc/resolv.conf, and with the host userland its /lib links
+ * and /etc files (gs_vm_userland_etc, gs_vm_userland_links). The secret never appears on a command line. 0 or
  * VBX_E_IO / VBX_E_NOMEM / VBX_E_INVAL set on call; a partial file is
  * left for the box directory's removal. */
 int gs_vm_initrd_write(const vbx_host_services *h, const char *path, const gs_vm_initrd *spec,
@@ -167,15 +177,22 @@ size_t gs_file_tail(const char *file, unsigned lines, char *out, size_t cap);
  * final 16 KiB of the console log (NUL-terminated, at most cap-1 bytes)
  * into out; "" when the guest did not panic. */
 void gs_console_panic(const char *file, char *out, size_t cap);
+/* gs_console_agent_last - the last line of the guest agent's log
+ * ("voidbox-agent: ..." to the end of its line) in the final 16 KiB of
+ * the console log, before its last "Kernel panic" line if it has one,
+ * into out as gs_console_panic does; "" when there is none. */
+void gs_console_agent_last(const char *file, char *out, size_t cap);
 
 /* ---- a dead VM, in words (gs_vm_why.c) ----------------------------------- */
 #define GS_VM_WHY_MAX 900 /* a call's error message holds 1 KiB with its prefix */
 /* gs_vm_why_dead - for a skeleton's ops->why_dead: the monitor's exit
  * status ("<who> exited with status 0", when gone), the connection's end
  * (why), the last 4 lines of BOXDIR/log_file ("<who> said: ..."), the
- * guest's "Kernel panic" line from BOXDIR/console.log, then as much of the
- * console tail as fits (newest lines kept; at most min(cap, GS_VM_WHY_MAX)
- * bytes). who names the monitor ("QEMU", "voidbox-vmm"). */
+ * guest's "Kernel panic" line from BOXDIR/console.log - when it says init
+ * was killed, followed by " after " and the agent's last line
+ * (gs_console_agent_last: its reason for exiting, which the panic's dump
+ * pushes out of the tail) - then as much of the console tail as fits
+ * (newest lines kept; at most min(cap, GS_VM_WHY_MAX) bytes). who names the monitor ("QEMU", "voidbox-vmm"). */
 void gs_vm_why_dead(gs_box *box, const char *who, const char *log_file, int gone, int status,
                     const char *why, char *msg, size_t cap);
 
@@ -293,5 +310,75 @@ int gs_vm_net_start(gs_box *box, gs_vm_net *net, const char *helper, const vbx_s
  * log to the host's log: each deny line as a warning, the counters as
  * info. Idempotent; a never-started net (pid -1) is a no-op. */
 void gs_vm_net_stop(gs_box *box, gs_vm_net *net);
+
+/* ---- host directories as read-only 9p shares (gs_vm_mounts.c) ------------ */
+/* Shares of one box, the host userland's and the config's mounts
+ * together: one virtio-9p device each, and QEMU's microvm without ACPI
+ * has 8 virtio-mmio transports, of which rng, serial and net take 3. */
+#define GS_VM_MAX_SHARES 5
+#define GS_VM_MAX_USERLAND 5     /* the host userland: /usr, /lib, /lib32, /lib64, /libx32 */
+#define GS_VM_GUEST_PATH_MAX 240 /* bytes of a mount's guest path */
+#define GS_VM_HOST_PATH_MAX 4095 /* bytes of a share's host directory */
+#define GS_VM_LINK_MAX 255       /* bytes of a host userland link's target */
+
+/* One host directory the monitor exports read-only to the guest, which
+ * mounts it with 9p at guest. */
+typedef struct gs_vm_share {
+  char tag[8];                          /* the 9p mount tag: "vbx0", "vbx1", ... */
+  char host[GS_VM_HOST_PATH_MAX + 1];   /* the directory, canonical (realpath) */
+  char guest[GS_VM_GUEST_PATH_MAX + 1]; /* absolute, normalised */
+} gs_vm_share;
+
+/* A symbolic link of the host userland the per-box archive makes as it is
+ * on the host (a merged-/usr host's /lib -> usr/lib). */
+typedef struct gs_vm_link {
+  char name[8]; /* "lib", "lib64": relative to / */
+  char target[GS_VM_LINK_MAX + 1];
+} gs_vm_link;
+
+/* The 9p shares of a box, in the order the guest mounts them: the host
+ * userland's first, then the config's mounts. */
+typedef struct gs_vm_mounts {
+  gs_vm_share share[GS_VM_MAX_SHARES];
+  unsigned n_share;
+  gs_vm_link link[GS_VM_MAX_USERLAND];
+  unsigned n_link;
+  int host_userland; /* the archive also gets /etc/ld.so.cache, /etc/alternatives */
+} gs_vm_mounts;
+
+/* gs_vm_mounts_plan - the shares of a box into out (zeroed first), checked
+ * before anything of the box exists. With host_userland: the host's /usr
+ * (a directory: VBX_E_NOTFOUND otherwise), and each of /lib, /lib32,
+ * /lib64, /libx32 that exists - a directory as a share, a symlink as a
+ * link - mounted at the same paths. Then cfg's mounts, each of which must
+ * be read_only (else VBX_E_UNSUPPORTED: a guest writing into a host
+ * directory through the monitor is not offered), name a host directory
+ * (relative: to cfg->spec_dir; resolved with realpath; a missing one
+ * VBX_E_NOTFOUND, another type VBX_E_INVAL, one this user cannot read and
+ * search VBX_E_PERM) and an absolute guest path of at most
+ * GS_VM_GUEST_PATH_MAX bytes without empty, "." or ".." components or
+ * control characters that is not /, not in /proc, /sys or /dev, not one of
+ * the box's own /tmp, /var/tmp, /workspace, /skills, not in the host
+ * userland's paths (with it) and neither inside nor around another mount's
+ * (VBX_E_SPEC); at most GS_VM_MAX_SHARES shares in all (VBX_E_LIMIT). Every error
+ * has field "mounts" and names the mount by its number and paths. backend
+ * names the backend ("qemu"). 0 or the code set on call. */
+int gs_vm_mounts_plan(const vbx_host_services *h, const char *backend,
+                      const vbx_sandbox_config *cfg, int host_userland, gs_vm_mounts *out,
+                      vbx_call *call);
+
+/* ---- the host userland's part of the per-box archive (gs_vm_userland.c) -- */
+struct vbx__newc;
+/* gs_vm_userland_etc - with m->host_userland, add to the archive w (whose
+ * last entry sorts before "etc/alternatives", the next after
+ * "etc/ld.so.cache") the host's /etc/alternatives as a directory of the
+ * same symlinks (at most 4096) and its /etc/ld.so.cache (at most 4 MiB),
+ * each only when the host has it. Without host_userland nothing. 0, or
+ * VBX_E_IO / VBX_E_NOMEM / VBX_E_TOOBIG with msg (cap bytes) saying what. */
+int gs_vm_userland_etc(struct vbx__newc *w, const gs_vm_mounts *m, char *msg, size_t cap);
+/* gs_vm_userland_links - add m's links (lib -> usr/lib, ...) to w, whose
+ * last entry sorts before "lib" and the next after "libx32". 0 or the
+ * writer's code. */
+int gs_vm_userland_links(struct vbx__newc *w, const gs_vm_mounts *m);
 
 #endif

@@ -1,8 +1,8 @@
 /*
  * guest-session/gs_vm_config.c - what a VM backend takes of a box's
- * config: the refusals both share (host mounts, more vCPUs than the guest
- * kernel has, too little memory, too large a disk) and the VM's size with
- * the defaults filled in.
+ * config: the refusals both share (more vCPUs than the guest kernel has,
+ * too little memory, too large a disk) and the VM's size with the defaults
+ * filled in. Mounts are each backend's own (gs_vm_mounts.c).
  */
 #include "gs_vm.h"
 
@@ -13,11 +13,6 @@ static uint32_t cfg_disk_mb(const vbx_sandbox_config *cfg) {
 
 int gs_vm_config_check(const vbx_host_services *h, const char *backend,
                        const vbx_sandbox_config *cfg, vbx_call *call) {
-  if (cfg->n_mounts > 0)
-    return h->set_error(call, VBX_E_UNSUPPORTED, "mounts",
-                        "sandbox backend '%s' has no host mounts (the guest shares no file "
-                        "system with the host); pass files as skills or inputs instead",
-                        backend);
   if (cfg->vcpus > GS_VM_MAX_VCPUS)
     return h->set_error(call, VBX_E_SPEC, "vcpus",
                         "sandbox backend '%s': vcpus %u is more than the guest kernel's %d",

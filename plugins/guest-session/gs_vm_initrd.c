@@ -22,6 +22,10 @@
   "\n--policy-file\n/etc/voidbox/policy\n"                                                  \
   "--secret-file\n/etc/voidbox/secret\n--unlink-secret\n--root\n/\n--cwd\n" GUEST_WORKSPACE \
   "\n--shutdown\nreboot\n--disk-mb\n"
+/* The agent reads at most 8 KiB of them (guest/agent/main.c); with every
+ * share (GS_VM_MAX_SHARES, guest paths of GS_VM_GUEST_PATH_MAX) they
+ * take under 4 KiB. */
+#define AGENT_ARGS_CAP 4096
 
 static int copy_all(int in, int out) {
   char buf[1 << 16];
@@ -39,9 +43,12 @@ static int copy_all(int in, int out) {
   }
 }
 
-/* The box's own archive after the base one, on out. */
+/* The box's own archive after the base one, on out, its entries in name
+ * order (the writer refuses an entry that does not sort after the one
+ * before it). 0, or a code with msg set for what is not the writer's. */
 static int write_box_archive(int out, const gs_vm_initrd *s, const char *args, size_t args_len,
-                             const char *policy, const void *secret, size_t secret_len) {
+                             const char *policy, const void *secret, size_t secret_len, char *msg,
+                             size_t cap) {
   vbx__newc w;
   vbx__newc_init(&w, out, 0);
   const char *resolv = s->resolv_conf;
@@ -52,24 +59,42 @@ static int write_box_archive(int out, const gs_vm_initrd *s, const char *args, s
       {"etc/voidbox/agent.args", S_IFREG | 0400, 0, 0, 0, 0, args, args_len},
       {"etc/voidbox/policy", S_IFREG | 0400, 0, 0, 0, 0, policy, strlen(policy)},
       {"etc/voidbox/secret", S_IFREG | 0400, 0, 0, 0, 0, secret, secret_len},
-      /* in name order: the writer refuses an entry that does not sort
-       * after the one before it */
+  };
+  const vbx__newc_entry owned[] = {
       {"skills", S_IFDIR | 0755, s->pol->uid, s->pol->gid, 0, 0, NULL, 0},
       {"workspace", S_IFDIR | 0755, s->pol->uid, s->pol->gid, 0, 0, NULL, 0},
   };
-  int rc = resolv ? vbx__newc_add(&w, &rc_entry) : 0;
+  int rc = gs_vm_userland_etc(&w, s->mounts, msg, cap); /* etc/alternatives, etc/ld.so.cache */
+  if (rc == 0 && resolv) rc = vbx__newc_add(&w, &rc_entry);
   for (size_t i = 0; rc == 0 && i < sizeof e / sizeof e[0]; i++)
     rc = vbx__newc_add(&w, &e[i]);
+  if (rc == 0) rc = gs_vm_userland_links(&w, s->mounts); /* lib, lib32, lib64, libx32 */
+  for (size_t i = 0; rc == 0 && i < sizeof owned / sizeof owned[0]; i++)
+    rc = vbx__newc_add(&w, &owned[i]);
   return rc == 0 ? vbx__newc_finish(&w, NULL, NULL) : rc;
+}
+
+/* The agent's arguments into args (cap bytes): the listen endpoint, the
+ * fixed ones, the disk size, then --mount TAG:PATH for each share. Their
+ * length, or -1 when they do not fit or the endpoint has a newline. */
+static int agent_args(const gs_vm_initrd *s, char *args, size_t cap) {
+  if (strchr(s->listen, '\n') != NULL) return -1;
+  int n = snprintf(args, cap, "--listen\n%s" AGENT_ARGS_MID "%u\n", s->listen, s->disk_mb);
+  for (unsigned i = 0; s->mounts != NULL && i < s->mounts->n_share && n > 0 && (size_t)n < cap;
+       i++) {
+    const gs_vm_share *sh = &s->mounts->share[i];
+    n += snprintf(args + n, cap - (size_t)n, "--mount\n%s:%s\n", sh->tag, sh->guest);
+  }
+  return n > 0 && (size_t)n < cap ? n : -1;
 }
 
 int gs_vm_initrd_write(const vbx_host_services *h, const char *path, const gs_vm_initrd *s,
                        const void *secret, size_t secret_len, vbx_call *call) {
-  char args[sizeof AGENT_ARGS_MID + 200];
-  int args_len =
-      snprintf(args, sizeof args, "--listen\n%s" AGENT_ARGS_MID "%u\n", s->listen, s->disk_mb);
-  if (args_len <= 0 || (size_t)args_len >= sizeof args || strchr(s->listen, '\n'))
-    return h->set_error(call, VBX_E_INVAL, NULL, "bad agent listen endpoint '%s'", s->listen);
+  char args[AGENT_ARGS_CAP], msg[300] = "";
+  int args_len = agent_args(s, args, sizeof args);
+  if (args_len < 0)
+    return h->set_error(call, VBX_E_INVAL, NULL, "the agent's arguments (listen endpoint '%s') %s",
+                        s->listen, "have a newline or pass its bound");
   int in = open(s->base, O_RDONLY | O_CLOEXEC);
   if (in < 0)
     return h->set_error(call, VBX_E_IO, NULL, "cannot open %s: %s", s->base, strerror(errno));
@@ -80,19 +105,26 @@ int gs_vm_initrd_write(const vbx_host_services *h, const char *path, const gs_vm
     return h->set_error(call, VBX_E_IO, NULL, "cannot create %s: %s", path, strerror(e));
   }
   char *policy = guest_policy_text(h, s->pol, s->writer);
-  int rc = policy ? 0 : VBX_E_NOMEM;
+  int rc = policy ? 0 : VBX_E_NOMEM, set = 0; /* set: the call's error is */
   if (rc == 0 && copy_all(in, out) != 0) rc = VBX_E_IO;
   off_t base = lseek(out, 0, SEEK_CUR);
-  if (rc == 0 && (base < 0 || base % 4 != 0))
+  if (rc == 0 && (base < 0 || base % 4 != 0)) {
     rc = h->set_error(call, VBX_E_INVAL, NULL, "%s is not a newc archive (size %lld)", s->base,
                       (long long)base);
-  if (rc == 0 &&
-      (rc = write_box_archive(out, s, args, (size_t)args_len, policy, secret, secret_len)) ==
-          VBX_E_INVAL) /* the newc writer refused an entry */
-    rc = h->set_error(call, rc, NULL, "writing %s: the box's archive has an invalid entry", path);
-  if (rc == VBX_E_IO || rc == VBX_E_NOMEM)
-    rc = h->set_error(call, rc, NULL, "writing %s: %s", path,
-                      rc == VBX_E_NOMEM ? "out of memory" : strerror(errno));
+    set = 1;
+  }
+  if (rc == 0)
+    rc = write_box_archive(out, s, args, (size_t)args_len, policy, secret, secret_len, msg,
+                           sizeof msg);
+  if (rc != 0 && !set) {
+    if (msg[0]) /* the host userland's files */
+      rc = h->set_error(call, rc, "host_userland", "writing %s: %s", path, msg);
+    else if (rc == VBX_E_INVAL) /* the newc writer refused an entry */
+      rc = h->set_error(call, rc, NULL, "writing %s: the box's archive has an invalid entry", path);
+    else
+      rc = h->set_error(call, rc, NULL, "writing %s: %s", path,
+                        rc == VBX_E_NOMEM ? "out of memory" : strerror(errno));
+  }
   if (policy) h->free(policy);
   close(in);
   if (close(out) != 0 && rc == 0)

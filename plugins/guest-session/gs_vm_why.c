@@ -3,8 +3,9 @@
  * the monitor's exit status (the skeleton has waited a bounded time for
  * it: a connection that ended means the monitor is exiting - it closed its
  * end, or the guest reset and the monitor ends with it), the connection's
- * end, the monitor's last stderr lines, the guest's "Kernel panic" line,
- * then as much of the console tail as fits.
+ * end, the monitor's last stderr lines, the guest's "Kernel panic" line
+ * (after the agent's last line when init died), then as much of the
+ * console tail as fits.
  */
 #include <stdio.h>
 #include <string.h>
@@ -27,7 +28,7 @@ static void describe_status(const char *who, int st, char *out, size_t cap) {
 
 void gs_vm_why_dead(gs_box *box, const char *who, const char *log_file, int gone, int status,
                     const char *why, char *msg, size_t cap) {
-  char what[256], mlog[400], panic[200], path[600];
+  char what[256], mlog[400], panic[200], last[220] = "", path[600];
   if (gone)
     describe_status(who, status, what, sizeof what);
   else
@@ -36,10 +37,15 @@ void gs_vm_why_dead(gs_box *box, const char *who, const char *log_file, int gone
   gs_file_tail(path, 4, mlog, sizeof mlog);
   gs_box_path(box, "console.log", path, sizeof path);
   gs_console_panic(path, panic, sizeof panic);
+  /* init died: the agent's last line is why (the panic's dump fills the
+   * tail below) */
+  if (strstr(panic, "Attempted to kill init") != NULL)
+    gs_console_agent_last(path, last, sizeof last);
   int n = snprintf(msg, cap, "%s%s%s%s%s%s%s%s%s", what, why[0] ? " (" : "", why, why[0] ? ")" : "",
                    mlog[0] ? "; " : "", mlog[0] ? who : "", mlog[0] ? " said: " : "", mlog,
                    panic[0] ? "; guest " : "");
-  if (n >= 0 && (size_t)n < cap && panic[0]) n += snprintf(msg + n, cap - (size_t)n, "%s", panic);
+  if (n >= 0 && (size_t)n < cap && panic[0])
+    n += snprintf(msg + n, cap - (size_t)n, "%s%s%s", panic, last[0] ? " after " : "", last);
   if (n < 0 || (size_t)n >= cap) return;
   /* The console tail gets what room is left; it is read from the end, so a
    * short budget keeps the newest lines. */

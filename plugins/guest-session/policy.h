@@ -71,7 +71,8 @@ int guest_opt_uint(const vbx_host_services *h, const vbx_json *v, const char *ke
 enum {
   GS_OPT_STRING, /* a char * field: guest_opt_string (malloc'd) */
   GS_OPT_MS,     /* a uint32_t field: guest_opt_uint 0..max, 0 meaning dflt */
-  GS_OPT_CHOICE  /* an int field: the index of the value in choices */
+  GS_OPT_CHOICE, /* an int field: the index of the value in choices */
+  GS_OPT_BOOL    /* an int field: true 1, false 0 */
 };
 
 /* One backend key of a `sandbox:` block. */

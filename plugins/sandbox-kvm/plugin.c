@@ -45,6 +45,13 @@ static void box_free(kvm_box *b) {
 
 /* What the config asks that this backend refuses, before anything is made. */
 static int check_config(const vbx_host_services *h, const vbx_sandbox_config *cfg, vbx_call *call) {
+  /* qemu shares host directories over virtio-9p; voidbox-vmm has no such
+   * device, and a mount is never quietly dropped. */
+  if (cfg->n_mounts > 0)
+    return h->set_error(call, VBX_E_UNSUPPORTED, "mounts",
+                        "sandbox backend 'kvm' cannot mount host directories: voidbox-vmm has no "
+                        "virtio-9p device (host mounts); use backend qemu for read-only mounts, "
+                        "or pass files as skills or inputs");
   int rc = gs_vm_config_check(h, "kvm", cfg, call);
   if (rc != 0) return rc;
   /* The disk is a tmpfs in guest RAM: both together are the VM's memory,

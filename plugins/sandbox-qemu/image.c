@@ -30,6 +30,7 @@ int qemu_image_box_initrd(qemu_box *b, const void *secret, size_t secret_len, vb
       .pol = &b->opt.pol,
       .disk_mb = b->size.disk_mb,
       .resolv_conf = b->network ? GS_VM_RESOLV_CONF : NULL,
+      .mounts = &b->mounts,
   };
   return gs_vm_initrd_write(b->box.host, path, &spec, secret, secret_len, call);
 }

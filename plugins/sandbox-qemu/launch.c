@@ -9,13 +9,15 @@
  * accept (watching QEMU's exit and the call's cancellation: guest-session's
  * boot checks, gs_vm_launch.c), then hand the accepted stream to
  * gs_vm_handshake (the wait for the agent's first frame, the handshake).
- * QEMU itself is started by gs_vm_spawn. The guest kernel runs with
+ * QEMU itself is started by gs_vm_spawn, with the box's 9p shares
+ * (shares.c) after its own devices. The guest kernel runs with
  * panic=-1 and reboot=t and QEMU with -no-reboot, so a guest panic, an
  * agent crash (init died) and a clean SHUTDOWN all end the QEMU process.
  */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -23,7 +25,7 @@
 #include "gs_vm.h"
 #include "qemu.h"
 
-#define MAX_ARGS 64
+#define MAX_ARGS 80 /* 39 at most without shares, 4 a share (GS_VM_MAX_SHARES) */
 
 /* The kernel command line: console, panic and reboot behaviour and the
  * network (voidbox-netstack's fixed addresses: docs/network.md). The agent's arguments
@@ -116,9 +118,21 @@ int qemu_start(gs_box *box, const vbx_sandbox_config *cfg, vbx_call *call) {
   char cmdline[1024], mem[64], smp[64], initrd[600], serial[620], chardev[640], netdev[700];
   char *const bufs[] = {cmdline, mem, smp, initrd, serial, chardev, netdev};
   const char *argv[MAX_ARGS];
-  build_argv(b, bufs, argv);
+  int n = build_argv(b, bufs, argv);
+  size_t cap = (size_t)b->mounts.n_share * QEMU_SHARE_ARGS_MAX;
+  char *shares = cap ? malloc(cap) : NULL;
+  if (cap && shares == NULL) return h->set_error(call, VBX_E_NOMEM, NULL, "out of memory");
+  n = qemu_share_args(b, shares, cap, argv, n, MAX_ARGS);
+  if (n < 0) {
+    free(shares);
+    return h->set_error(call, VBX_E_TOOBIG, "mounts", "box %s: QEMU's arguments for %u shares %s",
+                        box->name, b->mounts.n_share, "do not fit their bounds");
+  }
+  argv[n] = NULL;
   b->boot_ns[0] = h->monotonic_ns();
-  return gs_vm_spawn(box, argv, "qemu.log", 1, "voidbox: cannot execute QEMU\n", call);
+  rc = gs_vm_spawn(box, argv, "qemu.log", 1, "voidbox: cannot execute QEMU\n", call);
+  free(shares);
+  return rc;
 }
 
 int qemu_connect(gs_box *box, vbx_call *call) {

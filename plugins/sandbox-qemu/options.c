@@ -21,6 +21,7 @@ static const gs_option keys[] = {
      .kind = GS_OPT_CHOICE,
      .offset = offsetof(qemu_options, accel),
      .choices = accels},
+    {.key = "host_userland", .kind = GS_OPT_BOOL, .offset = offsetof(qemu_options, host_userland)},
     {.key = "boot_timeout_ms",
      .kind = GS_OPT_MS,
      .offset = offsetof(qemu_options, boot_timeout_ms),

@@ -76,6 +76,13 @@ static int qemu_create(void *state, const vbx_sandbox_config *cfg, vbx_call *cal
     rc = h->set_error(call, rc, "netstack", "sandbox backend 'qemu': network: %s", msg);
     goto fail;
   }
+  /* Mounts are checked before the box directory exists: a refused one
+   * leaves nothing behind. */
+  if ((rc = gs_vm_mounts_plan(h, "qemu", cfg, b->opt.host_userland, &b->mounts, call)) != 0)
+    goto fail;
+  for (unsigned i = 0; i < b->mounts.n_share; i++)
+    h->log(h->ctx, VBX_LOG_INFO, "box %s: %s read-only in the guest at %s (9p)", b->box.name,
+           b->mounts.share[i].host, b->mounts.share[i].guest);
   h->log(h->ctx, VBX_LOG_INFO,
          "box %s: QEMU microvm, %s (%s), %u MiB + %u MiB disk, %u vCPU, network %s", b->box.name,
          b->accel == QEMU_ACCEL_KVM ? "KVM acceleration" : "software emulation (TCG)", why,

@@ -18,8 +18,9 @@
  * The box's shell - create, handshake, calls, teardown, owner records and
  * the sweep - is guest-session's skeleton (gs_box.h), with the VM helpers
  * both VM backends share (gs_vm.h: plugin state, config refusals, image,
- * initrd, QEMU's process, boot wait, dead-VM message); this backend
- * supplies its ops: start and connect (launch.c), why_dead (why.c).
+ * initrd, QEMU's process, boot wait, dead-VM message, 9p shares); this
+ * backend supplies its ops: start and connect (launch.c, with the shares'
+ * QEMU arguments from shares.c), why_dead (why.c).
  */
 #ifndef VBX_QEMU_H
 #define VBX_QEMU_H
@@ -54,6 +55,8 @@ typedef struct qemu_options {
   char *work_root;          /* NULL: $TMPDIR or /tmp */
   int accel;                /* enum qemu_accel */
   uint32_t boot_timeout_ms; /* start of QEMU to authenticated agent */
+  int host_userland;        /* the host's /usr and /lib* mounted read-only at the
+                               same paths, so host programs run (gs_vm_mounts_plan) */
   guest_policy pol;
 } qemu_options;
 
@@ -80,6 +83,7 @@ typedef struct qemu_box {
   gs_vm_net net;       /* with network: its process (pid -1 without) */
   int ls;              /* listening ctl.sock until QEMU joined, else -1 */
   uint64_t boot_ns[3]; /* spawn, QEMU connected, handshake done */
+  gs_vm_mounts mounts; /* the 9p shares: host_userland's, then cfg's mounts */
 } qemu_box;
 _Static_assert(offsetof(qemu_box, box) == 0, "the skeleton comes first");
 
@@ -94,6 +98,15 @@ int qemu_image_locate(qemu_box *b, vbx_call *call);
  * virtio-port:voidbox.ctl, --disk-mb b->disk_mb), policy, secret (0400),
  * workspace/ and, with network, etc/resolv.conf. */
 int qemu_image_box_initrd(qemu_box *b, const void *secret, size_t secret_len, vbx_call *call);
+
+/* shares.c: append to argv (n entries so far, room for max) an -fsdev
+ * (local, security_model=none, readonly=on, multidevs=remap) and a
+ * -device virtio-9p-device (mount_tag = the share's tag) for each of
+ * b->mounts' shares, their texts written into buf (cap bytes; a comma in
+ * a path doubled, as QEMU's option syntax wants). Returns the new n, or -1
+ * when argv or buf is too small. */
+#define QEMU_SHARE_ARGS_MAX (2 * GS_VM_HOST_PATH_MAX + 256) /* buf bytes a share takes */
+int qemu_share_args(const qemu_box *b, char *buf, size_t cap, const char **argv, int n, int max);
 
 /* accel.c: resolve `auto` - KVM when /dev/kvm opens and the CPU flags show
  * vmx or svm, else TCG; -1 when kvm was required and is missing. why gets
