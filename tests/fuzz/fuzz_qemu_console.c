@@ -4,7 +4,8 @@
  * shared by qemu and kvm): the console is written by the guest, so its
  * bytes are untrusted. Each
  * input is written to a temporary file, then its tail (several line counts
- * and buffer sizes) and its "Kernel panic" line are extracted; the outputs
+ * and buffer sizes), its "Kernel panic" line and the guest agent's last
+ * line before it (several buffer sizes) are extracted; the outputs
  * must be NUL-terminated within their buffers and printable.
  */
 #include <stdint.h>
@@ -45,6 +46,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   gs_console_panic(path, panic, sizeof panic);
   check_printable(panic, sizeof panic);
   if (panic[0] && strncmp(panic, "Kernel panic - not syncing:", 27) != 0) abort();
+  static const size_t last_caps[] = {1, 16, 220};
+  for (size_t c = 0; c < sizeof last_caps / sizeof last_caps[0]; c++) {
+    char *last = malloc(last_caps[c]);
+    gs_console_agent_last(path, last, last_caps[c]);
+    check_printable(last, last_caps[c]);
+    if (last[0] && strncmp(last, "voidbox-agent: ", strnlen(last, 15)) != 0) abort();
+    free(last);
+  }
   unlink(path);
   return 0;
 }

@@ -90,6 +90,8 @@ int th_box_call(const th_box_cfg *c, vbx_call *call, void **out) {
   cfg.disk_mb = c->disk_mb;
   cfg.network_policy = c->network_policy;
   cfg.llm_gateway_port = c->llm_gateway_port;
+  cfg.mounts = c->mounts;
+  cfg.n_mounts = c->n_mounts;
   const char *own = c->opts_json ? c->opts_json : "";
   size_t cap = strlen(TH.default_opts) + strlen(own) + 4;
   char *text = malloc(cap);

@@ -1,7 +1,8 @@
 /*
  * tests/integration/kvm/test_kvm_refusals.c - what the kvm backend refuses,
- * on any host (nothing here boots a guest): an unknown option and too
- * many vCPUs naming the field, and - on a host without hardware KVM, as here - any box, with a
+ * on any host (nothing here boots a guest): an unknown option, host
+ * mounts (voidbox-vmm has no virtio-9p) and too many vCPUs naming the
+ * field, and - on a host without hardware KVM, as here - any box, with a
  * message naming the cause and scripts/nested-kvm.sh. The first create
  * in a work root - refused or not - sweeps it: a `vbx-kvm-*` box directory
  * whose owner has exited goes, a live owner's and another backend's stay.
@@ -40,6 +41,18 @@ static void test_unknown_option(void **s) {
   assert_string_equal(call.field, "accel");
   assert_non_null(strstr(call.message, "unknown option 'accel' for sandbox backend 'kvm'"));
   assert_non_null(strstr(call.message, "vmm, netstack, image_dir, kernel, initramfs"));
+}
+
+static void test_mounts(void **s) {
+  (void)s;
+  vbx_call call;
+  vbx_mount m = {
+      .struct_size = sizeof m, .host_path = "/tmp", .guest_path = "/mnt", .read_only = 1};
+  th_box_cfg c = {.name = "mnt", .mounts = &m, .n_mounts = 1};
+  assert_int_equal(try_box(&c, &call), VBX_E_UNSUPPORTED);
+  assert_string_equal(call.field, "mounts");
+  assert_non_null(strstr(call.message, "no virtio-9p device (host mounts)"));
+  assert_non_null(strstr(call.message, "use backend qemu"));
 }
 
 static void test_too_many_vcpus(void **s) {
@@ -168,8 +181,9 @@ static int teardown(void **s) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_sweep), /* first: the first create sweeps */
-      cmocka_unit_test(test_unknown_option),  cmocka_unit_test(test_too_many_vcpus),
-      cmocka_unit_test(test_too_much_memory), cmocka_unit_test(test_no_hardware_kvm),
+      cmocka_unit_test(test_unknown_option),  cmocka_unit_test(test_mounts),
+      cmocka_unit_test(test_too_many_vcpus),  cmocka_unit_test(test_too_much_memory),
+      cmocka_unit_test(test_no_hardware_kvm),
   };
   return cmocka_run_group_tests_name("kvm_refusals", tests, setup, teardown);
 }
