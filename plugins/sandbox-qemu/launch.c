@@ -25,7 +25,7 @@
 #include "gs_vm.h"
 #include "qemu.h"
 
-#define MAX_ARGS 80 /* 39 at most without shares, 4 a share (GS_VM_MAX_SHARES) */
+#define MAX_ARGS 80 /* 41 at most without shares, 4 a share (GS_VM_MAX_SHARES) */
 
 /* The kernel command line: console, panic and reboot behaviour and the
  * network (voidbox-netstack's fixed addresses: docs/network.md). The agent's arguments
@@ -57,7 +57,10 @@ static int build_argv(const qemu_box *b, char *const bufs[], const char **argv) 
   if (b->accel == QEMU_ACCEL_KVM) {
     argv[n++] = "-accel", argv[n++] = "kvm", argv[n++] = "-cpu", argv[n++] = "host";
   } else {
-    argv[n++] = "-accel", argv[n++] = "tcg";
+    /* Every feature TCG emulates (AVX2, BMI2, ...): host programs built
+     * for x86-64-v3 - claude-code's runtime - die with SIGILL on the
+     * default qemu64 model. */
+    argv[n++] = "-accel", argv[n++] = "tcg", argv[n++] = "-cpu", argv[n++] = "max";
   }
   argv[n++] = "-m", argv[n++] = mem, argv[n++] = "-smp", argv[n++] = smp;
   /* QEMU's own seccomp filter: no obsolete system calls, no privilege

@@ -19,8 +19,11 @@
  *   - host_userland: true - `/usr/bin/env bash -c 'echo ok'` and the host's
  *     bash, awk through /etc/alternatives, `node -e 'console.log(1+1)'`
  *     (when the host has /usr/bin/node; skipped with the reason
- *     otherwise), /bin/sh still busybox, with a mount of its own beside.
+ *     otherwise), /bin/sh still busybox, with a mount of its own beside;
+ *     the claude-code CLI's --version from its mounted directory (skipped
+ *     with the reason when it is not installed).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -345,6 +348,76 @@ static void test_host_userland(void **s) {
   TH.vt->destroy(b);
 }
 
+/* The claude-code CLI's directory: $VOIDBOX_CLAUDE_CODE's, else the
+ * first version installed in the user cache (scripts/claude-code.sh). 0,
+ * or -1 when there is none. */
+static int claude_code_dir(char *out, size_t cap) {
+  const char *env = getenv("VOIDBOX_CLAUDE_CODE");
+  char cache[512], p[1024];
+  if (env != NULL && env[0] != '\0') {
+    snprintf(out, cap, "%s", env);
+    char *slash = strrchr(out, '/');
+    if (slash == NULL || access(env, X_OK) != 0) return -1;
+    *slash = '\0';
+    return 0;
+  }
+  const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+  if (xdg != NULL && xdg[0] == '/')
+    snprintf(cache, sizeof cache, "%s/voidbox/claude-code", xdg);
+  else if (home != NULL)
+    snprintf(cache, sizeof cache, "%s/.cache/voidbox/claude-code", home);
+  else
+    return -1;
+  DIR *d = opendir(cache);
+  if (d == NULL) return -1;
+  struct dirent *e;
+  int rc = -1;
+  while (rc != 0 && (e = readdir(d)) != NULL) {
+    if (e->d_name[0] == '.') continue;
+    snprintf(p, sizeof p, "%s/%.200s/node_modules/@anthropic-ai/claude-code-linux-x64", cache,
+             e->d_name);
+    char cli[1100];
+    snprintf(cli, sizeof cli, "%s/claude", p);
+    if (access(cli, X_OK) == 0 && strlen(p) < cap) {
+      snprintf(out, cap, "%s", p);
+      rc = 0;
+    }
+  }
+  closedir(d);
+  return rc;
+}
+
+/* host_userland's purpose: the claude-code CLI (a glibc executable of
+ * 244 MB built for x86-64-v3: under TCG it needs -cpu max) runs from its
+ * mounted directory. */
+static void test_claude_code_cli(void **s) {
+  (void)s;
+  char dir[600];
+  if (claude_code_dir(dir, sizeof dir) != 0) {
+    printf(
+        "# claude-code: skipped: not installed (scripts/claude-code.sh, or set "
+        "VOIDBOX_CLAUDE_CODE)\n");
+    skip();
+  }
+  vbx_mount m = mnt(dir, "/opt/voidbox/claude-code", 1);
+  th_box_cfg c = {.name = "cc", .opts_json = "\"host_userland\":true", .mounts = &m, .n_mounts = 1};
+  void *b = th_box_cfg_box(&c);
+  const char *argv[] = {"/bin/sh", "-c", "HOME=/tmp exec /opt/voidbox/claude-code/claude --version",
+                        NULL};
+  vbx_exec_result r;
+  vbx_call call;
+  vbx__call_init(&call, NULL, NULL, 0);
+  double t0 = th_now();
+  int rc = th_exec(b, argv, NULL, 0, 180000, &r, &call);
+  printf("claude --version from %s: rc %d exit %d in %.1f s, stdout: %s, stderr: %s\n", dir, rc,
+         r.exit_code, th_now() - t0, rc ? "" : r.stdout_data, rc ? call.message : r.stderr_data);
+  assert_int_equal(rc, 0);
+  assert_int_equal(r.exit_code, 0);
+  assert_non_null(strstr(r.stdout_data, "(Claude Code)"));
+  th_res_free(&r);
+  TH.vt->destroy(b);
+}
+
 static int setup(void **state) {
   const char *mb = getenv("VBX_TEST_9P_MB");
   if (mb != NULL && atoi(mb) > 0 && atoi(mb) <= 1024) BIG_MB = (unsigned)atoi(mb);
@@ -362,7 +435,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_refusals),          cmocka_unit_test(test_read_back),
       cmocka_unit_test(test_root_cannot_write), cmocka_unit_test(test_boot_mount_failure),
-      cmocka_unit_test(test_host_userland),
+      cmocka_unit_test(test_host_userland),     cmocka_unit_test(test_claude_code_cli),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
