@@ -19,7 +19,8 @@
  *   - host_userland: true - `/usr/bin/env bash -c 'echo ok'` and the host's
  *     bash, awk through /etc/alternatives, `node -e 'console.log(1+1)'`
  *     (when the host has /usr/bin/node; skipped with the reason
- *     otherwise), /bin/sh still busybox, with a mount of its own beside;
+ *     otherwise), /bin/sh still busybox, with a mount of its own beside
+ *     (a host directory with a comma in its name);
  *     the claude-code CLI's --version from its mounted directory (skipped
  *     with the reason when it is not installed).
  */
@@ -309,7 +310,13 @@ static void test_boot_mount_failure(void **s) {
 
 static void test_host_userland(void **s) {
   (void)s;
-  vbx_mount m = mnt(SHARE, "/opt/data", 1);
+  /* a host directory with a comma in its name (QEMU's option syntax) */
+  char comma[128], p[200];
+  snprintf(comma, sizeof comma, "%s/with,comma", ROOT);
+  assert_int_equal(mkdir(comma, 0755), 0);
+  snprintf(p, sizeof p, "%s/hello.txt", comma);
+  write_file(p, "hello from a,comma\n", 0644);
+  vbx_mount m = mnt(comma, "/opt/data", 1);
   th_box_cfg c = {
       .name = "userland", .opts_json = "\"host_userland\":true", .mounts = &m, .n_mounts = 1};
   void *b = th_box_cfg_box(&c);
@@ -328,7 +335,7 @@ static void test_host_userland(void **s) {
    * through the /lib links or shares), busybox still at /bin */
   expect(b, "bash --version | head -1 | cut -d, -f1", 0, "GNU bash\n");
   expect(b, "/bin/busybox true && echo busybox", 0, "busybox\n");
-  expect(b, "cat /opt/data/hello.txt", 0, "hello from the host\n");
+  expect(b, "cat /opt/data/hello.txt", 0, "hello from a,comma\n");
   if (access("/usr/bin/awk", X_OK) == 0)
     expect(b, "awk 'BEGIN { print 3 }'", 0, "3\n"); /* /etc/alternatives/awk on Debian */
   if (access("/usr/bin/node", X_OK) != 0) {
