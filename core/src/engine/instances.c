@@ -68,6 +68,32 @@ static int skill_commands(vbx__box_run *br, char ***out) {
   return 0;
 }
 
+/* On qemu the claude-code CLI (a glibc program from the host) needs the
+ * host's userland in the guest: the box's options with host_userland set
+ * (*out, a new reference; NULL elsewhere). A spec that turned it off is
+ * refused: the CLI could not start. 0 or the box failed. */
+static int claude_code_options(vbx__box_run *br, json_t **out) {
+  const vbx__sandbox_decl *sd = &br->box->sandbox;
+  *out = NULL;
+  if (strcmp(br->rb->sandbox->name, "qemu") != 0) return 0;
+  json_t *hu = sd->options.obj ? json_object_get(sd->options.obj, "host_userland") : NULL;
+  if (hu != NULL && !json_is_true(hu)) {
+    const vbx__pos *p = vbx__options_pos(&sd->options, "host_userland");
+    return vbx__box_result_fail(br->res, VBX_E_SPEC,
+                                "%s%s%d:%d: agent:claude-code on qemu needs host_userland: the "
+                                "CLI is a glibc program from the host; remove host_userland: false",
+                                p && p->file ? p->file : "", p && p->file ? ":" : "",
+                                p ? p->line : 0, p ? p->col : 0);
+  }
+  json_t *o = sd->options.obj ? json_deep_copy(sd->options.obj) : json_object();
+  if (o == NULL || json_object_set_new(o, "host_userland", json_true()) != 0) {
+    json_decref(o);
+    return vbx__box_result_fail(br->res, VBX_E_NOMEM, "out of memory");
+  }
+  *out = o;
+  return 0;
+}
+
 static int create_sandbox(vbx__box_run *br) {
   const vbx_box *box = br->box;
   const vbx__sandbox_decl *sd = &box->sandbox;
@@ -94,12 +120,19 @@ static int create_sandbox(vbx__box_run *br) {
   int rc = skill_commands(br, &commands);
   if (rc != 0) return rc;
   cfg.skill_commands = (const char *const *)commands;
+  json_t *opts = NULL;      /* the spec's options, plus what claude-code needs */
   vbx_mount *mounts = NULL; /* the spec's, plus claude-code's CLI */
+  if (br->cc.gw != NULL && (rc = claude_code_options(br, &opts)) != 0) {
+    vbx__strv_free(commands);
+    return rc;
+  }
+  if (opts != NULL) cfg.options = (const vbx_json *)opts;
   if (br->cc.gw != NULL) {
     cfg.llm_gateway_port = vbx__gateway_port(br->cc.gw);
     mounts = calloc(sd->n_mounts + 1, sizeof(*mounts));
     if (mounts == NULL) {
       vbx__strv_free(commands);
+      json_decref(opts);
       return vbx__box_result_fail(br->res, VBX_E_NOMEM, "out of memory");
     }
     if (sd->n_mounts) memcpy(mounts, sd->mounts, sd->n_mounts * sizeof(*mounts));
@@ -112,6 +145,7 @@ static int create_sandbox(vbx__box_run *br) {
   rc = vbx__inst_sandbox_create(&br->sandbox, impl, box->name, &cfg, &call);
   free(mounts); /* the backend copied what it keeps */
   vbx__strv_free(commands);
+  json_decref(opts);
   char at[600];
   if (rc != 0)
     return vbx__box_result_fail(br->res, rc, "%ssandbox backend '%s': %s",

@@ -68,8 +68,13 @@ static int resolve_engine(vbx__resolved_box *out, const vbx__skill_decl *s,
     if (vt->flags & VBX_SANDBOX_IS_SIMULATED)
       return issue_set(issue, VBX_E_INVAL, &s->pos,
                        "agent:claude-code runs the claude-code CLI inside the sandbox, but "
-                       "sandbox backend '%s' only simulates commands; use local, qemu or kvm",
+                       "sandbox backend '%s' only simulates commands; use local or qemu",
                        out->sandbox->name);
+    if (strcmp(out->sandbox->name, "kvm") == 0)
+      return issue_set(issue, VBX_E_INVAL, &s->pos,
+                       "agent:claude-code mounts the host's claude-code CLI into the box, and "
+                       "sandbox backend 'kvm' has no host mounts (no virtio-9p device); use "
+                       "local or qemu");
     out->engine = VBX__ENGINE_CLAUDE_CODE;
   } else {
     static const char *const engines[] = {"voidbox", "claude-code", NULL};

@@ -18,6 +18,9 @@
  * the box, the model is offered mcp__everything__echo and its answer comes
  * back.
  *
+ * A third runs the first case in a QEMU micro-VM (sandbox-qemu: the CLI
+ * over a read-only virtio-9p mount, host_userland for its glibc).
+ *
  * Skips (77, with the reason) without root (sandbox-local) or the
  * installed CLI (scripts/claude-code.sh); the mcp case also without node or
  * the installed servers (scripts/mcp-servers.sh).
@@ -141,6 +144,9 @@ static char *slurp(const char *path) {
   return s;
 }
 
+/* The box's sandbox block for the case: local, or a QEMU micro-VM. */
+static const char *g_sandbox = "{backend: local}";
+
 static void test_tool_turn_without_the_key(void **state) {
   fx *f = *state;
   const fs_response script[] = {
@@ -152,12 +158,12 @@ static void test_tool_turn_without_the_key(void **state) {
   FILE *sp = fopen(f->spec, "w");
   assert_non_null(sp);
   fprintf(sp,
-          "api_version: v1\nkind: agent\nname: cc-probe\nsandbox: {backend: local}\n"
+          "api_version: v1\nkind: agent\nname: cc-probe\nsandbox: %s\n"
           "llm: {provider: anthropic, model: claude-fake, base_url: \"%s\", "
           "api_key_env: VBX_TEST_CC_KEY}\n"
           "agent:\n  prompt: Report what this box holds.\n  skills: [\"agent:claude-code\"]\n"
-          "  max_turns: 4\n  timeout_secs: 120\n",
-          fs_url(srv));
+          "  max_turns: 4\n  timeout_secs: 200\n",
+          g_sandbox, fs_url(srv));
   fclose(sp);
   int rc = run(f);
   char *out = slurp(f->out);
@@ -297,6 +303,17 @@ int main(int argc, char **argv) {
   const struct CMUnitTest mcp[] = {cmocka_unit_test(test_mcp_server_from_the_config)};
   if (argc == 2 && strcmp(argv[1], "key") == 0) return cmocka_run_group_tests(key, setup, teardown);
   if (argc == 2 && strcmp(argv[1], "mcp") == 0) return cmocka_run_group_tests(mcp, setup, teardown);
-  fprintf(stderr, "usage: test_claude_code key|mcp\n");
+  if (argc == 2 && strcmp(argv[1], "qemu") == 0) {
+    /* the same turn in a QEMU micro-VM: the CLI over a read-only 9p mount,
+     * the host's userland for its glibc, the gateway through the tunnel */
+    const char *cache = getenv("VBX_TEST_IMAGE_CACHE"); /* scripts/test.sh's image */
+    if (cache != NULL && cache[0] != '\0') setenv("VOIDBOX_CACHE_DIR", cache, 1);
+    if (system(VBX_TEST_VOIDBOX " doctor --output json | jq -e '.capabilities.qemu.available and "
+                                ".capabilities.guest_initramfs.available' >/dev/null") != 0)
+      skip_all("no QEMU or no guest image (voidbox doctor; voidbox image build)");
+    g_sandbox = "{backend: qemu, memory_mb: 1024}";
+    return cmocka_run_group_tests(key, setup, teardown);
+  }
+  fprintf(stderr, "usage: test_claude_code key|mcp|qemu\n");
   return 2;
 }

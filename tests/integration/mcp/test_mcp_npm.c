@@ -1,6 +1,7 @@
 /*
  * tests/integration/mcp/test_mcp_npm.c - the skill type "mcp" end to end:
- * a native-engine box on sandbox-local whose scripted mock model calls the
+ * a native-engine box on sandbox-local (or, with argument "qemu", in a QEMU
+ * guest with the host's userland) whose scripted mock model calls the
  * tools of real MCP servers from npm (server-everything's echo and get-sum,
  * server-filesystem's read_file on a file written into /workspace,
  * server-memory's create_entities and read_graph), each server started
@@ -62,18 +63,30 @@ static void find_node(char *out, size_t cap) {
   out[0] = '\0';
 }
 
+/* The backend the boxes run on: "local" (default) or "qemu" (argv[1]). */
+static const char *g_backend = "local";
+
 static void require(void) {
-  if (geteuid() != 0)
+  if (strcmp(g_backend, "qemu") == 0) {
+    const char *cache = getenv("VBX_TEST_IMAGE_CACHE"); /* scripts/test.sh's image */
+    if (cache != NULL && cache[0] != '\0') setenv("VOIDBOX_CACHE_DIR", cache, 1);
+    if (system(VBX_TEST_VOIDBOX " doctor --output json | jq -e '.capabilities.qemu.available "
+                                "and .capabilities.guest_initramfs.available' >/dev/null") != 0)
+      skip_all("no QEMU or no guest image (voidbox doctor; voidbox image build)");
+  } else if (geteuid() != 0) {
     skip_all("sandbox-local needs root (namespaces, pivot_root); uid %u", geteuid());
-  pid_t p = fork();
-  if (p == 0)
-    _exit(unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS) == 0
-              ? 0
-              : 1);
-  int st = 0;
-  waitpid(p, &st, 0);
-  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-    skip_all("cannot create mount/pid/net/ipc/uts namespaces here");
+  }
+  if (strcmp(g_backend, "local") == 0) {
+    pid_t p = fork();
+    if (p == 0)
+      _exit(unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS) == 0
+                ? 0
+                : 1);
+    int st = 0;
+    waitpid(p, &st, 0);
+    if (p < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+      skip_all("cannot create mount/pid/net/ipc/uts namespaces here");
+  }
   if (access(VBX_TEST_AGENT, X_OK) != 0) skip_all("guest agent %s not built", VBX_TEST_AGENT);
   char node[PATH_MAX];
   find_node(node, sizeof node);
@@ -114,14 +127,19 @@ static void put(const char *name, const char *text) {
   fclose(f);
 }
 
+/* The backend line's value: on qemu node comes from the host's userland. */
+static const char *g_sandbox_line(void) {
+  return strcmp(g_backend, "qemu") == 0 ? "qemu\n  host_userland: true" : "local";
+}
+
 /* Run spec.yaml of tmp; returns the box's report entry (parsed) and sets
  * *ok when the box ended OK. */
 static json_t *run(const char *spec, const char *script, double *secs) {
   put("spec.yaml", spec);
   put("model.yaml", script);
   const char *paths[] = {VBX_TEST_PLUGIN_DIR "/sandbox-local.so",
-                         VBX_TEST_PLUGIN_DIR "/llm-mock.so", VBX_TEST_PLUGIN_DIR "/skill-mcp.so",
-                         NULL};
+                         VBX_TEST_PLUGIN_DIR "/sandbox-qemu.so", VBX_TEST_PLUGIN_DIR "/llm-mock.so",
+                         VBX_TEST_PLUGIN_DIR "/skill-mcp.so", NULL};
   vbx_runtime_options o;
   memset(&o, 0, sizeof o);
   o.struct_size = sizeof o;
@@ -174,12 +192,14 @@ static void call_is(const json_t *box, size_t i, const char *name, int is_error,
   printf("  %s -> %.160s\n", n, out);
 }
 
+/* The spec's head: backend (and, on qemu, host_userland for node), the
+ * servers' install and the test servers mounted read-only. */
 #define HEAD                                                      \
   "api_version: v1\n"                                             \
   "kind: agent\n"                                                 \
   "name: mcp-e2e\n"                                               \
   "sandbox:\n"                                                    \
-  "  backend: local\n"                                            \
+  "  backend: %s\n"                                               \
   "  memory_mb: 1024\n"                                           \
   "  network: false\n"                                            \
   "  mounts:\n"                                                   \
@@ -214,7 +234,7 @@ static void test_real_servers(void **state) {
            "server-memory/dist/index.js]\n"
            "      env: {MEMORY_FILE_PATH: /workspace/memory.jsonl}\n"
            "      timeout_secs: 20\n",
-           servers, VBX_TEST_MCP_DATA);
+           g_sandbox_line(), servers, VBX_TEST_MCP_DATA);
   const char *script =
       "turns:\n"
       "  - tool_calls: [{name: mcp__everything__echo, input: {message: hello from voidbox}}]\n"
@@ -260,7 +280,7 @@ static void test_broken_server(void **state) {
       "%s"
       "      timeout_secs: 2\n"
       "    - {type: mcp, value: garbage, command: node, args: [/opt/mcp-test/faulty-server.mjs]}\n",
-      servers, VBX_TEST_MCP_DATA, faulty);
+      g_sandbox_line(), servers, VBX_TEST_MCP_DATA, faulty);
   const char *script =
       "turns:\n"
       "  - tool_calls: [{name: mcp__crashy__boom}]\n"
@@ -297,7 +317,8 @@ static int teardown(void **state) {
   return system(cmd) == 0 ? 0 : -1;
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  if (argc == 2 && strcmp(argv[1], "qemu") == 0) g_backend = "qemu";
   require();
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_real_servers),
