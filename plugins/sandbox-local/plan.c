@@ -148,7 +148,16 @@ int plan_build(struct plan *p, const local_box *b, const vbx_sandbox_config *cfg
       snprintf(p->err, sizeof p->err, "mount %zu needs a host path and an absolute box path", i);
       break;
     }
-    plan_bind(p, m->host_path, m->guest_path, m->read_only, 1);
+    /* a relative host path is relative to the spec's directory */
+    char host[sizeof p->ops[0].a + 1];
+    int rel = m->host_path[0] != '/' && cfg->spec_dir != NULL && cfg->spec_dir[0] != '\0';
+    int n = snprintf(host, sizeof host, "%s%s%s", rel ? cfg->spec_dir : "", rel ? "/" : "",
+                     m->host_path);
+    if (n < 0 || (size_t)n >= sizeof host) {
+      snprintf(p->err, sizeof p->err, "mount %zu: source path too long: %.200s", i, m->host_path);
+      break;
+    }
+    plan_bind(p, host, m->guest_path, m->read_only, 1);
   }
   return p->err[0] ? -1 : 0;
 }

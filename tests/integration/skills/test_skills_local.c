@@ -5,7 +5,7 @@
  * box; the system prompt lists it without its body), and cli: programs
  * under a command allowlist (the program runs although the allowlist did
  * not name it, bash stays refused; the lookup refused by the allowlist is a
- * clear error).
+ * clear error); and a mount written relative to the spec's directory.
  *
  * Skips (77) without root (sandbox-local).
  */
@@ -175,10 +175,31 @@ static void test_cli_under_an_allowlist(void **state) {
   json_decref(j);
 }
 
+/* A spec's relative mount path is relative to the spec's directory (the
+ * spec's skills and mounts are written against it), not voidbox's cwd. */
+static void test_relative_mount_on_local(void **state) {
+  fx *f = *state;
+  put(f, "data/note.txt", "mounted-from-the-spec-dir\n");
+  put(f, "model.yaml",
+      "turns:\n  - tool_calls: [{name: read_file, input: {path: /data/note.txt}}]\n"
+      "  - text: done\n");
+  put(f, "spec.yaml",
+      "api_version: v1\nkind: agent\nname: m\n"
+      "sandbox: {backend: local, mounts: [{host: data, guest: /data}]}\n"
+      "llm: {provider: mock, script: model.yaml}\nagent: {prompt: Read.}\n");
+  int rc;
+  json_t *j = run(f, &rc); /* run() starts voidbox from the test's cwd, not the spec's */
+  json_t *box = box_of(j);
+  assert_int_equal(rc, 0);
+  assert_string_equal(call_output(box, 0), "mounted-from-the-spec-dir\n");
+  json_decref(j);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_skill_directory_on_local),
       cmocka_unit_test(test_cli_under_an_allowlist),
+      cmocka_unit_test(test_relative_mount_on_local),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
