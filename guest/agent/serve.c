@@ -309,8 +309,9 @@ void vbx__conn_serve(struct vbx__agent *a, int fd) {
   pthread_mutex_init(&c->wlock, NULL);
   vbx_proto_decoder_init(&r->dec, 0, NULL, 0);
   if (handshake(c, r) == 0) {
-    vbx__log(1, "connection authenticated (features 0x%x)", c->features);
+    /* registered first: once this line is logged, tunnels come here */
     if (c->features & VBX_PROTO_FEAT_TUNNEL) vbx__tunnel_conn_up(c);
+    vbx__log(1, "connection authenticated (features 0x%x)", c->features);
     struct vbx_proto_frame f;
     while (!c->broken && next_frame(c, r, &f, -1) == 0)
       if (dispatch(c, &f) != 0) break;

@@ -51,7 +51,8 @@
 static char dir[64], sock[128], secretf[128], policyf[128];
 static const char secret[] = "0123456789abcdef0123456789abcdef";
 static pid_t agent = -1;
-static uint16_t port; /* the agent's tunnel listener (host loopback) */
+static char agent_log[320]; /* the agent's stderr */
+static uint16_t port;       /* the agent's tunnel listener (host loopback) */
 static tsrv S;
 
 /* ---- frames the test takes on guest ids (the host's role by hand) ------- */
@@ -137,8 +138,12 @@ static void start_agent(void) {
   write_file(policyf, policy, 0600);
   write_file(secretf, secret, 0600);
   unlink(sock);
+  snprintf(agent_log, sizeof agent_log, "%s/agent.log", dir);
+  unlink(agent_log);
   agent = fork();
   if (agent == 0) {
+    int lfd = open(agent_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (lfd >= 0) dup2(lfd, 2); /* dup2 clears CLOEXEC on fd 2 */
     char l[200];
     snprintf(l, sizeof l, "unix:%s", sock);
     execl(VBX_TEST_AGENT, "voidbox-guest-agent", "--listen", l, "--policy-file", policyf,
@@ -150,11 +155,32 @@ static void start_agent(void) {
   assert_int_equal(access(sock, F_OK), 0);
 }
 
+/* How many host connections the agent has taken for tunnels: its log's
+ * "connection authenticated" lines (logged once the connection is
+ * registered). */
+static int authenticated(void) {
+  FILE *f = fopen(agent_log, "r");
+  int n = 0;
+  char line[512];
+  while (f != NULL && fgets(line, sizeof line, f) != NULL)
+    n += strstr(line, "connection authenticated") != NULL;
+  if (f) fclose(f);
+  return n;
+}
+
+/* A host connection, once the agent carries tunnels to it: the host's
+ * handshake ends a moment before the agent has registered the connection,
+ * and an in-box client in that moment is refused (a box's commands never
+ * are: they come on that connection, after it). */
 static gc_conn *host(void) {
   gc_conn *c = NULL;
   char err[256];
+  int before = authenticated();
   int rc = gc_connect_unix(sock, secret, sizeof secret - 1, 5000, &c, err, sizeof err);
   if (rc != 0) fail_msg("connect: %d %s", rc, err);
+  for (int i = 0; i < 500 && authenticated() <= before; i++)
+    usleep(10000);
+  assert_true(authenticated() > before);
   return c;
 }
 
@@ -658,18 +684,32 @@ static int setup(void **s) {
   snprintf(sock, sizeof sock, "%s/s", dir);
   snprintf(secretf, sizeof secretf, "%s/secret", dir);
   snprintf(policyf, sizeof policyf, "%s/policy", dir);
-  start_agent();
   tsrv_start(&S);
   return 0;
 }
 
-static int teardown(void **s) {
+/* Each agent test gets an agent of its own: a host connection a test
+ * closed is one the agent may still count as live for a moment (under
+ * load), and the next test's tunnels would go to it. */
+static int agent_up(void **s) {
   (void)s;
-  tsrv_stop(&S);
+  start_agent();
+  return 0;
+}
+
+static int agent_down(void **s) {
+  (void)s;
   if (agent > 0) {
     kill(agent, SIGKILL);
     waitpid(agent, NULL, 0);
+    agent = 0;
   }
+  return 0;
+}
+
+static int teardown(void **s) {
+  tsrv_stop(&S);
+  agent_down(s);
   char cmd[200];
   snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
   return system(cmd) == 0 ? 0 : -1;
@@ -682,11 +722,11 @@ int main(void) {
     return 77;
   }
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_agent_refusals),
-      cmocka_unit_test(test_agent_credit),
-      cmocka_unit_test(test_agent_half_close),
-      cmocka_unit_test(test_agent_limit),
-      cmocka_unit_test(test_agent_host_breaks_rules),
+      cmocka_unit_test_setup_teardown(test_agent_refusals, agent_up, agent_down),
+      cmocka_unit_test_setup_teardown(test_agent_credit, agent_up, agent_down),
+      cmocka_unit_test_setup_teardown(test_agent_half_close, agent_up, agent_down),
+      cmocka_unit_test_setup_teardown(test_agent_limit, agent_up, agent_down),
+      cmocka_unit_test_setup_teardown(test_agent_host_breaks_rules, agent_up, agent_down),
       cmocka_unit_test(test_host_old_agent),
       cmocka_unit_test(test_host_credit_and_reset),
       cmocka_unit_test(test_host_gateway_not_there),
