@@ -44,8 +44,9 @@ typedef struct th_box_cfg {
   uint32_t timeout_secs;
   uint32_t disk_mb;           /* 0: the backend's default */
   const char *network_policy; /* with network: the policy JSON, NULL: default */
-  uint32_t llm_gateway_port;  /* host port the guest's 10.0.2.2:4000 reaches, 0: none */
-  const vbx_mount *mounts;    /* the config's mounts (n_mounts of them), or NULL */
+  uint32_t
+      llm_gateway_port;    /* the box's LLM gateway host port (VOIDBOX_LLM_GATEWAY_URL), 0: none */
+  const vbx_mount *mounts; /* the config's mounts (n_mounts of them), or NULL */
   size_t n_mounts;
 } th_box_cfg;
 
