@@ -78,6 +78,7 @@ static void serve(tsrv *s, int fd) {
   } else if (strcmp(line, "HELLO") == 0) {
     send_all(fd, "hello\n", 6);
   } else if (strcmp(line, "WAIT") == 0) {
+    __atomic_add_fetch(&s->waiting, 1, __ATOMIC_SEQ_CST);
     while (recv(fd, buf, sizeof buf, 0) > 0)
       ;
     struct timespec ts;

@@ -27,6 +27,7 @@ typedef struct tsrv {
   int open;            /* connections being served now */
   int total;           /* connections accepted */
   int peak;            /* most open at once */
+  int waiting;         /* WAIT connections whose command arrived */
   int closed;          /* WAIT connections the client closed (EOF or RST) */
   int holding;         /* HOLD connections waiting */
   long echoed;         /* bytes echoed */
