@@ -304,6 +304,22 @@ int skill_pkg_provision(const skill_pkg *p, const vbx_host_services *h,
   return rc; /* the sandbox set the message */
 }
 
+int skill_pkg_install(const skill_pkg *p, const vbx_host_services *h,
+                      const vbx_sandbox_ref *sandbox, vbx_skill_contrib *out, vbx_call *call) {
+  int rc = skill_pkg_provision(p, h, sandbox, SKILL_PKG_GUEST_ROOT, call);
+  if (rc != 0) return rc; /* the message is set */
+  out->name = h->strdup(p->md.name);
+  out->system_prompt = skill_pkg_prompt(p, h, SKILL_PKG_GUEST_ROOT);
+  out->tools = NULL;
+  if (out->name == NULL || out->system_prompt == NULL) {
+    h->free(out->name);
+    h->free(out->system_prompt);
+    out->name = out->system_prompt = NULL;
+    return h->set_error(call, VBX_E_NOMEM, NULL, "out of memory");
+  }
+  return 0;
+}
+
 char *skill_pkg_prompt(const skill_pkg *p, const vbx_host_services *h, const char *root) {
   static const char fmt[] =
       "## Skill: %s\n%s\nIts full instructions are in %s/%s/SKILL.md%s: read that file "

@@ -62,6 +62,13 @@ int skill_pkg_load(const char *spec_dir, const char *value, skill_pkg *out, char
 int skill_pkg_provision(const skill_pkg *p, const vbx_host_services *h,
                         const vbx_sandbox_ref *sandbox, const char *root, vbx_call *call);
 
+/* skill_pkg_install - a package skill type's whole provision: the files
+ * (skill_pkg_provision under SKILL_PKG_GUEST_ROOT), then out->name and
+ * out->system_prompt (host->alloc'd, skill_pkg_prompt); no tools. 0, or the
+ * sandbox's code / VBX_E_NOMEM set on the call with out's strings NULL. */
+int skill_pkg_install(const skill_pkg *p, const vbx_host_services *h,
+                      const vbx_sandbox_ref *sandbox, vbx_skill_contrib *out, vbx_call *call);
+
 /* skill_pkg_prompt - the skill's entry in the box's system prompt (name,
  * description and where the full instructions are), host->alloc'd; NULL
  * when out of memory. Progressive disclosure: the body is not in it. */

@@ -67,19 +67,7 @@ static void sf_destroy(void *skill) {
 static int sf_provision(void *skill, const vbx_sandbox_ref *sandbox, vbx_skill_contrib *out,
                         vbx_call *call) {
   sf_skill *s = skill;
-  const vbx_host_services *h = s->host;
-  int rc = skill_pkg_provision(&s->pkg, h, sandbox, SKILL_PKG_GUEST_ROOT, call);
-  if (rc != 0) return rc; /* the message is set */
-  out->name = h->strdup(s->pkg.md.name);
-  out->system_prompt = skill_pkg_prompt(&s->pkg, h, SKILL_PKG_GUEST_ROOT);
-  out->tools = NULL;
-  if (out->name == NULL || out->system_prompt == NULL) {
-    h->free(out->name);
-    h->free(out->system_prompt);
-    out->name = out->system_prompt = NULL;
-    return h->set_error(call, VBX_E_NOMEM, NULL, "out of memory");
-  }
-  return 0;
+  return skill_pkg_install(&s->pkg, s->host, sandbox, out, call);
 }
 
 static const vbx_skill_type_vtable sf_vtable = {
