@@ -148,25 +148,11 @@ static char *mcp_config(const vbx__box_run *br, int *failed) {
   return text;
 }
 
-/* The skills' own system-prompt sections, joined (NULL on OOM). The native
- * engine's preamble is not given: claude-code has its own tools. */
-static char *skills_prompt(const vbx__box_run *br) {
-  vbx__strbuf sb = VBX__STRBUF_INIT;
-  vbx__strbuf_puts(&sb,
-                   "You run inside an isolated, disposable voidbox sandbox; /workspace is "
-                   "the working directory.");
-  for (size_t i = 0; i < br->n_skills; i++) {
-    const char *p = br->skills[i].system_prompt;
-    if (p == NULL || p[0] == '\0') continue;
-    vbx__strbuf_puts(&sb, "\n\n");
-    vbx__strbuf_puts(&sb, p);
-  }
-  if (sb.failed) {
-    vbx__strbuf_reset(&sb);
-    return NULL;
-  }
-  return vbx__strbuf_take(&sb);
-}
+/* The head of claude-code's --append-system-prompt, before the skills'
+ * sections. The native engine's preamble is not given: claude-code has its
+ * own tools. */
+static const char cc_head[] =
+    "You run inside an isolated, disposable voidbox sandbox; /workspace is the working directory.";
 
 /* Run a shell snippet in the box as the command user; 0 when it exited 0,
  * else the box fails with `what` and the snippet's stderr. */
@@ -323,7 +309,7 @@ int vbx__claude_code_run(vbx__box_run *br, const char *input) {
   int mcp_failed = 0;
   char *mcp = mcp_config(br, &mcp_failed);
   char *prompt = vbx__prompt_first_user(br->box, input);
-  char *system = skills_prompt(br);
+  char *system = vbx__prompt_with_skills(br, cc_head);
   char cli[PATH_MAX], turns[16], key_env[VBX__GATEWAY_TOKEN_MAX + 32];
   snprintf(cli, sizeof(cli), "%s/%s", CC_GUEST_DIR, cc->cli_name);
   snprintf(turns, sizeof(turns), "%u", br->box->max_turns);

@@ -120,6 +120,10 @@ size_t vbx__procs_close_all(vbx__box_run *br, uint64_t deadline_ns);
 /* prompt.c: the system prompt (engine preamble + each skill's prompt),
  * malloc'd; NULL on OOM. */
 char *vbx__prompt_system(const vbx__box_run *br);
+/* prompt.c: `head` followed by each skill's prompt section, blank-line
+ * separated; malloc'd, NULL on OOM (vbx__prompt_system with the native
+ * preamble; agent:claude-code with its own head). */
+char *vbx__prompt_with_skills(const vbx__box_run *br, const char *head);
 /* prompt.c: the first user message's text: the box prompt plus
  * "\n\nInput:\n" + input when input is non-NULL. malloc'd; NULL on OOM. */
 char *vbx__prompt_first_user(const vbx_box *box, const char *input);

@@ -1,6 +1,7 @@
 /*
- * engine/prompt.c - the system prompt (a fixed engine preamble followed by
- * each skill's contribution) and the first user message.
+ * engine/prompt.c - the system prompt (a fixed engine preamble, or an
+ * engine's own head, followed by each skill's contribution) and the first
+ * user message.
  */
 #include <string.h>
 
@@ -13,9 +14,11 @@ static const char preamble[] =
 
 const char *vbx__prompt_preamble(void) { return preamble; }
 
-char *vbx__prompt_system(const vbx__box_run *br) {
+char *vbx__prompt_system(const vbx__box_run *br) { return vbx__prompt_with_skills(br, preamble); }
+
+char *vbx__prompt_with_skills(const vbx__box_run *br, const char *head) {
   vbx__strbuf sb = VBX__STRBUF_INIT;
-  vbx__strbuf_puts(&sb, preamble);
+  vbx__strbuf_puts(&sb, head);
   for (size_t i = 0; i < br->n_skills; i++) {
     const char *p = br->skills[i].system_prompt;
     if (p == NULL || p[0] == '\0') continue;
