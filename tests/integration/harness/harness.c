@@ -144,6 +144,21 @@ int th_sh(void *box, const char *cmd, vbx_exec_result *res) {
   return res->exit_code;
 }
 
+int th_script(void *box, const char *shell, const char *script, uint32_t timeout_ms, char *out,
+              size_t cap) {
+  const char *argv[] = {shell, "-c", script, NULL};
+  vbx_call call;
+  vbx_exec_result res;
+  vbx__call_init(&call, NULL, NULL, 0);
+  int rc = th_exec(box, argv, NULL, 0, timeout_ms, &res, &call);
+  if (rc != 0) fail_msg("exec %s -c: %d %s", shell, rc, call.message);
+  if (out != NULL) snprintf(out, cap, "%s", res.stdout_data);
+  int code = res.exit_code;
+  if (code != 0) printf("# exit %d, stderr: %s\n", code, res.stderr_data);
+  th_res_free(&res);
+  return code;
+}
+
 void th_res_free(vbx_exec_result *res) {
   TH.h->free(res->stdout_data);
   TH.h->free(res->stderr_data);

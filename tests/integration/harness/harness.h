@@ -75,6 +75,11 @@ int th_exec(void *box, const char *const *argv, const char *in, size_t in_len, u
 /* th_sh - /bin/sh -c CMD (30 s timeout); asserts the exec rc is 0;
  * returns the exit code, stdout/stderr in res. */
 int th_sh(void *box, const char *cmd, vbx_exec_result *res);
+/* th_script - SHELL -c SCRIPT with timeout_ms; asserts the exec rc is 0;
+ * its stdout into out (NUL-terminated, cut at cap; out may be NULL), its
+ * stderr printed when it exits non-zero; returns the exit code. */
+int th_script(void *box, const char *shell, const char *script, uint32_t timeout_ms, char *out,
+              size_t cap);
 /* th_log_take - the host log lines (warnings and up) since the last call,
  * one per line ("origin: message"), malloc'd; the caller frees it. */
 char *th_log_take(void);

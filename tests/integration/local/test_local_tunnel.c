@@ -32,17 +32,7 @@ static tsrv S;
 /* bash -c script in box (60 s); its stdout into out (NUL-terminated, cut
  * at cap); returns the exit code (asserts the exec itself). */
 static int bash(void *box, const char *script, char *out, size_t cap) {
-  const char *argv[] = {"/bin/bash", "-c", script, NULL};
-  vbx_call call;
-  vbx_exec_result res;
-  vbx__call_init(&call, NULL, NULL, 0);
-  int rc = th_exec(box, argv, NULL, 0, 60000, &res, &call);
-  if (rc != 0) fail_msg("exec: %d %s", rc, call.message);
-  if (out != NULL) snprintf(out, cap, "%s", res.stdout_data);
-  int code = res.exit_code;
-  if (code != 0) printf("# exit %d, stderr: %s\n", code, res.stderr_data);
-  th_res_free(&res);
-  return code;
+  return th_script(box, "/bin/bash", script, 60000, out, cap);
 }
 
 static void *gw_box(uint16_t port, int network) {

@@ -27,17 +27,7 @@ static tsrv S;
 
 /* sh -c script in box (120 s); stdout into out; the exit code. */
 static int sh(void *box, const char *script, char *out, size_t cap) {
-  const char *argv[] = {"/bin/sh", "-c", script, NULL};
-  vbx_call call;
-  vbx_exec_result res;
-  vbx__call_init(&call, NULL, NULL, 0);
-  int rc = th_exec(box, argv, NULL, 0, 120000, &res, &call);
-  if (rc != 0) fail_msg("exec: %d %s", rc, call.message);
-  if (out != NULL) snprintf(out, cap, "%s", res.stdout_data);
-  int code = res.exit_code;
-  if (code != 0) printf("# exit %d, stderr: %s\n", code, res.stderr_data);
-  th_res_free(&res);
-  return code;
+  return th_script(box, "/bin/sh", script, 120000, out, cap);
 }
 
 static void *gw_box(int network) {
