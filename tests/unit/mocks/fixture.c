@@ -86,3 +86,24 @@ int fx_count(const char *hay, const char *needle) {
     n++;
   return n;
 }
+
+int fx_skill_create(const fx *f, const char *type, const char *value, const char *opts, void **out,
+                    vbx_call *c) {
+  const vbx_skill_type_vtable *vt = f->impl->vtable;
+  vbx_skill_config cfg = {.struct_size = sizeof cfg};
+  vbx_json *o = opts ? fx_json(f, opts) : NULL;
+  cfg.type = type;
+  cfg.value = value;
+  cfg.options = o;
+  cfg.box_name = "box";
+  cfg.spec_dir = f->tmpdir;
+  fx_call(c);
+  *out = NULL;
+  int rc = vt->create(f->impl->plugin_state, &cfg, c, out);
+  vbx_call c2; /* validate agrees with create */
+  fx_call(&c2);
+  assert_int_equal(vt->validate(f->impl->plugin_state, &cfg, &c2), rc);
+  if (rc != 0) assert_string_equal(c2.message, c->message);
+  if (o) f->host->json_decref(o);
+  return rc;
+}

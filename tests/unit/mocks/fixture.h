@@ -27,6 +27,12 @@ void fx_call(vbx_call *c);
 char *fx_read_file(const char *path);
 /* Write a text file. */
 void fx_write_file(const char *path, const char *text);
+/* fx_skill_create - create an instance of f's skill type (its impl) for
+ * TYPE:VALUE with options JSON opts (or NULL), box "box", the scratch
+ * directory as the spec's; asserts that validate gives the same code and
+ * message. Returns create's code; *out the instance or NULL. */
+int fx_skill_create(const fx *f, const char *type, const char *value, const char *opts, void **out,
+                    vbx_call *c);
 /* Count occurrences of needle in hay. */
 int fx_count(const char *hay, const char *needle);
 

@@ -84,22 +84,7 @@ static vbx_sandbox_ref ref_of(fake_sb *sb) {
 }
 
 static int make(const char *value, const char *opts, void **out, vbx_call *c) {
-  vbx_skill_config cfg = {.struct_size = sizeof cfg};
-  vbx_json *o = opts ? fx_json(&F, opts) : NULL;
-  cfg.type = "cli";
-  cfg.value = value;
-  cfg.options = o;
-  cfg.box_name = "box";
-  cfg.spec_dir = F.tmpdir;
-  fx_call(c);
-  *out = NULL;
-  int rc = VT->create(F.impl->plugin_state, &cfg, c, out);
-  vbx_call c2; /* validate agrees with create */
-  fx_call(&c2);
-  assert_int_equal(VT->validate(F.impl->plugin_state, &cfg, &c2), rc);
-  if (rc != 0) assert_string_equal(c2.message, c->message);
-  if (o) F.host->json_decref(o);
-  return rc;
+  return fx_skill_create(&F, "cli", value, opts, out, c);
 }
 
 static int provision(void *s, fake_sb *sb, vbx_skill_contrib *out, vbx_call *c) {
