@@ -144,6 +144,24 @@ static char *slurp(const char *path) {
   return s;
 }
 
+/* Run the spec (run()); fail with what it printed unless it exits 0. *out
+ * and *err get its stdout and stderr (malloc'd). Returns the first box of
+ * its JSON report; *report the whole (decref it). */
+static json_t *run_ok(fx *f, char **out, char **err, json_t **report) {
+  int rc = run(f);
+  char errp[300];
+  snprintf(errp, sizeof errp, "%s.err", f->out);
+  *out = slurp(f->out);
+  *err = slurp(errp);
+  if (rc != 0) fail_msg("voidbox exited %d:\n%s\n%s", rc, *out ? *out : "", *err ? *err : "");
+  *report = json_loads(*out, 0, NULL);
+  assert_non_null(*report);
+  json_t *box = json_array_get(
+      json_object_get(json_array_get(json_object_get(*report, "stages"), 0), "boxes"), 0);
+  assert_non_null(box);
+  return box;
+}
+
 /* The box's sandbox block for the case: local, or a QEMU micro-VM. */
 static const char *g_sandbox = "{backend: local}";
 
@@ -165,18 +183,10 @@ static void test_tool_turn_without_the_key(void **state) {
           "  max_turns: 4\n  timeout_secs: 200\n",
           g_sandbox, fs_url(srv));
   fclose(sp);
-  int rc = run(f);
-  char *out = slurp(f->out);
-  char errp[300];
-  snprintf(errp, sizeof errp, "%s.err", f->out);
-  char *err = slurp(errp);
-  if (rc != 0) fail_msg("voidbox exited %d:\n%s\n%s", rc, out ? out : "", err ? err : "");
+  char *out, *err;
+  json_t *j;
+  json_t *box = run_ok(f, &out, &err, &j);
   /* the box's result: claude-code's answer, its tool call, its usage */
-  json_t *j = json_loads(out, 0, NULL);
-  assert_non_null(j);
-  json_t *box =
-      json_array_get(json_object_get(json_array_get(json_object_get(j, "stages"), 0), "boxes"), 0);
-  assert_non_null(box);
   assert_string_equal(json_string_value(json_object_get(box, "status")), "ok");
   assert_string_equal(json_string_value(json_object_get(box, "output")),
                       "Probe finished: nothing secret here.");
@@ -265,12 +275,9 @@ static void test_mcp_server_from_the_config(void **state) {
           "index.js, stdio]\n",
           dir, fs_url(srv));
   fclose(sp);
-  int rc = run(f);
-  char *out = slurp(f->out);
-  char errp[300];
-  snprintf(errp, sizeof errp, "%s.err", f->out);
-  char *err = slurp(errp);
-  if (rc != 0) fail_msg("voidbox exited %d:\n%s\n%s", rc, out ? out : "", err ? err : "");
+  char *out, *err;
+  json_t *j;
+  json_t *box = run_ok(f, &out, &err, &j);
   assert_int_equal(fs_count(srv), 2);
   /* the model was offered the server's tools ... */
   char *b1 = fs_body(srv, 0);
@@ -280,10 +287,6 @@ static void test_mcp_server_from_the_config(void **state) {
   char *b2 = fs_body(srv, 1);
   assert_non_null(b2);
   assert_non_null(strstr(b2, "Echo: hello via claude"));
-  json_t *j = json_loads(out, 0, NULL);
-  assert_non_null(j);
-  json_t *box =
-      json_array_get(json_object_get(json_array_get(json_object_get(j, "stages"), 0), "boxes"), 0);
   json_t *c0 = json_array_get(json_object_get(box, "tool_calls"), 0);
   assert_string_equal(json_string_value(json_object_get(c0, "name")), "mcp__everything__echo");
   assert_non_null(
