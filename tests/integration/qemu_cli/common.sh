@@ -1,5 +1,6 @@
 # tests/integration/qemu_cli/common.sh - sourced by the qemu CLI tests.
 #   VBX=path/to/voidbox SRC=source tree, set by the caller.
+# run_report SPEC: run SPEC with --output json to its end (pid, r set).
 # qemu_cli_require: skip (77) with `voidbox doctor`'s reason unless QEMU and
 # the guest image (kernel and initramfs) are available ($VBX_TEST_IMAGE_CACHE,
 # when set, is the image cache).
@@ -44,4 +45,16 @@ leftovers_check() {
   left=$(ls -A "$TMPDIR")
   [ -z "$left" ] || fail "left in TMPDIR: $left"
   return 0
+}
+
+# run_report SPEC: voidbox run --file SPEC --output json to its end; fails
+# on a non-zero exit with stderr's tail; sets pid (for leftovers_check) and
+# r, the JSON report's path.
+run_report() {
+  "$VBX" run --file "$1" --output json > "$TEST_TMP/report.json" 2> "$TEST_TMP/stderr" &
+  pid=$!
+  wait $pid
+  local rc=$?
+  [ $rc = 0 ] || fail "exit $rc: $(tail -20 "$TEST_TMP/stderr")"
+  r="$TEST_TMP/report.json"
 }

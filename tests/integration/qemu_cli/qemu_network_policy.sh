@@ -10,13 +10,7 @@ VBX=$1 SRC=$2
 . "$(dirname "$0")/common.sh"
 qemu_cli_require
 
-"$VBX" run --file "$SRC/examples/network_policy_qemu.yaml" --output json \
-  > "$TEST_TMP/report.json" 2> "$TEST_TMP/stderr" &
-pid=$!
-wait $pid
-rc=$?
-[ $rc = 0 ] || fail "exit $rc: $(tail -20 "$TEST_TMP/stderr")"
-r="$TEST_TMP/report.json"
+run_report "$SRC/examples/network_policy_qemu.yaml"
 jq -e '.status == "ok"' "$r" >/dev/null || fail "status: $(jq -c '.status, .error' "$r")"
 calls='.stages[0].boxes[0].tool_calls'
 jq -e "$calls[0].output | contains(\"inet 10.0.2.15/24\") and contains(\"nameserver 10.0.2.3\")" \

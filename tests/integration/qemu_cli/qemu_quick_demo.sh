@@ -8,13 +8,7 @@ VBX=$1 SRC=$2
 . "$(dirname "$0")/common.sh"
 qemu_cli_require
 
-"$VBX" run --file "$SRC/examples/quick_demo_qemu.yaml" --output json \
-  > "$TEST_TMP/report.json" 2> "$TEST_TMP/stderr" &
-pid=$!
-wait $pid
-rc=$?
-[ $rc = 0 ] || fail "exit $rc: $(tail -20 "$TEST_TMP/stderr")"
-r="$TEST_TMP/report.json"
+run_report "$SRC/examples/quick_demo_qemu.yaml"
 jq -e '.status == "ok"' "$r" >/dev/null || fail "status: $(jq -c '.status, .error' "$r")"
 jq -e '[.stages[].boxes[].status] == ["ok", "ok"]' "$r" >/dev/null || fail "box status"
 # The analyst's awk ran in its VM on the CSV it wrote there.

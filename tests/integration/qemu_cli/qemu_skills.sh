@@ -8,13 +8,7 @@ VBX=$1 SRC=$2
 . "$(dirname "$0")/common.sh"
 qemu_cli_require
 
-"$VBX" run --file "$SRC/tests/integration/qemu_cli/skills.yaml" --output json \
-  > "$TEST_TMP/report.json" 2> "$TEST_TMP/stderr" &
-pid=$!
-wait $pid
-rc=$?
-[ $rc = 0 ] || fail "exit $rc: $(tail -20 "$TEST_TMP/stderr")"
-r="$TEST_TMP/report.json"
+run_report "$SRC/tests/integration/qemu_cli/skills.yaml"
 b='.stages[0].boxes[0]'
 jq -e "$b.status == \"ok\"" "$r" >/dev/null || fail "status: $(jq -c "$b.error" "$r")"
 jq -e "$b.tool_calls[0].output | contains(\"description: Sums the second column\")" "$r" \
