@@ -225,18 +225,28 @@ static void test_agent_refusals(void **s) {
   gc_close(c);
 }
 
-/* The agent reads its socket only under the host's credit: one window,
- * then exactly what a WINDOW_UPDATE grants. */
-static void test_agent_credit(void **s) {
-  (void)s;
+/* A host connection taking the agent's tunnel frames into the queue, an
+ * in-box client (*fd), and that client's tunnel opened: its guest id. */
+static gc_conn *tunnel_up(int *fd, uint32_t *id) {
   q_reset();
   gc_conn *c = host();
   gc_set_guest_handler(c, take, NULL);
-  int fd = client();
+  *fd = client();
   struct qf open = {0};
   assert_true(q_next(VBX_PROTO_T_TUNNEL_OPEN, &open, 2000));
   assert_true(open.id & VBX_PROTO_GUEST_ID_BIT);
   opened(c, open.id);
+  *id = open.id;
+  return c;
+}
+
+/* The agent reads its socket only under the host's credit: one window,
+ * then exactly what a WINDOW_UPDATE grants. */
+static void test_agent_credit(void **s) {
+  (void)s;
+  int fd;
+  uint32_t id;
+  gc_conn *c = tunnel_up(&fd, &id);
   fcntl(fd, F_SETFL, O_NONBLOCK);
   static char big[1 << 16];
   size_t wrote = 0;
@@ -252,7 +262,7 @@ static void test_agent_credit(void **s) {
   assert_true(wrote < (64u << 20)); /* it was stopped */
   assert_int_equal(q_data(), VBX_PROTO_INITIAL_WINDOW);
   send_msg(c, (struct vbx_proto_msg){
-                  .type = VBX_PROTO_T_WINDOW_UPDATE, .id = open.id, .u.increment = 100000});
+                  .type = VBX_PROTO_T_WINDOW_UPDATE, .id = id, .u.increment = 100000});
   usleep(300000);
   assert_int_equal(q_data(), VBX_PROTO_INITIAL_WINDOW + 100000);
   close(fd);
@@ -262,14 +272,10 @@ static void test_agent_credit(void **s) {
 /* Half-close from the host, then the client; the clean close after. */
 static void test_agent_half_close(void **s) {
   (void)s;
-  q_reset();
-  gc_conn *c = host();
-  gc_set_guest_handler(c, take, NULL);
-  int fd = client();
+  int fd;
+  uint32_t id;
+  gc_conn *c = tunnel_up(&fd, &id);
   struct qf f = {0};
-  assert_true(q_next(VBX_PROTO_T_TUNNEL_OPEN, &f, 2000));
-  uint32_t id = f.id;
-  opened(c, id);
   static const uint8_t hi[] = "hi";
   send_msg(c,
            (struct vbx_proto_msg){.type = VBX_PROTO_T_TUNNEL_DATA, .id = id, .u.data = {0, hi, 2}});
@@ -335,17 +341,13 @@ static void test_agent_limit(void **s) {
 static void test_agent_host_breaks_rules(void **s) {
   (void)s;
   for (int how = 0; how < 2; how++) {
-    q_reset();
-    gc_conn *c = host();
-    gc_set_guest_handler(c, take, NULL);
-    int fd = client();
-    struct qf f = {0};
-    assert_true(q_next(VBX_PROTO_T_TUNNEL_OPEN, &f, 2000));
-    opened(c, f.id);
+    int fd;
+    uint32_t id;
+    gc_conn *c = tunnel_up(&fd, &id);
     static const uint8_t x[] = "x";
     if (how == 0) /* data at the wrong offset */
       send_msg(c, (struct vbx_proto_msg){
-                      .type = VBX_PROTO_T_TUNNEL_DATA, .id = f.id, .u.data = {5, x, 1}});
+                      .type = VBX_PROTO_T_TUNNEL_DATA, .id = id, .u.data = {5, x, 1}});
     else /* a STAT on a guest id */
       send_msg(c, (struct vbx_proto_msg){
                       .type = VBX_PROTO_T_STAT, .id = 0x80000100u, .u.stat = {0, {"/", 1}}});
