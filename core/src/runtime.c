@@ -68,6 +68,7 @@ int vbx_runtime_new(const vbx_runtime_options *opts, vbx_runtime **out, vbx_erro
   rt->log.level = o.log_level_set ? o.log_level : VBX_LOG_WARN;
   rt->log.fn = o.log_fn;
   rt->log.user = o.log_user;
+  rt->log.format = o.log_format == VBX_LOG_FORMAT_JSON ? VBX_LOG_FORMAT_JSON : VBX_LOG_FORMAT_TEXT;
   int rc = vbx__registry_new(&rt->log, o.config, &rt->reg);
   if (rc != 0) {
     vbx__error_set(err, rc, "vbx_runtime_new: cannot create the plugin registry%s",

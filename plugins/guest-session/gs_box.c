@@ -119,13 +119,21 @@ int gs_box_create(gs_box *b, const vbx_sandbox_config *cfg, const char *root, in
   if ((rc = make_dir(b, root, work_root_set, dir_name, call)) != 0) return rc;
   if (getrandom(b->secret, sizeof b->secret, 0) != (ssize_t)sizeof b->secret)
     return h->set_error(call, VBX_E_SANDBOX, NULL, "getrandom: %s", strerror(errno));
+  /* Two phase spans under the host's "sandbox.create": the backend's
+   * process started, then the guest booted and the handshake done. */
+  vbx_span *phase = h->span_begin(h->ctx, "sandbox.start", NULL);
   rc = b->ops->start(b, cfg, call);
+  h->span_end(phase, rc);
   uint32_t gw =
       VBX_HAS_MEMBER(cfg, vbx_sandbox_config, llm_gateway_port) ? cfg->llm_gateway_port : 0;
   if (rc == 0 && gw != b->gw_host_port) /* the backend did not call gs_gateway_plan */
     rc = h->set_error(call, VBX_E_UNSUPPORTED, NULL,
                       "box %s: this sandbox backend cannot give the box an LLM gateway", b->name);
-  if (rc == 0) rc = b->ops->connect(b, call);
+  if (rc == 0) {
+    phase = h->span_begin(h->ctx, "sandbox.connect", NULL);
+    rc = b->ops->connect(b, call);
+    h->span_end(phase, rc);
+  }
   vbx__wipe(b->secret, sizeof b->secret);
   if (rc == 0) rc = gs_gateway_start(b, call);
   return rc;

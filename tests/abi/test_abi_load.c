@@ -29,7 +29,7 @@ static void capture(void *user, vbx_log_level level, const char *origin, const c
 }
 
 static vbx__registry *new_reg(void) {
-  vbx__logger log = {VBX_LOG_TRACE, capture, NULL};
+  vbx__logger log = {VBX_LOG_TRACE, capture, NULL, 0};
   vbx__registry *reg = NULL;
   logbuf[0] = '\0';
   assert_int_equal(vbx__registry_new(&log, NULL, &reg), 0);

@@ -51,7 +51,7 @@ int main(void) {
   vbx__registry *reg;
   vbx_error err;
   memset(&err, 0, sizeof err);
-  vbx__logger log = {VBX_LOG_WARN, NULL, NULL};
+  vbx__logger log = {VBX_LOG_WARN, NULL, NULL, 0};
   if (vbx__registry_new(&log, NULL, &reg) != 0 ||
       vbx__registry_load(reg, VBX_BENCH_PLUGIN_DIR "/sandbox-local.so", &err) != 0) {
     printf("cannot load sandbox-local.so: %s\n", err.message);

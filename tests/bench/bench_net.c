@@ -231,7 +231,7 @@ int main(void) {
 
   vbx__registry *reg;
   vbx_error err = {0};
-  vbx__logger logger = {VBX_LOG_ERROR, NULL, NULL};
+  vbx__logger logger = {VBX_LOG_ERROR, NULL, NULL, 0};
   if (vbx__registry_new(&logger, NULL, &reg) != 0 ||
       vbx__registry_load(reg, VBX_BENCH_PLUGIN_DIR "/sandbox-qemu.so", &err) != 0) {
     printf("bench_net: cannot load sandbox-qemu.so: %s\n", err.message);

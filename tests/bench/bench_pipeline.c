@@ -52,7 +52,7 @@ static int bench_plugin_loads(const char *dir) {
   printf("plugin load time (median of %d: dlopen, checks, init, fini, dlclose)\n", LOADS);
   struct dirent *e;
   int rc = 0;
-  vbx__logger log = {VBX_LOG_ERROR, NULL, NULL};
+  vbx__logger log = {VBX_LOG_ERROR, NULL, NULL, 0};
   while ((e = readdir(d))) {
     size_t n = strlen(e->d_name);
     if (n < 4 || strcmp(e->d_name + n - 3, ".so")) continue;

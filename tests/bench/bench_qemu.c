@@ -157,7 +157,7 @@ int main(void) {
   vbx__registry *reg;
   vbx_error err;
   memset(&err, 0, sizeof err);
-  vbx__logger logger = {VBX_LOG_WARN, NULL, NULL};
+  vbx__logger logger = {VBX_LOG_WARN, NULL, NULL, 0};
   if (vbx__registry_new(&logger, NULL, &reg) != 0 ||
       vbx__registry_load(reg, VBX_BENCH_PLUGIN_DIR "/sandbox-qemu.so", &err) != 0) {
     printf("bench_qemu: cannot load sandbox-qemu.so: %s\n", err.message);

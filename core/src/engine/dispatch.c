@@ -144,8 +144,11 @@ int vbx__tool_dispatch(vbx__box_run *br, const json_t *block, json_t *results) {
   uint64_t t0 = vbx__now_ns();
   char *raw = NULL;
   int is_error = 0;
+  vbx__obs_scope saved;
+  vbx_span *span = vbx__obs_tool_begin(name, id, strlen(in_text), &saved);
   int rc = run_tool(br, name, input, &raw, &is_error);
   uint64_t dur = vbx__now_ns() - t0;
+  vbx__obs_tool_end(br, span, &saved, name, rc != 0 || is_error, raw ? strlen(raw) : 0, dur);
   if (rc != 0) {
     free(raw);
     free(in_text);

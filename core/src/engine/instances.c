@@ -140,9 +140,22 @@ static int create_sandbox(vbx__box_run *br) {
     cfg.mounts = mounts;
     cfg.n_mounts = sd->n_mounts + 1;
   }
+  char **env = vbx__obs_sandbox_env(cfg.env);
+  if (env == NULL) {
+    free(mounts);
+    vbx__strv_free(commands);
+    json_decref(opts);
+    return vbx__box_result_fail(br->res, VBX_E_NOMEM, "out of memory");
+  }
+  cfg.env = (const char *const *)env;
   vbx_call call;
   vbx__box_call(br, &call);
+  vbx__obs_scope saved;
+  vbx_span *span = vbx__obs_phase_begin("sandbox.create", &saved);
+  vbx__span_attr(span, "voidbox.sandbox.backend", impl->name);
   rc = vbx__inst_sandbox_create(&br->sandbox, impl, box->name, &cfg, &call);
+  vbx__obs_phase_end(span, rc, rc != 0 ? vbx__call_message(&call, rc) : NULL, &saved);
+  vbx__strv_free(env);
   free(mounts); /* the backend copied what it keeps */
   vbx__strv_free(commands);
   json_decref(opts);
@@ -179,7 +192,23 @@ static char *skill_label(const vbx__skill_decl *s) {
   return sb.failed ? NULL : vbx__strbuf_take(&sb);
 }
 
+static int create_skill_inst(vbx__box_run *br, size_t i);
+
+/* One skill, created and provisioned under a "skill.provision" span. */
 static int create_skill(vbx__box_run *br, size_t i) {
+  if (br->rb->skills[i] == NULL) return create_skill_inst(br, i);
+  char name[300];
+  const vbx__skill_decl *s = &br->box->skills[i];
+  snprintf(name, sizeof(name), "skill.provision %.100s%s%.150s", s->type ? s->type : "",
+           s->value ? ":" : "", s->value ? s->value : "");
+  vbx__obs_scope saved;
+  vbx_span *span = vbx__obs_phase_begin(name, &saved);
+  int rc = create_skill_inst(br, i);
+  vbx__obs_phase_end(span, rc, rc != 0 ? br->res->error : NULL, &saved);
+  return rc;
+}
+
+static int create_skill_inst(vbx__box_run *br, size_t i) {
   const vbx__skill_decl *s = &br->box->skills[i];
   vbx__skill_inst *si = &br->skills[i];
   memset(si, 0, sizeof(*si));
@@ -250,5 +279,11 @@ void vbx__box_teardown(vbx__box_run *br) {
   br->n_skills = 0;
   vbx__procs_close_all(br, deadline);
   vbx__inst_destroy(&br->provider, deadline);
-  vbx__inst_destroy(&br->sandbox, deadline);
+  vbx__obs_sandbox_sample(br);
+  if (br->sandbox.handle != NULL) {
+    vbx__obs_scope saved;
+    vbx_span *span = vbx__obs_phase_begin("sandbox.destroy", &saved);
+    vbx__inst_destroy(&br->sandbox, deadline);
+    vbx__obs_phase_end(span, 0, NULL, &saved);
+  }
 }

@@ -13,6 +13,7 @@
 #include "engine/engine.h"
 #include "engine/resolve.h"
 #include "plugin/instance.h"
+#include "plugin/observe.h"
 #include "util/strbuf.h"
 #include "util/utf8.h"
 
@@ -105,6 +106,51 @@ int vbx__box_setup(vbx__box_run *br);
  * open, destroy the provider and the sandbox; free their contributions.
  * Safe on a partial setup. */
 void vbx__box_teardown(vbx__box_run *br);
+
+/* ---- observe_box.c: spans and metric points of a box's work, into the
+ * run's hub through the calling thread's scope (nothing outside a run).
+ * Each *_begin makes its span the thread's current one (so plugin spans
+ * and logs nest under it) until the matching *_end. */
+
+/* How long the resource sample before teardown may take. */
+#define VBX__TELEMETRY_SAMPLE_NS (2ull * 1000000000ull)
+
+/* A phase of the box ("sandbox.create", "sandbox.destroy", "skill.provision
+ * NAME"): end with rc (0 or VBX_E_*) and, for a failure, its message. */
+vbx_span *vbx__obs_phase_begin(const char *name, vbx__obs_scope *saved);
+void vbx__obs_phase_end(vbx_span *span, int rc, const char *message, const vbx__obs_scope *saved);
+
+/* What one LLM call came to. */
+typedef struct vbx__llm_outcome {
+  int rc;              /* 0 or the call's VBX_E_* code */
+  const char *message; /* why it failed, or NULL */
+  const char *response_model, *stop_reason;
+  uint64_t input_tokens, output_tokens, duration_ns;
+  double cost_usd;
+} vbx__llm_outcome;
+/* The span "chat MODEL" (GenAI conventions) of one completion; its end
+ * records gen_ai.client.operation.duration, gen_ai.client.token.usage and
+ * voidbox.llm.cost. */
+vbx_span *vbx__obs_llm_begin(const vbx__box_run *br, uint32_t max_tokens, vbx__obs_scope *saved);
+void vbx__obs_llm_end(const vbx__box_run *br, vbx_span *span, const vbx__obs_scope *saved,
+                      const vbx__llm_outcome *o);
+/* The span "execute_tool NAME" of one tool call; its end records
+ * voidbox.tool.calls and voidbox.tool.duration. */
+vbx_span *vbx__obs_tool_begin(const char *name, const char *call_id, size_t input_bytes,
+                              vbx__obs_scope *saved);
+void vbx__obs_tool_end(const vbx__box_run *br, vbx_span *span, const vbx__obs_scope *saved,
+                       const char *name, int is_error, size_t output_bytes, uint64_t duration_ns);
+/* The span "exec ARGV0" of one sandbox exec (not made current: the
+ * backend's own spans nest under the tool). res may be NULL. */
+vbx_span *vbx__obs_exec_begin(const vbx_exec_request *req);
+void vbx__obs_exec_end(vbx_span *span, int rc, const vbx_exec_result *res, const char *message);
+/* Sample the sandbox's resource use (when the backend reports it) into
+ * the voidbox.sandbox.* and voidbox.host.* metrics. */
+void vbx__obs_sandbox_sample(const vbx__box_run *br);
+/* A copy of the sandbox environment `env` ("K=V", NULL-terminated, may be
+ * NULL) with TRACEPARENT set to the current span (the box's), replacing
+ * any the spec set; free with vbx__strv_free. NULL on OOM. */
+char **vbx__obs_sandbox_env(const char *const *env);
 
 /* sandbox_ref.c: fill br->ref so skills reach the backend. */
 void vbx__sandbox_ref_init(vbx__box_run *br);

@@ -35,7 +35,10 @@ static int note(vbx__box_run *br, int rc, vbx_call *call) {
 static int ref_exec(void *handle, const vbx_exec_request *req, vbx_exec_result *res,
                     vbx_call *call) {
   vbx__box_run *br = handle;
-  return note(br, vbx__inst_exec(&br->sandbox, req, res, call), call);
+  vbx_span *span = vbx__obs_exec_begin(req);
+  int rc = vbx__inst_exec(&br->sandbox, req, res, call);
+  vbx__obs_exec_end(span, rc, res, rc != 0 ? vbx__call_message(call, rc) : NULL);
+  return note(br, rc, call);
 }
 
 static int ref_file_write(void *handle, const char *path, const void *data, size_t len,

@@ -68,7 +68,7 @@ static void child_main(const char *path, int fd) {
     signal(fatal[i], SIG_DFL);
   vbx_error err;
   memset(&err, 0, sizeof(err));
-  vbx__logger log = {VBX_LOG_ERROR, NULL, NULL};
+  vbx__logger log = {VBX_LOG_ERROR, NULL, NULL, 0};
   vbx__registry *reg = NULL;
   json_t *out = NULL;
   int rc = vbx__registry_new(&log, NULL, &reg);

@@ -134,12 +134,37 @@ void vbx__inst_proc_close(const vbx__inst *sb, void *proc, uint64_t deadline_ns)
   CALL(sb, VBX_M_PROC_CLOSE, deadline_ns, vt->proc_close(proc));
 }
 
+int vbx__inst_telemetry(const vbx__inst *sb, vbx_sandbox_telemetry *out, vbx_call *call) {
+  const vbx_sandbox_backend_vtable *vt = method(sb, VBX_KIND_SANDBOX, VBX_M_TELEMETRY);
+  if (vt == NULL) return vbx__impl_unsupported(sb->impl, VBX_M_TELEMETRY, call);
+  int rc;
+  CALL(sb, VBX_M_TELEMETRY, call->deadline_ns, rc = vt->telemetry(sb->handle, out, call));
+  return rc;
+}
+
+/* Deliver one record to an exporter method, bracketed under `box`. */
+#define DELIVER(exp, m, fn, rec, box, deadline_ns)                                                 \
+  do {                                                                                             \
+    const vbx_exporter_vtable *vt_ = method((exp), VBX_KIND_EXPORTER, (m));                        \
+    if (vt_ == NULL || (exp)->handle == NULL) return;                                              \
+    VBX__PLUGIN_CALL(vbx__plugin_name((exp)->impl->plugin), vbx__impl_call_name((exp)->impl, (m)), \
+                     (box), (deadline_ns), vt_->fn((exp)->handle, (rec)));                         \
+  } while (0)
+
 void vbx__inst_on_event(const vbx__inst *exp, const vbx_event *ev, uint64_t deadline_ns) {
-  const vbx_exporter_vtable *vt = method(exp, VBX_KIND_EXPORTER, VBX_M_ON_EVENT);
-  if (vt == NULL || exp->handle == NULL) return;
-  VBX__PLUGIN_CALL(vbx__plugin_name(exp->impl->plugin),
-                   vbx__impl_call_name(exp->impl, VBX_M_ON_EVENT), ev->box, deadline_ns,
-                   vt->on_event(exp->handle, ev));
+  DELIVER(exp, VBX_M_ON_EVENT, on_event, ev, ev->box, deadline_ns);
+}
+
+void vbx__inst_on_span(const vbx__inst *exp, const vbx_span_data *span, uint64_t deadline_ns) {
+  DELIVER(exp, VBX_M_ON_SPAN, on_span, span, span->box, deadline_ns);
+}
+
+void vbx__inst_on_metric(const vbx__inst *exp, const vbx_metric_data *m, uint64_t deadline_ns) {
+  DELIVER(exp, VBX_M_ON_METRIC, on_metric, m, NULL, deadline_ns);
+}
+
+void vbx__inst_on_log(const vbx__inst *exp, const vbx_log_data *rec, uint64_t deadline_ns) {
+  DELIVER(exp, VBX_M_ON_LOG, on_log, rec, rec->box, deadline_ns);
 }
 
 int vbx__inst_flush(const vbx__inst *exp, vbx_call *call) {

@@ -35,11 +35,15 @@ static const char *const call_names[VBX_KIND_COUNT][VBX_M_COUNT] = {
                           [VBX_M_PROC_READ] = "sandbox.proc_read",
                           [VBX_M_PROC_STATUS] = "sandbox.proc_status",
                           [VBX_M_PROC_KILL] = "sandbox.proc_kill",
-                          [VBX_M_PROC_CLOSE] = "sandbox.proc_close"},
+                          [VBX_M_PROC_CLOSE] = "sandbox.proc_close",
+                          [VBX_M_TELEMETRY] = "sandbox.telemetry"},
     [VBX_KIND_EXPORTER] = {[VBX_M_VALIDATE] = "exporter.validate_options",
                            [VBX_M_CREATE] = "exporter.create",
                            [VBX_M_DESTROY] = "exporter.destroy",
                            [VBX_M_ON_EVENT] = "exporter.on_event",
+                           [VBX_M_ON_SPAN] = "exporter.on_span",
+                           [VBX_M_ON_METRIC] = "exporter.on_metric",
+                           [VBX_M_ON_LOG] = "exporter.on_log",
                            [VBX_M_FLUSH] = "exporter.flush"},
 };
 
@@ -65,6 +69,7 @@ static int has_sandbox(const vbx_sandbox_backend_vtable *vt, vbx__method m) {
   case VBX_M_PROC_STATUS: return VBX_HAS_METHOD(vt, vbx_sandbox_backend_vtable, proc_status);
   case VBX_M_PROC_KILL: return VBX_HAS_METHOD(vt, vbx_sandbox_backend_vtable, proc_kill);
   case VBX_M_PROC_CLOSE: return VBX_HAS_METHOD(vt, vbx_sandbox_backend_vtable, proc_close);
+  case VBX_M_TELEMETRY: return VBX_HAS_METHOD(vt, vbx_sandbox_backend_vtable, telemetry);
   default: return 0;
   }
 }
@@ -98,6 +103,9 @@ static int has_exporter(const vbx_exporter_vtable *vt, vbx__method m) {
   case VBX_M_DESTROY: return VBX_HAS_METHOD(vt, vbx_exporter_vtable, destroy);
   case VBX_M_ON_EVENT: return VBX_HAS_METHOD(vt, vbx_exporter_vtable, on_event);
   case VBX_M_FLUSH: return VBX_HAS_METHOD(vt, vbx_exporter_vtable, flush);
+  case VBX_M_ON_SPAN: return VBX_HAS_METHOD(vt, vbx_exporter_vtable, on_span);
+  case VBX_M_ON_METRIC: return VBX_HAS_METHOD(vt, vbx_exporter_vtable, on_metric);
+  case VBX_M_ON_LOG: return VBX_HAS_METHOD(vt, vbx_exporter_vtable, on_log);
   default: return 0;
   }
 }
@@ -140,7 +148,8 @@ int vbx__impl_unsupported(const vbx__impl *impl, vbx__method m, vbx_call *call) 
       "provision",        "call_tool",        "exec",      "file_write",
       "file_read",        "on_event",         "flush",     "proc_open",
       "proc_write",       "proc_close_stdin", "proc_read", "proc_status",
-      "proc_kill",        "proc_close",       "commands"};
+      "proc_kill",        "proc_close",       "commands",  "on_span",
+      "on_metric",        "on_log",           "telemetry"};
   const char *name = (unsigned)m < VBX_M_COUNT ? method[m] : "?";
   if (impl->kind == VBX_KIND_SKILL && m == VBX_M_VALIDATE) name = "validate";
   return vbx__call_fail(call, VBX_E_UNSUPPORTED, NULL, "%s '%s' has no %s method",

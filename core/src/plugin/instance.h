@@ -4,7 +4,7 @@
  * Every call into a registered implementation (validate) or into an
  * instance it created (create, destroy, complete, provision, call_tool,
  * exec, file_write, file_read, the proc_* of streaming exec, on_event,
- * flush) goes through a function
+ * on_span, on_metric, on_log, flush) goes through a function
  * here. Each one:
  *   - reads the vtable only through VBX_HAS_METHOD (a plugin built against
  *     an older, shorter vtable simply lacks the method);
@@ -51,7 +51,11 @@ typedef enum vbx__method {
   VBX_M_PROC_STATUS,
   VBX_M_PROC_KILL,
   VBX_M_PROC_CLOSE,
-  VBX_M_COMMANDS, /* skill (ABI 1.3) */
+  VBX_M_COMMANDS,  /* skill (ABI 1.3) */
+  VBX_M_ON_SPAN,   /* exporter */
+  VBX_M_ON_METRIC, /* exporter (ABI 1.4) */
+  VBX_M_ON_LOG,    /* exporter (ABI 1.4) */
+  VBX_M_TELEMETRY, /* sandbox */
   VBX_M_COUNT
 } vbx__method;
 
@@ -153,6 +157,14 @@ void vbx__inst_proc_close(const vbx__inst *sb, void *proc, uint64_t deadline_ns)
 /* The exporter's on_event (skipped when it has none), recorded under
  * ev->box with `deadline_ns` (on_event has no vbx_call). */
 void vbx__inst_on_event(const vbx__inst *exp, const vbx_event *ev, uint64_t deadline_ns);
+/* The sandbox's telemetry sample into *out (out->struct_size set by the
+ * caller). Returns 0 or the code with call's error set. */
+int vbx__inst_telemetry(const vbx__inst *sb, vbx_sandbox_telemetry *out, vbx_call *call);
+/* The exporter's on_span, on_metric and on_log (each skipped when it has
+ * none), recorded under the record's box with `deadline_ns`. */
+void vbx__inst_on_span(const vbx__inst *exp, const vbx_span_data *span, uint64_t deadline_ns);
+void vbx__inst_on_metric(const vbx__inst *exp, const vbx_metric_data *m, uint64_t deadline_ns);
+void vbx__inst_on_log(const vbx__inst *exp, const vbx_log_data *rec, uint64_t deadline_ns);
 /* The exporter's flush (0 when it has none). */
 int vbx__inst_flush(const vbx__inst *exp, vbx_call *call);
 

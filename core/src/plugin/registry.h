@@ -45,20 +45,15 @@ typedef struct vbx__logger {
   vbx_log_level level;
   vbx_log_fn fn; /* NULL: stderr */
   void *user;
+  int format; /* vbx_log_format of the stderr sink (fn NULL) */
 } vbx__logger;
 
-/* Telemetry sink: receives every finished span (span != NULL, metric ==
- * NULL) and every metric sample (metric != NULL, span == NULL) reported
- * through host services. Called on the reporting thread, without a
- * registry lock held; data is borrowed for the call. */
-typedef struct vbx__metric {
-  const char *plugin; /* reporting plugin's name ("voidbox" for core) */
-  const char *name;
-  double value;
-  const char *unit; /* may be NULL */
-  uint64_t time_ns; /* CLOCK_REALTIME */
-} vbx__metric;
-typedef void (*vbx__telemetry_fn)(void *user, const vbx_span_data *span, const vbx__metric *metric);
+/* Telemetry sink for spans and metric points reported through host
+ * services outside any run's scope (plugin/observe.h): span != NULL or
+ * metric != NULL. Called on the reporting thread, without a registry lock
+ * held; data is borrowed for the call. */
+typedef void (*vbx__telemetry_fn)(void *user, const vbx_span_data *span,
+                                  const vbx_metric_data *metric);
 
 /* Create an empty, unfrozen registry. `config` ("key=value", NULL-
  * terminated, may be NULL) is copied and served by host->config_get. */

@@ -11,13 +11,8 @@ void vbx__events_emit(vbx__events *ev, vbx_event *e) {
   e->time_ns = vbx__wall_ns();
   e->pipeline = ev->pipeline;
   if (ev->on_event) ev->on_event(ev->user, e);
-  for (size_t i = 0; i < ev->n_exps; i++) {
-    vbx__exporter_inst *x = &ev->exps[i];
-    if (!vbx__impl_has(x->inst.impl, VBX_M_ON_EVENT)) continue;
-    if (x->serialise) pthread_mutex_lock(&x->mu);
-    vbx__inst_on_event(&x->inst, e, vbx__now_ns() + VBX__EXPORTER_CALL_NS);
-    if (x->serialise) pthread_mutex_unlock(&x->mu);
-  }
+  for (size_t i = 0; i < ev->n_exps; i++)
+    vbx__tel_queue_event(ev->exps[i].queue, e);
 }
 
 void vbx__events_stage(vbx__events *ev, vbx_event_type type, const char *stage, int index,

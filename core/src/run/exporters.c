@@ -151,7 +151,6 @@ int vbx__exporters_open(vbx__run *run, vbx_error *err) {
       goto fail;
     }
     vbx__exporter_inst *x = &ev->exps[ev->n_exps];
-    x->serialise = !(vbx__impl_flags(impl) & VBX_VT_THREAD_SAFE);
     if (!vbx__impl_has(impl, VBX_M_CREATE)) {
       json_decref(opts);
       rc = vbx__error_set(err, VBX_E_PLUGIN, "exporter '%s' has no create method", impl->name);
@@ -165,8 +164,12 @@ int vbx__exporters_open(vbx__run *run, vbx_error *err) {
       vbx__error_set(err, rc, "exporter '%s': %s", impl->name, vbx__call_message(&call, rc));
       goto fail;
     }
-    pthread_mutex_init(&x->mu, NULL);
     ev->n_exps++;
+    rc = vbx__tel_queue_start(&x->inst, VBX__TEL_QUEUE_RECORDS, VBX__TEL_QUEUE_BYTES, &x->queue);
+    if (rc != 0) {
+      vbx__error_set(err, rc, "exporter '%s': cannot start its delivery thread", impl->name);
+      goto fail;
+    }
   }
   return 0;
 fail:
@@ -174,8 +177,20 @@ fail:
   return rc;
 }
 
-void vbx__exporters_close(vbx__run *run) {
+uint64_t vbx__exporters_close(vbx__run *run) {
   vbx__events *ev = &run->events;
+  uint64_t dropped = 0;
+  /* Drain all queues first (they deliver in parallel), then flush. */
+  uint64_t drain_until = vbx__now_ns() + VBX__EXPORTER_DRAIN_NS;
+  for (size_t i = 0; i < ev->n_exps; i++) {
+    vbx__exporter_inst *x = &ev->exps[i];
+    uint64_t n = vbx__tel_queue_stop(x->queue, drain_until);
+    x->queue = NULL;
+    if (n > 0)
+      vbx__runtime_log(run->rt, VBX_LOG_WARN, "exporter '%s': %llu telemetry records dropped",
+                       x->inst.impl->name, (unsigned long long)n);
+    dropped += n;
+  }
   for (size_t i = ev->n_exps; i-- > 0;) {
     vbx__exporter_inst *x = &ev->exps[i];
     uint64_t deadline = vbx__now_ns() + VBX__EXPORTER_CALL_NS;
@@ -186,9 +201,9 @@ void vbx__exporters_close(vbx__run *run) {
       vbx__runtime_log(run->rt, VBX_LOG_WARN, "exporter '%s': flush failed: %s", x->inst.impl->name,
                        vbx__call_message(&call, rc));
     vbx__inst_destroy(&x->inst, deadline);
-    pthread_mutex_destroy(&x->mu);
   }
   free(ev->exps);
   ev->exps = NULL;
   ev->n_exps = 0;
+  return dropped;
 }

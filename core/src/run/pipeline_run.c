@@ -38,6 +38,8 @@ static void run_stage(vbx__run *run, size_t i, const char *input) {
   vbx__events_stage(&run->events, VBX_EV_STAGE_STARTED, sr->name, (int)i, VBX_STATUS_RUNNING, NULL,
                     0, NULL);
   uint64_t t0 = vbx__now_ns();
+  vbx__obs_scope saved;
+  vbx__observe_stage_begin(run, i, &saved);
   sr->status = VBX_STATUS_RUNNING;
   if (st->is_fan_out)
     vbx__fan_out_run(run, i, input);
@@ -52,8 +54,10 @@ static void run_stage(vbx__run *run, size_t i, const char *input) {
       vbx__box_result_fail(&sr->boxes[0], VBX_E_NOMEM, "out of memory passing the output on");
     }
   }
+  uint64_t took = vbx__now_ns() - t0;
+  vbx__observe_stage_end(run, i, took, &saved);
   vbx__events_stage(&run->events, VBX_EV_STAGE_FINISHED, sr->name, (int)i, sr->status, run->res,
-                    vbx__now_ns() - t0, NULL);
+                    took, NULL);
 }
 
 static void run_stages(vbx__run *run) {
@@ -115,9 +119,12 @@ int vbx__pipeline_run_plan(vbx_runtime *rt, const vbx__plan *plan, const vbx_run
   run->events.pipeline = run->res->name;
   run->events.on_event = run->opts.on_event;
   run->events.user = run->opts.user;
+  if ((rc = vbx__observe_open(run, err)) != 0) goto out;
   if ((rc = vbx__exporters_open(run, err)) != 0) goto out;
 
   uint64_t t0 = vbx__now_ns();
+  vbx__obs_scope saved;
+  vbx__obs_enter(run->hub, run->root, NULL, &saved);
   vbx__events_stage(&run->events, VBX_EV_PIPELINE_STARTED, NULL, -1, VBX_STATUS_RUNNING, NULL, 0,
                     NULL);
   run_stages(run);
@@ -125,10 +132,13 @@ int vbx__pipeline_run_plan(vbx_runtime *rt, const vbx__plan *plan, const vbx_run
   run->res->duration_ns = vbx__now_ns() - t0;
   vbx__events_stage(&run->events, VBX_EV_PIPELINE_FINISHED, NULL, -1, run->res->status, run->res,
                     run->res->duration_ns, run->res->error);
-  vbx__exporters_close(run);
+  vbx__obs_leave(&saved);
+  vbx__observe_close(run);
+  run->res->telemetry_dropped = vbx__exporters_close(run);
   *out = run->res;
   run->res = NULL;
 out:
+  vbx__observe_close(run);
   vbx_result_free(run->res);
   free(run);
   return rc;

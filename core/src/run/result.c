@@ -74,6 +74,8 @@ uint64_t vbx_result_output_tokens(const vbx_result *r) { return r ? r->output_to
 double vbx_result_cost_usd(const vbx_result *r) { return r ? r->cost_usd : 0.0; }
 uint64_t vbx_result_duration_ns(const vbx_result *r) { return r ? r->duration_ns : 0; }
 size_t vbx_result_stage_count(const vbx_result *r) { return r ? r->n_stages : 0; }
+const char *vbx_result_trace_id(const vbx_result *r) { return r ? r->trace_id : ""; }
+uint64_t vbx_result_telemetry_dropped(const vbx_result *r) { return r ? r->telemetry_dropped : 0; }
 
 const char *vbx_result_stage_name(const vbx_result *r, size_t stage) {
   return r && stage < r->n_stages ? r->stages[stage].name : NULL;

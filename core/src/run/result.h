@@ -37,7 +37,9 @@ struct vbx_result {
   uint64_t input_tokens;
   uint64_t output_tokens;
   double cost_usd;
-  uint64_t duration_ns; /* wall time of the whole run */
+  uint64_t duration_ns;       /* wall time of the whole run */
+  char trace_id[33];          /* W3C trace id of the run's spans, "" when unknown */
+  uint64_t telemetry_dropped; /* records exporters did not receive */
 };
 
 /* A result shaped like pipeline p: every stage and box named, status

@@ -7,7 +7,8 @@
  *    "output_tokens","cache_read_tokens","cache_write_tokens","cost_usd",
  *    "duration_ms","tool_calls":[{"name","input","output","is_error",
  *    "duration_ms"}],"structured_output"?}]}],
- *    "totals":{"input_tokens","output_tokens","cost_usd","duration_ms"}}
+ *    "totals":{"input_tokens","output_tokens","cost_usd","duration_ms"},
+ *    "trace_id"?,"telemetry_dropped"}
  *
  * "structured_output" appears on a box whose output_file was read: the
  * file's JSON value when its content is valid JSON, else its text.
@@ -126,6 +127,8 @@ char *vbx_result_to_json(const vbx_result *r) {
   put(totals, "output_tokens", count(r->output_tokens), &bad);
   put(totals, "cost_usd", real(r->cost_usd), &bad);
   put(totals, "duration_ms", ms(r->duration_ns), &bad);
+  if (r->trace_id[0] != '\0') put(root, "trace_id", json_string(r->trace_id), &bad);
+  put(root, "telemetry_dropped", count(r->telemetry_dropped), &bad);
   char *text = bad ? NULL : json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
   json_decref(root);
   return text;

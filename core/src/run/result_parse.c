@@ -226,6 +226,25 @@ static int stages(const json_t *list, vbx_result *r, vbx_error *err) {
   return 0;
 }
 
+/* The optional "trace_id" (32 lower-case hex digits) and
+ * "telemetry_dropped" (a count) of a report. */
+static int get_trace(const json_t *root, vbx_result *r, vbx_error *err) {
+  const json_t *t = json_object_get(root, "trace_id");
+  if (t != NULL) {
+    const char *v = json_string_value(t);
+    if (v == NULL || strlen(v) != 32 || strspn(v, "0123456789abcdef") != 32)
+      return bad(err, "$.trace_id", "not 32 lower-case hex digits");
+    memcpy(r->trace_id, v, 33);
+  }
+  const json_t *d = json_object_get(root, "telemetry_dropped");
+  if (d != NULL) {
+    if (!json_is_integer(d) || json_integer_value(d) < 0)
+      return bad(err, "$.telemetry_dropped", "not a count");
+    r->telemetry_dropped = (uint64_t)json_integer_value(d);
+  }
+  return 0;
+}
+
 int vbx_result_from_json(const char *text, size_t len, vbx_result **out, vbx_error *err) {
   if (out == NULL) return vbx__error_set(err, VBX_E_INVAL, "vbx_result_from_json: out is NULL");
   *out = NULL;
@@ -254,6 +273,7 @@ int vbx_result_from_json(const char *text, size_t len, vbx_result **out, vbx_err
   if (rc == 0) rc = stages(json_object_get(root, "stages"), r, err);
   if (rc == 0 && !json_is_object(totals)) rc = bad(err, "totals", "missing or not an object");
   if (rc == 0) rc = get_ms(totals, "totals", "duration_ms", &r->duration_ns, err);
+  if (rc == 0) rc = get_trace(root, r, err);
   if (rc == 0 && (r->text = strdup("")) == NULL)
     rc = vbx__error_set(err, VBX_E_NOMEM, "out of memory");
   if (rc == 0) vbx__result_derive(r);

@@ -13,14 +13,16 @@
 #include "plugin/instance.h"
 #include "run/plan.h"
 #include "run/result.h"
+#include "run/tel_queue.h"
+#include "plugin/observe.h"
 #include "runtime.h"
 #include "tool_api.h"
 
-/* One exporter instance created from the pipeline's `observe` block. */
+/* One exporter instance created from the pipeline's `observe` block, and
+ * the queue that delivers to it (run/tel_queue.h). */
 typedef struct vbx__exporter_inst {
   vbx__inst inst;
-  int serialise;      /* 1: vtable lacks VBX_VT_THREAD_SAFE */
-  pthread_mutex_t mu; /* serialises calls when `serialise` */
+  vbx__tel_queue *queue;
 } vbx__exporter_inst;
 
 /* Where events go: the run options' on_event and every exporter. */
@@ -39,18 +41,21 @@ typedef struct vbx__run {
   vbx_run_options opts;  /* zero-extended copy */
   vbx_result *res;
   vbx__events events;
-  vbx__cancel cancel; /* the run's own token */
+  vbx__cancel cancel;     /* the run's own token */
+  vbx__tel_hub *hub;      /* the run's telemetry (observe_run.c) */
+  vbx_span *root;         /* "run <pipeline>" */
+  vbx_span **stage_spans; /* one per stage while it runs, else NULL */
 } vbx__run;
 
 /* How long one exporter call (on_event, flush, destroy) may take before a
  * supervising process calls it hung; flush carries it as its deadline. */
 #define VBX__EXPORTER_CALL_NS (10ull * 1000000000ull)
+/* How long the end of a run waits for the exporters' queues to drain. */
+#define VBX__EXPORTER_DRAIN_NS (5ull * 1000000000ull)
 
 /* events.c: complete ev (struct_size, time, pipeline) and deliver it to
- * on_event, then to each exporter. Thread-safe: boxes of a fan-out emit
- * concurrently; calls into one exporter instance are serialised unless
- * its vtable is VBX_VT_THREAD_SAFE (a per-exporter lock, never taken by
- * anything the exporter can call back into). */
+ * on_event, then queue it for each exporter (never waiting on one).
+ * Thread-safe: boxes of a fan-out emit concurrently. */
 void vbx__events_emit(vbx__events *ev, vbx_event *e);
 /* events.c: a stage or pipeline event (stage NULL, index -1 for the
  * pipeline). */
@@ -80,8 +85,28 @@ int vbx__exporters_check(const vbx_runtime *rt, const vbx_pipeline *p, vbx__plan
  * plan resolved it) into ev. On failure err says which and nothing stays
  * created. */
 int vbx__exporters_open(vbx__run *run, vbx_error *err);
-/* exporters.c: flush (failures logged) and destroy every instance. */
-void vbx__exporters_close(vbx__run *run);
+/* exporters.c: drain every instance's queue (bounded), flush (failures
+ * logged) and destroy it. Returns the records the exporters did not
+ * receive. */
+uint64_t vbx__exporters_close(vbx__run *run);
+
+/* observe_run.c: the run's hub (spans to on_span and the exporters'
+ * queues, metric points and log records to the queues) and its root span
+ * "run <pipeline>", continuing opts.traceparent. Returns 0, or VBX_E_INVAL
+ * with err set for a malformed traceparent, VBX_E_NOMEM. */
+int vbx__observe_open(vbx__run *run, vbx_error *err);
+/* observe_run.c: end the root span with the run's status, close the hub,
+ * and record the trace id in the result. */
+void vbx__observe_close(vbx__run *run);
+/* observe_run.c: the span of stage i (a child of the root) begun and made
+ * current on the calling thread; end it with vbx__observe_stage_end, which
+ * also records voidbox.stage.duration. */
+void vbx__observe_stage_begin(vbx__run *run, size_t i, vbx__obs_scope *saved);
+void vbx__observe_stage_end(vbx__run *run, size_t i, uint64_t duration_ns,
+                            const vbx__obs_scope *saved);
+/* observe_run.c: 0 for OK and SKIPPED, VBX_E_CANCELLED, else
+ * VBX_E_GENERIC: a span's status for a run/stage/box status. */
+int vbx__observe_status_code(vbx_status st);
 
 /* A fail-fast fan_out's shared state: the first box that fails claims it,
  * writes why and sets cancel, which its siblings' calls observe. */

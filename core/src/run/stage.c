@@ -22,6 +22,32 @@ static void box_emit(void *user, vbx_event *ev) {
   vbx__events_emit(&bc->run->events, ev);
 }
 
+/* The box's figures on its span (then ended) and voidbox.box.duration. */
+static void box_observed(vbx__run *run, const vbx_box_result *res, vbx_span *span) {
+  const char *attrs[] = {"voidbox.pipeline",
+                         run->res->name,
+                         "voidbox.box",
+                         res->name,
+                         "voidbox.status",
+                         vbx_status_name(res->status),
+                         NULL};
+  vbx_metric_data m = {.struct_size = sizeof(m),
+                       .name = "voidbox.box.duration",
+                       .unit = "s",
+                       .description = "Wall time of a box, sandbox creation included",
+                       .kind = VBX_METRIC_HISTOGRAM,
+                       .value = (double)res->duration_ns / 1e9,
+                       .attrs = attrs};
+  vbx__obs_metric(&m);
+  vbx__span_attr(span, "voidbox.status", vbx_status_name(res->status));
+  vbx__span_attr_int(span, "voidbox.box.turns", (int64_t)res->turns);
+  vbx__span_attr_int(span, "gen_ai.usage.input_tokens", (int64_t)res->input_tokens);
+  vbx__span_attr_int(span, "gen_ai.usage.output_tokens", (int64_t)res->output_tokens);
+  vbx__span_attr_double(span, "voidbox.cost_usd", res->cost_usd);
+  vbx__span_attr_int(span, "voidbox.tool_calls", (int64_t)res->n_calls);
+  vbx__span_end(span, vbx__observe_status_code(res->status), res->error);
+}
+
 void vbx__stage_run_box(vbx__run *run, size_t stage, size_t idx, const char *input,
                         vbx__fan_ctl *ctl) {
   const vbx__resolved_box *rb = vbx__plan_box(run->plan, stage, idx);
@@ -34,6 +60,17 @@ void vbx__stage_run_box(vbx__run *run, size_t stage, size_t idx, const char *inp
   ev.box = box->name;
   ev.status = VBX_STATUS_RUNNING;
   box_emit(&bc, &ev);
+
+  char span_name[300];
+  snprintf(span_name, sizeof(span_name), "box %.256s", box->name);
+  vbx_span *span =
+      vbx__span_start(span_name, run->stage_spans[stage], VBX_SPAN_INTERNAL, box->name);
+  vbx__span_attr(span, "voidbox.box", box->name);
+  vbx__span_attr(span, "gen_ai.agent.name", box->name);
+  vbx__span_attr(span, "voidbox.sandbox.backend", rb->sandbox ? rb->sandbox->name : "");
+  vbx__span_attr(span, "voidbox.llm.provider", rb->llm ? rb->llm->name : "");
+  vbx__obs_scope saved;
+  vbx__obs_enter(run->hub, span, box->name, &saved);
 
   vbx__engine_env env;
   memset(&env, 0, sizeof(env));
@@ -55,6 +92,9 @@ void vbx__stage_run_box(vbx__run *run, size_t stage, size_t idx, const char *inp
              box->name);
     vbx__cancel_set(&ctl->cancel);
   }
+
+  box_observed(run, res, span);
+  vbx__obs_leave(&saved);
 
   memset(&ev, 0, sizeof(ev));
   ev.type = VBX_EV_BOX_FINISHED;

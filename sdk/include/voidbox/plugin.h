@@ -54,7 +54,7 @@ extern "C" {
 
 #define VBX_PLUGIN_MAGIC 0x50584256u /* "VBXP" read as little-endian bytes */
 #define VBX_ABI_MAJOR 1
-#define VBX_ABI_MINOR 3
+#define VBX_ABI_MINOR 4
 #define VBX_PLUGIN_ENTRY_SYMBOL "vbx_plugin_entry_v1"
 
 /* Layout fingerprint: pointer size, size_t size and byte order of the build.
@@ -78,6 +78,8 @@ extern "C" {
 #define VBX_HAS_METHOD(vt, type, member) (VBX_HAS_MEMBER(vt, type, member) && (vt)->member != NULL)
 
 /* ---- opaque host objects ----------------------------------------------- */
+
+struct vbx_metric_data; /* defined with the exporters below */
 
 typedef struct vbx_json vbx_json;             /* host JSON value (refcounted) */
 typedef struct vbx_call vbx_call;             /* per-call error slot + cancel */
@@ -207,9 +209,13 @@ typedef struct vbx_host_services {
   uint64_t (*monotonic_ns)(void);
   uint64_t (*realtime_ns)(void);
 
-  /* Tracing and metrics, routed to exporter plugins. span_begin returns a
-   * span the caller must end with span_end (which frees it). parent may be
-   * NULL. */
+  /* Tracing and metrics, routed to the exporters of the run the calling
+   * thread works for. span_begin returns a span the caller must end with
+   * span_end (which frees it and delivers it). parent NULL: a child of the
+   * span the host is working under on this thread (the LLM call, tool call,
+   * sandbox creation or box that called the plugin), or a new trace on a
+   * plugin's own thread. span_end's status: 0 ok, a negative VBX_E_* code
+   * failed. metric_add records a counter increment (see metric_record). */
   vbx_span *(*span_begin)(vbx_plugin_ctx *ctx, const char *name, vbx_span *parent);
   void (*span_set_attr)(vbx_span *span, const char *key, const char *value);
   void (*span_end)(vbx_span *span, int status);
@@ -221,6 +227,18 @@ typedef struct vbx_host_services {
    * status) or a negative VBX_E_* transport error. */
   int (*http_request)(vbx_plugin_ctx *ctx, const vbx_http_request *req, vbx_http_response *resp,
                       vbx_call *call);
+  /* ---- appended in ABI 1.4 (check VBX_HAS_METHOD) ---- */
+  /* Record one metric data point (a counter increment, a gauge value or one
+   * histogram observation; see vbx_metric_data). `m` is borrowed for the
+   * call; m->plugin and m->time_ns are filled in by the host when NULL/0.
+   * Routed, like spans, to the exporters of the run the calling thread
+   * works for. Never blocks on an exporter. */
+  void (*metric_record)(vbx_plugin_ctx *ctx, const struct vbx_metric_data *m);
+  /* The W3C trace context of `span` ("00-<32 hex>-<16 hex>-01") into
+   * buf[56]; with span NULL, the span the calling thread works under (the
+   * host's current LLM call, tool call or box). Returns 0, or VBX_E_NOTFOUND
+   * when there is no span (buf is then ""). */
+  int (*span_traceparent)(const vbx_span *span, char buf[56]);
 } vbx_host_services;
 
 /* ---- sandbox backends -------------------------------------------------- */
@@ -313,6 +331,16 @@ typedef struct vbx_sandbox_telemetry {
   uint32_t procs;         /* processes in the sandbox */
   uint64_t time_ns;       /* sandbox monotonic clock at the sample;
                                     only differences are meaningful */
+  /* ---- appended in ABI 1.4 (check VBX_HAS_MEMBER; 0 when unknown) ---- */
+  uint64_t net_rx_bytes, net_tx_bytes; /* the sandbox's network interfaces
+                                          other than loopback, since boot */
+  uint32_t open_fds;                   /* open file descriptors of its processes */
+  /* The host process that carries the sandbox (QEMU, the VMM, the local
+   * agent): its name ("qemu", "voidbox-vmm", "agent"; static), resident
+   * memory and CPU time so far. host_process NULL: not reported. */
+  const char *host_process;
+  uint64_t host_rss_kib;
+  uint64_t host_cpu_usec;
 } vbx_sandbox_telemetry;
 
 typedef struct vbx_sandbox_backend_vtable {
@@ -569,18 +597,80 @@ typedef struct vbx_event {
   uint64_t duration_ns;
 } vbx_event;
 
+/* Span kinds, numbered as OTLP's SpanKind. */
+typedef enum vbx_span_kind {
+  VBX_SPAN_INTERNAL = 1,
+  VBX_SPAN_SERVER = 2,
+  VBX_SPAN_CLIENT = 3, /* an LLM call, an HTTP request */
+  VBX_SPAN_PRODUCER = 4,
+  VBX_SPAN_CONSUMER = 5
+} vbx_span_kind;
+
+/* One finished span. All pointers borrowed for the callback's duration.
+ * A parent may belong to another process (an incoming TRACEPARENT): its
+ * span never arrives. */
 typedef struct vbx_span_data {
   uint32_t struct_size;
   const char *name;
-  const char *plugin;
+  const char *plugin; /* "voidbox" for the runtime's own spans */
   uint64_t trace_id_hi, trace_id_lo;
   uint64_t span_id;
   uint64_t parent_span_id;   /* 0: root */
   uint64_t start_ns, end_ns; /* CLOCK_REALTIME */
-  int status;
-  const char *const *attrs; /* key, value, key, value, ..., NULL */
+  int status;                /* 0: ok, a negative VBX_E_* code: error */
+  const char *const *attrs;  /* key, value, key, value, ..., NULL */
+  /* ---- appended in ABI 1.4 (check VBX_HAS_MEMBER) ---- */
+  int kind;                   /* vbx_span_kind */
+  const char *status_message; /* why it failed, or NULL */
+  const char *box;            /* the box it belongs to, or NULL */
+  /* The type of each attribute value, one letter per key/value pair of
+   * attrs: 's' string, 'i' integer (decimal text), 'd' double, 'b' bool
+   * ("true"/"false"). NULL, or shorter than attrs: the rest are strings. */
+  const char *attr_types;
 } vbx_span_data;
 
+/* ---- appended in ABI 1.4: metrics and log records ---- */
+
+typedef enum vbx_metric_kind {
+  VBX_METRIC_COUNTER = 1,  /* monotonic sum: `value` is an increment >= 0 */
+  VBX_METRIC_GAUGE = 2,    /* `value` is the current value */
+  VBX_METRIC_HISTOGRAM = 3 /* `value` is one observation */
+} vbx_metric_kind;
+
+/* One metric data point. Exporters aggregate (sum counters per attribute
+ * set, bucket histogram observations, keep a gauge's last value). All
+ * pointers borrowed for the callback's duration. */
+typedef struct vbx_metric_data {
+  uint32_t struct_size;
+  const char *name;        /* OTel name: "gen_ai.client.token.usage" */
+  const char *unit;        /* UCUM: "s", "By", "{token}"; may be NULL */
+  const char *description; /* may be NULL */
+  const char *plugin;      /* reporter: "voidbox" or the plugin's name */
+  int kind;                /* vbx_metric_kind */
+  double value;
+  uint64_t time_ns;         /* CLOCK_REALTIME */
+  const char *const *attrs; /* key, value, ..., NULL; may be NULL */
+} vbx_metric_data;
+
+/* One log record. Trace ids are 0 when it was written outside any span. */
+typedef struct vbx_log_data {
+  uint32_t struct_size;
+  uint64_t time_ns; /* CLOCK_REALTIME */
+  vbx_log_level level;
+  const char *origin; /* "voidbox" or the plugin's name */
+  const char *box;    /* the box it concerns, or NULL */
+  const char *body;
+  uint64_t trace_id_hi, trace_id_lo, span_id;
+} vbx_log_data;
+
+/* An exporter instance lives for one run. The host queues the run's events,
+ * spans, metric points and log records for each instance (bounded; what
+ * does not fit is dropped and counted, so a slow exporter never slows a
+ * box) and delivers them from one thread per instance, one call at a
+ * time, in the order they were produced: the on_* methods are never called
+ * concurrently for one instance and never from a box's thread. flush is
+ * called once at the end of the run after the queue drained, then destroy.
+ * A delivery or flush call still running after 10 s counts as hung. */
 typedef struct vbx_exporter_vtable {
   uint32_t struct_size;
   const char *name;
@@ -592,6 +682,9 @@ typedef struct vbx_exporter_vtable {
   void (*on_event)(void *exporter, const vbx_event *ev);
   void (*on_span)(void *exporter, const vbx_span_data *span);
   int (*flush)(void *exporter, vbx_call *call);
+  /* ---- appended in ABI 1.4 (optional) ---- */
+  void (*on_metric)(void *exporter, const vbx_metric_data *metric);
+  void (*on_log)(void *exporter, const vbx_log_data *record);
 } vbx_exporter_vtable;
 
 /* ---- registration and the descriptor ----------------------------------- */

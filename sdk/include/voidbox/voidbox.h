@@ -76,7 +76,15 @@ typedef struct vbx_runtime_options {
   vbx_log_fn log_fn;               /* NULL: stderr */
   void *log_user;
   const char *const *config; /* "key=value" host settings, NULL-terminated */
+  /* ---- appended with plugin ABI 1.4; read only when struct_size covers them ---- */
+  int log_format; /* vbx_log_format, for the stderr sink (log_fn NULL) */
 } vbx_runtime_options;
+
+/* How the stderr log sink writes a line. */
+typedef enum vbx_log_format {
+  VBX_LOG_FORMAT_TEXT = 0, /* "[box:NAME] origin: level: message" */
+  VBX_LOG_FORMAT_JSON = 1  /* one JSON object per line, with trace_id and span_id */
+} vbx_log_format;
 
 /* Create a runtime: load and check every plugin, call their init, then
  * freeze the registry. opts may be NULL (defaults: the install's plugin
@@ -184,6 +192,9 @@ typedef void (*vbx_event_fn)(void *user, const vbx_event *ev);
 /* A box finished (OK, failed or cancelled): its complete result, borrowed
  * for the call, with the stage index and its index in the stage. Called
  * from the box's thread right before its VBX_EV_BOX_FINISHED event. */
+/* A finished span (see vbx_span_data in plugin.h). */
+typedef void (*vbx_span_fn)(void *user, const vbx_span_data *span);
+
 typedef void (*vbx_box_done_fn)(void *user, size_t stage, size_t index, const vbx_box_result *box);
 
 typedef struct vbx_run_options {
@@ -193,6 +204,14 @@ typedef struct vbx_run_options {
   vbx_event_fn on_event;
   void *user;
   vbx_box_done_fn on_box_done; /* may be NULL */
+  /* ---- appended with plugin ABI 1.4; read only when struct_size covers them ---- */
+  /* Every finished span of the run (the runtime's and its plugins'), called
+   * on the thread that ended it, possibly concurrently; data borrowed for
+   * the call. May be NULL. */
+  vbx_span_fn on_span;
+  /* A W3C traceparent ("00-<trace>-<span>-<flags>") the run's root span
+   * continues, or NULL for a new trace. A malformed value is an error. */
+  const char *traceparent;
 } vbx_run_options;
 
 /* Run a pipeline to completion, failure or cancellation. Returns 0 when the
@@ -213,6 +232,13 @@ VBX_API uint64_t vbx_result_input_tokens(const vbx_result *r);
 VBX_API uint64_t vbx_result_output_tokens(const vbx_result *r);
 VBX_API double vbx_result_cost_usd(const vbx_result *r);
 VBX_API uint64_t vbx_result_duration_ns(const vbx_result *r);
+/* The W3C trace id of the run (32 hex digits; "" for a result read back
+ * from JSON without one). Owned by the result. */
+VBX_API const char *vbx_result_trace_id(const vbx_result *r);
+/* Telemetry records (events, spans, metric points, logs) the run's
+ * exporters did not receive because their queue was full or they did not
+ * drain in time, summed over exporters. */
+VBX_API uint64_t vbx_result_telemetry_dropped(const vbx_result *r);
 VBX_API size_t vbx_result_stage_count(const vbx_result *r);
 VBX_API const char *vbx_result_stage_name(const vbx_result *r, size_t stage);
 VBX_API size_t vbx_result_box_count(const vbx_result *r, size_t stage);

@@ -220,7 +220,7 @@ static int start(gwt *t, const pwire *w, const char *upstream, const char *unix_
   setenv(HOST_KEY_ENV, HOST_KEY, 1);
   vbx_error err;
   memset(&err, 0, sizeof(err));
-  vbx__logger log = {VBX_LOG_ERROR, NULL, NULL};
+  vbx__logger log = {VBX_LOG_ERROR, NULL, NULL, 0};
   if (vbx__registry_new(&log, NULL, &t->reg) != 0 ||
       vbx__registry_load(t->reg, w->so_path, &err) != 0) {
     fprintf(stderr, "loading %s failed: %s\n", w->so_path, err.message);

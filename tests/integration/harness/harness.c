@@ -49,7 +49,7 @@ void th_load(const char *plugin_file, const char *backend, const char *default_o
   memset(&TH, 0, sizeof TH);
   vbx_error err;
   memset(&err, 0, sizeof err);
-  vbx__logger log = {VBX_LOG_WARN, log_keep, NULL};
+  vbx__logger log = {VBX_LOG_WARN, log_keep, NULL, 0};
   assert_int_equal(vbx__registry_new(&log, NULL, &TH.reg), 0);
   char path[1024];
   snprintf(path, sizeof path, "%s/%s", VBX_TEST_PLUGIN_DIR, plugin_file);

@@ -17,7 +17,7 @@ int lh_load(lh *x, const char *so_path, const char *provider) {
   memset(x, 0, sizeof(*x));
   vbx_error err;
   memset(&err, 0, sizeof(err));
-  vbx__logger log = {VBX_LOG_ERROR, NULL, NULL};
+  vbx__logger log = {VBX_LOG_ERROR, NULL, NULL, 0};
   if (vbx__registry_new(&log, NULL, &x->reg) != 0) {
     fprintf(stderr, "registry_new failed\n");
     return -1;

@@ -178,7 +178,7 @@ static void collect(void *user, vbx_log_level level, const char *origin, const c
 }
 static uint64_t next_init(void) {
   sweep_log[0] = '\0';
-  vbx__logger log = {VBX_LOG_INFO, collect, NULL};
+  vbx__logger log = {VBX_LOG_INFO, collect, NULL, 0};
   vbx__registry *reg = NULL;
   vbx_error err;
   memset(&err, 0, sizeof err);

@@ -110,7 +110,7 @@ static void load_with_tmpdir(void) {
  * failure), wait to be killed. No cmocka assertions here: a failure in a
  * forked child must not run the remaining tests a second time. */
 static void child_box(int wfd) {
-  vbx__logger log = {VBX_LOG_WARN, NULL, NULL};
+  vbx__logger log = {VBX_LOG_WARN, NULL, NULL, 0};
   vbx__registry *reg = NULL;
   vbx_error err;
   memset(&err, 0, sizeof err);

@@ -21,6 +21,8 @@ static size_t n_log;
 static int barrier_in;
 static int blocked;
 static int exp_events, exp_flushes;
+static fake_span spans[FAKE_SPANS_MAX];
+static size_t n_spans;
 static int validations[3]; /* sandbox, llm, skill */
 
 void fake_logf(const char *fmt, ...) {
@@ -42,6 +44,7 @@ void fake_reset(void) {
   barrier_in = 0;
   blocked = 0;
   exp_events = exp_flushes = 0;
+  n_spans = 0;
   memset(validations, 0, sizeof(validations));
   pthread_mutex_unlock(&mu);
 }
@@ -54,6 +57,18 @@ int fake_log_find(const char *s) {
   return -1;
 }
 int fake_exporter_events(void) { return exp_events; }
+size_t fake_span_count(void) { return n_spans; }
+const fake_span *fake_span_at(size_t i) { return i < n_spans ? &spans[i] : NULL; }
+const fake_span *fake_span_named(const char *name) {
+  for (size_t i = 0; i < n_spans; i++)
+    if (strcmp(spans[i].name, name) == 0) return &spans[i];
+  return NULL;
+}
+const fake_span *fake_span_by_id(uint64_t id) {
+  for (size_t i = 0; i < n_spans; i++)
+    if (spans[i].id == id) return &spans[i];
+  return NULL;
+}
 
 static void count_validation(int kind) {
   pthread_mutex_lock(&mu);
@@ -442,16 +457,48 @@ static int ex_flush(void *p, vbx_call *call) {
   return 0;
 }
 
-static const vbx_exporter_vtable ex_vt = {sizeof(vbx_exporter_vtable),
-                                          "fake",
-                                          "fake exporter",
-                                          0,
-                                          NULL,
-                                          ex_create,
-                                          ex_destroy,
-                                          ex_event,
-                                          NULL,
-                                          ex_flush};
+static void ex_span(void *p, const vbx_span_data *sp) {
+  (void)p;
+  pthread_mutex_lock(&mu);
+  if (n_spans < FAKE_SPANS_MAX) {
+    fake_span *f = &spans[n_spans++];
+    snprintf(f->name, sizeof(f->name), "%s", sp->name);
+    snprintf(f->box, sizeof(f->box), "%s", sp->box ? sp->box : "");
+    f->trace_hi = sp->trace_id_hi;
+    f->trace_lo = sp->trace_id_lo;
+    f->id = sp->span_id;
+    f->parent = sp->parent_span_id;
+    f->start_ns = sp->start_ns;
+    f->end_ns = sp->end_ns;
+    f->status = sp->status;
+    f->kind = sp->kind;
+    f->attrs[0] = '\0';
+    for (size_t i = 0; sp->attrs && sp->attrs[i] && sp->attrs[i + 1]; i += 2) {
+      size_t n = strlen(f->attrs);
+      snprintf(f->attrs + n, sizeof(f->attrs) - n, "%s=%s;", sp->attrs[i], sp->attrs[i + 1]);
+    }
+  }
+  pthread_mutex_unlock(&mu);
+}
+static void ex_metric(void *p, const vbx_metric_data *m) {
+  (void)p;
+  fake_logf("exp.metric:%s", m->name);
+}
+static void ex_log(void *p, const vbx_log_data *r) {
+  (void)p;
+  fake_logf("exp.log:%s:%s", r->box ? r->box : "", r->span_id ? "span" : "nospan");
+}
+
+static const vbx_exporter_vtable ex_vt = {.struct_size = sizeof(vbx_exporter_vtable),
+                                          .name = "fake",
+                                          .description = "fake exporter",
+                                          .create = ex_create,
+                                          .destroy = ex_destroy,
+                                          .on_event = ex_event,
+                                          .on_span = ex_span,
+                                          .flush = ex_flush,
+                                          .on_metric = ex_metric,
+                                          .on_log = ex_log};
 
 /* ---- descriptor -------------------------------------------------------- */
 

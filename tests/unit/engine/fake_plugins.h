@@ -21,7 +21,8 @@
  *  skill "fake": VALUE names its one tool; the tool answers
  *    "tool VALUE got INPUT". provision writes /skills/VALUE into the sandbox
  *    and contributes the system prompt "SKILL VALUE".
- *  exporter "fake": counts events (fake_exporter_events).
+ *  exporter "fake": counts events (fake_exporter_events), keeps spans
+ *  (fake_span_*) and logs metric points and log records.
  *
  * Everything done is appended to a log (fake_log_*), thread-safe;
  * validations are counted (fake_validations).
@@ -30,6 +31,7 @@
 #define FAKE_PLUGINS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "runtime.h"
 
@@ -55,6 +57,20 @@ void fake_wait_blocked(void);
 int fake_validations(const char *kind);
 /* Events seen by fake exporters; number of flushes. */
 int fake_exporter_events(void);
+/* Spans the exporter received (the first FAKE_SPANS_MAX), in arrival
+ * order; metric points and log records are logged as "exp.metric:NAME"
+ * and "exp.log:BOX:span|nospan". */
+#define FAKE_SPANS_MAX 512
+typedef struct fake_span {
+  char name[128], box[64], attrs[1024];
+  uint64_t trace_hi, trace_lo, id, parent, start_ns, end_ns;
+  int status, kind;
+} fake_span;
+size_t fake_span_count(void);
+const fake_span *fake_span_at(size_t i);
+/* The first span named `name` / with span id `id`, or NULL. */
+const fake_span *fake_span_named(const char *name);
+const fake_span *fake_span_by_id(uint64_t id);
 int fake_exporter_flushes(void);
 
 #endif

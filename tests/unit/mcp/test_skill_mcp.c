@@ -30,7 +30,7 @@ static const vbx_skill_type_vtable *VT;
 static int setup(void **state) {
   (void)state;
   vbx_error err = {0};
-  vbx__logger log = {VBX_LOG_ERROR, NULL, NULL};
+  vbx__logger log = {VBX_LOG_ERROR, NULL, NULL, 0};
   assert_int_equal(vbx__registry_new(&log, NULL, &REG), 0);
   if (vbx__registry_load(REG, VBX_TEST_PLUGIN_DIR "/skill-mcp.so", &err) != 0)
     fail_msg("loading skill-mcp.so: %s", err.message);

@@ -18,7 +18,7 @@ void fx_open(fx *f, const char *file, vbx__kind kind, const char *name) {
   char path[512];
   memset(f, 0, sizeof *f);
   snprintf(path, sizeof path, "%s/%s", VBX_TEST_PLUGIN_DIR, file);
-  vbx__logger log = {VBX_LOG_WARN, NULL, NULL};
+  vbx__logger log = {VBX_LOG_WARN, NULL, NULL, 0};
   assert_int_equal(vbx__registry_new(&log, NULL, &f->reg), 0);
   int rc = vbx__registry_load(f->reg, path, &err);
   if (rc != 0) fail_msg("loading %s: %s", path, err.message);

@@ -38,7 +38,7 @@ static vbx__registry *REG;
 static int setup(void **s) {
   (void)s;
   const char *cfg[] = {"llm.base_url=http://x", "flag=", NULL};
-  vbx__logger log = {VBX_LOG_INFO, capture, NULL};
+  vbx__logger log = {VBX_LOG_INFO, capture, NULL, 0};
   vbx_error err = {0};
   if (vbx__registry_new(&log, cfg, &REG)) return -1;
   if (vbx__registry_load_entry(REG, vbx_plugin_entry_v1, "in-process", &err)) return -1;
@@ -181,7 +181,7 @@ static vbx_span_data last_span;
 static char last_attrs[256];
 static uint64_t first_span_id;
 
-static void sink(void *user, const vbx_span_data *sp, const vbx__metric *m) {
+static void sink(void *user, const vbx_span_data *sp, const vbx_metric_data *m) {
   assert_ptr_equal(user, &n_spans);
   if (sp) {
     n_spans++;
@@ -198,6 +198,7 @@ static void sink(void *user, const vbx_span_data *sp, const vbx__metric *m) {
     assert_true(m->value == 12.0);
     assert_string_equal(m->unit, "1");
     assert_string_equal(m->plugin, "hs-test");
+    assert_int_equal(m->kind, VBX_METRIC_COUNTER);
   }
 }
 
@@ -214,12 +215,14 @@ static void test_telemetry(void **s) {
   first_span_id = last_span.span_id;
   uint64_t trace_lo = last_span.trace_id_lo, parent = last_span.parent_span_id;
   assert_true(last_span.end_ns >= last_span.start_ns);
-  H->span_end(root, 2);
+  H->span_end(root, VBX_E_TIMEOUT);
   assert_int_equal(n_spans, 2);
+  assert_non_null(last_span.status_message);
+  assert_non_null(strstr(last_span.status_message, "VBX_E_TIMEOUT"));
   assert_int_equal(last_span.parent_span_id, 0);
   assert_int_equal(last_span.span_id, parent);
   assert_int_equal(last_span.trace_id_lo, trace_lo);
-  assert_int_equal(last_span.status, 2);
+  assert_int_equal(last_span.status, VBX_E_TIMEOUT);
   assert_true(first_span_id != 0 && first_span_id != last_span.span_id);
   H->metric_add(H->ctx, "tokens", 12.0, "1");
   assert_int_equal(n_metrics, 1);

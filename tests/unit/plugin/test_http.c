@@ -159,7 +159,7 @@ static int setup(void **s) {
   }
   port = ntohs(a.sin_port);
   if (pthread_create(&acceptor, NULL, accept_loop, NULL) != 0) return -1;
-  vbx__logger log = {VBX_LOG_WARN, NULL, NULL};
+  vbx__logger log = {VBX_LOG_WARN, NULL, NULL, 0};
   vbx_error err = {0};
   if (vbx__registry_new(&log, NULL, &REG)) return -1;
   return vbx__registry_load_entry(REG, vbx_plugin_entry_v1, "in-process", &err);

@@ -310,11 +310,95 @@ static void test_exporters(void **state) {
   vbx_pipeline_free(p);
 }
 
+static vbx_result *run_traced(vbx_pipeline *p, const char *traceparent) {
+  vbx_run_options o;
+  memset(&o, 0, sizeof(o));
+  o.struct_size = sizeof(o);
+  o.traceparent = traceparent;
+  vbx_result *res = NULL;
+  vbx_error err;
+  memset(&err, 0, sizeof(err));
+  assert_int_equal(vbx_pipeline_run(rt, p, &o, &res, &err), 0);
+  return res;
+}
+
+/* A span's parent, by name: the parent must exist and be named `want`. */
+static void assert_parent(const char *child, const char *want) {
+  const fake_span *c = fake_span_named(child);
+  if (c == NULL) fail_msg("no span '%s'", child);
+  const fake_span *par = fake_span_by_id(c->parent);
+  if (par == NULL)
+    fail_msg("span '%s': parent %llx not received", child, (unsigned long long)c->parent);
+  assert_string_equal(par->name, want);
+  assert_true(c->trace_lo == par->trace_lo && c->trace_hi == par->trace_hi);
+  assert_true(c->start_ns >= par->start_ns && c->end_ns <= par->end_ns);
+}
+
+static void test_spans(void **state) {
+  (void)state;
+  const char *tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  const char *s1 = "[{\"tool\":\"bash\",\"input\":{\"command\":\"echo hi\"}},{\"echo\":\"S\"}]";
+  vbx_box *fo[2] = {fake_box("left", s1), fake_box("right", "[{\"echo\":\"R\"}]")};
+  vbx_pipeline *p = vbx_pipeline_named("traced");
+  vbx_pipeline_pipe(p, fake_box("first", "[{\"text\":\"x\"}]"));
+  vbx_pipeline_fan_out(p, fo, 2);
+  p->observe = json_loads("{\"exporters\":[{\"type\":\"fake\"}]}", 0, NULL);
+  vbx_result *res = run_traced(p, tp);
+  assert_int_equal(vbx_result_status(res), VBX_STATUS_OK);
+  assert_string_equal(vbx_result_trace_id(res), "4bf92f3577b34da6a3ce929d0e0e4736");
+  assert_int_equal(vbx_result_telemetry_dropped(res), 0);
+  const fake_span *root = fake_span_named("run traced");
+  assert_non_null(root);
+  assert_true(root->parent == 0x00f067aa0ba902b7ull);
+  assert_true(root->trace_hi == 0x4bf92f3577b34da6ull && root->trace_lo == 0xa3ce929d0e0e4736ull);
+  assert_parent("stage first", "run traced");
+  assert_parent("stage fan_out[left,right]", "run traced");
+  assert_parent("box first", "stage first");
+  assert_parent("box left", "stage fan_out[left,right]");
+  assert_parent("box right", "stage fan_out[left,right]");
+  assert_parent("sandbox.create", "box first");
+  assert_parent("execute_tool bash", "box left");
+  assert_parent("exec bash", "execute_tool bash");
+  const fake_span *chat = fake_span_named("chat");
+  assert_non_null(chat);
+  assert_int_equal(chat->kind, VBX_SPAN_CLIENT);
+  assert_non_null(strstr(chat->attrs, "gen_ai.operation.name=chat;"));
+  assert_non_null(strstr(chat->attrs, "gen_ai.system=fake;"));
+  assert_non_null(strstr(chat->attrs, "gen_ai.usage.input_tokens="));
+  assert_non_null(strstr(fake_span_named("execute_tool bash")->attrs, "gen_ai.tool.name=bash;"));
+  assert_non_null(strstr(fake_span_named("exec bash")->attrs, "process.exit.code=0;"));
+  /* every span of a box carries it; every span is in the one trace */
+  assert_string_equal(fake_span_named("execute_tool bash")->box, "left");
+  for (size_t i = 0; i < fake_span_count(); i++)
+    assert_true(fake_span_at(i)->trace_lo == root->trace_lo);
+  assert_true(fake_log_find("exp.metric:voidbox.stage.duration") >= 0);
+  assert_true(fake_log_find("exp.metric:voidbox.box.duration") >= 0);
+  assert_true(fake_log_find("exp.metric:gen_ai.client.token.usage") >= 0);
+  assert_true(fake_log_find("exp.metric:gen_ai.client.operation.duration") >= 0);
+  assert_true(fake_log_find("exp.metric:voidbox.tool.calls") >= 0);
+  vbx_result_free(res);
+  /* a malformed traceparent is refused before anything runs */
+  fake_reset();
+  vbx_run_options o;
+  memset(&o, 0, sizeof(o));
+  o.struct_size = sizeof(o);
+  o.traceparent = "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01";
+  vbx_error err;
+  memset(&err, 0, sizeof(err));
+  res = NULL;
+  assert_int_equal(vbx_pipeline_run(rt, p, &o, &res, &err), VBX_E_INVAL);
+  assert_null(res);
+  assert_non_null(strstr(err.message, "traceparent"));
+  assert_int_equal(fake_log_find("sandbox.create:first"), -1);
+  vbx_pipeline_free(p);
+}
+
 int main(void) {
   rt = fake_runtime();
   if (rt == NULL) return 1;
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup(test_order_and_input, setup),
+      cmocka_unit_test_setup(test_spans, setup),
       cmocka_unit_test_setup(test_fan_out, setup),
       cmocka_unit_test_setup(test_streaming_order_and_totals, setup),
       cmocka_unit_test_setup(test_failure_skips_later_stages, setup),
