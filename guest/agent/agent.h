@@ -336,8 +336,23 @@ void vbx__file_get_abandon(void *get);
 /* ---- telemetry (telem.c) ------------------------------------------------ */
 
 /* vbx__telem_sample - the current figures (docs/guest-agent.md
- * "Telemetry"); is_init selects whole-system CPU time. Thread-safe. */
-void vbx__telem_sample(int is_init, struct vbx_proto_telemetry_sample *s);
+ * "Telemetry"); is_init selects whole-system CPU time; ext (the connection
+ * negotiated VBX_PROTO_FEAT_TELEMETRY_EXT) adds network bytes and open fds
+ * and selects the 64-byte form (s->ext). Thread-safe. */
+void vbx__telem_sample(int is_init, int ext, struct vbx_proto_telemetry_sample *s);
+/* vbx__telem_parse_netdev - the text of /proc/net/dev: bytes received and
+ * sent summed over its interfaces but `lo` (saturating). Only whole lines
+ * (ending in a newline) count. Returns 0, or VBX_E_PROTOCOL when the text
+ * has no interface line at all (then *rx and *tx are 0). Pure. */
+int vbx__telem_parse_netdev(const char *text, uint64_t *rx, uint64_t *tx);
+/* vbx__telem_count_fds - open file descriptors of the processes pids[0..n),
+ * counted in /proc/PID/fd: at most VBX__TELEM_MAX_FD_PROCS processes and
+ * VBX__TELEM_MAX_FDS descriptors; a process that is gone or whose
+ * descriptors are not readable counts 0. The agent's own count leaves out
+ * the directory this listing opens. Thread-safe. */
+#define VBX__TELEM_MAX_FD_PROCS 4096u
+#define VBX__TELEM_MAX_FDS 1000000u
+uint32_t vbx__telem_count_fds(const int *pids, size_t n);
 /* vbx__telem_subscribe - TELEMETRY_SUBSCRIBE(id, interval_ms > 0, already
  * validated) from the reader thread: start the subscription's worker and
  * register id on c, or send ERROR(id) (feature not negotiated, too many

@@ -21,7 +21,7 @@
 #define HANDSHAKE_MS 10000
 #define AGENT_FEATURES                                                   \
   (VBX_PROTO_FEAT_STDIN | VBX_PROTO_FEAT_FILES | VBX_PROTO_FEAT_SIGNAL | \
-   VBX_PROTO_FEAT_TELEMETRY | VBX_PROTO_FEAT_TUNNEL)
+   VBX_PROTO_FEAT_TELEMETRY | VBX_PROTO_FEAT_TUNNEL | VBX_PROTO_FEAT_TELEMETRY_EXT)
 
 /* Read with a deadline (ms, -1 none). Returns bytes, 0 on EOF,
  * VBX_E_TIMEOUT or VBX_E_IO. */

@@ -8,7 +8,10 @@
  * (MemTotal, MemTotal - MemAvailable); processes = the agent and its
  * descendants found in /proc; CPU = /proc/stat non-idle time when the agent
  * is init of a VM, otherwise utime+stime+cutime+cstime summed over the
- * agent's process tree (so time of reaped commands stays counted).
+ * agent's process tree (so time of reaped commands stays counted). On a
+ * connection that negotiated TELEMETRY_EXT also network bytes (/proc/net/dev,
+ * every interface but lo) and the open descriptors of the same process
+ * tree (entries of /proc/PID/fd, bounded).
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -24,7 +27,8 @@
 #include "voidbox/errors.h"
 
 #define TELEM_MAX_PER_CONN 8
-#define TELEM_MAX_PROCS 65536 /* processes examined per sample */
+#define TELEM_MAX_PROCS 65536  /* processes examined per sample */
+#define TELEM_NETDEV_CAP 65536 /* bytes of /proc/net/dev read (~500 interfaces) */
 
 struct telem {
   struct vbx__conn *c;
@@ -126,13 +130,94 @@ static int read_pstat(int pid, struct pinfo *pi) {
   return 0;
 }
 
-/* The agent's process tree: count and CPU ticks. 0, or VBX_E_IO (no
- * /proc) or VBX_E_NOMEM. */
-static int sample_tree(uint32_t *procs, uint64_t *ticks) {
+static uint64_t add_sat(uint64_t a, uint64_t b) { return a + b < a ? UINT64_MAX : a + b; }
+
+int vbx__telem_parse_netdev(const char *text, uint64_t *rx, uint64_t *tx) {
+  int lines = 0;
+  *rx = *tx = 0;
+  /* "  eth0: rx_bytes packets errs drop fifo frame compressed multicast
+   * tx_bytes ...": two header lines without ':' (a device name never holds
+   * one), then one line per interface */
+  for (const char *l = text; *l != '\0';) {
+    const char *nl = strchr(l, '\n');
+    if (nl == NULL) break; /* a cut last line */
+    const char *colon = memchr(l, ':', (size_t)(nl - l));
+    if (colon != NULL) {
+      const char *name = l;
+      while (name < colon && (*name == ' ' || *name == '\t'))
+        name++;
+      uint64_t v[9];
+      const char *p = colon + 1;
+      int k = 0;
+      for (; k < 9; k++) {
+        while (p < nl && (*p == ' ' || *p == '\t'))
+          p++;
+        if (p == nl || !isdigit((unsigned char)*p)) break;
+        char *end;
+        errno = 0;
+        unsigned long long x = strtoull(p, &end, 10);
+        if (errno != 0 || end > nl) break;
+        v[k] = x;
+        p = end;
+      }
+      if (k == 9) {
+        lines++;
+        if (!(colon - name == 2 && memcmp(name, "lo", 2) == 0)) {
+          *rx = add_sat(*rx, v[0]);
+          *tx = add_sat(*tx, v[8]);
+        }
+      }
+    }
+    l = nl + 1;
+  }
+  return lines > 0 ? 0 : VBX_E_PROTOCOL;
+}
+
+static void sample_net(struct vbx_proto_telemetry_sample *s) {
+  char *buf = malloc(TELEM_NETDEV_CAP);
+  uint64_t rx, tx;
+  if (buf != NULL && read_small("/proc/net/dev", buf, TELEM_NETDEV_CAP) > 0 &&
+      vbx__telem_parse_netdev(buf, &rx, &tx) == 0) {
+    s->net_rx_bytes = rx;
+    s->net_tx_bytes = tx;
+  }
+  free(buf);
+}
+
+uint32_t vbx__telem_count_fds(const int *pids, size_t n) {
+  uint32_t total = 0;
+  int self = getpid();
+  if (n > VBX__TELEM_MAX_FD_PROCS) n = VBX__TELEM_MAX_FD_PROCS;
+  for (size_t i = 0; i < n && total < VBX__TELEM_MAX_FDS; i++) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/fd", pids[i]);
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) continue; /* gone, or not ours to read */
+    DIR *d = fdopendir(fd);
+    if (d == NULL) {
+      close(fd);
+      continue;
+    }
+    struct dirent *e;
+    while (total < VBX__TELEM_MAX_FDS && (e = readdir(d)) != NULL) {
+      if (!isdigit((unsigned char)e->d_name[0])) continue; /* "." and ".." */
+      if (pids[i] == self && atoi(e->d_name) == fd) continue;
+      total++;
+    }
+    closedir(d);
+  }
+  return total;
+}
+
+/* The agent's process tree: count, CPU ticks and, with fds non-NULL, the
+ * open descriptors of its processes. 0, or VBX_E_IO (no /proc) or
+ * VBX_E_NOMEM. */
+static int sample_tree(uint32_t *procs, uint64_t *ticks, uint32_t *fds) {
   DIR *d = opendir("/proc");
   if (d == NULL) return VBX_E_IO;
   size_t n = 0, cap = 256;
   struct pinfo *v = malloc(cap * sizeof *v);
+  int *pids = NULL;
   int rc = VBX_E_NOMEM;
   if (v == NULL) goto out;
   struct dirent *e;
@@ -160,14 +245,22 @@ static int sample_tree(uint32_t *procs, uint64_t *ticks) {
     for (size_t i = 0; i < n; i++)
       if (!v[i].mark && v[i].parent >= 0 && v[v[i].parent].mark) v[i].mark = 1, changed = 1;
   }
+  size_t npids = n < VBX__TELEM_MAX_FD_PROCS ? n : VBX__TELEM_MAX_FD_PROCS;
+  if (fds != NULL && (pids = malloc((npids ? npids : 1) * sizeof *pids)) == NULL) goto out;
   uint32_t cnt = 0;
   uint64_t sum = 0;
-  for (size_t i = 0; i < n; i++)
-    if (v[i].mark) cnt++, sum += v[i].ticks;
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (!v[i].mark) continue;
+    cnt++, sum += v[i].ticks;
+    if (pids != NULL && k < npids) pids[k++] = v[i].pid;
+  }
   *procs = cnt;
   *ticks = sum;
+  if (fds != NULL) *fds = vbx__telem_count_fds(pids, k);
   rc = 0;
 out:
+  free(pids);
   free(v);
   closedir(d);
   return rc;
@@ -175,20 +268,23 @@ out:
 
 /* vbx__telem_sample - fill s with the current figures (see the file
  * comment). Missing /proc files leave their fields 0. Thread-safe. */
-void vbx__telem_sample(int is_init, struct vbx_proto_telemetry_sample *s) {
+void vbx__telem_sample(int is_init, int ext, struct vbx_proto_telemetry_sample *s) {
   memset(s, 0, sizeof *s);
+  s->ext = ext != 0;
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   s->uptime_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
   long hz = sysconf(_SC_CLK_TCK);
   if (hz <= 0 || hz > 1000000) hz = 100;
   sample_mem(s);
-  uint32_t procs = 0;
+  uint32_t procs = 0, fds = 0;
   uint64_t ticks = 0;
-  if (sample_tree(&procs, &ticks) == 0) {
+  if (sample_tree(&procs, &ticks, s->ext ? &fds : NULL) == 0) {
     s->procs = procs;
     s->cpu_usec = ticks * (1000000u / (uint64_t)hz);
+    s->open_fds = fds;
   }
+  if (s->ext) sample_net(s);
   uint64_t sys;
   if (is_init && sample_system_cpu((uint64_t)hz, &sys) == 0) s->cpu_usec = sys;
 }
@@ -197,7 +293,7 @@ void vbx__telem_sample(int is_init, struct vbx_proto_telemetry_sample *s) {
  * code (not encoded, not sent). */
 static int send_sample(struct telem *t) {
   struct vbx_proto_telemetry_sample s;
-  vbx__telem_sample(t->c->agent->is_init, &s);
+  vbx__telem_sample(t->c->agent->is_init, (t->c->features & VBX_PROTO_FEAT_TELEMETRY_EXT) != 0, &s);
   uint8_t mem[128];
   struct vbx_proto_buf b;
   vbx_proto_buf_init_fixed(&b, mem, sizeof mem);

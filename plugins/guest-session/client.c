@@ -19,7 +19,7 @@
 
 #include "voidbox/errors.h"
 
-#define HOST_FEATURES (VBX_PROTO_FEAT_ALL_V1 | VBX_PROTO_FEAT_TUNNEL)
+#define HOST_FEATURES (VBX_PROTO_FEAT_ALL_V1 | VBX_PROTO_FEAT_TUNNEL | VBX_PROTO_FEAT_TELEMETRY_EXT)
 
 struct gc_req {
   gc_req *next;

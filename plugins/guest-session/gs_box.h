@@ -208,6 +208,18 @@ void gs_box_teardown(gs_box *b);
 /* gs_box_clear - free env and name, destroy the lock (after teardown). */
 void gs_box_clear(gs_box *b);
 
+/* ---- the telemetry method (host_proc.c) --------------------------------- */
+/* gs_box_telemetry - the vtable's `telemetry` of an agent-backed box:
+ * guest_telemetry (the guest's figures), then the host process that
+ * carries the box (b->pid, read under pid_lock with host_proc.h):
+ * host_process (static, borrowed: "agent", "qemu", "voidbox-vmm"),
+ * host_rss_kib and host_cpu_usec, each written only when out->struct_size
+ * covers it. When the process cannot be read (gone, a zombie) they are
+ * left as guest_telemetry set them (NULL, 0) and the call still succeeds.
+ * Returns guest_telemetry's result. Any thread. */
+int gs_box_telemetry(gs_box *b, const char *host_process, vbx_sandbox_telemetry *out,
+                     vbx_call *call);
+
 /* ---- the box's LLM gateway (gs_gateway.c) -------------------------------
  * A box whose config names an LLM gateway port (vbx_sandbox_config's
  * llm_gateway_port, the gateway's host 127.0.0.1 port) reaches it at the

@@ -5,10 +5,11 @@
  * SUBSCRIBE(0) and a bounded wait for the agent's terminal OK, so no
  * subscription outlives the call (the wait ends at 2 s or the deadline).
  * The wait for the sample honours the call's cancellation and deadline
- * (polled every GUEST_POLL_MS).
+ * (polled every GUEST_POLL_MS). On a connection that negotiated
+ * TELEMETRY_EXT the sample also carries network bytes and open fds; an
+ * older agent's sample leaves them 0.
  */
 #include <stdlib.h>
-#include <string.h>
 
 #include "request.h"
 #include "session.h"
@@ -37,6 +38,29 @@ static void unsubscribe(guest_session *b, gc_req *r, uint64_t deadline_ns) {
     if (done) return;
   }
   b->host->log(b->host->ctx, VBX_LOG_WARN, "box %s: no reply to telemetry unsubscribe", b->name);
+}
+
+/* The figures of s into out, each only when out->struct_size covers it
+ * (an older caller's struct is shorter). The host process's are not the
+ * guest's to know: NULL and 0 (gs_box_telemetry fills them). */
+static void copy_sample(const struct vbx_proto_telemetry_sample *s, vbx_sandbox_telemetry *out) {
+#define SET(member, value)                                                         \
+  do {                                                                             \
+    if (VBX_HAS_MEMBER(out, vbx_sandbox_telemetry, member)) out->member = (value); \
+  } while (0)
+  SET(cpu_usec, s->cpu_usec);
+  SET(mem_used_kib, s->mem_used_kib);
+  SET(mem_total_kib, s->mem_total_kib);
+  SET(procs, s->procs);
+  SET(time_ns, s->uptime_ns);
+  /* 0 from an agent older than TELEMETRY_EXT (the 40-byte sample) */
+  SET(net_rx_bytes, s->net_rx_bytes);
+  SET(net_tx_bytes, s->net_tx_bytes);
+  SET(open_fds, s->open_fds);
+  SET(host_process, NULL);
+  SET(host_rss_kib, 0);
+  SET(host_cpu_usec, 0);
+#undef SET
 }
 
 static int err_box(guest_session *b, vbx_call *call, int code, const char *what) {
@@ -92,18 +116,13 @@ int guest_telemetry(guest_session *b, vbx_sandbox_telemetry *out, vbx_call *call
     if (it->type == VBX_PROTO_T_TELEMETRY_SAMPLE) {
       struct vbx_proto_telemetry_sample s;
       rc = vbx_proto_decode_telemetry_sample(it->payload, it->len, &s);
-      if (rc != 0) {
+      if (rc != 0)
         rc = err_box(b, call, VBX_E_PROTOCOL, "malformed TELEMETRY_SAMPLE");
-      } else {
-        vbx_sandbox_telemetry t = {.struct_size = sizeof t};
-        t.cpu_usec = s.cpu_usec;
-        t.mem_used_kib = s.mem_used_kib;
-        t.mem_total_kib = s.mem_total_kib;
-        t.procs = s.procs;
-        t.time_ns = s.uptime_ns;
-        size_t n = out->struct_size < sizeof t ? out->struct_size : sizeof t;
-        memcpy((char *)out + sizeof(uint32_t), (char *)&t + sizeof(uint32_t), n - sizeof(uint32_t));
-      }
+      else if (s.ext && (gc_features(b->conn) & VBX_PROTO_FEAT_TELEMETRY_EXT) == 0)
+        rc = err_box(b, call, VBX_E_PROTOCOL,
+                     "extended TELEMETRY_SAMPLE without the TELEMETRY_EXT feature");
+      else
+        copy_sample(&s, out);
     } else if (it->type == VBX_PROTO_T_ERROR) {
       struct vbx_proto_error e;
       subscribed = 0; /* terminal */

@@ -104,6 +104,11 @@ static void qemu_destroy(void *sandbox) {
   if (sandbox != NULL) box_free(sandbox);
 }
 
+/* The guest's figures, then those of the box's QEMU process. */
+static int qemu_telemetry(void *sandbox, vbx_sandbox_telemetry *out, vbx_call *call) {
+  return gs_box_telemetry(sandbox, "qemu", out, call);
+}
+
 static const vbx_sandbox_backend_vtable qemu_vtable = {
     .struct_size = sizeof(vbx_sandbox_backend_vtable),
     .name = "qemu",
@@ -119,7 +124,7 @@ static const vbx_sandbox_backend_vtable qemu_vtable = {
     .exec = guest_vt_exec,
     .file_write = guest_vt_file_write,
     .file_read = guest_vt_file_read,
-    .telemetry = guest_vt_telemetry,
+    .telemetry = qemu_telemetry,
     GUEST_VT_PROC_METHODS,
 };
 

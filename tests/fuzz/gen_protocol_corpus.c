@@ -43,7 +43,8 @@ int main(int argc, char **argv) {
   struct vbx_proto_mkdir mk = {0755, 1, {"/d/e", 4}};
   struct vbx_proto_stat st = {0, {"/f", 2}};
   struct vbx_proto_stat_result sr = {1, 0644, 6, 1700000000000000000ll};
-  struct vbx_proto_telemetry_sample ts = {10, 20, 30, 40, 5};
+  struct vbx_proto_telemetry_sample ts = {10, 20, 30, 40, 5, 0, 0, 0, 0};
+  struct vbx_proto_telemetry_sample tx = {10, 20, 30, 40, 5, 1, 1500, 900, 12};
   struct vbx_proto_buf b;
   const char *dir;
   int rc = 0;
@@ -106,6 +107,7 @@ int main(int argc, char **argv) {
   EMIT("stat_result", vbx_proto_encode_stat_result(&b, 5, &sr));
   EMIT("telemetry_subscribe", vbx_proto_encode_telemetry_subscribe(&b, 6, 1000));
   EMIT("telemetry_sample", vbx_proto_encode_telemetry_sample(&b, 6, &ts));
+  EMIT("telemetry_sample_ext", vbx_proto_encode_telemetry_sample(&b, 6, &tx));
   /* a tunnel's whole life, in the order an end sees it */
   EMIT("tunnel_open", vbx_proto_encode_tunnel_open(&b, TUN, VBX_PROTO_TUNNEL_LLM_GATEWAY));
   EMIT("tunnel_opened", vbx_proto_encode_empty(&b, VBX_PROTO_T_TUNNEL_OPENED, TUN));

@@ -6,8 +6,13 @@
  * time that grows across a busy loop, after a command that streamed
  * 64 MiB), periodic samples, OK as the terminal frame of an unsubscribe,
  * an unknown id refused, and no agent thread or process left behind after
- * unsubscribe and destroy. The backend's `telemetry` vtable method is
- * checked the same way, plus cancellation and a shorter caller struct.
+ * unsubscribe and destroy. With TELEMETRY_EXT (negotiated by this build's
+ * agent and host) a sample also counts open descriptors (more with a
+ * background command holding some) and network bytes (0: a box without
+ * network has only loopback, which is not counted). The backend's
+ * `telemetry` vtable method is checked the same way, plus the agent's own
+ * host process figures ("agent", its RSS and CPU time), cancellation and
+ * shorter caller structs (ABI 1.3's and older).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -94,12 +99,17 @@ static void test_figures(void **s) {
   (void)s;
   void *b = th_box(NULL, 0);
   assert_true(gc_features(((local_box *)b)->box.gs.conn) & VBX_PROTO_FEAT_TELEMETRY);
+  assert_true(gc_features(((local_box *)b)->box.gs.conn) & VBX_PROTO_FEAT_TELEMETRY_EXT);
   struct vbx_proto_telemetry_sample t0, t1, t2, t3;
   sample(b, &t0);
   assert_true(t0.mem_total_kib > 0);
   assert_true(t0.mem_used_kib > 0 && t0.mem_used_kib <= t0.mem_total_kib);
   assert_true(t0.procs >= 1);
   assert_true(t0.uptime_ns > 0);
+  assert_int_equal(t0.ext, 1);
+  assert_true(t0.open_fds >= 3);        /* the agent: its listening socket, connection, log */
+  assert_int_equal(t0.net_rx_bytes, 0); /* network: false: loopback only */
+  assert_int_equal(t0.net_tx_bytes, 0);
   /* a command that streams 64 MiB through a pipe, then a busy loop */
   vbx_exec_result r;
   assert_int_equal(th_sh(b, "head -c 64M /dev/zero | tail -c 1 | wc -c", &r), 0);
@@ -120,15 +130,19 @@ static void test_figures(void **s) {
   /* at least 100 ms of the loop must be counted (reaped commands stay
    * counted through the agent's cutime) */
   assert_true(t2.cpu_usec >= t1.cpu_usec + 100000);
-  /* a running background command is counted as a process of the box */
+  /* a running background command is counted as a process of the box,
+   * and its eight open descriptors (0..7) as the box's */
   assert_int_equal(th_sh(b,
-                         "sleep 30 & p=$!; until [ \"$(cat /proc/$p/comm)\" = sleep ]; "
-                         "do sleep 0.01; done",
+                         "sleep 30 </dev/null >/dev/null 2>&1 3</dev/null 4</dev/null "
+                         "5</dev/null 6</dev/null 7</dev/null & p=$!; "
+                         "until [ \"$(cat /proc/$p/comm)\" = sleep ]; do sleep 0.01; done",
                          &r),
                    0);
   th_res_free(&r);
   sample(b, &t3);
+  print_message("open fds %u -> %u with the background command\n", t0.open_fds, t3.open_fds);
   assert_true(t3.procs >= t0.procs + 1);
+  assert_true(t3.open_fds >= t0.open_fds + 6);
   TH.vt->destroy(b);
 }
 
@@ -214,12 +228,26 @@ static void test_method(void **s) {
   assert_true(t0.mem_total_kib > 0);
   assert_true(t0.mem_used_kib > 0 && t0.mem_used_kib <= t0.mem_total_kib);
   assert_true(t0.procs >= 1 && t0.time_ns > 0);
+  /* ABI 1.4: the box's open descriptors and network (loopback only: 0),
+   * and the agent process as the host sees it */
+  assert_true(t0.open_fds >= 3);
+  assert_true(t0.net_rx_bytes == 0 && t0.net_tx_bytes == 0);
+  assert_non_null(t0.host_process);
+  assert_string_equal(t0.host_process, "agent");
+  assert_true(t0.host_rss_kib > 0 && t0.host_rss_kib < (1u << 20)); /* a static agent: < 1 GiB */
   vbx_exec_result r;
   assert_int_equal(th_sh(b, "i=0; while [ $i -lt 400000 ]; do i=$((i+1)); done", &r), 0);
   th_res_free(&r);
   assert_int_equal(method(b, &t1), 0);
   assert_true(t1.time_ns > t0.time_ns);
   assert_true(t1.cpu_usec >= t0.cpu_usec + 100000);
+  /* the agent's own CPU time: monotonic; the loop ran in its child */
+  assert_true(t1.host_cpu_usec >= t0.host_cpu_usec);
+  assert_true(t1.cpu_usec >= t1.host_cpu_usec);
+  print_message("host: %s rss %llu KiB cpu %llu us; box: %u fds, net %llu/%llu\n", t1.host_process,
+                (unsigned long long)t1.host_rss_kib, (unsigned long long)t1.host_cpu_usec,
+                t1.open_fds, (unsigned long long)t1.net_rx_bytes,
+                (unsigned long long)t1.net_tx_bytes);
   /* many calls leave no subscription (worker thread) behind */
   for (int i = 0; i < 20; i++)
     assert_int_equal(method(b, &t1), 0);
@@ -243,6 +271,25 @@ static void test_method(void **s) {
   assert_true(small.t.cpu_usec != 0xABABABABABABABABull);
   assert_true(small.t.mem_used_kib == 0xABABABABABABABABull);
   assert_true(small.t.procs == 0xABABABABu);
+  /* an ABI 1.3 caller: everything up to time_ns, nothing after */
+  memset(&small, 0xAB, sizeof small);
+  small.t.struct_size = offsetof(vbx_sandbox_telemetry, net_rx_bytes);
+  assert_int_equal(TH.vt->telemetry(b, &small.t, &call), 0);
+  assert_true(small.t.time_ns != 0xABABABABABABABABull);
+  assert_true(small.t.procs != 0xABABABABu);
+  assert_true(small.t.net_rx_bytes == 0xABABABABABABABABull);
+  assert_true(small.t.open_fds == 0xABABABABu);
+  assert_true(small.t.host_rss_kib == 0xABABABABABABABABull);
+  assert_true(small.t.host_cpu_usec == 0xABABABABABABABABull);
+  assert_true(small.canary == 0xABABABABABABABABull);
+  /* up to host_process: the name but not the figures after it */
+  memset(&small, 0xAB, sizeof small);
+  small.t.struct_size = offsetof(vbx_sandbox_telemetry, host_rss_kib);
+  assert_int_equal(TH.vt->telemetry(b, &small.t, &call), 0);
+  assert_string_equal(small.t.host_process, "agent");
+  assert_true(small.t.open_fds != 0xABABABABu);
+  assert_true(small.t.host_rss_kib == 0xABABABABABABABABull);
+  assert_true(small.t.host_cpu_usec == 0xABABABABABABABABull);
   TH.vt->destroy(b);
 }
 

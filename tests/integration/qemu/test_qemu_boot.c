@@ -4,7 +4,8 @@
  * slim kernel, exit codes, signals, stdout and stderr come back, a missing
  * program is an error, the sandbox env is visible, and memory_mb and vcpus
  * reach the guest (MemTotal - memory_mb plus the default disk_mb -, nproc;
- * both differ from the defaults), also in the backend's telemetry.
+ * both differ from the defaults), also in the backend's telemetry - with
+ * the guest's open descriptors and QEMU's own figures on the host.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -93,6 +94,20 @@ static void test_boot_exec(void **s) {
   assert_int_equal(t.mem_total_kib, (uint64_t)kib);
   assert_true(t.mem_used_kib > 0 && t.mem_used_kib < t.mem_total_kib);
   assert_true(t.procs >= 1);
+  /* the guest's descriptors (an agent without TELEMETRY_EXT reports 0: the
+   * image must carry this build's agent), no NIC without network: only lo,
+   * which is not counted */
+  if (t.open_fds == 0)
+    fail_msg("open_fds 0: does %s/initramfs.cpio carry this build's agent (voidbox image build)?",
+             QT_IMAGE_DIR);
+  assert_true(t.net_rx_bytes == 0 && t.net_tx_bytes == 0);
+  /* and QEMU on the host: its resident memory, the CPU it spent booting */
+  assert_non_null(t.host_process);
+  assert_string_equal(t.host_process, "qemu");
+  assert_true(t.host_rss_kib > 0);
+  assert_true(t.host_cpu_usec > 0);
+  printf("telemetry: guest %u procs %u fds, host %s rss %llu KiB cpu %.2f s\n", t.procs, t.open_fds,
+         t.host_process, (unsigned long long)t.host_rss_kib, t.host_cpu_usec / 1e6);
   TH.vt->destroy(b);
 }
 

@@ -96,7 +96,8 @@ static void build_all(struct vbx_proto_buf *b) {
   struct vbx_proto_mkdir mk = {0755, VBX_PROTO_MKDIR_F_PARENTS, {"/a/b/c", 6}};
   struct vbx_proto_stat st = {VBX_PROTO_STAT_F_NOFOLLOW, {"/x", 2}};
   struct vbx_proto_stat_result sr = {VBX_PROTO_FT_DIR, 01777, 4096, -5};
-  struct vbx_proto_telemetry_sample ts = {1, 2, 3, 4, 5};
+  struct vbx_proto_telemetry_sample ts = {1, 2, 3, 4, 5, 0, 0, 0, 0};
+  struct vbx_proto_telemetry_sample tx = {1, 2, 3, 4, 5, 1, 6, 7, 8};
 
   memset(ch.nonce, 0xa5, 32);
   memset(he.proof, 0x5a, 32);
@@ -130,6 +131,7 @@ static void build_all(struct vbx_proto_buf *b) {
   assert_int_equal(vbx_proto_encode_stat_result(b, 6, &sr), 0);
   assert_int_equal(vbx_proto_encode_telemetry_subscribe(b, 8, 1000), 0);
   assert_int_equal(vbx_proto_encode_telemetry_sample(b, 8, &ts), 0);
+  assert_int_equal(vbx_proto_encode_telemetry_sample(b, 8, &tx), 0);
   assert_int_equal(vbx_proto_encode_tunnel_open(b, TUN_ID, VBX_PROTO_TUNNEL_LLM_GATEWAY), 0);
   assert_int_equal(vbx_proto_encode_empty(b, VBX_PROTO_T_TUNNEL_OPENED, TUN_ID), 0);
   assert_int_equal(vbx_proto_encode_data(b, VBX_PROTO_T_TUNNEL_DATA, TUN_ID, &d), 0);
@@ -138,7 +140,7 @@ static void build_all(struct vbx_proto_buf *b) {
   assert_int_equal(vbx_proto_encode_tunnel_close(b, TUN_ID, VBX_PROTO_TUNNEL_CLOSE_F_RESET), 0);
 }
 
-#define NSAMPLES 31
+#define NSAMPLES 32
 
 static int str_eq(struct vbx_proto_str s, const char *c) {
   return s.len == strlen(c) && memcmp(s.ptr, c, s.len) == 0;
@@ -248,6 +250,16 @@ static void check_msg(const struct vbx_proto_msg *m) {
     assert_int_equal(m->u.sample.mem_used_kib, 3);
     assert_int_equal(m->u.sample.mem_total_kib, 4);
     assert_int_equal(m->u.sample.procs, 5);
+    if (m->u.sample.ext) { /* the extended form (FEAT_TELEMETRY_EXT) */
+      assert_int_equal(m->u.sample.ext, 1);
+      assert_int_equal(m->u.sample.net_rx_bytes, 6);
+      assert_int_equal(m->u.sample.net_tx_bytes, 7);
+      assert_int_equal(m->u.sample.open_fds, 8);
+    } else {
+      assert_int_equal(m->u.sample.net_rx_bytes, 0);
+      assert_int_equal(m->u.sample.net_tx_bytes, 0);
+      assert_int_equal(m->u.sample.open_fds, 0);
+    }
     break;
   case VBX_PROTO_T_TUNNEL_OPEN:
     assert_int_equal(m->id, TUN_ID);
@@ -302,7 +314,8 @@ static int is_data(unsigned t) {
 }
 
 /* Every strict prefix of every payload is refused (data frames: prefixes
- * shorter than offset + 1 byte), and so is every payload with a byte added. */
+ * shorter than offset + 1 byte; the extended TELEMETRY_SAMPLE: but for its
+ * first 40 bytes, the v1 form), and so is every payload with a byte added. */
 static void test_truncated_and_trailing(void **state) {
   struct vbx_proto_buf b;
   struct vbx_proto_frame f;
@@ -316,7 +329,8 @@ static void test_truncated_and_trailing(void **state) {
     assert_int_equal(vbx_proto_frame_parse(b.data + off, b.len - off, 0, &f, &flen), 0);
     minlen = is_data(f.hdr.type) ? 9 : f.hdr.length;
     for (n = 0; n < minlen; n++)
-      assert_int_not_equal(decode_exact(f.hdr.type, f.hdr.id, f.payload, n), 0);
+      if (!(f.hdr.type == VBX_PROTO_T_TELEMETRY_SAMPLE && n == VBX_PROTO_TELEMETRY_SAMPLE_SIZE))
+        assert_int_not_equal(decode_exact(f.hdr.type, f.hdr.id, f.payload, n), 0);
     assert_int_equal(decode_exact(f.hdr.type, f.hdr.id, f.payload, f.hdr.length), 0);
     if (!is_data(f.hdr.type)) {
       assert_true(f.hdr.length + 1 <= sizeof(tmp));
@@ -729,7 +743,7 @@ static void test_value_checks(void **state) {
   struct vbx_proto_buf b;
   struct vbx_proto_exit x = {VBX_PROTO_EXIT_EXITED, 256, 0, 0, 0, 0};
   struct vbx_proto_stat_result sr = {0, 0644, 0, 0};
-  struct vbx_proto_telemetry_sample ts = {0, 0, 5, 4, 0};
+  struct vbx_proto_telemetry_sample ts = {0, 0, 5, 4, 0, 0, 0, 0, 0};
   struct vbx_proto_challenge ch = {2, 1, 0, {0}};
   struct vbx_proto_file_end fe = {2, 0, {0}};
   struct vbx_proto_data d = {UINT64_MAX - 2, blob, 5};
@@ -787,6 +801,91 @@ static void test_value_checks(void **state) {
   assert_int_equal(decode_exact(VBX_PROTO_T_ERROR, 1, w.b, w.n), VBX_PROTO_E_PROTOCOL);
 }
 
+/* A v1 TELEMETRY_SAMPLE payload (40 bytes) by hand, then, with ext, the
+ * 24 bytes FEAT_TELEMETRY_EXT appends (reserved_ext: its last u32). */
+static void sample_payload(struct pw *w, int ext, uint32_t reserved_ext) {
+  w->n = 0;
+  pw_u64(w, 11); /* uptime_ns */
+  pw_u64(w, 22); /* cpu_usec */
+  pw_u64(w, 33); /* mem_used_kib */
+  pw_u64(w, 44); /* mem_total_kib */
+  pw_u32(w, 5);  /* procs */
+  pw_u32(w, 0);
+  if (!ext) return;
+  pw_u64(w, 0x0102030405060708ull); /* net_rx_bytes */
+  pw_u64(w, 1ull << 40);            /* net_tx_bytes */
+  pw_u32(w, 4096);                  /* open_fds */
+  pw_u32(w, reserved_ext);
+}
+
+/* TELEMETRY_SAMPLE's two forms: an old agent's 40-byte payload decodes with
+ * the appended fields 0 and re-encodes to the same 40 bytes; the 64-byte
+ * one carries them; other sizes and a set reserved field are refused; the
+ * encoder refuses appended figures it cannot send in the v1 form. */
+static void test_telemetry_sample_forms(void **state) {
+  struct vbx_proto_telemetry_sample s;
+  struct vbx_proto_buf b;
+  struct pw w;
+
+  (void)state;
+  sample_payload(&w, 0, 0);
+  assert_int_equal(w.n, VBX_PROTO_TELEMETRY_SAMPLE_SIZE);
+  memset(&s, 0xee, sizeof(s)); /* the decoder clears what the payload lacks */
+  assert_int_equal(vbx_proto_decode_telemetry_sample(w.b, w.n, &s), 0);
+  assert_int_equal(s.uptime_ns, 11);
+  assert_int_equal(s.cpu_usec, 22);
+  assert_int_equal(s.mem_used_kib, 33);
+  assert_int_equal(s.mem_total_kib, 44);
+  assert_int_equal(s.procs, 5);
+  assert_int_equal(s.ext, 0);
+  assert_int_equal(s.net_rx_bytes, 0);
+  assert_int_equal(s.net_tx_bytes, 0);
+  assert_int_equal(s.open_fds, 0);
+  vbx_proto_buf_init_growable(&b, 0);
+  assert_int_equal(vbx_proto_encode_telemetry_sample(&b, 9, &s), 0);
+  assert_int_equal(b.len, VBX_PROTO_HEADER_SIZE + VBX_PROTO_TELEMETRY_SAMPLE_SIZE);
+  assert_memory_equal(b.data + VBX_PROTO_HEADER_SIZE, w.b, w.n);
+
+  sample_payload(&w, 1, 0);
+  assert_int_equal(w.n, VBX_PROTO_TELEMETRY_SAMPLE_EXT_SIZE);
+  assert_int_equal(vbx_proto_decode_telemetry_sample(w.b, w.n, &s), 0);
+  assert_int_equal(s.ext, 1);
+  assert_int_equal(s.procs, 5);
+  assert_int_equal(s.net_rx_bytes, 0x0102030405060708ull);
+  assert_int_equal(s.net_tx_bytes, 1ull << 40);
+  assert_int_equal(s.open_fds, 4096);
+  vbx_proto_buf_reset(&b);
+  assert_int_equal(vbx_proto_encode_telemetry_sample(&b, 9, &s), 0);
+  assert_int_equal(b.len, VBX_PROTO_HEADER_SIZE + VBX_PROTO_TELEMETRY_SAMPLE_EXT_SIZE);
+  assert_memory_equal(b.data + VBX_PROTO_HEADER_SIZE, w.b, w.n);
+  /* through the generic decoder too */
+  assert_int_equal(decode_exact(VBX_PROTO_T_TELEMETRY_SAMPLE, 9, w.b, w.n), 0);
+
+  /* the extended form's reserved field must be 0; sizes between and past
+   * the two forms are refused */
+  sample_payload(&w, 1, 1);
+  assert_int_equal(vbx_proto_decode_telemetry_sample(w.b, w.n, &s), VBX_PROTO_E_PROTOCOL);
+  sample_payload(&w, 1, 0);
+  for (size_t n = VBX_PROTO_TELEMETRY_SAMPLE_SIZE + 1; n < VBX_PROTO_TELEMETRY_SAMPLE_EXT_SIZE; n++)
+    assert_int_equal(decode_exact(VBX_PROTO_T_TELEMETRY_SAMPLE, 9, w.b, n), VBX_PROTO_E_PROTOCOL);
+  pw_u8(&w, 0);
+  assert_int_equal(decode_exact(VBX_PROTO_T_TELEMETRY_SAMPLE, 9, w.b, w.n), VBX_PROTO_E_PROTOCOL);
+
+  /* the encoder: figures the v1 form cannot carry, an unknown form */
+  struct vbx_proto_telemetry_sample bad = {1, 2, 3, 4, 5, 0, 0, 0, 1};
+  vbx_proto_buf_reset(&b);
+  assert_int_equal(vbx_proto_encode_telemetry_sample(&b, 9, &bad), VBX_PROTO_E_INVAL);
+  bad.open_fds = 0;
+  bad.net_rx_bytes = 1;
+  assert_int_equal(vbx_proto_encode_telemetry_sample(&b, 9, &bad), VBX_PROTO_E_INVAL);
+  bad.ext = 2;
+  assert_int_equal(vbx_proto_encode_telemetry_sample(&b, 9, &bad), VBX_PROTO_E_INVAL);
+  assert_int_equal(b.len, 0); /* a failed encode leaves the buffer unchanged */
+  bad.ext = 1;
+  assert_int_equal(vbx_proto_encode_telemetry_sample(&b, 9, &bad), 0);
+  vbx_proto_buf_fini(&b);
+}
+
 /* Hand-built views are re-validated by the view encoder and encode_msg. */
 static void test_view_encoder_revalidates(void **state) {
   static const uint8_t good[] = {2, 0, 0, 0, 'l', 's'};
@@ -835,6 +934,7 @@ int main(void) {
       cmocka_unit_test(test_id_rules),
       cmocka_unit_test(test_tunnel_messages),
       cmocka_unit_test(test_value_checks),
+      cmocka_unit_test(test_telemetry_sample_forms),
       cmocka_unit_test(test_view_encoder_revalidates),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

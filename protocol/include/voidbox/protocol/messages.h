@@ -96,6 +96,10 @@ int vbx_proto_strlist_copy(const struct vbx_proto_strlist *l, char **vec, size_t
 /* TUNNEL_* messages (docs/protocol.md 4.5): the guest may open tunnels to
  * the host on ids it allocates itself (VBX_PROTO_GUEST_ID_BIT set). */
 #define VBX_PROTO_FEAT_TUNNEL (1u << 4)
+/* TELEMETRY_SAMPLE in its extended form (docs/protocol.md 4.4): network
+ * bytes and open file descriptors appended. Sent only on a connection that
+ * negotiated it; a receiver without it refuses the longer payload. */
+#define VBX_PROTO_FEAT_TELEMETRY_EXT (1u << 5)
 
 struct vbx_proto_challenge { /* G->H, id 0 */
   uint16_t min_version, max_version;
@@ -293,14 +297,31 @@ int vbx_proto_decode_stat_result(const uint8_t *p, size_t len, struct vbx_proto_
 int vbx_proto_encode_telemetry_subscribe(struct vbx_proto_buf *b, uint32_t id,
                                          uint32_t interval_ms);
 int vbx_proto_decode_telemetry_subscribe(const uint8_t *p, size_t len, uint32_t *interval_ms);
+/* Payload sizes of TELEMETRY_SAMPLE: the first v1 form, and the extended
+ * one sent only with VBX_PROTO_FEAT_TELEMETRY_EXT. */
+#define VBX_PROTO_TELEMETRY_SAMPLE_SIZE 40u
+#define VBX_PROTO_TELEMETRY_SAMPLE_EXT_SIZE 64u
 struct vbx_proto_telemetry_sample {
   uint64_t uptime_ns;
   uint64_t cpu_usec;                    /* total CPU time used by the guest */
   uint64_t mem_used_kib, mem_total_kib; /* used <= total */
   uint32_t procs;
+  /* The form: 0 the 40-byte one (the fields below are 0: the encoder
+   * refuses them otherwise), 1 the 64-byte one (FEAT_TELEMETRY_EXT). The
+   * decoder sets it from the payload's size. */
+  uint8_t ext;
+  uint64_t net_rx_bytes, net_tx_bytes; /* interfaces but loopback, since boot */
+  uint32_t open_fds;                   /* open descriptors of the counted processes */
 };
+/* vbx_proto_encode_telemetry_sample - the form m->ext selects; E_INVAL
+ * when mem_used_kib > mem_total_kib, or in the 40-byte form when an
+ * extended field is not 0. */
 int vbx_proto_encode_telemetry_sample(struct vbx_proto_buf *b, uint32_t id,
                                       const struct vbx_proto_telemetry_sample *m);
+/* vbx_proto_decode_telemetry_sample - either form (40 bytes: m->ext 0 and
+ * the extended fields 0; 64 bytes: m->ext 1); any other size, a reserved
+ * field not 0 or mem_used_kib > mem_total_kib is E_PROTOCOL. Whether the
+ * extended form was negotiated is the endpoint's check. */
 int vbx_proto_decode_telemetry_sample(const uint8_t *p, size_t len,
                                       struct vbx_proto_telemetry_sample *m);
 
