@@ -18,7 +18,8 @@
 #define BATCH_MAX 64     /* messages in one JSON array */
 #define LOG_TEXT_MAX 300 /* bytes of a server's text quoted in a message */
 #define NO_ID ((int64_t)(-1))
-#define OWN_TIMEOUT 1 /* pump_once: the caller's deadline passed */
+#define OWN_TIMEOUT 1                     /* pump_once: the caller's deadline passed */
+#define WRITE_FAIL_DRAIN_NS 1000000000ull /* reading a dead server's end after a failed write */
 
 enum { SLOT_FREE = 0, SLOT_WAIT, SLOT_DONE };
 
@@ -117,6 +118,21 @@ static void excerpt(const char *s, size_t len, char *buf, size_t cap) {
 
 /* Write msg (stolen) as one line. A write that fails or times out leaves
  * the stream unusable: fatal. */
+static int pump_once(vbx_mcp_rpc *rpc, uint64_t deadline_ns, const char *ctx);
+
+/* A write refused because the server already exited races with reading
+ * its end: read what is left (bounded) so the failure names how it ended
+ * ("the server ended (it exited with status 7; last stderr: ...)") either
+ * way. Non-zero when that made the session dead. */
+static int drain_after_failed_write(vbx_mcp_rpc *rpc, const char *method) {
+  uint64_t until = vbx_mcp_now_ns() + WRITE_FAIL_DRAIN_NS;
+  for (;;) {
+    int rc = pump_once(rpc, until, method);
+    if (rpc->dead) return 1;
+    if (rc != 0 && rc != VBX_E_AGAIN) return 0;
+  }
+}
+
 static int write_msg(vbx_mcp_rpc *rpc, json_t *msg, const char *method, uint64_t deadline_ns) {
   if (rpc->dead) {
     json_decref(msg);
@@ -135,6 +151,9 @@ static int write_msg(vbx_mcp_rpc *rpc, json_t *msg, const char *method, uint64_t
   int rc = rpc->t.write(rpc->t.ctx, text, len + 1, deadline_ns);
   free(text);
   if (rc == 0) return 0;
+  if (rc != VBX_E_CANCELLED && rc != VBX_E_TIMEOUT && rc != VBX_E_SANDBOX_LOST &&
+      drain_after_failed_write(rpc, method) != 0)
+    return rpc->dead; /* the server had ended: said as a read says it */
   char why[1100];
   describe(rpc, why, sizeof why);
   if (rc == VBX_E_CANCELLED) return fatal(rpc, rc, method, "cancelled while writing to the server");
