@@ -8,7 +8,7 @@ set -euo pipefail
 BUILD_PACKAGES=(
   build-essential cmake pkg-config
   libyaml-dev libjansson-dev libcurl4-openssl-dev libseccomp-dev libffi-dev
-  libcmocka-dev libslirp-dev libmicrohttpd-dev
+  libcmocka-dev libslirp-dev libmicrohttpd-dev zlib1g-dev
   libglib2.0-dev # slirp.pc names glib-2.0: netstack links libslirp through it
 )
 # What the full test suite adds: clang/libFuzzer, clang-format (the style

@@ -14,13 +14,7 @@ static int apply(const vbx_host_services *h, const char *key, const vbx_json *v,
                  vbx_llm_opts *o, vbx_call *call) {
   /* the providers' wording: "option 'KEY' must be ...", VBX_E_INVAL at the key */
   char what[64];
-  snprintf(what, sizeof(what), "option '%s'", key);
-  vbx_popt p = {.h = h,
-                .call = call,
-                .field = key,
-                .what = what,
-                .code = VBX_E_INVAL,
-                .precise = VBX_POPT_BETWEEN};
+  vbx_popt p = vbx_popt_option(h, call, key, what, sizeof(what));
   int64_t i = 0;
   int rc;
   if (!strcmp(key, "max_tokens")) {

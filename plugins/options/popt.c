@@ -4,6 +4,7 @@
 #include "popt.h"
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 int vbx_popt_string(const vbx_popt *o, const vbx_json *v, size_t min_len, size_t max_len,
@@ -60,4 +61,16 @@ int vbx_popt_none(const vbx_host_services *h, const vbx_json *options, const cha
   const char *key = h->json_object_key_at(options, 0, &v);
   if (key != NULL) return h->set_error(call, VBX_E_INVAL, key, "%s takes no option `%s`", who, key);
   return 0;
+}
+
+vbx_popt vbx_popt_option(const vbx_host_services *h, vbx_call *call, const char *key, char *what,
+                         size_t cap) {
+  snprintf(what, cap, "option '%s'", key);
+  vbx_popt p = {.h = h,
+                .call = call,
+                .field = key,
+                .what = what,
+                .code = VBX_E_INVAL,
+                .precise = VBX_POPT_BETWEEN};
+  return p;
 }

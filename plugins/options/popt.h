@@ -45,6 +45,13 @@ typedef struct vbx_popt {
   int precise;       /* the wording: VBX_POPT_TERSE (0), _PRECISE (1), _BETWEEN */
 } vbx_popt;
 
+/* vbx_popt_option - the checker of plugin option `key` as providers and
+ * exporters word it: "option 'KEY' must be ... between ...", VBX_E_INVAL
+ * at the key. `what` (cap bytes, the caller's) holds the name and must
+ * outlive the returned value. */
+vbx_popt vbx_popt_option(const vbx_host_services *h, vbx_call *call, const char *key, char *what,
+                         size_t cap);
+
 /* vbx_popt_string - v must be a string of min_len..max_len bytes; *out
  * (freed first when set) gets a malloc'd, NUL-terminated copy. Returns 0,
  * o->code (VBX_E_TOOBIG for a precise "over the limit"), or VBX_E_NOMEM,

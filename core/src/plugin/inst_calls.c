@@ -167,6 +167,14 @@ void vbx__inst_on_log(const vbx__inst *exp, const vbx_log_data *rec, uint64_t de
   DELIVER(exp, VBX_M_ON_LOG, on_log, rec, rec->box, deadline_ns);
 }
 
+uint64_t vbx__inst_dropped(const vbx__inst *exp, uint64_t deadline_ns) {
+  const vbx_exporter_vtable *vt = method(exp, VBX_KIND_EXPORTER, VBX_M_DROPPED);
+  if (vt == NULL || exp->handle == NULL) return 0;
+  uint64_t n = 0;
+  CALL(exp, VBX_M_DROPPED, deadline_ns, n = vt->dropped(exp->handle));
+  return n;
+}
+
 int vbx__inst_flush(const vbx__inst *exp, vbx_call *call) {
   const vbx_exporter_vtable *vt = method(exp, VBX_KIND_EXPORTER, VBX_M_FLUSH);
   if (vt == NULL || exp->handle == NULL) return 0;

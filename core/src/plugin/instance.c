@@ -44,6 +44,7 @@ static const char *const call_names[VBX_KIND_COUNT][VBX_M_COUNT] = {
                            [VBX_M_ON_SPAN] = "exporter.on_span",
                            [VBX_M_ON_METRIC] = "exporter.on_metric",
                            [VBX_M_ON_LOG] = "exporter.on_log",
+                           [VBX_M_DROPPED] = "exporter.dropped",
                            [VBX_M_FLUSH] = "exporter.flush"},
 };
 
@@ -106,6 +107,7 @@ static int has_exporter(const vbx_exporter_vtable *vt, vbx__method m) {
   case VBX_M_ON_SPAN: return VBX_HAS_METHOD(vt, vbx_exporter_vtable, on_span);
   case VBX_M_ON_METRIC: return VBX_HAS_METHOD(vt, vbx_exporter_vtable, on_metric);
   case VBX_M_ON_LOG: return VBX_HAS_METHOD(vt, vbx_exporter_vtable, on_log);
+  case VBX_M_DROPPED: return VBX_HAS_METHOD(vt, vbx_exporter_vtable, dropped);
   default: return 0;
   }
 }
@@ -149,7 +151,7 @@ int vbx__impl_unsupported(const vbx__impl *impl, vbx__method m, vbx_call *call) 
       "file_read",        "on_event",         "flush",     "proc_open",
       "proc_write",       "proc_close_stdin", "proc_read", "proc_status",
       "proc_kill",        "proc_close",       "commands",  "on_span",
-      "on_metric",        "on_log",           "telemetry"};
+      "on_metric",        "on_log",           "telemetry", "dropped"};
   const char *name = (unsigned)m < VBX_M_COUNT ? method[m] : "?";
   if (impl->kind == VBX_KIND_SKILL && m == VBX_M_VALIDATE) name = "validate";
   return vbx__call_fail(call, VBX_E_UNSUPPORTED, NULL, "%s '%s' has no %s method",

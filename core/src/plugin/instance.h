@@ -56,6 +56,7 @@ typedef enum vbx__method {
   VBX_M_ON_METRIC, /* exporter (ABI 1.4) */
   VBX_M_ON_LOG,    /* exporter (ABI 1.4) */
   VBX_M_TELEMETRY, /* sandbox */
+  VBX_M_DROPPED,   /* exporter (ABI 1.4) */
   VBX_M_COUNT
 } vbx__method;
 
@@ -165,6 +166,8 @@ int vbx__inst_telemetry(const vbx__inst *sb, vbx_sandbox_telemetry *out, vbx_cal
 void vbx__inst_on_span(const vbx__inst *exp, const vbx_span_data *span, uint64_t deadline_ns);
 void vbx__inst_on_metric(const vbx__inst *exp, const vbx_metric_data *m, uint64_t deadline_ns);
 void vbx__inst_on_log(const vbx__inst *exp, const vbx_log_data *rec, uint64_t deadline_ns);
+/* The exporter's dropped count (0 when it has no such method). */
+uint64_t vbx__inst_dropped(const vbx__inst *exp, uint64_t deadline_ns);
 /* The exporter's flush (0 when it has none). */
 int vbx__inst_flush(const vbx__inst *exp, vbx_call *call);
 

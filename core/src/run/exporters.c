@@ -200,6 +200,7 @@ uint64_t vbx__exporters_close(vbx__run *run) {
     if (rc != 0)
       vbx__runtime_log(run->rt, VBX_LOG_WARN, "exporter '%s': flush failed: %s", x->inst.impl->name,
                        vbx__call_message(&call, rc));
+    dropped += vbx__inst_dropped(&x->inst, deadline);
     vbx__inst_destroy(&x->inst, deadline);
   }
   free(ev->exps);

@@ -685,6 +685,11 @@ typedef struct vbx_exporter_vtable {
   /* ---- appended in ABI 1.4 (optional) ---- */
   void (*on_metric)(void *exporter, const vbx_metric_data *metric);
   void (*on_log)(void *exporter, const vbx_log_data *record);
+  /* Records this instance received but could not deliver (its own buffer
+   * full, the destination unreachable or refusing them), so far. Called
+   * once after flush, before destroy; the host adds it to the run's
+   * dropped-telemetry count. Optional. */
+  uint64_t (*dropped)(void *exporter);
 } vbx_exporter_vtable;
 
 /* ---- registration and the descriptor ----------------------------------- */
