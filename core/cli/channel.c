@@ -16,7 +16,8 @@ size_t vbx__ch_max_payload(unsigned type) {
   switch (type) {
   case VBX_CH_LOADED: return 0;
   case VBX_CH_LOAD_ERROR:
-  case VBX_CH_RUN_ERROR: return 8u * 1024u;
+  case VBX_CH_RUN_ERROR:
+  case VBX_CH_TRACE: return 8u * 1024u;
   case VBX_CH_STREAM: return 65535u + VBX_CH_STREAM_CHUNK;
   case VBX_CH_EVENT: return 64u * 1024u;
   case VBX_CH_BOX_DONE:

@@ -1,7 +1,8 @@
 /*
  * channel.h - the frames a supervised run's worker sends its parent over a
  * pipe (docs/cli.md, "supervised runs"): stream chunks, events, each
- * finished box's report entry, the final report, and load/run errors.
+ * finished box's report entry, the final report, load/run errors, and how
+ * writing the trace file went.
  *
  * A frame is an 8-byte header (type, a, b, payload length; native byte
  * order: both ends are the same binary) and the payload. The decoder is the
@@ -27,7 +28,8 @@ enum {
   VBX_CH_BOX_DONE = 5,   /* payload: u32 stage, u32 index, the box's report entry (JSON) */
   VBX_CH_REPORT = 6,     /* payload: the whole report (JSON) */
   VBX_CH_RUN_ERROR = 7,  /* a: exit code; b: -VBX_E_*; payload: message (no run) */
-  VBX_CH_TYPE_MAX = 7
+  VBX_CH_TRACE = 8,      /* `run --trace`: payload {"spans", "dropped", "error"} (JSON) */
+  VBX_CH_TYPE_MAX = 8
 };
 
 #define VBX_CH_HEADER 8u

@@ -24,6 +24,8 @@ typedef struct vbx__cli_common {
   int no_plugin_dir;       /* --no-plugin-dir */
   const char *plugin_dir;  /* --plugin-dir DIR */
   vbx_log_level log_level; /* --log-level */
+  int log_format;          /* --log-format: vbx_log_format, when log_format_set */
+  int log_format_set;      /* else VOIDBOX_LOG_FORMAT, else text */
   const char *file;        /* -f/--file SPEC (commands that take a spec) */
 } vbx__cli_common;
 
@@ -58,6 +60,12 @@ void vbx__cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *vbx__cli_last_error(void);
 /* Parse a log level name; -1 when unknown. */
 int vbx__cli_log_level(const char *name);
+/* Parse a log format name ("text", "json"): a vbx_log_format, or -1. */
+int vbx__cli_log_format(const char *name);
+/* The log format c asks for: --log-format, else the environment's
+ * VOIDBOX_LOG_FORMAT (an unknown value is warned about on stderr, once per
+ * process, and ignored), else text. */
+vbx_log_format vbx__cli_log_format_of(const vbx__cli_common *c);
 
 /* json_doc.c: the error document `--output json` prints instead of a
  * report (malloc'd text; NULL when out of memory): schema_version,
@@ -81,5 +89,6 @@ int vbx__cmd_plugin(int argc, char **argv);
 int vbx__cmd_image(int argc, char **argv);
 int vbx__cmd_doctor(int argc, char **argv);
 int vbx__cmd_skills(int argc, char **argv);
+int vbx__cmd_trace(int argc, char **argv);
 
 #endif

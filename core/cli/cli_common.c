@@ -37,6 +37,26 @@ int vbx__cli_log_level(const char *name) {
   return -1;
 }
 
+int vbx__cli_log_format(const char *name) {
+  if (!strcmp(name, "text")) return VBX_LOG_FORMAT_TEXT;
+  if (!strcmp(name, "json")) return VBX_LOG_FORMAT_JSON;
+  return -1;
+}
+
+vbx_log_format vbx__cli_log_format_of(const vbx__cli_common *c) {
+  static int warned;
+  if (c->log_format_set) return (vbx_log_format)c->log_format;
+  const char *env = getenv("VOIDBOX_LOG_FORMAT");
+  if (env == NULL || *env == '\0') return VBX_LOG_FORMAT_TEXT;
+  int f = vbx__cli_log_format(env);
+  if (f >= 0) return (vbx_log_format)f;
+  if (!warned)
+    fprintf(stderr, "voidbox: warning: VOIDBOX_LOG_FORMAT: unknown log format '%s' (text, json)\n",
+            env);
+  warned = 1;
+  return VBX_LOG_FORMAT_TEXT;
+}
+
 /* Append s to a NULL-terminated array. */
 static int push(const char ***arr, size_t *n, const char *s) {
   const char **p = realloc(*arr, (*n + 2) * sizeof(*p));
@@ -102,6 +122,17 @@ int vbx__cli_common_opt(vbx__cli_common *c, int argc, char **argv, int *i) {
     c->log_level = (vbx_log_level)lvl;
     return 1;
   }
+  if (is_opt(arg, "--log-format")) {
+    if (!(v = opt_value("--log-format", argc, argv, i))) return -1;
+    int f = vbx__cli_log_format(v);
+    if (f < 0) {
+      vbx__cli_error("unknown log format '%s' (text, json)", v);
+      return -1;
+    }
+    c->log_format = f;
+    c->log_format_set = 1;
+    return 1;
+  }
   return 0;
 }
 
@@ -128,6 +159,7 @@ int vbx__cli_runtime_new(const vbx__cli_common *c, vbx_runtime **out, vbx_error 
   o.log_level_set = 1;
   o.log_level = c->log_level;
   o.config = c->config;
+  o.log_format = vbx__cli_log_format_of(c);
   return vbx_runtime_new(&o, out, err);
 }
 
@@ -173,5 +205,7 @@ void vbx__cli_common_help(FILE *out) {
           "  --plugin-dir DIR     load plugins from DIR instead of the install's directory\n"
           "  --no-plugin-dir      load only the plugins named with --plugin\n"
           "  --set KEY=VALUE      host setting readable by plugins (repeatable)\n"
-          "  --log-level LEVEL    trace, debug, info, warn (default), error\n");
+          "  --log-level LEVEL    trace, debug, info, warn (default), error\n"
+          "  --log-format FORMAT  text (default) or json: one JSON object per log line\n"
+          "                       (default from VOIDBOX_LOG_FORMAT)\n");
 }

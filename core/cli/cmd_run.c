@@ -3,7 +3,7 @@
  * supervised (supervise.h): a worker process loads the plugins and runs the
  * pipeline while this process prints its streaming output and, at the end,
  * a summary table or a JSON report — also when plugin code crashes, hangs
- * or exits.
+ * or exits — and, with --trace FILE, the run's trace as a waterfall.
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -28,6 +28,9 @@ static void help(FILE *out) {
           "                       streaming output then goes to stderr\n"
           "  --load-timeout SECS  bound on loading the plugins and checking the spec\n"
           "                       (default %d)\n"
+          "  --trace FILE         write the run's spans to FILE (OTLP/JSON, one line;\n"
+          "                       replaced atomically) and show them as a waterfall on\n"
+          "                       stderr after the summary (see `voidbox trace`)\n"
           "  --offline            remote skills come from the cache only: no network\n"
           "                       (--set skills.offline=1; docs/skills.md)\n",
           VBX_SUP_LOAD_TIMEOUT_S);
@@ -35,13 +38,17 @@ static void help(FILE *out) {
   fprintf(out,
           "  -h, --help           this help\n"
           "\nSIGINT or SIGTERM cancels the run (the report is still written); a second\n"
-          "one stops it at once.\n"
-          "exit codes: 0 success, 1 run failed or cancelled, 2 usage/spec/plugin error\n");
+          "one stops it at once. A TRACEPARENT environment variable (W3C trace context)\n"
+          "makes the run's spans part of that trace.\n"
+          "exit codes: 0 success, 1 run failed or cancelled or the trace file could not\n"
+          "be written, 2 usage/spec/plugin error\n");
 }
 
 static const char *const k_options[] = {
-    "--file",       "--input",         "--output", "--load-timeout", "--offline", "--plugin",
-    "--plugin-dir", "--no-plugin-dir", "--set",    "--log-level",    "--help",    NULL};
+    "--file",          "--input", "--output",    "--load-timeout",
+    "--offline",       "--trace", "--plugin",    "--plugin-dir",
+    "--no-plugin-dir", "--set",   "--log-level", "--log-format",
+    "--help",          NULL};
 
 /* `--output json` anywhere on the line: errors before the option is
  * reached are JSON documents too. */
@@ -78,7 +85,7 @@ static const char *value_of(const char *opt, int argc, char **argv, int *i) {
 int vbx__cmd_run(int argc, char **argv) {
   vbx__cli_common common = {0};
   common.log_level = VBX_LOG_WARN;
-  const char *input = NULL, *output = "human", *v;
+  const char *input = NULL, *output = "human", *trace = NULL, *v;
   unsigned long load_timeout = VBX_SUP_LOAD_TIMEOUT_S;
   int json = wants_json(argc, argv);
   int rc = VBX_EXIT_USAGE;
@@ -107,6 +114,12 @@ int vbx__cmd_run(int argc, char **argv) {
       input = v;
     } else if ((v = value_of("--output", argc, argv, &i)) != NULL) {
       output = v;
+    } else if ((v = value_of("--trace", argc, argv, &i)) != NULL) {
+      if (v[0] == '\0') {
+        rc = usage_error(json, "run: --trace takes a file name");
+        goto out;
+      }
+      trace = v;
     } else if ((v = value_of("--load-timeout", argc, argv, &i)) != NULL) {
       char *end;
       load_timeout = strtoul(v, &end, 10);
@@ -136,7 +149,14 @@ int vbx__cmd_run(int argc, char **argv) {
     rc = json ? vbx__cli_print_error_doc(VBX_EXIT_USAGE, 0, NULL, &err) : VBX_EXIT_USAGE;
     goto out;
   }
-  vbx__sup_options so = {&common, p, input, json, (unsigned)load_timeout};
+  const char *tp = getenv("TRACEPARENT");
+  vbx__sup_options so = {.common = &common,
+                         .p = p,
+                         .input = input,
+                         .json = json,
+                         .load_timeout_s = (unsigned)load_timeout,
+                         .trace_path = trace,
+                         .traceparent = tp && *tp ? tp : NULL};
   rc = vbx__supervise_run(&so);
 
 out:

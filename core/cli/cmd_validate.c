@@ -55,9 +55,9 @@ int vbx__cmd_validate(int argc, char **argv) {
       if (vbx__cli_common_set(&common, "skills.offline=1") != 0) goto out;
       continue;
     }
-    static const char *const known[] = {"--file",       "--offline",       "--plugin",
-                                        "--plugin-dir", "--no-plugin-dir", "--set",
-                                        "--log-level",  "--help",          NULL};
+    static const char *const known[] = {
+        "--file", "--offline",   "--plugin",     "--plugin-dir", "--no-plugin-dir",
+        "--set",  "--log-level", "--log-format", "--help",       NULL};
     char opt[128];
     snprintf(opt, sizeof(opt), "%.*s", (int)strcspn(argv[i], "="), argv[i]);
     vbx__cli_error("validate: unknown option '%s'%s (see `voidbox validate --help`)", argv[i],

@@ -20,6 +20,7 @@ static const command commands[] = {
     {"image", vbx__cmd_image, "build and list guest images: `image build`, `image list`"},
     {"doctor", vbx__cmd_doctor, "report host capabilities (KVM, QEMU, images, cgroups)"},
     {"skills", vbx__cmd_skills, "remote skills: `skills list`, `skills add`, `skills update`"},
+    {"trace", vbx__cmd_trace, "show a trace file (`run --trace FILE`) as a waterfall"},
 };
 
 static void usage(FILE *out) {

@@ -171,6 +171,7 @@ int vbx__sup_frame(void *user, const vbx__ch_header *h, const uint8_t *p) {
   case VBX_CH_STREAM: return s->loaded ? on_stream(s, h, p) : -1;
   case VBX_CH_EVENT: return s->loaded ? on_event(s, p, h->len) : -1;
   case VBX_CH_BOX_DONE: return s->loaded ? on_box_done(s, p, h->len) : -1;
+  case VBX_CH_TRACE: return s->loaded ? vbx__sup_trace_frame(s, p, h->len) : -1;
   case VBX_CH_REPORT: {
     vbx_error err;
     if (!s->loaded || s->final != NULL) return -1;

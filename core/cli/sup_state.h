@@ -1,12 +1,14 @@
 /*
  * sup_state.h - the supervising parent's state, shared by supervise.c (the
- * process and its event loop) and sup_report.c (applying the worker's
- * frames and building the report when the worker did not finish).
+ * process and its event loop), sup_report.c (applying the worker's frames
+ * and building the report when the worker did not finish) and
+ * sup_telemetry.c (the trace file and telemetry notes after the report).
  * Nothing else includes it. One thread.
  */
 #ifndef VBX_CLI_SUP_STATE_H
 #define VBX_CLI_SUP_STATE_H
 
+#include <stdarg.h>
 #include <stdint.h>
 
 #include "channel.h"
@@ -49,7 +51,14 @@ typedef struct vbx__sup {
   const char *cancel_why; /* "interrupted", "stdout was closed" */
   vbx__sup_kill kill;
   vbx__inflight_entry hung; /* the overdue call, for VBX_SUP_KILL_HANG */
+  /* `run --trace`: the worker's VBX_CH_TRACE frame */
+  int trace_done;                      /* it arrived */
+  char *trace_error;                   /* why the file was not written, or NULL */
+  uint64_t trace_spans, trace_dropped; /* spans written, spans over the bound */
 } vbx__sup;
+
+/* supervise.c: "voidbox: MESSAGE\n" queued on stderr. */
+void vbx__sup_vsay(vbx__sup *s, const char *fmt, va_list ap);
 
 /* sup_report.c: apply one frame (vbx__ch_frame_fn). Returns 0, or -1 for a
  * frame whose content is malformed. */
@@ -63,5 +72,17 @@ const char *vbx__sup_settle(vbx__sup *s);
 void vbx__sup_signal_text(int sig, char *buf, size_t cap);
 /* sup_report.c: what ended a worker that died during loading. */
 void vbx__sup_load_failure(const vbx__sup *s, char *buf, size_t cap);
+
+/* sup_telemetry.c: apply a VBX_CH_TRACE frame. Returns 0, or -1 when it is
+ * malformed or a second one. */
+int vbx__sup_trace_frame(vbx__sup *s, const uint8_t *payload, size_t len);
+/* sup_telemetry.c: after the report (r: the worker's, NULL when it gave
+ * none): say how writing the trace file went and warn about telemetry the
+ * run's exporters did not receive. Returns rc, or VBX_EXIT_FAILED when rc
+ * was VBX_EXIT_OK and the trace file could not be written. */
+int vbx__sup_telemetry_conclude(vbx__sup *s, const vbx_result *r, int rc);
+/* sup_telemetry.c: once stdout and stderr are drained: the trace file's
+ * waterfall on stderr (nothing when no trace was written). */
+void vbx__sup_trace_show(const vbx__sup *s);
 
 #endif

@@ -40,18 +40,22 @@ static void on_signal(int sig) {
   errno = saved;
 }
 
-static void say(vbx__sup *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void say(vbx__sup *s, const char *fmt, ...) {
+void vbx__sup_vsay(vbx__sup *s, const char *fmt, va_list ap) {
   char buf[2048];
-  va_list ap;
-  va_start(ap, fmt);
   int n = vsnprintf(buf, sizeof(buf), fmt, ap);
-  va_end(ap);
   if (n < 0) return;
   if ((size_t)n >= sizeof(buf)) n = sizeof(buf) - 1;
   vbx__outq_push(&s->err, "voidbox: ", 9);
   vbx__outq_push(&s->err, buf, (size_t)n);
   vbx__outq_push(&s->err, "\n", 1);
+}
+
+static void say(vbx__sup *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(vbx__sup *s, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vbx__sup_vsay(s, fmt, ap);
+  va_end(ap);
 }
 
 static void kill_worker(vbx__sup *s, vbx__sup_kill why) {
@@ -288,7 +292,14 @@ static int start_worker(vbx__sup *s) {
     close(ch[0]);
     close(g_wake[0]);
     close(g_wake[1]);
-    vbx__worker_args a = {s->o->common, s->o->p, s->o->input, ch[1], s->table, parent};
+    vbx__worker_args a = {.common = s->o->common,
+                          .p = s->o->p,
+                          .input = s->o->input,
+                          .trace_path = s->o->trace_path,
+                          .traceparent = s->o->traceparent,
+                          .fd = ch[1],
+                          .table = s->table,
+                          .parent = parent};
     vbx__worker_main(&a);
   }
   close(ch[1]);
@@ -330,6 +341,7 @@ int vbx__supervise_run(const vbx__sup_options *o) {
   } else {
     loop(&s);
     rc = conclude(&s);
+    rc = vbx__sup_telemetry_conclude(&s, s.final, rc);
     if (!o->json && s.out.broken) rc = VBX_EXIT_FAILED;
     g_drain_stop = 0;
     vbx__outq_drain(&s.err, 5000, &g_drain_stop);
@@ -339,6 +351,7 @@ int vbx__supervise_run(const vbx__sup_options *o) {
                 o->json ? "report" : "summary", strerror(s.out.broken));
       rc = VBX_EXIT_FAILED;
     }
+    vbx__sup_trace_show(&s);
   }
   sigaction(SIGINT, &old_int, NULL);
   sigaction(SIGTERM, &old_term, NULL);
@@ -355,6 +368,7 @@ out:
   vbx_result_free(s.final);
   free(s.load_error);
   free(s.run_error);
+  free(s.trace_error);
   vbx__inflight_unmap(s.table);
   return rc;
 }

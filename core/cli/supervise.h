@@ -29,11 +29,15 @@ typedef struct vbx__sup_options {
   const char *input;       /* --input, may be NULL */
   int json;                /* --output json */
   unsigned load_timeout_s; /* loading plugins and checking the spec */
+  const char *trace_path;  /* --trace FILE, or NULL */
+  const char *traceparent; /* TRACEPARENT the run continues, or NULL */
 } vbx__sup_options;
 
-/* Run o->p supervised and print its output and report. Returns the exit
- * code: 0 ok, 1 the run failed, was cancelled or its worker died, 2 the
- * plugins could not be loaded or the spec was refused. */
+/* Run o->p supervised and print its output and report (with o->trace_path,
+ * then the trace's waterfall on stderr). Returns the exit code: 0 ok, 1
+ * the run failed, was cancelled or its worker died, or the trace file
+ * could not be written, 2 the plugins could not be loaded or the spec was
+ * refused. */
 int vbx__supervise_run(const vbx__sup_options *o);
 
 /* What the worker needs; all borrowed (inherited through fork). */
@@ -41,7 +45,9 @@ typedef struct vbx__worker_args {
   const vbx__cli_common *common;
   vbx_pipeline *p;
   const char *input;
-  int fd; /* the channel's write end */
+  const char *trace_path;  /* write the run's spans here, or NULL */
+  const char *traceparent; /* or NULL */
+  int fd;                  /* the channel's write end */
   vbx__inflight_table *table;
   pid_t parent;
 } vbx__worker_args;

@@ -2,10 +2,12 @@
  * worker.c - the child process of a supervised `voidbox run` (supervise.h):
  * loads the plugins, checks the spec and runs the pipeline as the check
  * resolved it (run/plan.h: once per box), sending its stream, events,
- * finished boxes and report to the parent over the channel. It records
- * the plugin call each thread is in (plugin/inflight.h) and, on a fatal
- * signal or an exit() from plugin code, which thread it was, so the
- * parent can name the plugin and the call.
+ * finished boxes and report to the parent over the channel; with
+ * `--trace FILE` it collects the run's spans and writes FILE
+ * (trace_file.h) before the report. It records the plugin call each
+ * thread is in (plugin/inflight.h) and, on a fatal signal or an exit()
+ * from plugin code, which thread it was, so the parent can name the
+ * plugin and the call.
  *
  * The worker never writes the user's stdout (the parent owns it: plugin
  * output on stdout goes to stderr) and dies with its parent
@@ -23,6 +25,7 @@
 #include "plugin/inflight.h"
 #include "run/plan.h"
 #include "supervise.h"
+#include "trace_file.h"
 #include "util/utf8.h"
 
 static vbx_runtime *volatile g_rt;
@@ -130,6 +133,19 @@ static void on_box_done(void *user, size_t stage, size_t index, const vbx_box_re
   free(s);
 }
 
+/* `run --trace`: write the spans and tell the parent how it went. */
+static void write_trace(vbx__span_sink *sink, const char *path) {
+  char why[1024] = "";
+  int rc = vbx__span_sink_write(sink, path, why, sizeof(why));
+  json_t *o = json_pack("{s:I, s:I, s:o}", "spans", count(vbx__span_sink_count(sink)), "dropped",
+                        count(vbx__span_sink_dropped(sink)), "error",
+                        rc == 0 ? json_null() : opt_str(why, sizeof(why)));
+  char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+  if (s) send(VBX_CH_TRACE, 0, 0, s, strlen(s), NULL, 0);
+  free(s);
+  json_decref(o);
+}
+
 _Noreturn void vbx__worker_main(const vbx__worker_args *a) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != a->parent) _exit(VBX_EXIT_FAILED);
@@ -163,11 +179,24 @@ _Noreturn void vbx__worker_main(const vbx__worker_args *a) {
   ro.on_stream = on_stream;
   ro.on_event = on_event;
   ro.on_box_done = on_box_done;
+  ro.traceparent = a->traceparent;
+  vbx__span_sink *sink = NULL;
+  if (a->trace_path != NULL) {
+    sink = vbx__span_sink_new(VBX_TRACE_SPANS_MAX);
+    if (sink == NULL) {
+      send_text(VBX_CH_RUN_ERROR, VBX_EXIT_FAILED, VBX_E_NOMEM, "out of memory");
+      _exit(0);
+    }
+    ro.on_span = vbx__span_sink_on_span;
+    ro.user = sink;
+  }
   vbx_result *res = NULL;
   int rc = vbx__pipeline_run_plan(rt, plan, &ro, &res, &err);
+  if (sink != NULL && res != NULL) write_trace(sink, a->trace_path);
   if (rc != 0 && res == NULL) {
-    send_text(VBX_CH_RUN_ERROR, rc == VBX_E_SPEC ? VBX_EXIT_USAGE : VBX_EXIT_FAILED, rc,
-              err.message[0] ? err.message : vbx_strerror(rc));
+    /* VBX_E_INVAL: an input refused before any box, a malformed TRACEPARENT */
+    int code = rc == VBX_E_SPEC || rc == VBX_E_INVAL ? VBX_EXIT_USAGE : VBX_EXIT_FAILED;
+    send_text(VBX_CH_RUN_ERROR, code, rc, err.message[0] ? err.message : vbx_strerror(rc));
   } else {
     char *doc = vbx_result_to_json(res);
     if (doc)
@@ -180,5 +209,6 @@ _Noreturn void vbx__worker_main(const vbx__worker_args *a) {
   vbx__plan_free(plan);
   g_rt = NULL;
   vbx_runtime_free(rt); /* plugins' fini: still watched by the parent */
+  vbx__span_sink_free(sink);
   _exit(0);
 }

@@ -1,8 +1,9 @@
 /*
  * check_report.c - validates a `voidbox run --output json` report against
  * the documented shape (docs/cli.md): every key present with its type, no
- * unknown keys, totals equal to the sum of the boxes, and (with
- * --nonzero) non-zero tokens and cost; with --error, the error document
+ * unknown keys (trace_id, when present, is 32 lower-case hex digits),
+ * totals equal to the sum of the boxes, and (with --nonzero) non-zero
+ * tokens and cost; with --error, the error document
  * `--output json` prints instead of a report (schema_version, "status":
  * "error", exit_code, error {code, message, file/line/column together or
  * not at all}). Exits 0 when valid, 1 with a message naming the JSON path
@@ -60,9 +61,14 @@ static int check_object(const json_t *obj, const char *path, const field *fields
   return 0;
 }
 
-static const field top_fields[] = {{"schema_version", JSON_INTEGER, 0}, {"name", JSON_STRING, 0},
-                                   {"status", JSON_STRING, 0},          {"error", JSON_NULL, 1},
-                                   {"stages", JSON_ARRAY, 0},           {"totals", JSON_OBJECT, 0}};
+static const field top_fields[] = {{"schema_version", JSON_INTEGER, 0},
+                                   {"name", JSON_STRING, 0},
+                                   {"status", JSON_STRING, 0},
+                                   {"error", JSON_NULL, 1},
+                                   {"stages", JSON_ARRAY, 0},
+                                   {"totals", JSON_OBJECT, 0},
+                                   {"telemetry_dropped", JSON_INTEGER, 0}};
+static const char *const top_optional[] = {"trace_id", NULL};
 static const field stage_fields[] = {{"name", JSON_STRING, 0}, {"boxes", JSON_ARRAY, 0}};
 static const field box_fields[] = {{"name", JSON_STRING, 0},
                                    {"status", JSON_STRING, 0},
@@ -145,7 +151,13 @@ int main(int argc, char **argv) {
     rc = check_error_doc(doc, want_exit);
     goto out;
   }
-  if (check_object(doc, "$", top_fields, N(top_fields), NULL)) goto out;
+  if (check_object(doc, "$", top_fields, N(top_fields), top_optional)) goto out;
+  const json_t *tid = json_object_get(doc, "trace_id");
+  if (tid != NULL && (!json_is_string(tid) || strlen(json_string_value(tid)) != 32 ||
+                      strspn(json_string_value(tid), "0123456789abcdef") != 32)) {
+    fail("$.trace_id", "not 32 lower-case hex digits");
+    goto out;
+  }
   json_int_t in = 0, outk = 0;
   double cost = 0;
   json_t *stages = json_object_get(doc, "stages");
