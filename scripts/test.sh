@@ -72,6 +72,13 @@ if ! scripts/claude-code.sh >/dev/null; then
   echo "=== claude-code: not installed; the claude-code tests will skip ==="
 fi
 
+# The pinned OpenTelemetry protobuf definitions the OTLP tests decode the
+# exporter's bodies with (npm ci into the user cache, a no-op once there).
+echo "=== OTLP decoder: scripts/otlp-decoder.sh ==="
+if ! scripts/otlp-decoder.sh >/dev/null; then
+  echo "=== OTLP decoder: not installed; the otlp decoder tests will skip ==="
+fi
+
 echo "=== style: scripts/check-format.sh ==="
 if scripts/check-format.sh; then
   passed=$((passed + 1))

@@ -11,6 +11,10 @@
 #    pkg-config voidbox-plugin and with find_package(VoidboxPlugin 1.0),
 #    each exporting only the unmangled entry symbol, loaded by P/bin/voidbox
 #    plugins and run together; find_package(VoidboxPlugin 2.0) is refused;
+#  - a third-party exporter in C (on_event, on_span, on_metric, on_log),
+#    built the same two ways, receives a mock run's events, spans (run,
+#    box, chat, execute_tool), metric points and the C skill's log record;
+#    its unknown option is refused;
 #  - examples/embedding built with voidbox.pc and with find_package(voidbox)
 #    and run (it finds P's plugins through libvoidbox's own location);
 #  - no installed file contains the build directory's path, the installed
@@ -67,13 +71,16 @@ expect_exit 0 cc -std=c11 -Wall -Wextra -Werror $cflags -shared -Wl,--no-undefin
   -o "$T/pc/install-c-skill.so" "$PLUG/c_skill.c"
 expect_exit 0 g++ -std=c++17 -Wall -Wextra -Werror $cflags -shared -Wl,--no-undefined \
   -o "$T/pc/install-cxx-llm.so" "$PLUG/cxx_llm.cpp"
+expect_exit 0 cc -std=c11 -Wall -Wextra -Werror $cflags -shared -Wl,--no-undefined \
+  -o "$T/pc/install-c-exporter.so" "$PLUG/c_exporter.c"
 expect_exit 0 cmake -S "$PLUG" -B "$T/cm" -DCMAKE_PREFIX_PATH="$P"
 expect_exit 0 cmake --build "$T/cm"
 expect_exit 1 cmake -S "$PLUG" -B "$T/cm2" -DCMAKE_PREFIX_PATH="$P" -DVBX_WANT_ABI=2.0
 expect_match "$OUT$ERR" "VoidboxPlugin.*(version|compatible)" "find_package(VoidboxPlugin 2.0) refused"
 
 for kind in pc cm; do
-  for so in "$T/$kind/install-c-skill.so" "$T/$kind/install-cxx-llm.so"; do
+  for so in "$T/$kind/install-c-skill.so" "$T/$kind/install-cxx-llm.so" \
+            "$T/$kind/install-c-exporter.so"; do
     syms=$(nm -D --defined-only "$so" 2>&1 | awk '$2 == "T" {print $3}')
     expect_match "$syms" "^vbx_plugin_entry_v1$" "$so exports the unmangled entry symbol"
     checks=$((checks + 1))
@@ -86,6 +93,26 @@ for kind in pc cm; do
   expect_exit 0 "$P/bin/voidbox" run --file "$PLUG/both.yaml" --plugin "$T/$kind/install-c-skill.so" \
     --plugin "$T/$kind/install-cxx-llm.so"
   expect_match "$OUT" "C\\+\\+ model heard: C says: HELLO FROM C\\+\\+" "$kind: C++ model called the C tool"
+  # the third-party exporter: what a run delivers to it, written at flush
+  rec=$T/$kind/recorded.txt
+  sed -e 's/^name: install-both$/name: install-exporter/' "$PLUG/both.yaml" >"$T/$kind/exporter.yaml"
+  printf 'observe:\n  exporters: [{type: recorder, file: "%s"}]\n' "$rec" >>"$T/$kind/exporter.yaml"
+  expect_exit 0 "$P/bin/voidbox" run --file "$T/$kind/exporter.yaml" --plugin "$T/$kind/install-c-skill.so" \
+    --plugin "$T/$kind/install-cxx-llm.so" --plugin "$T/$kind/install-c-exporter.so"
+  REC=$(cat "$rec" 2>&1)
+  expect_match "$REC" "^total events=[1-9][0-9]* spans=[1-9][0-9]* metrics=[1-9][0-9]* logs=[1-9][0-9]*$" \
+    "$kind: the exporter received events, spans, metric points and log records"
+  for want in "span run install-exporter 1 -" "span box install-exporter 1 install-exporter" \
+              "span chat 3 install-exporter" "span execute_tool shout 1 install-exporter" \
+              "metric gen_ai.client.token.usage 3 " "metric voidbox.tool.calls 1 1" \
+              "log 3 install-c-skill install-exporter: cskill: shouting 'hello from c\\+\\+'"; do
+    expect_match "$REC" "^$want" "$kind: the exporter received '$want'"
+  done
+  cp "$PLUG/both.yaml" "$T/$kind/bad.yaml"
+  printf 'observe:\n  exporters: [{type: recorder, file: x, bogus: 1}]\n' >>"$T/$kind/bad.yaml"
+  expect_exit 2 "$P/bin/voidbox" run --file "$T/$kind/bad.yaml" --plugin "$T/$kind/install-c-skill.so" \
+    --plugin "$T/$kind/install-cxx-llm.so" --plugin "$T/$kind/install-c-exporter.so"
+  expect_match "$ERR" "unknown recorder option .bogus." "$kind: the exporter's validate_options refuses a key"
 done
 
 # ---- the embedding example against the installed library --------------------

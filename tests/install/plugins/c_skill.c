@@ -1,7 +1,9 @@
 /*
  * tests/install/plugins/c_skill.c - the install test's C plugin: skill type
  * "cskill" with one tool, `shout` {text}, answering "C says: TEXT" in upper
- * case. Built against an installed SDK only (pkg-config or find_package).
+ * case and logging the warning "cskill: shouting 'TEXT'" (on the box's
+ * thread: a log record the run's exporters receive). Built against an
+ * installed SDK only (pkg-config or find_package).
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -42,6 +44,7 @@ static int cskill_call_tool(void *skill, const vbx_sandbox_ref *sandbox, const c
   const vbx_json *t = input ? host->json_object_get(input, "text") : NULL;
   const char *text = t ? host->json_string_value(t) : NULL;
   if (text == NULL) text = "";
+  host->log(host->ctx, VBX_LOG_WARN, "cskill: shouting '%s'", text);
   size_t n = strlen(text) + sizeof("C says: ");
   if ((*out_text = host->alloc(n)) == NULL)
     return host->set_error(call, VBX_E_NOMEM, NULL, "out of memory");
