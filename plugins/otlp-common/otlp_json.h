@@ -60,8 +60,7 @@ json_t *vbx_otlp_traces_json(const vbx_otlp_resource *res, const vbx_span_data *
  * level (trace 1, debug 5, info 9, warn 13, error 17), body as a string
  * value, traceId/spanId when non-zero, "voidbox.box" and "voidbox.origin"
  * attributes. New reference, NULL on OOM. */
-json_t *vbx_otlp_logs_json(const vbx_otlp_resource *res, const vbx_log_data *const *recs,
-                           size_t n);
+json_t *vbx_otlp_logs_json(const vbx_otlp_resource *res, const vbx_log_data *const *recs, size_t n);
 
 /* Metric aggregation: counters become cumulative monotonic sums, gauges
  * keep their last value, histograms are bucketed with OTel's default

@@ -30,7 +30,8 @@ static int parse(const char *json, ox_cfg *c, fake_call *fc) {
 static void ok(const char *json, ox_cfg *c) {
   fake_call fc;
   int rc = parse(json, c, &fc);
-  if (rc != 0) print_error("%s: %s (field %s)\n", json, fc.message, fc.field);
+  if (rc != 0)
+    print_error("%s: %s (field %s)\n", json ? json : "(no options)", fc.message, fc.field);
   assert_int_equal(rc, 0);
 }
 
