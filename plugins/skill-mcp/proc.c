@@ -121,6 +121,9 @@ static int t_write(void *ctx, const char *data, size_t len, uint64_t deadline_ns
   int fired = p->fired;
   pthread_mutex_unlock(&p->mu);
   if (fired) return VBX_E_TIMEOUT; /* the server did not take its input in time */
+  /* VBX_E_STATE: the process has ended (or its stdin is closed), which is
+   * no failure of the sandbox's: its end, read next, says how it ended */
+  if (rc == VBX_E_STATE) return rc;
   return rc == 0 ? 0 : failed(p, rc);
 }
 

@@ -312,11 +312,25 @@ static void test_cancelled_and_write_failure(void **state) {
   assert_int_equal(vbx_mcp_rpc_dead(c.rpc), 0);
   close_ctx(&c);
 
+  /* a write refused by a server that has ended: the failure says how it
+   * ended, as a read would have */
   open_ctx(&c, "", 0, 0);
   c.mem.fail_writes = 1;
   assert_int_equal(vbx_mcp_rpc_call(c.rpc, "tools/call", NULL, 2000, &r), VBX_E_IO);
   assert_string_equal(vbx_mcp_rpc_error(c.rpc),
-                      "mcp server 'srv': tools/call: cannot write to the server: the script ended");
+                      "mcp server 'srv': tools/call: the server ended (the script ended)");
+  assert_int_equal(vbx_mcp_rpc_dead(c.rpc), VBX_E_IO);
+  close_ctx(&c);
+
+  /* refused by a server still running: a write failure */
+  open_ctx(&c, "", 0, 0);
+  c.mem.fail_writes = 1;
+  c.mem.stall_at_end = 1;
+  c.mem.stall_cap = 10;
+  assert_int_equal(vbx_mcp_rpc_call(c.rpc, "tools/call", NULL, 2000, &r), VBX_E_IO);
+  const char *e = vbx_mcp_rpc_error(c.rpc);
+  if (strncmp(e, "mcp server 'srv': tools/call: cannot write to the server", 56) != 0)
+    fail_msg("unexpected: %s", e);
   assert_int_equal(vbx_mcp_rpc_dead(c.rpc), VBX_E_IO);
   close_ctx(&c);
 }

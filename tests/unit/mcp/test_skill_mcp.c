@@ -304,7 +304,8 @@ static void test_start_failures(void **state) {
   (void)state;
   sk k;
   vbx_call c;
-  assert_int_equal(provision(&k, "die-at-start", NULL, &c), VBX_E_IO);
+  int rc = provision(&k, "die-at-start", NULL, &c);
+  if (rc != VBX_E_IO) fail_msg("die-at-start: rc %d: %s", rc, c.message);
   assert_string_equal(c.message,
                       "mcp server 'fake': initialize: the server ended (it exited with "
                       "status 7; last stderr: cannot start: the thing is missing)");
