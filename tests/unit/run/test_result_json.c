@@ -42,9 +42,17 @@ static void test_report_shape(void **state) {
   json_t *root = json_loads(text, 0, &je);
   assert_non_null(root);
 
-  static const char *const top[] = {"schema_version", "name",   "status", "error",
-                                    "stages",         "totals", NULL};
+  static const char *const top[] = {
+      "schema_version",    "name", "status", "error", "stages", "totals", "trace_id",
+      "telemetry_dropped", NULL};
   keys_exactly(root, top);
+  /* the run's trace: 32 lower-case hex digits, as vbx_result_trace_id */
+  const char *tid = json_string_value(json_object_get(root, "trace_id"));
+  assert_non_null(tid);
+  assert_int_equal(strlen(tid), 32);
+  assert_int_equal(strspn(tid, "0123456789abcdef"), 32);
+  assert_string_equal(tid, vbx_result_trace_id(res));
+  assert_int_equal(json_integer_value(json_object_get(root, "telemetry_dropped")), 0);
   assert_string_equal(json_string_value(json_object_get(root, "name")), "report");
   assert_string_equal(json_string_value(json_object_get(root, "status")), "failed");
   assert_string_equal(json_string_value(json_object_get(root, "error")),
