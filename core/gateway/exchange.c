@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/observe_llm.h"
 #include "gateway/internal.h"
 
 void vbx__gw_xchg_wake(vbx__gw_xchg *x) {
@@ -76,11 +77,26 @@ static void *worker(void *arg) {
   vbx_llm_response resp;
   memset(&resp, 0, sizeof(resp));
   resp.struct_size = sizeof(resp);
+  vbx__llm_call_info ci = {
+      .system = gw->system, .model = gw->model, .box = gw->obs.box, .max_tokens = r.max_tokens};
+  /* this thread works for the box: its scope, then the call's span */
+  vbx__obs_scope thread_scope, box_scope;
+  vbx_span *span = NULL;
+  if (gw->obs.hub != NULL) {
+    vbx__obs_enter(gw->obs.hub, gw->obs.span, gw->obs.box, &thread_scope);
+    span = vbx__obs_llm_begin(&ci, &box_scope);
+  }
+  uint64_t t0 = vbx__now_ns();
   vbx__gw_provider_lock(gw);
   int rc = vbx__inst_complete(&gw->llm, &r, &resp, &call);
   vbx__gw_provider_unlock(gw);
   if (rc == 0 && !json_is_array((json_t *)resp.content))
     rc = vbx__call_fail(&call, VBX_E_PLUGIN, NULL, "provider returned no content array");
+  if (gw->obs.hub != NULL) {
+    vbx__obs_llm_end(&ci, span, &box_scope, rc, vbx__call_message(&call, rc), &resp,
+                     vbx__now_ns() - t0);
+    vbx__obs_leave(&thread_scope);
+  }
   pthread_mutex_lock(&x->mu);
   if (rc == VBX_E_CANCELLED && vbx__cancel_is_set(&gw->stopping))
     snprintf(x->errmsg, sizeof(x->errmsg), "the gateway is stopping");

@@ -44,6 +44,7 @@
 #include <stdint.h>
 
 #include "plugin/call.h"
+#include "plugin/observe.h"
 #include "plugin/registry.h"
 #include "voidbox/voidbox.h"
 
@@ -91,6 +92,10 @@ typedef struct vbx__gateway_config {
   /* Optional extra cancellation source (e.g. the run's Ctrl-C token),
    * checked by every provider call. Must outlive the gateway. */
   const vbx__cancel *cancel;
+  /* The scope (plugin/observe.h) the gateway's model calls are recorded
+   * under, as "chat" spans and GenAI metrics: a box's. Its span and box
+   * must outlive the gateway. All NULL: not recorded. */
+  vbx__obs_scope obs;
 } vbx__gateway_config;
 
 /* Create the provider instance, bind and start serving. On success *out is

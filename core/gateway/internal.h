@@ -53,6 +53,8 @@ struct vbx__gateway {
   size_t max_body;
   vbx__cancel stopping;          /* set by vbx__gateway_stop */
   const vbx__cancel *ext_cancel; /* cfg->cancel, may be NULL */
+  vbx__obs_scope obs;            /* cfg->obs: where model calls are recorded */
+  const char *system;            /* the provider's name, for those records */
   pthread_mutex_t mu;            /* workers, inflight, last_error */
   pthread_cond_t cv;             /* CLOCK_MONOTONIC */
   unsigned workers;              /* provider worker threads alive */

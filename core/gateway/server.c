@@ -141,6 +141,7 @@ int vbx__gateway_start(const vbx__gateway_config *cfg, vbx__gateway **out, vbx_e
   cond_init_monotonic(&gw->cv);
   cond_init_monotonic(&gw->conn_cv);
   gw->ext_cancel = cfg->cancel;
+  gw->obs = cfg->obs;
   gw->max_body = cfg->max_body_bytes ? cfg->max_body_bytes : VBX__GATEWAY_DEFAULT_BODY_MAX;
   if (cfg->token != NULL) {
     snprintf(gw->token, sizeof(gw->token), "%s", cfg->token);
@@ -150,6 +151,7 @@ int vbx__gateway_start(const vbx__gateway_config *cfg, vbx__gateway **out, vbx_e
   }
   gw->token_len = strlen(gw->token);
   if ((rc = vbx__gw_provider_create(gw, cfg, err)) != 0) goto fail;
+  gw->system = gw->llm.impl->name;
   int fd = cfg->unix_path
                ? listen_unix(gw, cfg->unix_path, err)
                : listen_tcp(gw, cfg->listen_addr ? cfg->listen_addr : "127.0.0.1", cfg->port, err);

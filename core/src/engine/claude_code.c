@@ -80,6 +80,7 @@ int vbx__claude_code_prepare(vbx__box_run *br) {
   g.impl = br->rb->llm;
   g.llm = &llm;
   g.cancel = br->env->run_cancel;
+  g.obs = vbx__obs_current(); /* the box's: its agent's model calls are its chat spans */
   vbx_error err;
   memset(&err, 0, sizeof(err));
   rc = vbx__gateway_start(&g, &cc->gw, &err);
@@ -176,18 +177,27 @@ static int box_sh(vbx__box_run *br, const char *script, const char *const *env, 
   return rc;
 }
 
+/* A tool call of the CLI's, between its tool_use and its tool_result. */
+typedef struct cc_tool {
+  char id[96], name[128];
+  vbx_span *span;
+  uint64_t t0;
+} cc_tool;
+#define CC_OPEN_TOOLS 64 /* tool calls awaiting their result that get a span */
+
 /* What the run's stream callbacks need. */
 typedef struct cc_run {
   vbx__box_run *br;
   vbx__cc_stream st;
   uint64_t tool_t0;
+  cc_tool open[CC_OPEN_TOOLS];
+  size_t n_open;
   char err_tail[CC_STDERR_TAIL + 1];
   size_t err_len;
   int rc; /* out of memory while recording */
 } cc_run;
 
 static void ev_tool_use(void *user, const char *id, const char *name, const char *input) {
-  (void)id;
   cc_run *r = user;
   vbx_event ev;
   memset(&ev, 0, sizeof(ev));
@@ -197,13 +207,44 @@ static void ev_tool_use(void *user, const char *id, const char *name, const char
   ev.status = VBX_STATUS_RUNNING;
   vbx__box_emit(r->br, &ev);
   r->tool_t0 = vbx__now_ns();
+  if (r->n_open < CC_OPEN_TOOLS && id != NULL) {
+    cc_tool *t = &r->open[r->n_open++];
+    snprintf(t->id, sizeof(t->id), "%s", id);
+    snprintf(t->name, sizeof(t->name), "%s", name ? name : "");
+    t->span = vbx__obs_tool_span(name, id, input ? strlen(input) : 0);
+    t->t0 = r->tool_t0;
+  }
+}
+
+/* The open tool call with `id` taken out of r->open into *out; 0 when it
+ * has none. */
+static int take_tool(cc_run *r, const char *id, cc_tool *out) {
+  for (size_t i = 0; id != NULL && i < r->n_open; i++) {
+    if (strncmp(r->open[i].id, id, sizeof(r->open[i].id) - 1) != 0) continue;
+    *out = r->open[i];
+    r->open[i] = r->open[--r->n_open];
+    return 1;
+  }
+  return 0;
+}
+
+/* Tool calls the stream never answered: their spans end as failed. */
+static void close_open_tools(cc_run *r) {
+  uint64_t now = vbx__now_ns();
+  while (r->n_open > 0) {
+    cc_tool *t = &r->open[--r->n_open];
+    vbx__obs_tool_finish(r->br, t->span, t->name, 1, 0, now - t->t0);
+  }
 }
 
 static void ev_tool_result(void *user, const char *id, const char *name, const char *input,
                            const char *output, int is_error) {
-  (void)id;
   cc_run *r = user;
-  uint64_t dur = r->tool_t0 ? vbx__now_ns() - r->tool_t0 : 0;
+  cc_tool t;
+  int have = take_tool(r, id, &t);
+  uint64_t t0 = have ? t.t0 : r->tool_t0;
+  uint64_t dur = t0 ? vbx__now_ns() - t0 : 0;
+  if (have) vbx__obs_tool_finish(r->br, t.span, name, is_error, strlen(output), dur);
   char *text = vbx__text_sanitize(output, strlen(output));
   if (text == NULL || vbx__box_result_add_call(r->br->res, name, input, text, is_error, dur) != 0)
     r->rc = VBX_E_NOMEM;
@@ -373,6 +414,7 @@ int vbx__claude_code_run(vbx__box_run *br, const char *input) {
   vbx_call call;
   vbx__box_call(br, &call);
   rc = br->ref.exec(br, &req, &x, &call);
+  close_open_tools(&r);
   if (rc == 0) rc = r.rc;
   if (rc == 0) rc = vbx__cc_stream_finish(&r.st);
   if (rc == 0)

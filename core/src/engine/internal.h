@@ -13,6 +13,7 @@
 #include "engine/engine.h"
 #include "engine/resolve.h"
 #include "plugin/instance.h"
+#include "engine/observe_llm.h"
 #include "plugin/observe.h"
 #include "util/strbuf.h"
 #include "util/utf8.h"
@@ -120,22 +121,14 @@ void vbx__box_teardown(vbx__box_run *br);
 vbx_span *vbx__obs_phase_begin(const char *name, vbx__obs_scope *saved);
 void vbx__obs_phase_end(vbx_span *span, int rc, const char *message, const vbx__obs_scope *saved);
 
-/* What one LLM call came to. */
-typedef struct vbx__llm_outcome {
-  int rc;              /* 0 or the call's VBX_E_* code */
-  const char *message; /* why it failed, or NULL */
-  const char *response_model, *stop_reason;
-  uint64_t input_tokens, output_tokens, duration_ns;
-  double cost_usd;
-} vbx__llm_outcome;
-/* The span "chat MODEL" (GenAI conventions) of one completion; its end
- * records gen_ai.client.operation.duration, gen_ai.client.token.usage and
- * voidbox.llm.cost. */
-vbx_span *vbx__obs_llm_begin(const vbx__box_run *br, uint32_t max_tokens, vbx__obs_scope *saved);
-void vbx__obs_llm_end(const vbx__box_run *br, vbx_span *span, const vbx__obs_scope *saved,
-                      const vbx__llm_outcome *o);
-/* The span "execute_tool NAME" of one tool call; its end records
- * voidbox.tool.calls and voidbox.tool.duration. */
+/* The span "execute_tool NAME" of one tool call, not made current (a tool
+ * run by the box's own agent, seen in its stream); finishing it records
+ * voidbox.tool.calls and voidbox.tool.duration and ends it. */
+vbx_span *vbx__obs_tool_span(const char *name, const char *call_id, size_t input_bytes);
+void vbx__obs_tool_finish(const vbx__box_run *br, vbx_span *span, const char *name, int is_error,
+                          size_t output_bytes, uint64_t duration_ns);
+/* The same made current for the tool's run (begin), restored and finished
+ * (end). */
 vbx_span *vbx__obs_tool_begin(const char *name, const char *call_id, size_t input_bytes,
                               vbx__obs_scope *saved);
 void vbx__obs_tool_end(const vbx__box_run *br, vbx_span *span, const vbx__obs_scope *saved,

@@ -63,21 +63,18 @@ static int complete_turn(vbx__box_run *br, json_t **content, char **stop_reason)
   br->streamed_text = 0;
   uint64_t t0 = vbx__now_ns();
   vbx__obs_scope saved;
-  vbx_span *span = vbx__obs_llm_begin(br, req.max_tokens, &saved);
+  vbx__llm_call_info ci = {.system = br->rb->llm->name,
+                           .model = br->box->llm.model,
+                           .box = br->box->name,
+                           .max_tokens = req.max_tokens,
+                           .turn = (int64_t)br->res->turns + 1};
+  vbx_span *span = vbx__obs_llm_begin(&ci, &saved);
   int rc = vbx__inst_complete(&br->provider, &req, &resp, &call);
   uint64_t dur = vbx__now_ns() - t0;
   if (rc == 0 && !json_is_array((json_t *)resp.content))
     rc = vbx__call_fail(&call, VBX_E_PROVIDER, NULL, "llm provider '%s' returned no content array",
                         br->rb->llm->name);
-  vbx__llm_outcome oc = {.rc = rc,
-                         .message = rc != 0 ? vbx__call_message(&call, rc) : NULL,
-                         .response_model = resp.model,
-                         .stop_reason = resp.stop_reason,
-                         .input_tokens = resp.usage.input_tokens,
-                         .output_tokens = resp.usage.output_tokens,
-                         .duration_ns = dur,
-                         .cost_usd = resp.usage.cost_usd};
-  vbx__obs_llm_end(br, span, &saved, &oc);
+  vbx__obs_llm_end(&ci, span, &saved, rc, vbx__call_message(&call, rc), &resp, dur);
   vbx_box_result *res = br->res;
   res->turns++;
   res->input_tokens += resp.usage.input_tokens;

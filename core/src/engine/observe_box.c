@@ -14,42 +14,6 @@
 #include "util/error.h"
 #include "util/strbuf.h"
 
-/* A metric point in the current scope. attrs NULL-terminated. */
-static void point(const char *name, const char *unit, const char *description, int kind,
-                  double value, const char *const *attrs) {
-  vbx_metric_data m = {.struct_size = sizeof(m),
-                       .name = name,
-                       .unit = unit,
-                       .description = description,
-                       .kind = kind,
-                       .value = value,
-                       .attrs = attrs};
-  vbx__obs_metric(&m);
-}
-
-/* The requested model, or NULL for the provider's default. */
-static const char *model_of(const vbx__box_run *br) { return br->box->llm.model; }
-
-/* Attribute list base[] then the model when known, then extra k/v (may be
- * NULL), NULL-terminated, in out[10]. */
-static void gen_ai_attrs(const char *out[10], const vbx__box_run *br, const char *k,
-                         const char *v) {
-  size_t n = 0;
-  out[n++] = "gen_ai.operation.name";
-  out[n++] = "chat";
-  out[n++] = "gen_ai.system";
-  out[n++] = br->rb->llm->name;
-  if (model_of(br) != NULL) {
-    out[n++] = "gen_ai.request.model";
-    out[n++] = model_of(br);
-  }
-  if (k != NULL) {
-    out[n++] = k;
-    out[n++] = v;
-  }
-  out[n] = NULL;
-}
-
 vbx_span *vbx__obs_phase_begin(const char *name, vbx__obs_scope *saved) {
   vbx_span *s = vbx__span_start(name, NULL, VBX_SPAN_INTERNAL, NULL);
   vbx__obs_enter(NULL, s, NULL, saved);
@@ -61,53 +25,7 @@ void vbx__obs_phase_end(vbx_span *span, int rc, const char *message, const vbx__
   vbx__span_end(span, rc, rc != 0 ? message : NULL);
 }
 
-vbx_span *vbx__obs_llm_begin(const vbx__box_run *br, uint32_t max_tokens, vbx__obs_scope *saved) {
-  char name[300];
-  snprintf(name, sizeof(name), "chat%s%.256s", model_of(br) ? " " : "",
-           model_of(br) ? model_of(br) : "");
-  vbx_span *s = vbx__span_start(name, NULL, VBX_SPAN_CLIENT, NULL);
-  vbx__span_attr(s, "gen_ai.operation.name", "chat");
-  vbx__span_attr(s, "gen_ai.system", br->rb->llm->name);
-  if (model_of(br) != NULL) vbx__span_attr(s, "gen_ai.request.model", model_of(br));
-  vbx__span_attr_int(s, "gen_ai.request.max_tokens", (int64_t)max_tokens);
-  vbx__span_attr_int(s, "voidbox.turn", (int64_t)br->res->turns + 1);
-  vbx__obs_enter(NULL, s, NULL, saved);
-  return s;
-}
-
-void vbx__obs_llm_end(const vbx__box_run *br, vbx_span *span, const vbx__obs_scope *saved,
-                      const vbx__llm_outcome *o) {
-  vbx__obs_leave(saved);
-  if (o->response_model != NULL) vbx__span_attr(span, "gen_ai.response.model", o->response_model);
-  if (o->stop_reason != NULL)
-    vbx__span_attr(span, "gen_ai.response.finish_reasons", o->stop_reason);
-  vbx__span_attr_int(span, "gen_ai.usage.input_tokens", (int64_t)o->input_tokens);
-  vbx__span_attr_int(span, "gen_ai.usage.output_tokens", (int64_t)o->output_tokens);
-  vbx__span_attr_double(span, "voidbox.cost_usd", o->cost_usd);
-  if (o->rc != 0) vbx__span_attr(span, "error.type", vbx__error_text(o->rc));
-  const char *a[10];
-  gen_ai_attrs(a, br, o->rc != 0 ? "error.type" : NULL, "error");
-  point("gen_ai.client.operation.duration", "s", "GenAI operation duration", VBX_METRIC_HISTOGRAM,
-        (double)o->duration_ns / 1e9, a);
-  if (o->rc == 0) {
-    static const char *desc = "Measures number of input and output tokens used";
-    gen_ai_attrs(a, br, "gen_ai.token.type", "input");
-    point("gen_ai.client.token.usage", "{token}", desc, VBX_METRIC_HISTOGRAM,
-          (double)o->input_tokens, a);
-    gen_ai_attrs(a, br, "gen_ai.token.type", "output");
-    point("gen_ai.client.token.usage", "{token}", desc, VBX_METRIC_HISTOGRAM,
-          (double)o->output_tokens, a);
-  }
-  if (o->cost_usd > 0) {
-    gen_ai_attrs(a, br, "voidbox.box", br->box->name);
-    point("voidbox.llm.cost", "USD", "Cost of LLM calls as priced by the provider plugin",
-          VBX_METRIC_COUNTER, o->cost_usd, a);
-  }
-  vbx__span_end(span, o->rc, o->message);
-}
-
-vbx_span *vbx__obs_tool_begin(const char *name, const char *call_id, size_t input_bytes,
-                              vbx__obs_scope *saved) {
+vbx_span *vbx__obs_tool_span(const char *name, const char *call_id, size_t input_bytes) {
   char span_name[300];
   snprintf(span_name, sizeof(span_name), "execute_tool %.256s", name ? name : "?");
   vbx_span *s = vbx__span_start(span_name, NULL, VBX_SPAN_INTERNAL, NULL);
@@ -115,6 +33,26 @@ vbx_span *vbx__obs_tool_begin(const char *name, const char *call_id, size_t inpu
   vbx__span_attr(s, "gen_ai.tool.name", name ? name : "");
   if (call_id != NULL) vbx__span_attr(s, "gen_ai.tool.call.id", call_id);
   vbx__span_attr_int(s, "voidbox.tool.input_bytes", (int64_t)input_bytes);
+  return s;
+}
+
+void vbx__obs_tool_finish(const vbx__box_run *br, vbx_span *span, const char *name, int is_error,
+                          size_t output_bytes, uint64_t duration_ns) {
+  const char *attrs[] = {
+      "gen_ai.tool.name", name ? name : "",           "voidbox.box", br->box->name,
+      "voidbox.status",   is_error ? "failed" : "ok", NULL};
+  vbx__obs_point("voidbox.tool.calls", "{call}", "Tool calls made by boxes", VBX_METRIC_COUNTER, 1,
+                 attrs);
+  vbx__obs_point("voidbox.tool.duration", "s", "Duration of tool calls", VBX_METRIC_HISTOGRAM,
+                 (double)duration_ns / 1e9, attrs);
+  vbx__span_attr_int(span, "voidbox.tool.output_bytes", (int64_t)output_bytes);
+  vbx__span_attr(span, "voidbox.status", is_error ? "failed" : "ok");
+  vbx__span_end(span, is_error ? VBX_E_TOOL : 0, is_error ? "the tool reported an error" : NULL);
+}
+
+vbx_span *vbx__obs_tool_begin(const char *name, const char *call_id, size_t input_bytes,
+                              vbx__obs_scope *saved) {
+  vbx_span *s = vbx__obs_tool_span(name, call_id, input_bytes);
   vbx__obs_enter(NULL, s, NULL, saved);
   return s;
 }
@@ -122,15 +60,7 @@ vbx_span *vbx__obs_tool_begin(const char *name, const char *call_id, size_t inpu
 void vbx__obs_tool_end(const vbx__box_run *br, vbx_span *span, const vbx__obs_scope *saved,
                        const char *name, int is_error, size_t output_bytes, uint64_t duration_ns) {
   vbx__obs_leave(saved);
-  const char *attrs[] = {
-      "gen_ai.tool.name", name ? name : "",           "voidbox.box", br->box->name,
-      "voidbox.status",   is_error ? "failed" : "ok", NULL};
-  point("voidbox.tool.calls", "{call}", "Tool calls made by boxes", VBX_METRIC_COUNTER, 1, attrs);
-  point("voidbox.tool.duration", "s", "Duration of tool calls", VBX_METRIC_HISTOGRAM,
-        (double)duration_ns / 1e9, attrs);
-  vbx__span_attr_int(span, "voidbox.tool.output_bytes", (int64_t)output_bytes);
-  vbx__span_attr(span, "voidbox.status", is_error ? "failed" : "ok");
-  vbx__span_end(span, is_error ? VBX_E_TOOL : 0, is_error ? "the tool reported an error" : NULL);
+  vbx__obs_tool_finish(br, span, name, is_error, output_bytes, duration_ns);
 }
 
 vbx_span *vbx__obs_exec_begin(const vbx_exec_request *req) {
@@ -173,32 +103,35 @@ void vbx__obs_sandbox_sample(const vbx__box_run *br) {
   const char *backend = br->rb->sandbox->name;
   const char *a[] = {"voidbox.box", br->box->name, "voidbox.sandbox.backend", backend, NULL,
                      NULL,          NULL};
-  point("voidbox.sandbox.cpu.time", "s", "CPU time used inside the sandbox", VBX_METRIC_COUNTER,
-        (double)t.cpu_usec / 1e6, a);
-  point("voidbox.sandbox.memory.usage", "By", "Memory in use inside the sandbox", VBX_METRIC_GAUGE,
-        (double)t.mem_used_kib * 1024.0, a);
-  point("voidbox.sandbox.memory.limit", "By", "Memory the sandbox can see", VBX_METRIC_GAUGE,
-        (double)t.mem_total_kib * 1024.0, a);
-  point("voidbox.sandbox.process.count", "{process}", "Processes in the sandbox", VBX_METRIC_GAUGE,
-        (double)t.procs, a);
+  vbx__obs_point("voidbox.sandbox.cpu.time", "s", "CPU time used inside the sandbox",
+                 VBX_METRIC_COUNTER, (double)t.cpu_usec / 1e6, a);
+  vbx__obs_point("voidbox.sandbox.memory.usage", "By", "Memory in use inside the sandbox",
+                 VBX_METRIC_GAUGE, (double)t.mem_used_kib * 1024.0, a);
+  vbx__obs_point("voidbox.sandbox.memory.limit", "By", "Memory the sandbox can see",
+                 VBX_METRIC_GAUGE, (double)t.mem_total_kib * 1024.0, a);
+  vbx__obs_point("voidbox.sandbox.process.count", "{process}", "Processes in the sandbox",
+                 VBX_METRIC_GAUGE, (double)t.procs, a);
   if (!VBX_HAS_MEMBER(&t, vbx_sandbox_telemetry, host_cpu_usec)) return;
-  point("voidbox.sandbox.file_descriptor.count", "{file_descriptor}",
-        "Open file descriptors of the sandbox's processes", VBX_METRIC_GAUGE, (double)t.open_fds,
-        a);
+  vbx__obs_point("voidbox.sandbox.file_descriptor.count", "{file_descriptor}",
+                 "Open file descriptors of the sandbox's processes", VBX_METRIC_GAUGE,
+                 (double)t.open_fds, a);
   a[4] = "network.io.direction";
   a[5] = "receive";
-  point("voidbox.sandbox.network.io", "By", "Bytes through the sandbox's network interfaces",
-        VBX_METRIC_COUNTER, (double)t.net_rx_bytes, a);
+  vbx__obs_point("voidbox.sandbox.network.io", "By",
+                 "Bytes through the sandbox's network interfaces", VBX_METRIC_COUNTER,
+                 (double)t.net_rx_bytes, a);
   a[5] = "transmit";
-  point("voidbox.sandbox.network.io", "By", "Bytes through the sandbox's network interfaces",
-        VBX_METRIC_COUNTER, (double)t.net_tx_bytes, a);
+  vbx__obs_point("voidbox.sandbox.network.io", "By",
+                 "Bytes through the sandbox's network interfaces", VBX_METRIC_COUNTER,
+                 (double)t.net_tx_bytes, a);
   if (t.host_process == NULL) return;
   a[4] = "voidbox.host.process";
   a[5] = t.host_process;
-  point("voidbox.host.memory.usage", "By", "Resident memory of the host process carrying the box",
-        VBX_METRIC_GAUGE, (double)t.host_rss_kib * 1024.0, a);
-  point("voidbox.host.cpu.time", "s", "CPU time of the host process carrying the box",
-        VBX_METRIC_COUNTER, (double)t.host_cpu_usec / 1e6, a);
+  vbx__obs_point("voidbox.host.memory.usage", "By",
+                 "Resident memory of the host process carrying the box", VBX_METRIC_GAUGE,
+                 (double)t.host_rss_kib * 1024.0, a);
+  vbx__obs_point("voidbox.host.cpu.time", "s", "CPU time of the host process carrying the box",
+                 VBX_METRIC_COUNTER, (double)t.host_cpu_usec / 1e6, a);
 }
 
 char **vbx__obs_sandbox_env(const char *const *env) {

@@ -90,5 +90,8 @@ void vbx__span_ids(const vbx_span *span, uint64_t *trace_hi, uint64_t *trace_lo,
 /* Record a metric point (borrowed; plugin "voidbox" and time filled when
  * unset) in the current scope's hub; dropped outside a scope. */
 void vbx__obs_metric(const vbx_metric_data *metric);
+/* The same from its parts (attrs: key, value, ..., NULL; may be NULL). */
+void vbx__obs_point(const char *name, const char *unit, const char *description, int kind,
+                    double value, const char *const *attrs);
 
 #endif

@@ -326,6 +326,18 @@ static void record(vbx__registry *reg, const char *plugin, const vbx_metric_data
 
 void vbx__obs_metric(const vbx_metric_data *m) { record(NULL, "voidbox", m); }
 
+void vbx__obs_point(const char *name, const char *unit, const char *description, int kind,
+                    double value, const char *const *attrs) {
+  vbx_metric_data m = {.struct_size = sizeof(m),
+                       .name = name,
+                       .unit = unit,
+                       .description = description,
+                       .kind = kind,
+                       .value = value,
+                       .attrs = attrs};
+  record(NULL, "voidbox", &m);
+}
+
 static void tm_metric_add(vbx_plugin_ctx *ctx, const char *name, double value, const char *unit) {
   vbx_metric_data m = {.struct_size = (uint32_t)sizeof(m),
                        .name = name,

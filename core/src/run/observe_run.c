@@ -102,14 +102,8 @@ void vbx__observe_stage_end(vbx__run *run, size_t i, uint64_t duration_ns,
                          "voidbox.status",
                          vbx_status_name(sr->status),
                          NULL};
-  vbx_metric_data m = {.struct_size = sizeof(m),
-                       .name = "voidbox.stage.duration",
-                       .unit = "s",
-                       .description = "Wall time of a pipeline stage",
-                       .kind = VBX_METRIC_HISTOGRAM,
-                       .value = (double)duration_ns / 1e9,
-                       .attrs = attrs};
-  vbx__obs_metric(&m);
+  vbx__obs_point("voidbox.stage.duration", "s", "Wall time of a pipeline stage",
+                 VBX_METRIC_HISTOGRAM, (double)duration_ns / 1e9, attrs);
   vbx_span *s = run->stage_spans[i];
   run->stage_spans[i] = NULL;
   vbx__span_attr(s, "voidbox.status", vbx_status_name(sr->status));

@@ -31,14 +31,8 @@ static void box_observed(vbx__run *run, const vbx_box_result *res, vbx_span *spa
                          "voidbox.status",
                          vbx_status_name(res->status),
                          NULL};
-  vbx_metric_data m = {.struct_size = sizeof(m),
-                       .name = "voidbox.box.duration",
-                       .unit = "s",
-                       .description = "Wall time of a box, sandbox creation included",
-                       .kind = VBX_METRIC_HISTOGRAM,
-                       .value = (double)res->duration_ns / 1e9,
-                       .attrs = attrs};
-  vbx__obs_metric(&m);
+  vbx__obs_point("voidbox.box.duration", "s", "Wall time of a box, sandbox creation included",
+                 VBX_METRIC_HISTOGRAM, (double)res->duration_ns / 1e9, attrs);
   vbx__span_attr(span, "voidbox.status", vbx_status_name(res->status));
   vbx__span_attr_int(span, "voidbox.box.turns", (int64_t)res->turns);
   vbx__span_attr_int(span, "gen_ai.usage.input_tokens", (int64_t)res->input_tokens);

@@ -123,10 +123,12 @@ static int teardown(void **state) {
 
 /* Run the CLI on the spec with the key in the environment; its exit code. */
 static int run(fx *f) {
-  char cmd[1024];
+  char cmd[2048];
   snprintf(cmd, sizeof cmd,
-           "VBX_TEST_CC_KEY='" KEY "' %s run --file %s --plugin-dir %s --output json >%s 2>%s.err",
-           VBX_TEST_VOIDBOX, f->spec, VBX_TEST_PLUGIN_DIR, f->out, f->out);
+           "VBX_TEST_CC_KEY='" KEY
+           "' %s run --file %s --plugin-dir %s --output json "
+           "--trace %s/trace.json >%s 2>%s.err",
+           VBX_TEST_VOIDBOX, f->spec, VBX_TEST_PLUGIN_DIR, f->dir, f->out, f->out);
   int st = system(cmd);
   return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
@@ -160,6 +162,46 @@ static json_t *run_ok(fx *f, char **out, char **err, json_t **report) {
       json_object_get(json_array_get(json_object_get(*report, "stages"), 0), "boxes"), 0);
   assert_non_null(box);
   return box;
+}
+
+/* The span named `name` in the run's trace file (OTLP/JSON), or NULL;
+ * borrowed from trace. */
+static json_t *span_named(json_t *trace, const char *name) {
+  size_t i, j, k;
+  json_t *rs, *ss, *sp;
+  json_array_foreach(json_object_get(trace, "resourceSpans"), i, rs) {
+    json_array_foreach(json_object_get(rs, "scopeSpans"), j, ss) {
+      json_array_foreach(json_object_get(ss, "spans"), k, sp) {
+        if (strcmp(json_string_value(json_object_get(sp, "name")), name) == 0) return sp;
+      }
+    }
+  }
+  return NULL;
+}
+
+/* The box's model calls (through its gateway) and its CLI's tool call are
+ * spans of the box, in the trace --trace wrote; claude's environment had
+ * the box's TRACEPARENT. */
+static void check_trace(fx *f, const char *flat_env) {
+  char path[300];
+  snprintf(path, sizeof path, "%s/trace.json", f->dir);
+  json_t *trace = json_load_file(path, 0, NULL);
+  if (trace == NULL) fail_msg("no trace file %s", path);
+  json_t *box = span_named(trace, "box cc-probe");
+  json_t *chat = span_named(trace, "chat claude-fake");
+  json_t *tool = span_named(trace, "execute_tool Bash");
+  if (box == NULL || chat == NULL || tool == NULL)
+    fail_msg("spans missing: box %p chat %p execute_tool %p", (void *)box, (void *)chat,
+             (void *)tool);
+  const char *box_id = json_string_value(json_object_get(box, "spanId"));
+  assert_string_equal(json_string_value(json_object_get(chat, "parentSpanId")), box_id);
+  assert_string_equal(json_string_value(json_object_get(tool, "parentSpanId")), box_id);
+  assert_int_equal(json_integer_value(json_object_get(chat, "kind")), 3);
+  char want[100];
+  snprintf(want, sizeof want, "TRACEPARENT=00-%s-%s-01",
+           json_string_value(json_object_get(box, "traceId")), box_id);
+  if (strstr(flat_env, want) == NULL) fail_msg("claude's environment lacks %s", want);
+  json_decref(trace);
 }
 
 /* The box's sandbox block for the case: local, or a QEMU micro-VM. */
@@ -213,6 +255,7 @@ static void test_tool_turn_without_the_key(void **state) {
   assert_non_null(strstr(flat, "ANTHROPIC_API_KEY=")); /* the gateway's token, in claude's env */
   assert_non_null(strstr(flat, "stream-json"));        /* claude-code's own command line */
   assert_non_null(strstr(flat, "FILES:"));
+  check_trace(f, flat);
   /* ... and the key is in no process's argv or environment, and no file */
   assert_null(strstr(b2, "HOSTSECRET"));
   assert_null(strstr(flat, "HOSTSECRET"));
