@@ -19,6 +19,16 @@
 #define PARTIAL_CALLS_MAX 4096      /* tool calls kept for a box still running */
 
 /* The box of stage `stage` named `name`, or NULL. */
+void vbx__sup_vsay(vbx__sup *s, const char *fmt, va_list ap) {
+  char buf[2048];
+  int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+  if (n < 0) return;
+  if ((size_t)n >= sizeof(buf)) n = sizeof(buf) - 1;
+  vbx__outq_push(&s->err, "voidbox: ", 9);
+  vbx__outq_push(&s->err, buf, (size_t)n);
+  vbx__outq_push(&s->err, "\n", 1);
+}
+
 static vbx_box_result *box_at(vbx_result *r, int stage, const char *name) {
   if (r == NULL || name == NULL || stage < 0 || (size_t)stage >= r->n_stages) return NULL;
   vbx__stage_result *sr = &r->stages[stage];

@@ -40,16 +40,6 @@ static void on_signal(int sig) {
   errno = saved;
 }
 
-void vbx__sup_vsay(vbx__sup *s, const char *fmt, va_list ap) {
-  char buf[2048];
-  int n = vsnprintf(buf, sizeof(buf), fmt, ap);
-  if (n < 0) return;
-  if ((size_t)n >= sizeof(buf)) n = sizeof(buf) - 1;
-  vbx__outq_push(&s->err, "voidbox: ", 9);
-  vbx__outq_push(&s->err, buf, (size_t)n);
-  vbx__outq_push(&s->err, "\n", 1);
-}
-
 static void say(vbx__sup *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void say(vbx__sup *s, const char *fmt, ...) {
   va_list ap;

@@ -35,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 2) return 0;
   vbx__cli_common common;
   memset(&common, 0, sizeof(common));
-  vbx__sup_options o = {&common, p, NULL, data[0] & 2, 5};
+  vbx__sup_options o = {.common = &common, .p = p, .json = data[0] & 2, .load_timeout_s = 5};
   vbx__sup s;
   memset(&s, 0, sizeof(s));
   s.o = &o;

@@ -274,7 +274,7 @@ static void test_chat_spans(void **state) {
       const char *resp = ot_attr_str(s, "gen_ai.response.model");
       assert_non_null(resp);
       assert_string_equal(resp, ot_str(rb, "model"));
-      long long in, out;
+      long long in = 0, out = 0;
       if (ot_attr_int(s, "gen_ai.usage.input_tokens", &in) != 0 ||
           ot_attr_int(s, "gen_ai.usage.output_tokens", &out) != 0)
         fail_msg("chat span of %s: usage is not an intValue: %s", boxes[b],
