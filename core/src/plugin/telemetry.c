@@ -300,15 +300,67 @@ static int tm_span_traceparent(const vbx_span *s, char buf[56]) {
   return vbx__span_traceparent(s ? s : vbx__obs_current().span, buf);
 }
 
-/* Deliver m to the scope's hub, else the registry's sink, else TRACE. */
+/* A copy of s cut at max bytes into the arena at *at (advanced). */
+static const char *put_cut(char **at, const char *s, size_t max) {
+  if (s == NULL) return NULL;
+  size_t n = strnlen(s, max);
+  char *out = *at;
+  memcpy(out, s, n);
+  out[n] = '\0';
+  *at += n + 1;
+  return out;
+}
+
+/* A metric point as a plugin may hand it, bounded before anything copies
+ * it: the strings cut (name and keys SPAN_NAME_MAX, values
+ * SPAN_VALUE_MAX, unit 64, description MSG_MAX bytes), at most
+ * SPAN_ATTR_MAX attribute pairs. The copies live in one allocation, *arena
+ * (free it after the delivery); NULL on OOM. */
+static vbx_metric_data *bounded(vbx_metric_data *m, const char **attrs, char **arena) {
+  size_t pairs = 0, need = 0;
+  while (m->attrs && pairs < SPAN_ATTR_MAX && m->attrs[2 * pairs] && m->attrs[2 * pairs + 1]) {
+    need += strnlen(m->attrs[2 * pairs], SPAN_NAME_MAX) + 1;
+    need += strnlen(m->attrs[2 * pairs + 1], SPAN_VALUE_MAX) + 1;
+    pairs++;
+  }
+  need += SPAN_NAME_MAX + 64 + MSG_MAX + SPAN_NAME_MAX + 4;
+  char *at = *arena = malloc(need);
+  if (at == NULL) return NULL;
+  m->name = put_cut(&at, m->name, SPAN_NAME_MAX);
+  m->unit = put_cut(&at, m->unit, 64);
+  m->description = put_cut(&at, m->description, MSG_MAX);
+  m->plugin = put_cut(&at, m->plugin, SPAN_NAME_MAX);
+  for (size_t i = 0; i < pairs; i++) {
+    attrs[2 * i] = put_cut(&at, m->attrs[2 * i], SPAN_NAME_MAX);
+    attrs[2 * i + 1] = put_cut(&at, m->attrs[2 * i + 1], SPAN_VALUE_MAX);
+  }
+  attrs[2 * pairs] = NULL;
+  m->attrs = attrs;
+  return m;
+}
+
+static void deliver_metric(vbx__registry *reg, const vbx_metric_data *m);
+
+/* Check and bound a metric point, then deliver it. */
 static void record(vbx__registry *reg, const char *plugin, const vbx_metric_data *in) {
-  if (in == NULL || in->name == NULL) return;
+  if (in == NULL || in->struct_size < offsetof(vbx_metric_data, kind) + sizeof(int) ||
+      in->name == NULL)
+    return;
   vbx_metric_data m = {.struct_size = (uint32_t)sizeof(m)};
   memcpy(&m, in, in->struct_size < sizeof(m) ? in->struct_size : sizeof(m));
   m.struct_size = (uint32_t)sizeof(m);
   if (m.plugin == NULL) m.plugin = plugin ? plugin : "voidbox";
   if (m.time_ns == 0) m.time_ns = vbx__wall_ns();
   if (m.kind < VBX_METRIC_COUNTER || m.kind > VBX_METRIC_HISTOGRAM || !isfinite(m.value)) return;
+  const char *attrs[2 * SPAN_ATTR_MAX + 1];
+  char *arena = NULL;
+  if (bounded(&m, attrs, &arena) != NULL) deliver_metric(reg, &m);
+  free(arena);
+}
+
+/* Deliver m to the scope's hub, else the registry's sink, else TRACE. */
+static void deliver_metric(vbx__registry *reg, const vbx_metric_data *mp) {
+  const vbx_metric_data m = *mp;
   vbx__obs_scope sc = vbx__obs_current();
   if (sc.hub != NULL) {
     vbx__tel_hub_metric(sc.hub, &m);

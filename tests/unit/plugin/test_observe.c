@@ -20,6 +20,7 @@
 
 typedef struct sink {
   int spans, metrics, logs;
+  size_t metric_pairs, metric_longest, metric_name_len;
   char last_span[128], last_log[256], last_box[64];
   uint64_t last_parent, last_log_span;
 } sink;
@@ -33,8 +34,14 @@ static void on_span(void *u, const vbx_span_data *s) {
 }
 static void on_metric(void *u, const vbx_metric_data *m) {
   sink *k = u;
-  (void)m;
   k->metrics++;
+  k->metric_pairs = k->metric_longest = 0;
+  for (size_t i = 0; m->attrs && m->attrs[i]; i += 2) {
+    k->metric_pairs++;
+    size_t n = strlen(m->attrs[i + 1]);
+    if (n > k->metric_longest) k->metric_longest = n;
+  }
+  k->metric_name_len = strlen(m->name);
 }
 static void on_log(void *u, const vbx_log_data *r) {
   sink *k = u;
@@ -65,6 +72,28 @@ static void test_hub_and_scope(void **state) {
   m.value = 0.0 / 0.0; /* NaN is refused */
   vbx__obs_metric(&m);
   assert_int_equal(k.metrics, 1);
+  /* what a plugin hands over is bounded before anything copies it */
+  static char big[100000];
+  memset(big, 'v', sizeof(big) - 1);
+  const char *many[402];
+  for (size_t i = 0; i < 400; i += 2) {
+    many[i] = "k";
+    many[i + 1] = big;
+  }
+  many[400] = many[401] = NULL;
+  vbx_metric_data huge = {.struct_size = sizeof(huge),
+                          .name = big,
+                          .kind = VBX_METRIC_COUNTER,
+                          .value = 1,
+                          .attrs = many};
+  vbx__obs_metric(&huge);
+  assert_int_equal(k.metrics, 2);
+  assert_int_equal(k.metric_pairs, 64);
+  assert_int_equal(k.metric_longest, 4096);
+  assert_int_equal(k.metric_name_len, 256);
+  huge.struct_size = 8; /* too short to hold the kind: refused */
+  vbx__obs_metric(&huge);
+  assert_int_equal(k.metrics, 2);
   vbx__obs_leave(&inner);
   assert_ptr_equal(vbx__obs_current().span, root);
   uint64_t hi, lo, child_id;
