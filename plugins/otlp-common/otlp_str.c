@@ -8,36 +8,7 @@
 #include <string.h>
 
 #include "otlp_int.h"
-
-/* The length of the valid UTF-8 sequence at s[0..n) (1..4), or 0 when the
- * bytes there are not one (overlong, surrogate, above U+10FFFF, cut). */
-static size_t seq_len(const unsigned char *s, size_t n) {
-  unsigned c = s[0];
-  if (c < 0x80) return 1;
-  size_t len;
-  unsigned cp;
-  if (c >= 0xC2 && c <= 0xDF) {
-    len = 2;
-    cp = c & 0x1F;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    len = 3;
-    cp = c & 0x0F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    len = 4;
-    cp = c & 0x07;
-  } else {
-    return 0;
-  }
-  if (n < len) return 0;
-  for (size_t i = 1; i < len; i++) {
-    if ((s[i] & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (s[i] & 0x3F);
-  }
-  if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-      (cp >= 0xD800 && cp <= 0xDFFF))
-    return 0;
-  return len;
-}
+#include "util/utf8.h"
 
 size_t vbx__otlp_utf8_cut(const char *s, size_t n, size_t max) {
   if (n <= max) return n;
@@ -52,8 +23,9 @@ size_t vbx__otlp_utf8_cut(const char *s, size_t n, size_t max) {
 json_t *vbx__otlp_strn(const char *s, size_t n) {
   const unsigned char *u = (const unsigned char *)s;
   size_t i = 0, bad = 0;
+  uint32_t cp; /* vbx__utf8_decode gives 0 for bytes that are not one valid sequence */
   while (i < n) {
-    size_t l = seq_len(u + i, n - i);
+    size_t l = vbx__utf8_decode(u + i, n - i, &cp);
     if (l == 0) {
       bad++;
       l = 1;
@@ -67,7 +39,7 @@ json_t *vbx__otlp_strn(const char *s, size_t n) {
   if (buf == NULL) return NULL;
   size_t o = 0;
   for (i = 0; i < n;) {
-    size_t l = seq_len(u + i, n - i);
+    size_t l = vbx__utf8_decode(u + i, n - i, &cp);
     if (l == 0) {
       memcpy(buf + o, "\xEF\xBF\xBD", 3);
       o += 3;
