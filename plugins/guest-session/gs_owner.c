@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "gs_box.h"
+#include "host_proc.h"
 
 /* A small file (at most cap-1 bytes) at dirfd/name into out, without
  * following a symlink. Returns the length or -errno. */
@@ -36,15 +37,9 @@ int gs_proc_start(pid_t pid, unsigned long long *start) {
   char path[64], buf[1024];
   snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
   if (pid <= 0 || read_small(AT_FDCWD, path, buf, sizeof buf) <= 0) return -1;
-  /* "pid (comm) state ...": comm may hold spaces and ')' */
-  char *p = strrchr(buf, ')');
-  if (p == NULL || p[1] != ' ') return -1;
-  if (p[2] == 'Z' || p[2] == 'X' || p[2] == 'x') return -1; /* exited, not yet reaped: gone */
-  p += 2; /* field 3; field 22 (starttime) is 19 fields on */
-  for (int f = 3; f < 22; f++) {
-    if ((p = strchr(p, ' ')) == NULL) return -1;
-    p++;
-  }
+  const char *state = gs_stat_field(buf, 3), *p = gs_stat_field(buf, 22); /* starttime */
+  if (state == NULL || p == NULL) return -1;
+  if (*state == 'Z' || *state == 'X' || *state == 'x') return -1; /* exited, not yet reaped: gone */
   char *end;
   errno = 0;
   unsigned long long v = strtoull(p, &end, 10);

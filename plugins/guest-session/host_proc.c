@@ -31,25 +31,28 @@ static int parse_u64(const char **p, uint64_t *out) {
   return 0;
 }
 
-int gs_host_proc_parse_stat(const char *text, long hz, uint64_t *cpu_usec) {
-  if (hz <= 0) return VBX_E_INVAL;
+const char *gs_stat_field(const char *text, int field) {
   const char *p = strrchr(text, ')');
-  if (p == NULL) return VBX_E_PROTOCOL;
+  if (p == NULL || field < 3) return NULL;
   p++;
-  /* fields 3 (state) .. 13 (cmajflt) are skipped, 14 and 15 read */
-  uint64_t t[2];
-  for (int field = 3; field <= 15; field++) {
-    if (*p != ' ') return VBX_E_PROTOCOL;
+  for (int f = 3;; f++) {
+    if (*p != ' ') return NULL;
     while (*p == ' ')
       p++;
-    if (field >= 14) {
-      if (parse_u64(&p, &t[field - 14]) != 0) return VBX_E_PROTOCOL;
-      if (*p != ' ' && *p != '\n' && *p != '\0') return VBX_E_PROTOCOL;
-    } else {
-      if (*p == '\0' || *p == '\n') return VBX_E_PROTOCOL;
-      while (*p != ' ' && *p != '\0' && *p != '\n')
-        p++;
-    }
+    if (*p == '\0' || *p == '\n') return NULL;
+    if (f == field) return p;
+    while (*p != ' ' && *p != '\0' && *p != '\n')
+      p++;
+  }
+}
+
+int gs_host_proc_parse_stat(const char *text, long hz, uint64_t *cpu_usec) {
+  if (hz <= 0) return VBX_E_INVAL;
+  uint64_t t[2]; /* fields 14 (utime) and 15 (stime) */
+  for (int i = 0; i < 2; i++) {
+    const char *p = gs_stat_field(text, 14 + i);
+    if (p == NULL || parse_u64(&p, &t[i]) != 0 || (*p != ' ' && *p != '\n' && *p != '\0'))
+      return VBX_E_PROTOCOL;
   }
   uint64_t ticks = t[0] + t[1] < t[0] ? UINT64_MAX : t[0] + t[1];
   uint64_t h = (uint64_t)hz;

@@ -19,6 +19,13 @@ typedef struct gs_host_proc {
   uint64_t cpu_usec; /* utime + stime, user and system CPU time so far */
 } gs_host_proc;
 
+/* gs_stat_field - where field `field` (3 or more, numbered from 1 as
+ * proc(5) does) of the text of /proc/PID/stat starts. Fields are counted
+ * after the LAST ')': the command name (field 2) may hold spaces and
+ * parentheses. NULL when the text has no ')', a field is empty or the text
+ * ends before that field. Pure. */
+const char *gs_stat_field(const char *text, int field);
+
 /* gs_host_proc_parse_stat - utime + stime (fields 14 and 15) of the text
  * of /proc/PID/stat, in microseconds at hz clock ticks per second (hz >
  * 0). The command name (field 2) may hold spaces and parentheses: fields
