@@ -65,11 +65,12 @@ void vbx__obs_tool_end(const vbx__box_run *br, vbx_span *span, const vbx__obs_sc
 
 vbx_span *vbx__obs_exec_begin(const vbx_exec_request *req) {
   const char *argv0 = req && req->argv && req->argv[0] ? req->argv[0] : "?";
-  const char *base = strrchr(argv0, '/');
+  const char *slash = strrchr(argv0, '/');
+  const char *base = slash && slash[1] ? slash + 1 : argv0;
   char name[300];
-  snprintf(name, sizeof(name), "exec %.256s", base && base[1] ? base + 1 : argv0);
+  snprintf(name, sizeof(name), "exec %.256s", base);
   vbx_span *s = vbx__span_start(name, NULL, VBX_SPAN_INTERNAL, NULL);
-  vbx__span_attr(s, "process.executable.name", base && base[1] ? base + 1 : argv0);
+  vbx__span_attr(s, "process.executable.name", base);
   size_t n = 0;
   while (req && req->argv && req->argv[n])
     n++;

@@ -3,6 +3,7 @@
  */
 #include "plugin/log.h"
 
+#include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +38,7 @@ static void rfc3339(uint64_t ns, char buf[40]) {
  * message. */
 static void emit_json(vbx_log_level level, const char *origin, const vbx__obs_scope *sc,
                       const char *msg, uint64_t now) {
-  char when[40], trace[33], parent[56];
+  char when[40], trace[33], span_id[17];
   rfc3339(now, when);
   json_t *o = json_object();
   if (o == NULL) return;
@@ -46,11 +47,12 @@ static void emit_json(vbx_log_level level, const char *origin, const vbx__obs_sc
   json_object_set_new(o, "origin", json_string(origin));
   if (sc->box != NULL) json_object_set_new(o, "box", json_string(sc->box));
   if (sc->span != NULL) {
+    uint64_t hi, lo, id;
+    vbx__span_ids(sc->span, &hi, &lo, &id);
     vbx__span_trace_id(sc->span, trace);
-    vbx__span_traceparent(sc->span, parent);
-    parent[52] = '\0'; /* "00-<trace>-<span>" */
+    snprintf(span_id, sizeof(span_id), "%016" PRIx64, id);
     json_object_set_new(o, "trace_id", json_string(trace));
-    json_object_set_new(o, "span_id", json_string(parent + 36));
+    json_object_set_new(o, "span_id", json_string(span_id));
   }
   json_object_set_new(o, "message", json_string(msg));
   char *line = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);

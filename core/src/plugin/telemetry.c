@@ -217,6 +217,7 @@ static void sink_of(vbx__registry *reg, vbx__telemetry_fn *fn, void **user) {
 void vbx__span_end(vbx_span *s, int status, const char *message) {
   if (s == NULL) return;
   char msg[MSG_MAX];
+  if (status > 0) status = 0; /* only a negative VBX_E_* code is a failure */
   if (status != 0 && message == NULL) message = vbx__error_text(status);
   if (message != NULL) snprintf(msg, sizeof(msg), "%s", message);
   vbx_span_data d = {
@@ -229,7 +230,7 @@ void vbx__span_end(vbx_span *s, int status, const char *message) {
       .parent_span_id = s->parent_id,
       .start_ns = s->start_ns,
       .end_ns = vbx__wall_ns(),
-      .status = status > 0 ? 0 : status,
+      .status = status,
       .attrs = (const char *const *)s->attrs,
       .kind = s->kind,
       .status_message = status != 0 ? msg : NULL,
@@ -292,9 +293,7 @@ static void tm_span_set_attr(vbx_span *s, const char *key, const char *value) {
   vbx__span_attr(s, key, value);
 }
 
-static void tm_span_end(vbx_span *s, int status) {
-  vbx__span_end(s, status < 0 ? status : 0, NULL);
-}
+static void tm_span_end(vbx_span *s, int status) { vbx__span_end(s, status, NULL); }
 
 static int tm_span_traceparent(const vbx_span *s, char buf[56]) {
   return vbx__span_traceparent(s ? s : vbx__obs_current().span, buf);
