@@ -166,6 +166,7 @@ for d in "${rw[@]}"; do
   qemu_args+=(-fsdev "local,id=rw$n,path=$d,security_model=passthrough"
     -device "virtio-9p-device,fsdev=rw$n,mount_tag=rw$n")
   mounts="$mounts
+mkdir -p /newroot$(printf %q "$d")
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288 rw$n /newroot$(printf %q "$d") || fail \"mount $d\""
 done
 
@@ -214,9 +215,11 @@ done
 grep -q " /xchg " /proc/mounts || { echo "L1: no exchange share (virtio devices: \$(ls /sys/bus/virtio/devices | wc -l))"; poweroff -f; }
 [ -c /dev/kvm ] || fail "no /dev/kvm (kvm_amd did not load: is QEMU's -cpu max offering svm?)"
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288,ro hostroot /newroot || fail "mount /"
-$mounts
+# the fresh /tmp and /run first: a repository or share under them (a clone
+# in /tmp) is mounted on top, not hidden beneath
 mount -t tmpfs -o mode=1777 tmp /newroot/tmp
 mount -t tmpfs tmp /newroot/run 2>/dev/null
+$mounts
 mount -t proc proc /newroot/proc; mount -t sysfs sys /newroot/sys; mount -t devtmpfs dev /newroot/dev
 mkdir -p /newroot/run/xchg && mount --bind /xchg /newroot/run/xchg || fail "bind the exchange"
 ${keeper:+chroot /newroot $keeper </dev/null >/dev/null 2>/xchg/keeper.err &}
