@@ -9,12 +9,27 @@ VMM=$B/bin/voidbox-vmm TOOL=$B/tests/integration/vmm/sock_tool
 TINY=$B/tests/integration/vmm/tiny_guest/tiny_guest.elf
 W=$(mktemp -d /tmp/vmm-kvm.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$W"' EXIT
-fails=0
+fails=0 retried=0
 pass() { echo "PASS: $*"; }
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 show() { echo "  --- $1:"; tail -n "${2:-15}" "$1" | sed 's/^/  | /'; }
 # wait_for PATH: until the socket exists (10 s)
 wait_for() { for _ in $(seq 100); do [ -S "$1" ] && return 0; sleep 0.1; done; return 1; }
+# once_more CHECK NAME ARGS...: run a check; under scripts/nested-kvm.sh
+# (vmm_kvm.sh sets VBX_KVM_SUITE_EMULATED=1) a Linux guest of the emulated L1
+# now and then triple-faults during boot with no cause in the guest or in
+# voidbox-vmm (docs/vmm.md, Known bugs): such a check runs once more, and the
+# summary counts it. On hardware KVM there is no second run.
+once_more() {
+  local before=$fails
+  "$@"
+  if [ $fails -gt $before ] && [ "${VBX_KVM_SUITE_EMULATED:-0}" = 1 ] &&
+    grep -q "the VM ended: triple fault" "$W/$2.err" 2>/dev/null; then
+    fails=$before retried=$((retried + 1))
+    echo "  ($2: the guest triple-faulted under the emulated L1; running $2 once more)"
+    "$@"
+  fi
+}
 BASE="console=ttyS0 quiet panic=-1 reboot=k"
 [ -n "${VBX_KVM_CHECKS_VERBOSE:-}" ] && BASE="console=ttyS0 panic=-1 reboot=k"
 
@@ -40,6 +55,7 @@ fi
 #      vmlinux with an in-kernel PIT (--pit; by default there is none).
 boot_check() { # NAME KERNEL CPUS [VMM_FLAG]
   local name=$1 kernel=$2 cpus=$3 flags=("${@:4}")
+  rm -f "$W/$name".*
   timeout 120 "$VMM" "${flags[@]}" --kernel "$kernel" --initrd "$IMG/initramfs.cpio" --cpus "$cpus" --mem 256 \
     --console "$W/$name.log" --timing \
     --cmdline "$BASE rdinit=/bin/busybox -- sh -c \"echo vmm-kernel-ok cpus \$(nproc); reboot -f\"" \
@@ -52,15 +68,16 @@ boot_check() { # NAME KERNEL CPUS [VMM_FLAG]
     fail "$name (exit $rc)"; show "$W/$name.log" 25; show "$W/$name.err"
   fi
 }
-boot_check vmlinux-1cpu "$IMG/vmlinux" 1
-boot_check vmlinux-2cpu "$IMG/vmlinux" 2
-boot_check bzimage-1cpu "$IMG/bzImage" 1
-boot_check vmlinux-1cpu-pit "$IMG/vmlinux" 1 --pit # the guest given an i8254 too
+once_more boot_check vmlinux-1cpu "$IMG/vmlinux" 1
+once_more boot_check vmlinux-2cpu "$IMG/vmlinux" 2
+once_more boot_check bzimage-1cpu "$IMG/bzImage" 1
+once_more boot_check vmlinux-1cpu-pit "$IMG/vmlinux" 1 --pit # the guest given an i8254 too
 
 # 6-7. The guest agent reached over vsock and over the virtio-console port:
 #      its CHALLENGE frame comes back; SIGTERM then ends the VMM (exit 3).
 agent_check() { # NAME LISTEN TOOL_ARGS...
   local name=$1 listen=$2
+  rm -f "$W/$name".* # (a second run binds the same socket path)
   shift 2
   # (no '=' on the kernel command line: printf writes "allow = *")
   local script="echo 0123456789abcdef0123456789abcdef >/s; chmod 600 /s; printf 'allow \\075 *\\n' >/p;"
@@ -86,8 +103,8 @@ agent_check() { # NAME LISTEN TOOL_ARGS...
     fail "$name (VMM exit $rc)"; show "$W/$name.tool"; show "$W/$name.log" 30; show "$W/$name.err"
   fi
 }
-agent_check agent-vsock vsock:1024 vsock "$W/agent-vsock.vsock" 1024 16
-agent_check agent-port virtio-port:voidbox.ctl listen "$W/agent-port.port" 16
+once_more agent_check agent-vsock vsock:1024 vsock "$W/agent-vsock.vsock" 1024 16
+once_more agent_check agent-port virtio-port:voidbox.ctl listen "$W/agent-port.port" 16
 
 # 8. A bad kernel file: exit 1 naming the file.
 printf 'not a kernel at all' >"$W/bad"
@@ -99,5 +116,5 @@ else
   fail "bad kernel (exit $rc)"; show "$W/bad.err"
 fi
 
-echo "kvm checks: $fails failed"
+echo "kvm checks: $fails failed ($retried run again after an emulated-L1 triple fault)"
 [ $fails = 0 ]

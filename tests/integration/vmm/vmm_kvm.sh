@@ -19,7 +19,7 @@ echo "KVM: nested (this CPU has no vmx/svm: running inside an emulated L1)"
 cd "$SRC" || exit 1
 err=$(mktemp)
 trap 'rm -f "$err"' EXIT
-scripts/nested-kvm.sh --timeout 600 --share "$B" --share "$IMG" -- \
+VBX_KVM_SUITE_EMULATED=1 scripts/nested-kvm.sh --timeout 600 --share "$B" --share "$IMG" -- \
   bash "$SRC/tests/integration/vmm/kvm_checks.sh" "$B" "$IMG" 2>"$err"
 rc=$?
 cat "$err" >&2
