@@ -179,6 +179,12 @@ int vbx__reaper_done(struct vbx__child *c);
  * group (SHUTDOWN). */
 void vbx__reaper_kill_all(int sig);
 
+/* vbx__reaper_wait_none - wait until no registered child is left (each
+ * reaped) or wait_ms has passed, whichever is first: woken by the reaper,
+ * never by polling. Returns 1 when none is left, 0 on the timeout. Any
+ * thread. */
+int vbx__reaper_wait_none(unsigned wait_ms);
+
 /* ---- connection (conn.c) ------------------------------------------------- */
 
 struct vbx__agent;

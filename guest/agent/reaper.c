@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent.h"
@@ -20,7 +21,9 @@
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t g_have = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t g_gone; /* a child left the table (CLOCK_MONOTONIC) */
 static struct vbx__child *g_tab[MAX_CHILDREN];
+static int g_live;   /* children in g_tab */
 static int g_forked; /* children forked since the reaper last saw ECHILD */
 
 static void *reaper_main(void *arg) {
@@ -47,6 +50,8 @@ static void *reaper_main(void *arg) {
         if (c->ru != NULL) *c->ru = ru;
         __atomic_store_n(&c->done, 1, __ATOMIC_RELEASE);
         g_tab[i] = NULL;
+        g_live--;
+        pthread_cond_broadcast(&g_gone);
         uint64_t one = 1;
         ssize_t w = write(c->wake_fd, &one, sizeof one);
         (void)w;
@@ -59,6 +64,11 @@ static void *reaper_main(void *arg) {
 }
 
 int vbx__reaper_start(void) {
+  pthread_condattr_t ca;
+  if (pthread_condattr_init(&ca) != 0 || pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
+      pthread_cond_init(&g_gone, &ca) != 0)
+    return VBX_E_LIMIT;
+  pthread_condattr_destroy(&ca);
   pthread_t t;
   if (pthread_create(&t, NULL, reaper_main, NULL) != 0) return VBX_E_LIMIT;
   pthread_detach(t);
@@ -87,6 +97,7 @@ pid_t vbx__reaper_fork(struct vbx__child *c) {
   }
   c->pid = pid;
   g_tab[slot] = c;
+  g_live++;
   g_forked = 1;
   pthread_cond_signal(&g_have);
   pthread_mutex_unlock(&g_lock);
@@ -107,4 +118,19 @@ void vbx__reaper_kill_all(int sig) {
   for (int i = 0; i < MAX_CHILDREN; i++)
     if (g_tab[i] != NULL) kill(-g_tab[i]->pid, sig);
   pthread_mutex_unlock(&g_lock);
+}
+
+int vbx__reaper_wait_none(unsigned wait_ms) {
+  struct timespec end;
+  clock_gettime(CLOCK_MONOTONIC, &end);
+  end.tv_sec += wait_ms / 1000u;
+  end.tv_nsec += (long)(wait_ms % 1000u) * 1000000L;
+  if (end.tv_nsec >= 1000000000L) end.tv_sec++, end.tv_nsec -= 1000000000L;
+  pthread_mutex_lock(&g_lock);
+  int rc = 0;
+  while (g_live > 0 && rc == 0)
+    rc = pthread_cond_timedwait(&g_gone, &g_lock, &end);
+  int none = g_live == 0;
+  pthread_mutex_unlock(&g_lock);
+  return none;
 }

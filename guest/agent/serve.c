@@ -126,8 +126,9 @@ static void do_shutdown(struct vbx__agent *a, uint32_t grace_ms) {
   vbx__log(1, "shutdown (grace %u ms)", grace_ms);
   vbx__reaper_kill_all(SIGTERM);
   if (grace_ms > 10000) grace_ms = 10000;
-  usleep(grace_ms * 1000u);
-  vbx__reaper_kill_all(SIGKILL);
+  /* The grace ends as soon as every command is gone: no box waits it out
+   * when nothing runs (the usual case) or when all went at the SIGTERM. */
+  if (!vbx__reaper_wait_none(grace_ms)) vbx__reaper_kill_all(SIGKILL);
   vbx__agent_forget_secret(a); /* the agent stops serving */
   if (a->is_init) vbx__init_poweroff(a->shutdown_reboot);
   _exit(0);
