@@ -139,7 +139,26 @@ void local_cgroup_create(const vbx_host_services *h, local_cgroup *cg, const cha
            cg->version ? "" : ": no usable cgroup hierarchy");
 }
 
+int local_cgroup_join_fds(const local_cgroup *cg, int fds[3]) {
+  int n = 0;
+  for (int i = 0; i < 3; i++) {
+    fds[i] = -1;
+    if (cg->version != 1 || i >= cg->n || !cg->dirs[i][0]) continue;
+    char p[400];
+    snprintf(p, sizeof p, "%s/tasks", cg->dirs[i]);
+    if ((fds[i] = open(p, O_WRONLY | O_CLOEXEC)) >= 0) n++;
+  }
+  return n;
+}
+
+static int count_member(pid_t pid, const char *rel);
+
 int local_cgroup_attach(local_cgroup *cg, pid_t pid) {
+  int want = 0;
+  for (int i = 0; i < cg->n; i++)
+    want += cg->dirs[i][0] != '\0';
+  const char *rel = cg->n > 0 ? strstr(cg->dirs[0], "/voidbox-local/") : NULL;
+  if (want == 0 || (rel && count_member(pid, rel) >= want)) return 0;
   char v[32];
   snprintf(v, sizeof v, "%d", (int)pid);
   int rc = 0;
@@ -159,8 +178,9 @@ void local_cgroup_destroy(local_cgroup *cg) {
   cg->n = 0;
 }
 
-/* Is pid in the cgroup whose path below its hierarchy root is rel? */
-static int member(pid_t pid, const char *rel) {
+/* In how many hierarchies is pid in the cgroup whose path below the
+ * hierarchy's root is rel? */
+static int count_member(pid_t pid, const char *rel) {
   char p[64], buf[4096];
   snprintf(p, sizeof p, "/proc/%d/cgroup", (int)pid);
   int fd = open(p, O_RDONLY | O_CLOEXEC);
@@ -170,21 +190,22 @@ static int member(pid_t pid, const char *rel) {
   if (n <= 0) return 0;
   buf[n] = '\0';
   size_t rl = strlen(rel);
+  int in = 0;
   for (char *l = buf; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
     char *c = strchr(l, ':');
     c = c ? strchr(c + 1, ':') : NULL; /* "id:controllers:path" */
-    if (c && strncmp(c + 1, rel, rl) == 0 && (c[1 + rl] == '\n' || c[1 + rl] == '\0')) return 1;
+    if (c && strncmp(c + 1, rel, rl) == 0 && (c[1 + rl] == '\n' || c[1 + rl] == '\0')) in++;
   }
-  return 0;
+  return in;
 }
 
 /* SIGKILL pid if it still is the process found in the cgroup: the pidfd
  * pins it, so a pid reused after it exited is never signalled. */
 static int kill_member(pid_t pid, const char *rel) {
   int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
-  if (pfd < 0) return errno == ENOSYS && member(pid, rel) ? kill(pid, SIGKILL) : -1;
+  if (pfd < 0) return errno == ENOSYS && count_member(pid, rel) > 0 ? kill(pid, SIGKILL) : -1;
   int rc = -1;
-  if (member(pid, rel)) rc = (int)syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
+  if (count_member(pid, rel) > 0) rc = (int)syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
   close(pfd);
   return rc;
 }

@@ -225,6 +225,15 @@ int child_main(void *arg) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   for (int i = 0; i < 2; i++)
     if (p->parent_fds[i] >= 0) close(p->parent_fds[i]);
+  /* Into the box's cgroups before anything else runs here: still a single
+   * thread, so "0" in a v1 tasks file moves the whole process. A failure is
+   * the parent's to see and repair (local_cgroup_attach). */
+  for (int i = 0; i < 3; i++)
+    if (p->cg_fds[i] >= 0) {
+      ssize_t w = write(p->cg_fds[i], "0", 1);
+      (void)w;
+      close(p->cg_fds[i]);
+    }
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) child_fail(p, STEP_PRIVATE, NULL);
   int bind_failed = 0; /* an optional bind that failed has nothing to make read-only */
   for (int i = 0; i < p->n; i++) {

@@ -118,7 +118,18 @@ typedef struct local_cgroup {
  * create. memory_mb 0: no memory limit. */
 void local_cgroup_create(const vbx_host_services *h, local_cgroup *cg, const char *owner,
                          const char *name, uint64_t memory_mb, uint32_t vcpus, uint32_t pids);
-/* Move pid into the box's cgroups. Returns 0 or -errno. */
+/* Open, for a single-threaded child to join the box's cgroups itself, the
+ * v1 `tasks` file of each box directory (O_WRONLY | O_CLOEXEC) into fds[i]
+ * (-1 where none): the child writes "0" to each. A thread that moves itself
+ * skips the kernel's global cgroup_threadgroup_rwsem, whose first writer
+ * after an idle spell waits a full RCU grace period (~10-15 ms here), which
+ * a write of a pid to cgroup.procs pays. v2 has no such file: fds stay -1
+ * and local_cgroup_attach moves the process. Returns how many opened; the
+ * caller closes them. */
+int local_cgroup_join_fds(const local_cgroup *cg, int fds[3]);
+/* Make sure pid is in every one of the box's cgroups: 0 at once when it
+ * joined them itself (checked in /proc/PID/cgroup), else it is moved there
+ * through cgroup.procs. Returns 0 or -1 (a move failed). */
 int local_cgroup_attach(local_cgroup *cg, pid_t pid);
 /* Remove the directories (processes must be gone), then the owner
  * directories when they became empty. */

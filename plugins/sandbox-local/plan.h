@@ -57,6 +57,7 @@ struct plan {
   int wait_ms;     /* bound on the wait for the parent's go */
   int agent_fd, listen_fd, policy_fd, secret_fd, log_fd, sync_fd, err_fd;
   int parent_fds[2]; /* the parent's pipe ends: closed first */
+  int cg_fds[3];     /* the box cgroups' v1 tasks files, -1 unused: joined first */
   const struct sock_fprog *seccomp;
   char *argv[16];
   char *envp[2];
@@ -70,7 +71,8 @@ struct plan {
 int plan_build(struct plan *p, const local_box *b, const vbx_sandbox_config *cfg);
 
 /* child_main - the clone child (PID 1 of the box's pid namespace): sets
- * PR_SET_PDEATHSIG(SIGKILL), runs the plan, pivots, waits for the
+ * PR_SET_PDEATHSIG(SIGKILL), joins its cgroups (p->cg_fds; the parent
+ * checks and makes up for a failed join), runs the plan, pivots, waits for the
  * parent's go (EOF or timeout: exits), installs seccomp and executes the
  * agent from p->agent_fd. Only returns through _exit; failures are written
  * to p->err_fd as a struct child_err. */

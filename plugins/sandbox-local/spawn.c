@@ -100,7 +100,7 @@ static int child_error(local_box *b, const struct plan *p, struct child_err *ce,
 /* What the start holds until the child runs: descriptors, the policy
  * text, the plan and the clone stack (closed and freed by spawn_free). */
 struct spawn {
-  int lfd, pol[2], sec[2], syn[2], er[2], logfd, afd;
+  int lfd, pol[2], sec[2], syn[2], er[2], logfd, afd, cg[3];
   char *policy, *stack;
   struct plan *p;
   const char *ap; /* agent binary */
@@ -108,8 +108,8 @@ struct spawn {
 };
 
 static void spawn_free(const vbx_host_services *h, struct spawn *s) {
-  int fds[] = {s->lfd,    s->pol[0], s->pol[1], s->sec[0], s->sec[1], s->syn[0],
-               s->syn[1], s->er[0],  s->er[1],  s->logfd,  s->afd};
+  int fds[] = {s->lfd,   s->pol[0], s->pol[1], s->sec[0], s->sec[1], s->syn[0], s->syn[1],
+               s->er[0], s->er[1],  s->logfd,  s->afd,    s->cg[0],  s->cg[1],  s->cg[2]};
   for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
     if (fds[i] >= 0) close(fds[i]);
   if (s->policy) h->free(s->policy);
@@ -179,7 +179,8 @@ static int spawn_plan(local_box *b, struct spawn *s, const vbx_sandbox_config *c
   return 0;
 }
 
-/* Cgroups, clone() of the child, the go, and its report. */
+/* Cgroups (the child joins them itself: local_cgroup_join_fds), clone()
+ * of the child, the go, its report, then the check that it joined. */
 static int spawn_clone(local_box *b, struct spawn *s, const vbx_sandbox_config *cfg,
                        vbx_call *call) {
   const vbx_host_services *h = b->box.host;
@@ -190,6 +191,8 @@ static int spawn_clone(local_box *b, struct spawn *s, const vbx_sandbox_config *
   local_cgroup_create(h, &b->cg, owner, b->box.name,
                       cfg->memory_mb ? (uint64_t)cfg->memory_mb + b->disk_mb : 0, cfg->vcpus,
                       b->opt.pol.max_procs + 64);
+  local_cgroup_join_fds(&b->cg, s->cg);
+  memcpy(s->p->cg_fds, s->cg, sizeof s->cg);
   size_t ssz = 256 * 1024;
   if ((s->stack = malloc(ssz)) == NULL)
     return h->set_error(call, VBX_E_NOMEM, NULL, "out of memory");
@@ -203,15 +206,17 @@ static int spawn_clone(local_box *b, struct spawn *s, const vbx_sandbox_config *
                         strerror(errno));
   gs_box_set_pid(&b->box, pid);
   close(s->er[1]), s->er[1] = -1;
-  if (local_cgroup_attach(&b->cg, pid) != 0)
-    h->log(h->ctx, VBX_LOG_WARN, "box %s: could not join its cgroups: limits not enforced",
-           b->box.name);
   if (write(s->syn[1], "g", 1) != 1)
     return h->set_error(call, VBX_E_SANDBOX, NULL, "box %s: the sandbox child died early",
                         b->box.name);
   struct child_err ce;
   ssize_t got = read(s->er[0], &ce, sizeof ce); /* EOF once execveat succeeded */
   if (got == (ssize_t)sizeof ce) return child_error(b, s->p, &ce, s->ap, call);
+  /* The agent runs no command before the handshake (connect.c): a join the
+   * child could not make is made here, still before any command. */
+  if (local_cgroup_attach(&b->cg, pid) != 0)
+    h->log(h->ctx, VBX_LOG_WARN, "box %s: could not join its cgroups: limits not enforced",
+           b->box.name);
   return 0;
 }
 
@@ -227,7 +232,8 @@ int local_spawn(gs_box *box, const vbx_sandbox_config *cfg, vbx_call *call) {
                     .syn = {-1, -1},
                     .er = {-1, -1},
                     .logfd = -1,
-                    .afd = -1};
+                    .afd = -1,
+                    .cg = {-1, -1, -1}};
   if ((s.p = calloc(1, sizeof *s.p)) == NULL)
     return h->set_error(call, VBX_E_NOMEM, NULL, "out of memory");
   int n = snprintf(s.p->root, sizeof s.p->root, "%s/root", box->dir);
