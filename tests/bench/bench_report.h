@@ -27,8 +27,8 @@
  * figure, unit, peer and goal are plain text without tabs or newlines;
  * peer may be NULL ("-"), peer_value NAN when there is no peer figure,
  * goal NULL for "-". */
-static inline void bench_figure(const char *figure, double ours, const char *unit,
-                                const char *peer, double peer_value, const char *goal) {
+static inline void bench_figure(const char *figure, double ours, const char *unit, const char *peer,
+                                double peer_value, const char *goal) {
   printf("BENCH\t%s\t%.3f\t%s\t%s\t", figure, ours, unit, peer ? peer : "-");
   if (isnan(peer_value))
     printf("-");
