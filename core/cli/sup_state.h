@@ -34,7 +34,8 @@ typedef struct vbx__sup {
   vbx__ch_decoder dec;
   vbx__inflight_table *table;
   pid_t worker;
-  int wstatus; /* valid once exited */
+  int worker_fd; /* its pidfd (-1: none): readable once it exited */
+  int wstatus;   /* valid once exited */
   int exited;
   int chan_fd; /* -1 after EOF */
   int loaded;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -116,7 +117,7 @@ static void loop(vbx__sup *s) {
   uint64_t exited_at = 0;
   while (s->chan_fd >= 0 || !s->exited) {
     watch(s, &handled);
-    struct pollfd p[4];
+    struct pollfd p[5];
     int n = 0, ich = -1, iout = -1, ierr = -1;
     p[n++] = (struct pollfd){g_wake[0], POLLIN, 0};
     if (s->chan_fd >= 0 && vbx__outq_pending(s->stream_q) < VBX_OUTQ_HIGH)
@@ -126,6 +127,9 @@ static void loop(vbx__sup *s) {
     if (!s->out.broken)
       iout = n, p[n++] = (struct pollfd){s->out.fd, vbx__outq_pending(&s->out) ? POLLOUT : 0, 0};
     if (vbx__outq_pending(&s->err)) ierr = n, p[n++] = (struct pollfd){s->err.fd, POLLOUT, 0};
+    /* The worker's exit wakes the loop (it may come after the channel's
+     * EOF); the timeout only paces the deadline checks in watch(). */
+    if (!s->exited && s->worker_fd >= 0) p[n++] = (struct pollfd){s->worker_fd, POLLIN, 0};
     int r = poll(p, (nfds_t)n, 100);
     if (r > 0 && (p[0].revents & POLLIN)) {
       char b[64];
@@ -295,6 +299,7 @@ static int start_worker(vbx__sup *s) {
   close(ch[1]);
   fcntl(ch[0], F_SETFL, O_NONBLOCK);
   s->worker = pid;
+  s->worker_fd = (int)syscall(SYS_pidfd_open, pid, 0); /* -1: the 100 ms poll still reaps */
   s->chan_fd = ch[0];
   return 0;
 }
@@ -304,6 +309,7 @@ int vbx__supervise_run(const vbx__sup_options *o) {
   memset(&s, 0, sizeof(s));
   s.o = o;
   s.chan_fd = -1;
+  s.worker_fd = -1;
   s.t_start = vbx__now_ns();
   vbx__outq_init(&s.out, STDOUT_FILENO);
   vbx__outq_init(&s.err, STDERR_FILENO);
@@ -350,6 +356,7 @@ out:
   if (g_wake[0] >= 0) close(g_wake[0]), close(g_wake[1]);
   g_wake[0] = g_wake[1] = -1;
   if (s.chan_fd >= 0) close(s.chan_fd);
+  if (s.worker_fd >= 0) close(s.worker_fd);
   vbx__printer_free(s.printer);
   vbx__ch_decoder_free(&s.dec);
   vbx__outq_free(&s.out);
