@@ -140,7 +140,7 @@ void vbx__gw_admit_stop(vbx__gateway *gw) {
 
 static void started(vbx__gateway *gw, struct MHD_Connection *c, void **socket_context) {
   const union MHD_ConnectionInfo *ci =
-      MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+      vbx__mhd.get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
   vbx__gw_conn *k = calloc(1, sizeof(*k));
   if (ci == NULL || k == NULL) { /* cannot account for it: do not keep it */
     if (ci != NULL) shutdown(ci->connect_fd, SHUT_RDWR);
@@ -201,7 +201,7 @@ void vbx__gw_on_connection(void *cls, struct MHD_Connection *c, void **socket_co
 
 vbx__gw_conn *vbx__gw_conn_of(struct MHD_Connection *c) {
   const union MHD_ConnectionInfo *ci =
-      MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+      vbx__mhd.get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
   return ci ? (vbx__gw_conn *)ci->socket_context : NULL;
 }
 

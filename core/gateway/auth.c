@@ -51,9 +51,10 @@ static int token_equal(const vbx__gateway *gw, const char *given) {
 
 int vbx__gw_authorised(const vbx__gateway *gw, struct MHD_Connection *c) {
   int ok = 0;
-  const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "x-api-key");
+  const char *key = vbx__mhd.lookup_connection_value(c, MHD_HEADER_KIND, "x-api-key");
   if (key != NULL) ok |= token_equal(gw, key);
-  const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+  const char *auth =
+      vbx__mhd.lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
   if (auth != NULL && strncasecmp(auth, "Bearer ", 7) == 0) {
     const char *t = auth + 7;
     while (*t == ' ')

@@ -89,7 +89,7 @@ static enum MHD_Result on_headers(vbx__gateway *gw, struct MHD_Connection *c, co
   int is_models = strcmp(url, "/v1/models") == 0;
   if (is_messages && strcmp(method, MHD_HTTP_METHOD_POST) == 0) {
     const char *cl =
-        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        vbx__mhd.lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl != NULL && strtoull(cl, NULL, 10) > gw->max_body) {
       r->route = R_DONE;
       return vbx__gw_reply_error(c, 413, "request_too_large",

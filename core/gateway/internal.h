@@ -18,6 +18,7 @@
 #include <microhttpd.h>
 
 #include "gateway/gateway.h"
+#include "gateway/mhd_api.h"
 #include "plugin/instance.h"
 #include "util/strbuf.h"
 

@@ -13,12 +13,12 @@ enum MHD_Result vbx__gw_reply(struct MHD_Connection *c, unsigned status, const c
           ? json
           : "{\"type\":\"error\",\"error\":{\"type\":\"api_error\",\"message\":\"out of memory\"}}";
   struct MHD_Response *r =
-      MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+      vbx__mhd.create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
   if (r == NULL) return MHD_NO;
-  MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-  if (status == 503) MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
-  enum MHD_Result ok = MHD_queue_response(c, json ? status : 500, r);
-  MHD_destroy_response(r);
+  vbx__mhd.add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+  if (status == 503) vbx__mhd.add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+  enum MHD_Result ok = vbx__mhd.queue_response(c, json ? status : 500, r);
+  vbx__mhd.destroy_response(r);
   return ok;
 }
 

@@ -133,6 +133,9 @@ int vbx__gateway_start(const vbx__gateway_config *cfg, vbx__gateway **out, vbx_e
         err, VBX_E_INVAL,
         "gateway: token must be 16 to %d printable ASCII characters without spaces",
         VBX__GATEWAY_TOKEN_MAX - 1);
+  char why[300];
+  if ((rc = vbx__mhd_load(why, sizeof why)) != 0)
+    return vbx__error_set(err, rc, "gateway: %s", why);
   vbx__gateway *gw = calloc(1, sizeof(*gw));
   if (gw == NULL) return vbx__error_set(err, VBX_E_NOMEM, "gateway: out of memory");
   pthread_mutex_init(&gw->mu, NULL);
@@ -175,7 +178,7 @@ int vbx__gateway_start(const vbx__gateway_config *cfg, vbx__gateway **out, vbx_e
    * threads are still exiting (attackers that reconnect as fast as they
    * are evicted keep many of those); admit.c keeps the live ones to conns.
    * Past MHD's limit a connection is closed at accept, unseen by admit.c. */
-  gw->mhd = MHD_start_daemon(
+  gw->mhd = vbx__mhd.start_daemon(
       MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
           MHD_USE_ERROR_LOG,
       0, NULL, NULL, (MHD_AccessHandlerCallback)vbx__gw_on_request, gw, MHD_OPTION_EXTERNAL_LOGGER,
@@ -220,7 +223,7 @@ void vbx__gateway_stop(vbx__gateway *gw) {
   while (gw->inflight > 0)
     if (pthread_cond_timedwait(&gw->cv, &gw->mu, &ts) == ETIMEDOUT) break;
   pthread_mutex_unlock(&gw->mu);
-  MHD_stop_daemon(gw->mhd); /* shuts down and joins every connection; closes the socket */
+  vbx__mhd.stop_daemon(gw->mhd); /* shuts down and joins every connection; closes the socket */
   pthread_mutex_lock(&gw->mu);
   while (gw->workers > 0)
     pthread_cond_wait(&gw->cv, &gw->mu);

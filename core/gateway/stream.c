@@ -252,14 +252,14 @@ enum MHD_Result vbx__gw_stream(vbx__gateway *gw, struct MHD_Connection *c, vbx__
     return vbx__gw_reply_error(c, status, type, msg);
   }
   struct MHD_Response *r =
-      MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, reader, s, reader_free);
+      vbx__mhd.create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, reader, s, reader_free);
   if (r == NULL) {
     reader_free(s);
     return MHD_NO;
   }
-  MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
-  MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-  enum MHD_Result ok = MHD_queue_response(c, MHD_HTTP_OK, r);
-  MHD_destroy_response(r);
+  vbx__mhd.add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
+  vbx__mhd.add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+  enum MHD_Result ok = vbx__mhd.queue_response(c, MHD_HTTP_OK, r);
+  vbx__mhd.destroy_response(r);
   return ok;
 }

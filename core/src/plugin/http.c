@@ -4,12 +4,12 @@
  * Retry-After/Content-Type capture, and cancellation through the vbx_call.
  */
 #include <ctype.h>
-#include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "plugin/abi.h"
+#include "plugin/curl_api.h"
 #include "plugin/internal.h"
 #include "util/strbuf.h"
 
@@ -35,11 +35,6 @@ typedef struct xfer {
   char *retry_after;
   char *content_type;
 } xfer;
-
-static pthread_once_t global_once = PTHREAD_ONCE_INIT;
-static CURLcode global_rc = CURLE_FAILED_INIT;
-
-static void global_init(void) { global_rc = curl_global_init(CURL_GLOBAL_DEFAULT); }
 
 static size_t stop(xfer *x, int code, const char *msg) {
   if (x->abort_code == 0) {
@@ -145,8 +140,8 @@ static int method_ok(const char *m) {
   return 1;
 }
 
-static int setup(CURL *h, const vbx_http_request *rq, struct curl_slist **hdrs, xfer *x,
-                 char *errbuf, vbx_call *call) {
+static int setup(const vbx__curl_api *cu, CURL *h, const vbx_http_request *rq,
+                 struct curl_slist **hdrs, xfer *x, char *errbuf, vbx_call *call) {
   const char *m = rq->method ? rq->method : "GET";
   if (!method_ok(m)) return vbx__call_fail(call, VBX_E_INVAL, "method", "bad HTTP method");
   for (size_t i = 0; rq->headers && rq->headers[i]; i++) {
@@ -155,50 +150,50 @@ static int setup(CURL *h, const vbx_http_request *rq, struct curl_slist **hdrs, 
     if (strnlen(rq->headers[i], MAX_HEADER_LEN + 1) > MAX_HEADER_LEN)
       return vbx__call_fail(call, VBX_E_TOOBIG, "headers", "header %zu longer than %d bytes", i,
                             MAX_HEADER_LEN);
-    struct curl_slist *l = curl_slist_append(*hdrs, rq->headers[i]);
+    struct curl_slist *l = cu->slist_append(*hdrs, rq->headers[i]);
     if (l == NULL) return vbx__call_fail(call, VBX_E_NOMEM, NULL, "out of memory");
     *hdrs = l;
   }
-  struct curl_slist *l = curl_slist_append(*hdrs, "Expect:");
+  struct curl_slist *l = cu->slist_append(*hdrs, "Expect:");
   if (l == NULL) return vbx__call_fail(call, VBX_E_NOMEM, NULL, "out of memory");
   *hdrs = l;
-  curl_easy_setopt(h, CURLOPT_URL, rq->url);
-  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, *hdrs);
-  curl_easy_setopt(h, CURLOPT_USERAGENT, "voidbox/" VBX_VERSION_STRING);
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
-  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
-  curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-  curl_easy_setopt(h, CURLOPT_XFERINFODATA, x);
+  cu->easy_setopt(h, CURLOPT_URL, rq->url);
+  cu->easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+  cu->easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  cu->easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+  cu->easy_setopt(h, CURLOPT_HTTPHEADER, *hdrs);
+  cu->easy_setopt(h, CURLOPT_USERAGENT, "voidbox/" VBX_VERSION_STRING);
+  cu->easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
+  cu->easy_setopt(h, CURLOPT_WRITEDATA, x);
+  cu->easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+  cu->easy_setopt(h, CURLOPT_HEADERDATA, x);
+  cu->easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+  cu->easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+  cu->easy_setopt(h, CURLOPT_XFERINFODATA, x);
   long connect_ms = rq->connect_timeout_ms ? (long)rq->connect_timeout_ms : DEFAULT_CONNECT_MS;
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
+  cu->easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
   /* Backstop for the idle check in on_progress: under 1 byte/s for the
    * idle time (rounded up to whole seconds) aborts the transfer. */
   long idle_s = (long)((x->idle_ns / 1000000u + 999u) / 1000u);
-  curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, idle_s + 1);
+  cu->easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  cu->easy_setopt(h, CURLOPT_LOW_SPEED_TIME, idle_s + 1);
   if (call != NULL && call->deadline_ns != 0) {
     uint64_t now = vbx__now_ns();
     if (now >= call->deadline_ns)
       return vbx__call_fail(call, VBX_E_TIMEOUT, NULL, "the call's deadline passed");
     long ms = (long)((call->deadline_ns - now) / 1000000u) + 1;
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, ms);
+    cu->easy_setopt(h, CURLOPT_TIMEOUT_MS, ms);
   }
   if (rq->body != NULL || strcmp(m, "POST") == 0) {
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(rq->body ? rq->body_len : 0));
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, rq->body ? rq->body : "");
-    if (strcmp(m, "POST") != 0) curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, m);
+    cu->easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(rq->body ? rq->body_len : 0));
+    cu->easy_setopt(h, CURLOPT_POSTFIELDS, rq->body ? rq->body : "");
+    if (strcmp(m, "POST") != 0) cu->easy_setopt(h, CURLOPT_CUSTOMREQUEST, m);
   } else if (strcmp(m, "GET") == 0) {
-    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    cu->easy_setopt(h, CURLOPT_HTTPGET, 1L);
   } else if (strcmp(m, "HEAD") == 0) {
-    curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    cu->easy_setopt(h, CURLOPT_NOBODY, 1L);
   } else {
-    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, m);
+    cu->easy_setopt(h, CURLOPT_CUSTOMREQUEST, m);
   }
   return 0;
 }
@@ -248,10 +243,9 @@ static int hs_http_request(vbx_plugin_ctx *ctx, const vbx_http_request *req,
     return vbx__call_fail(call, VBX_E_INVAL, "url", "http_request: no URL");
   if (strnlen(rq.url, MAX_URL_LEN + 1) > MAX_URL_LEN)
     return vbx__call_fail(call, VBX_E_TOOBIG, "url", "URL longer than %d bytes", MAX_URL_LEN);
-  pthread_once(&global_once, global_init);
-  if (global_rc != CURLE_OK)
-    return vbx__call_fail(call, VBX_E_HTTP, NULL, "curl_global_init failed: %s",
-                          curl_easy_strerror(global_rc));
+  char why[300];
+  const vbx__curl_api *cu = vbx__curl(why, sizeof why);
+  if (cu == NULL) return vbx__call_fail(call, VBX_E_HTTP, NULL, "http_request: %s", why);
   xfer x;
   memset(&x, 0, sizeof(x));
   x.call = call;
@@ -265,24 +259,24 @@ static int hs_http_request(vbx_plugin_ctx *ctx, const vbx_http_request *req,
   url_for_log(rq.url, where, sizeof(where));
   const char *m = rq.method ? rq.method : "GET";
   struct curl_slist *hdrs = NULL;
-  CURL *h = curl_easy_init();
+  CURL *h = cu->easy_init();
   if (h == NULL) {
     rc = vbx__call_fail(call, VBX_E_NOMEM, NULL, "curl_easy_init failed");
     goto out;
   }
-  rc = setup(h, &rq, &hdrs, &x, errbuf, call);
+  rc = setup(cu, h, &rq, &hdrs, &x, errbuf, call);
   if (rc != 0) goto out;
-  CURLcode cc = curl_easy_perform(h);
+  CURLcode cc = cu->easy_perform(h);
   long status = 0;
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+  cu->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
   if (x.abort_code != 0) {
     rc = vbx__call_fail(call, x.abort_code, NULL, "%.16s %s: %s", m, where, x.abort_msg);
   } else if (cc == CURLE_OPERATION_TIMEDOUT) {
     rc = vbx__call_fail(call, VBX_E_TIMEOUT, NULL, "%.16s %s: timed out: %s", m, where,
-                        errbuf[0] ? errbuf : curl_easy_strerror(cc));
+                        errbuf[0] ? errbuf : cu->easy_strerror(cc));
   } else if (cc != CURLE_OK) {
-    rc = vbx__call_fail(call, VBX_E_HTTP, NULL, "%.16s %s: %s: %s", m, where,
-                        curl_easy_strerror(cc), errbuf[0] ? errbuf : "no detail");
+    rc = vbx__call_fail(call, VBX_E_HTTP, NULL, "%.16s %s: %s: %s", m, where, cu->easy_strerror(cc),
+                        errbuf[0] ? errbuf : "no detail");
   }
   fill_response(resp, status, &x, rc == 0);
   if (rc == 0) vbx__ctx_log(ctx, VBX_LOG_DEBUG, "%.16s %s -> %ld", m, where, status);
@@ -290,8 +284,8 @@ out:
   vbx__strbuf_reset(&x.body);
   free(x.retry_after);
   free(x.content_type);
-  curl_slist_free_all(hdrs);
-  if (h) curl_easy_cleanup(h);
+  cu->slist_free_all(hdrs);
+  if (h) cu->easy_cleanup(h);
   return rc;
 }
 
