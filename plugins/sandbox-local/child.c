@@ -44,9 +44,12 @@ static void child_fail(struct plan *p, int step, const char *path) {
   _exit(120);
 }
 
-/* mkdir -p of the parent directories of path (inside the root). */
-static void mkparents(char *path) {
-  for (char *s = path + 1; *s; s++)
+/* mkdir -p of the parent directories of path below the root (which
+ * exists: the plan's first op mounts it), one mkdir per missing level. */
+static void mkparents(const struct plan *p, char *path) {
+  size_t rl = strlen(p->root);
+  char *s = strncmp(path, p->root, rl) == 0 && path[rl] == '/' ? path + rl + 1 : path + 1;
+  for (; *s; s++)
     if (*s == '/') {
       *s = '\0';
       mkdir(path, 0755);
@@ -161,15 +164,15 @@ static int make_ro(struct plan *p, const struct plan_op *o, const char **failed)
 static int run_op(struct plan *p, struct plan_op *o, const char **failed) {
   switch (o->kind) {
   case OP_MKDIR:
-    mkparents(o->b);
+    mkparents(p, o->b);
     if (mkdir(o->b, o->mode) != 0 && errno != EEXIST) return -1;
     return chmod(o->b, o->mode);
   case OP_FILE: {
-    mkparents(o->b);
+    mkparents(p, o->b);
     int fd = open(o->b, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
     return fd < 0 ? -1 : close(fd);
   }
-  case OP_SYMLINK: mkparents(o->b); return symlink(o->a, o->b) != 0 && errno != EEXIST ? -1 : 0;
+  case OP_SYMLINK: mkparents(p, o->b); return symlink(o->a, o->b) != 0 && errno != EEXIST ? -1 : 0;
   case OP_MOUNT:
     return mount(o->a[0] ? o->a : NULL, o->b, o->fstype[0] ? o->fstype : NULL, o->flags,
                  o->data[0] ? o->data : NULL);
