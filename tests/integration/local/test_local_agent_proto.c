@@ -4,7 +4,9 @@
  * malformed and oversized frames close only their connection while
  * another connection keeps being served; file paths outside --root
  * (absolute, `..`, symlinks) refused; an empty allowlist refuses the very
- * first exec; a group-readable secret file stops the agent at start-up.
+ * first exec; a group-readable secret file stops the agent at start-up;
+ * SHUTDOWN's grace: held for a command that ignores SIGTERM (then
+ * SIGKILL), over as soon as the commands are gone or when none runs.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +21,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -269,6 +272,98 @@ static void test_empty_allowlist_refuses_first_exec(void **s) {
   assert_true(p < 0);
 }
 
+static double now_s(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* EXEC_START of `sh -c script` over c, returning once its first stdout
+ * bytes came (the command runs). */
+static gc_req *start_sh(gc_conn *c, const char *script) {
+  const char *argv[] = {"sh", "-c", script, NULL};
+  gc_req *r;
+  assert_int_equal(gc_req_new(c, 0, &r), 0);
+  struct vbx_proto_exec_start es;
+  memset(&es, 0, sizeof es);
+  es.argc = 3;
+  es.argv = argv;
+  struct vbx_proto_buf b;
+  vbx_proto_buf_init_growable(&b, 0);
+  assert_int_equal(vbx_proto_encode_exec_start(&b, gc_req_id(r), &es), 0);
+  assert_int_equal(gc_send_buf(c, &b), 0);
+  vbx_proto_buf_fini(&b);
+  for (;;) {
+    gc_item *it;
+    int rc = gc_req_next(r, 5000, &it);
+    assert_int_equal(rc, 0);
+    int type = it->type;
+    free(it);
+    if (type == VBX_PROTO_T_STDOUT_DATA) return r;
+    assert_int_not_equal(type, VBX_PROTO_T_EXIT);
+    assert_int_not_equal(type, VBX_PROTO_T_ERROR);
+  }
+}
+
+/* SHUTDOWN with grace_ms over c; returns the seconds until the agent
+ * exited (asserting it exited with 0). */
+static double shutdown_took(gc_conn *c, uint32_t grace_ms) {
+  struct vbx_proto_msg m = {.type = VBX_PROTO_T_SHUTDOWN, .id = 0, .u.grace_ms = grace_ms};
+  double t0 = now_s();
+  assert_int_equal(gc_send_msg(c, &m), 0);
+  int st;
+  assert_int_equal(waitpid(agent, &st, 0), agent);
+  double took = now_s() - t0;
+  agent = -1;
+  assert_true(WIFEXITED(st));
+  assert_int_equal(WEXITSTATUS(st), 0);
+  return took;
+}
+
+static void test_shutdown_grace(void **s) {
+  (void)s;
+  char script[200], pat[100];
+  /* 1. A command that ignores SIGTERM gets the whole grace, then SIGKILL
+   *    with its process group (its sleeps die at the SIGTERM). */
+  stop_agent();
+  agent = start_agent("allow = *\n", 0600);
+  assert_true(agent > 0);
+  gc_conn *c = conn();
+  snprintf(script, sizeof script,
+           "trap '' TERM; echo up; while :; do sleep 0.05; done; : stubborn.%d", (int)getpid());
+  snprintf(pat, sizeof pat, "pgrep -f 'stubborn\\.%d$' >/dev/null", (int)getpid());
+  gc_req *r = start_sh(c, script);
+  double took = shutdown_took(c, 600);
+  printf("SHUTDOWN (grace 600 ms), a command ignoring SIGTERM: %.0f ms\n", took * 1e3);
+  assert_true(took >= 0.59);
+  int gone = 0;
+  for (int i = 0; i < 100 && !(gone = system(pat) != 0); i++)
+    usleep(20 * 1000);
+  assert_true(gone);
+  gc_req_free(r);
+  gc_close(c);
+  /* 2. A command that ends at SIGTERM: the grace ends with it. */
+  agent = start_agent("allow = *\n", 0600);
+  assert_true(agent > 0);
+  c = conn();
+  r = start_sh(c, "echo up; exec sleep 30");
+  took = shutdown_took(c, 5000);
+  printf("SHUTDOWN (grace 5 s), a command ending at SIGTERM: %.0f ms\n", took * 1e3);
+  assert_true(took < 2.5);
+  gc_req_free(r);
+  gc_close(c);
+  /* 3. Nothing running: no grace at all. */
+  agent = start_agent("allow = *\n", 0600);
+  assert_true(agent > 0);
+  c = conn();
+  took = shutdown_took(c, 5000);
+  printf("SHUTDOWN (grace 5 s), nothing running: %.0f ms\n", took * 1e3);
+  assert_true(took < 2.5);
+  gc_close(c);
+  agent = start_agent("allow = echo\nallow = cat\n", 0600); /* as setup left it */
+  assert_true(agent > 0);
+}
+
 static int setup(void **s) {
   (void)s;
   snprintf(dir, sizeof dir, "/tmp/vbx-agent-proto-XXXXXX");
@@ -302,6 +397,7 @@ int main(void) {
       cmocka_unit_test(test_malformed_closes_only_that_connection),
       cmocka_unit_test(test_paths_outside_root),
       cmocka_unit_test(test_empty_allowlist_refuses_first_exec),
+      cmocka_unit_test(test_shutdown_grace),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -3,11 +3,10 @@
  * exit codes, signals, stdout/stderr, stdin streaming (wc -c on 10 MB),
  * files (50 MB put/get with equal sha256), path escapes, the allowlist
  * from the very first exec, isolation (pid/net namespaces, uid),
- * destroy leaving nothing behind, and destroy's SHUTDOWN grace: over as
- * soon as no command runs, held for a command that ignores SIGTERM.
+ * destroy leaving nothing behind, and an idle box's destroy not waiting
+ * out the agent's SHUTDOWN grace (the grace itself: test_local_agent_proto).
  */
 #include <dirent.h>
-#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -238,24 +237,6 @@ static void test_destroy_leaves_nothing(void **s) {
   assert_int_not_equal(system(pat), 0);
 }
 
-/* A command that ignores SIGTERM (its `sleep` children do not), run by
- * exec on a thread of its own until the box goes. */
-struct stubborn {
-  void *box;
-  char script[256];
-  int rc;
-};
-static void *run_stubborn(void *arg) {
-  struct stubborn *st = arg;
-  const char *argv[] = {"/bin/sh", "-c", st->script, NULL};
-  vbx_exec_result r;
-  vbx_call call;
-  vbx__call_init(&call, NULL, NULL, 0);
-  st->rc = th_exec(st->box, argv, NULL, 0, 30000, &r, &call); /* fails: the box goes */
-  if (st->rc == 0) th_res_free(&r);
-  return NULL;
-}
-
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);
@@ -278,26 +259,6 @@ static void test_destroy_grace(void **s) {
   qsort(took, 5, sizeof took[0], cmp_double);
   printf("destroy of an idle box: median %.1f ms\n", took[2] * 1e3);
   assert_true(took[2] < 0.15);
-  /* A command that ignores SIGTERM keeps its grace, then is killed. */
-  struct stubborn st = {.box = th_box(NULL, 0)};
-  char pat[128];
-  snprintf(st.script, sizeof st.script, "trap '' TERM; while :; do sleep 0.05; done; : stubborn.%d",
-           (int)getpid());
-  snprintf(pat, sizeof pat, "pgrep -f 'stubborn\\.%d$' >/dev/null", (int)getpid());
-  pthread_t t;
-  assert_int_equal(pthread_create(&t, NULL, run_stubborn, &st), 0);
-  int seen = 0;
-  for (int i = 0; i < 100 && !(seen = system(pat) == 0); i++)
-    usleep(50 * 1000);
-  assert_true(seen);
-  double t0 = th_now();
-  TH.vt->destroy(st.box);
-  double held = th_now() - t0;
-  pthread_join(t, NULL);
-  printf("destroy with a command ignoring SIGTERM: %.1f ms\n", held * 1e3);
-  assert_true(held >= 0.19);
-  assert_int_not_equal(st.rc, 0);
-  assert_int_not_equal(system(pat), 0); /* gone */
 }
 
 static int setup(void **s) {
