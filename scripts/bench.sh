@@ -174,7 +174,7 @@ mkdir -p "$(dirname "$out")"
     {
       fig = $2; ours = $3; unit = $4; peer = $5; pv = $6; goal = $7
       ratio = "-"
-      if (num(ours) && num(pv) && pv + 0 != 0) ratio = sprintf("%.2f", ours / pv)
+      if (num(ours) && num(pv) && pv + 0 != 0) ratio = fmt(ours / pv)
       met = "-"
       if (match(goal, /^(ratio|value)(<=|>=|<|>)-?[0-9.]+$/)) {
         kind = substr(goal, 1, 5)
