@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -48,6 +49,7 @@
 #define BWRAP_N 60           /* exec vs a fresh bwrap, one of each in turn */
 #define CREATES 20           /* box create/destroy, each beside a bwrap command */
 #define CLI_RUNS 20          /* one-command lifecycles of each kind */
+#define RSS_RUNS 3           /* ... and local ones for their peak RSS */
 #define STREAM_MAX 3         /* CLI stream rounds, at most ... */
 #define STREAM_BUDGET_S 25.0 /* ... and no new round after this long */
 #define GIB 1073741824ull
@@ -100,8 +102,8 @@ static long status_kib(pid_t pid, const char *key) {
 typedef struct {
   uint64_t ns;     /* posix_spawn to wait4's return */
   int status;      /* wait status; -1 when timed out (killed) */
-  long maxrss_kib; /* wait4: the largest process in the child's tree */
-  long parent_hwm; /* sampled VmHWM of the child, KiB (sample only) */
+  long maxrss_kib; /* wait4: the largest process in its tree (its own: RUN_RSS) */
+  long parent_hwm; /* sampled VmHWM of the process, KiB (RUN_SAMPLE) */
   long worker_hwm; /* ... and the largest of its children */
 } run_out;
 
@@ -131,17 +133,37 @@ static void sample_tree(pid_t pid, run_out *o) {
   if (d) closedir(d);
 }
 
+enum { RUN_SAMPLE = 1, RUN_RSS = 2 };
+
 /* Runs argv (PATH searched) in its own process group with stdin from
  * /dev/null, stdout to out (NULL: /dev/null), stderr to err (NULL:
  * /dev/null; err == out: the same file); waits for it, killing the group
- * after SPAWN_TIMEOUT_MS. With sample, the child's and its children's VmHWM
- * are read every 20 ms while it runs.
+ * after SPAWN_TIMEOUT_MS. RUN_SAMPLE: the process's and its children's
+ * VmHWM are read every 20 ms while it runs. RUN_RSS: it is started in the
+ * background by `sh` and waited as an orphan (main makes this process a
+ * child subreaper), so that o->maxrss_kib is its tree's own: exec records
+ * the peak RSS of the address space it leaves, and a child spawned here
+ * directly leaves ours (posix_spawn shares it until exec), which would put
+ * this process's peak under every figure; sh's is ~1 MiB. The time then
+ * includes starting sh (about a millisecond).
  * Returns 0 when it ran (o->status says how it ended), -errno otherwise. */
-static int run_cmd(char *const argv[], const char *out, const char *err, int sample, run_out *o) {
+static int run_cmd(char *const argv[], const char *out, const char *err, int flags, run_out *o) {
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t at;
+  char *shv[16];
+  int pfds[2] = {-1, -1};
   memset(o, 0, sizeof *o);
   posix_spawn_file_actions_init(&fa);
+  if (flags & RUN_RSS) {
+    size_t n = 0;
+    while (argv[n])
+      n++;
+    if (n + 5 > sizeof shv / sizeof shv[0] || pipe2(pfds, O_CLOEXEC) != 0) return -EINVAL;
+    shv[0] = "sh", shv[1] = "-c", shv[2] = "\"$@\" 3>&- & echo $! >&3", shv[3] = "sh";
+    memcpy(shv + 4, argv, (n + 1) * sizeof *argv);
+    argv = shv;
+    posix_spawn_file_actions_adddup2(&fa, pfds[1], 3);
+  }
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&fa, 1, out ? out : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC,
                                    0600);
@@ -158,21 +180,36 @@ static int run_cmd(char *const argv[], const char *out, const char *err, int sam
   int rc = posix_spawnp(&pid, argv[0], &fa, &at, argv, environ);
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&at);
-  if (rc != 0) return -rc;
+  if (pfds[1] >= 0) close(pfds[1]);
+  if (rc != 0) {
+    if (pfds[0] >= 0) close(pfds[0]);
+    return -rc;
+  }
+  pid_t group = pid;
+  if (flags & RUN_RSS) { /* the background pid, then sh's exit */
+    char buf[32];
+    ssize_t n = read(pfds[0], buf, sizeof buf - 1);
+    close(pfds[0]);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    if (n <= 0 || st != 0) return -ECHILD;
+    buf[n] = 0;
+    pid = (pid_t)strtol(buf, NULL, 10);
+  }
   int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
   uint64_t deadline = t0 + (uint64_t)SPAWN_TIMEOUT_MS * 1000000u;
   int killed = 0;
   while (pfd >= 0) {
-    if (sample) sample_tree(pid, o);
+    if (flags & RUN_SAMPLE) sample_tree(pid, o);
     uint64_t t = now();
     if (t >= deadline) {
-      kill(-pid, SIGKILL);
+      kill(-group, SIGKILL);
       killed = 1;
       break;
     }
     int wait_ms = (int)((deadline - t) / 1000000u) + 1;
     struct pollfd p = {.fd = pfd, .events = POLLIN};
-    if (poll(&p, 1, sample && wait_ms > 20 ? 20 : wait_ms) > 0) break;
+    if (poll(&p, 1, (flags & RUN_SAMPLE) && wait_ms > 20 ? 20 : wait_ms) > 0) break;
   }
   struct rusage ru;
   int st = 0;
@@ -506,7 +543,7 @@ static int bench_cli_lifecycle(const cli_files *c, const char *bwrap, const char
   char *const *argvs[] = {lv, mv, bv};
   if (cli_check(lv, c) != 0 || cli_check(mv, c) != 0) return -1;
   uint64_t t[3][CLI_RUNS];
-  double rss[CLI_RUNS];
+  double rss[RSS_RUNS];
   for (int i = 0; i < CLI_RUNS; i++)
     for (int k = 0; k < 3; k++) {
       run_out o;
@@ -517,12 +554,19 @@ static int bench_cli_lifecycle(const cli_files *c, const char *bwrap, const char
         return -1;
       }
       t[which][i] = o.ns;
-      if (which == 0) rss[i] = (double)o.maxrss_kib;
     }
+  for (int i = 0; i < RSS_RUNS; i++) { /* untimed: started through sh (run_cmd) */
+    run_out o;
+    if (run_cmd(lv, NULL, NULL, RUN_RSS, &o) != 0 || !ran_ok(&o)) {
+      say_status("voidbox run", &o);
+      return -1;
+    }
+    rss[i] = (double)o.maxrss_kib;
+  }
   double l50 = pct_ms(t[0], CLI_RUNS, .5), m50 = pct_ms(t[1], CLI_RUNS, .5);
   double b50 = bwrap ? pct_ms(t[2], CLI_RUNS, .5) : NAN;
   *life_s = l50 / 1e3;
-  *life_rss = (long)median_d(rss, CLI_RUNS);
+  *life_rss = (long)median_d(rss, RSS_RUNS);
   printf("one-command lifecycle, `voidbox run` (mock model runs `true` once), p50 of %d in turn:\n",
          CLI_RUNS);
   printf("  backend local %.1f ms   backend mock %.1f ms   ", l50, m50);
@@ -553,7 +597,8 @@ static int bench_cli_stream(const cli_files *c, double life_s, long life_rss) {
       int kk = (k + 2 * (rounds % 2)) % 4; /* odd rounds: the host pipeline first */
       int to_file = kk % 2, ours = kk < 2;
       run_out o;
-      if (run_cmd(ours ? sv : pv, to_file ? c->out : NULL, NULL, ours, &o) != 0 || !ran_ok(&o)) {
+      int fl = ours ? RUN_SAMPLE | RUN_RSS : 0;
+      if (run_cmd(ours ? sv : pv, to_file ? c->out : NULL, NULL, fl, &o) != 0 || !ran_ok(&o)) {
         say_status(ours ? "voidbox run (stream)" : "sh -c yes | head", &o);
         return -1;
       }
@@ -613,6 +658,11 @@ int main(void) {
   if (geteuid() != 0) {
     printf("SKIP: bench_local needs root (namespaces)\n");
     return 77;
+  }
+  /* orphans of the commands run_cmd starts through sh are ours to wait */
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
+    perror("prctl(PR_SET_CHILD_SUBREAPER)");
+    return 1;
   }
   const char *why;
   const char *bwrap = find_bwrap(&why);
