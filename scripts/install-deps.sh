@@ -13,12 +13,15 @@ BUILD_PACKAGES=(
 )
 # What the full test suite adds: clang/libFuzzer, clang-format (the style
 # check), the guest image inputs (kernel source and its build tools, busybox,
-# CA certificates), QEMU, jq, and kmod (depmod for scripts/nested-kvm.sh's
-# L1 kernel modules).
+# CA certificates), QEMU, jq, kmod (depmod for scripts/nested-kvm.sh's
+# L1 kernel modules), and the benchmarks' peers: bubblewrap (bench_local
+# measures a box against `bwrap --unshare-all`) and hyperfine (the
+# cross-check docs/performance.md describes).
 TEST_PACKAGES=(
   clang clang-format
   linux-source bc bison flex libelf-dev libssl-dev cpio xz-utils
   qemu-system-x86 busybox-static ca-certificates jq kmod
+  bubblewrap hyperfine
 )
 
 # npm installs the pinned claude-code CLI (scripts/claude-code.sh) and MCP

@@ -8,7 +8,8 @@
  *      per box over the sequential figure (issue 10's bar: <= 50 µs), with
  *      the default pool (CPUs x 4 threads) and with max_parallel 32 (one
  *      thread per box, as before the pool).
- * Prints figures; it is not a pass/fail timer. Exit 0 unless a run fails.
+ * Prints figures and BENCH lines (bench_report.h); it is not a pass/fail
+ * timer. Exit 0 unless a run fails.
  *
  *   bench_pipeline [PLUGIN_DIR]
  */
@@ -19,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_report.h"
 #include "plugin/registry.h"
 #include "voidbox/voidbox.h"
 
@@ -160,6 +162,13 @@ int main(int argc, char **argv) {
            cpus * 4 < 32 ? cpus * 4 : 32, f, f - s);
     printf("  32-way fan-out, 32 threads    %8.1f us/box  (+%.1f over sequential)\n", w, w - s);
     printf("  ratio fan-out/sequential      %8.2f\n", f / s);
+    bench_figure("pipeline per-box overhead, 100-box sequential", s, "us/box", NULL, NAN, NULL);
+    bench_figure("pipeline per-box overhead, 32-way fan-out (default pool)", f, "us/box",
+                 "100-box sequential, same run", s, NULL);
+    bench_figure("pipeline per-box overhead, 32-way fan-out (32 threads)", w, "us/box",
+                 "100-box sequential, same run", s, NULL);
+    bench_figure("pipeline fan-out (default pool) cost per box over sequential", f - s, "us/box",
+                 NULL, NAN, "value<=50");
   }
   vbx_runtime_free(rt);
   return rc;
