@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_report.h"
 #include "plugin/call.h"
 #include "plugin/registry.h"
 #include "qemu.h"
@@ -275,6 +276,10 @@ int main(void) {
         "ratio netstack/QEMU user: throughput %.2f (target >= 1), CRR p50 %.2f (lower is "
         "better)\n",
         t[0] / t[1], c50[0] / c50[1]);
+    bench_figure("qemu box network guest->host throughput", t[0], "MB/s",
+                 "QEMU -netdev user, same image", t[1], "ratio>=1");
+    bench_figure("qemu box network connect-request-response p50", c50[0], "us",
+                 "QEMU -netdev user, same image", c50[1], "-");
     printf("CRR <= 150 us is a hardware-KVM target; this run used %s\n",
            c.accel == QEMU_ACCEL_KVM ? "KVM" : "software emulation (TCG): not measurable here");
   }

@@ -45,6 +45,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_report.h"
+
 #define MEM_MIB 256
 #define BOOT_TIMEOUT_MS 60000
 #define POLL_MS 2
@@ -449,6 +451,13 @@ static void report(const bench_cfg *c, sample *const v[KINDS], const int n[KINDS
          met(b95 <= 0.5));
   printf("target ours RSS beyond guest RAM <= %d KiB: p50 %.0f KiB %s (ours/qemu %.2f)\n",
          RSS_TARGET_KIB, r50, met(r50 <= RSS_TARGET_KIB), q50 > 0 ? r50 / q50 : -1);
+  bench_figure("voidbox-vmm boot to user space p50",
+               field_pct(v[OURS], n[OURS], offsetof(sample, wall_ms), 50), "ms",
+               "qemu -M microvm, same KVM, kernel and initramfs",
+               field_pct(v[QEMU], n[QEMU], offsetof(sample, wall_ms), 50), "ratio<=0.5");
+  char goal[32];
+  snprintf(goal, sizeof goal, "value<=%d", RSS_TARGET_KIB);
+  bench_figure("voidbox-vmm RSS beyond guest RAM p50", r50, "KiB", "qemu -M microvm", q50, goal);
 }
 
 /* The boot loop: rounds of one boot per monitor, order alternating, until
