@@ -25,8 +25,11 @@ void vbx__log_init(int kmsg, int verbose) {
 void vbx__log(int level, const char *fmt, ...) {
   if (g_fd < 0 || (level >= 2 && !g_verbose)) return;
   char line[1024];
-  /* kmsg priorities: 3 err, 6 info, 7 debug. */
-  int n = snprintf(line, sizeof line, "<%d>voidbox-agent: ", level == 0 ? 3 : level == 1 ? 6 : 7);
+  /* kmsg priorities: 3 err, 5 notice, 7 debug. Notice, not info: the qemu
+   * backend's guests print notice and worse on their console (loglevel=6,
+   * sandbox-qemu/cmdline.c), so the agent's lines stay there, the
+   * kernel's info lines of a boot do not. */
+  int n = snprintf(line, sizeof line, "<%d>voidbox-agent: ", level == 0 ? 3 : level == 1 ? 5 : 7);
   const char *start = line;
   if (g_fd == 2) start = line + 3; /* no priority prefix on stderr */
   va_list ap;
