@@ -27,20 +27,22 @@
 
 #define MAX_ARGS 80 /* 41 at most without shares, 4 a share (GS_VM_MAX_SHARES) */
 
-/* The kernel command line: console, panic and reboot behaviour and the
- * network (voidbox-netstack's fixed addresses: docs/network.md). The agent's arguments
- * are not here: QEMU appends its virtio-mmio device parameters to the
- * command line, so they travel in the per-box initramfs (agent.args). */
-static void build_cmdline(const qemu_box *b, char *out, size_t cap) {
-  snprintf(out, cap, "console=ttyS0 panic=-1 reboot=t rdinit=/init%s",
-           b->network ? GS_VM_NET_CMDLINE : "");
+/* The kernel command line (cmdline.c: console, panic and reboot behaviour,
+ * the boot options) and the network (voidbox-netstack's fixed addresses:
+ * docs/network.md). The agent's arguments are not here: QEMU appends its
+ * virtio-mmio device parameters to the command line, so they travel in
+ * the per-box initramfs (agent.args). */
+static void build_cmdline(const qemu_box *b, unsigned tsc_khz, char *out, size_t cap) {
+  char tail[256];
+  snprintf(tail, sizeof tail, "rdinit=/init%s", b->network ? GS_VM_NET_CMDLINE : "");
+  (void)qemu_kernel_cmdline(b->accel, tsc_khz, tail, out, cap); /* under 400 bytes of 1024 */
 }
 
-static int build_argv(const qemu_box *b, char *const bufs[], const char **argv) {
+static int build_argv(const qemu_box *b, unsigned tsc_khz, char *const bufs[], const char **argv) {
   int n = 0;
   char *cmdline = bufs[0], *mem = bufs[1], *smp = bufs[2], *initrd = bufs[3], *serial = bufs[4],
        *chardev = bufs[5], *netdev = bufs[6];
-  build_cmdline(b, cmdline, 1024);
+  build_cmdline(b, tsc_khz, cmdline, 1024);
   /* The disk is a tmpfs in guest RAM: its share comes on top of memory_mb,
    * so a full disk never takes the commands' memory. */
   snprintf(mem, 64, "%llu", (unsigned long long)b->size.memory_mb + b->size.disk_mb);
@@ -108,6 +110,10 @@ int qemu_start(gs_box *box, const vbx_sandbox_config *cfg, vbx_call *call) {
   qemu_box *b = (qemu_box *)box;
   const vbx_host_services *h = box->host;
   char sock[600];
+  /* The host's TSC rate is measured across the initrd's writing (once a
+   * process): a TCG guest is told it rather than calibrating. */
+  qemu_tsc_probe tsc;
+  if (b->accel == QEMU_ACCEL_TCG) qemu_tsc_probe_begin(&tsc);
   int rc = qemu_image_box_initrd(b, box->secret, sizeof box->secret, call);
   if (rc != 0) return rc;
   gs_box_path(box, "ctl.sock", sock, sizeof sock);
@@ -121,7 +127,8 @@ int qemu_start(gs_box *box, const vbx_sandbox_config *cfg, vbx_call *call) {
   char cmdline[1024], mem[64], smp[64], initrd[600], serial[620], chardev[640], netdev[700];
   char *const bufs[] = {cmdline, mem, smp, initrd, serial, chardev, netdev};
   const char *argv[MAX_ARGS];
-  int n = build_argv(b, bufs, argv);
+  unsigned tsc_khz = b->accel == QEMU_ACCEL_TCG ? qemu_tsc_probe_end(&tsc) : 0;
+  int n = build_argv(b, tsc_khz, bufs, argv);
   size_t cap = (size_t)b->mounts.n_share * QEMU_SHARE_ARGS_MAX;
   char *shares = cap ? malloc(cap) : NULL;
   if (cap && shares == NULL) return h->set_error(call, VBX_E_NOMEM, NULL, "out of memory");

@@ -19,8 +19,9 @@
  * the sweep - is guest-session's skeleton (gs_box.h), with the VM helpers
  * both VM backends share (gs_vm.h: plugin state, config refusals, image,
  * initrd, QEMU's process, boot wait, dead-VM message, 9p shares); this
- * backend supplies its ops: start and connect (launch.c, with the shares'
- * QEMU arguments from shares.c), why_dead (why.c).
+ * backend supplies its ops: start and connect (launch.c, with the kernel
+ * command line from cmdline.c and the shares' QEMU arguments from
+ * shares.c), why_dead (why.c).
  */
 #ifndef VBX_QEMU_H
 #define VBX_QEMU_H
@@ -112,6 +113,28 @@ int qemu_share_args(const qemu_box *b, char *buf, size_t cap, const char **argv,
  * vmx or svm, else TCG; -1 when kvm was required and is missing. why gets
  * the reason for the choice or the refusal. */
 int qemu_accel_resolve(int wanted, char *why, size_t cap);
+
+/* cmdline.c: the guest kernel's command line into out (cap bytes): the
+ * console (ttyS0, loglevel=6: notice and worse), panic=-1 reboot=t, the
+ * boot options measured to shorten a boot (all of them for
+ * QEMU_ACCEL_TCG, those that are not about timers or code patching for
+ * KVM), tsc_early_khz=tsc_khz under TCG when tsc_khz is not 0, then a
+ * space and tail (NULL or "": none). Its length, or -1 when it does not
+ * fit. */
+int qemu_kernel_cmdline(int accel, unsigned tsc_khz, const char *tail, char *out, size_t cap);
+/* cmdline.c: the host's TSC frequency in kHz - the rate a TCG guest's TSC
+ * runs at, since TCG reads the host's TSC - measured against
+ * CLOCK_MONOTONIC_RAW between begin and end (end sleeps until 2 ms have
+ * passed; a caller puts its own work between them) on the first boxes of
+ * a process, then remembered. end returns 0 (nothing to tell the guest)
+ * on a host that is not x86-64 or whose TSC is not invariant, or when the
+ * reads were preempted. Any thread. */
+typedef struct qemu_tsc_probe {
+  uint64_t ns, tsc;
+  int ok;
+} qemu_tsc_probe;
+void qemu_tsc_probe_begin(qemu_tsc_probe *p);
+unsigned qemu_tsc_probe_end(qemu_tsc_probe *p);
 
 /* launch.c, the ops' start: write the box's initrd (with b->secret),
  * listen on ctl.sock, spawn QEMU (gs_vm_spawn: PR_SET_PDEATHSIG, its own
