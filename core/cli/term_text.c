@@ -1,12 +1,14 @@
 /*
  * term_text.c - neutralising terminal control sequences (see term_text.h).
+ * Printable ASCII, by far the most common text, is found eight bytes at a
+ * time and copied in runs; only the other bytes are decoded one character
+ * at a time.
  */
 #include "term_text.h"
 
 #include "util/utf8.h"
 
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 
 /* Code points a terminal acts on instead of showing: C1 controls and the
@@ -16,30 +18,73 @@ static int is_control(uint32_t cp) {
          (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200e || cp == 0x200f || cp == 0x061c;
 }
 
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/* Non-zero when one of the eight bytes of x is not printable ASCII: below
+ * 0x20 (the borrow of x - 0x20.. reaches a byte's high bit) or above 0x7e
+ * (x + 0x01.. sets it, or it was set). Exact as to whether one is. */
+static uint64_t word_special(uint64_t x) {
+  return (((x - ONES * 0x20) & ~x) | (x + ONES) | x) & HIGHS;
+}
+
+/* The length of the run of printable ASCII (0x20..0x7e) that u[0, n)
+ * starts with: bytes shown as they are. */
+static size_t plain_run(const unsigned char *u, size_t n) {
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    uint64_t a, b;
+    memcpy(&a, u + i, 8);
+    memcpy(&b, u + i + 8, 8);
+    if (word_special(a) | word_special(b)) break;
+  }
+  while (i < n && u[i] >= 0x20 && u[i] < 0x7f)
+    i++;
+  return i;
+}
+
+static const char hex[] = "0123456789abcdef";
+
+/* The character at u[0, n) (n > 0), which is not printable ASCII: sets *k
+ * to the bytes it spans and returns the length of its escape, written to
+ * esc, or 0 when its bytes are shown as they are (a tab, UTF-8 other than
+ * the controls). */
+static size_t classify(const unsigned char *u, size_t n, size_t *k, char esc[8]) {
+  uint32_t cp = 0;
+  size_t len = vbx__utf8_decode(u, n, &cp);
+  *k = len ? len : 1;
+  if ((len == 1 && cp == '\t') || (len > 1 && !is_control(cp))) return 0;
+  if (len == 0) { /* not UTF-8: \xNN */
+    esc[0] = '\\', esc[1] = 'x', esc[2] = hex[u[0] >> 4], esc[3] = hex[u[0] & 15];
+    return 4;
+  }
+  if (len == 1) { /* C0 or DEL: ^X */
+    esc[0] = '^', esc[1] = cp == 0x7f ? '?' : (char)(cp + 0x40);
+    return 2;
+  }
+  esc[0] = '\\', esc[1] = 'u'; /* the controls are all below U+10000: \uNNNN */
+  for (int d = 0; d < 4; d++)
+    esc[2 + d] = hex[(cp >> (12 - 4 * d)) & 15];
+  return 6;
+}
+
 void vbx__term_append(vbx__strbuf *sb, const char *s, size_t n) {
   const unsigned char *u = (const unsigned char *)s;
-  size_t i = 0, run = 0; /* run: plain bytes not yet appended */
+  size_t i = 0, run = 0; /* run: bytes shown as they are, not yet appended */
   while (i < n) {
-    uint32_t cp = 0;
-    size_t k = vbx__utf8_decode(u + i, n - i, &cp);
-    char esc[12];
-    if (k == 1 && cp != 0x7f && (cp >= 0x20 || cp == '\t')) {
-      i++, run++;
-      continue;
-    }
-    if (k > 1 && !is_control(cp)) {
+    size_t r = plain_run(u + i, n - i);
+    i += r, run += r;
+    if (i == n) break;
+    size_t k;
+    char esc[8];
+    size_t e = classify(u + i, n - i, &k, esc);
+    if (e == 0) {
       i += k, run += k;
       continue;
     }
     if (run) vbx__strbuf_append(sb, s + i - run, run);
     run = 0;
-    if (k == 0)
-      snprintf(esc, sizeof(esc), "\\x%02x", u[i]), k = 1;
-    else if (k == 1)
-      snprintf(esc, sizeof(esc), "^%c", cp == 0x7f ? '?' : (char)(cp + 0x40));
-    else
-      snprintf(esc, sizeof(esc), "\\u%04x", (unsigned)cp);
-    vbx__strbuf_puts(sb, esc);
+    vbx__strbuf_append(sb, esc, e);
     i += k;
   }
   if (run) vbx__strbuf_append(sb, s + n - run, run);
@@ -47,4 +92,24 @@ void vbx__term_append(vbx__strbuf *sb, const char *s, size_t n) {
 
 void vbx__term_puts(vbx__strbuf *sb, const char *s) {
   if (s != NULL) vbx__term_append(sb, s, strlen(s));
+}
+
+size_t vbx__term_write(char *dst, const char *s, size_t n) {
+  const unsigned char *u = (const unsigned char *)s;
+  size_t i = 0, o = 0;
+  while (i < n) {
+    size_t r = plain_run(u + i, n - i);
+    memcpy(dst + o, s + i, r);
+    i += r, o += r;
+    if (i == n) break;
+    size_t k;
+    char esc[8];
+    size_t e = classify(u + i, n - i, &k, esc);
+    if (e == 0)
+      memcpy(dst + o, s + i, k), o += k;
+    else
+      memcpy(dst + o, esc, e), o += e;
+    i += k;
+  }
+  return o;
 }

@@ -13,10 +13,18 @@
 
 #include "util/strbuf.h"
 
+/* Most bytes one input byte becomes ("\xff"): vbx__term_write's output
+ * for n bytes fits in VBX_TERM_GROWTH * n bytes. */
+#define VBX_TERM_GROWTH 4u
+
 /* Append n bytes of s to sb, neutralised. A newline is escaped too ("^J"):
  * callers split lines first. */
 void vbx__term_append(vbx__strbuf *sb, const char *s, size_t n);
 /* Same for a NUL-terminated string (NULL appends nothing). */
 void vbx__term_puts(vbx__strbuf *sb, const char *s);
+/* vbx__term_write - the same neutralised text as vbx__term_append, written
+ * to dst, which has room for VBX_TERM_GROWTH * n bytes (not
+ * NUL-terminated). Returns the bytes written. Pure. */
+size_t vbx__term_write(char *dst, const char *s, size_t n);
 
 #endif
