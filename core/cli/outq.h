@@ -5,10 +5,13 @@
  * keeps watching the worker, signals and deadlines, and stops reading the
  * worker's pipe while its queue is full (back-pressure reaches the boxes).
  *
- * Writes to a pipe, socket or terminal are at most PIPE_BUF bytes per
- * ready descriptor, which Linux takes without blocking; a regular file
- * takes larger writes. A write that fails (EPIPE: the reader is gone) marks
- * the queue broken; later output is dropped.
+ * A write never blocks the parent: a regular file takes writes of up to
+ * VBX_OUTQ_CHUNK; a pipe, socket or /dev/null takes as much as it has room
+ * for (pwritev2 with RWF_NOWAIT, up to VBX_OUTQ_CHUNK); where the kernel
+ * refuses RWF_NOWAIT (a terminal, an old kernel), a write is at most
+ * PIPE_BUF bytes per ready descriptor, which Linux takes without blocking.
+ * A write that fails (EPIPE: the reader is gone) marks the queue broken;
+ * later output is dropped.
  *
  * Threads: one thread uses a queue.
  */
@@ -17,13 +20,15 @@
 
 #include <stddef.h>
 
-#define VBX_OUTQ_HIGH (1u << 20) /* stop reading the worker above this */
+#define VBX_OUTQ_HIGH (1u << 20)  /* stop reading the worker above this */
+#define VBX_OUTQ_CHUNK (1u << 20) /* most bytes per write */
 
 typedef struct vbx__outq {
   int fd;
   char *buf;
   size_t off, len, cap; /* pending bytes are buf[off, len) */
   size_t chunk;         /* bytes per write */
+  int nowait;           /* writes use RWF_NOWAIT (chunk is VBX_OUTQ_CHUNK) */
   int broken;           /* errno of the failed write, 0 while healthy */
   int failed_alloc;     /* a push could not grow the buffer */
 } vbx__outq;
@@ -32,6 +37,14 @@ typedef struct vbx__outq {
 void vbx__outq_init(vbx__outq *q, int fd);
 /* Queue n bytes (dropped when the queue is broken). */
 void vbx__outq_push(vbx__outq *q, const char *data, size_t n);
+/* vbx__outq_reserve - room for n more bytes at the end of the queue, to
+ * be filled and then queued with vbx__outq_commit (which must come before
+ * any other call on q). NULL when the queue is broken (the output is
+ * dropped) or out of memory (failed_alloc set). */
+char *vbx__outq_reserve(vbx__outq *q, size_t n);
+/* vbx__outq_commit - queue the first n bytes (at most what was reserved)
+ * written at the pointer vbx__outq_reserve returned. */
+void vbx__outq_commit(vbx__outq *q, size_t n);
 /* Bytes waiting. */
 size_t vbx__outq_pending(const vbx__outq *q);
 /* One write of pending bytes; call when poll reported POLLOUT. Returns 0,
