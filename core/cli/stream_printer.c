@@ -14,6 +14,7 @@
 typedef struct line_buf {
   char *box;
   vbx_output_kind kind;
+  vbx__strbuf prefix; /* "[box] MARK", neutralised once */
   vbx__strbuf line;
   int continued; /* the last piece printed was cut at the cap */
 } line_buf;
@@ -39,6 +40,15 @@ static const char *kind_mark(vbx_output_kind kind) {
   }
 }
 
+/* "[box] MARK" into sb (cleared first). */
+static void format_prefix(vbx__strbuf *sb, const char *box, vbx_output_kind kind) {
+  vbx__strbuf_clear(sb);
+  vbx__strbuf_puts(sb, "[");
+  vbx__term_puts(sb, box);
+  vbx__strbuf_puts(sb, "] ");
+  vbx__strbuf_puts(sb, kind_mark(kind));
+}
+
 static line_buf *find_buf(vbx__printer *p, const char *box, vbx_output_kind kind) {
   for (size_t i = 0; i < p->n_bufs; i++)
     if (p->bufs[i].kind == kind && !strcmp(p->bufs[i].box, box)) return &p->bufs[i];
@@ -47,48 +57,73 @@ static line_buf *find_buf(vbx__printer *p, const char *box, vbx_output_kind kind
   p->bufs = nb;
   line_buf *b = &p->bufs[p->n_bufs];
   memset(b, 0, sizeof(*b));
-  if (!(b->box = strdup(box))) return NULL;
+  format_prefix(&b->prefix, box, kind);
+  if (b->prefix.failed || !(b->box = strdup(box))) {
+    vbx__strbuf_reset(&b->prefix);
+    return NULL;
+  }
   b->kind = kind;
   p->n_bufs++;
   return b;
 }
 
-/* "[box] MARK text\n"; `cont_in`/`cont_out` add the continuation marks. */
+/* "PREFIX text\n" straight into the output queue, text neutralised;
+ * `cont_in`/`cont_out` add the continuation marks. Dropped when the queue
+ * is broken or out of memory. */
+static void emit_line(vbx__printer *p, const vbx__strbuf *prefix, const char *s, size_t n,
+                      int cont_in, int cont_out) {
+  const size_t cont = sizeof(VBX_PRINTER_CONT) - 1;
+  char *d = vbx__outq_reserve(p->out, prefix->len + 2 * cont + 1 + (size_t)VBX_TERM_GROWTH * n);
+  if (d == NULL) return;
+  size_t o = prefix->len;
+  memcpy(d, prefix->data, o);
+  if (cont_in) memcpy(d + o, VBX_PRINTER_CONT, cont), o += cont;
+  o += vbx__term_write(d + o, s, n);
+  if (cont_out) memcpy(d + o, VBX_PRINTER_CONT, cont), o += cont;
+  d[o++] = '\n';
+  vbx__outq_commit(p->out, o);
+}
+
+/* emit_line for a box without a line buffer (out of memory). */
 static void emit(vbx__printer *p, const char *box, vbx_output_kind kind, const char *s, size_t n,
                  int cont_in, int cont_out) {
-  vbx__strbuf *sb = &p->scratch;
-  vbx__strbuf_clear(sb);
-  vbx__strbuf_puts(sb, "[");
-  vbx__term_puts(sb, box);
-  vbx__strbuf_puts(sb, "] ");
-  vbx__strbuf_puts(sb, kind_mark(kind));
-  if (cont_in) vbx__strbuf_puts(sb, VBX_PRINTER_CONT);
-  vbx__term_append(sb, s, n);
-  if (cont_out) vbx__strbuf_puts(sb, VBX_PRINTER_CONT);
-  vbx__strbuf_puts(sb, "\n");
-  if (!sb->failed) vbx__outq_push(p->out, sb->data, sb->len);
+  format_prefix(&p->scratch, box, kind);
+  if (!p->scratch.failed) emit_line(p, &p->scratch, s, n, cont_in, cont_out);
 }
 
 static void flush_buf(vbx__printer *p, line_buf *b) {
   if (b->line.len || b->continued)
-    emit(p, b->box, b->kind, b->line.data ? b->line.data : "", b->line.len, b->continued, 0);
+    emit_line(p, &b->prefix, b->line.data ? b->line.data : "", b->line.len, b->continued, 0);
   vbx__strbuf_clear(&b->line);
   b->continued = 0;
 }
 
-/* Append to a line buffer, printing full pieces at the cap. */
-static void add_partial(vbx__printer *p, line_buf *b, const char *s, size_t n) {
+/* Add n bytes of one line to b; `ends`: the line ends after them. Pieces
+ * of VBX_PRINTER_LINE_MAX bytes are printed as the cap is reached, and a
+ * line that ends is printed; bytes are copied into b only while the line
+ * goes on past this call's data (what is printed at once comes straight
+ * from s). */
+static void add_line(vbx__printer *p, line_buf *b, const char *s, size_t n, int ends) {
   while (n > 0) {
     size_t room = VBX_PRINTER_LINE_MAX - b->line.len;
-    size_t take = n < room ? n : room;
-    vbx__strbuf_append(&b->line, s, take);
-    s += take, n -= take;
-    if (b->line.len >= VBX_PRINTER_LINE_MAX) {
-      emit(p, b->box, b->kind, b->line.data, b->line.len, b->continued, 1);
-      vbx__strbuf_clear(&b->line);
-      b->continued = 1;
+    if (n < room && !(ends && b->line.len == 0)) {
+      vbx__strbuf_append(&b->line, s, n);
+      break;
     }
+    size_t take = n < room ? n : room;
+    int cut = take == room; /* the piece reached the cap */
+    if (b->line.len == 0) {
+      emit_line(p, &b->prefix, s, take, b->continued, cut);
+    } else {
+      vbx__strbuf_append(&b->line, s, take);
+      emit_line(p, &b->prefix, b->line.data, b->line.len, b->continued, cut);
+      vbx__strbuf_clear(&b->line);
+    }
+    b->continued = cut;
+    s += take, n -= take;
+    if (!cut) return; /* the line ended: printed whole */
   }
+  if (ends) flush_buf(p, b);
 }
 
 void vbx__printer_stream(vbx__printer *p, const char *box, vbx_output_kind kind, const char *data,
@@ -101,9 +136,8 @@ void vbx__printer_stream(vbx__printer *p, const char *box, vbx_output_kind kind,
   while (len) {
     const char *nl = memchr(data, '\n', len);
     size_t take = nl ? (size_t)(nl - data) : len;
-    add_partial(p, b, data, take);
+    add_line(p, b, data, take, nl != NULL);
     if (!nl) break;
-    flush_buf(p, b);
     data += take + 1;
     len -= take + 1;
   }
@@ -175,6 +209,7 @@ void vbx__printer_free(vbx__printer *p) {
   vbx__printer_flush(p);
   for (size_t i = 0; i < p->n_bufs; i++) {
     free(p->bufs[i].box);
+    vbx__strbuf_reset(&p->bufs[i].prefix);
     vbx__strbuf_reset(&p->bufs[i].line);
   }
   free(p->bufs);
