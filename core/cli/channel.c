@@ -74,6 +74,16 @@ void vbx__ch_decoder_free(vbx__ch_decoder *d) {
   memset(d, 0, sizeof(*d));
 }
 
+/* Check the header in d->hdr into d->h. 0, or -1 for an unknown type or
+ * a length over its bound. */
+static int check_header(vbx__ch_decoder *d) {
+  memcpy(&d->h, d->hdr, sizeof(d->h));
+  if (d->h.type == 0 || d->h.type > VBX_CH_TYPE_MAX || d->h.len > vbx__ch_max_payload(d->h.type))
+    return -1;
+  if (d->h.type == VBX_CH_STREAM && d->h.b > d->h.len) return -1;
+  return 0;
+}
+
 int vbx__ch_feed(vbx__ch_decoder *d, const uint8_t *data, size_t n, vbx__ch_frame_fn fn,
                  void *user) {
   for (;;) {
@@ -84,11 +94,15 @@ int vbx__ch_feed(vbx__ch_decoder *d, const uint8_t *data, size_t n, vbx__ch_fram
       memcpy(d->hdr + d->have_hdr, data, take);
       d->have_hdr += take, data += take, n -= take;
       if (d->have_hdr < VBX_CH_HEADER) return 0;
-      memcpy(&d->h, d->hdr, sizeof(d->h));
-      if (d->h.type == 0 || d->h.type > VBX_CH_TYPE_MAX ||
-          d->h.len > vbx__ch_max_payload(d->h.type))
-        return -1;
-      if (d->h.type == VBX_CH_STREAM && d->h.b > d->h.len) return -1;
+      if (check_header(d) != 0) return -1;
+      if (d->h.len <= n) { /* the whole payload is here: no copy */
+        const uint8_t *payload = data;
+        data += d->h.len, n -= d->h.len;
+        d->have_hdr = 0;
+        int rc = fn(user, &d->h, payload);
+        if (rc != 0) return rc;
+        continue;
+      }
       d->payload = malloc(d->h.len ? d->h.len : 1);
       if (d->payload == NULL) return -1;
       d->have = 0;
