@@ -126,6 +126,47 @@ static void add_line(vbx__printer *p, line_buf *b, const char *s, size_t n, int 
   if (ends) flush_buf(p, b);
 }
 
+/* Free space reserved in the output queue for lines printed one after
+ * the other: d[used, room) is still free. */
+typedef struct cursor {
+  char *d;
+  size_t used, room;
+} cursor;
+
+#define RESERVE_MIN (64u * 1024u)
+
+/* Queue what c holds; c is then empty (before any other use of q). */
+static void cursor_done(vbx__outq *q, cursor *c) {
+  if (c->used) vbx__outq_commit(q, c->used);
+  c->used = c->room = 0;
+}
+
+/* Room for n more bytes at c->d + c->used, reserving anew when short.
+ * 0, or -1 when the queue is broken or out of memory. */
+static int cursor_room(vbx__outq *q, cursor *c, size_t n) {
+  if (c->room - c->used >= n) return 0;
+  cursor_done(q, c);
+  size_t want = n > RESERVE_MIN ? n : RESERVE_MIN;
+  c->d = vbx__outq_reserve(q, want);
+  if (c->d == NULL) return -1;
+  c->room = want;
+  return 0;
+}
+
+/* When data[0, len) starts with a whole line shorter than the cap (to
+ * print at once): its length (no newline); else len (the line goes on
+ * past data or reaches the cap). *plain: the line is printable ASCII. */
+static size_t whole_line(const char *data, size_t len, int *plain) {
+  size_t lim = len < VBX_PRINTER_LINE_MAX ? len : VBX_PRINTER_LINE_MAX;
+  size_t r = vbx__term_plain(data, lim);
+  *plain = 1;
+  if (r == lim) return len;
+  if (data[r] == '\n') return r;
+  *plain = 0;
+  const char *nl = memchr(data + r, '\n', lim - r);
+  return nl != NULL ? (size_t)(nl - data) : len;
+}
+
 void vbx__printer_stream(vbx__printer *p, const char *box, vbx_output_kind kind, const char *data,
                          size_t len) {
   line_buf *b = find_buf(p, box, kind);
@@ -133,14 +174,37 @@ void vbx__printer_stream(vbx__printer *p, const char *box, vbx_output_kind kind,
     emit(p, box, kind, data, len, 0, 0);
     return;
   }
+  cursor c = {NULL, 0, 0};
+  const vbx__strbuf *pre = &b->prefix;
   while (len) {
+    int plain;
+    size_t take = b->line.len == 0 && !b->continued ? whole_line(data, len, &plain) : len;
+    if (take < len) { /* the common case: "PREFIX line\n" into c */
+      size_t need = pre->len + 1 + (plain ? take : (size_t)VBX_TERM_GROWTH * take);
+      if (take > 0 && cursor_room(p->out, &c, need) == 0) { /* an empty line prints nothing */
+        char *d = c.d + c.used;
+        memcpy(d, pre->data, pre->len);
+        size_t o = pre->len;
+        if (plain)
+          memcpy(d + o, data, take), o += take;
+        else
+          o += vbx__term_write(d + o, data, take);
+        d[o++] = '\n';
+        c.used += o;
+      }
+      data += take + 1;
+      len -= take + 1;
+      continue;
+    }
+    cursor_done(p->out, &c); /* a piece, a line started earlier or still open */
     const char *nl = memchr(data, '\n', len);
-    size_t take = nl ? (size_t)(nl - data) : len;
+    take = nl ? (size_t)(nl - data) : len;
     add_line(p, b, data, take, nl != NULL);
     if (!nl) break;
     data += take + 1;
     len -= take + 1;
   }
+  cursor_done(p->out, &c);
 }
 
 static void flush_box(vbx__printer *p, const char *box) {

@@ -1,8 +1,8 @@
 /*
  * term_text.c - neutralising terminal control sequences (see term_text.h).
- * Printable ASCII, by far the most common text, is found eight bytes at a
- * time and copied in runs; only the other bytes are decoded one character
- * at a time.
+ * Printable ASCII, by far the most common text, is found sixteen bytes at
+ * a time (SSE2 where the compiler has it, else two 64-bit words) and copied
+ * in runs; only the other bytes are decoded one character at a time.
  */
 #include "term_text.h"
 
@@ -18,6 +18,33 @@ static int is_control(uint32_t cp) {
          (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200e || cp == 0x200f || cp == 0x061c;
 }
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+
+/* Bit i set when byte i of the 16 at u is printable ASCII. */
+static unsigned plain_mask(const unsigned char *u) {
+  /* b - 0x20 (wrapping) <= 0x5e exactly for 0x20..0x7e */
+  const __m128i x = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)u), _mm_set1_epi8(0x20));
+  const __m128i span = _mm_set1_epi8(0x5e);
+  return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(x, span), span));
+}
+
+size_t vbx__term_plain(const char *s, size_t n) {
+  const unsigned char *u = (const unsigned char *)s;
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    unsigned m = plain_mask(u + i);
+    if (m != 0xffff) return i + (size_t)__builtin_ctz(~m);
+  }
+  if (i < n && n >= 16) { /* the last 16 bytes again: those before i are plain */
+    unsigned m = plain_mask(u + n - 16);
+    return m == 0xffff ? n : n - 16 + (size_t)__builtin_ctz(~m);
+  }
+  while (i < n && u[i] >= 0x20 && u[i] < 0x7f)
+    i++;
+  return i;
+}
+#else
 #define ONES 0x0101010101010101ull
 #define HIGHS 0x8080808080808080ull
 
@@ -28,9 +55,8 @@ static uint64_t word_special(uint64_t x) {
   return (((x - ONES * 0x20) & ~x) | (x + ONES) | x) & HIGHS;
 }
 
-/* The length of the run of printable ASCII (0x20..0x7e) that u[0, n)
- * starts with: bytes shown as they are. */
-static size_t plain_run(const unsigned char *u, size_t n) {
+size_t vbx__term_plain(const char *s, size_t n) {
+  const unsigned char *u = (const unsigned char *)s;
   size_t i = 0;
   for (; i + 16 <= n; i += 16) {
     uint64_t a, b;
@@ -42,6 +68,7 @@ static size_t plain_run(const unsigned char *u, size_t n) {
     i++;
   return i;
 }
+#endif
 
 static const char hex[] = "0123456789abcdef";
 
@@ -72,7 +99,7 @@ void vbx__term_append(vbx__strbuf *sb, const char *s, size_t n) {
   const unsigned char *u = (const unsigned char *)s;
   size_t i = 0, run = 0; /* run: bytes shown as they are, not yet appended */
   while (i < n) {
-    size_t r = plain_run(u + i, n - i);
+    size_t r = vbx__term_plain(s + i, n - i);
     i += r, run += r;
     if (i == n) break;
     size_t k;
@@ -98,7 +125,7 @@ size_t vbx__term_write(char *dst, const char *s, size_t n) {
   const unsigned char *u = (const unsigned char *)s;
   size_t i = 0, o = 0;
   while (i < n) {
-    size_t r = plain_run(u + i, n - i);
+    size_t r = vbx__term_plain(s + i, n - i);
     memcpy(dst + o, s + i, r);
     i += r, o += r;
     if (i == n) break;

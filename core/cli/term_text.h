@@ -22,6 +22,10 @@
 void vbx__term_append(vbx__strbuf *sb, const char *s, size_t n);
 /* Same for a NUL-terminated string (NULL appends nothing). */
 void vbx__term_puts(vbx__strbuf *sb, const char *s);
+/* vbx__term_plain - the length of the run of printable ASCII (0x20..0x7e)
+ * that s[0, n) starts with: bytes the functions here keep as they are, one
+ * newline being the first byte after it in most text. Pure. */
+size_t vbx__term_plain(const char *s, size_t n);
 /* vbx__term_write - the same neutralised text as vbx__term_append, written
  * to dst, which has room for VBX_TERM_GROWTH * n bytes (not
  * NUL-terminated). Returns the bytes written. Pure. */
