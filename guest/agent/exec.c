@@ -25,7 +25,8 @@
 
 #define AGENT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define STDIN_WINDOW VBX_PROTO_INITIAL_WINDOW
-#define READ_CHUNK 65536u
+#define READ_CHUNK (256u * 1024u) /* most output bytes per frame */
+#define OUT_PIPE_SIZE (1024u * 1024u)
 #define DRAIN_GRACE_MS 200
 
 struct vbx__exec {
@@ -269,6 +270,10 @@ static int open_pipes(const struct vbx__exec *e, struct io *io) {
   if (pipe2(io->out, O_CLOEXEC) != 0 || (io->sep && pipe2(io->err, O_CLOEXEC) != 0) ||
       pipe2(io->ep, O_CLOEXEC) != 0)
     return -errno;
+  /* Room for the command to run ahead of the host: fewer wakeups, larger
+   * frames (the pipe's default when the kernel refuses). */
+  fcntl(io->out[0], F_SETPIPE_SZ, (int)OUT_PIPE_SIZE);
+  if (io->sep) fcntl(io->err[0], F_SETPIPE_SZ, (int)OUT_PIPE_SIZE);
   if (e->stdin_pipe) return pipe2(io->in, O_CLOEXEC) != 0 ? -errno : 0;
   io->in[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
   return io->in[0] < 0 ? -errno : 0;
