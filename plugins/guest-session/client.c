@@ -20,6 +20,8 @@
 #include "voidbox/errors.h"
 
 #define HOST_FEATURES (VBX_PROTO_FEAT_ALL_V1 | VBX_PROTO_FEAT_TUNNEL | VBX_PROTO_FEAT_TELEMETRY_EXT)
+#define READ_BUF (64u * 1024u)  /* frames are decoded where they were read */
+#define DIRECT_MIN (8u * 1024u) /* a frame missing more is read into its own item */
 
 struct gc_req {
   gc_req *next;
@@ -163,8 +165,11 @@ static int is_data(unsigned t) {
   return t == VBX_PROTO_T_STDOUT_DATA || t == VBX_PROTO_T_STDERR_DATA || t == VBX_PROTO_T_FILE_DATA;
 }
 
-/* One frame from the guest. Returns 0 or -1 (protocol error: close). */
-static int route(gc_conn *c, const struct vbx_proto_frame *f) {
+/* One frame from the guest. *own, when not NULL, is an item that already
+ * holds f's payload (f->payload points into it): queued as it is (*own
+ * then NULL) instead of a copy; the caller frees what is left in *own.
+ * Returns 0 or -1 (protocol error: close). */
+static int route(gc_conn *c, const struct vbx_proto_frame *f, gc_item **own) {
   unsigned t = f->hdr.type;
   uint32_t id = f->hdr.id;
   if (id == 0) {
@@ -213,15 +218,19 @@ static int route(gc_conn *c, const struct vbx_proto_frame *f) {
       goto out;
     }
   }
-  gc_item *it = malloc(sizeof *it + f->hdr.length);
+  gc_item *it = *own;
+  *own = NULL;
   if (it == NULL) {
-    rc = -1;
-    goto out;
+    it = malloc(sizeof *it + f->hdr.length);
+    if (it == NULL) {
+      rc = -1;
+      goto out;
+    }
+    if (f->hdr.length) memcpy(it->payload, f->payload, f->hdr.length);
   }
   it->next = NULL;
   it->type = (uint8_t)t;
   it->len = f->hdr.length;
-  if (f->hdr.length) memcpy(it->payload, f->payload, f->hdr.length);
   if (r->tail)
     r->tail->next = it;
   else
@@ -236,36 +245,83 @@ out:
   return rc;
 }
 
+/* read(2) that retries on EINTR; on EOF or an error the connection dies
+ * (returns -1). */
+static ssize_t read_more(gc_conn *c, void *buf, size_t cap) {
+  ssize_t n;
+  do
+    n = read(c->fd, buf, cap);
+  while (n < 0 && errno == EINTR);
+  if (n <= 0) {
+    die(c, "guest agent connection lost (%s)", n == 0 ? "EOF" : strerror(errno));
+    return -1;
+  }
+  return n;
+}
+
+/* The frame whose header (validated: h) and first `got` payload bytes are
+ * at p: read the rest of its payload straight into the item it is queued
+ * as, so a large frame is copied once. Returns 0 or -1 (close). */
+static int read_direct(gc_conn *c, const struct vbx_proto_header *h, const uint8_t *p, size_t got) {
+  gc_item *it = malloc(sizeof *it + h->length); /* h->length <= VBX_PROTO_MAX_PAYLOAD */
+  if (it == NULL) {
+    die(c, "out of memory reading a frame from the guest agent");
+    return -1;
+  }
+  memcpy(it->payload, p, got);
+  while (got < h->length) {
+    ssize_t n = read_more(c, it->payload + got, h->length - got);
+    if (n < 0) {
+      free(it);
+      return -1;
+    }
+    got += (size_t)n;
+  }
+  struct vbx_proto_frame f = {*h, it->payload};
+  int rc = route(c, &f, &it);
+  free(it);
+  return rc;
+}
+
 static void *reader_main(void *arg) {
   gc_conn *c = arg;
-  struct vbx_proto_decoder d;
-  vbx_proto_decoder_init(&d, 0, NULL, 0);
-  uint8_t *buf = malloc(65536);
+  uint8_t *buf = malloc(READ_BUF);
+  size_t have = 0, pos = 0; /* bytes not yet decoded: buf[pos, have) */
+  if (buf == NULL) die(c, "out of memory starting the reader");
   while (buf != NULL) {
-    ssize_t n = read(c->fd, buf, 65536);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      die(c, "guest agent connection lost (%s)", n == 0 ? "EOF" : strerror(errno));
+    struct vbx_proto_frame f;
+    size_t flen;
+    int rc = vbx_proto_frame_parse(buf + pos, have - pos, 0, &f, &flen);
+    if (rc == 0) {
+      gc_item *none = NULL;
+      if (route(c, &f, &none) != 0) break;
+      pos += flen;
+      continue;
+    }
+    if (rc != VBX_PROTO_E_AGAIN) {
+      die(c, "guest sent a malformed frame (%d)", rc);
       break;
     }
-    size_t pos = 0;
-    int bad = 0;
-    while (pos < (size_t)n) {
-      size_t used = 0;
-      struct vbx_proto_frame f;
-      int rc = vbx_proto_decoder_feed(&d, buf + pos, (size_t)n - pos, &used, &f);
-      pos += used;
-      if (rc == VBX_PROTO_E_AGAIN) break;
-      if (rc != 0 || route(c, &f) != 0) {
-        if (rc != 0) die(c, "guest sent a malformed frame (%d)", rc);
-        bad = 1;
-        break;
+    size_t part = have - pos; /* the start of a frame */
+    if (part >= VBX_PROTO_HEADER_SIZE) {
+      struct vbx_proto_header h; /* valid: frame_parse checked it */
+      vbx_proto_header_parse(buf + pos, 0, &h);
+      size_t left = VBX_PROTO_HEADER_SIZE + h.length - part;
+      if (VBX_PROTO_HEADER_SIZE + h.length > READ_BUF || left > DIRECT_MIN) {
+        if (read_direct(c, &h, buf + pos + VBX_PROTO_HEADER_SIZE, part - VBX_PROTO_HEADER_SIZE) !=
+            0)
+          break;
+        pos = have = 0;
+        continue;
       }
     }
-    if (bad) break;
+    memmove(buf, buf + pos, part);
+    pos = 0, have = part;
+    ssize_t n = read_more(c, buf + have, READ_BUF - have);
+    if (n < 0) break;
+    have += (size_t)n;
   }
   free(buf);
-  vbx_proto_decoder_fini(&d);
   shutdown(c->fd, SHUT_RDWR);
   return NULL;
 }
