@@ -1,8 +1,9 @@
 /*
  * voidbox/protocol/crypto.h - self-contained SHA-256 (FIPS 180-4),
  * HMAC-SHA256 (RFC 2104) and a constant-time compare, so the static guest
- * agent needs no crypto library. No allocation, no global state; each
- * context belongs to one thread at a time.
+ * agent needs no crypto library. No allocation, no global state but
+ * whether the CPU has the x86 SHA extensions (asked once, thread-safe);
+ * each context belongs to one thread at a time.
  */
 #ifndef VOIDBOX_PROTOCOL_CRYPTO_H
 #define VOIDBOX_PROTOCOL_CRYPTO_H
