@@ -25,7 +25,8 @@
 
 #define AGENT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define STDIN_WINDOW VBX_PROTO_INITIAL_WINDOW
-#define READ_CHUNK (256u * 1024u) /* most output bytes per frame */
+#define READ_CHUNK (256u * 1024u)  /* most output bytes per frame */
+#define PIPE_DEFAULT (64u * 1024u) /* a pipe's size until its command fills it */
 #define OUT_PIPE_SIZE (1024u * 1024u)
 #define DRAIN_GRACE_MS 200
 
@@ -164,6 +165,7 @@ struct stream {
   uint64_t off;  /* bytes sent */
   uint64_t seen; /* bytes read from the pipe (cap accounting) */
   int noted;
+  int grown; /* the pipe was made OUT_PIPE_SIZE */
 };
 
 /* Read once from s under credit and send. A predicate: 1 when s is
@@ -179,6 +181,12 @@ static int pump_out(struct vbx__exec *e, struct stream *s, uint8_t *buf) {
   ssize_t n = read(s->fd, buf, want);
   if (n < 0) return errno == EAGAIN || errno == EINTR ? 0 : 1;
   if (n == 0) return 1;
+  if (!s->grown && (size_t)n >= PIPE_DEFAULT) {
+    /* The command filled the pipe: let it run ahead of the host (fewer
+     * wakeups, larger frames); the default size when refused. */
+    s->grown = 1;
+    fcntl(s->fd, F_SETPIPE_SZ, (int)OUT_PIPE_SIZE);
+  }
   size_t send = (size_t)n;
   if (cap) {
     if (s->seen >= cap)
@@ -270,10 +278,6 @@ static int open_pipes(const struct vbx__exec *e, struct io *io) {
   if (pipe2(io->out, O_CLOEXEC) != 0 || (io->sep && pipe2(io->err, O_CLOEXEC) != 0) ||
       pipe2(io->ep, O_CLOEXEC) != 0)
     return -errno;
-  /* Room for the command to run ahead of the host: fewer wakeups, larger
-   * frames (the pipe's default when the kernel refuses). */
-  fcntl(io->out[0], F_SETPIPE_SZ, (int)OUT_PIPE_SIZE);
-  if (io->sep) fcntl(io->err[0], F_SETPIPE_SZ, (int)OUT_PIPE_SIZE);
   if (e->stdin_pipe) return pipe2(io->in, O_CLOEXEC) != 0 ? -errno : 0;
   io->in[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
   return io->in[0] < 0 ? -errno : 0;
@@ -317,8 +321,8 @@ static int pump_loop(struct vbx__exec *e, struct io *io, pid_t pid, uint64_t sta
   fcntl(io->out[0], F_SETFL, O_NONBLOCK);
   if (io->sep) fcntl(io->err[0], F_SETFL, O_NONBLOCK);
   if (io->in[1] >= 0) fcntl(io->in[1], F_SETFL, O_NONBLOCK);
-  struct stream so = {io->out[0], VBX_PROTO_T_STDOUT_DATA, 0, 0, 0};
-  struct stream se = {io->sep ? io->err[0] : -1, VBX_PROTO_T_STDERR_DATA, 0, 0, 0};
+  struct stream so = {io->out[0], VBX_PROTO_T_STDOUT_DATA, 0, 0, 0, 0};
+  struct stream se = {io->sep ? io->err[0] : -1, VBX_PROTO_T_STDERR_DATA, 0, 0, 0, 0};
   uint64_t deadline = e->timeout_ms ? start + (uint64_t)e->timeout_ms * 1000000u : 0;
   uint64_t max_out = e->c->agent->policy.max_output;
   int timed_out = 0, killed = 0;
