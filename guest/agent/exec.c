@@ -283,11 +283,17 @@ static int open_pipes(const struct vbx__exec *e, struct io *io) {
   return io->in[0] < 0 ? -errno : 0;
 }
 
-/* Wait until the reaper has collected the child. */
+/* Wait until the reaper has collected the child: it writes e->wake then
+ * (the 100 ms slices are only a safety net). A wake left from before
+ * (credit, a signal) is drained, so it cannot make this loop spin. */
 static void wait_reaped(struct vbx__exec *e) {
   while (!vbx__reaper_done(&e->child)) {
     struct pollfd p = {e->wake, POLLIN, 0};
-    poll(&p, 1, 100);
+    if (poll(&p, 1, 100) > 0) {
+      uint64_t v;
+      ssize_t r = read(e->wake, &v, sizeof v);
+      (void)r;
+    }
   }
 }
 
