@@ -200,6 +200,8 @@ struct vbx__conn {
   pthread_mutex_t lock;  /* protects the request table and refs */
   int refs;
   int broken; /* write failed or reader ended */
+  int splice; /* (wlock) 0 not known yet; 1 fd is a Unix socket: output is
+                 spliced to it; -1 copied (a device, vsock, or refused) */
   uint32_t features;
   struct vbx__req *reqs; /* live requests (list) */
   int n_telem;           /* live telemetry subscriptions (telem.c) */
@@ -264,6 +266,16 @@ int vbx__conn_send(struct vbx__conn *c, const struct vbx_proto_buf *b);
  * writev without copying. Thread-safe. */
 int vbx__conn_send_data(struct vbx__conn *c, unsigned type, uint32_t id, uint64_t off,
                         const void *data, uint32_t len);
+/* vbx__conn_splice_data - a data frame (type, id, offset) of the next len
+ * bytes of the pipe fd, which holds at least that many and is read by no
+ * one else: moved to the connection with splice(2), without a copy through
+ * the agent, when the connection is a Unix socket (sandbox-local); else,
+ * or once the kernel refused (c->splice), read into buf (cap bytes) and
+ * written. The len bytes leave the pipe even when the connection is
+ * broken. Returns 0, VBX_E_IO, or the protocol library's code when the
+ * frame cannot be encoded (nothing read). Thread-safe. */
+int vbx__conn_splice_data(struct vbx__conn *c, unsigned type, uint32_t id, uint64_t off, int fd,
+                          uint32_t len, uint8_t *buf, size_t cap);
 /* vbx__conn_send_error - ERROR(id, code, printf message). Thread-safe. */
 int vbx__conn_send_error(struct vbx__conn *c, uint32_t id, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -5,6 +5,7 @@
  * serve.c.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -62,6 +63,53 @@ int vbx__conn_send_data(struct vbx__conn *c, unsigned type, uint32_t id, uint64_
   if (rc != 0) return rc;
   struct iovec iov[2] = {{hdr, sizeof hdr}, {(void *)data, len}};
   return send_iov(c, iov, 2);
+}
+
+int vbx__conn_splice_data(struct vbx__conn *c, unsigned type, uint32_t id, uint64_t off, int fd,
+                          uint32_t len, uint8_t *buf, size_t cap) {
+  uint8_t hdr[VBX_PROTO_DATA_HEADER_SIZE];
+  int rc = vbx_proto_data_header(hdr, type, id, off, len);
+  if (rc != 0) return rc;
+  size_t left = len;
+  pthread_mutex_lock(&c->wlock);
+  if (c->splice == 0) { /* virtio-serial ports and vsock are copied to */
+    struct sockaddr_storage sa;
+    socklen_t sl = sizeof sa;
+    c->splice =
+        getsockname(c->fd, (struct sockaddr *)&sa, &sl) == 0 && sa.ss_family == AF_UNIX ? 1 : -1;
+  }
+  rc = c->broken ? VBX_E_IO : 0;
+  if (rc == 0) {
+    struct iovec iov = {hdr, sizeof hdr};
+    rc = write_all(c, &iov, 1);
+  }
+  while (left > 0) {
+    ssize_t n;
+    if (rc == 0 && c->splice > 0) {
+      n = splice(fd, NULL, c->fd, NULL, left, SPLICE_F_MOVE);
+      if (n > 0) {
+        left -= (size_t)n;
+      } else if (n < 0 && (errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)) {
+        c->splice = -1; /* refused: copy */
+      } else if (n == 0 || errno != EINTR) {
+        rc = VBX_E_IO;
+      }
+      continue;
+    }
+    /* copied, or (the connection failed) drained */
+    n = read(fd, buf, left < cap ? left : cap);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break; /* the pipe failed: the frame stays short */
+    if (rc == 0) {
+      struct iovec iov = {buf, (size_t)n};
+      rc = write_all(c, &iov, 1);
+    }
+    left -= (size_t)n;
+  }
+  if (rc == 0 && left > 0) rc = VBX_E_IO;
+  if (rc != 0) c->broken = 1;
+  pthread_mutex_unlock(&c->wlock);
+  return rc;
 }
 
 int vbx__conn_send_error(struct vbx__conn *c, uint32_t id, int code, const char *fmt, ...) {

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -28,6 +29,7 @@
 #define READ_CHUNK (256u * 1024u)  /* most output bytes per frame */
 #define PIPE_DEFAULT (64u * 1024u) /* a pipe's size until its command fills it */
 #define OUT_PIPE_SIZE (1024u * 1024u)
+#define SPLICE_MIN (16u * 1024u) /* output spliced to the host from this many bytes on */
 #define DRAIN_GRACE_MS 200
 
 struct vbx__exec {
@@ -169,32 +171,48 @@ struct stream {
 };
 
 /* Read once from s under credit and send. A predicate: 1 when s is
- * finished (EOF or a read error: the caller closes it), else 0. */
+ * finished (EOF or a read error: the caller closes it), else 0. What the
+ * pipe holds from SPLICE_MIN bytes on goes to the host by splice (no copy
+ * through buf). */
 static int pump_out(struct vbx__exec *e, struct stream *s, uint8_t *buf) {
   uint64_t cap = e->c->agent->policy.max_output;
   pthread_mutex_lock(&e->lock);
   uint32_t avail = vbx_proto_credit_available(&e->out_credit);
   pthread_mutex_unlock(&e->lock);
   size_t want = avail < READ_CHUNK ? avail : READ_CHUNK;
-  if (cap && s->seen >= cap) want = READ_CHUNK; /* over the cap: drain and discard */
+  int over = cap && s->seen >= cap;
+  if (over) want = READ_CHUNK; /* over the cap: drain and discard */
   if (want == 0) return 0;
-  ssize_t n = read(s->fd, buf, want);
-  if (n < 0) return errno == EAGAIN || errno == EINTR ? 0 : 1;
-  if (n == 0) return 1;
-  if (!s->grown && (size_t)n >= PIPE_DEFAULT) {
+  int queued = 0;
+  if (ioctl(s->fd, FIONREAD, &queued) != 0 || queued < 0) queued = 0;
+  if (!s->grown && (size_t)queued >= PIPE_DEFAULT) {
     /* The command filled the pipe: let it run ahead of the host (fewer
      * wakeups, larger frames); the default size when refused. */
     s->grown = 1;
     fcntl(s->fd, F_SETPIPE_SZ, (int)OUT_PIPE_SIZE);
   }
-  size_t send = (size_t)n;
+  size_t n = (size_t)queued < want ? (size_t)queued : want;
+  if (!over && cap && n > cap - s->seen) n = (size_t)(cap - s->seen);
+  if (!over && n >= SPLICE_MIN) {
+    pthread_mutex_lock(&e->lock);
+    vbx_proto_credit_consume(&e->out_credit, (uint32_t)n);
+    pthread_mutex_unlock(&e->lock);
+    vbx__conn_splice_data(e->c, s->type, e->id, s->off, s->fd, (uint32_t)n, buf, READ_CHUNK);
+    s->off += n;
+    s->seen += n;
+    return 0;
+  }
+  ssize_t r = read(s->fd, buf, want);
+  if (r < 0) return errno == EAGAIN || errno == EINTR ? 0 : 1;
+  if (r == 0) return 1;
+  size_t send = (size_t)r;
   if (cap) {
     if (s->seen >= cap)
       send = 0;
     else if (s->seen + send > cap)
       send = (size_t)(cap - s->seen);
   }
-  s->seen += (uint64_t)n;
+  s->seen += (uint64_t)r;
   if (send > 0) {
     pthread_mutex_lock(&e->lock);
     vbx_proto_credit_consume(&e->out_credit, (uint32_t)send);
