@@ -22,6 +22,7 @@
 #define HOST_FEATURES (VBX_PROTO_FEAT_ALL_V1 | VBX_PROTO_FEAT_TUNNEL | VBX_PROTO_FEAT_TELEMETRY_EXT)
 #define READ_BUF (64u * 1024u)  /* frames are decoded where they were read */
 #define DIRECT_MIN (8u * 1024u) /* a frame missing more is read into its own item */
+#define SPARE_MIN (64u * 1024u) /* items kept by gc_item_release from this size on */
 
 struct gc_req {
   gc_req *next;
@@ -45,7 +46,8 @@ struct gc_conn {
   uint32_t next_id;
   int dead;
   char why[256];
-  pthread_mutex_t hlock; /* the guest-id handler: set, and held while it runs */
+  gc_item *spare[GC_SPARES]; /* released large items (lock) */
+  pthread_mutex_t hlock;     /* the guest-id handler: set, and held while it runs */
   gc_guest_fn guest_fn;
   void *guest_ctx;
 };
@@ -226,6 +228,7 @@ static int route(gc_conn *c, const struct vbx_proto_frame *f, gc_item **own) {
       rc = -1;
       goto out;
     }
+    it->cap = f->hdr.length;
     if (f->hdr.length) memcpy(it->payload, f->payload, f->hdr.length);
   }
   it->next = NULL;
@@ -263,7 +266,13 @@ static ssize_t read_more(gc_conn *c, void *buf, size_t cap) {
  * at p: read the rest of its payload straight into the item it is queued
  * as, so a large frame is copied once. Returns 0 or -1 (close). */
 static int read_direct(gc_conn *c, const struct vbx_proto_header *h, const uint8_t *p, size_t got) {
-  gc_item *it = malloc(sizeof *it + h->length); /* h->length <= VBX_PROTO_MAX_PAYLOAD */
+  gc_item *it = NULL;
+  pthread_mutex_lock(&c->lock);
+  for (int i = 0; i < GC_SPARES && it == NULL; i++)
+    if (c->spare[i] != NULL && c->spare[i]->cap >= h->length) it = c->spare[i], c->spare[i] = NULL;
+  pthread_mutex_unlock(&c->lock);
+  if (it == NULL && (it = malloc(sizeof *it + h->length)) != NULL) /* <= VBX_PROTO_MAX_PAYLOAD */
+    it->cap = h->length;
   if (it == NULL) {
     die(c, "out of memory reading a frame from the guest agent");
     return -1;
@@ -451,10 +460,22 @@ int gc_connect_unix(const char *path, const void *secret, size_t secret_len, int
   return gc_connect_fd(fd, secret, secret_len, timeout_ms, out, err, errcap);
 }
 
+void gc_item_release(gc_conn *c, gc_item *it) {
+  if (it != NULL && it->cap >= SPARE_MIN) {
+    pthread_mutex_lock(&c->lock);
+    for (int i = 0; i < GC_SPARES && it != NULL; i++)
+      if (c->spare[i] == NULL) c->spare[i] = it, it = NULL;
+    pthread_mutex_unlock(&c->lock);
+  }
+  free(it);
+}
+
 void gc_close(gc_conn *c) {
   if (c == NULL) return;
   shutdown(c->fd, SHUT_RDWR);
   if (c->reader_started) pthread_join(c->reader, NULL);
+  for (int i = 0; i < GC_SPARES; i++)
+    free(c->spare[i]);
   close(c->fd);
   pthread_mutex_destroy(&c->wlock);
   pthread_mutex_destroy(&c->lock);

@@ -22,11 +22,13 @@
 typedef struct gc_conn gc_conn;
 typedef struct gc_req gc_req;
 
-/* A frame queued for a request: type and a private copy of the payload. */
+/* A frame queued for a request: type and a private copy of the payload.
+ * Free it with free(), or hand it back with gc_item_release. */
 typedef struct gc_item {
   struct gc_item *next;
   uint8_t type;
   uint32_t len;
+  uint32_t cap; /* payload bytes allocated (>= len) */
   uint8_t payload[];
 } gc_item;
 
@@ -38,6 +40,12 @@ int gc_connect_fd(int fd, const void *secret, size_t secret_len, int timeout_ms,
 /* gc_connect_unix - connect to a Unix socket path, then gc_connect_fd. */
 int gc_connect_unix(const char *path, const void *secret, size_t secret_len, int timeout_ms,
                     gc_conn **out, char *err, size_t errcap);
+/* gc_item_release - done with it (taken from gc_req_next): a large item
+ * is kept, up to GC_SPARES of them per connection, for the reader to read
+ * the next large frame into instead of new memory (a stream's frames then
+ * cost no page faults); others are freed. Thread-safe. */
+#define GC_SPARES 2
+void gc_item_release(gc_conn *c, gc_item *it);
 /* gc_close - shut the stream down, join the reader, free. Requests must
  * have been freed. */
 void gc_close(gc_conn *c);

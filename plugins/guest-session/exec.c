@@ -94,7 +94,7 @@ static int exec_output(exec_run *x, gc_item *it) {
     return h->set_error(x->call, VBX_E_NOMEM, NULL, "out of memory");
   }
   uint32_t n = d.len;
-  free(it);
+  gc_item_release(x->b->conn, it);
   return gc_req_consumed(x->r, n) != 0 ? guest_dead_error(x->b, x->call, "exec") : 0;
 }
 

@@ -176,7 +176,7 @@ int guest_file_read(guest_session *b, const char *path, size_t max_len, char **o
       vbx_proto_sha256_update(&sha, d.data, d.len);
       rc = guest_capture_add(&cap, d.data, d.len);
       uint32_t n = d.len;
-      free(it);
+      gc_item_release(b->conn, it);
       if (rc != 0 || gc_req_consumed(r, n) != 0) {
         rc = rc ? h->set_error(call, rc, NULL, "out of memory")
                 : guest_dead_error(b, call, "file_read");

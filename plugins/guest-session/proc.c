@@ -221,7 +221,7 @@ static int hand_over(guest_proc *p, vbx_stream *stream, char *buf, size_t cap, s
     p->head = it->next;
     if (p->head == NULL) p->tail = NULL;
     p->pos = 0;
-    free(it);
+    gc_item_release(p->b->conn, it);
   }
   gc_req_consumed(p->r, (uint32_t)n); /* a dead connection shows at the next pull */
   return 0;
