@@ -171,6 +171,15 @@ struct vbx__child {
  * children is full). c stays registered until reaped. */
 pid_t vbx__reaper_fork(struct vbx__child *c);
 
+/* vbx__reaper_spawn - like vbx__reaper_fork, but the child shares the
+ * agent's memory until it execs or exits (clone with CLONE_VM|CLONE_VFORK:
+ * no copy of the address space; the calling thread waits until then) and
+ * runs fn(arg) on stack[0, stack_size), all signals blocked on entry. fn
+ * must make raw system calls only and end in execve or _exit. A
+ * system-call wrapper: the pid (> 0) or -errno. */
+pid_t vbx__reaper_spawn(struct vbx__child *c, int (*fn)(void *), void *arg, void *stack,
+                        size_t stack_size);
+
 /* vbx__reaper_done - 1 once c's status is available; the reaper no longer
  * touches c after that, so the owner may free it. Thread-safe. */
 int vbx__reaper_done(struct vbx__child *c);

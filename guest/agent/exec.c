@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/syscall.h>
 
 #include "agent.h"
 #include "voidbox/errors.h"
@@ -93,7 +94,10 @@ static int resolve(const char *argv0, char *out, size_t cap) {
   return -ENOENT;
 }
 
-/* Between fork and execve: async-signal-safe calls only. */
+/* Between spawn and execve: the child shares the agent's memory (see
+ * vbx__reaper_spawn), so system calls only, none through a glibc wrapper
+ * that keeps state (setgroups/setgid/setuid would signal the agent's other
+ * threads: they are made raw), and no write to memory but its stack. */
 static void child_exec(struct vbx__exec *e, int in_fd, int out_fd, int err_fd, int errp) {
   const struct vbx_proto_policy *pol = &e->c->agent->policy;
   int err = 0;
@@ -123,7 +127,9 @@ static void child_exec(struct vbx__exec *e, int in_fd, int out_fd, int err_fd, i
   }
   if (e->cwd != NULL && chdir(e->cwd) != 0) goto fail;
   if (getuid() == 0 && (e->uid != 0 || e->gid != 0)) {
-    if (setgroups(0, NULL) != 0 || setgid(e->gid) != 0 || setuid(e->uid) != 0) goto fail;
+    if (syscall(SYS_setgroups, 0, NULL) != 0 || syscall(SYS_setgid, e->gid) != 0 ||
+        syscall(SYS_setuid, e->uid) != 0)
+      goto fail;
   }
   prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
   execve(e->path, e->argv, e->envp);
@@ -132,6 +138,18 @@ fail:
   ssize_t w = write(errp, &err, sizeof err);
   (void)w;
   _exit(127);
+}
+
+/* What child_exec needs, on the spawning thread's stack. */
+struct child_args {
+  struct vbx__exec *e;
+  int in, out, err, ep;
+};
+
+static int child_main(void *arg) {
+  struct child_args *a = arg;
+  child_exec(a->e, a->in, a->out, a->err, a->ep);
+  return 127; /* not reached: child_exec execs or _exits */
 }
 
 /* EXIT(id) from the reaped child's status and usage. 0 or a negative
@@ -418,8 +436,9 @@ static void run(struct vbx__exec *e) {
   e->child.ru = &e->ru;
   e->child.wake_fd = e->wake;
   uint64_t start = now_ns();
-  pid_t pid = vbx__reaper_fork(&e->child);
-  if (pid == 0) child_exec(e, io.in[0], io.out[1], io.sep ? io.err[1] : io.out[1], io.ep[1]);
+  struct child_args ca = {e, io.in[0], io.out[1], io.sep ? io.err[1] : io.out[1], io.ep[1]};
+  char stack[32 * 1024] __attribute__((aligned(16))); /* ours waits meanwhile */
+  pid_t pid = vbx__reaper_spawn(&e->child, child_main, &ca, stack, sizeof stack);
   if (pid < 0) {
     vbx__conn_send_error(e->c, e->id, VBX_E_LIMIT, "fork: %s", strerror((int)-pid));
     goto out;

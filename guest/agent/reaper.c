@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <sched.h>
 
 #include "agent.h"
 
@@ -104,6 +105,52 @@ pid_t vbx__reaper_fork(struct vbx__child *c) {
   return pid;
 }
 
+pid_t vbx__reaper_spawn(struct vbx__child *c, int (*fn)(void *), void *arg, void *stack,
+                        size_t stack_size) {
+  /* The slot is taken first with pid 0 (no reaped pid matches it, and
+   * kill_all passes it over), and the lock is not held across the clone:
+   * the calling thread waits there until the child has exec'd, which a
+   * slow binary (a 9p share) may make long. The kernel writes the pid into
+   * c->pid (CLONE_PARENT_SETTID) before the child runs, so it is in the
+   * table before the child can exit and be reaped. */
+  pthread_mutex_lock(&g_lock);
+  int slot = -1;
+  for (int i = 0; i < MAX_CHILDREN; i++)
+    if (g_tab[i] == NULL) {
+      slot = i;
+      break;
+    }
+  if (slot < 0) {
+    pthread_mutex_unlock(&g_lock);
+    return -EAGAIN;
+  }
+  c->done = 0;
+  c->pid = 0;
+  g_tab[slot] = c;
+  g_live++;
+  pthread_mutex_unlock(&g_lock);
+  /* No signal reaches the child before fn has reset its mask; the child
+   * shares our memory until it execs or exits. */
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pid_t pid = clone(fn, (char *)stack + stack_size,
+                    CLONE_VM | CLONE_VFORK | CLONE_PARENT_SETTID | SIGCHLD, arg, &c->pid);
+  int e = errno;
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  pthread_mutex_lock(&g_lock);
+  if (pid < 0) {
+    g_tab[slot] = NULL;
+    g_live--;
+    pthread_cond_broadcast(&g_gone);
+  } else {
+    g_forked = 1;
+    pthread_cond_signal(&g_have);
+  }
+  pthread_mutex_unlock(&g_lock);
+  return pid < 0 ? -e : pid;
+}
+
 int vbx__reaper_done(struct vbx__child *c) {
   /* Under the table lock: the reaper touches c (status, wake_fd) only while
    * holding it, so once this returns 1 the owner may free c. */
@@ -116,7 +163,8 @@ int vbx__reaper_done(struct vbx__child *c) {
 void vbx__reaper_kill_all(int sig) {
   pthread_mutex_lock(&g_lock);
   for (int i = 0; i < MAX_CHILDREN; i++)
-    if (g_tab[i] != NULL) kill(-g_tab[i]->pid, sig);
+    if (g_tab[i] != NULL && g_tab[i]->pid > 0) /* 0: still being spawned */
+      kill(-g_tab[i]->pid, sig);
   pthread_mutex_unlock(&g_lock);
 }
 
