@@ -159,8 +159,28 @@ static int route_guest(gc_conn *c, const struct vbx_proto_frame *f) {
   vbx_proto_buf_init_fixed(&b, mem, sizeof mem);
   struct vbx_proto_error e = {VBX_E_UNSUPPORTED,
                               vbx_proto_str_c("this box has no LLM gateway to tunnel to")};
-  if (vbx_proto_encode_error(&b, f->hdr.id, &e) != 0) return -1;
-  return gc_send_buf(c, &b) == 0 ? 0 : -1;
+  if (vbx_proto_encode_error(&b, f->hdr.id, &e) != 0 || gc_send_buf(c, &b) != 0) {
+    die(c, "cannot refuse the guest agent's tunnel: the connection is gone");
+    return -1;
+  }
+  return 0;
+}
+
+/* The PONG to a PING on any id. Returns 0 or -1 (the connection died:
+ * every path that ends the reader marks it dead, or the requests would
+ * wait on a connection nobody reads any more). */
+static int pong(gc_conn *c, const struct vbx_proto_frame *f) {
+  uint64_t cookie;
+  if (vbx_proto_decode_ping(f->payload, f->hdr.length, &cookie) != 0) {
+    die(c, "guest sent a malformed PING on id %u", f->hdr.id);
+    return -1;
+  }
+  struct vbx_proto_msg m = {.type = VBX_PROTO_T_PONG, .id = f->hdr.id, .u.cookie = cookie};
+  if (gc_send_msg(c, &m) != 0) {
+    die(c, "cannot answer the guest agent's PING: the connection is gone");
+    return -1;
+  }
+  return 0;
 }
 
 static int is_data(unsigned t) {
@@ -183,22 +203,12 @@ static int route(gc_conn *c, const struct vbx_proto_frame *f, gc_item **own) {
         return -1;
       }
     }
-    if (t == VBX_PROTO_T_PING) {
-      uint64_t cookie;
-      if (vbx_proto_decode_ping(f->payload, f->hdr.length, &cookie) != 0) return -1;
-      struct vbx_proto_msg m = {.type = VBX_PROTO_T_PONG, .id = 0, .u.cookie = cookie};
-      return gc_send_msg(c, &m) == 0 ? 0 : -1;
-    }
+    if (t == VBX_PROTO_T_PING) return pong(c, f);
     if (t == VBX_PROTO_T_PONG) return 0;
     die(c, "guest sent %s on id 0", vbx_proto_type_name(t));
     return -1;
   }
-  if (t == VBX_PROTO_T_PING) {
-    uint64_t cookie;
-    if (vbx_proto_decode_ping(f->payload, f->hdr.length, &cookie) != 0) return -1;
-    struct vbx_proto_msg m = {.type = VBX_PROTO_T_PONG, .id = id, .u.cookie = cookie};
-    return gc_send_msg(c, &m) == 0 ? 0 : -1;
-  }
+  if (t == VBX_PROTO_T_PING) return pong(c, f);
   if (id & VBX_PROTO_GUEST_ID_BIT) return route_guest(c, f);
   int rc = 0;
   pthread_mutex_lock(&c->lock);
@@ -331,6 +341,7 @@ static void *reader_main(void *arg) {
     have += (size_t)n;
   }
   free(buf);
+  die(c, "guest agent connection closed"); /* a no-op when a reason is set */
   shutdown(c->fd, SHUT_RDWR);
   return NULL;
 }
