@@ -320,9 +320,21 @@ static void test_collector_down(void **state) {
   assert_int_equal(flush(x, &took), 0);
   assert_true(took < 1200);
   ox_exp_destroy(x);
-  assert_string_equal(last_warn,
-                      "otlp: 3 spans, 1 log record and 0 metric points were not delivered to "
-                      "http://collector:4318: collector unreachable (4)");
+  /* All 4 are reported lost. Most runs give up on each after its retries
+   * ("collector unreachable (4)"); on a slow machine (the ASan suite in CI)
+   * the 700 ms flush bound can come first for the last ones, which are
+   * then counted as "flush timeout" - either way nothing is lost silently. */
+  const char *head =
+      "otlp: 3 spans, 1 log record and 0 metric points were not delivered to "
+      "http://collector:4318: ";
+  assert_true(strncmp(last_warn, head, strlen(head)) == 0);
+  int unreachable = 0, timed_out = 0;
+  const char *rest = last_warn + strlen(head);
+  if (sscanf(rest, "collector unreachable (%d), flush timeout (%d)", &unreachable, &timed_out) <
+          1 &&
+      sscanf(rest, "flush timeout (%d)", &timed_out) != 1)
+    fail_msg("unexpected loss summary: %s", last_warn);
+  assert_int_equal(unreachable + timed_out, 4);
 }
 
 static void test_collector_stalls(void **state) {
