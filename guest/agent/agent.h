@@ -15,7 +15,7 @@
  *   vbx__errno_code.
  * - Exception: thin system-call wrappers (vbx__jail_open,
  *   vbx__jail_open_parent, vbx__jail_open_file, vbx__jail_check_file,
- *   vbx__jail_become, vbx__reaper_fork and a few static helpers that only
+ *   vbx__jail_become, vbx__reaper_spawn and a few static helpers that only
  *   wrap system calls) return -errno, so the caller can name the errno in
  *   its message; their contract comments say "-errno".
  * - A reader-thread handler (a request's starting frame, a frame for a
@@ -164,15 +164,9 @@ struct vbx__child {
   int wake_fd;       /* eventfd written once done */
 };
 
-/* vbx__reaper_fork - fork with the child registered before the reaper can
- * see it exit. In the child returns 0 (child must only call
- * async-signal-safe functions and exec or _exit). A system-call wrapper: in
- * the parent returns the pid (> 0) or -errno (-EAGAIN: the table of
- * children is full). c stays registered until reaped. */
-pid_t vbx__reaper_fork(struct vbx__child *c);
-
-/* vbx__reaper_spawn - like vbx__reaper_fork, but the child shares the
- * agent's memory until it execs or exits (clone with CLONE_VM|CLONE_VFORK:
+/* vbx__reaper_spawn - start a child registered before the reaper can see it
+ * exit (-EAGAIN: the table of children is full; it stays registered until
+ * reaped). The child shares the agent's memory until it execs or exits (clone with CLONE_VM|CLONE_VFORK:
  * no copy of the address space; the calling thread waits until then) and
  * runs fn(arg) on stack[0, stack_size), all signals blocked on entry. fn
  * must make raw system calls only and end in execve or _exit. A

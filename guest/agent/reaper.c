@@ -1,9 +1,9 @@
 /*
  * guest/agent/reaper.c - the single thread that reaps children. Workers
  * never call waitpid themselves: as PID 1 the agent also inherits orphans,
- * and a wait4(-1) here is the only way to reap both without racing. A child
- * is registered under the table lock in the same critical section that
- * forks it, so its exit can never be reaped before it is known.
+ * and a wait4(-1) here is the only way to reap both without racing. A child's
+ * slot is taken before it is spawned and the kernel writes its pid there
+ * before it runs, so its exit can never be reaped before it is known.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -74,35 +74,6 @@ int vbx__reaper_start(void) {
   if (pthread_create(&t, NULL, reaper_main, NULL) != 0) return VBX_E_LIMIT;
   pthread_detach(t);
   return 0;
-}
-
-pid_t vbx__reaper_fork(struct vbx__child *c) {
-  pthread_mutex_lock(&g_lock);
-  int slot = -1;
-  for (int i = 0; i < MAX_CHILDREN; i++)
-    if (g_tab[i] == NULL) {
-      slot = i;
-      break;
-    }
-  if (slot < 0) {
-    pthread_mutex_unlock(&g_lock);
-    return -EAGAIN;
-  }
-  c->done = 0;
-  pid_t pid = fork();
-  if (pid == 0) return 0; /* child: the lock copy is never used */
-  if (pid < 0) {
-    int e = errno;
-    pthread_mutex_unlock(&g_lock);
-    return -e;
-  }
-  c->pid = pid;
-  g_tab[slot] = c;
-  g_live++;
-  g_forked = 1;
-  pthread_cond_signal(&g_have);
-  pthread_mutex_unlock(&g_lock);
-  return pid;
 }
 
 pid_t vbx__reaper_spawn(struct vbx__child *c, int (*fn)(void *), void *arg, void *stack,
