@@ -86,7 +86,8 @@ static gc_conn *conn(void) {
 }
 
 /* One exec of argv over c; returns the exit code, or the ERROR code. */
-static int run(gc_conn *c, const char *const *argv, char *out, size_t cap) {
+/* EXEC_START of argv over c on a new request (asserts). */
+static gc_req *exec_start(gc_conn *c, const char *const *argv) {
   gc_req *r;
   assert_int_equal(gc_req_new(c, 0, &r), 0);
   struct vbx_proto_exec_start es;
@@ -99,6 +100,11 @@ static int run(gc_conn *c, const char *const *argv, char *out, size_t cap) {
   assert_int_equal(vbx_proto_encode_exec_start(&b, gc_req_id(r), &es), 0);
   assert_int_equal(gc_send_buf(c, &b), 0);
   vbx_proto_buf_fini(&b);
+  return r;
+}
+
+static int run(gc_conn *c, const char *const *argv, char *out, size_t cap) {
+  gc_req *r = exec_start(c, argv);
   size_t n = 0;
   int result = -1000;
   for (;;) {
@@ -282,17 +288,7 @@ static double now_s(void) {
  * bytes came (the command runs). */
 static gc_req *start_sh(gc_conn *c, const char *script) {
   const char *argv[] = {"sh", "-c", script, NULL};
-  gc_req *r;
-  assert_int_equal(gc_req_new(c, 0, &r), 0);
-  struct vbx_proto_exec_start es;
-  memset(&es, 0, sizeof es);
-  es.argc = 3;
-  es.argv = argv;
-  struct vbx_proto_buf b;
-  vbx_proto_buf_init_growable(&b, 0);
-  assert_int_equal(vbx_proto_encode_exec_start(&b, gc_req_id(r), &es), 0);
-  assert_int_equal(gc_send_buf(c, &b), 0);
-  vbx_proto_buf_fini(&b);
+  gc_req *r = exec_start(c, argv);
   for (;;) {
     gc_item *it;
     int rc = gc_req_next(r, 5000, &it);
